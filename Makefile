@@ -1,0 +1,159 @@
+# Offline build plumbing for the marketplace. How it works: docs/toolchain.md.
+#   make setup   venv + npm packages + solc shim + brownie home (fast when nothing changed)
+#   make test    setup, build, check, then the tests (what CI runs through .ci/run)
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+ROOT := $(CURDIR)
+VENV := $(ROOT)/.venv
+PY := $(VENV)/bin/python
+CACHE := $(ROOT)/.cache
+PYTHON ?= python3
+SOLC_VERSION := 0.8.37
+
+# The shim comes first: .venv/bin holds solc-select's `solc`, which would try to download.
+export PATH := $(CACHE)/bin:$(ROOT)/node_modules/.bin:$(VENV)/bin:$(PATH)
+export SOLCX_BINARY_PATH := $(CACHE)/solcx
+
+# brownie writes under $HOME (~/.brownie, networks); keep it inside the repo.
+BROWNIE_HOME := $(CACHE)/brownie-home
+BROWNIE := HOME=$(BROWNIE_HOME) $(VENV)/bin/brownie
+BROWNIE_PORT ?= 8546
+BROWNIE_NETWORK ?= development
+
+# Browser tests run only where Debian's chromium is installed.
+PYTEST_MARKS := $(if $(wildcard /usr/bin/chromium),,-m "not e2e")
+PYTEST_ARGS ?=
+BENCH_SECTIONS := gas
+
+STAMP_PIP := $(VENV)/.stamp-requirements
+STAMP_EDITABLE := $(VENV)/.stamp-editable
+STAMP_NPM := node_modules/.stamp-npm
+STAMP_SHIM := $(CACHE)/.stamp-shim
+STAMP_BROWNIE := $(BROWNIE_HOME)/.stamp-port-$(BROWNIE_PORT)
+
+# Fails the recipe when pytest (or brownie test) collected nothing: exit status 5.
+define no_tests_is_failure
+status=0; $(1) || status=$$?; \
+if [ $$status -eq 5 ]; then echo "$(2): no tests were collected; failing" >&2; exit 1; fi; \
+exit $$status
+endef
+
+.PHONY: help setup build check test fuzz bench run clean distclean \
+	brownie-compile brownie-test brownie-deploy forge-test $(addprefix bench-,$(BENCH_SECTIONS))
+
+help:
+	@echo "targets: setup build check test fuzz bench run clean distclean"
+	@echo "         brownie-compile brownie-test brownie-deploy forge-test"
+
+# ------------------------------------------------------------------ setup
+
+setup: $(STAMP_EDITABLE) $(STAMP_SHIM) $(STAMP_BROWNIE)
+	@echo "setup: ok"
+
+$(PY):
+	@echo "setup: creating .venv"
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP_PIP): requirements.lock | $(PY)
+	@echo "setup: pip install -r requirements.lock"
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@touch $@
+
+$(STAMP_EDITABLE): pyproject.toml $(STAMP_PIP)
+	@echo "setup: pip install --no-deps -e ."
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+# `npm ci` trips over npm's optional-dependency lock bug; `npm install` honours the lock.
+$(STAMP_NPM): package.json package-lock.json
+	@echo "setup: npm install"
+	npm install --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# solc-v0.8.37 for py-solc-x/brownie, solc for forge/slither; anvil and forge as their real
+# binaries (the node wrappers forward only some signals). Running --version warms the
+# shim's caches in node_modules/.cache/solc-shim.
+$(STAMP_SHIM): tools/solc-shim.js $(STAMP_NPM)
+	@echo "setup: installing the solc shim in .cache/"
+	@mkdir -p $(CACHE)/bin $(CACHE)/solcx
+	@chmod +x tools/solc-shim.js
+	@ln -sfn ../../tools/solc-shim.js $(CACHE)/solcx/solc-v$(SOLC_VERSION)
+	@ln -sfn ../../tools/solc-shim.js $(CACHE)/bin/solc
+	@for tool in anvil forge; do \
+		real=$$(ls node_modules/@foundry-rs/$$tool-*/bin/$$tool 2>/dev/null | head -n 1); \
+		ln -sfn "$(ROOT)/$${real:-node_modules/.bin/$$tool}" $(CACHE)/bin/$$tool; \
+	done
+	$(CACHE)/bin/solc --version | tail -n 1
+	@touch $@
+
+$(STAMP_BROWNIE): $(STAMP_PIP) $(STAMP_SHIM)
+	@echo "setup: brownie development network -> anvil on port $(BROWNIE_PORT)"
+	@mkdir -p $(BROWNIE_HOME)
+	@rm -f $(BROWNIE_HOME)/.stamp-port-*
+	$(BROWNIE) networks modify development port=$(BROWNIE_PORT) >/dev/null
+	@touch $@
+
+# ------------------------------------------------------------------ build and checks
+
+build: setup
+	$(PY) -m marketplace.build
+
+check: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy marketplace
+	$(PY) -m marketplace.build --emit-input $(CACHE)/slither/input.json
+	$(VENV)/bin/slither $(CACHE)/slither/input.json --config-file slither.config.json
+
+# ------------------------------------------------------------------ tests
+
+test: setup build check
+	@echo "test: pytest"
+	@$(call no_tests_is_failure,$(VENV)/bin/pytest tests --ignore=tests/contracts $(PYTEST_MARKS) $(PYTEST_ARGS),pytest)
+	@if [ -d tests/contracts ]; then $(MAKE) brownie-test; fi
+	@if [ -n "$$(find tests/invariant -name '*.sol' 2>/dev/null | head -n 1)" ]; then \
+		$(MAKE) forge-test; fi
+
+forge-test: setup
+	forge test
+
+fuzz: setup
+	FOUNDRY_PROFILE=deep forge test
+
+brownie-compile: setup
+	$(BROWNIE) compile
+
+# brownie test loads its pytest plugin itself; drop the addopts that turn it off for plain pytest.
+brownie-test: setup
+	@if (exec 3<>/dev/tcp/127.0.0.1/$(BROWNIE_PORT)) 2>/dev/null; then \
+		echo "brownie-test: port $(BROWNIE_PORT) is busy; brownie would attach to that node." \
+		"Use BROWNIE_PORT=<free port>" >&2; exit 1; fi
+	@$(call no_tests_is_failure,$(BROWNIE) test tests/contracts -o addopts=-ra $(PYTEST_ARGS),brownie test)
+
+brownie-deploy: setup build
+	$(BROWNIE) run scripts/deploy.py --network $(BROWNIE_NETWORK)
+
+# ------------------------------------------------------------------ bench and run
+
+bench: $(addprefix bench-,$(BENCH_SECTIONS))
+	@echo "bench: results in bench/results.json"
+
+bench-gas: setup build
+	$(PY) -m bench.gas
+
+run: setup build
+	$(PY) -m marketplace.devrun
+
+# ------------------------------------------------------------------ cleaning
+
+clean:
+	rm -rf artifacts build out reports $(CACHE)/forge $(CACHE)/slither \
+		.pytest_cache .mypy_cache .ruff_cache .hypothesis bench/*.tmp
+	find . -name __pycache__ -not -path "./node_modules/*" -not -path "./.venv/*" \
+		-prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) $(CACHE) node_modules/.cache $(STAMP_NPM)
