@@ -1,0 +1,11 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {IMarketplaceAdmin} from "./IMarketplaceAdmin.sol";
+import {IProviderRegistry} from "./IProviderRegistry.sol";
+import {ICriteriaRegistry} from "./ICriteriaRegistry.sol";
+import {IBookings} from "./IBookings.sol";
+
+/// @title The curated service marketplace: the whole external API, events and errors
+/// @notice The spec an auditor and the indexer read. See each parent interface.
+interface IMarketplace is IMarketplaceAdmin, IProviderRegistry, ICriteriaRegistry, IBookings {}
