@@ -20,6 +20,8 @@ abstract contract MarketplaceBase is IMarketplace, Ownable2Step, ReentrancyGuard
 
     /// @inheritdoc IMarketplaceAdmin
     uint16 public constant MAX_FEE_BPS = 1_000; // 10%: no operator can take more
+    /// @notice Longest allowed timing window: keeps every deadline far from uint40 overflow.
+    uint40 public constant MAX_WINDOW = 365 days;
 
     uint40 internal immutable RESPOND_WINDOW;
     uint40 internal immutable SERVICE_WINDOW;
@@ -40,8 +42,8 @@ abstract contract MarketplaceBase is IMarketplace, Ownable2Step, ReentrancyGuard
     constructor(address owner_, uint16 feeBps_, uint96 minStake_, Windows memory windows_) Ownable(owner_) {
         if (feeBps_ > MAX_FEE_BPS) revert MarketplaceFeeAboveCap(feeBps_, MAX_FEE_BPS);
         if (
-            windows_.respond == 0 || windows_.service == 0 || windows_.confirm == 0 || windows_.arbitration == 0
-                || windows_.stakeCooldown == 0
+            !_validWindow(windows_.respond) || !_validWindow(windows_.service) || !_validWindow(windows_.confirm)
+                || !_validWindow(windows_.arbitration) || !_validWindow(windows_.stakeCooldown)
         ) revert MarketplaceInvalidWindow();
         RESPOND_WINDOW = windows_.respond;
         SERVICE_WINDOW = windows_.service;
@@ -142,6 +144,10 @@ abstract contract MarketplaceBase is IMarketplace, Ownable2Step, ReentrancyGuard
     }
 
     // ---------------------------------------------------------------- internal
+
+    function _validWindow(uint40 window) private pure returns (bool) {
+        return window != 0 && window <= MAX_WINDOW;
+    }
 
     /// @dev Pays the caller's whole credit to `to`: effects, event, then the call (CEI).
     function _payOut(address payable to) private {

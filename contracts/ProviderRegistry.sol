@@ -27,7 +27,8 @@ abstract contract ProviderRegistry is MarketplaceBase {
         if (price == 0) revert MarketplaceZeroPrice();
         providerId = config.providerCount + 1;
         _config.providerCount = providerId;
-        uint96 stake = uint96(msg.value); // < 2^96 wei: more ether than exists
+        if (msg.value > type(uint96).max) revert MarketplaceStakeTooLarge(msg.value);
+        uint96 stake = uint96(msg.value);
         Provider storage p = _providers[providerId];
         p.owner = msg.sender;
         p.stake = stake;

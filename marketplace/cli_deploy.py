@@ -10,9 +10,11 @@ from eth_utils.address import is_address
 
 from marketplace.chain.connection import connect, is_local_chain
 from marketplace.chain.deploy import DeployParams, deploy_marketplace
+from marketplace.domain import MAX_WINDOW
 from marketplace.errors import MarketplaceError
 
 _DEFAULTS = DeployParams()
+_WINDOW = click.IntRange(1, MAX_WINDOW)
 
 
 @click.command()
@@ -54,35 +56,35 @@ _DEFAULTS = DeployParams()
 )
 @click.option(
     "--respond-window",
-    type=click.IntRange(1, 2**40 - 1),
+    type=_WINDOW,
     default=_DEFAULTS.respond_window,
     show_default=True,
     help="Seconds to accept.",
 )
 @click.option(
     "--service-window",
-    type=click.IntRange(1, 2**40 - 1),
+    type=_WINDOW,
     default=_DEFAULTS.service_window,
     show_default=True,
     help="Seconds to complete.",
 )
 @click.option(
     "--confirm-window",
-    type=click.IntRange(1, 2**40 - 1),
+    type=_WINDOW,
     default=_DEFAULTS.confirm_window,
     show_default=True,
     help="Seconds to confirm or dispute.",
 )
 @click.option(
     "--arbitration-window",
-    type=click.IntRange(1, 2**40 - 1),
+    type=_WINDOW,
     default=_DEFAULTS.arbitration_window,
     show_default=True,
     help="Seconds to arbitrate.",
 )
 @click.option(
     "--stake-cooldown",
-    type=click.IntRange(1, 2**40 - 1),
+    type=_WINDOW,
     default=_DEFAULTS.stake_cooldown,
     show_default=True,
     help="Seconds before a deactivated provider's stake unlocks.",

@@ -15,6 +15,7 @@ BPS = 10_000
 MAX_FEE_BPS = 1_000
 MAX_WEIGHT = 10_000
 DEFAULT_REFUND_BPS = 5_000
+MAX_WINDOW = 365 * 24 * 3600  # seconds; longest timing window the contract accepts
 UINT96_MAX = 2**96 - 1
 UINT64_MAX = 2**64 - 1
 UINT16_MAX = 2**16 - 1

@@ -42,6 +42,7 @@ def main() -> None:
         fee_bps=params.fee_bps,
         min_stake=params.min_stake,
         windows=windows,
+        compiler=str(Marketplace._build.get("compiler", {}).get("version", "")),
         extra={"tool": "brownie"},
     )
     path = save_deployment(record)

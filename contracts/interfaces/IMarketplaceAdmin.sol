@@ -33,7 +33,7 @@ interface IMarketplaceAdmin {
     error MarketplaceFeeAboveCap(uint256 feeBps, uint256 cap);
     /// @notice The zero address was given where a real account is required.
     error MarketplaceZeroAddress();
-    /// @notice A window of zero seconds would make a state impossible to act in.
+    /// @notice Windows must be from one second to MAX_WINDOW (365 days).
     error MarketplaceInvalidWindow();
     /// @notice More fees were requested than have accrued.
     error MarketplaceInsufficientFees(uint256 requested, uint256 available);

@@ -54,6 +54,8 @@ interface IProviderRegistry {
     error MarketplaceNotProviderOwner(uint32 providerId, address caller);
     /// @notice The stake sent is below the minimum.
     error MarketplaceInsufficientStake(uint256 sent, uint256 required);
+    /// @notice A stake above 2^96 - 1 wei cannot be stored.
+    error MarketplaceStakeTooLarge(uint256 sent);
     /// @notice Prices must be above zero.
     error MarketplaceZeroPrice();
     /// @notice Category 0 is reserved for "none".

@@ -32,7 +32,7 @@ _MESSAGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
         f"Fee {a['feeBps']} bps is above the cap of {a['cap']} bps."
     ),
     "MarketplaceZeroAddress": lambda a: "The zero address is not allowed here.",
-    "MarketplaceInvalidWindow": lambda a: "Every timing window must be longer than zero seconds.",
+    "MarketplaceInvalidWindow": lambda a: "Every timing window must be 1 second to 365 days.",
     "MarketplaceInsufficientFees": lambda a: (
         f"Requested {_eth(a['requested'])} of fees but only {_eth(a['available'])} accrued."
     ),
@@ -47,6 +47,7 @@ _MESSAGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "MarketplaceInsufficientStake": lambda a: (
         f"Stake {_eth(a['sent'])} is below the required {_eth(a['required'])}."
     ),
+    "MarketplaceStakeTooLarge": lambda a: f"A stake of {_eth(a['sent'])} is too large to store.",
     "MarketplaceZeroPrice": lambda a: "The price must be above zero.",
     "MarketplaceInvalidCategory": lambda a: "Category 0 does not exist; pick a category.",
     "MarketplaceProviderStateUnchanged": lambda a: (

@@ -75,3 +75,11 @@ def test_truncated_arguments_keep_the_error_name() -> None:
 def test_big_integers_become_strings_in_json() -> None:
     data = _data("MarketplacePriceChanged(uint96,uint96)", ["uint96", "uint96"], [2**90, 1])
     assert RevertDecoder(ABI).decode(data).to_dict()["args"]["expected"] == str(2**90)
+
+
+def test_every_error_of_the_marketplace_abi_has_a_plain_words_message() -> None:
+    from marketplace.artifacts import load_artifact
+    from marketplace.chain.revert import _MESSAGES
+
+    names = {e["name"] for e in load_artifact("Marketplace")["abi"] if e["type"] == "error"}
+    assert names - set(_MESSAGES) == set()
