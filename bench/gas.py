@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from bench.results import write_section
@@ -73,13 +74,36 @@ def measure(
     return gas
 
 
-def main() -> int:
-    """Measure, compare with the targets, write the section and print it."""
+BASELINE = Path(__file__).with_name("gas-baseline.json")
+REGRESSION_TOLERANCE = 0.02
+
+
+def measure_fresh() -> dict[str, int]:
+    """Deploy on a fresh anvil and measure every operation."""
     with running_anvil() as node:
         w3 = connect(node.url)
         owner, provider, customer, arbiter = w3.eth.accounts[:4]
         market, _ = deploy_marketplace(w3, DeployParams(), deployer=owner, record=False)
-        gas = measure(market, owner, provider, customer, arbiter)
+        return measure(market, owner, provider, customer, arbiter)
+
+
+def regressions(gas: dict[str, int], baseline: dict[str, int]) -> dict[str, tuple[int, int]]:
+    """Operations whose gas grew more than the tolerance over the baseline: key -> (old, new)."""
+    return {
+        key: (old, gas[key])
+        for key, old in baseline.items()
+        if key in gas and gas[key] > old * (1 + REGRESSION_TOLERANCE)
+    }
+
+
+def main() -> int:
+    """Measure, compare with the targets, write the section and print it.
+
+    `--update-baseline` rewrites bench/gas-baseline.json (commit it with the change that moved it).
+    """
+    gas = measure_fresh()
+    if "--update-baseline" in sys.argv[1:]:
+        BASELINE.write_text(json.dumps(gas, indent=2, sort_keys=True) + "\n")
     section: dict[str, Any] = dict(gas)
     section["targets"] = TARGETS
     section["meets_targets"] = all(gas[k] <= v for k, v in TARGETS.items())
