@@ -27,7 +27,7 @@ BROWNIE_NETWORK ?= development
 # Browser tests run only where Debian's chromium is installed.
 PYTEST_MARKS := $(if $(wildcard /usr/bin/chromium),,-m "not e2e")
 PYTEST_ARGS ?=
-BENCH_SECTIONS := gas
+BENCH_SECTIONS := gas matching personalization
 
 STAMP_PIP := $(VENV)/.stamp-requirements
 STAMP_EDITABLE := $(VENV)/.stamp-editable
@@ -105,6 +105,7 @@ build: setup
 check: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy marketplace
+	$(VENV)/bin/lint-imports
 	$(PY) -m marketplace.build --emit-input $(CACHE)/slither/input.json
 	$(VENV)/bin/slither $(CACHE)/slither/input.json --config-file slither.config.json
 
@@ -138,11 +139,20 @@ brownie-deploy: setup build
 
 # ------------------------------------------------------------------ bench and run
 
-bench: $(addprefix bench-,$(BENCH_SECTIONS))
-	@echo "bench: results in bench/results.json"
+# Every section runs even when an earlier one misses a target; the exit status reports any miss.
+bench: setup build
+	@status=0; for section in $(BENCH_SECTIONS); do \
+		$(MAKE) bench-$$section || status=1; done; \
+	echo "bench: results in bench/results.json"; exit $$status
 
 bench-gas: setup build
 	$(PY) -m bench.gas
+
+bench-matching: setup
+	$(PY) -m bench.matching
+
+bench-personalization: setup
+	$(PY) -m bench.personalization
 
 run: setup build
 	$(PY) -m marketplace.devrun

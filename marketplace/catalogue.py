@@ -64,8 +64,8 @@ ATTRIBUTES: tuple[Entry, ...] = (
     Entry(19, "cash_free", "Card or crypto only"),
 )
 
-# Complaint tags: the index is the bit in the 32-bit complaint mask of a rating. `trait` names
-# the attribute a complaint is about, when it is about one, so that learning can generalise.
+# Complaint tags: the index is the bit in the 32-bit complaint mask of a rating. Which provider
+# attributes each tag implicates (so learning generalises) lives in marketplace/profile/traits.py.
 COMPLAINT_TAGS: tuple[Entry, ...] = (
     Entry(0, "late", "Late"),
     Entry(1, "rude", "Rude"),

@@ -1,0 +1,264 @@
+"""Criteria input: turn what a customer types into the on-chain `CriteriaInput` tuple.
+
+The contract checks a few of these rules too (`setCriteria` reverts); checking them here first
+means the customer sees which field is wrong before signing anything, and the rules the contract
+cannot express (unknown attribute names, amounts that overflow the uint96 field) are caught too.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, fields, replace
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+from marketplace.catalogue import ATTRIBUTES, CATEGORIES, REGIONS, Entry
+from marketplace.domain import BPS, MAX_SCORE, MAX_WEIGHT, STAR, UINT16_MAX, UINT64_MAX, UINT96_MAX
+from marketplace.errors import MarketplaceError
+from marketplace.matching.eligibility import CriteriaView
+
+# Units a customer may type after an amount; a bare number is wei.
+_UNITS = {"wei": 0, "gwei": 9, "eth": 18, "ether": 18}
+
+
+class InvalidCriteria(MarketplaceError):
+    """A criteria field is invalid; `field` names it as in `CriteriaInput`."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class CriteriaInput:
+    """The fields of `ICriteriaRegistry.CriteriaInput`, in its order, validated on construction."""
+
+    category: int
+    region: int = 0
+    min_score: int = 0
+    max_price: int = 0
+    premium_per_star: int = 0
+    required_attributes: int = 0
+    refused_attributes: int = 0
+    score_weight: int = 5_000
+    price_weight: int = 5_000
+
+    def __post_init__(self) -> None:
+        limits = {
+            "category": UINT16_MAX,
+            "region": UINT16_MAX,
+            "min_score": UINT16_MAX,
+            "max_price": UINT96_MAX,
+            "premium_per_star": UINT96_MAX,
+            "required_attributes": UINT64_MAX,
+            "refused_attributes": UINT64_MAX,
+            "score_weight": UINT16_MAX,
+            "price_weight": UINT16_MAX,
+        }
+        for name, limit in limits.items():
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise InvalidCriteria(name, f"must be an integer, not {type(value).__name__}")
+            if value < 0:
+                raise InvalidCriteria(name, f"must not be negative (got {value})")
+            if value > limit:
+                raise InvalidCriteria(name, f"{value} overflows its on-chain field (max {limit})")
+        if self.category == 0:
+            raise InvalidCriteria("category", "category 0 means none; choose a category")
+        if self.min_score > MAX_SCORE:
+            raise InvalidCriteria("min_score", f"{self.min_score} is above 5 stars ({MAX_SCORE})")
+        for name in ("score_weight", "price_weight"):
+            if getattr(self, name) > MAX_WEIGHT:
+                raise InvalidCriteria(name, f"must be at most {MAX_WEIGHT} basis points")
+        if self.score_weight == 0 and self.price_weight == 0:
+            raise InvalidCriteria("score_weight", "score and price weights cannot both be zero")
+        overlap = self.required_attributes & self.refused_attributes
+        if overlap:
+            names = ", ".join(repr(a) for a in attribute_keys(overlap))
+            raise InvalidCriteria(
+                "refused_attributes", f"{names} cannot be both required and refused"
+            )
+
+    def as_tuple(self) -> tuple[int, ...]:
+        """The struct as the contract's `setCriteria` takes it."""
+        return tuple(getattr(self, f.name) for f in fields(self))
+
+    def to_view(self, version: int, blocked: Iterable[int] = ()) -> CriteriaView:
+        """The stored criteria this input becomes at `version`, with the customer's blocks."""
+        return CriteriaView(
+            category=self.category,
+            region=self.region,
+            min_score=self.min_score,
+            max_price=self.max_price,
+            premium_per_star=self.premium_per_star,
+            required_attributes=self.required_attributes,
+            refused_attributes=self.refused_attributes,
+            score_weight=self.score_weight,
+            price_weight=self.price_weight,
+            version=version,
+            blocked=frozenset(blocked),
+        )
+
+    @classmethod
+    def from_view(cls, view: CriteriaView) -> CriteriaInput:
+        """The input that would write `view` again (version and blocks are not part of it)."""
+        return cls(
+            category=view.category,
+            region=view.region,
+            min_score=view.min_score,
+            max_price=view.max_price,
+            premium_per_star=view.premium_per_star,
+            required_attributes=view.required_attributes,
+            refused_attributes=view.refused_attributes,
+            score_weight=view.score_weight,
+            price_weight=view.price_weight,
+        )
+
+    def changed(self, **changes: int) -> CriteriaInput:
+        """A copy with `changes` applied and validated again."""
+        return replace(self, **changes)
+
+
+def parse_criteria(
+    category: str | int,
+    *,
+    region: str | int | None = None,
+    min_stars: str | int | float | Decimal = 0,
+    max_price: str | int = 0,
+    premium_per_star: str | int = 0,
+    required: Iterable[str] = (),
+    refused: Iterable[str] = (),
+    score_weight: str | int | float | Decimal = 1,
+    price_weight: str | int | float | Decimal = 1,
+) -> CriteriaInput:
+    """Validate what a customer typed and return the on-chain criteria tuple.
+
+    Categories, regions and attributes are catalogue keys (codes are accepted too); `min_stars` is
+    in stars ("4.5"); amounts are wei or a decimal with a unit ("0.1 ether", "20 gwei"); weights
+    are any two non-negative numbers, scaled to basis points that sum to 10,000 (60 and 40 become
+    6,000 and 4,000). Raises `InvalidCriteria` naming the first bad field.
+    """
+    # Parsed in field order, so the error names the first bad field.
+    category_code = _code("category", category, CATEGORIES, allow_any=False)
+    region_code = _code("region", region, REGIONS, allow_any=True)
+    min_score = parse_stars(min_stars, "min_score")
+    max_price_wei = parse_amount(max_price, "max_price")
+    premium_wei = parse_amount(premium_per_star, "premium_per_star")
+    required_mask = _attributes("required_attributes", required)
+    refused_mask = _attributes("refused_attributes", refused)
+    score_bps, price_bps = _weights(score_weight, price_weight)
+    return CriteriaInput(
+        category_code,
+        region_code,
+        min_score,
+        max_price_wei,
+        premium_wei,
+        required_mask,
+        refused_mask,
+        score_bps,
+        price_bps,
+    )
+
+
+def parse_stars(value: str | int | float | Decimal, field: str = "min_score") -> int:
+    """Stars ("4.5", 4.5, 4) in basis points of a star (45,000): 0 to 5, at most 4 decimals."""
+    stars = _decimal(field, value)
+    if stars < 0:
+        raise InvalidCriteria(field, f"{value} stars is negative")
+    if stars > 5:
+        raise InvalidCriteria(field, f"{value} stars is above 5 stars")
+    bps = stars * STAR
+    if bps != bps.to_integral_value():
+        raise InvalidCriteria(field, f"{value} has more than 4 decimals")
+    return int(bps)
+
+
+def parse_amount(value: str | int, field: str = "max_price") -> int:
+    """An amount in wei from an int or text such as "0.1 ether", "20 gwei" or "1000" (wei)."""
+    if isinstance(value, bool):
+        raise InvalidCriteria(field, "must be an amount, not a boolean")
+    if isinstance(value, int):
+        wei = value
+    elif isinstance(value, str):
+        number, _, unit = value.strip().lower().partition(" ")
+        unit = unit.strip() or "wei"
+        if unit not in _UNITS:
+            raise InvalidCriteria(field, f"unknown unit {unit!r}; use wei, gwei or ether")
+        scaled = _decimal(field, number).scaleb(_UNITS[unit])
+        if scaled != scaled.to_integral_value():
+            raise InvalidCriteria(field, f"{value!r} is not a whole number of wei")
+        wei = int(scaled)
+    else:
+        raise InvalidCriteria(field, f"must be an amount, not {type(value).__name__}")
+    if wei < 0:
+        raise InvalidCriteria(field, f"{value!r} is negative")
+    if wei > UINT96_MAX:
+        raise InvalidCriteria(field, f"{value!r} overflows the uint96 price field")
+    return wei
+
+
+def attribute_keys(mask: int) -> list[str]:
+    """Catalogue keys of the set bits of an attribute mask ('attribute 40' for unnamed bits)."""
+    known = {entry.code: entry.key for entry in ATTRIBUTES}
+    return [known.get(bit, f"attribute {bit}") for bit in range(64) if mask >> bit & 1]
+
+
+def _decimal(field: str, value: object) -> Decimal:
+    if isinstance(value, bool):
+        raise InvalidCriteria(field, "must be a number, not a boolean")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidCriteria(field, f"{value} is not a finite number")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise InvalidCriteria(field, f"{value!r} is not a number") from None
+    if not number.is_finite():
+        raise InvalidCriteria(field, f"{value!r} is not a finite number")
+    return number
+
+
+def _weights(score: object, price: object) -> tuple[int, int]:
+    values = {"score_weight": _decimal("score_weight", score)}
+    values["price_weight"] = _decimal("price_weight", price)
+    for name, number in values.items():
+        if number < 0:
+            raise InvalidCriteria(name, f"weights must not be negative (got {number})")
+    total = values["score_weight"] + values["price_weight"]
+    if total == 0:
+        raise InvalidCriteria("score_weight", "score and price weights cannot both be zero")
+    score_bps = int((values["score_weight"] * BPS / total).quantize(Decimal(1), ROUND_HALF_EVEN))
+    return score_bps, BPS - score_bps
+
+
+def _code(field: str, value: str | int | None, entries: tuple[Entry, ...], allow_any: bool) -> int:
+    if value is None or (isinstance(value, str) and value.strip().lower() in {"", "any"}):
+        if allow_any:
+            return 0
+        raise InvalidCriteria(field, "is required")
+    if isinstance(value, bool):
+        raise InvalidCriteria(field, "must be a name or a code, not a boolean")
+    if isinstance(value, int):
+        if not 0 <= value <= UINT16_MAX:
+            raise InvalidCriteria(field, f"code {value} is outside 0..{UINT16_MAX}")
+        return value
+    key = value.strip().lower()
+    for entry in entries:
+        if entry.key == key:
+            return entry.code
+    known = ", ".join(sorted(entry.key for entry in entries))
+    raise InvalidCriteria(field, f"unknown {field} {value!r}; known: {known}")
+
+
+def _attributes(field: str, keys: Iterable[str]) -> int:
+    if isinstance(keys, str):
+        keys = [keys]
+    by_key = {entry.key: entry.code for entry in ATTRIBUTES}
+    mask = 0
+    for key in keys:
+        code = by_key.get(str(key).strip().lower())
+        if code is None:
+            known = ", ".join(sorted(by_key))
+            raise InvalidCriteria(field, f"unknown attribute {key!r}; known: {known}")
+        mask |= 1 << code
+    return mask

@@ -1,0 +1,135 @@
+"""The eligibility rule over index columns: the same answers as `first_failed_criterion`, per row.
+
+Integer maths only, as in the contract. The score-adjusted ceiling
+`maxPrice + premiumPerStar * (score - minScore) // STAR` can need ~100 bits; comparing it with a
+price below `PRICE_CAP` only needs it exactly while it is below `PRICE_CAP`, so it is computed
+in int64 saturating at `PRICE_CAP` (`saturated_ceiling`). Prices at or above `PRICE_CAP` are
+compared exactly in Python.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from marketplace.domain import MAX_SCORE, STAR, UINT16_MAX, UINT64_MAX, UINT96_MAX, Criterion
+from marketplace.matching.criteria import InvalidCriteria
+from marketplace.matching.eligibility import CriteriaView, price_ceiling
+from marketplace.matching.index import PRICE_CAP, Columns
+
+Rows = npt.NDArray[np.intp]
+Mask = npt.NDArray[np.bool_]
+
+
+def first_failed_criteria(columns: Columns, criteria: CriteriaView | None) -> npt.NDArray[np.uint8]:
+    """The `Criterion` code of the first failed criterion of every row (0 = eligible)."""
+    n = len(columns)
+    code = np.zeros(n, np.uint8)
+    if criteria is None or criteria.version == 0:
+        code[:] = Criterion.CRITERIA_NOT_SET
+        code[~columns.active] = Criterion.PROVIDER_INACTIVE
+        return code
+    _check_ranges(criteria)
+    min_ok = columns.score >= criteria.min_score
+    price_ok = np.ones(n, np.bool_)
+    scored = np.flatnonzero(min_ok)
+    price_ok[scored] = _within_ceiling(columns, scored, criteria)
+    # Assigned from the last criterion to the first, so the first failure wins.
+    code[~price_ok] = Criterion.MAX_PRICE
+    code[~min_ok] = Criterion.MIN_SCORE
+    if criteria.refused_attributes:
+        refused = np.uint64(criteria.refused_attributes)
+        code[(columns.attributes & refused) != 0] = Criterion.REFUSED_ATTRIBUTES
+    if criteria.required_attributes:
+        required = np.uint64(criteria.required_attributes)
+        code[(columns.attributes & required) != required] = Criterion.REQUIRED_ATTRIBUTES
+    code[_blocked_rows(columns, criteria)] = Criterion.BLOCKED
+    if criteria.region != 0:
+        code[columns.region != criteria.region] = Criterion.REGION
+    code[columns.category != criteria.category] = Criterion.CRITERIA_NOT_SET
+    code[~columns.active] = Criterion.PROVIDER_INACTIVE
+    return code
+
+
+def eligible_rows(columns: Columns, criteria: CriteriaView | None) -> Rows:
+    """Rows (ascending) of every provider that passes every criterion.
+
+    The fast path of `first_failed_criteria`: cheap column tests narrow the rows first, and the
+    ceiling is computed only for the survivors.
+    """
+    if criteria is None or criteria.version == 0 or len(columns) == 0:
+        return np.zeros(0, np.intp)
+    _check_ranges(criteria)
+    mask: Mask = columns.category == criteria.category
+    mask &= columns.active
+    if criteria.region != 0:
+        mask &= columns.region == criteria.region
+    if criteria.required_attributes:
+        required = np.uint64(criteria.required_attributes)
+        mask &= (columns.attributes & required) == required
+    if criteria.refused_attributes:
+        mask &= (columns.attributes & np.uint64(criteria.refused_attributes)) == 0
+    if criteria.min_score > 0:
+        mask &= columns.score >= criteria.min_score
+    mask[_blocked_rows(columns, criteria)] = False
+    rows = np.flatnonzero(mask)
+    return rows[_within_ceiling(columns, rows, criteria)]
+
+
+def _within_ceiling(columns: Columns, rows: Rows, criteria: CriteriaView) -> Mask:
+    """price <= score-adjusted ceiling for `rows`, whose scores are at least the minimum."""
+    if criteria.max_price >= PRICE_CAP:
+        ok = np.ones(rows.shape[0], np.bool_)  # every column price is below the ceiling
+    else:
+        d = (columns.score[rows] - np.int32(criteria.min_score)).astype(np.int64)
+        ceiling = saturated_ceiling(criteria, d)
+        ok = columns.price[rows] <= ceiling
+    if columns.big_prices:
+        positions = {int(row): i for i, row in enumerate(rows.tolist())}
+        for row, exact in columns.big_prices.items():
+            i = positions.get(row)
+            if i is not None:
+                ok[i] = exact <= price_ceiling(criteria, int(columns.score[row]))
+    return ok
+
+
+def saturated_ceiling(criteria: CriteriaView, d: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """min(ceiling, PRICE_CAP) for scores `d` (>= 0) above the minimum; max_price < PRICE_CAP.
+
+    Exact wherever the true ceiling is below PRICE_CAP, and at least PRICE_CAP elsewhere, so
+    comparing it with a price below PRICE_CAP gives the contract's answer.
+    """
+    q, r = divmod(criteria.premium_per_star, STAR)
+    # floor(P * d / STAR) = q * d + floor(r * d / STAR), and r * d < 10^4 * 5 * 10^4.
+    ceiling = np.full(d.shape[0], criteria.max_price, np.int64)
+    if q:
+        q = min(q, PRICE_CAP)
+        saturating_d = -(-PRICE_CAP // q)  # q * d >= PRICE_CAP from here on
+        # q * min(d, saturating_d) < PRICE_CAP + q <= 2**63, and max_price + PRICE_CAP < 2**63.
+        ceiling += np.minimum(q * np.minimum(d, saturating_d), PRICE_CAP)
+        np.minimum(ceiling, PRICE_CAP, out=ceiling)
+    if r:
+        ceiling += (r * d) // STAR
+    return ceiling
+
+
+def _blocked_rows(columns: Columns, criteria: CriteriaView) -> Rows:
+    found = (columns.row_of.get(pid) for pid in criteria.blocked)
+    rows = [row for row in found if row is not None]
+    return np.asarray(rows, np.intp)
+
+
+def _check_ranges(criteria: CriteriaView) -> None:
+    """The vectorised rule assumes the contract's field widths; say which field breaks them."""
+    limits = (
+        ("category", criteria.category, UINT16_MAX),
+        ("region", criteria.region, UINT16_MAX),
+        ("min_score", criteria.min_score, MAX_SCORE),
+        ("max_price", criteria.max_price, UINT96_MAX),
+        ("premium_per_star", criteria.premium_per_star, UINT96_MAX),
+        ("required_attributes", criteria.required_attributes, UINT64_MAX),
+        ("refused_attributes", criteria.refused_attributes, UINT64_MAX),
+    )
+    for name, value, limit in limits:
+        if not 0 <= value <= limit:
+            raise InvalidCriteria(name, f"{value} outside 0..{limit}")

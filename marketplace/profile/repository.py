@@ -1,0 +1,121 @@
+"""Where living profiles are kept: the repository interface and its in-memory implementation.
+
+`marketplace.profile.sql` implements the same interface on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Protocol
+
+from marketplace.profile.records import ChoiceRecord, ConsentRecord, Dismissal, RatingRecord
+
+
+class ProfileRepository(Protocol):
+    """Storage of consent and feedback records, keyed by normalised customer address."""
+
+    def add_consent(self, record: ConsentRecord) -> None:
+        """Record an opt-in."""
+
+    def revoke_consent(self, customer: str, purpose: str, at: datetime) -> bool:
+        """Mark the customer's active consents for `purpose` revoked; whether any was active."""
+
+    def consents(self, customer: str) -> list[ConsentRecord]:
+        """Every opt-in of the customer, oldest first."""
+
+    def add_rating(self, record: RatingRecord) -> bool:
+        """Store a rating; False (and nothing stored) if that booking's rating is already in."""
+
+    def ratings(self, customer: str) -> list[RatingRecord]:
+        """The customer's ratings in the order they were stored."""
+
+    def add_choice(self, record: ChoiceRecord) -> None:
+        """Store a choice."""
+
+    def choices(self, customer: str) -> list[ChoiceRecord]:
+        """The customer's choices in the order they were stored."""
+
+    def add_dismissal(self, record: Dismissal) -> None:
+        """Remember a dismissed proposal (idempotent)."""
+
+    def dismissals(self, customer: str) -> list[Dismissal]:
+        """The customer's dismissed proposals."""
+
+    def forget_learning(self, customer: str) -> None:
+        """Delete every rating, choice and dismissal of the customer; keep consent records."""
+
+    def erase(self, customer: str) -> None:
+        """Delete everything about the customer, consent records included."""
+
+
+class InMemoryProfileRepository:
+    """A `ProfileRepository` in dictionaries: for tests, simulations and single-process demos."""
+
+    def __init__(self) -> None:
+        """An empty repository."""
+        self._consents: dict[str, list[ConsentRecord]] = {}
+        self._ratings: dict[str, dict[int, RatingRecord]] = {}
+        self._choices: dict[str, list[ChoiceRecord]] = {}
+        self._dismissals: dict[str, dict[str, Dismissal]] = {}
+
+    def add_consent(self, record: ConsentRecord) -> None:
+        """Record an opt-in."""
+        self._consents.setdefault(record.customer, []).append(record)
+
+    def revoke_consent(self, customer: str, purpose: str, at: datetime) -> bool:
+        """Mark the customer's active consents for `purpose` revoked; whether any was active."""
+        records = self._consents.get(customer, [])
+        revoked = False
+        for i, record in enumerate(records):
+            if record.purpose == purpose and record.active:
+                records[i] = replace(record, revoked_at=at)
+                revoked = True
+        return revoked
+
+    def consents(self, customer: str) -> list[ConsentRecord]:
+        """Every opt-in of the customer, oldest first."""
+        return list(self._consents.get(customer, []))
+
+    def add_rating(self, record: RatingRecord) -> bool:
+        """Store a rating; False (and nothing stored) if that booking's rating is already in."""
+        ratings = self._ratings.setdefault(record.customer, {})
+        if record.booking_id in ratings:
+            return False
+        ratings[record.booking_id] = record
+        return True
+
+    def ratings(self, customer: str) -> list[RatingRecord]:
+        """The customer's ratings in the order they were stored."""
+        return list(self._ratings.get(customer, {}).values())
+
+    def add_choice(self, record: ChoiceRecord) -> None:
+        """Store a choice."""
+        self._choices.setdefault(record.customer, []).append(record)
+
+    def choices(self, customer: str) -> list[ChoiceRecord]:
+        """The customer's choices in the order they were stored."""
+        return list(self._choices.get(customer, []))
+
+    def add_dismissal(self, record: Dismissal) -> None:
+        """Remember a dismissed proposal (idempotent)."""
+        self._dismissals.setdefault(record.customer, {}).setdefault(record.key, record)
+
+    def dismissals(self, customer: str) -> list[Dismissal]:
+        """The customer's dismissed proposals."""
+        return list(self._dismissals.get(customer, {}).values())
+
+    def forget_learning(self, customer: str) -> None:
+        """Delete every rating, choice and dismissal of the customer; keep consent records."""
+        for store in (self._ratings, self._choices, self._dismissals):
+            store.pop(customer, None)
+
+    def erase(self, customer: str) -> None:
+        """Delete everything about the customer, consent records included."""
+        self.forget_learning(customer)
+        self._consents.pop(customer, None)
+
+    def customers(self) -> set[str]:
+        """Every customer with any record (used by tests to prove erasure)."""
+        return set(self._consents) | set(self._ratings) | set(self._choices) | set(
+            self._dismissals)

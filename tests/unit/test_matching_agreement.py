@@ -1,0 +1,202 @@
+"""The fast engine agrees with the scalar rule and the brute-force reference on random datasets.
+
+Datasets are built to hit the edges: prices exactly at, one wei under and one wei over the
+score-adjusted ceiling, scores exactly at the minimum, prices and ceilings beyond int64, blocked and
+inactive providers, other categories, unset criteria, and many exact ties in the ranking value.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+from marketplace.domain import MAX_SCORE, UINT96_MAX
+from marketplace.matching.eligibility import (
+    CriteriaView,
+    ProviderView,
+    first_failed_criterion,
+    price_ceiling,
+)
+from marketplace.matching.index import PRICE_CAP, ProviderIndex
+from marketplace.matching.ranking import Affinity, ProviderAffinity, TraitAffinity, rank
+from marketplace.matching.reference import rank_reference
+from marketplace.matching.vectorised import eligible_rows, first_failed_criteria
+
+DATASETS = 500
+FINNEY = 10**15
+
+
+def random_criteria(rng: random.Random) -> CriteriaView | None:
+    if rng.random() < 0.05:
+        return None
+    required = rng.choice([0, 0, 1 << rng.randrange(6), rng.getrandbits(3)])
+    refused = rng.choice([0, 0, 1 << rng.randrange(6), 1 << 63]) & ~required
+    max_price = rng.choice([
+        rng.randint(1, 150) * FINNEY,
+        rng.randint(1, 150) * FINNEY + rng.randrange(FINNEY),
+        0,
+        PRICE_CAP - rng.randrange(1, 3),
+        PRICE_CAP,
+        UINT96_MAX,
+    ])
+    premium = rng.choice([
+        0,
+        rng.randint(1, 50) * FINNEY,
+        rng.randrange(10**20),  # not a multiple of STAR: exercises the remainder
+        (PRICE_CAP // 10_000) * rng.randint(1, 3),
+        UINT96_MAX,
+    ])
+    return CriteriaView(
+        category=rng.choice([1, 1, 1, 2]),
+        region=rng.choice([0, 0, 1, 2, 3]),
+        min_score=rng.choice([0, 0, 30_000, 35_000, 38_000, 40_000, MAX_SCORE]),
+        max_price=max_price,
+        premium_per_star=premium,
+        required_attributes=required,
+        refused_attributes=refused,
+        score_weight=rng.choice([0, 1, 5_000, 10_000, rng.randrange(10_001)]),
+        price_weight=rng.choice([0, 1, 5_000, 10_000, rng.randrange(10_001)]),
+        version=rng.choice([0, 1, 1, 1, 1, 1, 1, 1, 1, 7]),
+        blocked=frozenset(rng.sample(range(1, 40), k=rng.randint(0, 3))),
+    )
+
+
+def random_provider(rng: random.Random, provider_id: int, c: CriteriaView | None) -> ProviderView:
+    count = rng.choice([0, 0, rng.randint(1, 5), rng.randint(1, 500)])
+    total = rng.randint(count, 5 * count)
+    if rng.random() < 0.05 and count:
+        total = 5 * count  # five stars exactly
+    provider = ProviderView(
+        provider_id=provider_id,
+        category=c.category if c is not None and rng.random() < 0.8 else rng.choice([1, 2]),
+        region=c.region if c is not None and c.region and rng.random() < 0.6 else rng.randint(1, 3),
+        attributes=rng.getrandbits(6) | rng.choice([0, 0, 1 << 63]),
+        price=rng.choice([rng.randint(1, 150) * FINNEY, rng.randint(1, 10**18),
+                          PRICE_CAP + rng.randrange(3) - 1, UINT96_MAX]),
+        active=rng.random() > 0.1,
+        score_count=count,
+        score_sum=total,
+    )
+    if c is not None and provider.score >= c.min_score:
+        ceiling = price_ceiling(c, provider.score)
+        draw = rng.random()
+        if draw < 0.3:  # right at the edge of the ceiling
+            price = ceiling + rng.choice([-1, 0, 0, 1])
+        elif draw < 0.8:  # somewhere under it
+            price = rng.randint(0, ceiling)
+        else:
+            price = provider.price
+        provider = replace(provider, price=min(max(price, 0), UINT96_MAX))
+    return provider
+
+
+def random_affinity(rng: random.Random) -> Affinity | None:
+    if rng.random() < 0.3:
+        return None
+    # Weights on a coarse grid, so that exact ties in the ranking value are common.
+    def weight() -> float:
+        return rng.choice([-0.5, -0.25, 0.0, 0.125, 0.25])
+
+    traits = tuple(TraitAffinity(bit, weight(), f"trait {bit}")
+                   for bit in rng.sample([0, 1, 2, 3, 4, 5, 63], k=rng.randint(0, 4)))
+    providers = tuple(ProviderAffinity(pid, weight(), f"provider {pid}")
+                      for pid in rng.sample(range(1, 60), k=rng.randint(0, 4)))
+    learned = rng.choice([None, (7_000, 3_000), (0, 10_000)])
+    if learned is None:
+        return Affinity(traits, providers)
+    return Affinity(traits, providers, learned[0], learned[1], "learned")
+
+
+def random_dataset(rng: random.Random) -> tuple[list[ProviderView], CriteriaView | None]:
+    criteria = random_criteria(rng)
+    providers = [random_provider(rng, pid, criteria) for pid in range(1, rng.randint(2, 60))]
+    if rng.random() < 0.2 and providers:  # clones of one provider: ties broken by id only
+        template = rng.choice(providers)
+        start = len(providers) + 1
+        providers += [replace(template, provider_id=start + i) for i in range(rng.randint(2, 8))]
+    return providers, criteria
+
+
+def test_vectorised_eligibility_equals_the_scalar_rule_on_500_random_datasets() -> None:
+    rng = random.Random(4)
+    checked = 0
+    for _ in range(DATASETS):
+        providers, criteria = random_dataset(rng)
+        index = ProviderIndex.from_views(providers)
+        with index.read() as columns:
+            codes = first_failed_criteria(columns, criteria).tolist()
+            fast = set(columns.provider_id[eligible_rows(columns, criteria)].tolist())
+        scalar = [int(first_failed_criterion(p, criteria)) for p in providers]
+        assert codes == scalar
+        assert fast == {p.provider_id for p, code in zip(providers, scalar, strict=True)
+                        if code == 0}
+        checked += len(providers)
+    assert checked > 10_000
+
+
+def test_fast_top_k_equals_the_brute_force_reference_on_500_random_datasets() -> None:
+    rng = random.Random(5)
+    nonempty = 0
+    for _ in range(DATASETS):
+        providers, criteria = random_dataset(rng)
+        affinity = random_affinity(rng)
+        k = rng.choice([1, 3, 5, 20, 100])
+        ranking = rank(ProviderIndex.from_views(providers), criteria, affinity=affinity, k=k)
+        expected = rank_reference(providers, criteria, affinity, k)
+        assert [(m.provider_id, m.utility) for m in ranking.matches] == expected
+        nonempty += bool(expected)
+    assert nonempty > DATASETS // 2
+
+
+def test_an_index_updated_by_events_answers_like_one_built_from_scratch() -> None:
+    rng = random.Random(6)
+    for _ in range(100):
+        providers, criteria = random_dataset(rng)
+        current = {p.provider_id: p for p in providers}
+        index = ProviderIndex.from_views(providers)
+        for _ in range(rng.randint(1, 30)):
+            pid = rng.choice(list(current) + [len(current) + 1])
+            if pid not in current:
+                current[pid] = random_provider(rng, pid, criteria)
+                index.upsert(current[pid])
+                continue
+            p = current[pid]
+            action = rng.randrange(4)
+            if action == 0:
+                p = replace(p, price=random_provider(rng, pid, criteria).price)
+                index.update_listing(pid, price=p.price)
+            elif action == 1:
+                p = replace(p, attributes=rng.getrandbits(6), region=rng.randint(1, 3))
+                index.update_listing(pid, attributes=p.attributes, region=p.region)
+            elif action == 2:
+                stars = rng.randint(1, 5)
+                p = replace(p, score_count=p.score_count + 1, score_sum=p.score_sum + stars)
+                index.add_rating(pid, stars)
+            else:
+                p = replace(p, active=not p.active)
+                index.set_active(pid, p.active)
+            current[pid] = p
+        fresh = ProviderIndex.from_views(current.values())
+        assert rank(index, criteria, k=50) == rank(fresh, criteria, k=50)
+        assert [index.view(pid) for pid in current] == list(current.values())
+
+
+def test_top_k_over_a_large_index_with_many_ties_equals_the_reference() -> None:
+    # Large enough for the sampled pre-filter of the top-k; few distinct prices and scores, so
+    # whole blocks of providers tie and only the provider id orders them.
+    rng = random.Random(7)
+    providers = [
+        ProviderView(pid, 1, rng.randint(1, 2), rng.getrandbits(3), rng.choice([6, 7, 8]) * FINNEY,
+                     rng.random() > 0.05, 10, rng.choice([35, 40, 45]))
+        for pid in range(1, 20_001)
+    ]
+    rng.shuffle(providers)  # rows in no particular id order
+    index = ProviderIndex.from_views(providers)
+    criteria = CriteriaView(category=1, max_price=8 * FINNEY, premium_per_star=FINNEY, version=1)
+    affinity = Affinity(traits=(TraitAffinity(1, -0.25, "t"),),
+                        providers=(ProviderAffinity(providers[0].provider_id, 0.5, "p"),))
+    for k in (1, 20, 500):
+        for personal in (None, affinity):
+            ranking = rank(index, criteria, affinity=personal, k=k)
+            assert [(m.provider_id, m.utility) for m in ranking.matches] == rank_reference(
+                providers, criteria, personal, k)

@@ -1,0 +1,175 @@
+"""The columnar provider index: built in bulk or one by one, updated in place from events."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from marketplace.domain import UINT96_MAX, Criterion
+from marketplace.matching.eligibility import CriteriaView, ProviderView, first_failed_criterion
+from marketplace.matching.index import (
+    DENSE_IDS,
+    PRICE_CAP,
+    InvalidProvider,
+    ProviderIndex,
+    ProviderNotIndexed,
+)
+from marketplace.matching.vectorised import eligible_rows, first_failed_criteria
+
+RIDE = ProviderView(provider_id=1, category=1, region=1, attributes=0b101, price=10**17,
+                    active=True, score_count=4, score_sum=18)
+CRITERIA = CriteriaView(category=1, region=1, min_score=30_000, max_price=10**17,
+                        premium_per_star=10**16, version=1)
+
+
+def eligible_ids(index: ProviderIndex, criteria: CriteriaView) -> list[int]:
+    with index.read() as columns:
+        return [int(pid) for pid in columns.provider_id[eligible_rows(columns, criteria)]]
+
+
+def test_an_upserted_provider_reads_back_exactly() -> None:
+    index = ProviderIndex()
+    index.upsert(RIDE)
+    assert index.view(1) == RIDE
+    assert 1 in index and 2 not in index and len(index) == 1
+
+
+def test_upserting_a_known_id_overwrites_its_row_instead_of_adding_one() -> None:
+    index = ProviderIndex.from_views([RIDE])
+    index.upsert(replace(RIDE, price=5 * 10**16, attributes=0))
+    assert len(index) == 1
+    assert index.view(1) == replace(RIDE, price=5 * 10**16, attributes=0)
+
+
+def test_the_index_grows_past_its_capacity_without_losing_rows() -> None:
+    index = ProviderIndex(capacity=2)
+    providers = [replace(RIDE, provider_id=i, price=i) for i in range(1, 1_001)]
+    for provider in providers:
+        index.upsert(provider)
+    assert [index.view(p.provider_id) for p in providers] == providers
+    assert index.provider_ids() == list(range(1, 1_001))
+
+
+def test_the_provider_events_of_the_contract_update_single_rows() -> None:
+    index = ProviderIndex()
+    assert index.apply_event("ProviderRegistered", {
+        "providerId": 9, "owner": "0xabc", "category": 1, "region": 2, "attributes": 3,
+        "price": 10**17, "stake": 10**18, "metadataHash": b"\0" * 32,
+    })
+    assert index.view(9) == ProviderView(9, 1, 2, 3, 10**17, True)
+    index.apply_event("ProviderUpdated", {"providerId": 9, "region": 4, "attributes": 8,
+                                          "price": 2 * 10**17, "metadataHash": b"\1" * 32})
+    assert index.view(9) == ProviderView(9, 1, 4, 8, 2 * 10**17, True)
+    index.apply_event("BookingRated", {"bookingId": 1, "customer": "0x1", "providerId": 9,
+                                       "stars": 5, "complaintTags": 0, "newScore": 37_500})
+    assert index.view(9).score == 37_500
+    index.apply_event("DisputeResolved", {"providerId": 9, "refundBps": 5_000})  # 50/50: not lost
+    index.apply_event("DisputeResolved", {"providerId": 9, "refundBps": 7_000})  # lost: one star
+    assert (index.view(9).score_count, index.view(9).score_sum) == (2, 6)
+    index.apply_event("ProviderDeactivated", {"providerId": 9, "stakeUnlockAt": 0})
+    assert not index.view(9).active
+    index.apply_event("ProviderReactivated", {"providerId": 9})
+    assert index.view(9).active
+    assert not index.apply_event("BookingRequested", {"providerId": 9})
+
+
+def test_a_rating_changes_eligibility_without_a_rebuild() -> None:
+    index = ProviderIndex.from_views([replace(RIDE, score_count=0, score_sum=0)])
+    strict = replace(CRITERIA, min_score=40_000)
+    assert eligible_ids(index, strict) == []
+    for _ in range(5):
+        index.add_rating(1, 5)
+    assert index.view(1).score == 42_500
+    assert eligible_ids(index, strict) == [1]
+
+
+def test_bulk_columns_and_single_upserts_build_the_same_index() -> None:
+    rng = np.random.default_rng(1)
+    n = 300
+    counts = rng.integers(0, 50, n)
+    columns = {
+        "provider_id": np.arange(1, n + 1), "category": rng.integers(1, 3, n),
+        "region": rng.integers(1, 4, n), "attributes": rng.integers(0, 64, n),
+        "price": rng.integers(1, 10**18, n), "active": rng.random(n) > 0.2,
+        "score_count": counts, "score_sum": counts * rng.integers(1, 6, n),
+    }
+    bulk = ProviderIndex.from_columns(**columns)
+    views = [
+        ProviderView(
+            provider_id=int(columns["provider_id"][i]), category=int(columns["category"][i]),
+            region=int(columns["region"][i]), attributes=int(columns["attributes"][i]),
+            price=int(columns["price"][i]), active=bool(columns["active"][i]),
+            score_count=int(counts[i]), score_sum=int(columns["score_sum"][i]),
+        )
+        for i in range(n)
+    ]
+    single = ProviderIndex.from_views(views)
+    assert [bulk.view(v.provider_id) for v in views] == views
+    with bulk.read() as a, single.read() as b:
+        assert first_failed_criteria(a, CRITERIA).tolist() == first_failed_criteria(
+            b, CRITERIA).tolist()
+    bulk.upsert(replace(views[0], provider_id=n + 1))  # a bulk index still takes appends
+    assert len(bulk) == n + 1
+
+
+def test_ids_far_beyond_the_contracts_counter_are_still_indexed() -> None:
+    far = [replace(RIDE, provider_id=pid) for pid in (2**32 - 1, DENSE_IDS, 5)]
+    for index in (ProviderIndex.from_views(far), ProviderIndex.from_columns(
+            provider_id=[p.provider_id for p in far], category=[1] * 3, region=[1] * 3,
+            attributes=[RIDE.attributes] * 3, price=[RIDE.price] * 3, active=[True] * 3,
+            score_count=[4] * 3, score_sum=[18] * 3)):
+        assert [index.view(p.provider_id) for p in far] == far
+        assert 2**32 - 1 in index and DENSE_IDS - 1 not in index
+        assert eligible_ids(index, replace(CRITERIA, blocked=frozenset({DENSE_IDS}))) == [
+            2**32 - 1, 5]
+
+
+def test_prices_beyond_int64_are_compared_exactly() -> None:
+    criteria = replace(CRITERIA, max_price=PRICE_CAP + 10, premium_per_star=0)
+    at_ceiling = replace(RIDE, provider_id=1, price=PRICE_CAP + 10)
+    one_over = replace(RIDE, provider_id=2, price=PRICE_CAP + 11)
+    huge = replace(RIDE, provider_id=3, price=UINT96_MAX)
+    index = ProviderIndex.from_views([at_ceiling, one_over, huge])
+    assert eligible_ids(index, criteria) == [1]
+    with index.read() as columns:
+        assert first_failed_criteria(columns, criteria).tolist() == [
+            first_failed_criterion(p, criteria) for p in (at_ceiling, one_over, huge)
+        ]
+    index.update_listing(2, price=PRICE_CAP - 1)  # back below the cap: the column holds it again
+    assert eligible_ids(index, criteria) == [1, 2]
+    assert index.view(2).price == PRICE_CAP - 1
+
+
+def test_every_provider_is_excluded_as_criteria_not_set_without_criteria() -> None:
+    index = ProviderIndex.from_views([RIDE, replace(RIDE, provider_id=2, active=False)])
+    with index.read() as columns:
+        assert first_failed_criteria(columns, None).tolist() == [
+            Criterion.CRITERIA_NOT_SET, Criterion.PROVIDER_INACTIVE]
+        assert eligible_rows(columns, replace(CRITERIA, version=0)).size == 0
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        replace(RIDE, provider_id=0),
+        replace(RIDE, price=UINT96_MAX + 1),
+        replace(RIDE, attributes=2**64),
+        replace(RIDE, score_count=2, score_sum=11),
+        replace(RIDE, category=-1),
+    ],
+)
+def test_data_the_contract_could_not_hold_is_refused(bad: ProviderView) -> None:
+    with pytest.raises(InvalidProvider):
+        ProviderIndex().upsert(bad)
+
+
+def test_updates_to_an_unknown_provider_raise() -> None:
+    index = ProviderIndex.from_views([RIDE])
+    with pytest.raises(ProviderNotIndexed):
+        index.update_listing(2, price=1)
+    with pytest.raises(ProviderNotIndexed):
+        index.add_rating(2, 5)
+    with pytest.raises(InvalidProvider):
+        index.add_rating(1, 6)
