@@ -93,6 +93,12 @@ abstract contract MarketplaceBase is IMarketplace, Ownable2Step, ReentrancyGuard
         emit FeesCollected(to, amount);
     }
 
+    /// @notice Disabled: without an operator, accrued fees could never be collected and a pause
+    ///         never lifted. Hand over with `transferOwnership` + `acceptOwnership` instead.
+    function renounceOwnership() public view override onlyOwner {
+        revert MarketplaceRenounceDisabled();
+    }
+
     // ---------------------------------------------------------------- withdrawals
 
     /// @inheritdoc IMarketplaceAdmin

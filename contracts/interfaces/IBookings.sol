@@ -52,7 +52,8 @@ interface IBookings {
     event BookingCancelled(uint256 indexed bookingId, address indexed customer, uint32 indexed providerId, uint96 refund);
     /// @notice A deadline passed unanswered; `refund` was credited to the customer.
     event BookingExpired(uint256 indexed bookingId, address indexed customer, uint32 indexed providerId, uint96 refund);
-    /// @notice The provider marked the service delivered; the customer may confirm or dispute by `confirmBy`.
+    /// @notice The provider marked the service delivered. The customer may dispute until `confirmBy`;
+    ///         after it anyone may settle (the customer may still confirm, with the same result).
     event BookingCompleted(uint256 indexed bookingId, address indexed customer, uint32 indexed providerId, uint40 confirmBy);
     /// @notice Escrow released: `payout` credited to the provider's owner, `fee` accrued.
     ///         `by` is the customer (confirmation) or whoever triggered settlement after the window.

@@ -92,7 +92,8 @@ interface ICriteriaRegistry {
     /// @param customer The customer.
     function criteriaVersionOf(address customer) external view returns (uint32);
 
-    /// @notice The first criterion the provider fails for the customer now, or None.
+    /// @notice The first criterion the provider fails for the customer now, or None. An unknown
+    ///         provider id reports ProviderInactive (this view never reverts).
     /// @param customer The customer.
     /// @param providerId The provider.
     function firstFailedCriterion(address customer, uint32 providerId) external view returns (Criterion);

@@ -35,6 +35,8 @@ interface IMarketplaceAdmin {
     error MarketplaceZeroAddress();
     /// @notice Windows must be from one second to MAX_WINDOW (365 days).
     error MarketplaceInvalidWindow();
+    /// @notice Renouncing ownership is disabled: it would strand fees and any pause.
+    error MarketplaceRenounceDisabled();
     /// @notice More fees were requested than have accrued.
     error MarketplaceInsufficientFees(uint256 requested, uint256 available);
     /// @notice The account has no credit to withdraw.

@@ -33,6 +33,9 @@ _MESSAGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     ),
     "MarketplaceZeroAddress": lambda a: "The zero address is not allowed here.",
     "MarketplaceInvalidWindow": lambda a: "Every timing window must be 1 second to 365 days.",
+    "MarketplaceRenounceDisabled": lambda a: (
+        "Renouncing ownership is disabled; transfer it to another operator instead."
+    ),
     "MarketplaceInsufficientFees": lambda a: (
         f"Requested {_eth(a['requested'])} of fees but only {_eth(a['available'])} accrued."
     ),

@@ -1,0 +1,22 @@
+"""The suite keeps up with the ABI: every function, event and custom error the contract exposes is
+named by at least one test, so a new one cannot ship untested unnoticed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+TEST_SOURCES = "\n".join(
+    path.read_text(encoding="utf-8") for path in sorted(Path(__file__).parent.glob("*.py"))
+)
+
+
+@pytest.mark.parametrize("kind", ["function", "event", "error"])
+def test_every_abi_entry_is_named_by_some_test(market, kind):
+    names = {entry["name"] for entry in market.abi if entry.get("type") == kind}
+
+    untested = sorted(name for name in names if f'"{name}"' not in TEST_SOURCES)
+
+    assert names
+    assert untested == []
