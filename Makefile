@@ -27,7 +27,7 @@ BROWNIE_NETWORK ?= development
 # Browser tests run only where Debian's chromium is installed.
 PYTEST_MARKS := $(if $(wildcard /usr/bin/chromium),,-m "not e2e")
 PYTEST_ARGS ?=
-BENCH_SECTIONS := gas matching personalization
+BENCH_SECTIONS := gas indexer matching personalization
 
 STAMP_PIP := $(VENV)/.stamp-requirements
 STAMP_EDITABLE := $(VENV)/.stamp-editable
@@ -147,6 +147,9 @@ bench: setup build
 
 bench-gas: setup build
 	$(PY) -m bench.gas
+
+bench-indexer: setup build
+	$(PY) -m bench.indexer
 
 bench-matching: setup
 	$(PY) -m bench.matching

@@ -16,6 +16,7 @@ from web3.types import TxReceipt
 
 from marketplace.artifacts import load_artifact
 from marketplace.chain.connection import is_local_chain
+from marketplace.chain.nonces import send_with_nonce
 from marketplace.chain.revert import ContractRevert, RevertDecoder
 from marketplace.errors import MarketplaceError
 
@@ -91,11 +92,15 @@ class Market:
             raise self.decode(exc) from exc
         params["gas"] = gas or estimated + estimated // 5 + 10_000
         if isinstance(sender, LocalAccount):
-            tx = fn.build_transaction(
-                {**params, "nonce": self.w3.eth.get_transaction_count(address, "pending")}
-            )
-            signed = Account.sign_transaction(tx, sender.key)
-            tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+            tx = fn.build_transaction({**params, "nonce": 0})
+            key = sender.key
+
+            def sign_and_send(nonce: int) -> HexBytes:
+                signed = Account.sign_transaction({**tx, "nonce": nonce}, key)
+                return self.w3.eth.send_raw_transaction(signed.raw_transaction)
+
+            # Concurrent sends from one account each get their own nonce (chain/nonces.py).
+            tx_hash = send_with_nonce(self.w3, address, sign_and_send)
         else:
             tx_hash = fn.transact(params)
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)

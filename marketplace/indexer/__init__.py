@@ -1,0 +1,82 @@
+"""The reorg-safe event indexer: chain logs in, store projections out.
+
+`create_indexer(settings)` wires the pieces from settings, the deployment record and the
+compiled ABI; `Indexer.sync()` catches up with the head, `Indexer.follow()` keeps up with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from marketplace.artifacts import load_artifact
+from marketplace.chain.deployment import Deployment, load_deployment
+from marketplace.chain.logs import EventDecoder
+from marketplace.chain.rpc import RpcClient
+from marketplace.config import Settings
+from marketplace.indexer.scanner import (
+    DeepReorgError,
+    DeploymentMismatch,
+    Indexer,
+    IndexerError,
+    SyncStats,
+    Target,
+    with_retry,
+)
+from marketplace.store.engine import open_engine
+
+__all__ = [
+    "DeepReorgError",
+    "DeploymentMismatch",
+    "Indexer",
+    "IndexerError",
+    "SyncStats",
+    "Target",
+    "create_indexer",
+    "marketplace_decoder",
+]
+
+CONTRACT_NAME = "Marketplace"
+
+
+def marketplace_decoder() -> EventDecoder:
+    """A decoder for every event of the compiled Marketplace ABI."""
+    return EventDecoder(load_artifact(CONTRACT_NAME)["abi"])
+
+
+def create_indexer(
+    settings: Settings,
+    *,
+    follow: bool = False,
+    progress: bool = False,
+    deployment: Deployment | None = None,
+    on_commit: Callable[[int, float], None] | None = None,
+) -> Indexer:
+    """An Indexer for `settings`: the deployment from `settings.deployment_path`, else from
+    `deployments/<chainId>.json` of the chain the RPC URL serves. In follow mode node outages
+    are retried forever; otherwise for `settings.retry_for` seconds.
+    """
+    retry_for = None if follow else settings.retry_for
+    rpc = RpcClient(settings.rpc_url)
+    if deployment is None:
+        path: Path | None = settings.deployment_path
+        if path is not None:
+            deployment = load_deployment(path=path)
+        else:
+            chain_id = with_retry(rpc.chain_id, "read the chain id", retry_for)
+            deployment = load_deployment(chain_id)
+    engine = open_engine(settings.database_url)
+    return Indexer(
+        engine,
+        rpc,
+        marketplace_decoder(),
+        Target(deployment.chain_id, deployment.address, deployment.start_block),
+        confirmations=settings.confirmations,
+        chunk_blocks=settings.chunk_blocks,
+        max_chunk_blocks=settings.max_chunk_blocks,
+        target_logs=settings.target_logs,
+        poll_interval=settings.poll_interval,
+        retry_for=retry_for,
+        progress=progress,
+        on_commit=on_commit,
+    )

@@ -1,0 +1,556 @@
+"""The indexer: chunked eth_getLogs, one DB transaction per chunk, reorg-safe confirmation window.
+
+Each chunk's events, projection changes and checkpoint are committed together, so a killed
+indexer resumes exactly where the last commit left it: no duplicate, no gap. Blocks within
+`confirmations` of the head are provisional: their hashes are kept and every row they change
+gets an undo record. Before each pass the stored tip's hash is compared with the node's; on a
+mismatch the indexer walks back to the newest block both agree on, undoes everything above it
+and reads again. A reorg deeper than the window stops the indexer (`DeepReorgError`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.exc import OperationalError
+from tqdm import tqdm  # type: ignore[import-untyped]
+
+from marketplace.chain.logs import DecodedEvent, EventDecoder, SkippedLog
+from marketplace.chain.rpc import NodeRefused, NodeUnavailable, RpcClient
+from marketplace.errors import MarketplaceError
+from marketplace.indexer.projections import apply_events, skipped_rows
+from marketplace.indexer.state import UnitOfWork, rollback_to, upsert
+from marketplace.store import schema
+from marketplace.store.engine import init_db
+
+log = logging.getLogger("marketplace.indexer")
+T = TypeVar("T")
+STATE_KEY = 1
+
+
+class IndexerError(MarketplaceError):
+    """The indexer cannot go on without a human decision."""
+
+
+class DeepReorgError(IndexerError):
+    """The chain reorganised below the confirmation window; the store cannot roll back safely."""
+
+
+class DeploymentMismatch(IndexerError):
+    """The store already holds another deployment (chain id or contract address)."""
+
+
+class _ReorgDuringScan(Exception):
+    """Headers and logs of one chunk disagree: the chain moved while it was read."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """What to index: the contract at `address` on `chain_id`, from `start_block`."""
+
+    chain_id: int
+    address: str
+    start_block: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "address", self.address.lower())
+
+
+@dataclass
+class SyncStats:
+    """What one `sync` did."""
+
+    events: int = 0
+    skipped: int = 0
+    gaps: int = 0
+    chunks: int = 0
+    blocks: int = 0
+    reorgs: int = 0
+    refusals: int = 0
+    seconds: float = 0.0
+    by_name: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def events_per_second(self) -> float:
+        """Events committed per second of wall time."""
+        return self.events / self.seconds if self.seconds > 0 else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary."""
+        return {
+            "events": self.events,
+            "skipped": self.skipped,
+            "gaps": self.gaps,
+            "chunks": self.chunks,
+            "blocks": self.blocks,
+            "reorgs": self.reorgs,
+            "refusals": self.refusals,
+            "seconds": round(self.seconds, 3),
+            "events_per_s": round(self.events_per_second, 1),
+        }
+
+
+class ChunkSizer:
+    """Block range of the next eth_getLogs.
+
+    A refusal halves the range and caps growth there; successes steer the range toward
+    `target_logs` logs per request. After `probe_after` successes at the cap, the cap is
+    lifted to find out whether the node accepts more again.
+    """
+
+    def __init__(
+        self, initial: int, maximum: int, target_logs: int, probe_after: int = 20
+    ) -> None:
+        self.size = max(1, min(initial, maximum))
+        self.maximum = maximum
+        self.target_logs = target_logs
+        self.ceiling = maximum
+        self.probe_after = probe_after
+        self._at_ceiling = 0
+
+    def shrink(self) -> bool:
+        """Halve the range after a refusal and cap it there; False when it is one block."""
+        if self.size == 1:
+            return False
+        self.size = max(1, self.size // 2)
+        self.ceiling = self.size
+        self._at_ceiling = 0
+        return True
+
+    def observe(self, blocks: int, logs: int) -> None:
+        """Adjust after a successful request of `blocks` blocks that returned `logs` logs."""
+        if logs > 2 * self.target_logs:
+            self.size = max(1, min(self.size, blocks) // 2)
+            return
+        if blocks < self.size or logs >= self.target_logs // 2:
+            return  # a short range at the head, or about the right amount of logs
+        if self.size >= self.ceiling and self.ceiling < self.maximum:
+            self._at_ceiling += 1
+            if self._at_ceiling < self.probe_after:
+                return
+            self.ceiling = self.maximum  # probe: a refusal puts the cap right back
+            self._at_ceiling = 0
+        self.size = min(self.ceiling, self.size * 2)
+
+
+@dataclass
+class _Chunk:
+    start: int
+    end: int
+    undo_from: int | None
+    hashes: dict[int, str]
+    events: list[DecodedEvent]
+    skipped: list[SkippedLog]
+
+
+class Indexer:
+    """Indexes one marketplace deployment into the store. One writer per store."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        rpc: RpcClient,
+        decoder: EventDecoder,
+        target: Target,
+        *,
+        confirmations: int = 12,
+        chunk_blocks: int = 20,
+        max_chunk_blocks: int = 10_000,
+        target_logs: int = 5_000,
+        poll_interval: float = 0.25,
+        retry_for: float | None = 60.0,
+        progress: bool = False,
+        on_commit: Callable[[int, float], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.rpc = rpc
+        self.decoder = decoder
+        self.target = target
+        self.confirmations = confirmations
+        self.sizer = ChunkSizer(chunk_blocks, max_chunk_blocks, target_logs)
+        self.poll_interval = poll_interval
+        self.retry_for = retry_for
+        self.progress = progress
+        self.on_commit = on_commit
+        self.skipped_total = 0
+        self.stopping = threading.Event()  # set it to stop after the chunk being committed
+        self._opened = False
+
+    # ------------------------------------------------------------ setup
+
+    def open(self) -> None:
+        """Create missing tables and check that the store holds this deployment (or nothing)."""
+        self._retry(lambda: init_db(self.engine), "open the store")
+        chain_id = self._retry(self.rpc.chain_id, "read the chain id")
+        if chain_id != self.target.chain_id:
+            raise DeploymentMismatch(
+                f"the node at {self.rpc.url} serves chain {chain_id}, but the deployment is on "
+                f"chain {self.target.chain_id}: point --rpc and --deployment at the same chain"
+            )
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(schema.indexer_state).where(schema.indexer_state.c.id == STATE_KEY)
+            ).mappings().first()
+            if row is None:
+                conn.execute(
+                    insert(schema.indexer_state).values(
+                        id=STATE_KEY,
+                        chain_id=self.target.chain_id,
+                        address=self.target.address,
+                        start_block=self.target.start_block,
+                        last_block=self.target.start_block - 1,
+                        last_hash=None,
+                        confirmations=self.confirmations,
+                        updated_at=time.time(),
+                    )
+                )
+            elif row["chain_id"] != self.target.chain_id or row["address"] != self.target.address:
+                raise DeploymentMismatch(
+                    f"the store holds {row['address']} on chain {row['chain_id']}, not "
+                    f"{self.target.address} on chain {self.target.chain_id}: use another "
+                    "DATABASE_URL, or `marketplace db init --reset` to start over"
+                )
+            else:
+                conn.execute(
+                    update(schema.indexer_state)
+                    .where(schema.indexer_state.c.id == STATE_KEY)
+                    .values(confirmations=self.confirmations)
+                )
+        self._opened = True
+
+    def checkpoint(self) -> tuple[int, str | None]:
+        """The last block committed and its hash."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(schema.indexer_state.c.last_block, schema.indexer_state.c.last_hash).where(
+                    schema.indexer_state.c.id == STATE_KEY
+                )
+            ).first()
+        if row is None:
+            return self.target.start_block - 1, None
+        return int(row[0]), row[1]
+
+    # ------------------------------------------------------------ retries
+
+    def _retry(self, action: Callable[[], T], what: str) -> T:
+        return with_retry(action, what, self.retry_for, self.stopping)
+
+    # ------------------------------------------------------------ reorgs
+
+    def _check_reorg(self, stats: SyncStats) -> None:
+        tip, tip_hash = self.checkpoint()
+        if tip_hash is None:
+            return
+        node = self._retry(lambda: self.rpc.block_headers([tip]), "read the tip block")[tip]
+        if node is not None and node["hash"] == tip_hash:
+            return
+        recent_table = schema.indexer_recent_blocks
+        with self.engine.connect() as conn:
+            recent = dict(
+                conn.execute(
+                    select(recent_table.c.number, recent_table.c.hash).where(
+                        recent_table.c.number >= tip - self.confirmations,
+                        recent_table.c.number < tip,
+                    )
+                ).all()
+            )
+        candidates = sorted(recent, reverse=True)
+        node_hashes = self._retry(
+            lambda: self.rpc.block_headers(candidates), "read the blocks below the tip"
+        )
+        fork: int | None = None
+        for number in range(tip - 1, tip - self.confirmations - 1, -1):
+            if number not in recent:
+                break
+            header = node_hashes.get(number)
+            if header is not None and header["hash"] == recent[number]:
+                fork = number
+                break
+        if fork is None:
+            raise DeepReorgError(
+                f"the chain reorganised deeper than the confirmation window of "
+                f"{self.confirmations} blocks: the store's block {tip} ({tip_hash[:12]}...) is "
+                f"no longer on the node's chain and no block from {tip - self.confirmations} up "
+                "matches. The indexer stopped instead of guessing; re-index from scratch "
+                "(`marketplace db init --reset`, then `marketplace index`) or raise "
+                "--confirmations if such reorgs are expected"
+            )
+        with self.engine.begin() as conn:
+            restored = rollback_to(conn, fork)
+            conn.execute(
+                update(schema.indexer_state)
+                .where(schema.indexer_state.c.id == STATE_KEY)
+                .values(last_block=fork, last_hash=recent[fork], updated_at=time.time())
+            )
+        stats.reorgs += 1
+        log.warning(
+            "reorg: blocks %d..%d were replaced; rolled back to block %d (%d rows restored), "
+            "reading again",
+            fork + 1, tip, fork, restored,
+        )
+
+    # ------------------------------------------------------------ one chunk
+
+    def _fetch(self, start: int, end: int, head: int, previous_hash: str | None) -> _Chunk:
+        undo_from = max(start, head - self.confirmations + 1)
+        provisional = undo_from <= end
+        numbers = list(range(max(undo_from - 1, 0), end + 1)) if provisional else [end]
+        headers = self.rpc.block_headers(numbers)
+        hashes: dict[int, str] = {}
+        for number, header in headers.items():
+            if header is None:
+                raise _ReorgDuringScan(f"block {number} vanished")
+            hashes[number] = str(header["hash"])
+        if previous_hash is not None and hashes.get(start - 1, previous_hash) != previous_hash:
+            raise _ReorgDuringScan(f"block {start - 1}, the last one indexed, was replaced")
+        raw = self.rpc.get_logs(self.target.address, start, end)
+        events, skipped = self.decoder.decode_many(raw)
+        for ev in events:
+            known = hashes.get(ev.block_number)
+            if known is not None and known != ev.block_hash:
+                raise _ReorgDuringScan(f"block {ev.block_number} changed while it was read")
+        if any(ev.block_timestamp is None for ev in events):
+            events = self._fill_timestamps(events)
+        return _Chunk(start, end, undo_from if provisional else None, hashes, events, skipped)
+
+    def _fill_timestamps(self, events: list[DecodedEvent]) -> list[DecodedEvent]:
+        """Timestamps from block headers, for nodes whose logs lack `blockTimestamp`."""
+        numbers = sorted({ev.block_number for ev in events if ev.block_timestamp is None})
+        headers = self.rpc.block_headers(numbers)
+        stamps: dict[int, int] = {}
+        for number, header in headers.items():
+            if header is None:
+                raise _ReorgDuringScan(f"block {number} vanished")
+            stamps[number] = int(header["timestamp"], 16)
+        out = []
+        for ev in events:
+            if ev.block_timestamp is None:
+                header = headers[ev.block_number]
+                if header is not None and header["hash"] != ev.block_hash:
+                    raise _ReorgDuringScan(f"block {ev.block_number} changed while it was read")
+                ev = dataclasses.replace(ev, block_timestamp=stamps[ev.block_number])
+            out.append(ev)
+        return out
+
+    def _commit(self, chunk: _Chunk, stats: SyncStats) -> None:
+        recent = schema.indexer_recent_blocks
+        undo = schema.indexer_undo
+        horizon = chunk.end - self.confirmations
+        with self.engine.begin() as conn:
+            uow = UnitOfWork(conn, chunk.undo_from)
+            applied = apply_events(uow, chunk.events)
+            for row in skipped_rows(chunk.skipped):
+                uow.append("indexer_skipped_logs", row)
+            uow.flush()
+            if chunk.undo_from is None:
+                # Final blocks have no undo records, so no older block is a fork point any more.
+                conn.execute(delete(recent))
+                conn.execute(delete(undo))
+            else:
+                if chunk.undo_from > chunk.start:  # same, for the final part of this chunk
+                    conn.execute(delete(recent))
+                    conn.execute(delete(undo).where(undo.c.block_number < chunk.undo_from))
+                upsert(
+                    conn,
+                    recent,
+                    [{"number": n, "hash": h} for n, h in sorted(chunk.hashes.items())],
+                )
+                conn.execute(delete(recent).where(recent.c.number < horizon))
+                conn.execute(delete(undo).where(undo.c.block_number <= horizon))
+            conn.execute(
+                update(schema.indexer_state)
+                .where(schema.indexer_state.c.id == STATE_KEY)
+                .values(
+                    last_block=chunk.end,
+                    last_hash=chunk.hashes[chunk.end],
+                    updated_at=time.time(),
+                )
+            )
+        stats.events += applied.events
+        stats.gaps += applied.gaps
+        stats.skipped += len(chunk.skipped)
+        stats.chunks += 1
+        stats.blocks += chunk.end - chunk.start + 1
+        for name, count in applied.by_name.items():
+            stats.by_name[name] = stats.by_name.get(name, 0) + count
+        if chunk.skipped:
+            self.skipped_total += len(chunk.skipped)
+            for s in chunk.skipped[:5]:
+                log.warning(
+                    "skipped a log at block %s index %s (tx %s): %s",
+                    s.block_number, s.log_index, s.tx_hash, s.reason,
+                )
+        if self.on_commit is not None:
+            self.on_commit(chunk.end, time.time())
+
+    # ------------------------------------------------------------ passes
+
+    def sync(self, until: int | None = None) -> SyncStats:
+        """Index up to the node's head (or `until`), handling reorgs; returns what was done."""
+        if not self._opened:
+            self.open()
+        stats = SyncStats()
+        started = time.monotonic()
+        while not self.stopping.is_set():
+            head = self._retry(self.rpc.block_number, "read the head block")
+            if until is not None:
+                head = min(head, until)
+            self._retry(lambda: self._check_reorg(stats), "check for reorgs")
+            last, last_hash = self.checkpoint()
+            start = last + 1
+            if start > head:
+                break
+            with self._progress(head - start + 1, stats, started) as advance:
+                restart = self._scan(start, last_hash, head, stats, advance)
+            if not restart and until is not None and head >= until:
+                break
+        stats.seconds = time.monotonic() - started
+        return stats
+
+    def _fetch_soon(self, start: int, end: int, head: int, previous: str | None) -> Future[_Chunk]:
+        """Fetch a chunk on a daemon thread, so the node works while the last chunk commits."""
+        future: Future[_Chunk] = Future()
+
+        def run() -> None:
+            try:
+                fetch = partial(self._fetch, start, end, head, previous)
+                future.set_result(self._retry(fetch, "read logs"))
+            except BaseException as exc:  # handed to the scanning thread
+                future.set_exception(exc)
+
+        threading.Thread(target=run, name=f"fetch-{start}", daemon=True).start()
+        return future
+
+    def _scan(
+        self,
+        start: int,
+        last_hash: str | None,
+        head: int,
+        stats: SyncStats,
+        advance: Callable[[int], None],
+    ) -> bool:
+        """Commit chunks from `start` to `head`; True if a reorg interrupted the scan.
+
+        While a chunk is being committed, the next one is already being fetched.
+        """
+        ahead: tuple[int, int, Future[_Chunk]] | None = None
+        while start <= head and not self.stopping.is_set():
+            if ahead is not None and ahead[0] == start:
+                _, end, future = ahead
+            else:
+                end = min(head, start + self.sizer.size - 1)
+                future = self._fetch_soon(start, end, head, last_hash)
+            ahead = None
+            try:
+                chunk = future.result()
+            except NodeRefused as exc:
+                stats.refusals += 1
+                if not self.sizer.shrink():
+                    raise
+                log.info("node refused %d blocks (%s); trying %d", end - start + 1,
+                         exc.message, self.sizer.size)
+                continue
+            except _ReorgDuringScan as exc:
+                log.warning("the chain moved while reading: %s; checking for a reorg", exc)
+                return True
+            self.sizer.observe(end - start + 1, len(chunk.events) + len(chunk.skipped))
+            if end < head:
+                next_end = min(head, end + self.sizer.size)
+                ahead = (end + 1, next_end,
+                         self._fetch_soon(end + 1, next_end, head, chunk.hashes[end]))
+            self._retry(partial(self._commit, chunk, stats), "write to the store")
+            advance(end - start + 1)
+            start, last_hash = end + 1, chunk.hashes[end]
+        return False
+
+    @contextmanager
+    def _progress(
+        self, total: int, stats: SyncStats, started: float
+    ) -> Iterator[Callable[[int], None]]:
+        if not self.progress or total < 2:
+            yield lambda _n: None
+            return
+        bar = tqdm(total=total, unit="block", desc="index", dynamic_ncols=True)
+
+        def advance(n: int) -> None:
+            elapsed = max(time.monotonic() - started, 1e-9)
+            bar.set_postfix(events=stats.events, ev_s=f"{stats.events / elapsed:,.0f}",
+                            refresh=False)
+            bar.update(n)
+
+        try:
+            yield advance
+        finally:
+            bar.close()
+
+    def follow(self, stop: threading.Event | None = None) -> None:
+        """Sync, then poll the head every `poll_interval` seconds until `stop` is set.
+
+        `stop` becomes `self.stopping`: setting it also ends a long catch-up after the chunk
+        being committed.
+        """
+        if stop is not None:
+            self.stopping = stop
+        if not self._opened:
+            self.open()
+        while not self.stopping.is_set():
+            stats = self.sync()
+            if stats.chunks == 0:
+                self.stopping.wait(self.poll_interval)
+
+
+def with_retry(
+    action: Callable[[], T],
+    what: str,
+    retry_for: float | None,
+    stop: threading.Event | None = None,
+) -> T:
+    """Run `action`, retrying with backoff while the node or the database is unreachable.
+
+    Gives up with NodeUnavailable after `retry_for` seconds (never if None), or as soon as
+    `stop` is set. Each failure is logged as an error naming what could not be done; a recovery
+    is logged too.
+    """
+    delay = 0.5
+    started = time.monotonic()
+    failures = 0
+    while True:
+        try:
+            result = action()
+        except (NodeUnavailable, OperationalError) as exc:
+            failures += 1
+            waited = time.monotonic() - started
+            if retry_for is not None and waited >= retry_for:
+                raise NodeUnavailable(
+                    f"gave up trying to {what} after {waited:.0f} s: {_first_line(exc)}"
+                ) from exc
+            log.error(
+                "cannot %s: %s; retrying in %.1f s (attempt %d)",
+                what, _first_line(exc), delay, failures,
+            )
+            if stop is not None and stop.wait(delay):
+                raise NodeUnavailable(
+                    f"stopped while waiting to {what}: {_first_line(exc)}"
+                ) from exc
+            if stop is None:
+                time.sleep(delay)
+            delay = min(delay * 2, 15.0)
+            continue
+        if failures:
+            log.warning("recovered: could %s again after %d failed attempts", what, failures)
+        return result
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__

@@ -1,0 +1,10 @@
+"""The store: SQLAlchemy Core schema on SQLite (default) or PostgreSQL (`DATABASE_URL`).
+
+The indexer is its only writer; the web app, the matching engine and the auditor read it,
+preferably through `marketplace.store.queries`.
+"""
+
+from marketplace.store.engine import StoreError, check_schema, describe_url, init_db, open_engine
+from marketplace.store.schema import metadata
+
+__all__ = ["StoreError", "check_schema", "describe_url", "init_db", "metadata", "open_engine"]

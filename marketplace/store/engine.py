@@ -1,0 +1,89 @@
+"""Open the store: an SQLite file by default, PostgreSQL when `DATABASE_URL` names one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from marketplace.errors import MarketplaceError
+from marketplace.store.schema import metadata
+
+
+class StoreError(MarketplaceError):
+    """The store cannot be opened, or does not have the expected schema."""
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets the web app read while the indexer writes; NORMAL sync is still crash-safe in WAL
+    # (a killed process never corrupts or half-applies a transaction).
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB: the journal's indexes stay in memory
+    cursor.close()
+
+
+def open_engine(url: str, **kwargs: Any) -> Engine:
+    """An Engine for `url` (creating an SQLite file's directory); StoreError if unusable."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(f"DATABASE_URL {url!r} is not a database URL: {exc}") from exc
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(parsed, pool_pre_ping=True, **kwargs)
+    raise StoreError(
+        f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
+    )
+
+
+def describe_url(url: str) -> str:
+    """The URL with any password hidden, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<invalid url>"
+
+
+def init_db(engine: Engine, reset: bool = False) -> list[str]:
+    """Create every store table that is missing (dropping them first if `reset`); returns names.
+
+    Only this package's tables are touched; other components' tables (e.g. `profile_*`) are not.
+    """
+    try:
+        with engine.begin() as conn:
+            if reset:
+                metadata.drop_all(conn)
+            metadata.create_all(conn)
+    except OperationalError as exc:
+        raise StoreError(
+            f"cannot reach the store at {describe_url(str(engine.url))}: {exc}"
+        ) from exc
+    return sorted(metadata.tables)
+
+
+def check_schema(engine: Engine) -> None:
+    """Raise StoreError naming the missing tables unless every store table exists."""
+    try:
+        existing = set(inspect(engine).get_table_names())
+    except OperationalError as exc:
+        raise StoreError(
+            f"cannot reach the store at {describe_url(str(engine.url))}: {exc}"
+        ) from exc
+    missing = sorted(set(metadata.tables) - existing)
+    if missing:
+        raise StoreError(
+            f"the store at {describe_url(str(engine.url))} lacks tables {', '.join(missing)}: "
+            "run `marketplace db init`"
+        )

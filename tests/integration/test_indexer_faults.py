@@ -1,0 +1,291 @@
+"""Faults: a node that goes away, a node that refuses big ranges, foreign logs at the address."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from indexer_support import (
+    BACKENDS,
+    Chain,
+    StoreFactory,
+    assert_projections_match_contract,
+    assert_same_store,
+    dump_store,
+    fresh_index,
+    make_indexer,
+    running_chain,
+    store_factory,
+)
+from sqlalchemy import select
+
+from marketplace.chain.anvil import free_port
+from marketplace.chain.rpc import NodeUnavailable
+from marketplace.indexer import marketplace_decoder
+from marketplace.store import queries, schema
+
+
+@pytest.fixture(params=BACKENDS)
+def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
+    with store_factory(request.param, tmp_path) as make:
+        yield make
+
+
+@pytest.fixture
+def chain() -> Iterator[Chain]:
+    with running_chain(accounts=4) as running:
+        yield running
+
+
+class FlakyNode:
+    """A JSON-RPC proxy in front of anvil that can go down, and refuse large eth_getLogs ranges."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream.removeprefix("http://")
+        self.port = free_port()
+        self.max_log_blocks: int | None = None
+        self.strip_timestamps = False  # behave like nodes whose logs lack blockTimestamp
+        self.refusals = 0
+        self._server: ThreadingHTTPServer | None = None
+        self.up()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _forward(self, body: bytes) -> bytes:
+        conn = http.client.HTTPConnection(self.upstream, timeout=10)
+        conn.request("POST", "/", body, {"Content-Type": "application/json"})
+        reply = conn.getresponse().read()
+        conn.close()
+        request = json.loads(body)
+        if self.strip_timestamps and isinstance(request, dict):
+            if request.get("method") == "eth_getLogs":
+                answer = json.loads(reply)
+                for log in answer.get("result") or []:
+                    log.pop("blockTimestamp", None)
+                reply = json.dumps(answer).encode()
+        return reply
+
+    def _refusal(self, body: bytes) -> bytes | None:
+        request = json.loads(body)
+        if self.max_log_blocks is None or not isinstance(request, dict):
+            return None
+        if request.get("method") != "eth_getLogs":
+            return None
+        query = request["params"][0]
+        span = int(query["toBlock"], 16) - int(query["fromBlock"], 16) + 1
+        if span <= self.max_log_blocks:
+            return None
+        self.refusals += 1
+        error = {"code": -32005, "message": f"query exceeds max block range {self.max_log_blocks}"}
+        return json.dumps({"jsonrpc": "2.0", "id": request["id"], "error": error}).encode()
+
+    def up(self) -> None:
+        """Start answering (on the same port as before)."""
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the http.server API
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                reply = proxy._refusal(body) or proxy._forward(body)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self._server = server
+
+    def down(self) -> None:
+        """Stop answering: connections are refused until `up`."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+@pytest.fixture
+def flaky(chain: Chain) -> Iterator[FlakyNode]:
+    node = FlakyNode(chain.node.url)
+    yield node
+    node.down()
+
+
+def test_the_indexer_retries_while_the_node_is_down_and_catches_up_when_it_returns(
+    chain: Chain, flaky: FlakyNode, new_store: StoreFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    workload = chain.workload(pumps=2, rounds_per_tx=8)
+    workload.pump(16)
+    url = new_store()
+    indexer = make_indexer(chain, url, rpc_url=flaky.url, retry_for=None, poll_interval=0.05)
+    stop = threading.Event()
+    follower = threading.Thread(target=indexer.follow, args=(stop,), daemon=True)
+    caplog.set_level(logging.WARNING, logger="marketplace.indexer")
+    follower.start()
+    try:
+        _wait_for(lambda: indexer.checkpoint()[0] == chain.head())
+        flaky.down()
+        workload.pump(24)  # the chain moves on while the indexer cannot see it
+        time.sleep(1.5)
+        assert indexer.checkpoint()[0] < chain.head()
+        flaky.up()
+        _wait_for(lambda: indexer.checkpoint()[0] == chain.head())
+    finally:
+        stop.set()
+        follower.join(timeout=20)
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert errors and all("no node answers at" in e and "retrying in" in e for e in errors)
+    assert any("recovered" in r.getMessage() for r in caplog.records)
+    assert_same_store(dump_store(url), fresh_index(chain, new_store))
+
+
+def test_a_one_shot_run_gives_up_with_a_clear_error_when_the_node_stays_down(
+    chain: Chain, flaky: FlakyNode, new_store: StoreFactory
+) -> None:
+    indexer = make_indexer(chain, new_store(), rpc_url=flaky.url, retry_for=1.0)
+    flaky.down()
+
+    with pytest.raises(NodeUnavailable, match=r"gave up trying to .* after \d+ s: no node answers"):
+        indexer.sync()
+
+
+def test_chunks_shrink_when_the_node_refuses_large_ranges_and_grow_again_when_it_stops(
+    chain: Chain, flaky: FlakyNode, new_store: StoreFactory
+) -> None:
+    chain.workload(pumps=2, rounds_per_tx=2).pump(40)
+    flaky.max_log_blocks = 3
+    url = new_store()
+    indexer = make_indexer(chain, url, rpc_url=flaky.url, chunk_blocks=64, max_chunk_blocks=256)
+
+    stats = indexer.sync()
+
+    assert stats.refusals == flaky.refusals > 0
+    assert indexer.sizer.size <= 3
+    assert_same_store(dump_store(url), fresh_index(chain, new_store))
+
+    flaky.max_log_blocks = None
+    chain.rpc("anvil_mine", hex(300))
+    indexer.sync()
+    assert indexer.sizer.size > 64
+
+
+def test_logs_without_block_timestamps_get_them_from_the_block_headers(
+    chain: Chain, flaky: FlakyNode, new_store: StoreFactory
+) -> None:
+    chain.workload(pumps=2, rounds_per_tx=8).pump(24)
+    flaky.strip_timestamps = True
+    url = new_store()
+
+    make_indexer(chain, url, rpc_url=flaky.url).sync()
+
+    assert_same_store(dump_store(url), fresh_index(chain, new_store))
+
+
+# ---------------------------------------------------------------- foreign logs
+
+def _emitter_code(logs: list[tuple[list[str], bytes]]) -> str:
+    """Runtime bytecode that emits `logs` (topics as 0x hex, raw data) then stops."""
+    code = bytearray()
+    for topics, data in logs:
+        padded = data + b"\0" * (-len(data) % 32)
+        for offset in range(0, len(padded), 32):
+            code += b"\x7f" + padded[offset : offset + 32] + b"\x61" + offset.to_bytes(2, "big")
+            code += b"\x52"  # MSTORE
+        for topic in reversed(topics):
+            code += b"\x7f" + bytes.fromhex(topic[2:])
+        code += b"\x61" + len(data).to_bytes(2, "big") + b"\x60\x00"
+        code += bytes([0xA0 + len(topics)])  # LOGn
+    code += b"\x00"
+    return "0x" + code.hex()
+
+
+def _word(value: int) -> bytes:
+    return value.to_bytes(32, "big")
+
+
+def _topic(value: int) -> str:
+    return "0x" + _word(value).hex()
+
+
+def _emit_from(chain: Chain, address: str, logs: list[tuple[list[str], bytes]]) -> None:
+    """Run an emitter's code at `address` once, then put the original code back."""
+    original = chain.rpc("eth_getCode", address, "latest")
+    chain.rpc("anvil_setCode", address, _emitter_code(logs))
+    tx = chain.w3.eth.send_transaction({"from": chain.operator, "to": address, "gas": 200_000})
+    assert chain.w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
+    chain.rpc("anvil_setCode", address, original)
+
+
+def test_foreign_and_malformed_logs_at_the_contract_address_are_skipped_and_counted(
+    chain: Chain, new_store: StoreFactory
+) -> None:
+    workload = chain.workload(pumps=2, rounds_per_tx=8)
+    workload.pump(16)
+    decoder = marketplace_decoder()
+    accepted = decoder.topic0_of("BookingAccepted")
+    updated = decoder.topic0_of("ProviderUpdated")
+    criteria = decoder.topic0_of("CriteriaSet")
+    foreign = [
+        (["0x" + "ab" * 32], b"not a marketplace event"),  # unknown signature
+        ([], b"anonymous"),  # no topics at all
+        ([accepted, _topic(1), _topic(2)], _word(3)),  # one topic short
+        ([criteria, _topic(1), _topic(1), _topic(1)], _word(1) * 3),  # data too short
+        ([updated, _topic(1)], _word(2**16) + _word(0) + _word(1) + _word(0)),  # uint16 overflow
+    ]
+    _emit_from(chain, chain.market.address, foreign)
+    workload.pump(8)
+    url = new_store()
+    indexer = make_indexer(chain, url)
+
+    stats = indexer.sync()
+
+    assert stats.skipped == len(foreign)
+    with indexer.engine.connect() as conn:
+        skipped = queries.skipped_logs(conn)
+        journal = set(conn.execute(select(schema.events.c.tx_hash)).scalars())
+    assert len(skipped) == len(foreign)
+    assert not {s["tx_hash"] for s in skipped} & journal
+    reasons = " | ".join(s["reason"] for s in skipped)
+    for words in ("unknown event signature", "without topics", "needs 4 topics", "data is",
+                  "does not fit uint16"):
+        assert words in reasons
+    assert_projections_match_contract(chain, url)
+
+
+def test_marketplace_shaped_logs_from_another_address_are_ignored(
+    chain: Chain, new_store: StoreFactory
+) -> None:
+    workload = chain.workload(pumps=2, rounds_per_tx=8)
+    workload.pump(8)
+    fake = chain.w3.to_checksum_address("0x" + "42" * 20)
+    withdrawn = marketplace_decoder().topic0_of("Withdrawn")
+    _emit_from(chain, fake, [([withdrawn, _topic(1), _topic(1)], _word(10**18))])
+    url = new_store()
+
+    stats = make_indexer(chain, url).sync()
+
+    assert stats.skipped == 0
+    assert_projections_match_contract(chain, url)
+
+
+def _wait_for(condition: Any, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the indexer")
+        time.sleep(0.05)

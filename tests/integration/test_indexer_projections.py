@@ -1,0 +1,116 @@
+"""The store's projections equal the contract's own state, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from indexer_support import (
+    BACKENDS,
+    Chain,
+    StoreFactory,
+    assert_projections_match_contract,
+    assert_same_store,
+    dump_store,
+    make_indexer,
+    running_chain,
+    store_factory,
+)
+from sqlalchemy import select
+
+from marketplace.store import queries, schema
+from marketplace.store.engine import open_engine
+
+
+@pytest.fixture(params=BACKENDS)
+def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
+    with store_factory(request.param, tmp_path) as make:
+        yield make
+
+
+@pytest.fixture
+def chain() -> Iterator[Chain]:
+    with running_chain(accounts=4) as running:
+        yield running
+
+
+def test_projections_equal_the_contract_state_with_open_and_closed_bookings(
+    chain: Chain, new_store: StoreFactory
+) -> None:
+    workload = chain.workload(pumps=3, rounds_per_tx=40)
+    workload.pump(200)
+    url = new_store()
+    indexer = make_indexer(chain, url)
+
+    indexer.sync()
+    assert_projections_match_contract(chain, url)  # escrow still held by open bookings
+
+    workload.finish()
+    workload.admin(list(chain.w3.eth.accounts)[1])
+    stats = indexer.sync()
+
+    assert stats.skipped == 0 and stats.gaps == 0
+    assert_projections_match_contract(chain, url)
+    with indexer.engine.connect() as conn:
+        assert {b["status_name"] for b in queries.bookings_of(conn)} == {
+            "settled", "cancelled", "declined", "expired", "resolved"}
+
+
+def test_every_event_is_journaled_once_and_a_booking_timeline_is_complete(
+    chain: Chain, new_store: StoreFactory
+) -> None:
+    workload = chain.workload(pumps=2, rounds_per_tx=20)
+    workload.pump(64)
+    url = new_store()
+    indexer = make_indexer(chain, url)
+
+    indexer.sync()
+
+    logs = chain.rpc("eth_getLogs", {"address": chain.market.address, "fromBlock": "0x0"})
+    with indexer.engine.connect() as conn:
+        rows = conn.execute(
+            select(schema.events.c.tx_hash, schema.events.c.log_index)
+        ).all()
+        assert sorted((r[0], r[1]) for r in rows) == sorted(
+            (log["transactionHash"], int(log["logIndex"], 16)) for log in logs
+        )
+        settled = [b for b in queries.bookings_of(conn) if b["status_name"] == "settled"]
+        timeline = queries.booking_timeline(conn, settled[0]["booking_id"])
+    assert [e["event"] for e in timeline][:5] == [
+        "BookingRequested", "BookingAccepted", "BookingCompleted", "BookingSettled",
+        "BookingRated"]
+    assert all(e["timestamp"] > 0 for e in timeline)
+
+
+def test_criteria_keep_every_version_and_the_current_set_per_customer_and_category(
+    chain: Chain, new_store: StoreFactory
+) -> None:
+    workload = chain.workload(pumps=2, rounds_per_tx=16)
+    workload.pump(32)
+    url = new_store()
+    make_indexer(chain, url).sync()
+
+    customer = workload.pumps[0].address
+    count = chain.market.call("criteriaVersionOf", customer)
+    engine = open_engine(url)
+    with engine.connect() as conn:
+        history = queries.criteria_history(conn, customer)
+        current = queries.current_criteria(conn, customer, 1)
+    engine.dispose()
+    assert [h["version"] for h in history] == list(range(1, count + 1))
+    assert {h["change"] for h in history} == {"set", "block", "unblock"}
+    assert current is not None and current["version"] == history[-1]["version"]
+    assert current["blocked"] == []
+
+
+def test_small_chunks_and_one_big_chunk_build_the_same_store(
+    chain: Chain, new_store: StoreFactory
+) -> None:
+    chain.workload(pumps=2, rounds_per_tx=8).pump(48)
+    one_chunk, small_chunks = new_store(), new_store()
+
+    make_indexer(chain, one_chunk, chunk_blocks=10_000).sync()
+    make_indexer(chain, small_chunks, chunk_blocks=1, max_chunk_blocks=2).sync()
+
+    assert_same_store(dump_store(small_chunks), dump_store(one_chunk))
