@@ -27,7 +27,7 @@ BROWNIE_NETWORK ?= development
 # Browser tests run only where Debian's chromium is installed.
 PYTEST_MARKS := $(if $(wildcard /usr/bin/chromium),,-m "not e2e")
 PYTEST_ARGS ?=
-BENCH_SECTIONS := gas indexer matching personalization
+BENCH_SECTIONS := gas indexer audit matching personalization
 
 STAMP_PIP := $(VENV)/.stamp-requirements
 STAMP_EDITABLE := $(VENV)/.stamp-editable
@@ -150,6 +150,9 @@ bench-gas: setup build
 
 bench-indexer: setup build
 	$(PY) -m bench.indexer
+
+bench-audit: setup build
+	$(PY) -m bench.audit
 
 bench-matching: setup
 	$(PY) -m bench.matching

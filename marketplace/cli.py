@@ -33,12 +33,14 @@ def build(force: bool, emit_input: Path | None) -> None:
 
 def _register_commands() -> None:
     """Attach the subcommands that live in their own modules."""
+    from marketplace.cli_audit import audit
     from marketplace.cli_deploy import deploy
     from marketplace.cli_index import db, index
 
     main.add_command(deploy)
     main.add_command(index)
     main.add_command(db)
+    main.add_command(audit)
 
 
 _register_commands()

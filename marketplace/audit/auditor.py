@@ -1,0 +1,529 @@
+"""Rebuild a deployment's history from `eth_getLogs` and check it, block by block, against the node.
+
+The auditor trusts nothing but the node it is pointed at and the compiled ABI: not the app's
+store, not the indexer. It checks the chain id against the deployment record and that there is
+code at the address, scans the logs in adaptive chunks (a second thread fetches, decodes and
+reads the balances of the next chunk while this one is replayed), feeds them to `Replay`, and
+compares the ledger rebuilt at the end of every block that has marketplace events (and at the
+last audited block) with `eth_getBalance` at that block. Where a difference appears between two
+checked blocks, a binary search over `eth_getBalance` finds the block where the balance moved.
+"""
+
+from __future__ import annotations
+
+import queue
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from tqdm import tqdm  # type: ignore[import-untyped]
+
+from marketplace.audit.model import AuditError, Checkpoint, Invariant, Violation
+from marketplace.audit.replay import Replay
+from marketplace.chain.deployment import Deployment
+from marketplace.chain.logs import EventDecoder
+from marketplace.chain.rpc import NodeRefused, NodeUnavailable, RpcError
+
+CONTRACT_NAME = "Marketplace"
+BALANCE_BATCH = 200
+
+
+class Rpc(Protocol):
+    """The JSON-RPC calls the auditor makes (`marketplace.chain.rpc.RpcClient` has them)."""
+
+    url: str
+
+    def call(self, method: str, params: Sequence[Any] = ()) -> Any:
+        """One call's result."""
+
+    def batch(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
+        """Several calls' results, in order."""
+
+
+class WrongChain(AuditError):
+    """The node serves another chain than the deployment record's."""
+
+
+class NoContract(AuditError):
+    """There is no contract code at the deployment's address."""
+
+
+class ChainReorganised(AuditError):
+    """Blocks already audited changed while (or since) they were read."""
+
+
+@dataclass(frozen=True)
+class AuditTarget:
+    """What to audit: the contract at `address` on `chain_id`, deployed at `start_block`."""
+
+    chain_id: int
+    address: str
+    start_block: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "address", self.address.lower())
+
+    @classmethod
+    def from_deployment(cls, deployment: Deployment) -> AuditTarget:
+        """The target a deployment record describes."""
+        return cls(deployment.chain_id, deployment.address, deployment.start_block)
+
+
+def marketplace_decoder() -> EventDecoder:
+    """A decoder for every event of the compiled Marketplace ABI."""
+    from marketplace.artifacts import load_artifact
+
+    return EventDecoder(load_artifact(CONTRACT_NAME)["abi"])
+
+
+def _int(value: Any) -> int:
+    return int(value, 16) if isinstance(value, str) else int(value)
+
+
+class _Sizer:
+    """Block range of the next eth_getLogs: follows the log density, halves on a refusal."""
+
+    def __init__(self, initial: int, maximum: int, target_logs: int) -> None:
+        self.size = max(1, min(initial, maximum))
+        self.maximum = maximum
+        self.target_logs = target_logs
+        self.ceiling = maximum
+
+    def refused(self) -> bool:
+        if self.size == 1:
+            return False
+        self.size = max(1, self.size // 2)
+        self.ceiling = self.size
+        return True
+
+    def observe(self, blocks: int, logs: int) -> None:
+        """Aim the next range at `target_logs` logs from this one's density; at most double it
+        (the logs of a sparse stretch say little about the next)."""
+        proposal = self.size * 2 if logs == 0 else blocks * self.target_logs // logs
+        self.size = max(1, min(self.ceiling, self.size * 2, proposal))
+
+
+@dataclass
+class _Chunk:
+    start: int
+    end: int
+    logs: list[dict[str, Any]]
+    balances: dict[int, int | None]
+
+
+_DONE = object()
+
+
+class Auditor:
+    """Audits one deployment; `run()` once, or `advance()` again and again to follow the chain."""
+
+    def __init__(
+        self,
+        rpc: Rpc,
+        target: AuditTarget,
+        *,
+        from_block: int | None = None,
+        decoder: EventDecoder | None = None,
+        keep_events: bool = False,
+        progress: bool = False,
+        chunk_blocks: int = 4,
+        max_chunk_blocks: int = 10_000,
+        target_logs: int = 2_000,
+    ) -> None:
+        self.rpc = rpc
+        self.target = target
+        self.from_block = max(target.start_block, from_block or 0)
+        self.decoder = decoder or marketplace_decoder()
+        self.progress = progress
+        self.progress_delay = 0.5  # seconds before the bar appears: short scans stay quiet
+        self.replay = Replay(from_block=self.from_block, keep_events=keep_events)
+        self.sizer = _Sizer(chunk_blocks, max_chunk_blocks, target_logs)
+        self.next_block = target.start_block  # first block not yet scanned
+        self.head: int | None = None
+        self.anchor: tuple[int, str] | None = None  # last audited block and its hash
+        self.logs = 0
+        self.seconds = 0.0
+        self.balance_calls = 0
+        self._diff = 0  # balance - liabilities at the last checked block
+        self._last_checked: Checkpoint | None = None
+        self._last_event: tuple[int, str] | None = None  # block and hash of the newest event
+        self._state_from = 0  # the node has no state before this block (not an archive node)
+        self.unchecked: list[int] = []  # blocks whose balance the node could not give
+
+    # ------------------------------------------------------------ checks before scanning
+
+    def check_target(self, to_block: int | None = None) -> int:
+        """Check the chain id and the code at the address; returns the block to audit up to.
+
+        Raises WrongChain, NoContract, AuditError (bad range) or NodeUnavailable.
+        """
+        chain_id = _int(self.rpc.call("eth_chainId"))
+        if chain_id != self.target.chain_id:
+            raise WrongChain(
+                f"the node at {self.rpc.url} serves chain {chain_id}, but the deployment record "
+                f"is for chain {self.target.chain_id}: point --rpc and --deployment at the same "
+                "chain"
+            )
+        head = _int(self.rpc.call("eth_blockNumber"))
+        self.head = head
+        end = head if to_block is None else to_block
+        if end > head:
+            raise AuditError(f"--to-block {end} is beyond the node's latest block {head}")
+        if end < self.target.start_block:
+            raise AuditError(
+                f"block {end} is before the deployment at block {self.target.start_block}"
+            )
+        if self.from_block > end:
+            raise AuditError(f"--from-block {self.from_block} is after --to-block {end}")
+        code = self.rpc.call("eth_getCode", [self.target.address, hex(end)])
+        if not isinstance(code, str) or code in ("0x", "0x0", ""):
+            raise NoContract(
+                f"there is no contract code at {self.target.address} on chain {chain_id} at "
+                f"block {end}: wrong address, wrong chain, or the node was restarted without "
+                "its state"
+            )
+        return end
+
+    # ------------------------------------------------------------ scanning
+
+    def run(self, to_block: int | None = None) -> Replay:
+        """Check the target, then audit every block from the deployment up to `to_block`."""
+        end = self.check_target(to_block)
+        self.advance(end)
+        return self.replay
+
+    def advance(self, to_block: int) -> int:
+        """Audit blocks `next_block..to_block`; returns the number of events replayed.
+
+        Raises ChainReorganised when the blocks audited before have changed.
+        """
+        self._check_anchor()
+        if to_block < self.next_block:
+            return 0
+        started = time.monotonic()
+        before = self.replay.events_seen
+        stop = threading.Event()
+        chunks: queue.Queue[Any] = queue.Queue(maxsize=2)
+        worker = threading.Thread(
+            target=self._produce,
+            args=(self.next_block, to_block, chunks, stop),
+            name="audit-fetch",
+            daemon=True,
+        )
+        bar = tqdm(
+            total=to_block - self.next_block + 1,
+            unit="block",
+            desc="audit",
+            disable=not self.progress,
+            file=sys.stderr,
+            delay=self.progress_delay,
+            mininterval=0.25,
+            dynamic_ncols=True,
+        )
+        worker.start()
+        try:
+            while True:
+                item = chunks.get()
+                if item is _DONE:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                chunk: _Chunk = item
+                self.logs += len(chunk.logs)
+                events, skipped = self.decoder.decode_many(chunk.logs)
+                self.replay.skip(skipped)
+                checkpoints = self.replay.apply(events)
+                if events:
+                    newest = events[-1]
+                    self._last_event = (newest.block_number, newest.block_hash)
+                self._check_solvency(checkpoints, chunk.balances)
+                self.next_block = chunk.end + 1
+                bar.update(chunk.end - chunk.start + 1)
+                bar.set_postfix(events=f"{self.replay.events_seen:,}", refresh=False)
+        finally:
+            stop.set()
+            bar.close()
+            while worker.is_alive():  # unblock a producer waiting on the full queue
+                try:
+                    chunks.get(timeout=0.05)
+                except queue.Empty:
+                    pass
+            worker.join()
+        if self.replay.last_block != to_block:
+            checkpoint = self.replay.checkpoint_at(to_block, None)
+            self._check_solvency([checkpoint], {})
+        self.anchor = (to_block, self._block_hash(to_block))
+        self._check_events_still_canonical()
+        self.seconds += time.monotonic() - started
+        return self.replay.events_seen - before
+
+    def _produce(self, start: int, end: int, out: queue.Queue[Any], stop: threading.Event) -> None:
+        def put(item: Any) -> None:
+            while not stop.is_set():
+                try:
+                    out.put(item, timeout=0.1)
+                    return
+                except queue.Full:
+                    continue
+
+        try:
+            block = start
+            while block <= end and not stop.is_set():
+                last = min(end, block + self.sizer.size - 1)
+                try:
+                    logs = self.rpc.call(
+                        "eth_getLogs",
+                        [{"address": self.target.address, "fromBlock": hex(block),
+                          "toBlock": hex(last)}],
+                    )
+                except NodeRefused:
+                    if not self.sizer.refused():
+                        raise
+                    continue
+                if not isinstance(logs, list):
+                    raise RpcError("eth_getLogs", -32603, f"expected a list, got {type(logs)}")
+                self.sizer.observe(last - block + 1, len(logs))
+                put(self._prepare(block, last, logs))
+                block = last + 1
+            put(_DONE)
+        except BaseException as exc:  # handed to the consuming thread, which raises it
+            put(exc)
+
+    def _prepare(self, start: int, end: int, logs: list[dict[str, Any]]) -> _Chunk:
+        """A chunk's raw logs with block timestamps, and the balances to check them against.
+
+        Decoding happens on the consuming thread: this one mostly waits for the node.
+        """
+        blocks: set[int] = set()
+        missing: set[int] = set()
+        for log in logs:
+            try:
+                number = _int(log["blockNumber"])
+            except (TypeError, KeyError, ValueError):
+                continue  # the decoder reports it
+            blocks.add(number)
+            if log.get("blockTimestamp") is None:
+                missing.add(number)
+        if missing:
+            stamps = self._timestamps(sorted(missing))
+            for log in logs:
+                if isinstance(log, dict) and log.get("blockTimestamp") is None:
+                    try:
+                        stamp = stamps.get(_int(log["blockNumber"]))
+                    except (TypeError, KeyError, ValueError):
+                        continue
+                    if stamp is not None:
+                        log["blockTimestamp"] = stamp
+        checked = sorted(n for n in blocks if n >= self.from_block)
+        return _Chunk(start, end, logs, self._balances(checked))
+
+    def _timestamps(self, blocks: list[int]) -> dict[int, str]:
+        stamps: dict[int, str] = {}
+        for i in range(0, len(blocks), BALANCE_BATCH):
+            part = blocks[i : i + BALANCE_BATCH]
+            headers = self.rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n in part])
+            for number, header in zip(part, headers, strict=True):
+                if isinstance(header, dict) and header.get("timestamp") is not None:
+                    stamps[number] = header["timestamp"]
+        return stamps
+
+    def _balances(self, blocks: list[int]) -> dict[int, int | None]:
+        """Balances at the end of `blocks`; None where the node no longer has the state (a
+        node that is not an archive node keeps only recent states)."""
+        balances: dict[int, int | None] = {}
+        for i in range(0, len(blocks), BALANCE_BATCH):
+            balances.update(self._balance_batch(blocks[i : i + BALANCE_BATCH]))
+        return balances
+
+    def _balance_batch(self, blocks: list[int]) -> dict[int, int | None]:
+        floor = self._state_from
+        unavailable: dict[int, int | None] = {n: None for n in blocks if n < floor}
+        blocks = [n for n in blocks if n >= floor]
+        if not blocks:
+            return unavailable
+        address = self.target.address
+        try:
+            results = self.rpc.batch([("eth_getBalance", [address, hex(n)]) for n in blocks])
+        except NodeRefused:
+            if len(blocks) == 1:
+                raise
+            half = len(blocks) // 2
+            return {**unavailable, **self._balance_batch(blocks[:half]),
+                    **self._balance_batch(blocks[half:])}
+        except RpcError:
+            # Some of these states are gone; states are kept for the newest blocks, so find
+            # the oldest block that still has one and read from there on.
+            first = self._oldest_with_state(blocks)
+            self._state_from = max(self._state_from, blocks[first] if first < len(blocks)
+                                   else blocks[-1] + 1)
+            return {**unavailable, **{n: None for n in blocks[:first]},
+                    **self._balance_batch(blocks[first:])}
+        self.balance_calls += len(blocks)
+        return {**unavailable, **dict(zip(blocks, (_int(r) for r in results), strict=True))}
+
+    def _oldest_with_state(self, blocks: list[int]) -> int:
+        """Index of the first block in `blocks` whose state the node still has (len if none)."""
+        low, high = 0, len(blocks)
+        while low < high:
+            middle = (low + high) // 2
+            if self.balance_at(blocks[middle]) is None:
+                low = middle + 1
+            else:
+                high = middle
+        return low
+
+    def balance_at(self, block: int) -> int | None:
+        """The contract's balance at the end of `block`; None if the node has no state for it."""
+        self.balance_calls += 1
+        try:
+            return _int(self.rpc.call("eth_getBalance", [self.target.address, hex(block)]))
+        except NodeRefused:
+            raise
+        except RpcError:
+            return None
+
+    def _block_hash(self, block: int) -> str:
+        header = self.rpc.call("eth_getBlockByNumber", [hex(block), False])
+        if not isinstance(header, dict) or not isinstance(header.get("hash"), str):
+            raise ChainReorganised(f"block {block} is no longer on the node's chain")
+        return str(header["hash"]).lower()
+
+    def _check_anchor(self) -> None:
+        if self.anchor is None:
+            return
+        block, expected = self.anchor
+        if self._block_hash(block) != expected:
+            raise ChainReorganised(
+                f"block {block}, already audited, has changed: the chain reorganised; audit "
+                "again from the start"
+            )
+
+    def _check_events_still_canonical(self) -> None:
+        if self._last_event is None:
+            return
+        block, expected = self._last_event
+        if self._block_hash(block) != expected:
+            raise ChainReorganised(
+                f"block {block} changed while it was audited: the chain reorganised; run the "
+                "audit again"
+            )
+
+    # ------------------------------------------------------------ solvency
+
+    def _check_solvency(
+        self, checkpoints: list[Checkpoint], balances: dict[int, int | None]
+    ) -> None:
+        from_block = self.from_block
+        for checkpoint in checkpoints:
+            if checkpoint.block < from_block:
+                continue
+            if checkpoint.block in balances:
+                actual = balances[checkpoint.block]
+            else:
+                actual = self.balance_at(checkpoint.block)
+            if actual is None:
+                self.unchecked.append(checkpoint.block)
+                continue
+            checkpoint.actual = actual
+            diff = actual - checkpoint.expected
+            if diff != self._diff:
+                if diff != 0:
+                    self.replay.add_violation(self._drift(checkpoint, diff))
+                self._diff = diff
+            self._last_checked = checkpoint
+
+    def _drift(self, checkpoint: Checkpoint, diff: int) -> Violation:
+        """A solvency violation, placed at the block where the balance moved unexpectedly."""
+        previous = self._last_checked
+        block, tx = checkpoint.block, checkpoint.last_tx
+        moved_at: int | None = None
+        if previous is not None and previous.actual is not None and (
+            checkpoint.block - previous.block > 1
+        ):
+            # No marketplace event between the two checked blocks: the balance should not move.
+            moved_at = self._first_change(previous.block, checkpoint.block - 1, previous.actual)
+            if moved_at is not None:
+                block, tx = moved_at, None
+        kind = "deficit" if diff < 0 else "surplus"
+        where = (
+            f"the balance moved at block {moved_at}, where the marketplace emitted no event"
+            if moved_at is not None
+            else f"in block {checkpoint.block}"
+            + (f" (checked after tx {tx})" if tx else "")
+        )
+        message = (
+            f"contract balance {checkpoint.actual} wei != {checkpoint.expected} wei owed "
+            f"(escrow {checkpoint.escrow} + credits {checkpoint.credits} + accrued fees "
+            f"{checkpoint.accrued_fees} + stakes {checkpoint.stakes}) at block "
+            f"{checkpoint.block}: a {kind} of {abs(diff)} wei appeared {where}"
+        )
+        return Violation(
+            Invariant.SOLVENCY,
+            block,
+            message,
+            tx_hash=tx,
+            details={
+                "checked_block": checkpoint.block,
+                "balance": checkpoint.actual,
+                "owed": checkpoint.expected,
+                "difference": diff,
+                "moved_at_block": moved_at,
+            },
+        )
+
+    def _first_change(self, low: int, high: int, balance: int) -> int | None:
+        """The first block in (low, high] whose balance differs from `balance` (at `low`);
+        None when it did not change there, or the node lacks the states to tell."""
+        if self.balance_at(high) in (balance, None):
+            return None
+        while high - low > 1:
+            middle = (low + high) // 2
+            found = self.balance_at(middle)
+            if found is None:
+                return None
+            if found == balance:
+                low = middle
+            else:
+                high = middle
+        return high
+
+
+def audit_deployment(
+    rpc: Rpc,
+    deployment: Deployment,
+    *,
+    from_block: int | None = None,
+    to_block: int | None = None,
+    progress: bool = False,
+    keep_events: bool = False,
+) -> Auditor:
+    """Audit a deployment from its start block to `to_block` (default: the head).
+
+    Raises AuditError (WrongChain, NoContract, ChainReorganised, bad range), NodeUnavailable
+    or RpcError.
+    """
+    auditor = Auditor(
+        rpc,
+        AuditTarget.from_deployment(deployment),
+        from_block=from_block,
+        keep_events=keep_events,
+        progress=progress,
+    )
+    auditor.run(to_block)
+    return auditor
+
+
+__all__ = [
+    "AuditTarget",
+    "Auditor",
+    "ChainReorganised",
+    "NoContract",
+    "NodeUnavailable",
+    "Rpc",
+    "WrongChain",
+    "audit_deployment",
+    "marketplace_decoder",
+]
