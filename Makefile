@@ -24,10 +24,8 @@ BROWNIE := HOME=$(BROWNIE_HOME) $(VENV)/bin/brownie
 BROWNIE_PORT ?= 8546
 BROWNIE_NETWORK ?= development
 
-# Browser tests run only where Debian's chromium is installed.
-PYTEST_MARKS := $(if $(wildcard /usr/bin/chromium),,-m "not e2e")
 PYTEST_ARGS ?=
-BENCH_SECTIONS := gas indexer audit matching personalization
+BENCH_SECTIONS := gas indexer audit matching personalization http
 
 STAMP_PIP := $(VENV)/.stamp-requirements
 STAMP_EDITABLE := $(VENV)/.stamp-editable
@@ -42,7 +40,7 @@ if [ $$status -eq 5 ]; then echo "$(2): no tests were collected; failing" >&2; e
 exit $$status
 endef
 
-.PHONY: help setup build check test fuzz bench run clean distclean \
+.PHONY: help setup chromium build check test fuzz bench run clean distclean \
 	brownie-compile brownie-test brownie-deploy forge-test $(addprefix bench-,$(BENCH_SECTIONS))
 
 help:
@@ -111,9 +109,17 @@ check: setup
 
 # ------------------------------------------------------------------ tests
 
-test: setup build check
+# Browser tests need Debian's chromium (Playwright's own browser download cannot work offline).
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "setup: apt-get install chromium chromium-driver"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+		else echo "chromium missing: sudo apt-get install -y chromium chromium-driver" >&2; exit 1; fi; fi
+
+test: setup chromium build check
 	@echo "test: pytest"
-	@$(call no_tests_is_failure,$(VENV)/bin/pytest tests --ignore=tests/contracts $(PYTEST_MARKS) $(PYTEST_ARGS),pytest)
+	@$(call no_tests_is_failure,$(VENV)/bin/pytest tests --ignore=tests/contracts $(PYTEST_ARGS),pytest)
 	@if [ -d tests/contracts ]; then $(MAKE) brownie-test; fi
 	@if [ -n "$$(find tests/invariant -name '*.sol' 2>/dev/null | head -n 1)" ]; then \
 		$(MAKE) forge-test; fi
@@ -153,6 +159,9 @@ bench-indexer: setup build
 
 bench-audit: setup build
 	$(PY) -m bench.audit
+
+bench-http: setup build
+	$(PY) -m bench.http
 
 bench-matching: setup
 	$(PY) -m bench.matching

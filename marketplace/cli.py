@@ -36,11 +36,13 @@ def _register_commands() -> None:
     from marketplace.cli_audit import audit
     from marketplace.cli_deploy import deploy
     from marketplace.cli_index import db, index
+    from marketplace.cli_web import web
 
     main.add_command(deploy)
     main.add_command(index)
     main.add_command(db)
     main.add_command(audit)
+    main.add_command(web)
 
 
 _register_commands()

@@ -1,4 +1,5 @@
-"""`make run`: a local chain with the marketplace deployed and demo data, until Ctrl-C."""
+"""`make run`: a local chain, the marketplace, a realistic demo, the indexer and the web app on
+127.0.0.1:5000, until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -15,20 +16,12 @@ from marketplace.chain.anvil import REPO_ROOT, Anvil, free_port, start_anvil
 from marketplace.chain.connection import connect
 from marketplace.chain.deploy import DeployParams, deploy_marketplace
 from marketplace.chain.deployment import deployment_path
-from marketplace.demo import DemoSummary, seed
+from marketplace.config import load_settings
+from marketplace.store.engine import init_db, open_engine
+from marketplace.web.demo import DemoMarket, seed_market
+from marketplace.web.devstack import start_services
 
-ROLES = (
-    "operator",
-    "provider",
-    "provider",
-    "provider",
-    "customer",
-    "customer",
-    "customer",
-    "customer",
-    "arbiter",
-    "stranger",
-)
+DEV_ACCOUNTS = 40  # operator, 12 provider owners, 24 customers, arbiter, 2 strangers
 
 
 def _port_free(port: int) -> bool:
@@ -40,29 +33,46 @@ def main(argv: list[str] | None = None) -> int:
     """Start anvil, deploy, seed, print what a user needs, and stop everything on Ctrl-C."""
     parser = argparse.ArgumentParser(prog="marketplace-devrun", description=__doc__)
     parser.add_argument("--port", type=int, default=8545, help="anvil port (a free one if taken)")
-    parser.add_argument("--providers", type=int, default=12, help="demo providers to register")
+    parser.add_argument("--providers", type=int, default=320, help="demo providers to register")
+    parser.add_argument("--web-port", type=int, default=5000,
+                        help="web app port (a free one if taken)")
     parser.add_argument("--no-wait", action="store_true", help="exit after seeding (for tests)")
     args = parser.parse_args(argv)
 
     port = args.port if _port_free(args.port) else free_port()
     log = REPO_ROOT / ".cache" / "anvil.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    node: Anvil = start_anvil(port=port, log_path=log)
+    node: Anvil = start_anvil(port=port, accounts=DEV_ACCOUNTS, log_path=log)
     stop = threading.Event()
     previous = {
         sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
     }
     try:
         w3 = connect(node.url)
-        accounts = dev_accounts(len(ROLES))
+        accounts = dev_accounts(DEV_ACCOUNTS)
         addresses = [a.address for a in accounts]
         market, deployment = deploy_marketplace(w3, DeployParams(), deployer=addresses[0])
-        market.transact("setArbiter", addresses[8], True, sender=addresses[0])
-        summary = seed(market, addresses[1:4], addresses[4:8], n_providers=args.providers)
-        _print_summary(node, deployment.address, deployment.start_block, accounts, summary)
-        if not args.no_wait:
-            print("\nRunning. Press Ctrl-C to stop.", flush=True)
-            stop.wait()
+        database_url = load_settings().database_url
+        engine = open_engine(database_url)
+        init_db(engine, reset=True)  # a fresh chain: the old store's deployment is gone
+        demo = seed_market(market, addresses, engine, n_providers=args.providers,
+                           progress=lambda m: print(f"demo: {m}", flush=True))
+        engine.dispose()
+        web_port = args.web_port if _port_free(args.web_port) else free_port()
+        services = start_services(
+            rpc_url=node.url, deployment_path=deployment_path(node.chain_id),
+            database_url=database_url, log_dir=REPO_ROOT / ".cache", port=web_port,
+            dev_accounts=DEV_ACCOUNTS, dev_roles=demo.roles)
+        try:
+            _print_summary(node, deployment.address, deployment.start_block, accounts, demo,
+                           services.url)
+            if not args.no_wait:
+                print("\nRunning. Press Ctrl-C to stop.", flush=True)
+                while not stop.wait(1.0):
+                    services.check()
+        finally:
+            services.stop()
+            print("Stopped the web app and the indexer.", flush=True)
     finally:
         node.stop()
         for sig, handler in previous.items():
@@ -76,24 +86,23 @@ def _print_summary(
     address: str,
     start_block: int,
     accounts: list[LocalAccount],
-    summary: DemoSummary,
+    demo: DemoMarket,
+    web_url: str,
 ) -> None:
     out = sys.stdout
-    out.write(f"\nLocal chain   {node.url}  (chain id {node.chain_id})\n")
+    out.write(f"\nWeb app       {web_url}\n")
+    out.write(f"Local chain   {node.url}  (chain id {node.chain_id})\n")
     out.write(f"Marketplace   {address}  (from block {start_block})\n")
     out.write(f"Deployment    {deployment_path(node.chain_id)}\n\n")
     out.write("Dev accounts (local chain only; never use these keys elsewhere):\n")
-    for role, account in zip(ROLES, accounts, strict=True):
-        out.write(f"  {role:<9} {account.address}  {account.key.hex()}\n")
+    for role, account in zip(demo.roles, accounts, strict=True):
+        story = "  <- the demo story" if account.address.lower() == demo.story_customer else ""
+        out.write(f"  {role:<9} {account.address}  {account.key.hex()}{story}\n")
     out.write(
-        f"\nDemo: {len(summary.providers)} providers, {len(summary.customers)} customers, "
-        f"{summary.bookings} settled bookings\n"
+        f"\nDemo: {len(demo.providers)} providers, {len(demo.customers)} customers, "
+        f"{demo.bookings} rated bookings ({demo.complaints} with complaints), "
+        f"{demo.open_bookings} open\n"
     )
-    for p in summary.providers:
-        out.write(
-            f"  #{p.provider_id:<3} {p.name:<22} {p.category:<9} {p.region:<9} "
-            f"{p.price / 10**18:.3f} ETH  {', '.join(p.attributes)}\n"
-        )
     out.flush()
 
 

@@ -1,0 +1,208 @@
+"""The web app's door to the chain: the Market binding, unsigned transactions, dev signing.
+
+Everything goes through `marketplace.chain` (the only package that speaks web3). The node is
+reached lazily, so pages that only read the store keep working while it is down; a request that
+needs it gets a 503 in the shared error shape. Dev signing exists only when the app runs with
+dev accounts on a local chain (31337 or 1337): no private key is derived anywhere else.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+
+from marketplace.chain.accounts import dev_accounts
+from marketplace.chain.connection import ChainUnavailable, connect, is_local_chain
+from marketplace.chain.deployment import DeploymentNotFound, load_deployment
+from marketplace.chain.market import Market, SigningRefused
+from marketplace.chain.revert import ContractRevert
+from marketplace.chain.rpc import NodeUnavailable, RpcClient, RpcError
+from marketplace.chain.tx import DevSigner, FeeUnavailable, UnsignedTransaction, build_transaction
+from marketplace.config import Settings
+from marketplace.errors import MarketplaceError
+from marketplace.web.errors import Forbidden, Unavailable, WebError, refused
+
+log = logging.getLogger("marketplace.web")
+
+StoreDeployment = Callable[[], tuple[int, str] | None]
+
+
+class ChainGateway:
+    """Lazily connected Market, RPC client and (dev mode only) dev signer; thread-safe."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        dev_mode: bool,
+        dev_account_count: int,
+        store_deployment: StoreDeployment,
+    ) -> None:
+        """`store_deployment` names (chain id, address) from the store when no record exists."""
+        self.settings = settings
+        self.dev_mode = dev_mode
+        self.dev_account_count = dev_account_count
+        self._store_deployment = store_deployment
+        self._lock = threading.Lock()
+        self._market: Market | None = None
+        self._signer: DevSigner | None = None
+        self._accounts: list[LocalAccount] | None = None
+        self._rpc = RpcClient(settings.rpc_url, timeout=10.0)
+
+    # ------------------------------------------------------------------ connection
+
+    @property
+    def rpc(self) -> RpcClient:
+        """A lean JSON-RPC client for receipts, the head and the chain id."""
+        return self._rpc
+
+    def market(self) -> Market:
+        """The deployed Marketplace; Unavailable when the node or the deployment is missing."""
+        with self._lock:
+            if self._market is not None:
+                return self._market
+            try:
+                w3 = connect(self.settings.rpc_url)
+                chain_id = int(w3.eth.chain_id)
+            except (ChainUnavailable, OSError) as exc:
+                raise Unavailable(
+                    f"The chain node at {self.settings.rpc_url} does not answer; try again soon."
+                ) from exc
+            address = self._deployment_address(chain_id)
+            self._market = Market(w3, address)
+            return self._market
+
+    def _deployment_address(self, chain_id: int) -> str:
+        path = self.settings.deployment_path
+        try:
+            record = load_deployment(path=path) if path is not None else load_deployment(chain_id)
+        except DeploymentNotFound:
+            record = None
+        if record is not None:
+            if record.chain_id != chain_id:
+                raise Unavailable(
+                    f"The deployment record is for chain {record.chain_id}, but the node serves "
+                    f"chain {chain_id}."
+                )
+            return record.address
+        from_store = self._store_deployment()
+        if from_store is not None and from_store[0] == chain_id:
+            return from_store[1]
+        raise Unavailable(f"No marketplace is deployed on chain {chain_id} (no deployment record).")
+
+    def chain_id(self) -> int:
+        """The chain id of the node (cached with the Market)."""
+        return int(self.market().w3.eth.chain_id)
+
+    def reset(self) -> None:
+        """Forget the connection (the next call reconnects)."""
+        with self._lock:
+            self._market = None
+            self._signer = None
+
+    # ------------------------------------------------------------------ calls and transactions
+
+    def call(self, function: str, *args: Any) -> Any:
+        """A view call; a revert becomes a TxRefused, an unreachable node Unavailable."""
+        market = self.market()
+        try:
+            return market.call(function, *args)
+        except ContractRevert as exc:
+            raise refused(exc) from exc
+        except MarketplaceError:
+            raise
+        except Exception as exc:  # the node went away or answered nonsense
+            self.reset()
+            raise Unavailable(f"The chain node could not answer: {_first_line(exc)}") from exc
+
+    def build(self, function: str, *args: Any, sender: str, value: int = 0) -> UnsignedTransaction:
+        """An unsigned transaction, simulated first: a revert raises TxRefused in plain words."""
+        market = self.market()
+        try:
+            return build_transaction(market, function, *args, sender=sender, value=value)
+        except ContractRevert as exc:
+            raise refused(exc) from exc
+        except FeeUnavailable as exc:
+            raise Unavailable(str(exc)) from exc
+        except WebError:
+            raise
+        except Exception as exc:
+            self.reset()
+            log.warning("building %s failed: %s", function, _first_line(exc))
+            raise Unavailable(
+                f"The chain node could not prepare the transaction: {_first_line(exc)}"
+            ) from exc
+
+    # ------------------------------------------------------------------ dev signing
+
+    def dev_signing_available(self) -> bool:
+        """Whether the server may sign for dev accounts: dev mode on a local chain."""
+        if not self.dev_mode:
+            return False
+        try:
+            return is_local_chain(self.chain_id())
+        except WebError:
+            return False
+
+    def dev_accounts(self) -> list[LocalAccount]:
+        """The dev accounts (dev mode only; never derived otherwise)."""
+        if not self.dev_mode:
+            raise Forbidden("Dev accounts are off: sign in with a wallet.")
+        with self._lock:
+            if self._accounts is None:
+                self._accounts = dev_accounts(self.dev_account_count)
+            return list(self._accounts)
+
+    def dev_addresses(self) -> list[str]:
+        """Lower-case addresses of the dev accounts."""
+        return [a.address.lower() for a in self.dev_accounts()]
+
+    def dev_send(self, tx: UnsignedTransaction) -> str:
+        """Sign `tx` with its sender's dev key and send it; returns the 0x hash."""
+        if not self.dev_signing_available():
+            raise Forbidden("The server signs only for dev accounts on a local chain.")
+        if tx.sender.lower() not in self.dev_addresses():
+            raise Forbidden(f"{tx.sender} is not a dev account: sign with your wallet.")
+        market = self.market()
+        with self._lock:
+            if self._signer is None:
+                self._signer = DevSigner(market.w3, self._accounts or [])
+            signer = self._signer
+        try:
+            return "0x" + bytes(signer.send(tx)).hex()
+        except SigningRefused as exc:
+            raise Forbidden(str(exc)) from exc
+        except Exception as exc:
+            self.reset()
+            raise Unavailable(
+                f"The chain node refused the transaction: {_first_line(exc)}") from exc
+
+    # ------------------------------------------------------------------ receipts
+
+    def receipt(self, tx_hash: str) -> dict[str, Any] | None:
+        """The receipt of a mined transaction, None while it is pending or unknown."""
+        try:
+            result = self._rpc.call("eth_getTransactionReceipt", [tx_hash])
+        except (NodeUnavailable, RpcError) as exc:
+            raise Unavailable(f"The chain node could not answer: {exc}") from exc
+        return result if isinstance(result, dict) else None
+
+    def transaction_known(self, tx_hash: str) -> bool:
+        """Whether the node knows the transaction (mined or in its pool)."""
+        try:
+            return self._rpc.call("eth_getTransactionByHash", [tx_hash]) is not None
+        except (NodeUnavailable, RpcError) as exc:
+            raise Unavailable(f"The chain node could not answer: {exc}") from exc
+
+    def head(self) -> int:
+        """The node's latest block number."""
+        return self._rpc.block_number()
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:200] if lines else type(exc).__name__

@@ -1,0 +1,37 @@
+"""Customer pages: one blueprint, split by concern.
+
+- `browse`: home, criteria editor, matches, provider pages, blocks
+- `bookings`: quote and book, my bookings, booking actions, withdraw, pending transactions
+- `profile`: consent, what was learned, suggestions, export, erase
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+
+from marketplace.catalogue import ATTRIBUTES, CATEGORIES, COMPLAINT_TAGS, REGIONS
+from marketplace.web.auth import current_account, signer
+from marketplace.web.context import services
+
+bp = Blueprint("customer", __name__)
+
+
+def page_context() -> dict[str, Any]:
+    """Names every template can use."""
+    svc = services()
+    return {
+        "account": current_account(),
+        "signer": signer(),
+        "dev_mode": svc.config.dev_accounts,
+        "catalogue": {
+            "categories": CATEGORIES,
+            "regions": REGIONS,
+            "attributes": ATTRIBUTES,
+            "tags": COMPLAINT_TAGS,
+        },
+    }
+
+
+from marketplace.web.customer import bookings, browse, profile  # noqa: E402,F401  (routes)

@@ -1,0 +1,237 @@
+"""Quote and book, my bookings, booking actions, withdraw, and pending transactions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from marketplace.domain import Status
+from marketplace.matching.explain import explain_exclusion
+from marketplace.store import queries as store_queries
+from marketplace.web import actions, forms, queries, ranking
+from marketplace.web.auth import current_account, require_account, safe_next
+from marketplace.web.context import services
+from marketplace.web.customer import bp
+from marketplace.web.customer.common import booking_ref_id, chain_time, errors_of
+from marketplace.web.errors import FieldError, Forbidden, NotFound, TxRefused
+from marketplace.web.forms import Inputs
+from marketplace.web.present import booking_json, providers_json, timeline_json, view_of_row
+from marketplace.web.txflow import TxIntent, submit, tx_status
+
+# ------------------------------------------------------------------ booking
+
+
+def _quote(provider_id: int) -> dict[str, Any]:
+    svc = services()
+    account = require_account()
+    with svc.engine.connect() as conn:
+        row = store_queries.get_provider(conn, provider_id)
+        if row is None:
+            raise NotFound(f"There is no provider #{provider_id}.", None)
+        criteria_view = queries.criteria_view(conn, account, int(row["category"]))
+    exclusion = explain_exclusion(view_of_row(row), criteria_view)
+    return {
+        "provider": providers_json(svc.engine, [row])[0],
+        "price": int(row["price"]),
+        "criteria": criteria_view,
+        "exclusion": exclusion,
+    }
+
+
+@bp.get("/book/<pid:provider_id>")
+def book(provider_id: int) -> ResponseReturnValue:
+    """The quote: the provider's price now, under the customer's current criteria version."""
+    if current_account() is None:
+        return redirect(url_for("auth.signin", next=request.path))
+    return render_template("book.html", quote=_quote(provider_id), errors={})
+
+
+@bp.post("/book/<pid:provider_id>")
+def book_submit(provider_id: int) -> ResponseReturnValue:
+    """Escrow the quoted price: book(providerId, expectedPrice, criteriaVersion)."""
+    inputs = Inputs(request.form)
+    try:
+        quote = _quote(provider_id)
+        intent = actions.book_intent(inputs)
+        if intent.args[0] != provider_id:
+            raise FieldError("The form is for another provider.", "provider_id")
+        _learn_choice(provider_id, quote)
+        return submit(intent)
+    except (FieldError, TxRefused) as exc:
+        return render_template("book.html", quote=_quote(provider_id),
+                               errors=errors_of(exc)), exc.status
+
+
+def _learn_choice(provider_id: int, quote: dict[str, Any]) -> None:
+    """Tell the living profile (with consent) which ranked providers this booking passed over."""
+    svc = services()
+    account = require_account()
+    criteria_view = quote["criteria"]
+    if criteria_view is None or not svc.profiles.has_consent(account):
+        return
+    result, _rows = ranking.match(svc, criteria_view, customer=account, k=ranking.MAX_K)
+    chosen = next((m for m in result.matches if m.provider_id == provider_id), None)
+    if chosen is not None:
+        svc.profiles.record_choice(account, criteria_view.category, chosen, result.matches)
+
+
+# ------------------------------------------------------------------ my bookings
+
+
+@bp.get("/bookings")
+def bookings() -> ResponseReturnValue:
+    """My bookings, newest first, with what each is waiting for; my refund credit."""
+    account = current_account()
+    if account is None:
+        return redirect(url_for("auth.signin", next=request.path))
+    svc = services()
+    with svc.engine.connect() as conn:
+        rows = store_queries.bookings_of(conn, customer=account)
+        credit = store_queries.credit_of(conn, account)
+        names = queries.providers_by_id(conn, [int(r["provider_id"]) for r in rows])
+    providers = {p["id"]: p for p in providers_json(svc.engine, names.values())}
+    items = [booking_json(r) for r in reversed(rows)]
+    return render_template("bookings.html", bookings=items, providers=providers, credit=credit)
+
+
+def _booking_context(booking_id: int) -> dict[str, Any]:
+    svc = services()
+    with svc.engine.connect() as conn:
+        row = store_queries.get_booking(conn, booking_id)
+        if row is None:
+            raise NotFound("There is no such booking (yet); if you just booked it, wait a moment.",
+                           None)
+        events = store_queries.booking_timeline(conn, booking_id)
+        provider_row = store_queries.get_provider(conn, int(row["provider_id"]))
+        account = current_account()
+        arbiter = bool(account and queries.is_arbiter(conn, account))
+    booking = booking_json(row)
+    provider_info = providers_json(svc.engine, [provider_row])[0] if provider_row else None
+    role = None
+    if account and account == row["customer"]:
+        role = "customer"
+    elif account and provider_row is not None and account == provider_row["owner"]:
+        role = "provider"
+    return {
+        "booking": booking,
+        "row": row,
+        "provider": provider_info,
+        "timeline": timeline_json(events),
+        "role": role,
+        "arbiter": arbiter and role is None,
+        "available": available_actions(row, role, arbiter and role is None, chain_time()),
+    }
+
+
+def available_actions(row: dict[str, Any], role: str | None, arbiter: bool, now: int) -> list[str]:
+    """The actions the current account can take on the booking now."""
+    status = Status(int(row["status"]))
+    deadline = int(row["deadline"])
+    passed = now > deadline
+    out: list[str] = []
+    if role == "customer":
+        if status is Status.REQUESTED:
+            out.append("cancel")
+        if status is Status.COMPLETED:
+            out.append("confirm")
+            if not passed:
+                out.append("dispute")
+        if status in (Status.SETTLED, Status.RESOLVED) and not row["rated"]:
+            out.append("rate")
+    if role == "provider":
+        if status is Status.REQUESTED and not passed:
+            out.append("accept")
+        if status in (Status.REQUESTED, Status.ACCEPTED):
+            out.append("decline")
+        if status is Status.ACCEPTED and not passed:
+            out.append("complete")
+    if arbiter and status is Status.DISPUTED and not passed:
+        out.append("resolve")
+    if passed and status in (Status.REQUESTED, Status.ACCEPTED):
+        out.append("expire")
+    if passed and status is Status.COMPLETED:
+        out.append("settle")
+    if passed and status is Status.DISPUTED:
+        out.append("resolve_by_default")
+    return out
+
+
+@bp.get("/bookings/<booking_ref>")
+def booking(booking_ref: str) -> ResponseReturnValue:
+    """One booking: its timeline, and the actions open to the current account."""
+    context = _booking_context(booking_ref_id(booking_ref))
+    return render_template("booking.html", errors={}, **context)
+
+
+@bp.post("/bookings/<booking_ref>/<action>")
+def booking_action(booking_ref: str, action: str) -> ResponseReturnValue:
+    """Cancel, confirm, dispute, rate, accept, decline, complete, expire, settle, resolve."""
+    booking_id = booking_ref_id(booking_ref)
+    if action not in actions.BOOKING_ACTIONS:
+        raise NotFound("There is no such action.", None)
+    require_account()
+    context = _booking_context(booking_id)
+    try:
+        _check_role(action, context)
+        intent = actions.booking_action_intent(booking_id, action, Inputs(request.form))
+        return submit(intent)
+    except (FieldError, TxRefused, Forbidden) as exc:
+        return render_template("booking.html", errors=errors_of(exc), **context), exc.status
+
+
+def _check_role(action: str, context: dict[str, Any]) -> None:
+    who = actions.BOOKING_ACTIONS[action][1]
+    if who == "customer" and context["role"] != "customer":
+        raise Forbidden("Only the booking's customer can do this.", None)
+    if who == "provider" and context["role"] != "provider":
+        raise Forbidden("Only the provider's owner can do this.", None)
+    if who == "arbiter" and not context["arbiter"]:
+        raise Forbidden("Only an independent arbiter can resolve a dispute.", None)
+
+
+@bp.post("/withdraw")
+def withdraw() -> ResponseReturnValue:
+    """Withdraw the account's whole credit (refunds, payouts, released stakes)."""
+    require_account()
+    intent = actions.withdraw_intent()
+    back = safe_next(request.form.get("next"))
+    if back:
+        intent = TxIntent(intent.function, intent.args, intent.label, intent.api_path,
+                          intent.api_body, intent.value, back)
+    return submit(intent)
+
+
+# ------------------------------------------------------------------ transactions
+
+
+@bp.get("/tx/<tx_hash>")
+def pending(tx_hash: str) -> ResponseReturnValue:
+    """A sent transaction, until the indexer has it (the page polls /api/v1/tx/<hash>)."""
+    try:
+        checked = forms.tx_hash(tx_hash)
+    except FieldError:
+        raise NotFound("That is not a transaction hash.", None) from None
+    next_url = safe_next(request.args.get("next")) or url_for("customer.index")
+    label_text = forms.text(request.args.get("label"), "label", max_len=200, required=False)
+    with services().engine.connect() as conn:
+        status = tx_status(conn, checked)
+    if status["status"] == "indexed":
+        return redirect(resolve_next(next_url, status))
+    return render_template("tx_pending.html", tx_hash=checked, next_url=next_url,
+                           label=label_text, status=status)
+
+
+def resolve_next(next_url: str, status: dict[str, Any]) -> str:
+    """Fill `{booking}` / `{provider}` in a next URL from the transaction's events."""
+    filled = next_url
+    if "{booking}" in filled:
+        if "booking_id" not in status:
+            return url_for("customer.bookings")
+        filled = filled.replace("{booking}", str(status["booking_id"]))
+    if "{provider}" in filled:
+        if "provider_id" not in status:
+            return url_for("provider.dashboard")
+        filled = filled.replace("{provider}", str(status["provider_id"]))
+    return safe_next(filled) or url_for("customer.index")

@@ -1,0 +1,176 @@
+"""The web app's own tables (prefixed `web_`), beside the store's and the profile's.
+
+- `web_siwe_nonces`: sign-in nonces, each usable once and only until it expires. Kept in the
+  database, not in process memory, so any worker can check a nonce another worker issued.
+- `web_provider_metadata`: providers' off-chain metadata (name, description), addressed by the
+  keccak-256 of its canonical JSON, the `metadataHash` the contract stores.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from eth_utils.crypto import keccak
+from sqlalchemy import (
+    Column,
+    Engine,
+    Float,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+
+web_metadata = MetaData()
+
+siwe_nonces = Table(
+    "web_siwe_nonces",
+    web_metadata,
+    Column("nonce", String(64), primary_key=True),
+    Column("issued_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("used_at", Float, nullable=True),
+)
+
+provider_metadata = Table(
+    "web_provider_metadata",
+    web_metadata,
+    Column("hash", String(66), primary_key=True),
+    Column("document", Text, nullable=False),
+    Column("stored_at", Float, nullable=False),
+)
+
+
+def create_web_schema(engine: Engine) -> None:
+    """Create the web tables that are missing (safe when several workers start at once)."""
+    for attempt in range(5):
+        try:
+            web_metadata.create_all(engine)
+            return
+        except (OperationalError, ProgrammingError):  # another worker created them meanwhile
+            if attempt == 4:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
+# ------------------------------------------------------------------ sign-in nonces
+
+
+def issue_nonce(engine: Engine, nonce: str, ttl: float, now: float | None = None) -> float:
+    """Store a fresh nonce valid for `ttl` seconds; returns its expiry time. Old ones are purged."""
+    now = time.time() if now is None else now
+    with engine.begin() as conn:
+        conn.execute(delete(siwe_nonces).where(siwe_nonces.c.expires_at < now - 3600))
+        conn.execute(insert(siwe_nonces).values(
+            nonce=nonce, issued_at=now, expires_at=now + ttl, used_at=None))
+    return now + ttl
+
+
+def consume_nonce(engine: Engine, nonce: str, now: float | None = None) -> bool:
+    """Mark the nonce used if it exists, is unused and has not expired; whether it was.
+
+    One UPDATE with every condition in its WHERE clause: of two concurrent sign-ins with the
+    same nonce (in any workers), exactly one succeeds.
+    """
+    now = time.time() if now is None else now
+    statement = (
+        update(siwe_nonces)
+        .where(
+            siwe_nonces.c.nonce == nonce,
+            siwe_nonces.c.used_at.is_(None),
+            siwe_nonces.c.expires_at >= now,
+        )
+        .values(used_at=now)
+    )
+    with engine.begin() as conn:
+        return conn.execute(statement).rowcount == 1
+
+
+# ------------------------------------------------------------------ provider metadata
+
+
+def canonical_json(document: Mapping[str, Any]) -> bytes:
+    """Sorted keys, no spaces, UTF-8: the bytes the metadata hash is taken of."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+
+
+def metadata_hash(document: Mapping[str, Any]) -> str:
+    """0x-hex keccak-256 of the canonical JSON (equal to `marketplace.demo.metadata_hash`)."""
+    return "0x" + keccak(canonical_json(document)).hex()
+
+
+def put_metadata(engine: Engine, document: Mapping[str, Any]) -> str:
+    """Store a metadata document under its hash (idempotent); returns the hash."""
+    digest = metadata_hash(document)
+    _UNKNOWN.pop(digest, None)
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(provider_metadata).values(
+                hash=digest, document=canonical_json(document).decode(), stored_at=time.time()))
+    except IntegrityError:  # stored before: same hash, same content
+        pass
+    return digest
+
+
+def get_metadata(engine: Engine, digest: str) -> dict[str, Any] | None:
+    """The document stored under `digest`, or None if unknown."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(provider_metadata.c.document).where(provider_metadata.c.hash == digest.lower())
+        ).first()
+    if row is None:
+        return None
+    loaded: dict[str, Any] = json.loads(row[0])
+    return loaded
+
+
+def get_metadata_many(engine: Engine, digests: list[str]) -> dict[str, dict[str, Any]]:
+    """Documents by hash for the digests that are known."""
+    if not digests:
+        return {}
+    wanted = sorted({d.lower() for d in digests})
+    out: dict[str, dict[str, Any]] = {}
+    with engine.connect() as conn:
+        for start in range(0, len(wanted), 500):
+            rows = conn.execute(
+                select(provider_metadata.c.hash, provider_metadata.c.document).where(
+                    provider_metadata.c.hash.in_(wanted[start:start + 500]))
+            ).all()
+            for digest, document in rows:
+                out[digest] = json.loads(document)
+    return out
+
+
+_CACHE: dict[str, dict[str, Any]] = {}
+_UNKNOWN: dict[str, float] = {}  # hash -> when to look again (metadata may arrive later)
+_CACHE_LIMIT = 200_000
+UNKNOWN_TTL = 30.0
+
+
+def cached_metadata_many(engine: Engine, digests: list[str]) -> dict[str, dict[str, Any]]:
+    """`get_metadata_many` through a process cache: a document never changes under its hash,
+    and a hash with no document is asked for again only after `UNKNOWN_TTL` seconds."""
+    now = time.monotonic()
+    wanted = {d.lower() for d in digests}
+    found = {d: _CACHE[d] for d in wanted if d in _CACHE}
+    missing = sorted(d for d in wanted - found.keys() if _UNKNOWN.get(d, 0.0) <= now)
+    if missing:
+        loaded = get_metadata_many(engine, missing)
+        if len(_CACHE) + len(loaded) > _CACHE_LIMIT:
+            _CACHE.clear()
+        if len(_UNKNOWN) > _CACHE_LIMIT:
+            _UNKNOWN.clear()
+        _CACHE.update(loaded)
+        found.update(loaded)
+        for digest in missing:
+            if digest not in loaded:
+                _UNKNOWN[digest] = now + UNKNOWN_TTL
+    return found

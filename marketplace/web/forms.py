@@ -1,0 +1,422 @@
+"""Validation of every input the web app takes, from HTML forms and JSON bodies alike.
+
+`Inputs` reads a form (strings) or a JSON object (any JSON type) through one interface; the
+parsers below turn one input into a domain value or raise `FieldError` naming the field, so
+no user input reaches the chain, the store or the matching engine unchecked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+from marketplace.catalogue import ATTRIBUTES, CATEGORIES, COMPLAINT_TAGS, REGIONS, Entry
+from marketplace.domain import UINT64_MAX, UINT96_MAX
+from marketplace.matching.criteria import (
+    CriteriaInput,
+    InvalidCriteria,
+    parse_amount,
+    parse_criteria,
+    parse_stars,
+)
+from marketplace.web.errors import FieldError, FormErrors
+
+MAX_TEXT = 2_000
+_HEX_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_HEX_HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
+_DIGITS = re.compile(r"^[0-9]{1,80}$")
+_HEX_NUMBER = re.compile(r"^0x[0-9a-fA-F]{1,64}$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+# Names the criteria parser uses for a field -> names the forms and the API use.
+CRITERIA_FIELD_NAMES = {
+    "min_score": "min_stars",
+    "required_attributes": "required",
+    "refused_attributes": "refused",
+}
+
+
+class Inputs:
+    """Named inputs of one request: an HTML form's fields or a JSON object's members."""
+
+    def __init__(self, source: MultiDict[str, str] | Mapping[str, Any] | None) -> None:
+        self._form = source if isinstance(source, MultiDict) else None
+        self._json: Mapping[str, Any] = (
+            source if source is not None and not isinstance(source, MultiDict) else {}
+        )
+        if self._form is None and not isinstance(self._json, Mapping):
+            raise FieldError("the request body must be a JSON object", None)
+
+    @property
+    def is_form(self) -> bool:
+        """Whether the inputs come from an HTML form (amounts then default to ether)."""
+        return self._form is not None
+
+    def get(self, name: str) -> Any:
+        """One input (None when absent or empty)."""
+        if self._form is not None:
+            value = self._form.get(name)
+            return None if value is None or value.strip() == "" else value
+        return self._json.get(name)
+
+    def getlist(self, name: str) -> list[Any]:
+        """A multi-valued input: repeated form fields, or a JSON list (or one value)."""
+        if self._form is not None:
+            return [v for v in self._form.getlist(name) if v.strip() != ""]
+        value = self._json.get(name)
+        if value is None:
+            return []
+        if isinstance(value, list):
+            return value
+        if isinstance(value, str):
+            return [part for part in (p.strip() for p in value.split(",")) if part]
+        return [value]
+
+    def has(self, name: str) -> bool:
+        """Whether the input was given at all."""
+        return self.get(name) is not None
+
+    def raw(self) -> dict[str, Any]:
+        """The inputs as a plain dict (for re-filling a form after an error)."""
+        if self._form is not None:
+            return {k: (v if len(v) > 1 else v[0]) for k, v in self._form.lists()}
+        return dict(self._json)
+
+
+# ------------------------------------------------------------------ scalar parsers
+
+
+def text(value: Any, field: str, *, max_len: int = MAX_TEXT, required: bool = True) -> str:
+    """Trimmed text without control characters, at most `max_len` characters."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise FieldError("This field is required.", field)
+        return ""
+    if not isinstance(value, str):
+        raise FieldError("Must be text.", field)
+    cleaned = value.strip()
+    if _CONTROL.search(cleaned):
+        raise FieldError("Must not contain control characters.", field)
+    if len(cleaned) > max_len:
+        raise FieldError(f"Must be at most {max_len} characters.", field)
+    return cleaned
+
+
+def integer(value: Any, field: str, *, low: int = 0, high: int = UINT96_MAX) -> int:
+    """A whole number in [low, high], given as a JSON integer or decimal digits."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise FieldError("This field is required.", field)
+    if isinstance(value, bool):
+        raise FieldError("Must be a whole number, not true/false.", field)
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and _DIGITS.match(value.strip()):
+        number = int(value.strip())
+    elif isinstance(value, str) and value.strip().startswith("-") and _DIGITS.match(
+        value.strip()[1:]
+    ):
+        number = -int(value.strip()[1:])
+    else:
+        raise FieldError("Must be a whole number.", field)
+    if number < low:
+        raise FieldError(f"Must be at least {low}.", field)
+    if number > high:
+        raise FieldError(f"Must be at most {high}.", field)
+    return number
+
+
+def optional_integer(value: Any, field: str, *, low: int = 0, high: int = UINT96_MAX) -> int | None:
+    """`integer`, or None when the input is absent."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return integer(value, field, low=low, high=high)
+
+
+def big_id(value: Any, field: str) -> int:
+    """A uint256 id (booking ids): decimal digits, 0x hex, or a JSON integer; above zero."""
+    if isinstance(value, str) and _HEX_NUMBER.match(value.strip()):
+        number = int(value.strip(), 16)
+        if number == 0:
+            raise FieldError("Must be above zero.", field)
+        return number
+    return integer(value, field, low=1, high=2**256 - 1)
+
+
+def address(value: Any, field: str) -> str:
+    """An Ethereum address ('0x' and 40 hex digits), lower-cased."""
+    if not isinstance(value, str) or not _HEX_ADDRESS.match(value.strip()):
+        raise FieldError("Must be an address: 0x followed by 40 hex digits.", field)
+    return value.strip().lower()
+
+
+def tx_hash(value: Any, field: str = "hash") -> str:
+    """A transaction hash ('0x' and 64 hex digits), lower-cased."""
+    if not isinstance(value, str) or not _HEX_HASH.match(value.strip()):
+        raise FieldError("Must be a transaction hash: 0x followed by 64 hex digits.", field)
+    return value.strip().lower()
+
+
+def boolean(value: Any, field: str, *, default: bool | None = None) -> bool:
+    """true/false, 1/0, yes/no, on/off."""
+    if value is None:
+        if default is None:
+            raise FieldError("This field is required.", field)
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in {"1", "true", "yes", "on"}:
+            return True
+        if word in {"0", "false", "no", "off"}:
+            return False
+    raise FieldError("Must be true or false.", field)
+
+
+def amount(value: Any, field: str, *, default_unit: str = "wei", low: int = 0) -> int:
+    """An amount in wei: an integer (wei), or text with a unit ("0.05 ether", "20 gwei").
+
+    Text without a unit is in `default_unit` (forms say ether, the API says wei).
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise FieldError("This field is required.", field)
+    if isinstance(value, float):
+        raise FieldError("Give amounts as an integer of wei or a string with a unit.", field)
+    if isinstance(value, str):
+        cleaned = " ".join(value.strip().split())
+        if len(cleaned) > 100:
+            raise FieldError("Too long for an amount.", field)
+        if " " not in cleaned:
+            cleaned = f"{cleaned} {default_unit}"
+        value = cleaned
+    if not isinstance(value, int | str) or isinstance(value, bool):
+        raise FieldError("Must be an amount.", field)
+    try:
+        wei = parse_amount(value, field)
+    except InvalidCriteria as exc:
+        raise FieldError(_sentence(exc.message), field) from None
+    if wei < low:
+        raise FieldError(f"Must be at least {low} wei.", field)
+    return wei
+
+
+def stars(value: Any, field: str = "stars") -> int:
+    """A rating: 1 to 5 whole stars."""
+    return integer(value, field, low=1, high=5)
+
+
+def min_stars(value: Any, field: str = "min_stars") -> int:
+    """A minimum score in stars ("4.5") as basis points of a star."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise FieldError("Must be a number of stars from 0 to 5.", field)
+    try:
+        return parse_stars(value, field)
+    except InvalidCriteria as exc:
+        raise FieldError(_sentence(exc.message), field) from None
+
+
+def percent_bps(value: Any, field: str) -> int:
+    """A share in percent (0-100, up to two decimals) as basis points."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise FieldError("This field is required.", field)
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise FieldError("Must be a percentage from 0 to 100.", field)
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise FieldError("Must be a percentage from 0 to 100.", field) from None
+    if not number.is_finite() or not 0 <= number <= 100:
+        raise FieldError("Must be a percentage from 0 to 100.", field)
+    bps = number * 100
+    if bps != bps.to_integral_value():
+        raise FieldError("At most two decimals.", field)
+    return int(bps)
+
+
+def choice(value: Any, field: str, entries: tuple[Entry, ...], *, allow_any: bool) -> int:
+    """A catalogue entry by key ('rides') or code (1); 0 for 'any' when allowed."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in {"", "any"}):
+        if allow_any:
+            return 0
+        raise FieldError("Choose one.", field)
+    if isinstance(value, bool):
+        raise FieldError("Must be a name from the catalogue.", field)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    for entry in entries:
+        if value == entry.code or (isinstance(value, str) and value.strip().lower() == entry.key):
+            return entry.code
+    if allow_any and value == 0:
+        return 0
+    known = ", ".join(entry.key for entry in entries)
+    raise FieldError(f"Unknown choice; pick one of: {known}.", field)
+
+
+def category(value: Any, field: str = "category") -> int:
+    """A service category (required)."""
+    return choice(value, field, CATEGORIES, allow_any=False)
+
+
+def region(value: Any, field: str = "region") -> int:
+    """A region, or 0 for any/unspecified."""
+    return choice(value, field, REGIONS, allow_any=True)
+
+
+def attribute_mask(values: Iterable[Any], field: str) -> int:
+    """Attribute keys ('pet_friendly') or bit numbers as a 64-bit mask."""
+    return _mask(values, field, ATTRIBUTES, UINT64_MAX)
+
+
+def complaint_mask(values: Iterable[Any], field: str = "complaint_tags") -> int:
+    """Complaint tag keys ('late') or bit numbers as a 32-bit mask."""
+    return _mask(values, field, COMPLAINT_TAGS, 2**32 - 1)
+
+
+def _mask(values: Iterable[Any], field: str, entries: tuple[Entry, ...], limit: int) -> int:
+    by_key = {entry.key: entry.code for entry in entries}
+    codes = {entry.code for entry in entries}
+    mask = 0
+    items = list(values)
+    if len(items) > 64:
+        raise FieldError("Too many values.", field)
+    for item in items:
+        if isinstance(item, bool):
+            raise FieldError("Must be names from the catalogue.", field)
+        if isinstance(item, int) and item in codes:
+            code = item
+        elif isinstance(item, str) and item.strip().lower() in by_key:
+            code = by_key[item.strip().lower()]
+        elif isinstance(item, str) and item.strip().isdigit() and int(item.strip()) in codes:
+            code = int(item.strip())
+        else:
+            shown = str(item)[:40]
+            raise FieldError(f"Unknown value {shown!r}.", field)
+        mask |= 1 << code
+    if mask > limit:
+        raise FieldError("Too many values.", field)
+    return mask
+
+
+def page_args(inputs: Inputs, *, max_per_page: int = 100) -> tuple[int, int]:
+    """(page, per_page): page from 1, per_page from 1 to `max_per_page` (default 20)."""
+    page = integer(inputs.get("page") or 1, "page", low=1, high=1_000_000)
+    per_page = integer(inputs.get("per_page") or 20, "per_page", low=1, high=max_per_page)
+    return page, per_page
+
+
+def _sentence(message: str) -> str:
+    text_ = message.strip()
+    return text_[:1].upper() + text_[1:] + ("" if text_.endswith(".") else ".")
+
+
+# ------------------------------------------------------------------ criteria
+
+
+def criteria_json(c: CriteriaInput) -> dict[str, Any]:
+    """Criteria in the API's field names: catalogue keys, stars, wei as decimal strings."""
+    from marketplace.catalogue import names
+
+    return {
+        "category": _key(CATEGORIES, c.category),
+        "region": _key(REGIONS, c.region) if c.region else "any",
+        "min_stars": str(Decimal(c.min_score) / 10_000),
+        "max_price": str(c.max_price),
+        "premium_per_star": str(c.premium_per_star),
+        "required": names("attribute", c.required_attributes),
+        "refused": names("attribute", c.refused_attributes),
+        "score_weight": c.score_weight,
+        "price_weight": c.price_weight,
+    }
+
+
+def _key(entries: tuple[Entry, ...], code: int) -> str | int:
+    for entry in entries:
+        if entry.code == code:
+            return entry.key
+    return code
+
+
+def parse_criteria_inputs(inputs: Inputs) -> CriteriaInput:
+    """Every criteria field validated; `FormErrors` lists each bad field with its message.
+
+    Names: category, region, min_stars, max_price, premium_per_star, required, refused,
+    score_weight, price_weight. Amounts are ether on forms and wei in JSON unless a unit is
+    given; weights are any two non-negative numbers (scaled to basis points summing to 10,000).
+    """
+    unit = "ether" if inputs.is_form else "wei"
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    parsers: tuple[tuple[str, Any], ...] = (
+        ("category", lambda v: category(v)),
+        ("region", lambda v: region(v)),
+        ("min_stars", lambda v: min_stars(v)),
+        ("max_price", lambda v: amount(v, "max_price", default_unit=unit)),
+        ("premium_per_star", lambda v: amount(
+            v if v is not None else 0, "premium_per_star", default_unit=unit)),
+    )
+    for name, parse in parsers:
+        try:
+            values[name] = parse(inputs.get(name))
+        except FieldError as exc:
+            errors[name] = exc.message
+    for name in ("required", "refused"):
+        try:
+            values[name] = attribute_mask(inputs.getlist(name), name)
+        except FieldError as exc:
+            errors[name] = exc.message
+    weights: dict[str, Decimal] = {}
+    for name in ("score_weight", "price_weight"):
+        raw = inputs.get(name)
+        if raw is None:
+            weights[name] = Decimal(1)
+            continue
+        try:
+            if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+                raise InvalidOperation
+            number = Decimal(str(raw).strip())
+            if not number.is_finite() or number < 0 or number > 10**9:
+                raise InvalidOperation
+            weights[name] = number
+        except InvalidOperation:
+            errors[name] = "Must be a number from 0 up (a relative weight)."
+    if not errors and sum(weights.values()) == 0:
+        errors["score_weight"] = "Score and price weights cannot both be zero."
+    if not errors and values["required"] & values["refused"]:
+        errors["refused"] = "An attribute cannot be both required and refused."
+    if errors:
+        raise FormErrors(errors)
+    try:
+        return parse_criteria(
+            values["category"],
+            region=values["region"],
+            min_stars=Decimal(values["min_stars"]) / 10_000,
+            max_price=values["max_price"],
+            premium_per_star=values["premium_per_star"],
+            required=_attribute_keys(values["required"]),
+            refused=_attribute_keys(values["refused"]),
+            score_weight=weights["score_weight"],
+            price_weight=weights["price_weight"],
+        )
+    except InvalidCriteria as exc:
+        name = CRITERIA_FIELD_NAMES.get(exc.field, exc.field)
+        raise FieldError(_sentence(exc.message), name) from None
+
+
+def _attribute_keys(mask: int) -> list[str]:
+    return [entry.key for entry in ATTRIBUTES if mask >> entry.code & 1]
+
+
+def weights_percent(criteria: CriteriaInput) -> tuple[int, int]:
+    """The criteria's weights as whole percentages (for the editor's inputs)."""
+    score = round(100 * criteria.score_weight / max(criteria.score_weight + criteria.price_weight,
+                                                    1))
+    return score, 100 - score
+

@@ -1,0 +1,207 @@
+"""The matching index of one web process, built from the store and refreshed incrementally.
+
+Each worker process holds its own `ProviderIndex` (numpy columns) and keeps it in step with the
+store, which the single indexer process writes. A refresh costs one query when nothing changed:
+it reads the indexer's checkpoint, and if it moved, the ids of the providers touched by events
+in the blocks since (plus the provisional window, which a reorg may rewrite), and upserts those
+rows from the `providers` projection. Re-reading rows (instead of replaying events) makes a
+refresh idempotent and correct across reorg rollbacks; ids touched by events that a rollback
+deleted are remembered and re-read too. Nothing is shared between processes but the store.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, Engine, select
+
+from marketplace.matching.eligibility import ProviderView
+from marketplace.matching.index import PRICE_CAP, ProviderIndex
+from marketplace.store import schema
+
+_COLUMNS = (
+    schema.providers.c.provider_id,
+    schema.providers.c.category,
+    schema.providers.c.region,
+    schema.providers.c.attributes,
+    schema.providers.c.price,
+    schema.providers.c.active,
+    schema.providers.c.score_count,
+    schema.providers.c.score_sum,
+    schema.providers.c.owner,
+    schema.providers.c.metadata_hash,
+)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What a match shows beyond the index columns: the owner and the metadata hash."""
+
+    owner: str
+    metadata_hash: str
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """How far the store is indexed: deployment, last block and its hash."""
+
+    chain_id: int
+    address: str
+    last_block: int
+    last_hash: str | None
+    confirmations: int
+
+
+def read_checkpoint(conn: Connection) -> Checkpoint | None:
+    """The indexer's checkpoint, or None before the indexer ever ran."""
+    table = schema.indexer_state
+    row = conn.execute(
+        select(table.c.chain_id, table.c.address, table.c.last_block, table.c.last_hash,
+               table.c.confirmations).where(table.c.id == 1)
+    ).first()
+    if row is None:
+        return None
+    return Checkpoint(int(row[0]), str(row[1]), int(row[2]), row[3], int(row[4]))
+
+
+def _view(row: Any) -> ProviderView:
+    return ProviderView(
+        provider_id=int(row[0]), category=int(row[1]), region=int(row[2]),
+        attributes=int(row[3]), price=int(row[4]), active=bool(row[5]),
+        score_count=int(row[6]), score_sum=int(row[7]),
+    )
+
+
+def load_index(conn: Connection) -> tuple[ProviderIndex, dict[int, Listing]]:
+    """A fresh index of every provider in the store (bulk-loaded column by column), and the
+    listings' owners and metadata hashes."""
+    rows = conn.execute(select(*_COLUMNS).order_by(schema.providers.c.provider_id)).all()
+    listings = {int(r[0]): Listing(str(r[8]), str(r[9])) for r in rows}
+    small = [r for r in rows if int(r[4]) < PRICE_CAP]
+    big = [r for r in rows if int(r[4]) >= PRICE_CAP]
+    index = ProviderIndex.from_columns(
+        provider_id=np.array([int(r[0]) for r in small], np.int64),
+        category=np.array([int(r[1]) for r in small], np.int64),
+        region=np.array([int(r[2]) for r in small], np.int64),
+        attributes=np.array([int(r[3]) for r in small], np.uint64),
+        price=np.array([int(r[4]) for r in small], np.int64),
+        active=np.array([bool(r[5]) for r in small], np.bool_),
+        score_count=np.array([int(r[6]) for r in small], np.int64),
+        score_sum=np.array([int(r[7]) for r in small], np.int64),
+    )
+    for row in big:
+        index.upsert(_view(row))
+    return index, listings
+
+
+class LiveIndex:
+    """A ProviderIndex that follows the store; `current()` refreshes at most every `interval`."""
+
+    def __init__(self, engine: Engine, interval: float = 0.25) -> None:
+        """Follow the store behind `engine`, checking for changes at most every `interval` s."""
+        self.engine = engine
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._index: ProviderIndex | None = None
+        self._listings: dict[int, Listing] = {}
+        self._checkpoint: Checkpoint | None = None
+        self._recent: dict[int, set[int]] = {}  # block -> provider ids, provisional window
+        self._checked_at = 0.0
+        self.refreshes = 0
+        self.rebuilds = 0
+
+    @property
+    def checkpoint(self) -> Checkpoint | None:
+        """The store checkpoint the index reflects."""
+        return self._checkpoint
+
+    def listing(self, provider_id: int) -> Listing | None:
+        """Owner and metadata hash of an indexed provider."""
+        return self._listings.get(provider_id)
+
+    def current(self) -> ProviderIndex:
+        """The index, refreshed first if the interval has passed."""
+        now = time.monotonic()
+        if self._index is not None and now - self._checked_at < self.interval:
+            return self._index
+        with self._lock:
+            if self._index is None or time.monotonic() - self._checked_at >= self.interval:
+                self._refresh()
+                self._checked_at = time.monotonic()
+            return self._loaded()
+
+    def _loaded(self) -> ProviderIndex:
+        if self._index is None:
+            raise RuntimeError("the matching index failed to load")
+        return self._index
+
+    def rebuild(self) -> ProviderIndex:
+        """Drop the index and load it again from the store."""
+        with self._lock:
+            self._index = None
+            self._refresh()
+            self._checked_at = time.monotonic()
+            return self._loaded()
+
+    def _refresh(self) -> None:
+        with self.engine.connect() as conn:
+            checkpoint = read_checkpoint(conn)
+            old = self._checkpoint
+            if self._index is None or checkpoint is None or old is None or (
+                checkpoint.chain_id, checkpoint.address) != (old.chain_id, old.address):
+                self._load(conn, checkpoint)
+                return
+            if (checkpoint.last_block, checkpoint.last_hash) == (old.last_block, old.last_hash):
+                return
+            low = min(old.last_block, checkpoint.last_block) - checkpoint.confirmations
+            events = schema.events
+            touched = conn.execute(
+                select(events.c.block_number, events.c.provider_id).where(
+                    events.c.block_number > low, events.c.provider_id.is_not(None))
+            ).all()
+            ids: set[int] = set()
+            recent: dict[int, set[int]] = {}
+            for block, pid in touched:
+                ids.add(int(pid))
+                recent.setdefault(int(block), set()).add(int(pid))
+            for block, remembered in self._recent.items():
+                if block > low:
+                    ids |= remembered  # touched by events a rollback may have deleted
+            self._upsert(conn, sorted(ids))
+            horizon = checkpoint.last_block - checkpoint.confirmations
+            self._recent = {b: s for b, s in recent.items() if b > horizon}
+            self._checkpoint = checkpoint
+            self.refreshes += 1
+
+    def _load(self, conn: Connection, checkpoint: Checkpoint | None) -> None:
+        self._index, self._listings = load_index(conn)
+        self._checkpoint = checkpoint
+        self._recent = {}
+        if checkpoint is not None:
+            horizon = checkpoint.last_block - checkpoint.confirmations
+            events = schema.events
+            for block, pid in conn.execute(
+                select(events.c.block_number, events.c.provider_id).where(
+                    events.c.block_number > horizon, events.c.provider_id.is_not(None))
+            ).all():
+                self._recent.setdefault(int(block), set()).add(int(pid))
+        self.rebuilds += 1
+
+    def _upsert(self, conn: Connection, ids: list[int]) -> None:
+        assert self._index is not None
+        found: set[int] = set()
+        table = schema.providers
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            for row in conn.execute(select(*_COLUMNS).where(table.c.provider_id.in_(chunk))):
+                view = _view(row)
+                found.add(view.provider_id)
+                self._index.upsert(view)
+                self._listings[view.provider_id] = Listing(str(row[8]), str(row[9]))
+        for pid in ids:
+            if pid not in found and pid in self._index:
+                self._index.set_active(pid, False)  # its registration was rolled back

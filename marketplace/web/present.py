@@ -1,0 +1,225 @@
+"""How things read on a page and in the API: providers, bookings, amounts, stars, times."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import Engine
+
+from marketplace.catalogue import ATTRIBUTES, COMPLAINT_TAGS, label, names
+from marketplace.domain import Status
+from marketplace.matching.eligibility import ProviderView, bayesian_score
+from marketplace.matching.explain import format_stars, format_wei
+from marketplace.web.db import cached_metadata_many
+
+STATUS_LABELS = {
+    Status.REQUESTED: "Requested: waiting for the provider",
+    Status.ACCEPTED: "Accepted: the provider will deliver",
+    Status.COMPLETED: "Completed: confirm or dispute",
+    Status.SETTLED: "Settled: the provider was paid",
+    Status.CANCELLED: "Cancelled: refunded",
+    Status.DECLINED: "Declined: refunded",
+    Status.EXPIRED: "Expired: refunded",
+    Status.DISPUTED: "Disputed: waiting for an arbiter",
+    Status.RESOLVED: "Resolved by arbitration",
+}
+
+EVENT_LABELS = {
+    "BookingRequested": "Booked, price escrowed",
+    "BookingAccepted": "Accepted by the provider",
+    "BookingDeclined": "Declined by the provider, refunded",
+    "BookingCancelled": "Cancelled by the customer, refunded",
+    "BookingExpired": "Expired, refunded",
+    "BookingCompleted": "Marked completed by the provider",
+    "BookingSettled": "Settled: payment released",
+    "BookingDisputed": "Disputed by the customer",
+    "DisputeResolved": "Dispute resolved",
+    "BookingRated": "Rated",
+}
+
+
+def attribute_labels(mask: int) -> list[str]:
+    """Human labels of an attribute mask, in bit order."""
+    return [e.label for e in ATTRIBUTES if mask >> e.code & 1]
+
+
+def tag_labels(mask: int | None) -> list[str]:
+    """Human labels of a complaint-tag mask."""
+    if not mask:
+        return []
+    return [e.label for e in COMPLAINT_TAGS if mask >> e.code & 1]
+
+
+def short_address(account: str | None) -> str:
+    """0x1234…abcd."""
+    if not account:
+        return ""
+    return f"{account[:6]}…{account[-4:]}"
+
+
+def when(timestamp: int | float | None) -> str:
+    """A block timestamp in UTC, to the minute."""
+    if not timestamp:
+        return ""
+    return datetime.fromtimestamp(float(timestamp), UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def provider_name(row: Mapping[str, Any], documents: Mapping[str, Mapping[str, Any]]) -> str:
+    """The provider's name from its metadata, else 'Provider #id'."""
+    document = documents.get(str(row.get("metadata_hash", "")).lower())
+    name = document.get("name") if document else None
+    return str(name) if isinstance(name, str) and name else f"Provider #{row['provider_id']}"
+
+
+def provider_json(
+    row: Mapping[str, Any], documents: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any]:
+    """A provider for the API and the templates (amounts as decimal strings)."""
+    document = documents.get(str(row["metadata_hash"]).lower()) or {}
+    score = int(row["score"]) if "score" in row else bayesian_score(
+        int(row["score_count"]), int(row["score_sum"]))
+    return {
+        "id": int(row["provider_id"]),
+        "name": provider_name(row, documents),
+        "description": str(document.get("description", "")) if document else "",
+        "owner": row["owner"],
+        "category": names_of_code("category", int(row["category"])),
+        "category_label": label("category", int(row["category"])),
+        "region": names_of_code("region", int(row["region"])),
+        "region_label": label("region", int(row["region"])) if row["region"] else "Anywhere",
+        "attributes": names("attribute", int(row["attributes"])),
+        "attribute_labels": attribute_labels(int(row["attributes"])),
+        "price": str(int(row["price"])),
+        "price_label": format_wei(int(row["price"])),
+        "stake": str(int(row["stake"])),
+        "active": bool(row["active"]),
+        "score": score,
+        "stars": format_stars(score),
+        "rating_count": int(row.get("rating_count", row["score_count"])),
+        "disputes_lost": int(row.get("disputes_lost", 0)),
+        "metadata_hash": row["metadata_hash"],
+        "metadata_known": bool(document),
+    }
+
+
+def names_of_code(kind: str, code: int) -> str | None:
+    """The catalogue key of a category or region code (None for 0 or unknown)."""
+    from marketplace.catalogue import CATEGORIES, REGIONS
+
+    entries = CATEGORIES if kind == "category" else REGIONS
+    for entry in entries:
+        if entry.code == code:
+            return entry.key
+    return None
+
+
+def providers_json(engine: Engine, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Several providers, their metadata fetched in one query."""
+    listed = list(rows)
+    documents = cached_metadata_many(engine, [str(r["metadata_hash"]) for r in listed])
+    return [provider_json(r, documents) for r in listed]
+
+
+def view_of_row(row: Mapping[str, Any]) -> ProviderView:
+    """A provider row as the eligibility rule takes it."""
+    return ProviderView(
+        provider_id=int(row["provider_id"]), category=int(row["category"]),
+        region=int(row["region"]), attributes=int(row["attributes"]), price=int(row["price"]),
+        active=bool(row["active"]), score_count=int(row["score_count"]),
+        score_sum=int(row["score_sum"]),
+    )
+
+
+def booking_json(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A booking for the API and the templates."""
+    status = Status(int(row["status"]))
+    return {
+        "id": hex(int(row["booking_id"])),
+        "id_decimal": str(int(row["booking_id"])),
+        "customer": row["customer"],
+        "provider_id": int(row["provider_id"]),
+        "price": str(int(row["price"])),
+        "price_label": format_wei(int(row["price"])),
+        "fee_bps": int(row["fee_bps"]),
+        "criteria_version": int(row["criteria_version"]),
+        "status": status.name.lower(),
+        "status_label": STATUS_LABELS.get(status, status.name.title()),
+        "terminal": status.is_terminal,
+        "deadline": int(row["deadline"]),
+        "deadline_label": when(int(row["deadline"])) if int(row["deadline"]) else "",
+        "requested_at": int(row["requested_at"]),
+        "requested_label": when(int(row["requested_at"])),
+        "refund": _opt(row.get("refund")),
+        "payout": _opt(row.get("payout")),
+        "fee": _opt(row.get("fee")),
+        "rated": bool(row["rated"]),
+        "stars": row.get("stars"),
+        "complaint_tags": names("complaint tag", int(row["complaint_tags"] or 0)),
+        "complaint_labels": tag_labels(int(row["complaint_tags"] or 0)),
+    }
+
+
+def _opt(value: Any) -> str | None:
+    return None if value is None else str(int(value))
+
+
+def timeline_json(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """A booking's events as steps people read."""
+    steps = []
+    for event in events:
+        args = event["args"]
+        detail = ""
+        name = event["event"]
+        if name == "BookingRated":
+            tags = tag_labels(int(args.get("complaintTags", 0)))
+            detail = f"{args['stars']} stars" + (f"; complaints: {', '.join(tags)}" if tags else "")
+        elif name in ("BookingCancelled", "BookingDeclined", "BookingExpired"):
+            detail = f"refund {format_wei(int(args['refund']))}"
+        elif name == "BookingSettled":
+            detail = (f"provider paid {format_wei(int(args['payout']))}, "
+                      f"fee {format_wei(int(args['fee']))}")
+        elif name == "DisputeResolved":
+            detail = (f"refund {format_wei(int(args['refund']))} to the customer, "
+                      f"{format_wei(int(args['payout']))} to the provider")
+        elif name == "BookingRequested":
+            detail = f"{format_wei(int(args['price']))} escrowed"
+        steps.append({
+            "event": name,
+            "label": EVENT_LABELS.get(name, name),
+            "detail": detail,
+            "block": int(event["block_number"]),
+            "tx_hash": event["tx_hash"],
+            "timestamp": int(event["timestamp"]),
+            "when": when(int(event["timestamp"])),
+        })
+    return steps
+
+
+def score_path(history: list[dict[str, Any]], width: int = 320, height: int = 60) -> str:
+    """An SVG polyline's points for a score history (0 to 5 stars, oldest at the left)."""
+    if not history:
+        return ""
+    scores = [35_000] + [int(h["score"]) for h in history]
+    step = width / max(len(scores) - 1, 1)
+    points = []
+    for i, score in enumerate(scores):
+        y = height - (score / 50_000) * height
+        points.append(f"{i * step:.1f},{y:.1f}")
+    return " ".join(points)
+
+
+def install_filters(app: Flask) -> None:
+    """Register the template filters."""
+    app.jinja_env.filters.update(
+        eth=lambda wei: "" if wei is None else format_wei(int(wei)) if int(wei) else "0 ETH",
+        stars=lambda score: format_stars(int(score)),
+        short=short_address,
+        when=when,
+        attributes=attribute_labels,
+        tags=tag_labels,
+    )
+    app.jinja_env.globals.update(now=lambda: int(time.time()))

@@ -1,0 +1,264 @@
+"""Store reads the web pages need beyond `marketplace.store.queries` (read-only, plain dicts).
+
+Score history, reviews, a provider's listings and incoming requests, the events of one
+transaction, and a provider's or a customer's state as it was at a past block (what the living
+profile learns from).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, and_, select
+
+from marketplace.domain import BPS, Status
+from marketplace.matching.eligibility import CriteriaView, ProviderView, bayesian_score
+from marketplace.store import schema
+
+Row = dict[str, Any]
+
+OPEN_FOR_PROVIDER = (Status.REQUESTED, Status.ACCEPTED, Status.COMPLETED, Status.DISPUTED)
+SCORE_EVENTS = ("BookingRated", "DisputeResolved")
+
+
+def providers_by_id(conn: Connection, ids: Iterable[int]) -> dict[int, Row]:
+    """Provider rows by id for the ids that exist."""
+    wanted = sorted(set(ids))
+    table = schema.providers
+    out: dict[int, Row] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        for row in conn.execute(select(table).where(table.c.provider_id.in_(chunk))).mappings():
+            out[int(row["provider_id"])] = dict(row)
+    return out
+
+
+def providers_of_owner(conn: Connection, owner: str) -> list[Row]:
+    """Every listing an address owns, by id."""
+    table = schema.providers
+    query = select(table).where(table.c.owner == owner.lower()).order_by(table.c.provider_id)
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+
+def score_history(conn: Connection, provider_id: int, limit: int = 200) -> list[Row]:
+    """The provider's score after each rating or lost dispute, oldest first.
+
+    Each row: block, timestamp, event, stars (None for a dispute), score (basis points).
+    Lost disputes count as a one-star rating; the score after one is recomputed by replaying.
+    """
+    events, blocks = schema.events, schema.blocks
+    query = (
+        select(events.c.block_number, events.c.log_index, events.c.event, events.c.args,
+               blocks.c.timestamp)
+        .join(blocks, blocks.c.number == events.c.block_number)
+        .where(events.c.provider_id == provider_id, events.c.event.in_(SCORE_EVENTS))
+        .order_by(events.c.block_number, events.c.log_index)
+    )
+    history: list[Row] = []
+    count = total = 0
+    for block, _log, name, raw, timestamp in conn.execute(query):
+        args = json.loads(raw)
+        if name == "BookingRated":
+            stars = int(args["stars"])
+            lost = False
+        elif int(args["refundBps"]) > BPS // 2:
+            stars, lost = 1, True
+        else:
+            continue
+        count += 1
+        total += stars
+        history.append({
+            "block": int(block),
+            "timestamp": int(timestamp),
+            "event": "dispute lost" if lost else "rated",
+            "stars": None if lost else stars,
+            "score": bayesian_score(count, total),
+        })
+    return history[-limit:]
+
+
+def reviews(conn: Connection, provider_id: int, limit: int = 50) -> list[Row]:
+    """Rated bookings of a provider, newest first: stars, complaint tags, customer, when."""
+    bookings, events, blocks = schema.bookings, schema.events, schema.blocks
+    query = (
+        select(bookings.c.booking_id, bookings.c.customer, bookings.c.stars,
+               bookings.c.complaint_tags, bookings.c.price, blocks.c.timestamp)
+        .join(events, and_(events.c.booking_id == bookings.c.booking_id,
+                           events.c.event == "BookingRated"))
+        .join(blocks, blocks.c.number == events.c.block_number)
+        .where(bookings.c.provider_id == provider_id, bookings.c.rated.is_(True))
+        .order_by(events.c.block_number.desc(), events.c.log_index.desc())
+        .limit(limit)
+    )
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def incoming_bookings(conn: Connection, owner: str, include_closed: bool = False) -> list[Row]:
+    """Bookings of every listing `owner` owns: open ones (newest first), optionally all."""
+    bookings, providers = schema.bookings, schema.providers
+    query = (
+        select(bookings)
+        .join(providers, providers.c.provider_id == bookings.c.provider_id)
+        .where(providers.c.owner == owner.lower())
+        .order_by(bookings.c.requested_block.desc(), bookings.c.booking_id)
+    )
+    if not include_closed:
+        query = query.where(bookings.c.status.in_([int(s) for s in OPEN_FOR_PROVIDER]))
+    rows = [dict(r) for r in conn.execute(query.limit(500)).mappings()]
+    for row in rows:
+        row["status_name"] = Status(row["status"]).name.lower()
+    return rows
+
+
+def earnings(conn: Connection, owner: str) -> Row:
+    """What an owner's listings earned: payouts and fees of settled/resolved bookings."""
+    bookings, providers = schema.bookings, schema.providers
+    query = (
+        select(bookings.c.payout, bookings.c.fee)
+        .join(providers, providers.c.provider_id == bookings.c.provider_id)
+        .where(providers.c.owner == owner.lower(),
+               bookings.c.status.in_([int(Status.SETTLED), int(Status.RESOLVED)]))
+    )
+    payout = fees = count = 0
+    for row_payout, row_fee in conn.execute(query):
+        payout += int(row_payout or 0)
+        fees += int(row_fee or 0)
+        count += 1
+    return {"payouts": payout, "fees": fees, "bookings": count}
+
+
+def tx_events(conn: Connection, tx_hash: str) -> list[Row]:
+    """The marketplace events a transaction emitted (once indexed), in log order."""
+    events = schema.events
+    query = select(events).where(events.c.tx_hash == tx_hash.lower()).order_by(events.c.log_index)
+    rows = []
+    for r in conn.execute(query).mappings():
+        row = dict(r)
+        row["args"] = json.loads(row["args"])
+        rows.append(row)
+    return rows
+
+
+def latest_block_time(conn: Connection) -> int | None:
+    """The timestamp of the newest indexed block (chain time as the store knows it)."""
+    blocks = schema.blocks
+    row = conn.execute(
+        select(blocks.c.timestamp).order_by(blocks.c.number.desc()).limit(1)
+    ).first()
+    return int(row[0]) if row is not None else None
+
+
+def criteria_of(conn: Connection, customer: str) -> list[Row]:
+    """A customer's current criteria in every category they set, by category."""
+    table = schema.criteria
+    query = select(table).where(table.c.customer == customer.lower()).order_by(table.c.category)
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def criteria_view(conn: Connection, customer: str, category: int) -> CriteriaView | None:
+    """The customer's current criteria for a category, with blocks, as matching takes them."""
+    from marketplace.store import queries as store_queries
+
+    row = store_queries.current_criteria(conn, customer, category)
+    if row is None or int(row["version"]) == 0:
+        return None
+    return view_of_criteria(row, category, row.get("blocked", ()))
+
+
+def view_of_criteria(row: Row, category: int, blocked: Iterable[int] = ()) -> CriteriaView:
+    """A criteria row (current or versioned) as a CriteriaView."""
+    return CriteriaView(
+        category=category,
+        region=int(row["region"]),
+        min_score=int(row["min_score"]),
+        max_price=int(row["max_price"]),
+        premium_per_star=int(row["premium_per_star"]),
+        required_attributes=int(row["required_attributes"]),
+        refused_attributes=int(row["refused_attributes"]),
+        score_weight=int(row["score_weight"]),
+        price_weight=int(row["price_weight"]),
+        version=int(row["version"]),
+        blocked=frozenset(int(b) for b in blocked),
+    )
+
+
+def criteria_at_version(conn: Connection, customer: str, version: int) -> CriteriaView | None:
+    """The criteria set that was current for its category at the customer's `version`.
+
+    A booking records the version of its category's set; `criteria_versions` keeps every one.
+    """
+    table = schema.criteria_versions
+    row = conn.execute(
+        select(table).where(table.c.customer == customer.lower(), table.c.version == version)
+    ).mappings().first()
+    if row is None:
+        return None
+    return view_of_criteria(dict(row), int(row["category"]))
+
+
+def provider_at_block(conn: Connection, provider_id: int, block: int) -> ProviderView | None:
+    """The provider as it was after all events up to and including `block`, from the journal."""
+    events = schema.events
+    query = (
+        select(events.c.event, events.c.args)
+        .where(events.c.provider_id == provider_id, events.c.block_number <= block,
+               events.c.event.in_(("ProviderRegistered", "ProviderUpdated", "ProviderDeactivated",
+                                   "ProviderReactivated", "BookingRated", "DisputeResolved")))
+        .order_by(events.c.block_number, events.c.log_index)
+    )
+    view: dict[str, Any] | None = None
+    for name, raw in conn.execute(query):
+        a = json.loads(raw)
+        if name == "ProviderRegistered":
+            view = {"category": int(a["category"]), "region": int(a["region"]),
+                    "attributes": int(a["attributes"]), "price": int(a["price"]),
+                    "active": True, "count": 0, "sum": 0}
+        elif view is None:
+            continue
+        elif name == "ProviderUpdated":
+            view.update(region=int(a["region"]), attributes=int(a["attributes"]),
+                        price=int(a["price"]))
+        elif name in ("ProviderDeactivated", "ProviderReactivated"):
+            view["active"] = name == "ProviderReactivated"
+        elif name == "BookingRated":
+            view["count"] += 1
+            view["sum"] += int(a["stars"])
+        elif int(a["refundBps"]) > BPS // 2:
+            view["count"] += 1
+            view["sum"] += 1
+    if view is None:
+        return None
+    return ProviderView(provider_id, view["category"], view["region"], view["attributes"],
+                        view["price"], view["active"], view["count"], view["sum"])
+
+
+def rated_bookings_of(conn: Connection, customer: str) -> list[Row]:
+    """The customer's rated bookings, oldest first."""
+    table = schema.bookings
+    query = (
+        select(table)
+        .where(table.c.customer == customer.lower(), table.c.rated.is_(True))
+        .order_by(table.c.requested_block, table.c.booking_id)
+    )
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def is_arbiter(conn: Connection, account: str) -> bool:
+    """Whether the operator allowed `account` to resolve disputes."""
+    table = schema.arbiters
+    row = conn.execute(
+        select(table.c.allowed).where(table.c.arbiter == account.lower())
+    ).first()
+    return bool(row[0]) if row is not None else False
+
+
+
+def search_providers_by_ids(conn: Connection, ids: list[int]) -> list[Row]:
+    """Provider rows in the order of `ids` (missing ones skipped)."""
+    by_id = providers_by_id(conn, ids)
+    return [by_id[i] for i in ids if i in by_id]
+
+

@@ -1,0 +1,143 @@
+/* Page behaviour: sign-in, wallet confirmation, pending transactions, live criteria counts. */
+(function () {
+  "use strict";
+  var W = window.MarketWallet;
+
+  function fillNext(next, status) {
+    var url = next || "/";
+    if (url.indexOf("{booking}") >= 0) {
+      url = status.booking_id ? url.replace("{booking}", status.booking_id) : "/bookings";
+    }
+    if (url.indexOf("{provider}") >= 0) {
+      url = status.provider_id ? url.replace("{provider}", status.provider_id) : "/provider/";
+    }
+    return url;
+  }
+
+  function showError(element, message) {
+    if (!element) { return; }
+    element.textContent = message;
+    element.hidden = false;
+  }
+
+  function setupSignIn() {
+    var button = document.getElementById("siwe-button");
+    if (!button) { return; }
+    button.addEventListener("click", async function () {
+      button.disabled = true;
+      try {
+        await W.signIn();
+        window.location.assign(button.dataset.next || "/");
+      } catch (e) {
+        showError(document.getElementById("siwe-error"), e.message || String(e));
+        button.disabled = false;
+      }
+    });
+  }
+
+  function setupWalletTx() {
+    var box = document.getElementById("wallet-tx");
+    if (!box) { return; }
+    var button = document.getElementById("wallet-send");
+    button.addEventListener("click", async function () {
+      button.disabled = true;
+      try {
+        var body = JSON.parse(box.dataset.buildBody || "{}");
+        var hash = await W.sendTransaction(box.dataset.buildUrl, body);
+        var params = new URLSearchParams();
+        if (box.dataset.next) { params.set("next", box.dataset.next); }
+        if (box.dataset.label) { params.set("label", box.dataset.label); }
+        window.location.assign(box.dataset.pendingUrl.replace("HASH", hash) + "?" + params.toString());
+      } catch (e) {
+        showError(document.getElementById("wallet-error"), e.message || String(e));
+        button.disabled = false;
+      }
+    });
+  }
+
+  function setupPending() {
+    var box = document.getElementById("tx-pending");
+    if (!box) { return; }
+    var line = document.getElementById("tx-status");
+    var hash = box.dataset.statusUrl.split("/").pop();
+    W.waitIndexed(hash, function (status) {
+      line.textContent = status.message || status.status;
+      line.dataset.status = status.status;
+      line.classList.toggle("error", status.status === "failed");
+    }, { interval: 400 }).then(function (status) {
+      if (status.status === "indexed") {
+        window.location.assign(fillNext(box.dataset.next, status));
+      }
+    }).catch(function (e) { line.textContent = e.message; });
+  }
+
+  function withUnit(value) {
+    var text = String(value || "").trim();
+    if (text === "") { return undefined; }
+    return /\s/.test(text) ? text : text + " ether";
+  }
+
+  function setupLiveCount() {
+    var form = document.getElementById("criteria-form");
+    if (!form) { return; }
+    var output = document.getElementById("live-count");
+    var list = document.getElementById("live-excluded");
+    var timer = null;
+    var sequence = 0;
+
+    function collect() {
+      var data = new FormData(form);
+      var body = {
+        category: data.get("category"),
+        region: data.get("region"),
+        min_stars: data.get("min_stars") || "0",
+        max_price: withUnit(data.get("max_price")),
+        premium_per_star: withUnit(data.get("premium_per_star")) || "0",
+        required: data.getAll("required"),
+        refused: data.getAll("refused"),
+        score_weight: data.get("score_weight") || "0",
+        price_weight: data.get("price_weight") || "0"
+      };
+      var account = document.body.dataset.account;
+      if (account) { body.customer = account; }
+      return body;
+    }
+
+    async function update() {
+      var mine = ++sequence;
+      try {
+        var result = await W.api(form.dataset.countUrl, collect());
+        if (mine !== sequence) { return; }
+        output.textContent = result.eligible + " of " + result.in_category +
+          " providers in this category qualify";
+        output.classList.remove("error");
+        list.textContent = "";
+        Object.keys(result.excluded).forEach(function (key) {
+          var item = document.createElement("li");
+          item.textContent = result.excluded[key].count + " excluded: " + result.excluded[key].reason;
+          list.appendChild(item);
+        });
+      } catch (e) {
+        if (mine !== sequence) { return; }
+        output.textContent = (e.field ? e.field.replace(/_/g, " ") + ": " : "") + e.message;
+        output.classList.add("error");
+        list.textContent = "";
+      }
+    }
+
+    function schedule() {
+      if (timer) { clearTimeout(timer); }
+      timer = setTimeout(update, 200);
+    }
+    form.addEventListener("input", schedule);
+    form.addEventListener("change", schedule);
+    update();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    setupSignIn();
+    setupWalletTx();
+    setupPending();
+    setupLiveCount();
+  });
+})();

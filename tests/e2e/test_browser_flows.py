@@ -1,0 +1,204 @@
+"""Browser flows on a live stack: dev accounts, the wallet path, and provider registration."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+from typing import Any
+
+import pytest
+from e2e_support import SCREENSHOTS, Stack
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.e2e
+
+TIMEOUT = 30_000
+
+
+def shot(page: Page, name: str, *, full: bool = True) -> None:
+    """Keep a screenshot under reports/screenshots/ (full page unless the test clicks next:
+    Chromium may drop the next click after the viewport resize a full-page shot makes)."""
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full)
+
+
+def act_as(page: Page, stack: Stack, index: int) -> None:
+    """Switch to dev account `index` with the switcher on the sign-in page."""
+    page.goto(stack.url("/auth/signin"))
+    page.select_option("#dev-account", str(index))
+    page.click("#dev-switcher button[type=submit]")
+    expect(page.get_by_test_id("current-account")).to_have_attribute(
+        "title", stack.world.address(index), timeout=TIMEOUT)
+
+
+def owner_index(stack: Stack, provider_id: int) -> int:
+    """The dev account owning a provider."""
+    owner = str(stack.world.market.call("getProvider", provider_id)[0]).lower()
+    return stack.world.addresses.index(owner)
+
+
+def booking_action(page: Page, name: str) -> None:
+    """Press an action button on a booking page and wait for the booking page again."""
+    page.click(f"button[data-action={name}]")
+    page.wait_for_url(re.compile(r".*/bookings/0x[0-9a-f]+$"), timeout=TIMEOUT)
+
+
+def test_a_customer_sets_criteria_books_and_the_provider_delivers_and_the_customer_rates(
+    page: Page, stack: Stack
+) -> None:
+    customer = 4
+    act_as(page, stack, customer)
+    shot(page, "01-home")
+
+    page.goto(stack.url("/criteria?category=rides"))
+    page.select_option("#region", "helsinki")
+    page.fill("#min_stars", "3")
+    page.fill("#max_price", "0.1")
+    page.fill("#premium_per_star", "0.01")
+    page.check("input[name=refused][value=smoker]")
+    page.fill("#score_weight", "60")
+    page.fill("#price_weight", "40")
+    expect(page.get_by_test_id("live-count")).to_contain_text("3 of 4 providers",
+                                                              timeout=TIMEOUT)
+    page.get_by_test_id("live-count").scroll_into_view_if_needed()
+    shot(page, "02-criteria-editor", full=False)
+    page.click("#criteria-form button[type=submit]")
+    page.wait_for_url(re.compile(r".*/matches\?category=rides$"), timeout=TIMEOUT)
+    expect(page.get_by_test_id("match-summary")).to_contain_text("3")
+    first = page.locator("li.match").first
+    expect(first.locator(".reasons li").first).to_contain_text("score")
+    shot(page, "03-matches")
+
+    provider_id = int(first.get_attribute("data-provider-id") or 0)
+    first.locator("a.button").click()
+    expect(page.get_by_test_id("quoted-price")).to_contain_text("ETH")
+    shot(page, "04-quote")
+    page.click("#book-form button[type=submit]")
+    page.wait_for_url(re.compile(r".*/bookings/0x[0-9a-f]+$"), timeout=TIMEOUT)
+    expect(page.get_by_test_id("booking-status")).to_have_attribute("data-status", "requested")
+    booking_url = page.url
+    shot(page, "05-booking-requested")
+
+    act_as(page, stack, owner_index(stack, provider_id))
+    page.goto(stack.url("/provider/"))
+    shot(page, "06-provider-dashboard")
+    booking_id = booking_url.rsplit("/", 1)[1]
+    page.click(f"tr[data-booking-id='{booking_id}'] button[data-action=accept]")
+    page.wait_for_url(re.compile(r".*/bookings/0x[0-9a-f]+$"), timeout=TIMEOUT)
+    expect(page.get_by_test_id("booking-status")).to_have_attribute("data-status", "accepted")
+    booking_action(page, "complete")
+    expect(page.get_by_test_id("booking-status")).to_have_attribute("data-status", "completed")
+
+    act_as(page, stack, customer)
+    page.goto(booking_url)
+    booking_action(page, "confirm")
+    expect(page.get_by_test_id("booking-status")).to_have_attribute("data-status", "settled")
+    page.check("#rate-form input[name=stars][value='2']")
+    page.check("#rate-form input[name=complaint_tags][value=uncomfortable_vehicle]")
+    page.click("#rate-form button[type=submit]")
+    page.wait_for_url(re.compile(r".*/bookings/0x[0-9a-f]+$"), timeout=TIMEOUT)
+    expect(page.locator(".facts")).to_contain_text("Uncomfortable vehicle", timeout=TIMEOUT)
+    expect(page.get_by_test_id("timeline")).to_contain_text("Rated")
+    shot(page, "07-booking-rated")
+
+    page.goto(stack.url(f"/providers/{provider_id}"))
+    expect(page.get_by_test_id("reviews")).to_contain_text("Uncomfortable vehicle")
+    shot(page, "08-provider-page")
+
+    page.goto(stack.url("/profile"))
+    page.click("[data-testid=consent] button")
+    expect(page.get_by_test_id("learned")).to_contain_text("Ranked lower")
+    shot(page, "09-profile")
+    page.goto(stack.url("/matches?category=rides"))
+    expect(page.locator("li.match").last).to_contain_text("ranked lower")
+    shot(page, "10-matches-personalised")
+
+
+INJECTED_WALLET = """
+(() => {
+  const account = "%s";
+  window.ethereum = {
+    isTestWallet: true,
+    request: async ({ method, params }) => {
+      if (method === "eth_requestAccounts" || method === "eth_accounts") { return [account]; }
+      const reply = JSON.parse(await window.__anvilRpc(method, JSON.stringify(params || [])));
+      if (reply.error) {
+        const error = new Error(reply.error.message);
+        error.code = reply.error.code;
+        throw error;
+      }
+      return reply.result;
+    },
+  };
+})();
+"""
+
+
+def test_the_wallet_path_signs_in_with_ethereum_and_sends_transactions_through_eip1193(
+    page: Page, stack: Stack
+) -> None:
+    account = stack.world.address(7)
+    calls: list[str] = []
+
+    def forward(method: str, params: str) -> str:
+        calls.append(method)
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method,
+                           "params": json.loads(params)}).encode()
+        request = urllib.request.Request(stack.world.node.url, body,
+                                         {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            reply: Any = response.read().decode()
+        return str(reply)
+
+    page.expose_function("__anvilRpc", forward)
+    page.add_init_script(INJECTED_WALLET % account)
+
+    page.goto(stack.url("/auth/signin"))
+    shot(page, "11-sign-in")
+    page.click("#siwe-button")
+    expect(page.get_by_test_id("current-account")).to_have_attribute("title", account,
+                                                                     timeout=TIMEOUT)
+    expect(page.locator(".who .badge")).to_have_text("wallet")
+    assert "personal_sign" in calls
+
+    page.goto(stack.url("/criteria?category=rides"))
+    page.fill("#max_price", "0.05")
+    page.click("#criteria-form button[type=submit]")
+    expect(page.locator("#wallet-tx h1")).to_contain_text("Save your rides criteria")
+    shot(page, "12-wallet-confirm")
+    page.click("#wallet-send")
+    page.wait_for_url(re.compile(r".*/matches\?category=rides$"), timeout=TIMEOUT)
+    assert "eth_sendTransaction" in calls
+    expect(page.get_by_test_id("match-summary")).to_be_visible()
+
+    page.locator("li.match a.button").first.click()
+    page.click("#book-form button[type=submit]")
+    page.click("#wallet-send")
+    page.wait_for_url(re.compile(r".*/bookings/0x[0-9a-f]+$"), timeout=TIMEOUT)
+    expect(page.get_by_test_id("booking-status")).to_have_attribute("data-status", "requested")
+    assert calls.count("eth_sendTransaction") == 2
+    shot(page, "13-wallet-booking")
+
+
+def test_a_new_provider_registers_after_fixing_a_field_the_form_flagged(
+    page: Page, stack: Stack
+) -> None:
+    act_as(page, stack, 10)
+    page.goto(stack.url("/provider/register"))
+    page.select_option("#category", "cleaning")
+    page.fill("#name", "Noora's Spotless Homes")
+    page.fill("#description", "Eco-friendly cleaning in Espoo")
+    page.select_option("#region", "espoo")
+    page.check("input[name=attributes][value=eco_products]")
+    page.fill("#price", "lots")
+    page.click("#register-form button[type=submit]")
+    expect(page.locator("#price-error")).to_be_visible()
+    shot(page, "14-register-error")
+    page.fill("#price", "0.08")
+    page.click("#register-form button[type=submit]")
+    page.wait_for_url(re.compile(r".*/providers/\d+$"), timeout=TIMEOUT)
+    expect(page.locator("h1")).to_contain_text("Noora's Spotless Homes")
+    expect(page.get_by_test_id("provider-price")).to_contain_text("0.08 ETH")
+    shot(page, "15-registered-provider")
+    page.goto(stack.url("/provider/"))
+    expect(page.get_by_test_id("listings")).to_contain_text("Noora's Spotless Homes")

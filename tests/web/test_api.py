@@ -1,0 +1,355 @@
+"""The JSON API: every endpoint, its happy path and its 4xx answers in the shared error shape."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from eth_utils.crypto import keccak
+from web_support import ATTR, CLEANING, CUSTOMERS, ESPOO, HELSINKI, PROVIDERS, RIDES, World
+
+ETH = 10**18
+
+
+@pytest.fixture(scope="module")
+def market(world: World) -> World:
+    """Providers in two categories; a customer with rides criteria and one booking."""
+    for i in range(12):
+        world.register(f"Ride {i}", RIDES, HELSINKI if i % 2 else ESPOO,
+                       1 << ATTR["compact_car"] if i % 3 == 0 else 0, (2 + i) * 10**16,
+                       owner=PROVIDERS[i % 3])
+    world.register("Clean One", CLEANING, HELSINKI, 1 << 9, 5 * 10**16)
+    world.set_criteria(CUSTOMERS[0], RIDES, max_price=10**17)
+    world.sync()
+    return world
+
+
+def error_shape(response: object, status: int, field: str | None = None) -> dict[str, object]:
+    body = response.get_json()  # type: ignore[attr-defined]
+    assert response.status_code == status, body  # type: ignore[attr-defined]
+    assert set(body) >= {"error", "message", "field"}, body
+    assert isinstance(body["message"], str) and body["message"]
+    if field is not None:
+        assert body["field"] == field, body
+    return dict(body)
+
+
+def test_the_catalogue_names_every_category_region_attribute_and_tag(market: World) -> None:
+    body = market.client().get("/api/v1/catalogue").get_json()
+
+    assert [c["key"] for c in body["categories"]][:2] == ["rides", "cleaning"]
+    assert len(body["attributes"]) == 20 and body["complaint_tags"][0]["key"] == "late"
+
+
+def test_providers_are_listed_with_filters_and_pages(market: World) -> None:
+    client = market.client()
+
+    first = client.get("/api/v1/providers?category=rides&per_page=5").get_json()
+    second = client.get("/api/v1/providers?category=rides&per_page=5&page=3").get_json()
+    helsinki = client.get("/api/v1/providers?category=rides&region=helsinki").get_json()
+    compact = client.get("/api/v1/providers?attributes=compact_car&max_price=0.06%20ether"
+                         ).get_json()
+
+    assert first["total"] == 12 and first["pages"] == 3 and len(first["items"]) == 5
+    assert [p["id"] for p in second["items"]] == [11, 12]
+    assert {p["region"] for p in helsinki["items"]} == {"helsinki"}
+    assert [p["name"] for p in compact["items"]] == ["Ride 0", "Ride 3"]
+    assert first["items"][0]["price"] == str(2 * 10**16)
+
+
+@pytest.mark.parametrize(("query", "field"), [
+    ("page=0", "page"), ("per_page=1000", "per_page"), ("category=boats", "category"),
+    ("region=mars", "region"), ("active=maybe", "active"), ("attributes=wings", "attributes"),
+    ("min_stars=6", "min_stars"), ("max_price=-1", "max_price"), ("owner=0x12", "owner"),
+    ("page=1e9", "page"),
+])
+def test_a_bad_provider_filter_is_a_400_naming_it(market: World, query: str, field: str) -> None:
+    error_shape(market.client().get(f"/api/v1/providers?{query}"), 400, field)
+
+
+def test_one_provider_comes_with_its_history_reviews_and_eligibility(market: World) -> None:
+    customer = market.address(CUSTOMERS[0])
+    body = market.client().get(f"/api/v1/providers/1?customer={customer}").get_json()
+
+    assert body["name"] == "Ride 0" and body["metadata_known"] is True
+    assert body["score_history"] == [] and body["reviews"] == []
+    assert body["eligibility"]["eligible"] is True
+    cleaning = market.client().get(f"/api/v1/providers/13?customer={customer}").get_json()
+    assert cleaning["eligibility"]["criterion"] == "criteria_not_set"
+
+
+def test_an_unknown_provider_is_a_404_in_the_error_shape(market: World) -> None:
+    error_shape(market.client().get("/api/v1/providers/999"), 404)
+    error_shape(market.client().get("/api/v1/providers/1?customer=bob"), 400, "customer")
+
+
+def test_match_takes_criteria_and_returns_the_ranking_with_reasons_and_quotes(
+    market: World,
+) -> None:
+    body = market.client().post("/api/v1/match", json={
+        "category": "rides", "region": "helsinki", "max_price": "0.1 ether", "k": 3,
+        "score_weight": 0, "price_weight": 1, "explain": True}).get_json()
+
+    assert body["eligible_count"] == 4 and len(body["matches"]) == 3
+    assert [m["price"] for m in body["matches"]] == [str(p * 10**16) for p in (3, 5, 7)]
+    assert all(m["reasons"] for m in body["matches"])
+    assert body["criteria_version"] is None  # nobody's on-chain criteria
+    assert body["summary"]["excluded"]["region"]["count"] == 6
+
+
+def test_match_for_a_customer_with_those_criteria_on_chain_quotes_their_version(
+    market: World,
+) -> None:
+    body = market.client().post("/api/v1/match", json={
+        "category": "rides", "max_price": str(10**17), "customer": market.address(CUSTOMERS[0]),
+    }).get_json()
+
+    assert body["criteria_version"] == 1 and body["eligible_count"] == 9
+
+
+@pytest.mark.parametrize(("payload", "field"), [
+    ({"max_price": "1"}, "category"),
+    ({"category": "rides", "max_price": "ten"}, "max_price"),
+    ({"category": "rides", "max_price": 1.5}, "max_price"),
+    ({"category": "rides", "max_price": "1", "min_stars": "5.5"}, "min_stars"),
+    ({"category": "rides", "max_price": "1", "required": ["wings"]}, "required"),
+    ({"category": "rides", "max_price": "1", "required": "pet_friendly",
+      "refused": ["pet_friendly"]}, "refused"),
+    ({"category": "rides", "max_price": "1", "score_weight": 0, "price_weight": 0},
+     "score_weight"),
+    ({"category": "rides", "max_price": "1", "k": 0}, "k"),
+    ({"category": "rides", "max_price": "1", "k": 101}, "k"),
+    ({"category": "rides", "max_price": "1", "customer": "me"}, "customer"),
+    ({"category": "rides", "max_price": str(2**96)}, "max_price"),
+    ({"category": ["rides"], "max_price": "1"}, "category"),
+    ({"category": "rides", "max_price": "1", "personalise": "sure"}, "personalise"),
+])
+def test_bad_match_criteria_are_a_400_naming_the_field(
+    market: World, payload: dict[str, object], field: str
+) -> None:
+    error_shape(market.client().post("/api/v1/match", json=payload), 400, field)
+
+
+def test_a_match_body_that_is_not_a_json_object_is_refused_in_the_error_shape(
+    market: World,
+) -> None:
+    client = market.client()
+
+    error_shape(client.post("/api/v1/match", data="category=rides"), 415)
+    error_shape(client.post("/api/v1/match", data="[1, 2",
+                            content_type="application/json"), 400)
+    error_shape(client.post("/api/v1/match", json=[1, 2]), 400)
+    error_shape(client.post("/api/v1/match", data="x" * 100_000,
+                            content_type="application/json"), 413)
+
+
+def test_match_count_says_how_many_qualify_and_why_the_rest_do_not(market: World) -> None:
+    body = market.client().post("/api/v1/match/count", json={
+        "category": "rides", "max_price": "0.05 ether", "refused": ["compact_car"]}).get_json()
+
+    assert body["in_category"] == 12
+    assert body["eligible"] + sum(x["count"] for x in body["excluded"].values()) == 12
+    assert "refused_attributes" in body["excluded"]
+
+
+def test_criteria_can_be_read_per_customer_and_category(market: World) -> None:
+    customer = market.address(CUSTOMERS[0])
+    client = market.client()
+
+    every = client.get(f"/api/v1/criteria/{customer}").get_json()
+    rides = client.get(f"/api/v1/criteria/{customer}/rides").get_json()
+
+    assert [c["category"] for c in every["criteria"]] == [RIDES]
+    assert rides["version"] == 1 and rides["criteria"]["max_price"] == str(10**17)
+    error_shape(client.get(f"/api/v1/criteria/{customer}/cleaning"), 404, "category")
+    error_shape(client.get("/api/v1/criteria/nobody"), 400, "account")
+
+
+def test_the_criteria_transaction_is_unsigned_calldata_for_the_wallet(market: World) -> None:
+    sender = market.address(CUSTOMERS[1])
+    body = market.client().post("/api/v1/criteria/tx", json={
+        "from": sender, "category": "cleaning", "max_price": "0.2 ether",
+        "refused": ["smoker"]}).get_json()
+
+    tx = body["tx"]
+    assert body["function"] == "setCriteria"
+    assert tx["to"].lower() == market.market.address.lower()
+    assert tx["from"].lower() == sender and tx["chainId"] == "0x7a69" and tx["value"] == "0x0"
+    selector = keccak(text="setCriteria((uint16,uint16,uint16,uint96,uint96,uint64,uint64,"
+                           "uint16,uint16))")[:4].hex()
+    assert tx["data"].startswith("0x" + selector) and int(tx["gas"], 16) > 21_000
+    assert "signature" not in body and "raw" not in str(body)
+
+
+def test_a_transaction_needs_a_sender(market: World) -> None:
+    error_shape(market.client().post("/api/v1/criteria/tx", json={
+        "category": "rides", "max_price": "1"}), 400, "from")
+    error_shape(market.client().post("/api/v1/criteria/tx", json={
+        "from": "0xZZ", "category": "rides", "max_price": "1"}), 400, "from")
+
+
+def test_a_booking_transaction_that_would_revert_comes_back_decoded(market: World) -> None:
+    body = error_shape(market.client().post("/api/v1/bookings/tx", json={
+        "from": market.address(CUSTOMERS[0]), "provider_id": 1, "expected_price": "1",
+        "criteria_version": 1}), 409, "expected_price")
+
+    assert body["error"] == "contract_revert"
+    assert "price changed" in str(body["message"])
+    assert body["details"]["error"] == "MarketplacePriceChanged"  # type: ignore[index]
+
+
+def test_a_booking_transaction_escrows_the_quoted_price(market: World) -> None:
+    body = market.client().post("/api/v1/bookings/tx", json={
+        "from": market.address(CUSTOMERS[0]), "provider_id": 2,
+        "expected_price": str(3 * 10**16), "criteria_version": 1}).get_json()
+
+    assert body["function"] == "book" and int(body["tx"]["value"], 16) == 3 * 10**16
+    assert body["args"] == [2, str(3 * 10**16), 1] or body["args"] == [2, 3 * 10**16, 1]
+
+
+def test_bad_booking_inputs_are_400s_naming_each_field(market: World) -> None:
+    body = error_shape(market.client().post("/api/v1/bookings/tx", json={
+        "from": market.address(CUSTOMERS[0]), "provider_id": 0, "expected_price": "x",
+        "criteria_version": True}), 400)
+
+    assert set(body["fields"]) == {"provider_id", "expected_price", "criteria_version"}  # type: ignore[arg-type]
+
+
+def test_a_booking_and_its_action_transactions_are_served(market: World) -> None:
+    receipt = market.transact("book", 2, 3 * 10**16, 1, sender=CUSTOMERS[0], value=3 * 10**16)
+    booking_id = market.market.events("BookingRequested", receipt)[0]["bookingId"]
+    market.sync()
+    client = market.client()
+
+    booking = client.get(f"/api/v1/bookings/{hex(booking_id)}").get_json()
+    decimal = client.get(f"/api/v1/bookings/{booking_id}").get_json()
+    listed = client.get(f"/api/v1/bookings?customer={market.address(CUSTOMERS[0])}").get_json()
+    accept = client.post(f"/api/v1/bookings/{hex(booking_id)}/tx/accept",
+                         json={"from": market.address(PROVIDERS[1])}).get_json()
+    refused = client.post(f"/api/v1/bookings/{hex(booking_id)}/tx/accept",
+                          json={"from": market.address(CUSTOMERS[3])})
+
+    assert booking["status"] == "requested" and booking["timeline"][0]["event"] == (
+        "BookingRequested")
+    assert decimal["id"] == booking["id"] and listed["total"] == 1
+    assert accept["function"] == "accept"
+    assert error_shape(refused, 409)["details"]["error"] == (  # type: ignore[index]
+        "MarketplaceNotProviderOwner")
+    error_shape(client.post(f"/api/v1/bookings/{hex(booking_id)}/tx/fly", json={
+        "from": market.address(CUSTOMERS[0])}), 404, "action")
+    error_shape(client.post(f"/api/v1/bookings/{hex(booking_id)}/tx/rate", json={
+        "from": market.address(CUSTOMERS[0]), "stars": 6}), 400, "stars")
+    error_shape(client.get("/api/v1/bookings/0xabc"), 404)
+    error_shape(client.get("/api/v1/bookings/nope"), 400, "booking_id")
+    error_shape(client.get("/api/v1/bookings"), 400, "customer")
+
+
+def test_registering_builds_a_staked_transaction_and_stores_the_metadata(market: World) -> None:
+    client = market.client()
+    body = client.post("/api/v1/providers/tx", json={
+        "from": market.address(9), "category": "repairs", "region": "tampere",
+        "attributes": ["certified", "insured"], "price": "0.03 ether", "stake": str(10**15),
+        "name": "Otso Fixes", "description": "Pipes and sockets"}).get_json()
+
+    assert body["function"] == "register" and int(body["tx"]["value"], 16) == 10**15
+    digest = body["args"][4]
+    expected = keccak(b'{"description":"Pipes and sockets","name":"Otso Fixes"}').hex()
+    assert digest == "0x" + expected
+    error_shape(client.post("/api/v1/providers/tx", json={
+        "from": market.address(9), "category": "repairs", "price": "0.03 ether",
+        "stake": "1", "name": "Cheap"}), 400, "stake")
+    error_shape(client.post("/api/v1/providers/tx", json={
+        "from": market.address(9), "category": "repairs", "price": "0", "stake": str(10**15),
+        "name": "x" * 81}), 400)
+
+
+def test_listing_changes_and_withdrawals_have_transactions_too(market: World) -> None:
+    client = market.client()
+    owner = market.address(PROVIDERS[0])
+
+    update = client.post("/api/v1/providers/1/tx/update", json={
+        "from": owner, "region": "espoo", "price": "0.02 ether", "name": "Ride 0"}).get_json()
+    deactivate = client.post("/api/v1/providers/1/tx/deactivate", json={"from": owner})
+    withdraw = client.post("/api/v1/withdraw/tx", json={"from": owner})
+
+    assert update["function"] == "updateProvider"
+    assert deactivate.get_json()["function"] == "deactivate"
+    assert error_shape(withdraw, 409)["details"]["error"] == (  # type: ignore[index]
+        "MarketplaceNothingToWithdraw")
+    error_shape(client.post("/api/v1/providers/1/tx/explode", json={"from": owner}), 404)
+
+
+def test_the_status_of_a_transaction_follows_it_until_indexed(market: World) -> None:
+    receipt = market.transact("setCriteria", (5, 0, 0, 10**17, 0, 0, 0, 1, 1),
+                              sender=CUSTOMERS[2])
+    tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
+    client = market.client()
+
+    before = client.get(f"/api/v1/tx/{tx_hash}").get_json()
+    market.sync()
+    after = client.get(f"/api/v1/tx/{tx_hash}").get_json()
+
+    assert before["status"] == "mined" and after["status"] == "indexed"
+    assert after["events"] == ["CriteriaSet"]
+    assert client.get("/api/v1/tx/0x" + "00" * 32).get_json()["status"] == "unknown"
+    error_shape(client.get("/api/v1/tx/0x1234"), 400, "hash")
+
+
+def test_profile_endpoints_need_a_signed_in_account(market: World) -> None:
+    client = market.client()
+
+    error_shape(client.get("/api/v1/profile"), 401)
+    error_shape(client.get("/api/v1/profile/export"), 401)
+    error_shape(client.raw.delete("/api/v1/profile"), 401)
+    error_shape(client.raw.put("/api/v1/profile/consent", json={"granted": True}), 401)
+
+
+def test_a_signed_in_customer_grants_consent_exports_and_erases_through_the_api(
+    market: World,
+) -> None:
+    client = market.client()
+    client.sign_in(CUSTOMERS[0])
+
+    granted = client.post_json("/api/v1/profile/consent", {"granted": True}, method="PUT")
+    profile = client.raw.get("/api/v1/profile").get_json()
+    exported = client.raw.get("/api/v1/profile/export").get_json()
+    bad = client.post_json("/api/v1/profile/consent", {"granted": "perhaps"}, method="PUT")
+    erased = client.post_json("/api/v1/profile", method="DELETE")
+    after = client.raw.get("/api/v1/profile").get_json()
+
+    assert granted.get_json()["consent"] is True and profile["consent"] is True
+    assert exported["consents"] and exported["customer"] == market.address(CUSTOMERS[0])
+    error_shape(bad, 400, "granted")
+    assert erased.get_json()["erased"] is True and after["consent"] is False
+
+
+def test_state_changing_calls_from_a_browser_session_need_the_csrf_header(market: World) -> None:
+    client = market.client()
+    client.sign_in(CUSTOMERS[0])
+
+    response = client.post_json("/api/v1/profile/consent", {"granted": True}, csrf=False,
+                                method="PUT")
+
+    assert error_shape(response, 403)["error"] == "csrf_failed"
+
+
+def test_the_openapi_document_describes_every_api_route(market: World) -> None:
+    document = market.client().get("/api/v1/openapi.json").get_json()
+
+    assert document["openapi"].startswith("3.")
+    documented = {path for path in document["paths"]}
+    for rule in market.app.url_map.iter_rules():
+        if rule.rule.startswith("/api/v1/") and rule.rule != "/api/v1/openapi.json":
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule[len("/api/v1"):])
+            path = path.replace("{booking_ref}", "{booking_id}").replace("{tx_hash}", "{hash}")
+            assert path in documented, path
+
+
+def test_healthz_reports_chain_store_and_indexer_lag(market: World) -> None:
+    market.sync()
+    body = market.client().get("/healthz").get_json()
+
+    assert body["status"] == "ok"
+    assert body["chain"]["ok"] and body["store"]["ok"] and body["indexer"]["ok"]
+    assert body["indexer"]["lag_blocks"] == 0
+    assert body["matching"]["providers"] == 13

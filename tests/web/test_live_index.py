@@ -1,0 +1,138 @@
+"""The per-process matching index follows the store: updates, reorg rollbacks, redeployments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, delete, insert, update
+
+from marketplace.store import schema
+from marketplace.store.engine import init_db, open_engine
+from marketplace.web.live_index import LiveIndex
+
+ADDRESS = "0x" + "ab" * 20
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Engine:
+    built = open_engine(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    init_db(built)
+    return built
+
+
+def provider_row(pid: int, price: int = 10**16, active: bool = True,
+                 **extra: Any) -> dict[str, Any]:
+    row = {
+        "provider_id": pid, "owner": ADDRESS, "category": 1, "region": 1, "attributes": 0,
+        "price": price, "stake": 10**15, "metadata_hash": "0x" + "00" * 32, "active": active,
+        "stake_unlock_at": 0, "score_count": 0, "score_sum": 0, "rating_count": 0,
+        "rating_sum": 0, "disputes_lost": 0, "score": 35_000, "registered_block": 1,
+        "updated_block": 1,
+    }
+    row.update(extra)
+    return row
+
+
+def checkpoint(engine: Engine, block: int, block_hash: str, address: str = ADDRESS) -> None:
+    with engine.begin() as conn:
+        conn.execute(delete(schema.indexer_state))
+        conn.execute(insert(schema.indexer_state).values(
+            id=1, chain_id=31337, address=address, start_block=1, last_block=block,
+            last_hash=block_hash, confirmations=3, updated_at=0.0))
+
+
+def event(engine: Engine, block: int, pid: int, name: str = "ProviderUpdated") -> None:
+    with engine.begin() as conn:
+        conn.execute(insert(schema.events).values(
+            block_number=block, log_index=0, tx_hash=f"0x{block:064x}", tx_index=0,
+            block_hash=f"0x{block:064x}", event=name, booking_id=None, provider_id=pid,
+            account=None, args="{}"))
+
+
+@pytest.fixture
+def live(engine: Engine) -> LiveIndex:
+    with engine.begin() as conn:
+        conn.execute(insert(schema.providers), [provider_row(1), provider_row(2)])
+    checkpoint(engine, 10, "0xa")
+    return LiveIndex(engine, interval=0.0)
+
+
+def test_the_index_loads_every_provider_with_owner_and_metadata(live: LiveIndex) -> None:
+    index = live.current()
+
+    assert sorted(index.provider_ids()) == [1, 2]
+    assert live.listing(1) is not None and live.listing(1).owner == ADDRESS  # type: ignore[union-attr]
+
+
+def test_a_change_in_a_new_block_reaches_the_index(engine: Engine, live: LiveIndex) -> None:
+    live.current()
+    with engine.begin() as conn:
+        conn.execute(update(schema.providers).where(schema.providers.c.provider_id == 2)
+                     .values(price=5 * 10**16, updated_block=11))
+        conn.execute(insert(schema.providers), [provider_row(3, registered_block=12)])
+    event(engine, 11, 2)
+    event(engine, 12, 3, "ProviderRegistered")
+    checkpoint(engine, 12, "0xc")
+
+    index = live.current()
+
+    assert index.view(2).price == 5 * 10**16 and 3 in index
+    assert live.rebuilds == 1 and live.refreshes == 1
+
+
+def test_a_reorg_rollback_restores_the_rows_it_undid(engine: Engine, live: LiveIndex) -> None:
+    live.current()
+    with engine.begin() as conn:
+        conn.execute(update(schema.providers).where(schema.providers.c.provider_id == 1)
+                     .values(price=9 * 10**16, updated_block=11))
+        conn.execute(insert(schema.providers), [provider_row(3)])
+    event(engine, 11, 1)
+    event(engine, 12, 3, "ProviderRegistered")
+    checkpoint(engine, 12, "0xc")
+    assert live.current().view(1).price == 9 * 10**16
+    with engine.begin() as conn:  # the indexer rolls blocks 11 and 12 back
+        conn.execute(update(schema.providers).where(schema.providers.c.provider_id == 1)
+                     .values(price=10**16, updated_block=1))
+        conn.execute(delete(schema.providers).where(schema.providers.c.provider_id == 3))
+        conn.execute(delete(schema.events).where(schema.events.c.block_number > 10))
+    checkpoint(engine, 10, "0xb")
+
+    index = live.current()
+
+    assert index.view(1).price == 10**16
+    assert index.view(3).active is False  # its registration is gone: never eligible
+
+
+def test_another_deployment_in_the_store_rebuilds_the_index(engine: Engine,
+                                                           live: LiveIndex) -> None:
+    live.current()
+    with engine.begin() as conn:
+        conn.execute(delete(schema.providers))
+        conn.execute(insert(schema.providers), [provider_row(7)])
+    checkpoint(engine, 3, "0xd", address="0x" + "cd" * 20)
+
+    assert live.current().provider_ids() == [7] and live.rebuilds == 2
+
+
+def test_refreshes_are_throttled_to_the_interval(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(insert(schema.providers), [provider_row(1)])
+    checkpoint(engine, 10, "0xa")
+    live = LiveIndex(engine, interval=3600)
+    live.current()
+    with engine.begin() as conn:
+        conn.execute(insert(schema.providers), [provider_row(2)])
+    event(engine, 11, 2, "ProviderRegistered")
+    checkpoint(engine, 11, "0xe")
+
+    assert 2 not in live.current()
+    assert 2 in live.rebuild()
+
+
+def test_an_empty_store_gives_an_empty_index(tmp_path: Path) -> None:
+    engine = open_engine(f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    init_db(engine)
+
+    assert len(LiveIndex(engine).current()) == 0

@@ -1,0 +1,81 @@
+"""The web app on a PostgreSQL store: a booking's whole life, the profile, the API.
+
+Uses a fresh schema in `$MARKETPLACE_TEST_POSTGRES_URL` (default: the local `test` database);
+skipped when no server answers, except under CI=true, where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+from web_support import (
+    CUSTOMERS,
+    HELSINKI,
+    PROVIDERS,
+    RIDES,
+    World,
+    book,
+    follow_pending,
+    make_world,
+    signed_in,
+)
+
+POSTGRES_URL = os.environ.get(
+    "MARKETPLACE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="module")
+def pg_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    try:
+        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT",
+                              connect_args={"connect_timeout": 3})
+        with admin.connect() as conn:
+            conn.execute(text("select 1"))
+    except OperationalError as exc:
+        message = f"PostgreSQL unreachable at {POSTGRES_URL}: {str(exc).splitlines()[0]}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    schema = f"web_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    world = make_world(tmp_path_factory.mktemp("pg"),
+                       database_url=f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}")
+    try:
+        yield world
+    finally:
+        world.close()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def test_a_booking_lives_its_whole_life_and_teaches_the_profile_on_postgresql(
+    pg_world: World,
+) -> None:
+    world = pg_world
+    provider_id = world.register("Aino's Rides", RIDES, HELSINKI, 1 << 6, 4 * 10**16)
+    world.set_criteria(CUSTOMERS[0], RIDES)
+    world.sync()
+    customer, provider = signed_in(world, CUSTOMERS[0]), signed_in(world, PROVIDERS[0])
+    customer.post("/profile/consent", {"grant": "1"})
+
+    path = book(world, customer, provider_id)
+    for actor, action in ((provider, "accept"), (provider, "complete"), (customer, "confirm")):
+        follow_pending(world, actor, actor.post(f"{path}/{action}").headers["Location"])
+    follow_pending(world, customer, customer.post(f"{path}/rate", {
+        "stars": "2", "complaint_tags": ["uncomfortable_vehicle"]}).headers["Location"])
+
+    assert 'data-status="settled"' in customer.get(path).get_data(as_text=True)
+    assert "Ranked lower" in customer.get("/profile").get_data(as_text=True)
+    reviews = customer.get(f"/providers/{provider_id}").get_data(as_text=True)
+    assert "Uncomfortable vehicle" in reviews
+    body = customer.raw.get("/api/v1/providers?attributes=compact_car").get_json()
+    assert body["total"] == 1
+    assert customer.raw.get("/healthz").get_json()["status"] == "ok"

@@ -1,0 +1,232 @@
+"""Shared helpers for tests/web and tests/e2e: a chain with the marketplace, a store, an indexer,
+and a Flask test client that signs in and posts forms with the CSRF token.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_utils.address import to_checksum_address
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from marketplace.chain.accounts import dev_accounts
+from marketplace.chain.anvil import Anvil, start_anvil
+from marketplace.chain.connection import connect
+from marketplace.chain.deploy import DeployParams, deploy_marketplace
+from marketplace.chain.deployment import Deployment
+from marketplace.chain.market import Market
+from marketplace.config import Settings
+from marketplace.indexer import Indexer, create_indexer
+from marketplace.web import create_app
+from marketplace.web.config import WebConfig
+from marketplace.web.db import put_metadata
+
+OPERATOR, PROVIDERS, CUSTOMERS, ARBITER, STRANGER = 0, (1, 2, 3), (4, 5, 6, 7), 8, 9
+MIN_STAKE = 10**15
+RIDES, CLEANING = 1, 2
+HELSINKI, ESPOO = 1, 2
+ATTR = {"electric_vehicle": 0, "pet_friendly": 2, "speaks_finnish": 3, "compact_car": 6,
+        "large_vehicle": 7, "smoker": 15}
+_CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
+
+
+@dataclass
+class World:
+    """anvil + deployed marketplace + store + indexer + app."""
+
+    node: Anvil
+    market: Market
+    deployment: Deployment
+    deployment_path: Path
+    database_url: str
+    indexer: Indexer
+    app: Flask
+    addresses: list[str]
+    providers: dict[str, int] = field(default_factory=dict)
+
+    def address(self, index: int) -> str:
+        """Lower-case address of dev account `index`."""
+        return self.addresses[index]
+
+    def sync(self) -> None:
+        """Let the indexer catch up with the chain."""
+        self.indexer.sync()
+
+    def wait(self, tx_hash: str) -> None:
+        """Wait until the transaction is mined (anvil mines just after answering), then index."""
+        self.market.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30)  # type: ignore[arg-type]
+        self.indexer.sync()
+
+    def transact(self, function: str, *args: Any, sender: int, value: int = 0) -> Any:
+        """A dev-signed transaction straight to the contract (arranging a test)."""
+        return self.market.transact(function, *args, sender=self.addresses[sender], value=value)
+
+    def checksum(self, index: int) -> str:
+        """Checksummed address of dev account `index` (web3 wants these as arguments)."""
+        return str(to_checksum_address(self.addresses[index]))
+
+    def register(self, name: str, category: int, region: int, attributes: int, price: int,
+                 owner: int = PROVIDERS[0]) -> int:
+        """Register a listing with its metadata stored; returns its id."""
+        digest = put_metadata(self.app.extensions["marketplace"].engine,
+                              {"name": name, "description": f"{name} description"})
+        receipt = self.transact("register", category, region, attributes, price,
+                                bytes.fromhex(digest[2:]), sender=owner, value=MIN_STAKE)
+        provider_id = int(self.market.events("ProviderRegistered", receipt)[0]["providerId"])
+        self.providers[name] = provider_id
+        return provider_id
+
+    def set_criteria(self, customer: int, category: int = RIDES, *, region: int = 0,
+                     min_score: int = 0, max_price: int = 10**17, premium: int = 0,
+                     required: int = 0, refused: int = 0, weights: tuple[int, int] = (5000, 5000)
+                     ) -> None:
+        """Write a customer's criteria on-chain."""
+        self.transact("setCriteria", (category, region, min_score, max_price, premium, required,
+                                      refused, weights[0], weights[1]), sender=customer)
+
+    def client(self) -> Client:
+        """A fresh browser-like test client."""
+        return Client(self.app.test_client())
+
+    def mine(self, seconds: int) -> None:
+        """Move chain time forward and mine a block."""
+        self.market.w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
+        self.market.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        """Stop anvil and release the store."""
+        self.app.extensions["marketplace"].engine.dispose()
+        self.indexer.engine.dispose()
+        self.node.stop()
+
+
+class Client:
+    """A Flask test client that knows the session's CSRF token."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.raw = client
+        self.token = ""
+
+    def get(self, path: str, **kwargs: Any) -> TestResponse:
+        """GET, remembering the CSRF token of an HTML page."""
+        response = self.raw.get(path, **kwargs)
+        found = _CSRF.search(response.get_data(as_text=True)) if response.mimetype == (
+            "text/html") else None
+        if found:
+            self.token = found.group(1)
+        return response
+
+    def csrf(self) -> str:
+        """The session's CSRF token (fetched from the session endpoint when unknown)."""
+        if not self.token:
+            self.token = self.raw.get("/auth/session").get_json()["csrf_token"]
+        return self.token
+
+    def post(self, path: str, data: Mapping[str, Any] | str | None = None, *,
+             csrf: bool = True, **kwargs: Any) -> TestResponse:
+        """POST a form (with the CSRF token unless told not to); JSON or raw bodies carry the
+        token in the X-CSRF-Token header instead."""
+        if "json" in kwargs or isinstance(data, str):
+            headers = {"X-CSRF-Token": self.csrf()} if csrf and self._has_session() else {}
+            response = self.raw.post(path, data=data, headers=headers, **kwargs)
+        else:
+            form = dict(data or {})
+            if csrf:
+                form.setdefault("csrf_token", self.csrf())
+            response = self.raw.post(path, data=form, **kwargs)
+        self._after(response)
+        return response
+
+    def _has_session(self) -> bool:
+        return self.raw.get_cookie("mkt_session") is not None
+
+    def post_json(self, path: str, body: Any = None, *, csrf: bool = True,
+                  method: str = "POST") -> TestResponse:
+        """Send JSON with the CSRF header."""
+        headers = {"X-CSRF-Token": self.csrf()} if csrf else {}
+        response = self.raw.open(path, method=method, json=body, headers=headers)
+        self._after(response)
+        return response
+
+    def _after(self, response: TestResponse) -> None:
+        if response.is_json:
+            data = response.get_json(silent=True)
+            if isinstance(data, dict) and isinstance(data.get("csrf_token"), str):
+                self.token = data["csrf_token"]
+
+    def sign_in(self, index: int) -> None:
+        """Act as dev account `index` (the server signs)."""
+        response = self.post("/auth/dev", {"account": str(index)})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        self.token = ""
+        self.csrf()
+
+
+def signed_in(world: World, index: int) -> Client:
+    """A client acting as dev account `index`."""
+    client = world.client()
+    client.sign_in(index)
+    return client
+
+
+def follow_pending(world: World, client: Client, location: str) -> str:
+    """Index the chain, then let the pending page redirect to the result; its URL."""
+    assert location.startswith("/tx/0x"), location
+    world.wait(location[4:70])
+    response = client.get(location)
+    assert response.status_code == 302, main_part(response.get_data(as_text=True))
+    return str(response.headers["Location"])
+
+
+def main_part(page: str) -> str:
+    """The <main> part of a page, for assertion messages."""
+    found = re.search(r"<main>(.*)</main>", page, re.S)
+    return re.sub(r"\s+", " ", found.group(1) if found else page)[:1500]
+
+
+def book(world: World, client: Client, provider_id: int) -> str:
+    """Book through the quote page; the booking page's path."""
+    page = client.get(f"/book/{provider_id}").get_data(as_text=True)
+    version = re.search(r'name="criteria_version" value="(\d+)"', page)
+    price = re.search(r'name="expected_price" value="(\d+)"', page)
+    assert version and price, page[:2000]
+    response = client.post(f"/book/{provider_id}", {
+        "provider_id": provider_id, "expected_price": price.group(1),
+        "criteria_version": version.group(1)})
+    assert response.status_code == 302, response.get_data(as_text=True)[:1000]
+    return follow_pending(world, client, response.headers["Location"])
+
+
+def make_world(tmp: Path, *, accounts: int = 12, database_url: str | None = None) -> World:
+    """Start anvil, deploy, and build a store (SQLite in `tmp` unless `database_url` names
+    another), an indexer and an app over them."""
+    node = start_anvil(accounts=accounts)
+    try:
+        w3 = connect(node.url)
+        deployment_path = tmp / "deployment.json"
+        market, deployment = deploy_marketplace(
+            w3, DeployParams(min_stake=MIN_STAKE), record=True, record_path=deployment_path)
+        addresses = [a.address.lower() for a in dev_accounts(accounts)]
+        market.transact("setArbiter", to_checksum_address(addresses[ARBITER]), True,
+                        sender=addresses[OPERATOR])
+        database_url = database_url or f"sqlite:///{tmp / 'store.sqlite'}"
+        settings = Settings(rpc_url=node.url, database_url=database_url,
+                            deployment_path=deployment_path, confirmations=2, retry_for=5)
+        app = create_app(WebConfig(
+            settings=settings, secret_key="test-secret-key-" + "x" * 32, dev_accounts=True,
+            dev_account_count=accounts, index_refresh=0.0, testing=True,
+        ))
+        indexer = create_indexer(settings, deployment=deployment)
+        indexer.open()
+        indexer.sync()
+    except BaseException:
+        node.stop()
+        raise
+    return World(node, market, deployment, deployment_path, database_url, indexer, app,
+                 addresses)
