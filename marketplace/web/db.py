@@ -103,7 +103,7 @@ def canonical_json(document: Mapping[str, Any]) -> bytes:
 
 
 def metadata_hash(document: Mapping[str, Any]) -> str:
-    """0x-hex keccak-256 of the canonical JSON (equal to `marketplace.demo.metadata_hash`)."""
+    """0x-hex keccak-256 of the canonical JSON: the content address of a provider's metadata."""
     return "0x" + keccak(canonical_json(document)).hex()
 
 
