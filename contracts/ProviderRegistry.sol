@@ -77,7 +77,7 @@ abstract contract ProviderRegistry is MarketplaceBase {
     }
 
     /// @inheritdoc IProviderRegistry
-    function releaseStake(uint32 providerId) external onlyProviderOwner(providerId) {
+    function releaseStake(uint32 providerId) external nonReentrant onlyProviderOwner(providerId) {
         Provider storage p = _providers[providerId];
         uint40 unlockAt = p.stakeUnlockAt;
         uint96 amount = p.stake;

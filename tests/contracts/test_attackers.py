@@ -149,8 +149,9 @@ def test_a_reentrant_receiver_gets_its_credit_and_not_a_wei_more(
     market.assert_solvent()
 
 
-def test_an_unguarded_reentry_only_moves_what_is_owed(market, provider, provider_id, attacker):
-    # releaseStake sends nothing, so it needs no guard: re-entering it merely credits the stake.
+def test_release_stake_is_guarded_against_reentry_from_a_withdrawal(
+    market, provider, provider_id, attacker
+):
     credit_attacker(market, attacker, provider, provider_id)
     receipt = attacker.act("deactivate", attacker.listing)
     market.mine_at(market.timestamp_of(receipt) + market.WINDOWS["stakeCooldown"])
@@ -163,15 +164,15 @@ def test_an_unguarded_reentry_only_moves_what_is_owed(market, provider, provider
 
     attacker.act("withdraw")
 
-    assert attacker.call("reentrySucceeded") is True
+    assert attacker.call("reentrySucceeded") is False
+    assert (
+        market.decoder.decode(attacker.call("reentryResult")).error
+        == "ReentrancyGuardReentrantCall"
+    )
     assert attacker.call("received") == market.PRICE
+    assert market.credit(attacker.address) == 0
+    attacker.act("releaseStake", attacker.listing)
     assert market.credit(attacker.address) == market.MIN_STAKE
-    with market.reverts(
-        "MarketplaceStakeLocked",
-        providerId=attacker.listing,
-        unlockAt=market.provider_of(attacker.listing)["stakeUnlockAt"],
-    ):
-        attacker.act("releaseStake", attacker.listing)
     market.assert_solvent()
 
 
