@@ -1,10 +1,12 @@
-"""Integration fixtures: a fresh anvil with the marketplace deployed, per test module."""
+"""Integration fixtures: anvil with the marketplace deployed; stores on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from indexer_support import BACKENDS, Chain, StoreFactory, running_chain, store_factory
 from web3 import Web3
 
 from marketplace.chain.anvil import Anvil, start_anvil
@@ -29,3 +31,17 @@ def w3(node: Anvil) -> Web3:
 def market(w3: Web3) -> Market:
     deployed, _ = deploy_marketplace(w3, DeployParams(min_stake=10**15), record=False)
     return deployed
+
+
+@pytest.fixture(params=BACKENDS)
+def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
+    """A factory of empty stores, once per backend (SQLite, PostgreSQL)."""
+    with store_factory(request.param, tmp_path) as make:
+        yield make
+
+
+@pytest.fixture
+def chain() -> Iterator[Chain]:
+    """A fresh anvil with the marketplace deployed and a workload generator."""
+    with running_chain(accounts=4) as running:
+        yield running

@@ -7,38 +7,21 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 from indexer_support import (
-    BACKENDS,
     ROOT,
     Chain,
     StoreFactory,
     assert_same_store,
     dump_store,
     fresh_index,
-    running_chain,
-    store_factory,
 )
 
 from marketplace.chain.anvil import free_port
 from marketplace.chain.deployment import save_deployment
 from marketplace.cli_index import EXIT_DEEP_REORG, EXIT_NODE_DOWN, db, index
-
-
-@pytest.fixture(params=BACKENDS)
-def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
-    with store_factory(request.param, tmp_path) as make:
-        yield make
-
-
-@pytest.fixture
-def chain() -> Iterator[Chain]:
-    with running_chain(accounts=4) as running:
-        yield running
 
 
 def test_index_catches_up_with_the_chain_and_db_status_reports_it(

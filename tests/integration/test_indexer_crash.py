@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from indexer_support import (
-    BACKENDS,
     ROOT,
     Chain,
     StoreFactory,
@@ -21,7 +20,6 @@ from indexer_support import (
     dump_store,
     fresh_index,
     running_chain,
-    store_factory,
 )
 from sqlalchemy import func, select
 
@@ -31,12 +29,6 @@ from marketplace.store.engine import open_engine
 
 KILLS = 20
 MARKER = "indexing "
-
-
-@pytest.fixture(params=BACKENDS)
-def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
-    with store_factory(request.param, tmp_path) as make:
-        yield make
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,10 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
 from indexer_support import (
-    BACKENDS,
     Chain,
     StoreFactory,
     assert_projections_match_contract,
@@ -22,8 +20,6 @@ from indexer_support import (
     dump_store,
     fresh_index,
     make_indexer,
-    running_chain,
-    store_factory,
 )
 from sqlalchemy import select
 
@@ -31,18 +27,6 @@ from marketplace.chain.anvil import free_port
 from marketplace.chain.rpc import NodeUnavailable
 from marketplace.indexer import marketplace_decoder
 from marketplace.store import queries, schema
-
-
-@pytest.fixture(params=BACKENDS)
-def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
-    with store_factory(request.param, tmp_path) as make:
-        yield make
-
-
-@pytest.fixture
-def chain() -> Iterator[Chain]:
-    with running_chain(accounts=4) as running:
-        yield running
 
 
 class FlakyNode:

@@ -4,30 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from indexer_support import (
-    BACKENDS,
     Chain,
     StoreFactory,
     make_indexer,
-    running_chain,
-    store_factory,
 )
-
-
-@pytest.fixture(params=BACKENDS)
-def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
-    with store_factory(request.param, tmp_path) as make:
-        yield make
-
-
-@pytest.fixture
-def chain() -> Iterator[Chain]:
-    with running_chain(accounts=4) as running:
-        yield running
 
 
 def test_following_keeps_every_new_block_in_the_store_within_a_second(

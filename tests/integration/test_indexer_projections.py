@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from indexer_support import (
-    BACKENDS,
     Chain,
     StoreFactory,
     assert_projections_match_contract,
     assert_same_store,
     dump_store,
     make_indexer,
-    running_chain,
-    store_factory,
 )
 from sqlalchemy import select
 
 from marketplace.store import queries, schema
 from marketplace.store.engine import open_engine
-
-
-@pytest.fixture(params=BACKENDS)
-def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
-    with store_factory(request.param, tmp_path) as make:
-        yield make
-
-
-@pytest.fixture
-def chain() -> Iterator[Chain]:
-    with running_chain(accounts=4) as running:
-        yield running
 
 
 def test_projections_equal_the_contract_state_with_open_and_closed_bookings(

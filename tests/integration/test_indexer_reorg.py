@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from indexer_support import (
-    BACKENDS,
     Chain,
     StoreFactory,
     assert_same_store,
     dump_store,
     fresh_index,
     make_indexer,
-    running_chain,
-    store_factory,
 )
 from sqlalchemy import select
 
@@ -26,18 +21,6 @@ from marketplace.indexer import DeepReorgError
 from marketplace.store import schema
 
 CONFIRMATIONS = 12
-
-
-@pytest.fixture(params=BACKENDS)
-def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
-    with store_factory(request.param, tmp_path) as make:
-        yield make
-
-
-@pytest.fixture
-def chain() -> Iterator[Chain]:
-    with running_chain(accounts=4) as running:
-        yield running
 
 
 def _pump_tx(chain: Chain, pumps: list[Any], rounds: int, nonce: int) -> dict[str, str]:
