@@ -25,7 +25,7 @@ BROWNIE_PORT ?= 8546
 BROWNIE_NETWORK ?= development
 
 PYTEST_ARGS ?=
-BENCH_SECTIONS := gas indexer audit matching personalization http
+BENCH_SECTIONS := gas indexer audit matching personalization http reliability
 
 STAMP_PIP := $(VENV)/.stamp-requirements
 STAMP_EDITABLE := $(VENV)/.stamp-editable
@@ -41,7 +41,8 @@ exit $$status
 endef
 
 .PHONY: help setup chromium build check test fuzz bench run clean distclean \
-	brownie-compile brownie-test brownie-deploy forge-test $(addprefix bench-,$(BENCH_SECTIONS))
+	brownie-compile brownie-test brownie-deploy forge-test bench-reliability-deep \
+	$(addprefix bench-,$(BENCH_SECTIONS))
 
 help:
 	@echo "targets: setup build check test fuzz bench run clean distclean"
@@ -162,6 +163,13 @@ bench-audit: setup build
 
 bench-http: setup build
 	$(PY) -m bench.http
+
+# Fast profile; `make bench-reliability-deep` runs 10 min of load and 1,000,000 forge calls.
+bench-reliability: setup build
+	$(PY) -m bench.reliability
+
+bench-reliability-deep: setup build
+	$(PY) -m bench.reliability --deep
 
 bench-matching: setup
 	$(PY) -m bench.matching

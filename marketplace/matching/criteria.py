@@ -8,6 +8,7 @@ cannot express (unknown attribute names, amounts that overflow the uint96 field)
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
@@ -204,13 +205,30 @@ def attribute_keys(mask: int) -> list[str]:
     return [known.get(bit, f"attribute {bit}") for bit in range(64) if mask >> bit & 1]
 
 
+# Plain ASCII decimals only: Decimal() and int() also take other scripts' digits ("١٠٠", "１００")
+# and underscores ("1_000"), which a person typing an amount never means.
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
+
+
+def decimal_number(value: object) -> Decimal:
+    """`value` (int, float or ASCII decimal text) as a Decimal; InvalidOperation otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise InvalidOperation
+    if isinstance(value, str):
+        text = value.strip()
+        if not _DECIMAL_TEXT.fullmatch(text):
+            raise InvalidOperation
+        return Decimal(text)
+    return Decimal(str(value))
+
+
 def _decimal(field: str, value: object) -> Decimal:
     if isinstance(value, bool):
         raise InvalidCriteria(field, "must be a number, not a boolean")
     if isinstance(value, float) and not math.isfinite(value):
         raise InvalidCriteria(field, f"{value} is not a finite number")
     try:
-        number = Decimal(str(value).strip())
+        number = decimal_number(value)
     except InvalidOperation:
         raise InvalidCriteria(field, f"{value!r} is not a number") from None
     if not number.is_finite():

@@ -24,7 +24,7 @@ from marketplace.chain.rpc import NodeUnavailable, RpcClient, RpcError
 from marketplace.chain.tx import DevSigner, FeeUnavailable, UnsignedTransaction, build_transaction
 from marketplace.config import Settings
 from marketplace.errors import MarketplaceError
-from marketplace.web.errors import Forbidden, Unavailable, WebError, refused
+from marketplace.web.errors import FieldError, Forbidden, Unavailable, WebError, refused
 
 log = logging.getLogger("marketplace.web")
 
@@ -131,6 +131,11 @@ class ChainGateway:
         except WebError:
             raise
         except Exception as exc:
+            if "insufficient funds" in str(exc).lower():  # the node answered: the sender is short
+                raise FieldError(
+                    "The sending account cannot pay this transaction's value and gas.",
+                    "from", status=409, code="insufficient_funds",
+                ) from exc
             self.reset()
             log.warning("building %s failed: %s", function, _first_line(exc))
             raise Unavailable(

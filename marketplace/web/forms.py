@@ -19,6 +19,7 @@ from marketplace.domain import UINT64_MAX, UINT96_MAX
 from marketplace.matching.criteria import (
     CriteriaInput,
     InvalidCriteria,
+    decimal_number,
     parse_amount,
     parse_criteria,
     parse_stars,
@@ -230,7 +231,7 @@ def percent_bps(value: Any, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise FieldError("Must be a percentage from 0 to 100.", field)
     try:
-        number = Decimal(str(value).strip())
+        number = decimal_number(value)
     except InvalidOperation:
         raise FieldError("Must be a percentage from 0 to 100.", field) from None
     if not number.is_finite() or not 0 <= number <= 100:
@@ -379,9 +380,7 @@ def parse_criteria_inputs(inputs: Inputs) -> CriteriaInput:
             weights[name] = Decimal(1)
             continue
         try:
-            if isinstance(raw, bool) or not isinstance(raw, int | float | str):
-                raise InvalidOperation
-            number = Decimal(str(raw).strip())
+            number = decimal_number(raw)
             if not number.is_finite() or number < 0 or number > 10**9:
                 raise InvalidOperation
             weights[name] = number

@@ -1,0 +1,243 @@
+"""Fault scenarios shared by tests/reliability/test_faults.py (fast) and bench/reliability.py.
+
+Each scenario runs against a `World` (anvil + marketplace + store + indexer + app), injects its
+fault, checks the specified outcome, and returns a `FaultResult` whose `lost` counts things that
+went missing (bookings, escrowed wei, a signed-in session, indexed rows). The checks that are not
+about lost data raise AssertionError with a reason.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_utils.crypto import keccak
+from web_support import CUSTOMERS, HELSINKI, PROVIDERS, RIDES, World
+
+from marketplace.chain.anvil import start_anvil
+
+PRICE = 4 * 10**16
+PRICE_CHANGED = "0x" + keccak(text="MarketplacePriceChanged(uint96,uint96)")[:4].hex()
+RACERS = (*CUSTOMERS, 10, 11)  # accounts with criteria set (make_world gives 12 accounts)
+
+
+@dataclass
+class FaultResult:
+    """What one scenario saw."""
+
+    name: str
+    lost: int = 0
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def _rpc(world: World, method: str, params: list[Any]) -> Any:
+    reply = world.market.w3.provider.make_request(method, params)  # type: ignore[arg-type]
+    if "error" in reply:
+        raise RuntimeError(f"{method}: {reply['error']}")
+    return reply["result"]
+
+
+def _booking_tx(world: World, customer: int, provider: int, price: int) -> dict[str, Any]:
+    return {"from": world.address(customer), "provider_id": provider,
+            "expected_price": str(price), "criteria_version": 1}
+
+
+def prepare(world: World) -> int:
+    """A provider and criteria for every racer; the provider's id."""
+    provider = world.register(f"Racer target {time.monotonic_ns()}", RIDES, HELSINKI, 0, PRICE,
+                              owner=PROVIDERS[0])
+    for customer in RACERS:
+        if world.market.call("bookingCountOf", world.checksum(customer)) == 0:
+            try:
+                world.set_criteria(customer, RIDES)
+            except Exception:  # noqa: BLE001 - criteria already set (same values): fine
+                pass
+    world.sync()
+    return provider
+
+
+def _bookings_of(world: World, customer: int) -> int:
+    return int(world.market.call("bookingCountOf", world.checksum(customer)))
+
+
+def anvil_killed_and_restarted(world: World, down_for: float = 1.0) -> FaultResult:
+    """SIGKILL anvil mid-session; the web answers 503 (JSON for the API, a page for pages)
+    while it is down, and recovers without a restart once a node with the same state is back."""
+    result = FaultResult("anvil_killed_and_restarted")
+    provider = prepare(world)
+    client = world.client()
+    client.sign_in(CUSTOMERS[0])
+    api = client.raw
+    build = _booking_tx(world, CUSTOMERS[0], provider, PRICE)
+    assert api.post("/api/v1/bookings/tx", json=build,
+                    headers={"X-CSRF-Token": client.csrf()}).status_code == 200
+    world.transact("book", provider, PRICE, 1, sender=CUSTOMERS[0], value=PRICE)
+    world.sync()
+    customer = world.address(CUSTOMERS[0])
+    before = api.get(f"/api/v1/bookings?customer={customer}").get_json()
+    escrow_before = world.market.w3.eth.get_balance(world.market.address)
+    state = _rpc(world, "anvil_dumpState", [])
+    port = world.node.port
+
+    world.node.process.kill()
+    world.node.process.wait(timeout=10)
+    time.sleep(down_for)
+    down = {
+        "api_tx": api.post("/api/v1/bookings/tx", json=build,
+                           headers={"X-CSRF-Token": client.csrf()}),
+        "page_book": api.post(f"/book/{provider}", data={
+            "provider_id": provider, "expected_price": PRICE, "criteria_version": 1,
+            "csrf_token": client.csrf()}),
+        "healthz": api.get("/healthz"),
+    }
+    result.details["down_statuses"] = {k: r.status_code for k, r in down.items()}
+    for name, response in down.items():
+        assert response.status_code == 503, (name, response.status_code,
+                                             response.get_data()[:300])
+    assert down["api_tx"].is_json and down["api_tx"].get_json()["error"] == "unavailable"
+    assert down["page_book"].mimetype == "text/html"
+    for path in (f"/api/v1/bookings?customer={customer}", f"/api/v1/criteria/{customer}",
+                 f"/providers/{provider}"):  # served from the store: stale is fine, 5xx not
+        status = api.get(path).status_code
+        result.details["down_statuses"][path] = status
+        assert status in (200, 503), (path, status)
+
+    world.node = start_anvil(port=port, accounts=12)
+    _rpc(world, "anvil_loadState", [state])
+    deadline = time.monotonic() + 15
+    status = 0
+    while time.monotonic() < deadline:
+        status = api.post("/api/v1/bookings/tx", json=build,
+                          headers={"X-CSRF-Token": client.csrf()}).status_code
+        if status == 200:
+            break
+        time.sleep(0.2)
+    result.details["recovered_in_s"] = round(15 - (deadline - time.monotonic()), 2)
+    assert status == 200, f"the app did not recover without a restart (last status {status})"
+    assert api.get(f"/book/{provider}").status_code == 200
+    assert api.get("/healthz").status_code == 200
+    world.sync()
+    after = api.get(f"/api/v1/bookings?customer={customer}").get_json()
+    session = api.get("/auth/session").get_json()
+    result.lost += max(0, len(before.get("items", [])) - len(after.get("items", [])))
+    result.lost += int(world.market.w3.eth.get_balance(world.market.address) != escrow_before)
+    result.lost += int(session.get("account") != customer)
+    return result
+
+
+def _send_book(world: World, customer: int, provider: int, price: int) -> str:
+    fn = world.market.contract.functions.book(provider, price, 1)
+    return fn.transact({"from": world.checksum(customer), "value": price,  # type: ignore[no-any-return]
+                        "gas": 500_000}).hex()
+
+
+def _race(world: World, *waves: list[tuple[str, Any]]) -> dict[str, str]:
+    """Send each wave's jobs at once, each from its own thread, with automine off (wave after
+    wave), then mine everything in one block."""
+    hashes: dict[str, str] = {}
+    errors: list[BaseException] = []
+
+    def run(label: str, send: Any, barrier: threading.Barrier) -> None:
+        try:
+            barrier.wait(timeout=10)
+            hashes[label] = send()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    _rpc(world, "evm_setAutomine", [False])
+    try:
+        for jobs in waves:
+            barrier = threading.Barrier(len(jobs))
+            threads = [threading.Thread(target=run, args=(*job, barrier)) for job in jobs]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=30)
+        _rpc(world, "evm_mine", [])
+    finally:
+        _rpc(world, "evm_setAutomine", [True])
+    assert not errors, errors
+    return hashes
+
+
+def concurrent_bookings(world: World, rounds: int = 2) -> FaultResult:
+    """Every racer books the same provider at once, `rounds` times: every booking succeeds and
+    is escrowed exactly once; the indexer and the API see each of them once."""
+    result = FaultResult("concurrent_bookings")
+    provider = prepare(world)
+    w3 = world.market.w3
+    escrow = w3.eth.get_balance(world.market.address)
+    counts = {c: _bookings_of(world, c) for c in RACERS}
+    hashes: dict[str, str] = {}
+    for round_ in range(rounds):
+        jobs = [(f"{round_}:{c}", lambda c=c: _send_book(world, c, provider, PRICE))
+                for c in RACERS]
+        hashes |= _race(world, jobs)
+    ids = set()
+    for tx_hash in hashes.values():
+        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30)  # type: ignore[arg-type]
+        assert receipt["status"] == 1, receipt
+        ids |= {e["bookingId"] for e in world.market.events("BookingRequested", receipt)}
+    world.sync()
+    expected = rounds * len(RACERS)
+    escrowed = w3.eth.get_balance(world.market.address) - escrow
+    indexed = world.client().raw.get(f"/api/v1/bookings?provider_id={provider}&per_page=100")
+    seen = [item["id"] for item in indexed.get_json()["items"]]
+    result.details.update(bookings=len(ids), escrowed_wei=escrowed, indexed=len(seen))
+    result.lost += expected - len(ids)
+    result.lost += (expected * PRICE - escrowed) // PRICE
+    result.lost += expected - len(set(seen))
+    assert len(seen) == len(set(seen)), "the API lists a booking twice"
+    assert sum(_bookings_of(world, c) - counts[c] for c in RACERS) == expected
+    return result
+
+
+def price_change_races_bookings(world: World, new_price: int = 5 * 10**16) -> FaultResult:
+    """Racers book at the quoted price while the provider changes it in the same block: every
+    booking ordered before the change succeeds at the old price, every one after reverts with
+    MarketplacePriceChanged, and the escrow grows by exactly the successful bookings' price."""
+    result = FaultResult("price_change_races_bookings")
+    provider = prepare(world)
+    w3 = world.market.w3
+    listing = world.market.call("getProvider", provider)
+    escrow = w3.eth.get_balance(world.market.address)
+    update = world.market.contract.functions.updateProvider(
+        provider, listing[5], listing[3], new_price, listing[9])
+    jobs: list[tuple[str, Any]] = [(str(c), lambda c=c: _send_book(world, c, provider, PRICE))
+                                   for c in RACERS]
+    half = len(jobs) // 2
+    change_job = ("price", lambda: update.transact(
+        {"from": world.checksum(PROVIDERS[0]), "gas": 300_000}).hex())
+    # bookings racing each other, the change, more bookings with the old quote: one block
+    hashes = _race(world, jobs[:half], [change_job], jobs[half:])
+    receipts = {k: w3.eth.wait_for_transaction_receipt(h, timeout=30)  # type: ignore[arg-type]
+                for k, h in hashes.items()}
+    change = receipts.pop("price")
+    assert change["status"] == 1
+    ok = stale = 0
+    for label, receipt in receipts.items():
+        assert receipt["blockNumber"] == change["blockNumber"], "the race was not in one block"
+        if receipt["transactionIndex"] < change["transactionIndex"]:
+            assert receipt["status"] == 1, (label, "booked before the change but failed")
+            ok += 1
+        else:
+            assert receipt["status"] == 0, (label, "booked a stale price after the change")
+            trace = _rpc(world, "debug_traceTransaction",
+                         [hashes[label], {"tracer": "callTracer"}])
+            assert str(trace.get("output", "")).startswith(PRICE_CHANGED), trace
+            stale += 1
+    world.sync()
+    escrowed = w3.eth.get_balance(world.market.address) - escrow
+    quote = world.client().raw.post("/api/v1/bookings/tx", json=_booking_tx(
+        world, CUSTOMERS[0], provider, PRICE))
+    assert quote.status_code == 409 and quote.get_json()["field"] == "expected_price", (
+        quote.get_json())
+    indexed = world.client().raw.get(f"/api/v1/bookings?provider_id={provider}&per_page=100")
+    result.details.update(booked_before_change=ok, refused_stale=stale, escrowed_wei=escrowed)
+    result.lost += abs(escrowed - ok * PRICE) // PRICE
+    result.lost += abs(ok - len(indexed.get_json()["items"]))
+    result.lost += len(RACERS) - ok - stale
+    assert world.market.call("getProvider", provider)[2] == new_price
+    return result
