@@ -118,12 +118,13 @@ chromium:
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 		else echo "chromium missing: sudo apt-get install -y chromium chromium-driver" >&2; exit 1; fi; fi
 
+# forge and the contract suite first, the Python suite last: its closing line is the summary.
 test: setup chromium build check
-	@echo "test: pytest"
-	@$(call no_tests_is_failure,$(VENV)/bin/pytest tests --ignore=tests/contracts $(PYTEST_ARGS),pytest)
-	@if [ -d tests/contracts ]; then $(MAKE) brownie-test; fi
 	@if [ -n "$$(find tests/invariant -name '*.sol' 2>/dev/null | head -n 1)" ]; then \
 		$(MAKE) forge-test; fi
+	@if [ -d tests/contracts ]; then $(MAKE) brownie-test; fi
+	@echo "test: pytest"
+	@$(call no_tests_is_failure,$(VENV)/bin/pytest tests --ignore=tests/contracts $(PYTEST_ARGS),pytest)
 
 forge-test: setup
 	forge test
