@@ -69,7 +69,7 @@ def store_factory(backend: str, tmp_path: Path) -> Iterator[StoreFactory]:
             if os.environ.get("CI", "").lower() == "true":
                 pytest.fail(message)
             pytest.skip(message)
-        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
 
         def make() -> str:
             schema = f"mkt_{os.getpid()}_{uuid.uuid4().hex[:10]}"
