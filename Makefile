@@ -67,10 +67,11 @@ $(STAMP_EDITABLE): pyproject.toml $(STAMP_PIP)
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
-# `npm ci` trips over npm's optional-dependency lock bug; `npm install` honours the lock.
+# `npm ci` installs exactly the lock and never rewrites it, so a fresh clone stays clean. The lock
+# lists every platform's optional anvil/forge package (npm only installs the one that matches).
 $(STAMP_NPM): package.json package-lock.json
-	@echo "setup: npm install"
-	npm install --no-audit --no-fund --loglevel=error
+	@echo "setup: npm ci"
+	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 # solc-v0.8.37 for py-solc-x/brownie, solc for forge/slither; anvil and forge as their real
