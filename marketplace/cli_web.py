@@ -37,6 +37,9 @@ class _Gunicorn:
                     "errorlog": "-",
                     "loglevel": "info",
                     "proc_name": "marketplace-web",
+                    # gunicorn's control socket sits at one fixed path per user: a second
+                    # instance would take it over and delete it on exit. We use signals instead.
+                    "control_socket_disable": True,
                 }
                 for key, value in settings.items():
                     if value is not None:
