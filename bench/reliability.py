@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import json
 import os
 import random
@@ -88,11 +89,16 @@ def _seed_for_load(world: World) -> list[int]:
     return ids
 
 
+REQUEST_TIMEOUT = 120.0  # a bound for a hung server, not a pace: a slow answer is not an error
+
+
 def _worker(port: int, plan: list[tuple[str, str, bytes | None]], stop: float,
-            seed: int, latencies: list[float], errors: list[str]) -> None:
+            budget: itertools.count[int] | None, limit: int, seed: int,
+            latencies: list[float], errors: list[str]) -> None:
+    """Sends requests until the clock passes `stop` or, with a budget, `limit` have been sent."""
     rng = random.Random(seed)
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    while time.monotonic() < stop:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
+    while time.monotonic() < stop and (budget is None or next(budget) < limit):
         method, path, body = rng.choice(plan)
         headers = {"Content-Type": "application/json"} if body is not None else {}
         started = time.perf_counter()
@@ -104,7 +110,7 @@ def _worker(port: int, plan: list[tuple[str, str, bytes | None]], stop: float,
         except (OSError, http.client.HTTPException) as exc:
             errors.append(f"exception {method} {path}: {exc!r}")
             conn.close()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
             continue
         latencies.append((time.perf_counter() - started) * 1000)
         if status != 200:
@@ -112,8 +118,15 @@ def _worker(port: int, plan: list[tuple[str, str, bytes | None]], stop: float,
     conn.close()
 
 
-def load(seconds: float, threads: int = 8) -> dict[str, Any]:
-    """A bounded mixed load against a live gunicorn (two workers) on 127.0.0.1."""
+def load(seconds: float | None = None, threads: int = 8,
+         requests: int | None = None) -> dict[str, Any]:
+    """A bounded mixed load against a live gunicorn (two workers) on 127.0.0.1.
+
+    Bounded by time (`seconds`, for the benchmark's rates) or by count (`requests`, for tests:
+    the same work on a fast and on a slow machine), or both.
+    """
+    if seconds is None and requests is None:
+        raise ValueError("bound the load by seconds, requests or both")
     tmp = Path(tempfile.mkdtemp(prefix="bench-reliability-"))
     world = make_world(tmp)
     services = None
@@ -138,8 +151,11 @@ def load(seconds: float, threads: int = 8) -> dict[str, Any]:
                 "criteria_version": 1}).encode()))
         latencies: list[float] = []
         errors: list[str] = []
-        stop = time.monotonic() + seconds
-        workers = [threading.Thread(target=_worker, args=(port, plan, stop, i, latencies, errors))
+        stop = time.monotonic() + (seconds if seconds is not None else float("inf"))
+        budget = itertools.count() if requests is not None else None
+        limit = requests or 0
+        workers = [threading.Thread(target=_worker,
+                                    args=(port, plan, stop, budget, limit, i, latencies, errors))
                    for i in range(threads)]
         started = time.monotonic()
         for worker in workers:

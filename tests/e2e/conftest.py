@@ -44,6 +44,16 @@ def browser_type_launch_args() -> dict[str, Any]:
     }
 
 
+# Playwright waits for conditions (a URL, a text); this only bounds a hang, on any machine speed.
+PATIENCE_MS = 120_000
+
+
+@pytest.fixture(autouse=True)
+def _patient_page(page: Any) -> None:
+    page.set_default_timeout(PATIENCE_MS)
+    page.set_default_navigation_timeout(PATIENCE_MS)
+
+
 def _seed(world: World) -> None:
     """A small market: rides and cleaning providers in two regions, customers with history."""
     compact, electric, large = 1 << 6, 1 << 0, 1 << 7

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e
 
-TIMEOUT = 30_000
+TIMEOUT = 120_000  # ms: bounds a hang; every wait is for a condition
 
 
 def shot(page: Page, name: str, *, full: bool = True) -> None:
@@ -146,7 +146,7 @@ def test_the_wallet_path_signs_in_with_ethereum_and_sends_transactions_through_e
                            "params": json.loads(params)}).encode()
         request = urllib.request.Request(stack.world.node.url, body,
                                          {"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=120) as response:
             reply: Any = response.read().decode()
         return str(reply)
 

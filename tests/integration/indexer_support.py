@@ -168,7 +168,7 @@ def make_indexer(chain: Chain, url: str, rpc_url: str | None = None, **options: 
     options.setdefault("retry_for", 5.0)
     return Indexer(
         open_engine(url),
-        RpcClient(rpc_url or chain.node.url, timeout=5.0),
+        RpcClient(rpc_url or chain.node.url, timeout=60.0),
         marketplace_decoder(),
         chain.target,
         **options,

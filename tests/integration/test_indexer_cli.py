@@ -18,10 +18,13 @@ from indexer_support import (
     dump_store,
     fresh_index,
 )
+from sqlalchemy import select
 
 from marketplace.chain.anvil import free_port
 from marketplace.chain.deployment import save_deployment
 from marketplace.cli_index import EXIT_DEEP_REORG, EXIT_NODE_DOWN, db, index
+from marketplace.store import schema
+from marketplace.store.engine import open_engine
 
 
 def test_index_catches_up_with_the_chain_and_db_status_reports_it(
@@ -97,17 +100,25 @@ def test_index_follow_stops_cleanly_on_sigterm(
     chain.workload(pumps=2, rounds_per_tx=10).pump(20)
     deployment = save_deployment(chain.deployment, tmp_path / "deployment.json")
     log = tmp_path / "follow.log"
+    url = new_store()
     command = [sys.executable, "-m", "marketplace.cli_index", "index", "--follow",
                "--rpc", chain.node.url, "--deployment", str(deployment),
-               "--database", new_store(), "--poll-interval", "0.05"]
+               "--database", url, "--poll-interval", "0.05"]
     with open(log, "wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
                                    env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
-        deadline = time.monotonic() + 30
-        while "indexing " not in log.read_text() and time.monotonic() < deadline:
+        # SIGTERM once the follower has caught up with the head: a condition, not a pause.
+        engine = open_engine(url)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and process.poll() is None:
+            with engine.connect() as conn:
+                last = conn.execute(select(schema.indexer_state.c.last_block)).scalar()
+            if last == chain.head():
+                break
             time.sleep(0.05)
-        time.sleep(0.3)
+        engine.dispose()
+        assert process.poll() is None, log.read_text()
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=15) == 0, log.read_text()
     finally:

@@ -21,6 +21,7 @@ from indexer_support import (
     fresh_index,
     running_chain,
 )
+from rpc_gate import RpcGate
 from sqlalchemy import func, select
 
 from marketplace.chain.deployment import save_deployment
@@ -28,7 +29,9 @@ from marketplace.store import schema
 from marketplace.store.engine import open_engine
 
 KILLS = 20
-MARKER = "indexing "
+MAX_CHUNK_BLOCKS = 2
+MAX_CHUNKS_PER_LIFE = 4  # eth_getLogs a killed indexer may make before the gate holds it
+WAIT = 120.0  # seconds: a bound for a hung process, never a pace the test relies on
 
 
 @pytest.fixture(scope="module")
@@ -39,11 +42,11 @@ def busy_chain() -> Iterator[Chain]:
         yield chain
 
 
-def _start(chain: Chain, url: str, deployment: Path, log: Path) -> subprocess.Popen[bytes]:
+def _start(url: str, deployment: Path, log: Path, rpc: str) -> subprocess.Popen[bytes]:
     command = [
         sys.executable, "-m", "marketplace.cli_index", "index",
-        "--rpc", chain.node.url, "--deployment", str(deployment), "--database", url,
-        "--chunk-blocks", "1", "--max-chunk-blocks", "2", "--confirmations", "12",
+        "--rpc", rpc, "--deployment", str(deployment), "--database", url,
+        "--chunk-blocks", "1", "--max-chunk-blocks", str(MAX_CHUNK_BLOCKS), "--confirmations", "12",
         "--no-progress",
     ]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -51,45 +54,56 @@ def _start(chain: Chain, url: str, deployment: Path, log: Path) -> subprocess.Po
         return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
 
 
-def _wait_for_marker(process: subprocess.Popen[bytes], log: Path) -> bool:
-    """True once the indexer has opened the store and starts reading; False if it exited."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if MARKER in log.read_text(errors="replace"):
-            return True
-        if process.poll() is not None:
-            return False
-        time.sleep(0.01)
-    raise AssertionError(f"the indexer never started:\n{log.read_text()}")
+def _kill_one_life(
+    chain: Chain, url: str, deployment: Path, log: Path, rng: random.Random
+) -> None:
+    """Runs an indexer that may read 1..MAX_CHUNKS_PER_LIFE chunks, and SIGKILLs it.
+
+    Half the lives die at a random moment after their last granted chunk arrived (decoding it,
+    writing it, or already waiting for the next); the other half die while held at the gate, so
+    their last chunk is surely committed and the checkpoints are sure to move. The indexer can
+    never finish inside a life, on any machine: the grant is smaller than the chain.
+    """
+    grant = rng.randint(1, MAX_CHUNKS_PER_LIFE)
+    at_random_moment = rng.random() < 0.5
+    delay = rng.uniform(0.0, 0.05)
+    with RpcGate(chain.node.url, frozenset({"eth_getLogs"}), grant=grant) as gate:
+        process = _start(url, deployment, log, gate.url)
+        try:
+            if at_random_moment:
+                reached = gate.wait_served(grant, WAIT)
+                time.sleep(delay)
+            else:
+                reached = gate.wait_blocked(WAIT)
+            if process.poll() is not None:
+                pytest.fail(f"the indexer exited by itself (status {process.returncode}):\n"
+                            f"{log.read_text()}")
+            assert reached, f"the indexer made no progress within {WAIT:g} s:\n{log.read_text()}"
+        finally:
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=WAIT)
 
 
 def test_an_indexer_killed_at_twenty_random_points_resumes_without_duplicates_or_gaps(
     busy_chain: Chain, new_store: StoreFactory, tmp_path: Path
 ) -> None:
     chain = busy_chain
+    # By construction no life can reach the head: all lives together read fewer chunks than it has.
+    assert KILLS * MAX_CHUNKS_PER_LIFE * MAX_CHUNK_BLOCKS < chain.head() - 12
     url = new_store()
     deployment = save_deployment(chain.deployment, tmp_path / "deployment.json")
     log = tmp_path / "indexer.log"
     rng = random.Random(20260522)
-    kills = 0
     checkpoints: list[int] = []
     engine = open_engine(url)
-    while kills < KILLS:
-        process = _start(chain, url, deployment, log)
-        if not _wait_for_marker(process, log):
-            pytest.fail(f"the indexer finished after only {kills} kills:\n{log.read_text()}")
-        time.sleep(rng.uniform(0.0, 0.12))
-        if process.poll() is not None:
-            pytest.fail(f"the indexer finished after only {kills} kills:\n{log.read_text()}")
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
-        kills += 1
+    for _ in range(KILLS):
+        _kill_one_life(chain, url, deployment, log, rng)
         with engine.connect() as conn:
             last = conn.execute(select(schema.indexer_state.c.last_block)).scalar()
         checkpoints.append(int(last) if last is not None else -1)
 
-    final = _start(chain, url, deployment, log)
-    assert final.wait(timeout=120) == 0, log.read_text()
+    final = _start(url, deployment, log, chain.node.url)
+    assert final.wait(timeout=600) == 0, log.read_text()
 
     assert checkpoints == sorted(checkpoints)  # never went backwards
     assert len(set(checkpoints)) >= 5  # the kills landed at many different points

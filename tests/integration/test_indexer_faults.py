@@ -125,7 +125,7 @@ def test_the_indexer_retries_while_the_node_is_down_and_catches_up_when_it_retur
         _wait_for(lambda: indexer.checkpoint()[0] == chain.head())
         flaky.down()
         workload.pump(24)  # the chain moves on while the indexer cannot see it
-        time.sleep(1.5)
+        _wait_for(lambda: any(r.levelno == logging.ERROR for r in caplog.records))
         assert indexer.checkpoint()[0] < chain.head()
         flaky.up()
         _wait_for(lambda: indexer.checkpoint()[0] == chain.head())
@@ -267,7 +267,8 @@ def test_marketplace_shaped_logs_from_another_address_are_ignored(
     assert_projections_match_contract(chain, url)
 
 
-def _wait_for(condition: Any, timeout: float = 30.0) -> None:
+def _wait_for(condition: Any, timeout: float = 120.0) -> None:
+    """Polls `condition`; the timeout bounds a hang, it is not a pace the test relies on."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:

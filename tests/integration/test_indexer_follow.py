@@ -1,45 +1,57 @@
-"""Follow mode keeps the store within a second of the chain's head."""
+"""Follow mode commits every new block as the chain grows; the store ends equal to a fresh index.
+
+How fast it follows (the lag behind the head) is a benchmark figure (`make bench-indexer`,
+`follow_lag_p99_s`), never asserted here: a test's outcome must not depend on the machine's speed.
+"""
 
 from __future__ import annotations
 
 import threading
-import time
 
 from indexer_support import (
     Chain,
     StoreFactory,
+    assert_same_store,
+    dump_store,
+    fresh_index,
     make_indexer,
 )
 
+HANG = 120.0  # seconds: a bound for a hung follower, not a pace the test relies on
 
-def test_following_keeps_every_new_block_in_the_store_within_a_second(
+
+def test_following_commits_every_new_block_while_the_chain_grows(
     chain: Chain, new_store: StoreFactory
 ) -> None:
     workload = chain.workload(pumps=2, rounds_per_tx=4)
-    committed: dict[int, float] = {}
-    indexer = make_indexer(
-        chain, new_store(), poll_interval=0.1,
-        on_commit=lambda block, at: committed.setdefault(block, at),
-    )
+    url = new_store()
+    committed: list[int] = []
+    seen = threading.Condition()
+
+    def on_commit(block: int, _at: float) -> None:
+        with seen:
+            committed.append(block)
+            seen.notify_all()
+
+    indexer = make_indexer(chain, url, poll_interval=0.05, on_commit=on_commit)
     stop = threading.Event()
     follower = threading.Thread(target=indexer.follow, args=(stop,), daemon=True)
     follower.start()
-    mined: dict[int, float] = {}
+    mined: list[int] = []
     try:
         for _ in range(15):
-            sent = time.time()
             workload.pump(4)  # one block with ~16 events, mined as it is sent
-            mined[chain.head()] = sent
-            time.sleep(0.15)
-        deadline = time.monotonic() + 10
-        while max(committed, default=0) < max(mined) and time.monotonic() < deadline:
-            time.sleep(0.05)
+            mined.append(chain.head())
+            # the next block only once this one is in the store: every round is a new block
+            # reaching a follower that is already waiting, whatever the machine's speed
+            with seen:
+                assert seen.wait_for(lambda: max(committed, default=-1) >= mined[-1], HANG), (
+                    f"block {mined[-1]} never reached the store; committed {committed[-5:]}")
     finally:
         stop.set()
-        follower.join(timeout=10)
+        follower.join(timeout=HANG)
 
-    lags = []
-    for block, at in mined.items():
-        seen = min(t for b, t in committed.items() if b >= block)
-        lags.append(seen - at)
-    assert max(lags) < 1.0, f"lags {sorted(lags)}"
+    assert not follower.is_alive()
+    assert committed == sorted(committed)  # commits move forward only
+    assert len(set(committed) & set(mined)) == len(mined)  # each new head was committed as one
+    assert_same_store(dump_store(url), fresh_index(chain, new_store))

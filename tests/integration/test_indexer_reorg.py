@@ -148,7 +148,7 @@ def test_a_reorg_while_following_the_head_is_rolled_back_and_re_read(
         _wait_for(lambda: indexer.checkpoint() == (chain.head(), _head_hash(chain)))
     finally:
         stop.set()
-        follower.join(timeout=10)
+        follower.join(timeout=120)
     assert not follower.is_alive()
     assert_same_store(dump_store(url), fresh_index(chain, new_store))
 
@@ -157,7 +157,8 @@ def _head_hash(chain: Chain) -> str:
     return str(chain.rpc("eth_getBlockByNumber", "latest", False)["hash"])
 
 
-def _wait_for(condition: Any, timeout: float = 20.0) -> None:
+def _wait_for(condition: Any, timeout: float = 120.0) -> None:
+    """Polls `condition`; the timeout bounds a hang, it is not a pace the test relies on."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:

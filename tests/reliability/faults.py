@@ -23,6 +23,10 @@ PRICE_CHANGED = "0x" + keccak(text="MarketplacePriceChanged(uint96,uint96)")[:4]
 RACERS = (*CUSTOMERS, 10, 11)  # accounts with criteria set (make_world gives 12 accounts)
 
 
+# A bound for a hung node or server, never a pace a scenario relies on.
+HANG = 120.0
+
+
 @dataclass
 class FaultResult:
     """What one scenario saw."""
@@ -82,7 +86,7 @@ def anvil_killed_and_restarted(world: World, down_for: float = 1.0) -> FaultResu
     port = world.node.port
 
     world.node.process.kill()
-    world.node.process.wait(timeout=10)
+    world.node.process.wait(timeout=HANG)
     time.sleep(down_for)
     down = {
         "api_tx": api.post("/api/v1/bookings/tx", json=build,
@@ -106,7 +110,8 @@ def anvil_killed_and_restarted(world: World, down_for: float = 1.0) -> FaultResu
 
     world.node = start_anvil(port=port, accounts=12)
     _rpc(world, "anvil_loadState", [state])
-    deadline = time.monotonic() + 15
+    started = time.monotonic()
+    deadline = started + HANG
     status = 0
     while time.monotonic() < deadline:
         status = api.post("/api/v1/bookings/tx", json=build,
@@ -114,7 +119,7 @@ def anvil_killed_and_restarted(world: World, down_for: float = 1.0) -> FaultResu
         if status == 200:
             break
         time.sleep(0.2)
-    result.details["recovered_in_s"] = round(15 - (deadline - time.monotonic()), 2)
+    result.details["recovered_in_s"] = round(time.monotonic() - started, 2)
     assert status == 200, f"the app did not recover without a restart (last status {status})"
     assert api.get(f"/book/{provider}").status_code == 200
     assert api.get("/healthz").status_code == 200
@@ -141,7 +146,7 @@ def _race(world: World, *waves: list[tuple[str, Any]]) -> dict[str, str]:
 
     def run(label: str, send: Any, barrier: threading.Barrier) -> None:
         try:
-            barrier.wait(timeout=10)
+            barrier.wait(timeout=HANG)
             hashes[label] = send()
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
@@ -154,7 +159,7 @@ def _race(world: World, *waves: list[tuple[str, Any]]) -> dict[str, str]:
             for thread in threads:
                 thread.start()
             for thread in threads:
-                thread.join(timeout=30)
+                thread.join()  # each send is bounded by its own RPC timeout
         _rpc(world, "evm_mine", [])
     finally:
         _rpc(world, "evm_setAutomine", [True])
@@ -177,7 +182,7 @@ def concurrent_bookings(world: World, rounds: int = 2) -> FaultResult:
         hashes |= _race(world, jobs)
     ids = set()
     for tx_hash in hashes.values():
-        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30)  # type: ignore[arg-type]
+        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=HANG)  # type: ignore[arg-type]
         assert receipt["status"] == 1, receipt
         ids |= {e["bookingId"] for e in world.market.events("BookingRequested", receipt)}
     world.sync()
@@ -212,7 +217,7 @@ def price_change_races_bookings(world: World, new_price: int = 5 * 10**16) -> Fa
         {"from": world.checksum(PROVIDERS[0]), "gas": 300_000}).hex())
     # bookings racing each other, the change, more bookings with the old quote: one block
     hashes = _race(world, jobs[:half], [change_job], jobs[half:])
-    receipts = {k: w3.eth.wait_for_transaction_receipt(h, timeout=30)  # type: ignore[arg-type]
+    receipts = {k: w3.eth.wait_for_transaction_receipt(h, timeout=HANG)  # type: ignore[arg-type]
                 for k, h in hashes.items()}
     change = receipts.pop("price")
     assert change["status"] == 1

@@ -267,7 +267,9 @@ def test_a_warmed_up_service_serves_the_first_page_without_auditing_again(
     service = AuditService(chain, AuditTarget(chain.chain_id, chain.address, 1))
     app = Flask("audit-warm")
     init_app(app, service, warm_up=False)
-    service.warm_up().join(timeout=10)
+    warm_up = service.warm_up()
+    warm_up.join(timeout=120)  # a bound for a hang, not a pace
+    assert not warm_up.is_alive()
     scans = chain.calls.count("eth_getLogs")
 
     assert app.test_client().get("/audit/").status_code == 200
