@@ -16,7 +16,15 @@ from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
 
 from flask import request
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+)
 from werkzeug.routing import BaseConverter
 
 from marketplace.catalogue import ATTRIBUTES, CATEGORIES, COMPLAINT_TAGS, REGIONS, Entry
@@ -41,14 +49,28 @@ PERCENT_RE = r"^(?:100(?:\.0{1,2})?|[0-9]{1,2}(?:\.[0-9]{1,2})?)$"
 NAME_RE = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
 DESCRIPTION_RE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 
-EXAMPLE_ADDRESS = "0x90f79bf6eb2c4f870365e785982e1f101e93b906"
+EXAMPLE_ADDRESS = "0x15d34aaf54267db7d7c367839aaf71a00a2c6a65"  # the dev chain's account 4
+
+
+
+def _integral(value: Any) -> Any:
+    """JSON Schema counts 5.0 as an integer; so does the API (5.5 stays invalid)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def int_in(low: int, high: int, **field: Any) -> Any:
+    """A JSON integer in [low, high]: 5 or 5.0, never "5" or true (bodies are strict)."""
+    return Annotated[int, Field(ge=low, le=high, **field), BeforeValidator(_integral)]
+
 
 Address = Annotated[str, Field(pattern=f"^{ADDRESS_RE}$", examples=[EXAMPLE_ADDRESS])]
 TxHash = Annotated[str, Field(pattern=f"^{TX_HASH_RE}$", examples=["0x" + "ab" * 32])]
 BookingId = Annotated[str, Field(pattern=f"^(?:{BOOKING_ID_RE})$", examples=["0x1"])]
-ProviderId = Annotated[int, Field(ge=1, le=UINT32_MAX, examples=[1])]
-Version = Annotated[int, Field(ge=1, le=UINT32_MAX, examples=[1])]
-Amount = (Annotated[int, Field(ge=0, le=UINT96_MAX)]
+ProviderId = int_in(1, UINT32_MAX, examples=[1])
+Version = int_in(1, UINT32_MAX, examples=[1])
+Amount = (int_in(0, UINT96_MAX)
           | Annotated[str, Field(pattern=AMOUNT_RE, examples=["0.05 ether"])])
 AmountText = Annotated[str, Field(pattern=AMOUNT_RE, examples=["0.05 ether"])]
 Stars = (Annotated[float, Field(ge=0, le=5, allow_inf_nan=False)]

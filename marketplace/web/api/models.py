@@ -28,6 +28,7 @@ from marketplace.web.api.contract import (
     Stars,
     Version,
     Weight,
+    int_in,
 )
 from marketplace.web.ranking import MAX_K
 
@@ -97,7 +98,7 @@ class MatchBody(CriteriaBody):
         {"category": "rides", "max_price": "0.1 ether", "k": 5, "explain": True}]})
 
     customer: Address | None = None
-    k: int = Field(default=20, ge=1, le=MAX_K)
+    k: int_in(1, MAX_K) = 20  # type: ignore[valid-type]
     personalise: bool = True
     explain: bool = False
 
@@ -134,7 +135,7 @@ class RateTxBody(Sender):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"stars": 4, "complaint_tags": ["late"]}]})
 
-    stars: int = Field(ge=1, le=5)
+    stars: int_in(1, 5)  # type: ignore[valid-type]
     complaint_tags: list[ComplaintTag] | None = Field(
         default=None, max_length=32)
 
