@@ -14,6 +14,7 @@ import logging
 import subprocess
 import threading
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,12 +42,13 @@ class Run:
     returncode: int = 0
     output: str = ""
     failure_titles: list[str] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
 
     def __add__(self, other: Run) -> Run:
         return Run(self.cases + other.cases, self.failures + other.failures,
                    self.server_errors + other.server_errors,
                    self.returncode or other.returncode, self.output + other.output,
-                   self.failure_titles + other.failure_titles)
+                   self.failure_titles + other.failure_titles, self.statuses + other.statuses)
 
 
 def seed_market(world: World) -> None:
@@ -101,25 +103,29 @@ def run(base_url: str, *, max_examples: int, seed: int, report_dir: Path,
                           env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1",
                                "SCHEMATHESIS_HOOKS": ""}, cwd=report_dir)
     result = Run(returncode=done.returncode, output=done.stdout + done.stderr)
-    result.cases = _cases(ndjson)
-    tree = ET.parse(junit)
-    for case in tree.iter("testcase"):
+    result.cases, result.statuses = _recorded(ndjson)
+    result.server_errors = sum(n for status, n in result.statuses.items() if status >= 500)
+    for case in ET.parse(junit).iter("testcase"):
         for failure in [*case.iter("failure"), *case.iter("error")]:
             result.failures += 1
             text = (failure.get("message") or "") + (failure.text or "")
             result.failure_titles.append(f"{case.get('name')}: {text[:300]}")
-            if "Server error" in text or "5xx" in text:
-                result.server_errors += 1
     return result
 
 
-def _cases(ndjson: Path) -> int:
-    """Test cases schemathesis sent, from its NDJSON event stream (one ScenarioFinished per
-    scenario, each with the number of cases it ran)."""
-    total = 0
+def _recorded(ndjson: Path) -> tuple[int, Counter[int]]:
+    """Cases schemathesis ran and the statuses it got, from its NDJSON event stream: each
+    finished scenario records its cases and their request/response interactions."""
+    cases = 0
+    statuses: Counter[int] = Counter()
     for line in ndjson.read_text().splitlines():
-        event = json.loads(line)
-        for name, data in event.items():
-            if name == "ScenarioFinished":
-                total += len(data.get("recorder", {}).get("cases", {}))
-    return total
+        finished = json.loads(line).get("ScenarioFinished")
+        if not finished:
+            continue
+        recorder = finished.get("recorder", {})
+        cases += len(recorder.get("cases", {}))
+        for interaction in recorder.get("interactions", {}).values():
+            response = interaction.get("response")
+            if response:
+                statuses[int(response["status_code"])] += 1
+    return cases, statuses
