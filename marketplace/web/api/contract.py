@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_args, get_origin
 
 from flask import request
 from pydantic import (
@@ -157,9 +157,16 @@ def parse_query(model: type[M]) -> M:
         key = info.alias or name
         if key not in request.args:
             continue
-        is_list = "list[" in str(info.annotation)
-        data[key] = request.args.getlist(key) if is_list else request.args.get(key)
+        data[key] = (request.args.getlist(key) if _is_list(info.annotation)
+                     else request.args.get(key))
     return validate(model, data)
+
+
+def _is_list(annotation: Any) -> bool:
+    """Whether a field takes a list (`list[...]`, also inside `... | None`)."""
+    if get_origin(annotation) is list:
+        return True
+    return any(_is_list(arg) for arg in get_args(annotation))
 
 
 def validate(model: type[M], data: Any) -> M:
