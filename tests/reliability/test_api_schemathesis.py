@@ -8,7 +8,7 @@ deep profile (>= 5,000 cases) runs in `make bench-reliability`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,18 +38,17 @@ def _report(result: Run) -> str:
 
 
 def test_schemathesis_finds_no_failure_anonymous_or_signed_in(
-        live: tuple[World, str], tmp_path: Path,
-        record_property: Callable[[str, object], None]) -> None:
+        live: tuple[World, str], tmp_path: Path) -> None:
     world, url = live
 
     anonymous = run(url, max_examples=FAST_EXAMPLES, seed=SEED, report_dir=tmp_path / "anon")
     signed = run(url, max_examples=FAST_EXAMPLES, seed=SEED, report_dir=tmp_path / "signed",
                  headers=signed_in_headers(world, CUSTOMERS[0]))
 
-    record_property("api_cases", anonymous.cases + signed.cases)
+    print(f"schemathesis: {anonymous.cases} cases anonymous, {signed.cases} signed in")
     for result in (anonymous, signed):
         assert result.failures == 0 and result.returncode == 0, _report(result)
         assert result.server_errors == 0, result.statuses
-    assert anonymous.cases + signed.cases >= MIN_CASES
+    assert anonymous.cases + signed.cases >= MIN_CASES, (anonymous.cases, signed.cases)
     # Signed in, the profile endpoints answer (anonymous, they are all 401s).
     assert signed.statuses[200] > anonymous.statuses[200]
