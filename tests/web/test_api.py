@@ -402,3 +402,26 @@ def test_healthz_reports_chain_store_and_indexer_lag(market: World) -> None:
     assert body["chain"]["ok"] and body["store"]["ok"] and body["indexer"]["ok"]
     assert body["indexer"]["lag_blocks"] == 0
     assert body["matching"]["providers"] == 13
+
+
+def test_granting_consent_through_the_api_learns_the_ratings_given_before(market: World) -> None:
+    customer, provider_id = CUSTOMERS[3], 5  # "Ride 4", owned by PROVIDERS[1], 0.06 ether
+    market.set_criteria(customer, RIDES, max_price=10**17)
+    receipt = market.transact("book", provider_id, 6 * 10**16, 1, sender=customer,
+                              value=6 * 10**16)
+    booking = market.market.events("BookingRequested", receipt)[0]["bookingId"]
+    for step, who in (("accept", PROVIDERS[1]), ("complete", PROVIDERS[1]),
+                      ("confirm", customer)):
+        market.transact(step, booking, sender=who)
+    market.transact("rate", booking, 2, 1 << 3, sender=customer)
+    market.sync()
+    client = market.client()
+    client.sign_in(customer)
+
+    before = client.raw.get("/api/v1/profile").get_json()
+    granted = client.post_json("/api/v1/profile/consent", {"granted": True}, method="PUT")
+    after = client.raw.get("/api/v1/profile").get_json()
+
+    assert before["consent"] is False and before["learned"] is None
+    assert granted.get_json()["consent"] is True
+    assert after["learned"] is not None
