@@ -5,13 +5,13 @@ Body models are strict (JSON types as documented: `{"granted": 0}` is not a bool
 models are lax only in that query strings arrive as text ("5" is the integer 5). A request the
 models refuse is a 400 naming the field. A request they accept but that breaks a rule no JSON
 Schema can state (an attribute both required and refused, a stake under the market's minimum,
-a name the catalogue does not know any more) is a 422 naming the field: see `semantic`.
+a zero price) is a 422 naming the field: see `semantic`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar, get_args, get_origin
 
@@ -22,6 +22,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    TypeAdapter,
     ValidationError,
     WithJsonSchema,
 )
@@ -214,6 +215,11 @@ def semantic() -> Iterator[None]:
 # ------------------------------------------------------------------ path converters
 
 
+def any_of(values: list[str]) -> str:
+    """A werkzeug `any(...)` converter over `values` (quoted: digits would become integers)."""
+    return "any({})".format(",".join(f'"{v}"' for v in values))
+
+
 def _converter(name: str, pattern: str) -> type[BaseConverter]:
     return type(name, (BaseConverter,), {"regex": f"(?:{pattern})", "part_isolating": True})
 
@@ -232,10 +238,6 @@ def booking_number(ref: str) -> int:
 
 def schema_of(annotation: Any) -> dict[str, Any]:
     """The JSON Schema of one annotated type (for path parameters)."""
-    from pydantic import TypeAdapter
-
     schema: dict[str, Any] = TypeAdapter(annotation).json_schema()
     return schema
 
-
-Parser = Callable[[], Any]

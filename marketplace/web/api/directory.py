@@ -16,16 +16,23 @@ from marketplace.matching.listing import ListingFilter, listed_provider_ids
 from marketplace.store import queries as store_queries
 from marketplace.web import forms, queries, ranking
 from marketplace.web.api import bp
-from marketplace.web.api.contract import inputs_of, parse_body, parse_query, semantic
+from marketplace.web.api.contract import (
+    CategoryText,
+    any_of,
+    inputs_of,
+    parse_body,
+    parse_query,
+    schema_of,
+    semantic,
+)
 from marketplace.web.api.models import CriteriaBody, MatchBody, ProviderQuery, ProvidersQuery
 from marketplace.web.auth import current_account
 from marketplace.web.context import services
 from marketplace.web.errors import FieldError, NotFound
 from marketplace.web.present import providers_json, view_of_row
 
-# Path values of a category: its key or its code.
-CATEGORY_PATH = "any({})".format(  # quoted, or werkzeug reads the codes as integers
-    ",".join(f'"{v}"' for v in [e.key for e in CATEGORIES] + [str(e.code) for e in CATEGORIES]))
+# Path values of a category: its key or its code, as the document's enum says.
+CATEGORY_PATH = any_of(schema_of(CategoryText)["enum"])
 
 
 def _entries(entries: tuple[Entry, ...]) -> list[dict[str, Any]]:

@@ -15,12 +15,12 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from marketplace import __version__
-from marketplace.catalogue import CATEGORIES
 from marketplace.web.actions import BOOKING_ACTIONS, LISTING_ACTIONS
 from marketplace.web.api import models
 from marketplace.web.api.contract import (
     Address,
     BookingId,
+    CategoryText,
     ProviderId,
     Sender,
     TxHash,
@@ -203,8 +203,7 @@ OPERATIONS: tuple[Op, ...] = (
        {"account": schema_of(Address)}, errors=(*INPUT_ERRORS, "404")),
     Op("get", "/criteria/{account}/{category}", "A customer's criteria for one category",
        OBJECT, {"account": schema_of(Address),
-                "category": {"enum": [e.key for e in CATEGORIES]
-                             + [str(e.code) for e in CATEGORIES]}},
+                "category": schema_of(CategoryText)},
        errors=(*INPUT_ERRORS, "404")),
     Op("post", "/criteria/tx", "Build setCriteria", _ref("UnsignedTransaction"),
        body=models.CriteriaTxBody, errors=TX_ERRORS),

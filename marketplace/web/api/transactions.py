@@ -10,6 +10,7 @@ from marketplace.web import actions
 from marketplace.web.api import bp
 from marketplace.web.api.contract import (
     Sender,
+    any_of,
     booking_number,
     inputs_of,
     parse_body,
@@ -30,8 +31,8 @@ from marketplace.web.errors import Unauthorized
 from marketplace.web.txflow import TxIntent, build_for_api, tx_status
 
 # Path values of the action endpoints; rate and resolve take bodies of their own.
-BOOKING_ACTION_PATH = "any(" + ",".join(sorted(actions.BOOKING_ACTIONS)) + ")"
-LISTING_ACTION_PATH = "any(" + ",".join(sorted([*actions.LISTING_ACTIONS, "update"])) + ")"
+BOOKING_ACTION_PATH = any_of(sorted(actions.BOOKING_ACTIONS))
+LISTING_ACTION_PATH = any_of(sorted([*actions.LISTING_ACTIONS, "update"]))
 BODY_OF_BOOKING_ACTION: dict[str, type[Sender]] = {"rate": RateTxBody,
                                                    "resolve": ResolveTxBody}
 
