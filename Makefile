@@ -32,6 +32,10 @@ STAMP_EDITABLE := $(VENV)/.stamp-editable
 STAMP_NPM := node_modules/.stamp-npm
 STAMP_SHIM := $(CACHE)/.stamp-shim
 STAMP_BROWNIE := $(BROWNIE_HOME)/.stamp-port-$(BROWNIE_PORT)
+# schemathesis needs a newer hypothesis than eth-brownie's pin: a venv of its own, which only
+# speaks HTTP to a live app (tests/reliability/api_schemathesis.py finds it here).
+SCHEMATHESIS_VENV := $(CACHE)/schemathesis-venv
+STAMP_SCHEMATHESIS := $(SCHEMATHESIS_VENV)/.stamp-lock
 
 # Fails the recipe when pytest (or brownie test) collected nothing: exit status 5.
 define no_tests_is_failure
@@ -41,12 +45,12 @@ exit $$status
 endef
 
 .PHONY: help setup chromium build check test fuzz bench run clean distclean \
-	brownie-compile brownie-test brownie-deploy forge-test bench-reliability-deep \
+	brownie-compile brownie-test brownie-deploy forge-test bench-reliability-deep schemathesis \
 	$(addprefix bench-,$(BENCH_SECTIONS))
 
 help:
 	@echo "targets: setup build check test fuzz bench run clean distclean"
-	@echo "         brownie-compile brownie-test brownie-deploy forge-test"
+	@echo "         brownie-compile brownie-test brownie-deploy forge-test schemathesis"
 
 # ------------------------------------------------------------------ setup
 
@@ -97,6 +101,16 @@ $(STAMP_BROWNIE): $(STAMP_PIP) $(STAMP_SHIM)
 	$(BROWNIE) networks modify development port=$(BROWNIE_PORT) >/dev/null
 	@touch $@
 
+schemathesis: $(STAMP_SCHEMATHESIS)
+
+$(STAMP_SCHEMATHESIS): tools/schemathesis.lock
+	@echo "setup: schemathesis venv from tools/schemathesis.lock"
+	@rm -rf $(SCHEMATHESIS_VENV)
+	$(PYTHON) -m venv $(SCHEMATHESIS_VENV)
+	$(SCHEMATHESIS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+		--no-deps -r tools/schemathesis.lock
+	@touch $@
+
 # ------------------------------------------------------------------ build and checks
 
 build: setup
@@ -120,7 +134,7 @@ chromium:
 		else echo "chromium missing: sudo apt-get install -y chromium chromium-driver" >&2; exit 1; fi; fi
 
 # forge and the contract suite first, the Python suite last: its closing line is the summary.
-test: setup chromium build check
+test: setup schemathesis chromium build check
 	@if [ -n "$$(find tests/invariant -name '*.sol' 2>/dev/null | head -n 1)" ]; then \
 		$(MAKE) forge-test; fi
 	@if [ -d tests/contracts ]; then $(MAKE) brownie-test; fi
@@ -167,10 +181,10 @@ bench-http: setup build
 	$(PY) -m bench.http
 
 # Fast profile; `make bench-reliability-deep` runs 10 min of load and 1,000,000 forge calls.
-bench-reliability: setup build
+bench-reliability: setup schemathesis build
 	$(PY) -m bench.reliability
 
-bench-reliability-deep: setup build
+bench-reliability-deep: setup schemathesis build
 	$(PY) -m bench.reliability --deep
 
 bench-matching: setup

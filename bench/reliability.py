@@ -2,10 +2,11 @@
 
     python -m bench.reliability [--deep] [--cases N] [--load-seconds S] [--skip-forge]
 
-* API fuzz (deep profile): the OpenAPI-driven generator of tests/reliability/openapi_fuzz.py,
-  >= 2,000 generated valid and invalid cases over every operation of /api/v1/openapi.json,
-  against the app over anvil + a seeded store. Keys api_cases, api_5xx (every status >= 500,
-  503s included: the chain is up all along), api_schema_failures, api_statuses.
+* API (deep profile): schemathesis (its own venv, `make schemathesis`) over every operation of
+  /api/v1/openapi.json, every phase, `--checks all`, anonymous and signed in by turns, >= 5,000
+  cases, against the live app over anvil + a seeded store (tests/reliability/api_schemathesis.py).
+  Keys api_cases, api_5xx (every response >= 500, 503s included: the chain is up all along),
+  api_conformance_failures (every failure schemathesis reports), api_statuses.
 * Load: a bounded load (threads with keep-alive connections) against a live gunicorn on
   127.0.0.1 (two workers, the indexer following), mixing POST /api/v1/match, provider pages
   and POST /api/v1/bookings/tx. 60 s, or 600 s with --deep. Keys load_requests, load_errors,
@@ -33,50 +34,48 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.results import write_section
+from bench.results import read_results, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 for _folder in (ROOT / "tests", ROOT / "tests" / "reliability"):
     if str(_folder) not in sys.path:
         sys.path.insert(0, str(_folder))
 
+import api_schemathesis as schemathesis_run  # noqa: E402
 import faults  # noqa: E402
-from openapi_fuzz import run as fuzz_run  # noqa: E402
-from test_api_fuzz import seed_market, sender_for  # noqa: E402
+from api_schemathesis import seed_market  # noqa: E402
 from web_support import CUSTOMERS, ESPOO, HELSINKI, PROVIDERS, RIDES, World, make_world  # noqa: E402
 
 from marketplace.chain.anvil import free_port  # noqa: E402
 from marketplace.web.devstack import start_services  # noqa: E402
 
+DEEP_EXAMPLES = 25  # per operation and phase, in each schemathesis run
+
 
 def api_fuzz(cases: int) -> dict[str, Any]:
-    """The deep profile of the OpenAPI-driven fuzzer."""
+    """The deep profile of schemathesis over /api/v1/openapi.json: every phase, --checks all,
+    anonymous and signed in by turns, new seeds until at least `cases` cases ran."""
     with tempfile.TemporaryDirectory() as tmp:
         world = make_world(Path(tmp))
         try:
-            hints = seed_market(world)
-            document = world.client().raw.get("/api/v1/openapi.json").get_json()
+            seed_market(world)
             started = time.monotonic()
-            statuses: dict[int, int] = {}
-            failures: list[str] = []
-            done = server_errors = 0
-            unavailable: list[str] = []
+            total = schemathesis_run.Run()
             seed = 1000
-            while done < cases:
-                tally = fuzz_run(document, sender_for(world), min(500, cases - done),
-                                 seed=seed, hints=hints)
-                seed += 1
-                done += tally.cases
-                server_errors += tally.server_errors + tally.unavailable
-                for status, count in tally.statuses.items():
-                    statuses[status] = statuses.get(status, 0) + count
-                failures += [f"{f.problem} <- {f.case}" for f in tally.failures]
-                unavailable += tally.unavailable_messages
+            with schemathesis_run.live_server(world.app) as url:
+                while total.cases < cases:
+                    headers = (schemathesis_run.signed_in_headers(world, CUSTOMERS[0])
+                               if seed % 2 else None)
+                    total += schemathesis_run.run(
+                        url, max_examples=DEEP_EXAMPLES, seed=seed,
+                        report_dir=Path(tmp) / f"run-{seed}", headers=headers)
+                    seed += 1
         finally:
             world.close()
-    return {"api_cases": done, "api_5xx": server_errors, "api_schema_failures": len(failures),
-            "api_statuses": {str(k): v for k, v in sorted(statuses.items())},
-            "api_failure_examples": failures[:5], "api_503_examples": unavailable[:3],
+    return {"api_cases": total.cases, "api_5xx": total.server_errors,
+            "api_conformance_failures": total.failures, "api_runs": seed - 1000,
+            "api_statuses": {str(k): v for k, v in sorted(total.statuses.items())},
+            "api_failure_examples": total.failure_titles[:5],
             "api_seconds": round(time.monotonic() - started, 1)}
 
 
@@ -226,13 +225,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--deep", action="store_true",
                         help="10 min of load and the 1,000,000-call invariant profile")
-    parser.add_argument("--cases", type=int, default=2500, help="API fuzz cases")
+    parser.add_argument("--cases", type=int, default=5000,
+                        help="schemathesis cases at least (anonymous and signed in)")
     parser.add_argument("--load-seconds", type=float, default=None)
     parser.add_argument("--skip-forge", action="store_true")
+    parser.add_argument("--api-only", action="store_true",
+                        help="run only the API part and replace only the api_* keys")
     args = parser.parse_args(argv)
-    data: dict[str, Any] = {"profile": "deep" if args.deep else "fast"}
-    data |= api_fuzz(args.cases)
-    print(f"api: {data['api_cases']} cases, {data['api_5xx']} 5xx", flush=True)
+    api = api_fuzz(args.cases)
+    print(f"api: {api['api_cases']} cases, {api['api_5xx']} 5xx, "
+          f"{api['api_conformance_failures']} conformance failures", flush=True)
+    if args.api_only:
+        kept = {k: v for k, v in read_results().get("reliability", {}).items()
+                if not k.startswith("api_")}
+        write_section("reliability", kept | api)
+        return int(api["api_5xx"] + api["api_conformance_failures"] > 0)
+    data: dict[str, Any] = {"profile": "deep" if args.deep else "fast"} | api
     data |= run_faults()
     print(f"faults: {data['faults_run']} run, {data['faults_lost_data']} lost", flush=True)
     seconds = args.load_seconds if args.load_seconds is not None else (600 if args.deep else 60)

@@ -12,10 +12,10 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import IntegerConverter
 
 from marketplace.profile.service import ProfileService
@@ -181,7 +181,12 @@ def _error_handlers(app: Flask) -> None:
             405: "This address does not take that method.",
             413: "The request is too large.",
         }.get(status, error.description or error.name)
-        return error_response(WebError(str(message), None, status=status, code=code))
+        response = error_response(WebError(str(message), None, status=status, code=code))
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            # RFC 9110: a 405 names the methods the address does take.
+            response = make_response(response)
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response
 
     @app.errorhandler(OperationalError)
     def store_down(error: OperationalError) -> ResponseReturnValue:

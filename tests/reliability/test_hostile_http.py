@@ -123,8 +123,9 @@ def test_huge_integers_in_a_provider_query_are_a_400(market: World, query: str) 
                                      "0x" + "a" * 38 + "\u0661\u0662"])
 def test_a_bad_address_is_a_400_wherever_an_address_goes(market: World, address: str) -> None:
     client = market.client().raw
+    # In a path, an address that is no address matches no route: a 404 in the same shape.
+    refused(client.get(f"/api/v1/criteria/{address}"), 404)
     responses = [
-        client.get(f"/api/v1/criteria/{address}"),
         client.get("/api/v1/providers", query_string={"owner": address}),
         client.post("/api/v1/withdraw/tx", json={"from": address}),
         client.post("/api/v1/match", json={**BASE, "customer": address}),

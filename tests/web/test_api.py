@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+from typing import Any
 
 import pytest
 from eth_utils.crypto import keccak
@@ -113,21 +113,35 @@ def test_match_for_a_customer_with_those_criteria_on_chain_quotes_their_version(
     ({"category": "rides", "max_price": 1.5}, "max_price"),
     ({"category": "rides", "max_price": "1", "min_stars": "5.5"}, "min_stars"),
     ({"category": "rides", "max_price": "1", "required": ["wings"]}, "required"),
-    ({"category": "rides", "max_price": "1", "required": "pet_friendly",
-      "refused": ["pet_friendly"]}, "refused"),
-    ({"category": "rides", "max_price": "1", "score_weight": 0, "price_weight": 0},
-     "score_weight"),
+    ({"category": "rides", "max_price": "1", "required": "pet_friendly"}, "required"),
     ({"category": "rides", "max_price": "1", "k": 0}, "k"),
     ({"category": "rides", "max_price": "1", "k": 101}, "k"),
     ({"category": "rides", "max_price": "1", "customer": "me"}, "customer"),
     ({"category": "rides", "max_price": str(2**96)}, "max_price"),
     ({"category": ["rides"], "max_price": "1"}, "category"),
     ({"category": "rides", "max_price": "1", "personalise": "sure"}, "personalise"),
+    ({"category": "rides", "max_price": "1", "k": "5"}, "k"),
+    ({"category": "rides", "max_price": "1", "explain": 1}, "explain"),
+    ({"category": "rides", "max_price": "1", "min_stars": "4.55555"}, "min_stars"),
 ])
 def test_bad_match_criteria_are_a_400_naming_the_field(
     market: World, payload: dict[str, object], field: str
 ) -> None:
     error_shape(market.client().post("/api/v1/match", json=payload), 400, field)
+
+
+@pytest.mark.parametrize(("payload", "field"), [
+    ({"category": "rides", "max_price": "1", "required": ["pet_friendly"],
+      "refused": ["pet_friendly"]}, "refused"),
+    ({"category": "rides", "max_price": "1", "score_weight": 0, "price_weight": 0},
+     "score_weight"),
+])
+def test_criteria_that_match_the_schema_but_break_a_rule_are_a_422_naming_the_field(
+    market: World, payload: dict[str, object], field: str
+) -> None:
+    body = error_shape(market.client().post("/api/v1/match", json=payload), 422, field)
+
+    assert body["error"] == "unprocessable"
 
 
 def test_a_match_body_that_is_not_a_json_object_is_refused_in_the_error_shape(
@@ -162,7 +176,8 @@ def test_criteria_can_be_read_per_customer_and_category(market: World) -> None:
     assert [c["category"] for c in every["criteria"]] == [RIDES]
     assert rides["version"] == 1 and rides["criteria"]["max_price"] == str(10**17)
     error_shape(client.get(f"/api/v1/criteria/{customer}/cleaning"), 404, "category")
-    error_shape(client.get("/api/v1/criteria/nobody"), 400, "account")
+    error_shape(client.get("/api/v1/criteria/nobody"), 404)
+    assert client.get("/api/v1/criteria/tx").status_code == 405
 
 
 def test_the_criteria_transaction_is_unsigned_calldata_for_the_wallet(market: World) -> None:
@@ -181,9 +196,9 @@ def test_the_criteria_transaction_is_unsigned_calldata_for_the_wallet(market: Wo
     assert "signature" not in body and "raw" not in str(body)
 
 
-def test_a_transaction_needs_a_sender(market: World) -> None:
+def test_a_transaction_needs_a_sender_or_a_signed_in_account(market: World) -> None:
     error_shape(market.client().post("/api/v1/criteria/tx", json={
-        "category": "rides", "max_price": "1"}), 400, "from")
+        "category": "rides", "max_price": "1"}), 401, "from")
     error_shape(market.client().post("/api/v1/criteria/tx", json={
         "from": "0xZZ", "category": "rides", "max_price": "1"}), 400, "from")
 
@@ -236,12 +251,17 @@ def test_a_booking_and_its_action_transactions_are_served(market: World) -> None
     assert error_shape(refused, 409)["details"]["error"] == (  # type: ignore[index]
         "MarketplaceNotProviderOwner")
     error_shape(client.post(f"/api/v1/bookings/{hex(booking_id)}/tx/fly", json={
-        "from": market.address(CUSTOMERS[0])}), 404, "action")
+        "from": market.address(CUSTOMERS[0])}), 404)
+    error_shape(client.post(f"/api/v1/bookings/{hex(booking_id)}/tx/rate", json={
+        "from": market.address(CUSTOMERS[0])}), 400, "stars")
     error_shape(client.post(f"/api/v1/bookings/{hex(booking_id)}/tx/rate", json={
         "from": market.address(CUSTOMERS[0]), "stars": 6}), 400, "stars")
     error_shape(client.get("/api/v1/bookings/0xabc"), 404)
-    error_shape(client.get("/api/v1/bookings/nope"), 400, "booking_id")
-    error_shape(client.get("/api/v1/bookings"), 400, "customer")
+    error_shape(client.get("/api/v1/bookings/0"), 404, "booking_id")
+    error_shape(client.get("/api/v1/bookings/nope"), 404)
+    assert client.get("/api/v1/bookings").get_json()["total"] >= 1  # every booking
+    not_allowed = client.get("/api/v1/bookings/tx")
+    assert error_shape(not_allowed, 405) and "POST" in not_allowed.headers["Allow"]
 
 
 def test_registering_builds_a_staked_transaction_and_stores_the_metadata(market: World) -> None:
@@ -257,7 +277,7 @@ def test_registering_builds_a_staked_transaction_and_stores_the_metadata(market:
     assert digest == "0x" + expected
     error_shape(client.post("/api/v1/providers/tx", json={
         "from": market.address(9), "category": "repairs", "price": "0.03 ether",
-        "stake": "1", "name": "Cheap"}), 400, "stake")
+        "stake": "1", "name": "Cheap"}), 422, "stake")
     error_shape(client.post("/api/v1/providers/tx", json={
         "from": market.address(9), "category": "repairs", "price": "0", "stake": str(10**15),
         "name": "x" * 81}), 400)
@@ -292,7 +312,7 @@ def test_the_status_of_a_transaction_follows_it_until_indexed(market: World) -> 
     assert before["status"] == "mined" and after["status"] == "indexed"
     assert after["events"] == ["CriteriaSet"]
     assert client.get("/api/v1/tx/0x" + "00" * 32).get_json()["status"] == "unknown"
-    error_shape(client.get("/api/v1/tx/0x1234"), 400, "hash")
+    error_shape(client.get("/api/v1/tx/0x1234"), 404)
 
 
 def test_profile_endpoints_need_a_signed_in_account(market: World) -> None:
@@ -333,16 +353,45 @@ def test_state_changing_calls_from_a_browser_session_need_the_csrf_header(market
     assert error_shape(response, 403)["error"] == "csrf_failed"
 
 
-def test_the_openapi_document_describes_every_api_route(market: World) -> None:
+def _urls(path: str, parameters: list[dict[str, Any]]) -> list[str]:
+    """Every concrete URL of a documented path: each enum value, else the first example."""
+    urls = [path]
+    for param in parameters:
+        if param["in"] != "path":
+            continue
+        schema = param["schema"]
+        values = schema.get("enum") or schema.get("examples") or [schema.get("minimum", 1)]
+        urls = [u.replace("{" + param["name"] + "}", str(v)) for u in urls for v in values]
+    return urls
+
+
+def test_the_openapi_document_and_the_routes_describe_the_same_operations(
+        market: World) -> None:
+    document = market.client().get("/api/v1/openapi.json").get_json()
+    adapter = market.app.url_map.bind("localhost")
+
+    reached: set[tuple[str, str]] = set()
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for url in _urls(path, operation.get("parameters", [])):
+                endpoint, _args = adapter.match("/api/v1" + url, method=method.upper())
+                reached.add((str(endpoint), method.upper()))
+    served = {(rule.endpoint, method) for rule in market.app.url_map.iter_rules()
+              if rule.endpoint.startswith("api.") and rule.endpoint != "api.openapi"
+              for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}}
+
+    assert document["openapi"] == "3.1.0"
+    assert reached == served
+
+
+def test_every_request_body_carries_an_example(market: World) -> None:
     document = market.client().get("/api/v1/openapi.json").get_json()
 
-    assert document["openapi"].startswith("3.")
-    documented = {path for path in document["paths"]}
-    for rule in market.app.url_map.iter_rules():
-        if rule.rule.startswith("/api/v1/") and rule.rule != "/api/v1/openapi.json":
-            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule[len("/api/v1"):])
-            path = path.replace("{booking_ref}", "{booking_id}").replace("{tx_hash}", "{hash}")
-            assert path in documented, path
+    bodies = [op["requestBody"]["content"]["application/json"]
+              for item in document["paths"].values() for op in item.values()
+              if "requestBody" in op]
+
+    assert bodies and all("example" in media for media in bodies)
 
 
 def test_healthz_reports_chain_store_and_indexer_lag(market: World) -> None:
@@ -353,3 +402,26 @@ def test_healthz_reports_chain_store_and_indexer_lag(market: World) -> None:
     assert body["chain"]["ok"] and body["store"]["ok"] and body["indexer"]["ok"]
     assert body["indexer"]["lag_blocks"] == 0
     assert body["matching"]["providers"] == 13
+
+
+def test_granting_consent_through_the_api_learns_the_ratings_given_before(market: World) -> None:
+    customer, provider_id = CUSTOMERS[3], 5  # "Ride 4", owned by PROVIDERS[1], 0.06 ether
+    market.set_criteria(customer, RIDES, max_price=10**17)
+    receipt = market.transact("book", provider_id, 6 * 10**16, 1, sender=customer,
+                              value=6 * 10**16)
+    booking = market.market.events("BookingRequested", receipt)[0]["bookingId"]
+    for step, who in (("accept", PROVIDERS[1]), ("complete", PROVIDERS[1]),
+                      ("confirm", customer)):
+        market.transact(step, booking, sender=who)
+    market.transact("rate", booking, 2, 1 << 3, sender=customer)
+    market.sync()
+    client = market.client()
+    client.sign_in(customer)
+
+    before = client.raw.get("/api/v1/profile").get_json()
+    granted = client.post_json("/api/v1/profile/consent", {"granted": True}, method="PUT")
+    after = client.raw.get("/api/v1/profile").get_json()
+
+    assert before["consent"] is False and before["learned"] is None
+    assert granted.get_json()["consent"] is True
+    assert after["learned"] is not None

@@ -1,0 +1,234 @@
+"""Catalogue, provider directory, matching and customers' criteria (read-only endpoints)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from flask import jsonify
+from flask.typing import ResponseReturnValue
+
+from marketplace.catalogue import ATTRIBUTES, CATEGORIES, COMPLAINT_TAGS, REGIONS, Entry, names
+from marketplace.domain import STAR
+from marketplace.matching.eligibility import CriteriaView
+from marketplace.matching.explain import explain_exclusion
+from marketplace.matching.listing import ListingFilter, listed_provider_ids
+from marketplace.store import queries as store_queries
+from marketplace.web import forms, queries, ranking
+from marketplace.web.api import bp
+from marketplace.web.api.contract import (
+    CategoryText,
+    any_of,
+    inputs_of,
+    parse_body,
+    parse_query,
+    schema_of,
+    semantic,
+)
+from marketplace.web.api.models import CriteriaBody, MatchBody, ProviderQuery, ProvidersQuery
+from marketplace.web.auth import current_account
+from marketplace.web.context import services
+from marketplace.web.errors import FieldError, NotFound
+from marketplace.web.present import providers_json, view_of_row
+
+# Path values of a category: its key or its code, as the document's enum says.
+CATEGORY_PATH = any_of(schema_of(CategoryText)["enum"])
+
+
+def _entries(entries: tuple[Entry, ...]) -> list[dict[str, Any]]:
+    return [{"code": e.code, "key": e.key, "label": e.label} for e in entries]
+
+
+@bp.get("/catalogue")
+def catalogue() -> ResponseReturnValue:
+    """Names of categories, regions, attribute bits and complaint tags."""
+    return jsonify({
+        "categories": _entries(CATEGORIES),
+        "regions": _entries(REGIONS),
+        "attributes": _entries(ATTRIBUTES),
+        "complaint_tags": _entries(COMPLAINT_TAGS),
+    })
+
+
+def _page(items: list[Any], page: int, per_page: int, total: int) -> dict[str, Any]:
+    return {"items": items, "page": page, "per_page": per_page, "total": total,
+            "pages": (total + per_page - 1) // per_page}
+
+
+@bp.get("/providers")
+def providers() -> ResponseReturnValue:
+    """Providers with filters (category, region, active, attributes, min_stars, max_price,
+    owner) and paging (page, per_page)."""
+    query = parse_query(ProvidersQuery)
+    wanted = ListingFilter(
+        category=forms.category(query.category) if query.category is not None else None,
+        region=forms.region(query.region) if query.region is not None else None,
+        active=query.active,
+        required_attributes=forms.attribute_mask(query.attributes or [], "attributes"),
+        # Finer than a ten-thousandth of a star cannot matter: round up to the next score.
+        min_score=math.ceil(query.min_stars * STAR) if query.min_stars is not None else None,
+        max_price=(forms.amount(query.max_price, "max_price")
+                   if query.max_price is not None else None),
+    )
+    svc = services()
+    with svc.index.current().read() as columns:
+        ids = listed_provider_ids(columns, wanted)
+    if query.owner is not None:
+        owner = query.owner.lower()
+        ids = [i for i in ids
+               if (listing := svc.index.listing(i)) is not None and listing.owner == owner]
+    chosen = ids[(query.page - 1) * query.per_page: query.page * query.per_page]
+    with svc.engine.connect() as conn:
+        rows = queries.search_providers_by_ids(conn, chosen)
+    return jsonify(_page(providers_json(svc.engine, rows), query.page, query.per_page, len(ids)))
+
+
+@bp.get("/providers/<pid:provider_id>")
+def provider(provider_id: int) -> ResponseReturnValue:
+    """One provider with score history and reviews; with `customer`, why it is (not) eligible."""
+    customer = parse_query(ProviderQuery).customer
+    customer = customer.lower() if customer else None
+    svc = services()
+    with svc.engine.connect() as conn:
+        row = store_queries.get_provider(conn, provider_id)
+        if row is None:
+            raise NotFound(f"There is no provider #{provider_id}.", "provider_id")
+        history = queries.score_history(conn, provider_id)
+        reviews = queries.reviews(conn, provider_id)
+        criteria = (queries.criteria_view(conn, customer, int(row["category"]))
+                    if customer else None)
+    data = providers_json(svc.engine, [row])[0]
+    data["score_history"] = history
+    data["reviews"] = [
+        {"booking_id": hex(int(r["booking_id"])), "customer": r["customer"],
+         "stars": r["stars"],
+         "complaint_tags": names("complaint tag", int(r["complaint_tags"] or 0)),
+         "timestamp": r["timestamp"]}
+        for r in reviews
+    ]
+    if customer is not None:
+        exclusion = explain_exclusion(view_of_row(row), criteria)
+        data["eligibility"] = {
+            "customer": customer,
+            "eligible": not exclusion.excluded,
+            "criterion": exclusion.criterion.name.lower(),
+            "reason": exclusion.reason,
+            "detail": exclusion.detail,
+        }
+    return jsonify(data)
+
+
+# ------------------------------------------------------------------ matching
+
+
+def criteria_view_of(body: CriteriaBody, customer: str | None
+                     ) -> tuple[CriteriaView, int | None]:
+    """Criteria from the body, the customer's blocks, and the on-chain version if they match."""
+    if body.score_weight is not None and body.price_weight is not None and (
+            float(body.score_weight) == 0 and float(body.price_weight) == 0):
+        raise FieldError("Score and price weights cannot both be zero.", "score_weight",
+                         status=422, code="unprocessable")
+    with semantic():
+        criteria = forms.parse_criteria_inputs(inputs_of(body))
+    blocked: list[int] = []
+    version: int | None = None
+    if customer is not None:
+        with services().engine.connect() as conn:
+            current = store_queries.current_criteria(conn, customer, criteria.category)
+        if current is not None and int(current["version"]):
+            blocked = list(current["blocked"])
+            stored = queries.view_of_criteria(current, criteria.category, blocked)
+            if stored == criteria.to_view(stored.version, blocked):
+                version = stored.version
+    return criteria.to_view(version or 1, blocked), version
+
+
+@bp.post("/match")
+def match() -> ResponseReturnValue:
+    """Criteria in, the top `k` eligible providers out, each with its reasons and quote."""
+    body = parse_body(MatchBody)
+    customer = body.customer.lower() if body.customer else None
+    view, version = criteria_view_of(body, customer)
+    svc = services()
+    result, matches = ranking.match(
+        svc, view, customer=customer if customer and customer == current_account() else None,
+        personalise=body.personalise, k=body.k)
+    payload: dict[str, Any] = {
+        "matches": matches,
+        "eligible_count": result.eligible_count,
+        "criteria_version": version,
+        "notes": list(result.notes),
+    }
+    if version is None:
+        payload["notes"].append(
+            "these criteria are not your on-chain criteria: set them before booking")
+    if body.explain:
+        payload["summary"] = ranking.exclusions(svc, view)
+    return jsonify(payload)
+
+
+@bp.post("/match/count")
+def match_count() -> ResponseReturnValue:
+    """How many providers qualify under the criteria, and how many each criterion excludes."""
+    body = parse_body(MatchBody)
+    view, _version = criteria_view_of(body, body.customer.lower() if body.customer else None)
+    return jsonify(ranking.exclusions(services(), view))
+
+
+# ------------------------------------------------------------------ criteria
+
+
+def _criteria_row_json(row: dict[str, Any]) -> dict[str, Any]:
+    from marketplace.matching.criteria import CriteriaInput, InvalidCriteria
+
+    out: dict[str, Any] = {
+        "category": int(row["category"]),
+        "version": int(row["version"]),
+        "blocked": list(row.get("blocked", [])),
+        "raw": {
+            "region": int(row["region"]), "min_score": int(row["min_score"]),
+            "max_price": str(int(row["max_price"])),
+            "premium_per_star": str(int(row["premium_per_star"])),
+            "required_attributes": str(int(row["required_attributes"])),
+            "refused_attributes": str(int(row["refused_attributes"])),
+            "score_weight": int(row["score_weight"]), "price_weight": int(row["price_weight"]),
+        },
+    }
+    try:
+        criteria = CriteriaInput(
+            category=int(row["category"]), region=int(row["region"]),
+            min_score=int(row["min_score"]), max_price=int(row["max_price"]),
+            premium_per_star=int(row["premium_per_star"]),
+            required_attributes=int(row["required_attributes"]),
+            refused_attributes=int(row["refused_attributes"]),
+            score_weight=int(row["score_weight"]), price_weight=int(row["price_weight"]))
+    except InvalidCriteria:  # a block-only row (never set) has no valid criteria
+        return out
+    if int(row["version"]):
+        out["criteria"] = forms.criteria_json(criteria)
+    return out
+
+
+@bp.get("/criteria/<address:account>")
+def criteria_all(account: str) -> ResponseReturnValue:
+    """A customer's current criteria in every category they set (on-chain data, public)."""
+    customer = account.lower()
+    with services().engine.connect() as conn:
+        rows = [store_queries.current_criteria(conn, customer, int(r["category"]))
+                for r in queries.criteria_of(conn, customer)]
+    return jsonify({"customer": customer,
+                    "criteria": [_criteria_row_json(r) for r in rows if r is not None]})
+
+
+@bp.get(f"/criteria/<address:account>/<{CATEGORY_PATH}:category>")
+def criteria_one(account: str, category: str) -> ResponseReturnValue:
+    """A customer's current criteria for one category, with blocks and version."""
+    customer = account.lower()
+    code = forms.category(category)
+    with services().engine.connect() as conn:
+        row = store_queries.current_criteria(conn, customer, code)
+    if row is None:
+        raise NotFound("This customer has no criteria for that category.", "category")
+    data = _criteria_row_json(row)
+    data["customer"] = customer
+    return jsonify(data)

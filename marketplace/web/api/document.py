@@ -1,0 +1,338 @@
+"""The OpenAPI 3.1 document of the JSON API (served at /api/v1/openapi.json).
+
+Request parameters and bodies come from the pydantic models that validate them
+(`marketplace.web.api.models`), path parameters from the same types the URL converters match;
+the response shapes below describe what the handlers return.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from marketplace import __version__
+from marketplace.web.actions import BOOKING_ACTIONS, LISTING_ACTIONS
+from marketplace.web.api import models
+from marketplace.web.api.contract import (
+    Address,
+    BookingId,
+    CategoryText,
+    ProviderId,
+    Sender,
+    TxHash,
+    schema_of,
+)
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+WEI = {"type": "string", "pattern": "^[0-9]+$", "description": "an amount in wei"}
+ADDRESS = {"type": "string", "pattern": "^0x[0-9a-fA-F]{40}$"}
+OBJECT = {"type": "object"}
+
+RESPONSE_SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error", "message", "field"],
+        "properties": {
+            "error": {"type": "string"},
+            "message": {"type": "string"},
+            "field": {"type": ["string", "null"]},
+            "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+            "details": {"type": "object"},
+        },
+    },
+    "Match": {
+        "type": "object",
+        "properties": {
+            "rank": {"type": "integer"}, "provider_id": {"type": "integer"},
+            "name": {"type": "string"}, "owner": {"type": ["string", "null"]},
+            "score": {"type": "integer"}, "stars": {"type": "string"},
+            "price": WEI, "ceiling": WEI, "utility": {"type": "number"},
+            "reasons": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "MatchResult": {
+        "type": "object",
+        "properties": {
+            "matches": {"type": "array", "items": _ref("Match")},
+            "eligible_count": {"type": "integer"},
+            "criteria_version": {"type": ["integer", "null"]},
+            "notes": {"type": "array", "items": {"type": "string"}},
+            "summary": _ref("MatchCount"),
+        },
+    },
+    "MatchCount": {
+        "type": "object",
+        "properties": {
+            "eligible": {"type": "integer"},
+            "in_category": {"type": "integer"},
+            "excluded": {"type": "object"},
+        },
+    },
+    "Provider": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"}, "name": {"type": "string"},
+            "owner": ADDRESS, "category": {"type": ["string", "null"]},
+            "region": {"type": ["string", "null"]},
+            "attributes": {"type": "array", "items": {"type": "string"}},
+            "price": WEI, "stake": WEI, "active": {"type": "boolean"},
+            "score": {"type": "integer"}, "stars": {"type": "string"},
+            "rating_count": {"type": "integer"},
+        },
+    },
+    "ProviderPage": {
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": _ref("Provider")},
+            "page": {"type": "integer"}, "per_page": {"type": "integer"},
+            "total": {"type": "integer"}, "pages": {"type": "integer"},
+        },
+    },
+    "Booking": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"}, "customer": ADDRESS,
+            "provider_id": {"type": "integer"}, "price": WEI,
+            "status": {"type": "string"}, "deadline": {"type": "integer"},
+            "rated": {"type": "boolean"}, "stars": {"type": ["integer", "null"]},
+            "complaint_tags": {"type": "array", "items": {"type": "string"}},
+            "timeline": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+    "BookingPage": {
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": _ref("Booking")},
+            "page": {"type": "integer"}, "per_page": {"type": "integer"},
+            "total": {"type": "integer"}, "pages": {"type": "integer"},
+        },
+    },
+    "UnsignedTransaction": {
+        "type": "object",
+        "properties": {
+            "tx": {
+                "type": "object",
+                "description": "eth_sendTransaction parameters (hex quantities, type 0x2)",
+            },
+            "function": {"type": "string"},
+            "args": {"type": "array"},
+            "value": WEI,
+            "label": {"type": "string"},
+            "next": {"type": "string"},
+        },
+    },
+    "TxStatus": {
+        "type": "object",
+        "properties": {
+            "hash": {"type": "string"},
+            "status": {"enum": ["unknown", "pending", "failed", "mined", "indexed"]},
+            "block": {"type": ["integer", "null"]},
+            "indexed_block": {"type": "integer"},
+            "message": {"type": "string"},
+            "booking_id": {"type": "string"},
+            "provider_id": {"type": "integer"},
+        },
+    },
+    "Profile": {
+        "type": "object",
+        "properties": {
+            "customer": ADDRESS, "consent": {"type": "boolean"},
+            "learned": {"type": ["object", "null"]},
+            "proposals": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+}
+ERROR_TEXTS = {
+    "400": "The request breaks this document's schema; `field` names the input",
+    "401": "Sign in first (SIWE or a dev account), or give `from`",
+    "403": "A browser session's state-changing call without its X-CSRF-Token header",
+    "404": "No such thing",
+    "409": "The contract would revert; the message says why, `details` has the custom error",
+    "413": "The request body is too large",
+    "415": "The body is not JSON (send Content-Type: application/json)",
+    "422": "The request matches the schema but breaks a rule it cannot state (a catalogue or "
+           "market rule, or two fields that conflict); `field` names the input",
+    "503": "The chain node or the store does not answer",
+}
+
+
+@dataclass(frozen=True)
+class Op:
+    """One documented operation: its inputs are the models that validate them."""
+
+    method: str
+    path: str
+    summary: str
+    response: dict[str, Any]
+    path_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    query: type[BaseModel] | None = None
+    body: type[BaseModel] | None = None
+    errors: tuple[str, ...] = ()
+
+
+PROVIDER_ID = schema_of(ProviderId)
+BOOKING = {"booking_id": schema_of(BookingId)}
+INPUT_ERRORS = ("400", "422", "503")
+BODY_ERRORS = ("400", "403", "413", "415", "422", "503")
+TX_ERRORS = (*BODY_ERRORS, "401", "409")
+AUTH_ERRORS = ("401", "503")
+PLAIN_BOOKING_ACTIONS = sorted(set(BOOKING_ACTIONS) - {"rate", "resolve"})
+
+OPERATIONS: tuple[Op, ...] = (
+    Op("get", "/catalogue", "Names of categories, regions, attributes and tags", OBJECT,
+       errors=("503",)),
+    Op("get", "/providers", "Providers, filtered and paged", _ref("ProviderPage"),
+       query=models.ProvidersQuery, errors=INPUT_ERRORS),
+    Op("get", "/providers/{provider_id}",
+       "One provider, its score history and reviews; eligibility for a customer",
+       _ref("Provider"), {"provider_id": PROVIDER_ID}, query=models.ProviderQuery,
+       errors=(*INPUT_ERRORS, "404")),
+    Op("post", "/match", "Criteria in, ranked eligible providers with reasons out",
+       _ref("MatchResult"), body=models.MatchBody, errors=BODY_ERRORS),
+    Op("post", "/match/count", "How many providers qualify, and why the others do not",
+       _ref("MatchCount"), body=models.MatchBody, errors=BODY_ERRORS),
+    Op("get", "/criteria/{account}", "A customer's criteria in every category", OBJECT,
+       {"account": schema_of(Address)}, errors=(*INPUT_ERRORS, "404")),
+    Op("get", "/criteria/{account}/{category}", "A customer's criteria for one category",
+       OBJECT, {"account": schema_of(Address),
+                "category": schema_of(CategoryText)},
+       errors=(*INPUT_ERRORS, "404")),
+    Op("post", "/criteria/tx", "Build setCriteria", _ref("UnsignedTransaction"),
+       body=models.CriteriaTxBody, errors=TX_ERRORS),
+    Op("post", "/blocks/tx", "Build setBlocked", _ref("UnsignedTransaction"),
+       body=models.BlockTxBody, errors=TX_ERRORS),
+    Op("get", "/bookings", "Bookings of a customer and/or a provider, newest first",
+       _ref("BookingPage"), query=models.BookingsQuery, errors=INPUT_ERRORS),
+    Op("post", "/bookings/tx", "Build book (escrows the quoted price)",
+       _ref("UnsignedTransaction"), body=models.BookTxBody, errors=TX_ERRORS),
+    Op("get", "/bookings/{booking_id}", "One booking and its timeline", _ref("Booking"),
+       BOOKING, errors=(*INPUT_ERRORS, "404")),
+    Op("post", "/bookings/{booking_id}/tx/{action}", "Build one booking action",
+       _ref("UnsignedTransaction"), {**BOOKING, "action": {"enum": PLAIN_BOOKING_ACTIONS}},
+       body=Sender, errors=(*TX_ERRORS, "404")),
+    Op("post", "/bookings/{booking_id}/tx/rate", "Build rate (stars and complaint tags)",
+       _ref("UnsignedTransaction"), BOOKING, body=models.RateTxBody,
+       errors=(*TX_ERRORS, "404")),
+    Op("post", "/bookings/{booking_id}/tx/resolve",
+       "Build resolve (the arbiter's refund share)", _ref("UnsignedTransaction"), BOOKING,
+       body=models.ResolveTxBody, errors=(*TX_ERRORS, "404")),
+    Op("post", "/providers/tx", "Build register (value = stake); stores the metadata off-chain",
+       _ref("UnsignedTransaction"), body=models.RegisterTxBody, errors=TX_ERRORS),
+    Op("post", "/providers/{provider_id}/tx/update", "Build updateProvider",
+       _ref("UnsignedTransaction"), {"provider_id": PROVIDER_ID}, body=models.UpdateTxBody,
+       errors=(*TX_ERRORS, "404")),
+    Op("post", "/providers/{provider_id}/tx/{action}", "Build a listing change",
+       _ref("UnsignedTransaction"),
+       {"provider_id": PROVIDER_ID, "action": {"enum": sorted(LISTING_ACTIONS)}},
+       body=Sender, errors=(*TX_ERRORS, "404")),
+    Op("post", "/withdraw/tx", "Build withdraw", _ref("UnsignedTransaction"),
+       body=Sender, errors=TX_ERRORS),
+    Op("get", "/tx/{hash}", "Where a transaction is: pending, mined, indexed, failed",
+       _ref("TxStatus"), {"hash": schema_of(TxHash)}, errors=(*INPUT_ERRORS, "404")),
+    Op("get", "/profile", "My consent, what was learned, suggested changes",
+       _ref("Profile"), errors=AUTH_ERRORS),
+    Op("delete", "/profile", "Erase everything stored about me off-chain", OBJECT,
+       errors=(*AUTH_ERRORS, "403")),
+    Op("put", "/profile/consent",
+       "Grant or withdraw consent to personalised matching (granting learns from past "
+       "ratings)", OBJECT, body=models.ConsentBody, errors=(*BODY_ERRORS, "401")),
+    Op("get", "/profile/export", "Everything stored about me off-chain", OBJECT,
+       errors=AUTH_ERRORS),
+)
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter is absent or text, never JSON null: drop pydantic's null branch."""
+    options = schema.get("anyOf")
+    if isinstance(options, list):
+        kept = [o for o in options if o != {"type": "null"}]
+        rest = {k: v for k, v in schema.items() if k not in ("anyOf", "default")}
+        return {**rest, **kept[0]} if len(kept) == 1 else {**rest, "anyOf": kept}
+    return {k: v for k, v in schema.items() if k != "default"}
+
+
+def _query_params(model: type[BaseModel]) -> list[dict[str, Any]]:
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    params = []
+    for name, prop in schema["properties"].items():
+        param: dict[str, Any] = {"name": name, "in": "query", "required": False,
+                                 "schema": _without_null(prop)}
+        if param["schema"].get("type") == "array":
+            param.update(style="form", explode=True)
+        if "description" in prop:
+            param["description"] = prop["description"]
+        params.append(param)
+    return params
+
+
+def _body_schemas() -> tuple[dict[type[BaseModel], dict[str, Any]], dict[str, Any]]:
+    bodies = sorted({op.body for op in OPERATIONS if op.body is not None},
+                    key=lambda m: m.__name__)
+    refs, top = models_json_schema([(m, "validation") for m in bodies],
+                                   ref_template="#/components/schemas/{model}")
+    return {m: refs[(m, "validation")] for m in bodies}, top.get("$defs", {})
+
+
+def _operation(op: Op, body_refs: dict[type[BaseModel], dict[str, Any]]) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "operationId": re.sub(r"[^a-z_]", "", f"{op.method}{op.path}".replace("/", "_")),
+        "summary": op.summary,
+        "responses": {
+            "200": {"description": "OK", "content": {"application/json": {"schema": op.response}}},
+            **{code: {"$ref": f"#/components/responses/E{code}"} for code in sorted(op.errors)},
+        },
+    }
+    params = [{"name": name, "in": "path", "required": True, "schema": schema}
+              for name, schema in op.path_params.items()]
+    if op.query is not None:
+        params += _query_params(op.query)
+    if params:
+        spec["parameters"] = params
+    if op.body is not None:
+        media: dict[str, Any] = {"schema": body_refs[op.body]}
+        extra = op.body.model_config.get("json_schema_extra")
+        examples = extra.get("examples") if isinstance(extra, dict) else None
+        if isinstance(examples, list) and examples:
+            media["example"] = examples[0]
+        required = any(f.is_required() for f in op.body.model_fields.values())
+        spec["requestBody"] = {"required": required, "content": {"application/json": media}}
+    return spec
+
+
+def document(server: str = "") -> dict[str, Any]:
+    """The OpenAPI document, with `server` as its base URL."""
+    body_refs, defs = _body_schemas()
+    paths: dict[str, Any] = {}
+    for op in OPERATIONS:
+        paths.setdefault(op.path, {})[op.method] = _operation(op, body_refs)
+    responses = {
+        f"E{code}": {"description": text,
+                     "content": {"application/json": {"schema": _ref("Error")}}}
+        for code, text in ERROR_TEXTS.items()
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Curated marketplace API",
+            "version": __version__,
+            "description": (
+                "Matching, criteria, bookings and profiles. Amounts are wei as decimal "
+                "strings; transaction endpoints return unsigned transactions for a wallet. "
+                "State-changing calls from a browser session need the X-CSRF-Token header "
+                "(GET /auth/session). A request that breaks a schema below is a 400; one that "
+                "matches it but breaks a rule no schema can state is a 422. Unknown paths are "
+                "404 and unsupported methods 405 with an Allow header, in the same error shape."
+            ),
+        },
+        "servers": [{"url": f"{server}/api/v1"}],
+        "paths": paths,
+        "components": {"schemas": {**RESPONSE_SCHEMAS, **defs}, "responses": responses},
+    }
