@@ -157,12 +157,18 @@ abstract contract MarketplaceBase is IMarketplace, Ownable2Step, ReentrancyGuard
     /// @dev Adds to `account`'s withdrawable credit: the one write of a credit other than `_payOut`.
     ///      The caller emits the event that says why (a refund, a payout, a released stake, fees).
     function _credit(address account, uint256 amount) internal {
-        _credits[account] += amount;
+        // Cannot overflow: every credit is backed by ether the contract holds.
+        unchecked {
+            _credits[account] += amount;
+        }
     }
 
     /// @dev Adds a booking's fee to the operator's accrued fees; the caller's event carries it.
     function _accrueFee(uint256 fee) internal {
-        _accruedFees += fee;
+        // Cannot overflow: every fee is backed by ether the contract holds.
+        unchecked {
+            _accruedFees += fee;
+        }
     }
 
     // ---------------------------------------------------------------- internal
