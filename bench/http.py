@@ -225,7 +225,7 @@ def start_server(database_url: str, port: int, workers: int, threads: int,
         "MARKETPLACE_INDEX_REFRESH": "1.0",
         "PYTHONUNBUFFERED": "1",
     }
-    command = [sys.executable, "-m", "marketplace.cli_web", "--port", str(port),
+    command = [sys.executable, "-m", "marketplace.cli", "web", "--port", str(port),
                "--workers", str(workers), "--threads", str(threads),
                "--database", database_url, "--rpc", "http://127.0.0.1:9"]
     out = open(log, "wb")  # noqa: SIM115 - owned by the process

@@ -77,14 +77,14 @@ contract Marketplace is CriteriaRegistry {
         Booking storage b = _bookings[bookingId];
         if (b.status != Status.Accepted) b = _booking(bookingId, Status.Requested);
         _requireProviderOwner(b.providerId);
-        emit BookingDeclined(bookingId, customerOf(bookingId), b.providerId, _refund(bookingId, b, Status.Declined));
+        _refund(bookingId, b, Status.Declined);
     }
 
     /// @inheritdoc IBookings
     function cancel(uint256 bookingId) external nonReentrant {
         Booking storage b = _booking(bookingId, Status.Requested);
         _requireCustomer(bookingId);
-        emit BookingCancelled(bookingId, msg.sender, b.providerId, _refund(bookingId, b, Status.Cancelled));
+        _refund(bookingId, b, Status.Cancelled);
     }
 
     /// @inheritdoc IBookings
@@ -92,7 +92,7 @@ contract Marketplace is CriteriaRegistry {
         Booking storage b = _bookings[bookingId];
         if (b.status != Status.Accepted) b = _booking(bookingId, Status.Requested);
         _requireExpired(bookingId, b.deadline);
-        emit BookingExpired(bookingId, customerOf(bookingId), b.providerId, _refund(bookingId, b, Status.Expired));
+        _refund(bookingId, b, Status.Expired);
     }
 
     /// @inheritdoc IBookings
@@ -204,11 +204,17 @@ contract Marketplace is CriteriaRegistry {
         if (block.timestamp <= deadline) revert MarketplaceDeadlineNotReached(bookingId, deadline);
     }
 
-    /// @dev Ends the booking in `terminal` and credits the whole escrow back to the customer.
-    function _refund(uint256 bookingId, Booking storage b, Status terminal) internal returns (uint96 refund) {
-        refund = b.price;
+    /// @dev Ends the booking in `terminal` (Declined, Cancelled or Expired), credits the whole escrow
+    ///      back to the customer, then emits that ending's event.
+    function _refund(uint256 bookingId, Booking storage b, Status terminal) internal {
+        uint96 refund = b.price;
+        address customer = customerOf(bookingId);
+        uint32 providerId = b.providerId;
         b.status = terminal;
-        _credits[customerOf(bookingId)] += refund;
+        _credit(customer, refund);
+        if (terminal == Status.Declined) emit BookingDeclined(bookingId, customer, providerId, refund);
+        else if (terminal == Status.Cancelled) emit BookingCancelled(bookingId, customer, providerId, refund);
+        else emit BookingExpired(bookingId, customer, providerId, refund);
     }
 
     /// @dev Releases the escrow: payout to the provider's owner, fee to the treasury.
@@ -218,8 +224,8 @@ contract Marketplace is CriteriaRegistry {
         uint96 payout = price - fee;
         uint32 providerId = b.providerId;
         b.status = Status.Settled;
-        _credits[_providers[providerId].owner] += payout;
-        _accruedFees += fee;
+        _credit(_providers[providerId].owner, payout);
+        _accrueFee(fee);
         emit BookingSettled(bookingId, customerOf(bookingId), providerId, payout, fee, msg.sender);
     }
 
@@ -234,9 +240,9 @@ contract Marketplace is CriteriaRegistry {
         uint32 providerId = b.providerId;
         address customer = customerOf(bookingId);
         b.status = Status.Resolved;
-        if (refund != 0) _credits[customer] += refund;
-        if (payout != 0) _credits[_providers[providerId].owner] += payout;
-        if (fee != 0) _accruedFees += fee;
+        if (refund != 0) _credit(customer, refund);
+        if (payout != 0) _credit(_providers[providerId].owner, payout);
+        if (fee != 0) _accrueFee(fee);
         if (refundBps > BPS / 2) {
             _providers[providerId].disputesLost += 1;
             _addScore(providerId, 1);

@@ -8,7 +8,8 @@ import {IMarketplace} from "./interfaces/IMarketplace.sol";
 import {IMarketplaceAdmin} from "./interfaces/IMarketplaceAdmin.sol";
 
 /// @title Operator controls, timing and the pull-payment ledger shared by every part of the marketplace
-/// @dev The only code that sends ether is `_payOut`; everything else moves credits.
+/// @dev The ledger (`_credits`, `_accruedFees`) is private: derived contracts move money only
+///      through `_credit` and `_accrueFee`, and the only code that sends ether is `_payOut`.
 abstract contract MarketplaceBase is IMarketplace, Ownable2Step, ReentrancyGuardTransient {
     /// @dev Hot configuration, one slot: `book` and `register` read it once.
     struct Config {
@@ -30,8 +31,8 @@ abstract contract MarketplaceBase is IMarketplace, Ownable2Step, ReentrancyGuard
     uint40 internal immutable STAKE_COOLDOWN;
 
     Config internal _config;
-    uint256 internal _accruedFees;
-    mapping(address account => uint256) internal _credits;
+    uint256 private _accruedFees;
+    mapping(address account => uint256) private _credits;
     mapping(address account => bool) internal _arbiters;
 
     modifier whenNotPaused() {
@@ -60,8 +61,9 @@ abstract contract MarketplaceBase is IMarketplace, Ownable2Step, ReentrancyGuard
     /// @inheritdoc IMarketplaceAdmin
     function setFeeRate(uint16 feeBps) external onlyOwner {
         if (feeBps > MAX_FEE_BPS) revert MarketplaceFeeAboveCap(feeBps, MAX_FEE_BPS);
-        emit FeeRateChanged(_config.feeBps, feeBps);
+        uint16 previous = _config.feeBps;
         _config.feeBps = feeBps;
+        emit FeeRateChanged(previous, feeBps);
     }
 
     /// @inheritdoc IMarketplaceAdmin
@@ -79,8 +81,9 @@ abstract contract MarketplaceBase is IMarketplace, Ownable2Step, ReentrancyGuard
 
     /// @inheritdoc IMarketplaceAdmin
     function setMinStake(uint96 minStake_) external onlyOwner {
-        emit MinStakeChanged(_config.minStake, minStake_);
+        uint96 previous = _config.minStake;
         _config.minStake = minStake_;
+        emit MinStakeChanged(previous, minStake_);
     }
 
     /// @inheritdoc IMarketplaceAdmin
@@ -89,7 +92,7 @@ abstract contract MarketplaceBase is IMarketplace, Ownable2Step, ReentrancyGuard
         uint256 available = _accruedFees;
         if (amount > available) revert MarketplaceInsufficientFees(amount, available);
         _accruedFees = available - amount;
-        _credits[to] += amount;
+        _credit(to, amount);
         emit FeesCollected(to, amount);
     }
 
@@ -147,6 +150,25 @@ abstract contract MarketplaceBase is IMarketplace, Ownable2Step, ReentrancyGuard
     /// @inheritdoc IMarketplaceAdmin
     function windows() external view returns (Windows memory) {
         return Windows(RESPOND_WINDOW, SERVICE_WINDOW, CONFIRM_WINDOW, ARBITRATION_WINDOW, STAKE_COOLDOWN);
+    }
+
+    // ---------------------------------------------------------------- ledger
+
+    /// @dev Adds to `account`'s withdrawable credit: the one write of a credit other than `_payOut`.
+    ///      The caller emits the event that says why (a refund, a payout, a released stake, fees).
+    function _credit(address account, uint256 amount) internal {
+        // Cannot overflow: every credit is backed by ether the contract holds.
+        unchecked {
+            _credits[account] += amount;
+        }
+    }
+
+    /// @dev Adds a booking's fee to the operator's accrued fees; the caller's event carries it.
+    function _accrueFee(uint256 fee) internal {
+        // Cannot overflow: every fee is backed by ether the contract holds.
+        unchecked {
+            _accruedFees += fee;
+        }
     }
 
     // ---------------------------------------------------------------- internal

@@ -85,7 +85,7 @@ abstract contract ProviderRegistry is MarketplaceBase {
             revert MarketplaceStakeLocked(providerId, unlockAt);
         }
         p.stake = 0;
-        _credits[msg.sender] += amount;
+        _credit(msg.sender, amount);
         emit StakeReleased(providerId, msg.sender, amount);
     }
 

@@ -3,7 +3,7 @@
 It reads only the chain (eth_getLogs, eth_getBalance, eth_getCode) and the compiled ABI, never
 the app's store. `audit_deployment(rpc, deployment)` runs an audit; `build_report(auditor)` turns
 it into totals, per-provider and per-customer figures and violations (text, JSON or CSV).
-`marketplace audit` is the command line (marketplace/cli_audit.py), `marketplace.audit.web` the
+`marketplace audit` is the command line (marketplace/cli/audit.py), `marketplace.audit.web` the
 `/audit` pages. See docs/audit.md.
 """
 

@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from marketplace.audit.charts import Series, bar_chart, line_chart
 from marketplace.audit.exports import WEI_PER_ETH, format_eth
-from marketplace.audit.model import Invariant, Violation
+from marketplace.audit.model import AuditError, Invariant, Violation
 from marketplace.audit.replay import DAY, STATUS_AFTER, BookingState, status_name
 from marketplace.audit.service import AuditState
 from marketplace.chain.logs import DecodedEvent
@@ -39,7 +39,7 @@ TIMELINE_COLUMNS = (
 )
 
 
-class BadFilter(ValueError):
+class BadFilter(AuditError):
     """A query parameter that cannot be used."""
 
 

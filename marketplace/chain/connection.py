@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from web3 import HTTPProvider, Web3
 
-from marketplace.errors import MarketplaceError
+from marketplace.chain.rpc import NodeUnavailable
 
 LOCAL_CHAIN_IDS = frozenset({31337, 1337})
 
 
-class ChainUnavailable(MarketplaceError):
-    """The node at the RPC URL does not answer."""
+class ChainUnavailable(NodeUnavailable):
+    """The node at the RPC URL does not answer (to web3.py; the lean client raises the parent)."""
 
 
 def connect(rpc_url: str, timeout: float = 10.0) -> Web3:

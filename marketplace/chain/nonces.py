@@ -68,11 +68,6 @@ class NonceManager:
                 raise
             self._next[address] = nonce + 1
 
-    def forget(self, address: str) -> None:
-        """Drop the local counter: the next send re-reads it from the node."""
-        with self._guard:
-            self._next.pop(Web3.to_checksum_address(address), None)
-
 
 _managers: dict[str, NonceManager] = {}
 _managers_guard = threading.Lock()

@@ -185,10 +185,6 @@ class RevertDecoder:
             "Panic", ("code",), ("uint256",)
         )
 
-    def error_names(self) -> list[str]:
-        """Names of every error this decoder knows."""
-        return sorted(spec.name for spec in self._specs.values())
-
     def decode(self, data: str | bytes | None) -> ContractRevert:
         """Turn raw revert data into a ContractRevert with a plain-words message."""
         raw = _to_bytes(data)

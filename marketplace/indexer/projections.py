@@ -15,6 +15,7 @@ from typing import Any
 
 from marketplace.chain.logs import DecodedEvent, SkippedLog
 from marketplace.domain import DEFAULT_REFUND_BPS, PRIOR_COUNT, PRIOR_MEAN, STAR, Status
+from marketplace.errors import MarketplaceError
 from marketplace.indexer.state import Row, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ _SEQ_MASK = (1 << 64) - 1
 _ACCOUNT_ARGS = ("customer", "owner", "account", "to", "arbiter", "newOwner", "by")
 
 
-class ProjectionGap(Exception):
+class ProjectionGap(MarketplaceError):
     """An event refers to a row the store does not have (history indexed from a later block)."""
 
 

@@ -50,7 +50,7 @@ class DeploymentMismatch(IndexerError):
     """The store already holds another deployment (chain id or contract address)."""
 
 
-class _ReorgDuringScan(Exception):
+class _ReorgDuringScan(IndexerError):
     """Headers and logs of one chunk disagree: the chain moved while it was read."""
 
 

@@ -1,7 +1,8 @@
 """The store: SQLAlchemy Core schema on SQLite (default) or PostgreSQL (`DATABASE_URL`).
 
-The indexer is its only writer; the web app, the matching engine and the auditor read it,
-preferably through `marketplace.store.queries`.
+The indexer is its only writer; the web app and the matching engine read it, preferably through
+`marketplace.store.queries`. The auditor never does: it trusts only the chain (import-linter
+enforces it, pyproject.toml).
 """
 
 from marketplace.store.engine import StoreError, check_schema, describe_url, init_db, open_engine

@@ -74,9 +74,9 @@ def start_services(
         env["MARKETPLACE_DEV_ACCOUNT_ROLES"] = ",".join(dev_roles)
     common = ["--rpc", rpc_url, "--deployment", str(deployment_path), "--database", database_url]
     commands = {
-        "indexer": [sys.executable, "-m", "marketplace.cli_index", "index", "--follow",
+        "indexer": [sys.executable, "-m", "marketplace.cli", "index", "--follow",
                     *common, "--confirmations", "2", "--poll-interval", "0.2", "-q"],
-        "web": [sys.executable, "-m", "marketplace.cli_web", "--host", host, "--port",
+        "web": [sys.executable, "-m", "marketplace.cli", "web", "--host", host, "--port",
                 str(port), "--workers", str(workers), "--dev-accounts",
                 "--dev-account-count", str(dev_accounts), *common],
     }

@@ -25,7 +25,7 @@ from marketplace.chain.deploy import DeployParams, deploy_marketplace
 from marketplace.chain.deployment import Deployment, save_deployment
 from marketplace.chain.market import Market
 from marketplace.chain.rpc import RpcClient
-from marketplace.cli_audit import audit as audit_command
+from marketplace.cli.audit import audit as audit_command
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from marketplace import devrun
 from marketplace.chain.anvil import Anvil, free_port, start_anvil
-from marketplace.cli_audit import audit
+from marketplace.cli.audit import audit
 
 
 def test_the_make_run_demo_audits_clean_with_no_options(

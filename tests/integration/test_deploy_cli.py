@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from marketplace.chain.accounts import dev_accounts
 from marketplace.chain.anvil import start_anvil
 from marketplace.cli import main
+from marketplace.cli.exits import ExitCode
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ def test_deploy_to_a_non_local_chain_needs_a_private_key(records: Path) -> None:
     node = start_anvil(chain_id=11155111)
     try:
         refused = CliRunner().invoke(main, ["deploy", "--rpc", node.url])
-        assert refused.exit_code == 2
+        assert refused.exit_code == ExitCode.USAGE
         assert "not a local dev chain" in refused.output
         key = dev_accounts(1)[0].key.hex()
         result = CliRunner().invoke(
@@ -50,11 +51,11 @@ def test_deploy_to_a_non_local_chain_needs_a_private_key(records: Path) -> None:
 
 def test_deploy_rejects_a_fee_above_the_hard_cap(records: Path) -> None:
     result = CliRunner().invoke(main, ["deploy", "--fee-bps", "1001"])
-    assert result.exit_code == 2
+    assert result.exit_code == ExitCode.USAGE
     assert "1001" in result.output
 
 
 def test_deploy_reports_an_unreachable_node_clearly(records: Path) -> None:
     result = CliRunner().invoke(main, ["deploy", "--rpc", "http://127.0.0.1:9"])
-    assert result.exit_code == 2
+    assert result.exit_code == ExitCode.NODE_UNREACHABLE
     assert "no Ethereum node answers" in result.output

@@ -22,7 +22,9 @@ from sqlalchemy import select
 
 from marketplace.chain.anvil import free_port
 from marketplace.chain.deployment import save_deployment
-from marketplace.cli_index import EXIT_DEEP_REORG, EXIT_NODE_DOWN, db, index
+from marketplace.cli.db import db
+from marketplace.cli.exits import ExitCode
+from marketplace.cli.index import index
 from marketplace.store import schema
 from marketplace.store.engine import open_engine
 
@@ -45,7 +47,7 @@ def test_index_catches_up_with_the_chain_and_db_status_reports_it(
     assert_same_store(dump_store(url), fresh_index(chain, new_store))
 
 
-def test_index_exits_with_status_2_and_says_so_when_no_node_answers(
+def test_index_exits_node_unreachable_and_says_so_when_no_node_answers(
     chain: Chain, new_store: StoreFactory, tmp_path: Path
 ) -> None:
     deployment = save_deployment(chain.deployment, tmp_path / "deployment.json")
@@ -54,11 +56,11 @@ def test_index_exits_with_status_2_and_says_so_when_no_node_answers(
     result = CliRunner().invoke(index, ["--rpc", dead, "--deployment", str(deployment),
                                         "--database", new_store(), "--retry-for", "0.5"])
 
-    assert result.exit_code == EXIT_NODE_DOWN
+    assert result.exit_code == ExitCode.NODE_UNREACHABLE
     assert f"no node answers at {dead}" in result.output
 
 
-def test_index_exits_with_status_3_on_a_reorg_deeper_than_the_confirmations(
+def test_index_exits_deep_reorg_on_a_reorg_deeper_than_the_confirmations(
     chain: Chain, new_store: StoreFactory, tmp_path: Path
 ) -> None:
     chain.workload(pumps=2, rounds_per_tx=4).pump(24)
@@ -71,7 +73,7 @@ def test_index_exits_with_status_3_on_a_reorg_deeper_than_the_confirmations(
     chain.rpc("anvil_reorg", 4, [])
     result = runner.invoke(index, args)
 
-    assert result.exit_code == EXIT_DEEP_REORG
+    assert result.exit_code == ExitCode.DEEP_REORG
     assert "deeper than the confirmation window of 2 blocks" in result.output
 
 
@@ -90,7 +92,7 @@ def test_index_refuses_a_store_that_holds_another_deployment(
     result = runner.invoke(index, ["--rpc", chain.node.url, "--deployment", str(second),
                                    "--database", url])
 
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.FAILED
     assert "the store holds" in result.output and "db init --reset" in result.output
 
 
@@ -101,7 +103,7 @@ def test_index_follow_stops_cleanly_on_sigterm(
     deployment = save_deployment(chain.deployment, tmp_path / "deployment.json")
     log = tmp_path / "follow.log"
     url = new_store()
-    command = [sys.executable, "-m", "marketplace.cli_index", "index", "--follow",
+    command = [sys.executable, "-m", "marketplace.cli", "index", "--follow",
                "--rpc", chain.node.url, "--deployment", str(deployment),
                "--database", url, "--poll-interval", "0.05"]
     with open(log, "wb") as out:

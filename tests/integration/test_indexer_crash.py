@@ -44,7 +44,7 @@ def busy_chain() -> Iterator[Chain]:
 
 def _start(url: str, deployment: Path, log: Path, rpc: str) -> subprocess.Popen[bytes]:
     command = [
-        sys.executable, "-m", "marketplace.cli_index", "index",
+        sys.executable, "-m", "marketplace.cli", "index",
         "--rpc", rpc, "--deployment", str(deployment), "--database", url,
         "--chunk-blocks", "1", "--max-chunk-blocks", str(MAX_CHUNK_BLOCKS), "--confirmations", "12",
         "--no-progress",

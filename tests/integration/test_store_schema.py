@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from indexer_support import BACKENDS, StoreFactory, store_factory
 from sqlalchemy import Column, Integer, MetaData, Table, insert, select
 
-from marketplace.cli_index import db
+from marketplace.cli.db import db
 from marketplace.indexer.state import upsert
 from marketplace.store import schema
 from marketplace.store.engine import StoreError, check_schema, init_db, open_engine
@@ -112,7 +112,7 @@ def test_db_init_creates_the_tables_and_db_status_reports_an_empty_store(
 
 def test_db_init_and_index_have_help() -> None:
     runner = CliRunner()
-    from marketplace.cli_index import index
+    from marketplace.cli.index import index
 
     for command, args in ((db, ["init", "--help"]), (db, ["--help"]), (index, ["--help"])):
         result = runner.invoke(command, args)

@@ -16,7 +16,8 @@ from click.testing import CliRunner
 from marketplace.audit.craft import CraftedChain, CraftedMarket, LogCrafter, serve_chain
 from marketplace.chain.anvil import free_port
 from marketplace.chain.deployment import Deployment, save_deployment
-from marketplace.cli_audit import audit
+from marketplace.cli.audit import audit
+from marketplace.cli.exits import ExitCode
 
 OPERATOR, P1, C1 = ("0x" + f"{i:02x}" * 20 for i in range(1, 4))
 
@@ -88,7 +89,7 @@ def test_violations_exit_one_and_the_json_lists_them(
 
     status, out, _ = invoke("--rpc", url, "--format", "json")
 
-    assert status == 1
+    assert status == ExitCode.FINDINGS
     data = json.loads(out)
     assert [v["invariant"] for v in data["violations"]] == ["fee_cap"]
     assert data["violations"][0]["block"] == chain.head
@@ -127,44 +128,53 @@ def test_block_options_limit_the_report(url: str, record: Deployment, chain: Cra
     assert (meta["from_block"], meta["to_block"]) == (5, chain.head - 1)
 
 
-def test_an_unreachable_node_exits_two(record: Deployment) -> None:
-    status, _, err = invoke("--rpc", f"http://127.0.0.1:{free_port()}")
+def test_an_unreachable_node_exits_with_the_node_unreachable_status(record: Deployment) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
 
-    assert status == 2
-    assert "cannot reach the node" in err
+    status, _, err = invoke("--rpc", dead)
+
+    assert status == ExitCode.NODE_UNREACHABLE
+    assert f"no node answers at {dead}" in err
 
 
-def test_a_deployment_record_of_another_chain_exits_two(
+def test_a_deployment_record_of_another_chain_exits_failed(
     url: str, record: Deployment, tmp_path: Path
 ) -> None:
     other = save_deployment(replace(record, chain_id=5), tmp_path / "other.json")
 
     status, _, err = invoke("--rpc", url, "--deployment", str(other))
 
-    assert status == 2
+    assert status == ExitCode.FAILED
     assert "serves chain 31337" in err and "chain 5" in err
 
 
-def test_an_address_without_contract_code_exits_two(
+def test_an_address_without_contract_code_exits_failed(
     url: str, record: Deployment, tmp_path: Path
 ) -> None:
     empty = save_deployment(replace(record, address="0x" + "99" * 20), tmp_path / "empty.json")
 
     status, _, err = invoke("--rpc", url, "--deployment", str(empty))
 
-    assert status == 2
+    assert status == ExitCode.FAILED
     assert "no contract code" in err
 
 
-def test_a_missing_deployment_record_exits_two(url: str, tmp_path: Path) -> None:
+def test_a_missing_deployment_file_is_a_usage_error(url: str, tmp_path: Path) -> None:
     status, _, err = invoke("--rpc", url, "--deployment", str(tmp_path / "none.json"))
 
-    assert status == 2
+    assert status == ExitCode.USAGE
+    assert "none.json" in err and "does not exist" in err
+
+
+def test_no_record_for_the_node_s_chain_exits_failed(url: str) -> None:
+    status, _, err = invoke("--rpc", url)
+
+    assert status == ExitCode.FAILED
     assert "no deployment record" in err
 
 
-def test_a_block_beyond_the_head_exits_two(url: str, record: Deployment) -> None:
+def test_a_block_beyond_the_head_exits_failed(url: str, record: Deployment) -> None:
     status, _, err = invoke("--rpc", url, "--to-block", "999999")
 
-    assert status == 2
+    assert status == ExitCode.FAILED
     assert "beyond the node's latest block" in err

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from marketplace.cli_web import web
+from marketplace.cli.web import web
 from marketplace.config import ConfigError
 from marketplace.web import create_app
 from marketplace.web.config import WebConfig

@@ -1,8 +1,7 @@
 """`marketplace web`: serve the web app with gunicorn (or Flask's debug server with --debug).
 
-Register it in `marketplace.cli` with `main.add_command(web)`; `python -m marketplace.cli_web`
-runs it standalone. Options become environment variables before the app is created, so every
-gunicorn worker builds the same app from them (`marketplace.web.wsgi`).
+Options become environment variables before the app is created, so every gunicorn worker builds
+the same app from them (`marketplace.web.wsgi`).
 """
 
 from __future__ import annotations
@@ -12,6 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import click
+
+from marketplace.cli.exits import ExitCode, epilog, reported_as_exit_status
+from marketplace.cli.options import database_option, deployment_option, rpc_option
 
 
 class _Gunicorn:
@@ -53,19 +55,16 @@ class _Gunicorn:
         Application().run()
 
 
-@click.command("web")
+@click.command("web", epilog=epilog(ExitCode.OK, ExitCode.USAGE, ExitCode.FAILED))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
               help="gunicorn worker processes.")
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
               help="Threads per worker (gthread); 1 uses the sync worker.")
-@click.option("--rpc", "rpc_url", metavar="URL",
-              help="JSON-RPC endpoint [env MARKETPLACE_RPC_URL].")
-@click.option("--database", "database_url", metavar="URL", help="Store URL [env DATABASE_URL].")
-@click.option("--deployment", "deployment_path",
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Deployment record [env MARKETPLACE_DEPLOYMENT].")
+@rpc_option
+@database_option
+@deployment_option
 @click.option("--dev-accounts/--no-dev-accounts", default=None,
               help="Let the server sign for the dev accounts (local chains only) "
                    "[env MARKETPLACE_DEV_ACCOUNTS].")
@@ -87,20 +86,13 @@ def web(host: str, port: int, workers: int, threads: int, rpc_url: str | None,
     for name, value in overrides.items():
         if value is not None:
             os.environ[name] = value
-    from marketplace.config import ConfigError
     from marketplace.web.wsgi import application
 
-    try:
+    with reported_as_exit_status():
         app = application()  # fail here, once, on bad settings rather than in every worker
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
     if debug:
         app.run(host=host, port=port, debug=True, use_reloader=False, threaded=True)
         return
     app.extensions["marketplace"].engine.dispose()
     worker_class = "gthread" if threads > 1 else "sync"
     _Gunicorn.run(f"{host}:{port}", workers, threads, worker_class, 60, access_log)
-
-
-if __name__ == "__main__":
-    web()

@@ -3,29 +3,25 @@
 from __future__ import annotations
 
 import os
-import sys
 
 import click
 from eth_utils.address import is_address
 
 from marketplace.chain.connection import connect, is_local_chain
 from marketplace.chain.deploy import DeployParams, deploy_marketplace
+from marketplace.cli.exits import ExitCode, epilog, reported_as_exit_status
+from marketplace.cli.options import rpc_option
+from marketplace.config import load_settings
 from marketplace.domain import MAX_WINDOW
-from marketplace.errors import MarketplaceError
 
 _DEFAULTS = DeployParams()
 _WINDOW = click.IntRange(1, MAX_WINDOW)
 
 
-@click.command()
-@click.option(
-    "--rpc",
-    "rpc_url",
-    default="http://127.0.0.1:8545",
-    show_default=True,
-    envvar="MARKETPLACE_RPC_URL",
-    help="JSON-RPC URL of the node.",
+@click.command(
+    epilog=epilog(ExitCode.OK, ExitCode.USAGE, ExitCode.NODE_UNREACHABLE, ExitCode.FAILED)
 )
+@rpc_option
 @click.option(
     "--private-key-env",
     default="MARKETPLACE_DEPLOYER_KEY",
@@ -90,7 +86,7 @@ _WINDOW = click.IntRange(1, MAX_WINDOW)
     help="Seconds before a deactivated provider's stake unlocks.",
 )
 def deploy(
-    rpc_url: str,
+    rpc_url: str | None,
     private_key_env: str,
     deployer: str | None,
     owner: str | None,
@@ -117,8 +113,8 @@ def deploy(
         owner=owner,
     )
     private_key = os.environ.get(private_key_env) or None
-    try:
-        w3 = connect(rpc_url)
+    with reported_as_exit_status():
+        w3 = connect(load_settings(rpc_url=rpc_url).rpc_url)
         chain_id = w3.eth.chain_id
         if private_key is None and not is_local_chain(chain_id):
             raise click.UsageError(
@@ -126,9 +122,6 @@ def deploy(
                 f"${private_key_env}"
             )
         _, record = deploy_marketplace(w3, params, deployer=deployer, private_key=private_key)
-    except MarketplaceError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
     click.echo(
         f"Marketplace deployed on chain {record.chain_id} at {record.address} "
         f"(block {record.start_block}); recorded in deployments/{record.chain_id}.json"

@@ -1,8 +1,6 @@
 """`marketplace audit`: rebuild a deployment's history from the chain and check every invariant.
 
-Register it in `marketplace.cli` with `main.add_command(audit)`; `python -m marketplace.cli_audit`
-runs it standalone. Exit status: 0 clean, 1 violations found, 2 the audit could not run
-(unreachable node, no deployment record, wrong chain, no contract code at the address, bad range).
+Exit status 0 clean, 1 violations found; the others are those of `marketplace.cli.exits`.
 """
 
 from __future__ import annotations
@@ -13,22 +11,8 @@ from pathlib import Path
 
 import click
 
-from marketplace.errors import MarketplaceError
-
-EXIT_CLEAN = 0
-EXIT_VIOLATIONS = 1
-EXIT_ERROR = 2
-EXIT_INTERRUPTED = 130
-
-
-class _AuditFailed(click.ClickException):
-    """The audit could not run: exit status 2."""
-
-    exit_code = EXIT_ERROR
-
-    def __init__(self, message: str, status: int = EXIT_ERROR) -> None:
-        super().__init__(message)
-        self.exit_code = status  # type: ignore[misc]  # click reads it from the instance
+from marketplace.cli.exits import ExitCode, epilog, reported_as_exit_status
+from marketplace.cli.options import deployment_option, progress_option, rpc_option
 
 
 def _write(path: Path, text: str) -> None:
@@ -38,20 +22,13 @@ def _write(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
-@click.command("audit")
-@click.option(
-    "--rpc",
-    "rpc_url",
-    metavar="URL",
-    help="JSON-RPC endpoint [env MARKETPLACE_RPC_URL; default http://127.0.0.1:8545].",
+@click.command(
+    "audit",
+    epilog=epilog(ExitCode.OK, ExitCode.FINDINGS, ExitCode.USAGE, ExitCode.NODE_UNREACHABLE,
+                  ExitCode.FAILED, ExitCode.INTERRUPTED),
 )
-@click.option(
-    "--deployment",
-    "deployment_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Deployment record [env MARKETPLACE_DEPLOYMENT; default deployments/<chainId>.json "
-    "of the node's chain].",
-)
+@rpc_option
+@deployment_option
 @click.option(
     "--from-block",
     type=click.IntRange(min=0),
@@ -77,11 +54,7 @@ def _write(path: Path, text: str) -> None:
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Write the report here instead of standard output.",
 )
-@click.option(
-    "--progress/--no-progress",
-    default=None,
-    help="Progress bar on long scans [default: when stderr is a terminal].",
-)
+@progress_option
 def audit(
     rpc_url: str | None,
     deployment_path: Path | None,
@@ -96,16 +69,15 @@ def audit(
 
     The history is rebuilt from eth_getLogs in the auditor's own pass, and the contract's balance
     is read at every block with events; the app's database is never read. With no options it
-    audits the deployment that `make run` started. Exit status 0 when clean, 1 when a violation
-    was found, 2 when the audit could not run.
+    audits the deployment that `make run` started.
     """
     from marketplace.audit import build_report
     from marketplace.audit.auditor import audit_deployment
     from marketplace.chain.deployment import load_deployment
-    from marketplace.chain.rpc import NodeUnavailable, RpcClient, RpcError
-    from marketplace.config import ConfigError, load_settings
+    from marketplace.chain.rpc import RpcClient
+    from marketplace.config import load_settings
 
-    try:
+    with reported_as_exit_status():
         settings = load_settings(rpc_url=rpc_url, deployment_path=deployment_path)
         rpc = RpcClient(settings.rpc_url)
         if settings.deployment_path is not None:
@@ -120,14 +92,6 @@ def audit(
             to_block=to_block,
             progress=show_progress,
         )
-    except KeyboardInterrupt:
-        raise _AuditFailed("interrupted", EXIT_INTERRUPTED) from None
-    except NodeUnavailable as exc:
-        raise _AuditFailed(f"cannot reach the node: {exc}") from exc
-    except (ConfigError, ValueError) as exc:
-        raise _AuditFailed(str(exc)) from exc
-    except (RpcError, MarketplaceError) as exc:
-        raise _AuditFailed(str(exc)) from exc
 
     report = build_report(auditor)
     text = {"text": report.to_text, "json": report.to_json, "csv": report.to_csv}[fmt]()
@@ -141,8 +105,4 @@ def audit(
         )
     else:
         click.echo(text, nl=False)
-    sys.exit(EXIT_CLEAN if report.clean else EXIT_VIOLATIONS)
-
-
-if __name__ == "__main__":
-    audit()
+    sys.exit(ExitCode.OK if report.clean else ExitCode.FINDINGS)

@@ -1,0 +1,69 @@
+"""`marketplace db init|status`: create the store's tables and show how far it is indexed."""
+
+from __future__ import annotations
+
+import click
+
+from marketplace.cli.exits import CommandFailed, ExitCode, epilog, reported_as_exit_status
+from marketplace.cli.options import database_option
+from marketplace.config import load_settings
+
+
+@click.group("db", epilog=epilog(ExitCode.OK, ExitCode.USAGE, ExitCode.FAILED,
+                                 ExitCode.INTERRUPTED))
+def db() -> None:
+    """Manage the store (SQLite by default, PostgreSQL through DATABASE_URL)."""
+
+
+@db.command("init", epilog=epilog(ExitCode.OK, ExitCode.USAGE, ExitCode.FAILED,
+                                  ExitCode.INTERRUPTED))
+@database_option
+@click.option(
+    "--reset",
+    is_flag=True,
+    help="Drop the indexed tables first (they are rebuilt from the chain); profiles are kept.",
+)
+@click.option("--yes", is_flag=True, help="Do not ask before --reset.")
+def db_init(database_url: str | None, reset: bool, yes: bool) -> None:
+    """Create the store's tables and the living profile's (existing ones are left alone)."""
+    from marketplace.store.engine import describe_url, init_db, open_engine
+
+    with reported_as_exit_status():
+        settings = load_settings(database_url=database_url)
+        where = describe_url(settings.database_url)
+        if reset and not yes and not click.confirm(f"Drop every indexed table in {where}?"):
+            raise CommandFailed("nothing was dropped", ExitCode.INTERRUPTED)
+        engine = open_engine(settings.database_url)
+        tables = init_db(engine, reset=reset)
+        try:
+            from marketplace.profile.sql import create_profile_schema
+        except ImportError:  # the profile package is optional for the indexer
+            pass
+        else:
+            create_profile_schema(engine)
+        engine.dispose()
+    click.echo(f"{'reset' if reset else 'initialised'} {len(tables)} store tables in {where}")
+
+
+@db.command("status", epilog=epilog(ExitCode.OK, ExitCode.USAGE, ExitCode.FAILED))
+@database_option
+def db_status(database_url: str | None) -> None:
+    """Show which deployment the store holds and how far it is indexed."""
+    from marketplace.store import queries
+    from marketplace.store.engine import check_schema, describe_url, open_engine
+
+    with reported_as_exit_status():
+        settings = load_settings(database_url=database_url)
+        engine = open_engine(settings.database_url)
+        check_schema(engine)
+        with engine.connect() as conn:
+            state = queries.status(conn)
+            totals = queries.ledger_totals(conn)
+    click.echo(f"store        {describe_url(settings.database_url)}")
+    if state is None:
+        click.echo("indexed      nothing yet (run `marketplace index`)")
+        return
+    click.echo(f"deployment   {state['address']} on chain {state['chain_id']}")
+    click.echo(f"last block   {state['last_block']} (final up to {state['final_block']})")
+    click.echo(f"events       {state['events']} ({state['skipped_logs']} foreign logs skipped)")
+    click.echo(f"balance      {totals['expected_balance']} wei expected in the contract")
