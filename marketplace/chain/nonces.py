@@ -22,7 +22,8 @@ from web3 import Web3
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-_NONCE_ERRORS = (
+# What nodes say when a nonce is wrong (chain/nodeerrors.py maps the same words for users).
+NONCE_MARKERS = (
     "nonce too low",
     "nonce too high",
     "already known",
@@ -36,7 +37,7 @@ _NONCE_ERRORS = (
 def is_nonce_error(exc: BaseException) -> bool:
     """Whether a node's error says the nonce was wrong (so a resync may fix it)."""
     text = str(exc).lower()
-    return any(marker in text for marker in _NONCE_ERRORS)
+    return any(marker in text for marker in NONCE_MARKERS)
 
 
 class NonceManager:
