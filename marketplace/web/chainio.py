@@ -19,12 +19,13 @@ from marketplace.chain.accounts import dev_accounts
 from marketplace.chain.connection import ChainUnavailable, connect, is_local_chain
 from marketplace.chain.deployment import DeploymentNotFound, load_deployment
 from marketplace.chain.market import Market, SigningRefused
+from marketplace.chain.nodeerrors import NodeError, node_message
 from marketplace.chain.revert import ContractRevert
 from marketplace.chain.rpc import NodeUnavailable, RpcClient, RpcError
 from marketplace.chain.tx import DevSigner, FeeUnavailable, UnsignedTransaction, build_transaction
 from marketplace.config import Settings
 from marketplace.errors import MarketplaceError
-from marketplace.web.errors import FieldError, Forbidden, Unavailable, WebError, refused
+from marketplace.web.errors import Forbidden, Unavailable, WebError, node_refused, refused
 
 log = logging.getLogger("marketplace.web")
 
@@ -113,6 +114,8 @@ class ChainGateway:
             return market.call(function, *args)
         except ContractRevert as exc:
             raise refused(exc) from exc
+        except NodeError as exc:
+            raise node_refused(exc) from exc
         except MarketplaceError:
             raise
         except Exception as exc:  # the node went away or answered nonsense
@@ -126,16 +129,13 @@ class ChainGateway:
             return build_transaction(market, function, *args, sender=sender, value=value)
         except ContractRevert as exc:
             raise refused(exc) from exc
+        except NodeError as exc:
+            raise node_refused(exc) from exc
         except FeeUnavailable as exc:
             raise Unavailable(str(exc)) from exc
         except WebError:
             raise
         except Exception as exc:
-            if "insufficient funds" in str(exc).lower():  # the node answered: the sender is short
-                raise FieldError(
-                    "The sending account cannot pay this transaction's value and gas.",
-                    "from", status=409, code="insufficient_funds",
-                ) from exc
             self.reset()
             log.warning("building %s failed: %s", function, _first_line(exc))
             raise Unavailable(
@@ -181,6 +181,8 @@ class ChainGateway:
             return "0x" + bytes(signer.send(tx)).hex()
         except SigningRefused as exc:
             raise Forbidden(str(exc)) from exc
+        except NodeError as exc:
+            raise node_refused(exc) from exc
         except Exception as exc:
             self.reset()
             raise Unavailable(
@@ -209,5 +211,5 @@ class ChainGateway:
 
 
 def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0][:200] if lines else type(exc).__name__
+    """What the node said, one line, without its stack trace (ganache sends one)."""
+    return node_message(exc)
