@@ -7,10 +7,12 @@ record is checked: a live deployment on the same chain is replaced only when ask
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import requests
 from eth_account import Account
 from web3 import Web3
 
@@ -23,7 +25,7 @@ from marketplace.chain.deployment import (
     replaced_summary,
     save_deployment,
 )
-from marketplace.chain.evm import artifact_evm_version, require_evm
+from marketplace.chain.evm import ChainIncompatible, EvmSupport, artifact_evm_version, probe_evm
 from marketplace.chain.market import CONTRACT_NAME, Market, SigningRefused
 from marketplace.chain.nodeerrors import classify
 
@@ -140,3 +142,21 @@ def _has_code(w3: Web3, address: str) -> bool:
         return len(w3.eth.get_code(Web3.to_checksum_address(address))) > 0
     except ValueError:  # not an address: the record is broken, not live
         return False
+
+
+def probe_web3(w3: Web3, evm_version: str) -> EvmSupport:
+    """Probe the node behind `w3` for the features of `evm_version` (marketplace.chain.evm);
+    a node that does not answer raises (no verdict on a node that is down)."""
+    return probe_evm(
+        lambda code: w3.eth.call({"data": code}),  # type: ignore[typeddict-item]
+        evm_version,
+        is_outage=lambda exc: isinstance(exc, requests.ConnectionError | requests.Timeout),
+    )
+
+
+def require_evm(w3: Web3, artifact: Mapping[str, Any]) -> EvmSupport:
+    """Raise ChainIncompatible unless the node runs every feature the artifact may use."""
+    support = probe_web3(w3, artifact_evm_version(artifact))
+    if not support.ok:
+        raise ChainIncompatible(support.sentence(int(w3.eth.chain_id)), support.missing)
+    return support

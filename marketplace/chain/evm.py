@@ -16,9 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from web3 import Web3
-
-from marketplace.chain.nodeerrors import node_message
+from marketplace.chain.nodeerrors import METHOD_NOT_FOUND, node_message, rpc_code
 from marketplace.chain.rpc import NodeUnavailable
 from marketplace.errors import MarketplaceError
 
@@ -71,10 +69,11 @@ class EvmSupport:
     evm_version: str
     missing: tuple[Feature, ...]
     node_messages: Mapping[str, str]  # feature name -> what the node said (stack-free)
+    checked: bool = True  # False: the node does not implement eth_call, so no verdict
 
     @property
     def ok(self) -> bool:
-        """Whether the node runs every feature the contracts may use."""
+        """Whether the node runs every feature the contracts may use (or cannot be asked)."""
         return not self.missing
 
     def sentence(self, chain_id: int | None = None) -> str:
@@ -93,11 +92,14 @@ class EvmSupport:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: ok, evm_version, missing features."""
-        return {
+        body: dict[str, Any] = {
             "ok": self.ok,
             "evm_version": self.evm_version,
             "missing": [f.describe() for f in self.missing],
         }
+        if not self.checked:
+            body["checked"] = False
+        return body
 
 
 def required_features(evm_version: str) -> tuple[Feature, ...]:
@@ -152,6 +154,8 @@ def probe_evm(
         except Exception as exc:
             if is_outage(exc):
                 raise
+            if rpc_code(exc) == METHOD_NOT_FOUND:  # e.g. a log-only test server: no verdict
+                return EvmSupport(evm_version, (), {}, checked=False)
             missing.append(feature)
             said[feature.name] = node_message(exc)
             continue
@@ -168,22 +172,6 @@ class Rpc(Protocol):
         """One call's result."""
 
 
-def _web3_outage(exc: BaseException) -> bool:
-    """A node that did not answer (as opposed to one that answered with an error)."""
-    import requests
-
-    return isinstance(exc, requests.ConnectionError | requests.Timeout | OSError)
-
-
-def probe_web3(w3: Web3, evm_version: str) -> EvmSupport:
-    """Probe the node behind `w3`; connection failures propagate."""
-    return probe_evm(
-        lambda code: w3.eth.call({"data": code}),  # type: ignore[typeddict-item]
-        evm_version,
-        is_outage=_web3_outage,
-    )
-
-
 def probe_rpc(rpc: Rpc, evm_version: str) -> EvmSupport:
     """Probe over a raw JSON-RPC client; NodeUnavailable propagates."""
     return probe_evm(
@@ -191,11 +179,3 @@ def probe_rpc(rpc: Rpc, evm_version: str) -> EvmSupport:
         evm_version,
         is_outage=lambda exc: isinstance(exc, NodeUnavailable),
     )
-
-
-def require_evm(w3: Web3, artifact: Mapping[str, Any]) -> EvmSupport:
-    """Raise ChainIncompatible unless the node runs every feature the artifact may use."""
-    support = probe_web3(w3, artifact_evm_version(artifact))
-    if not support.ok:
-        raise ChainIncompatible(support.sentence(int(w3.eth.chain_id)), support.missing)
-    return support

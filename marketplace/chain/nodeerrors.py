@@ -17,10 +17,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from marketplace.chain.nonces import NONCE_MARKERS
 from marketplace.errors import MarketplaceError
 
 NODE_MESSAGE_LIMIT = 200
+METHOD_NOT_FOUND = -32601  # JSON-RPC: the node does not implement the method
+
+# What nodes say when a nonce is wrong (chain/nonces.py retries on them).
+NONCE_MARKERS = (
+    "nonce too low",
+    "nonce too high",
+    "already known",
+    "known transaction",
+    "replacement transaction underpriced",
+    "invalid nonce",
+    "nonce has already been used",
+)
 
 
 @dataclass(frozen=True)
@@ -124,6 +135,16 @@ def _without_stack(message: str) -> str:
     first = text.splitlines()[0] if text else ""
     first = re.split(r"\s+at\s+\S+\s+\(|Traceback \(most recent call last\)", first)[0]
     return first.strip()[:NODE_MESSAGE_LIMIT]
+
+
+def rpc_code(exc: BaseException) -> int | None:
+    """The JSON-RPC error code behind `exc`, if it carries one."""
+    code = getattr(exc, "code", None)
+    if isinstance(code, int):
+        return code
+    error = _error_object(exc)
+    value = error.get("code") if error is not None else None
+    return value if isinstance(value, int) else None
 
 
 def node_message(exc: BaseException) -> str:

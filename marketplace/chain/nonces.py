@@ -19,19 +19,11 @@ from typing import TypeVar
 
 from web3 import Web3
 
+from marketplace.chain.nodeerrors import NONCE_MARKERS
+
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-# What nodes say when a nonce is wrong (chain/nodeerrors.py maps the same words for users).
-NONCE_MARKERS = (
-    "nonce too low",
-    "nonce too high",
-    "already known",
-    "known transaction",
-    "replacement transaction underpriced",
-    "invalid nonce",
-    "nonce has already been used",
-)
 
 
 def is_nonce_error(exc: BaseException) -> bool:

@@ -351,5 +351,6 @@ def test_healthz_reports_chain_store_and_indexer_lag(market: World) -> None:
 
     assert body["status"] == "ok"
     assert body["chain"]["ok"] and body["store"]["ok"] and body["indexer"]["ok"]
+    assert body["payouts"] == {"ok": True, "evm_version": "cancun", "missing": []}
     assert body["indexer"]["lag_blocks"] == 0
     assert body["matching"]["providers"] == 13
