@@ -10,6 +10,7 @@ from marketplace.chain.connection import connect
 from marketplace.chain.deploy import DeployParams, deploy_marketplace
 from marketplace.config import Settings
 from marketplace.web import create_app
+from marketplace.web.chainio import ChainGateway
 from marketplace.web.config import WebConfig
 
 GANACHE_MNEMONIC = "myth like bonus scare over problem client lizard pioneer submit female collect"
@@ -23,13 +24,25 @@ def test_on_anvils_mnemonic_every_funded_account_has_its_key() -> None:
     assert [a.key.key if a.key else None for a in accounts] == [k.key for k in keys]
 
 
-def test_a_node_with_another_mnemonic_offers_its_own_accounts_and_signs_for_them() -> None:
+def test_a_node_with_another_mnemonic_offers_its_own_accounts_and_signs_for_them(
+    tmp_path: Path,
+) -> None:
     with running_anvil(accounts=3, mnemonic=GANACHE_MNEMONIC) as node:
         w3 = connect(node.url)
         accounts = node_dev_accounts(w3, 10)
         assert [a.address for a in accounts] == list(w3.eth.accounts)
         assert all(a.key is None for a in accounts)
         assert not {a.address for a in accounts} & {k.address for k in dev_accounts(3)}
+
+        deploy_marketplace(w3, DeployParams(min_stake=10**15), record_path=tmp_path / "d.json")
+        settings = Settings(rpc_url=node.url, deployment_path=tmp_path / "d.json")
+        gateway = ChainGateway(settings, dev_mode=True, dev_account_count=3,
+                               store_deployment=lambda: None)
+        provider = accounts[1].address
+        tx = gateway.build("register", 1, 1, 0, 10**16, b"\x01" * 32, sender=provider,
+                           value=10**15)
+        receipt = w3.eth.wait_for_transaction_receipt(gateway.dev_send(tx))
+        assert receipt["status"] == 1 and receipt["from"] == provider
 
 
 def test_an_account_without_ether_is_not_offered(tmp_path: Path) -> None:
