@@ -2,7 +2,7 @@
 
 The Marketplace is compiled for `cancun` (`marketplace.build`): its re-entrancy guard keeps its
 lock in transient storage (TSTORE/TLOAD, EIP-1153) and solc may copy memory with MCOPY
-(EIP-5656). A chain without Cancun accepts the deployment and `registerProvider` (which takes the
+(EIP-5656). A chain without Cancun accepts the deployment and `register` (which takes the
 stake without touching the guard), and then every payout (`withdraw`, `releaseStake`, `book`)
 fails with an invalid opcode, for ever. So deploy, `/healthz` and the auditor probe the node
 first: each feature is a few bytes of init code run with `eth_call` (no transaction, no gas
