@@ -82,7 +82,8 @@ def start_hardhat(
     port = port or free_port()
     args = [*hardhat_command(), "--network", hardfork, "node", "--hostname", "127.0.0.1",
             "--port", str(port)]
-    env = {**os.environ, "HARDHAT_DISABLE_TELEMETRY_PROMPT": "true", "NO_COLOR": "1"}
+    # No telemetry (nothing leaves this machine; stdout is not a terminal anyway), no colours.
+    env = {**os.environ, "HARDHAT_DISABLE_TELEMETRY": "true", "NO_COLOR": "1"}
     out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - owned by the process
     process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env,
                                cwd=HARDHAT_CONFIG.parent, start_new_session=True)
