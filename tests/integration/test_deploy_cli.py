@@ -115,3 +115,15 @@ def test_deploy_refuses_a_chain_without_cancun_before_sending_anything(records: 
         assert "TSTORE/TLOAD" in result.output and "Cancun hardfork" in result.output
         assert connect(node.url).eth.block_number == 0
     assert not (records / "31337.json").exists()
+
+
+def test_a_deployer_key_without_funds_gets_a_sentence_not_a_node_error(records: Path) -> None:
+    with running_anvil(chain_id=424242) as node:
+        result = CliRunner().invoke(
+            main, ["deploy", "--rpc", node.url],
+            env={"MARKETPLACE_DEPLOYER_KEY": "0x" + "42" * 32},
+        )
+    assert result.exit_code == 2, result.output
+    assert "error: The sending account cannot pay this transaction's value and gas" in result.output
+    assert "code" not in result.output and "{" not in result.output
+    assert not (records / "424242.json").exists()
