@@ -24,6 +24,7 @@ from tqdm import tqdm  # type: ignore[import-untyped]
 from marketplace.audit.model import AuditError, Checkpoint, Invariant, Violation
 from marketplace.audit.replay import Replay
 from marketplace.chain.deployment import Deployment
+from marketplace.chain.evm import artifact_evm_version, probe_rpc
 from marketplace.chain.logs import EventDecoder
 from marketplace.chain.rpc import NodeRefused, NodeUnavailable, RpcError
 
@@ -132,6 +133,7 @@ class Auditor:
         chunk_blocks: int = 4,
         max_chunk_blocks: int = 10_000,
         target_logs: int = 2_000,
+        evm_version: str | None = None,
     ) -> None:
         self.rpc = rpc
         self.target = target
@@ -152,6 +154,7 @@ class Auditor:
         self._last_event: tuple[int, str] | None = None  # block and hash of the newest event
         self._state_from = 0  # the node has no state before this block (not an archive node)
         self.unchecked: list[int] = []  # blocks whose balance the node could not give
+        self.evm_version = evm_version  # None: the compiled artifact's
 
     # ------------------------------------------------------------ checks before scanning
 
@@ -185,7 +188,23 @@ class Auditor:
                 f"block {end}: wrong address, wrong chain, or the node was restarted without "
                 "its state"
             )
+        self._check_payouts(chain_id, end)
         return end
+
+    def _check_payouts(self, chain_id: int, block: int) -> None:
+        """A violation when the node lacks an EVM feature the contract is compiled for: its
+        payouts (withdraw, releaseStake, book) would fail with an invalid opcode, for ever."""
+        version = self.evm_version
+        if version is None:
+            from marketplace.artifacts import load_artifact
+
+            version = artifact_evm_version(load_artifact(CONTRACT_NAME))
+        support = probe_rpc(self.rpc, version)
+        if not support.ok:
+            self.replay.add_violation(Violation(
+                Invariant.PAYOUTS, max(block, self.from_block), support.sentence(chain_id),
+                details=support.to_dict(),
+            ))
 
     # ------------------------------------------------------------ scanning
 

@@ -571,6 +571,9 @@ def serve_chain(chain: CraftedChain) -> Iterator[str]:
             def answer(request: dict[str, Any]) -> dict[str, Any]:
                 try:
                     result = chain.call(request["method"], request.get("params", []))
+                except RpcError as exc:  # keeps its code (-32601: no such method), as a node does
+                    return {"jsonrpc": "2.0", "id": request.get("id"),
+                            "error": {"code": exc.code, "message": exc.message}}
                 except Exception as exc:  # noqa: BLE001 - reported to the client as a node would
                     return {"jsonrpc": "2.0", "id": request.get("id"),
                             "error": {"code": -32000, "message": str(exc)}}

@@ -24,6 +24,7 @@ class Invariant(StrEnum):
     FEE_CAP = "fee_cap"
     ROLES = "roles"
     EVENTS = "events"
+    PAYOUTS = "payouts"
 
     @property
     def rule(self) -> str:
@@ -47,6 +48,8 @@ INVARIANT_TITLES: dict[Invariant, str] = {
     Invariant.ROLES: "only allowed, independent arbiters resolve disputes; the default split only "
     "after the arbitration deadline; settlement by anyone but the customer only after the window",
     Invariant.EVENTS: "every log at the contract address is a well-formed marketplace event",
+    Invariant.PAYOUTS: "the chain runs every EVM feature the contract is compiled for (Cancun: "
+    "transient storage, MCOPY), so withdrawals, stake releases and bookings can execute",
 }
 
 

@@ -92,11 +92,13 @@ def start_anvil(
     extra_args: list[str] | None = None,
     timeout: float = 15.0,
     log_path: Path | None = None,
+    mnemonic: str = DEV_MNEMONIC,
 ) -> Anvil:
     """Start anvil on 127.0.0.1 and wait until it answers JSON-RPC.
 
     Gas price is zeroed (`--base-fee 0`-style settings are left to anvil defaults) so gas
-    measurements equal `gasUsed`; deterministic dev accounts come from the standard mnemonic.
+    measurements equal `gasUsed`; deterministic dev accounts come from the standard mnemonic
+    (another `mnemonic` gives accounts the app holds no keys for, as on ganache).
     """
     port = port or free_port()
     args = [
@@ -110,7 +112,7 @@ def start_anvil(
         "--accounts",
         str(accounts),
         "--mnemonic",
-        DEV_MNEMONIC,
+        mnemonic,
         "--silent",
     ]
     if block_time:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 class DeploymentNotFound(MarketplaceError):
     """No deployment record exists for the chain."""
+
+
+class DeploymentExists(MarketplaceError):
+    """A record for the chain already names a live contract; replacing it needs `force`."""
 
 
 @dataclass(frozen=True)
@@ -74,3 +79,42 @@ def load_deployment(chain_id: int | None = None, path: Path | None = None) -> De
         return Deployment(**data)
     except (json.JSONDecodeError, TypeError) as exc:
         raise DeploymentNotFound(f"{path} is not a valid deployment record: {exc}") from exc
+
+
+def claim_record(
+    path: Path, chain_id: int, has_code: Callable[[str], bool], *, force: bool = False
+) -> Deployment | None:
+    """Check, before deploying, that a new record may be written at `path`.
+
+    Returns the record it will replace (None if there is none). A record whose contract still
+    has code on this chain is live: replacing it raises DeploymentExists unless `force`. A
+    record for another chain, or whose address has no code (a local dev chain restarted from
+    scratch), is stale and may be replaced. An unreadable file is never replaced silently.
+    """
+    if not path.exists():
+        return None
+    try:
+        previous = load_deployment(path=path)
+    except DeploymentNotFound as exc:
+        if force:
+            return None
+        raise DeploymentExists(f"{exc}; pass --force to replace it") from exc
+    live = previous.chain_id == chain_id and has_code(previous.address)
+    if live and not force:
+        raise DeploymentExists(
+            f"{path} already records the marketplace at {previous.address} on chain {chain_id} "
+            f"(block {previous.start_block}), and that contract is live: pass --force to deploy "
+            "a new one and replace the record (the new record keeps the old address under "
+            "extra.replaces), or set MARKETPLACE_DEPLOYMENTS to another folder"
+        )
+    return previous
+
+
+def replaced_summary(previous: Deployment) -> dict[str, Any]:
+    """What a new record keeps of the one it replaces (`extra["replaces"]`)."""
+    return {
+        "chain_id": previous.chain_id,
+        "address": previous.address,
+        "start_block": previous.start_block,
+        "tx_hash": previous.tx_hash,
+    }

@@ -10,12 +10,18 @@ from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
-from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
+from web3.exceptions import (
+    ContractCustomError,
+    ContractLogicError,
+    ContractPanicError,
+    Web3RPCError,
+)
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from marketplace.artifacts import load_artifact
 from marketplace.chain.connection import is_local_chain
+from marketplace.chain.nodeerrors import NodeError, classify
 from marketplace.chain.nonces import send_with_nonce
 from marketplace.chain.revert import ContractRevert, RevertDecoder
 from marketplace.errors import MarketplaceError
@@ -32,8 +38,11 @@ def _revert_data(exc: ContractLogicError) -> str | None:
     if isinstance(data, str):
         return data
     if isinstance(data, Mapping):
-        inner = data.get("data")
-        return inner if isinstance(inner, str) else None
+        # anvil/Hardhat nest the revert data under "data"; ganache under "result".
+        for key in ("data", "result"):
+            inner = data.get(key)
+            if isinstance(inner, str):
+                return inner
     return None
 
 
@@ -47,20 +56,29 @@ class Market:
         self.contract: Contract = w3.eth.contract(address=self.address, abi=self.abi)
         self.decoder = RevertDecoder(self.abi)
 
-    def decode(self, exc: Exception) -> ContractRevert:
-        """The ContractRevert behind a web3 contract error."""
+    def decode(self, exc: Exception) -> ContractRevert | NodeError:
+        """The ContractRevert behind a web3 contract error, or the NodeError when the node
+        itself failed the call (an opcode the chain lacks, funds, gas): revert data decodes
+        first; an empty revert is classified by the node's message, never shown raw."""
         if isinstance(exc, ContractCustomError | ContractPanicError | ContractLogicError):
             data = _revert_data(exc)
-            if data:
+            if data and data not in ("0x", "0x0"):
                 return self.decoder.decode(data)
-            return ContractRevert("Unknown", {}, str(exc))
+            refusal = classify(exc)
+            if refusal is not None:
+                return refusal
+            return ContractRevert("Unknown", {}, "The transaction reverted without a reason.")
+        if isinstance(exc, Web3RPCError):
+            refusal = classify(exc)
+            if refusal is not None:
+                return refusal
         raise exc
 
     def call(self, function: str, *args: Any, block: int | str = "latest") -> Any:
         """Call a view function; reverts raise ContractRevert."""
         try:
             return getattr(self.contract.functions, function)(*args).call(block_identifier=block)
-        except ContractLogicError as exc:
+        except (ContractLogicError, Web3RPCError) as exc:
             raise self.decode(exc) from exc
 
     def transact(
@@ -88,7 +106,7 @@ class Market:
         params: dict[str, Any] = {"from": address, "value": value}
         try:
             estimated = fn.estimate_gas(params)
-        except ContractLogicError as exc:
+        except (ContractLogicError, Web3RPCError) as exc:
             raise self.decode(exc) from exc
         params["gas"] = gas or estimated + estimated // 5 + 10_000
         if isinstance(sender, LocalAccount):
@@ -99,10 +117,14 @@ class Market:
                 signed = Account.sign_transaction({**tx, "nonce": nonce}, key)
                 return self.w3.eth.send_raw_transaction(signed.raw_transaction)
 
-            # Concurrent sends from one account each get their own nonce (chain/nonces.py).
-            tx_hash = send_with_nonce(self.w3, address, sign_and_send)
-        else:
-            tx_hash = fn.transact(params)
+        try:
+            if isinstance(sender, LocalAccount):
+                # Concurrent sends from one account each get their own nonce (chain/nonces.py).
+                tx_hash = send_with_nonce(self.w3, address, sign_and_send)
+            else:
+                tx_hash = fn.transact(params)
+        except Web3RPCError as exc:
+            raise self.decode(exc) from exc
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
         if receipt["status"] != 1:
             raise ContractRevert("Reverted", {}, f"transaction {HexBytes(tx_hash).hex()} reverted")

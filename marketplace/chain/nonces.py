@@ -19,24 +19,17 @@ from typing import TypeVar
 
 from web3 import Web3
 
+from marketplace.chain.nodeerrors import NONCE_MARKERS
+
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-_NONCE_ERRORS = (
-    "nonce too low",
-    "nonce too high",
-    "already known",
-    "known transaction",
-    "replacement transaction underpriced",
-    "invalid nonce",
-    "nonce has already been used",
-)
 
 
 def is_nonce_error(exc: BaseException) -> bool:
     """Whether a node's error says the nonce was wrong (so a resync may fix it)."""
     text = str(exc).lower()
-    return any(marker in text for marker in _NONCE_ERRORS)
+    return any(marker in text for marker in NONCE_MARKERS)
 
 
 class NonceManager:

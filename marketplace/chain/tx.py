@@ -15,11 +15,12 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import Web3
-from web3.exceptions import ContractLogicError
+from web3.exceptions import ContractLogicError, Web3RPCError
 from web3.types import TxParams, TxReceipt
 
 from marketplace.chain.connection import is_local_chain
 from marketplace.chain.market import Market, SigningRefused
+from marketplace.chain.nodeerrors import classify
 from marketplace.chain.nonces import send_with_nonce
 from marketplace.chain.revert import ContractRevert
 from marketplace.errors import MarketplaceError
@@ -109,7 +110,8 @@ def build_transaction(
     """An unsigned call of `function(*args)` on the marketplace from `sender`.
 
     The gas estimate simulates the call: a revert raises ContractRevert with the custom error's
-    name, arguments and a plain-words message. The nonce is included only if `with_nonce`.
+    name, arguments and a plain-words message; a node refusal (no funds, an opcode the chain
+    lacks) raises NodeError. The nonce is included only if `with_nonce`.
     """
     w3 = market.w3
     address = Web3.to_checksum_address(sender)
@@ -117,7 +119,7 @@ def build_transaction(
     params: TxParams = {"from": address, "value": value}  # type: ignore[typeddict-item]
     try:
         estimated = int(fn.estimate_gas(params))
-    except ContractLogicError as exc:
+    except (ContractLogicError, Web3RPCError) as exc:
         raise market.decode(exc) from exc
     fees = suggest_fees(w3)
     return UnsignedTransaction(
@@ -167,7 +169,13 @@ class DevSigner:
                 return self.w3.eth.send_raw_transaction(signed.raw_transaction)
             return self.w3.eth.send_transaction({**params, "from": tx.sender})  # type: ignore[typeddict-item]
 
-        return send_with_nonce(self.w3, tx.sender, sign_and_send)
+        try:
+            return send_with_nonce(self.w3, tx.sender, sign_and_send)
+        except Web3RPCError as exc:  # the node refused: its words mapped to the product's
+            refusal = classify(exc)
+            if refusal is None:
+                raise
+            raise refusal from exc
 
     def transact(
         self,

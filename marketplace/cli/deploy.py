@@ -9,6 +9,7 @@ from eth_utils.address import is_address
 
 from marketplace.chain.connection import connect, is_local_chain
 from marketplace.chain.deploy import DeployParams, deploy_marketplace
+from marketplace.chain.deployment import deployment_path
 from marketplace.cli.exits import ExitCode, epilog, reported_as_exit_status
 from marketplace.cli.options import rpc_option
 from marketplace.config import load_settings
@@ -85,6 +86,12 @@ _WINDOW = click.IntRange(1, MAX_WINDOW)
     show_default=True,
     help="Seconds before a deactivated provider's stake unlocks.",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace a deployment record whose contract is still live on this chain "
+    "(the new record keeps the old address under extra.replaces).",
+)
 def deploy(
     rpc_url: str | None,
     private_key_env: str,
@@ -97,8 +104,14 @@ def deploy(
     confirm_window: int,
     arbitration_window: int,
     stake_cooldown: int,
+    force: bool,
 ) -> None:
-    """Deploy the Marketplace and write deployments/<chainId>.json."""
+    """Deploy the Marketplace and write $MARKETPLACE_DEPLOYMENTS/<chainId>.json.
+
+    The node is probed first: a chain that cannot run the contracts (no Cancun hardfork) is
+    refused before anything is sent, and so is a second deployment on a chain whose record
+    names a live contract (unless --force).
+    """
     for name, value in (("--owner", owner), ("--from", deployer)):
         if value is not None and not is_address(value):
             raise click.BadParameter(f"{value!r} is not an Ethereum address", param_hint=name)
@@ -121,8 +134,12 @@ def deploy(
                 f"chain {chain_id} is not a local dev chain: put the deployer's private key in "
                 f"${private_key_env}"
             )
-        _, record = deploy_marketplace(w3, params, deployer=deployer, private_key=private_key)
+        _, record = deploy_marketplace(
+            w3, params, deployer=deployer, private_key=private_key, force=force
+        )
+    replaced = record.extra.get("replaces")
     click.echo(
         f"Marketplace deployed on chain {record.chain_id} at {record.address} "
-        f"(block {record.start_block}); recorded in deployments/{record.chain_id}.json"
+        f"(block {record.start_block}); recorded in {deployment_path(record.chain_id)}"
+        + (f" (replacing the record of {replaced['address']})" if replaced else "")
     )

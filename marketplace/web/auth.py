@@ -97,8 +97,9 @@ def signin() -> ResponseReturnValue:
     if svc.chain.dev_mode:
         try:
             accounts = [
-                {"index": i, "address": a, "role": svc.config.role_of(i)}
-                for i, a in enumerate(svc.chain.dev_addresses())
+                {"index": a.index, "address": a.address.lower(),
+                 "role": svc.config.role_of(a.index)}
+                for a in svc.chain.dev_accounts()
             ]
         except WebError:
             accounts = []
@@ -174,13 +175,16 @@ def dev_switch() -> ResponseReturnValue:
         raise Forbidden("Dev accounts exist only on a local chain in dev mode.", None)
     inputs = _json_inputs()
     raw = inputs.get("account")
-    dev = svc.chain.dev_addresses()
+    dev = {a.index: a.address.lower() for a in svc.chain.dev_accounts()}
     if isinstance(raw, str) and raw.strip().startswith("0x"):
         chosen = address(raw, "account")
-        if chosen not in dev:
+        if chosen not in dev.values():
             raise FieldError("Not a dev account.", "account")
     else:
-        chosen = dev[integer(raw, "account", low=0, high=len(dev) - 1)]
+        index = integer(raw, "account", low=0, high=max(dev, default=0))
+        if index not in dev:
+            raise FieldError("That dev account holds no ether on this chain.", "account")
+        chosen = dev[index]
     _sign_in(chosen, SIGNER_DEV)
     if request.is_json:
         return jsonify({"account": chosen, "signer": SIGNER_DEV, "csrf_token": session["csrf"]})

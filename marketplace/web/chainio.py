@@ -13,18 +13,19 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from eth_account.signers.local import LocalAccount
-
-from marketplace.chain.accounts import dev_accounts
+from marketplace.artifacts import load_artifact
+from marketplace.chain.accounts import DevAccount, node_dev_accounts
 from marketplace.chain.connection import ChainUnavailable, connect, is_local_chain
 from marketplace.chain.deployment import DeploymentNotFound, load_deployment
-from marketplace.chain.market import Market, SigningRefused
+from marketplace.chain.evm import EvmSupport, artifact_evm_version, probe_rpc
+from marketplace.chain.market import CONTRACT_NAME, Market, SigningRefused
+from marketplace.chain.nodeerrors import NodeError, node_message
 from marketplace.chain.revert import ContractRevert
 from marketplace.chain.rpc import NodeUnavailable, RpcClient, RpcError
 from marketplace.chain.tx import DevSigner, FeeUnavailable, UnsignedTransaction, build_transaction
 from marketplace.config import Settings
 from marketplace.errors import MarketplaceError
-from marketplace.web.errors import FieldError, Forbidden, Unavailable, WebError, refused
+from marketplace.web.errors import Forbidden, Unavailable, WebError, node_refused, refused
 
 log = logging.getLogger("marketplace.web")
 
@@ -50,7 +51,8 @@ class ChainGateway:
         self._lock = threading.Lock()
         self._market: Market | None = None
         self._signer: DevSigner | None = None
-        self._accounts: list[LocalAccount] | None = None
+        self._accounts: list[DevAccount] | None = None
+        self._evm: EvmSupport | None = None
         self._rpc = RpcClient(settings.rpc_url, timeout=10.0)
 
     # ------------------------------------------------------------------ connection
@@ -103,6 +105,8 @@ class ChainGateway:
         with self._lock:
             self._market = None
             self._signer = None
+            self._accounts = None
+            self._evm = None
 
     # ------------------------------------------------------------------ calls and transactions
 
@@ -113,6 +117,8 @@ class ChainGateway:
             return market.call(function, *args)
         except ContractRevert as exc:
             raise refused(exc) from exc
+        except NodeError as exc:
+            raise node_refused(exc) from exc
         except MarketplaceError:
             raise
         except Exception as exc:  # the node went away or answered nonsense
@@ -126,16 +132,13 @@ class ChainGateway:
             return build_transaction(market, function, *args, sender=sender, value=value)
         except ContractRevert as exc:
             raise refused(exc) from exc
+        except NodeError as exc:
+            raise node_refused(exc) from exc
         except FeeUnavailable as exc:
             raise Unavailable(str(exc)) from exc
         except WebError:
             raise
         except Exception as exc:
-            if "insufficient funds" in str(exc).lower():  # the node answered: the sender is short
-                raise FieldError(
-                    "The sending account cannot pay this transaction's value and gas.",
-                    "from", status=409, code="insufficient_funds",
-                ) from exc
             self.reset()
             log.warning("building %s failed: %s", function, _first_line(exc))
             raise Unavailable(
@@ -153,17 +156,29 @@ class ChainGateway:
         except WebError:
             return False
 
-    def dev_accounts(self) -> list[LocalAccount]:
-        """The dev accounts (dev mode only; never derived otherwise)."""
+    def dev_accounts(self) -> list[DevAccount]:
+        """The usable dev accounts (dev mode on a local chain only): the node's own funded
+        accounts (`marketplace.chain.accounts.node_dev_accounts`), read once per connection."""
         if not self.dev_mode:
             raise Forbidden("Dev accounts are off: sign in with a wallet.")
+        market = self.market()
+        if not is_local_chain(int(market.w3.eth.chain_id)):
+            return []
         with self._lock:
-            if self._accounts is None:
-                self._accounts = dev_accounts(self.dev_account_count)
-            return list(self._accounts)
+            if self._accounts is not None:
+                return list(self._accounts)
+        try:
+            found = node_dev_accounts(market.w3, self.dev_account_count)
+        except Exception as exc:  # the node went away or has no eth_accounts
+            self.reset()
+            raise Unavailable(
+                f"The chain node could not list its accounts: {_first_line(exc)}") from exc
+        with self._lock:
+            self._accounts = found
+        return list(found)
 
     def dev_addresses(self) -> list[str]:
-        """Lower-case addresses of the dev accounts."""
+        """Lower-case addresses of the usable dev accounts."""
         return [a.address.lower() for a in self.dev_accounts()]
 
     def dev_send(self, tx: UnsignedTransaction) -> str:
@@ -175,12 +190,15 @@ class ChainGateway:
         market = self.market()
         with self._lock:
             if self._signer is None:
-                self._signer = DevSigner(market.w3, self._accounts or [])
+                keys = [a.key for a in self._accounts or [] if a.key is not None]
+                self._signer = DevSigner(market.w3, keys)
             signer = self._signer
         try:
             return "0x" + bytes(signer.send(tx)).hex()
         except SigningRefused as exc:
             raise Forbidden(str(exc)) from exc
+        except NodeError as exc:
+            raise node_refused(exc) from exc
         except Exception as exc:
             self.reset()
             raise Unavailable(
@@ -207,7 +225,22 @@ class ChainGateway:
         """The node's latest block number."""
         return self._rpc.block_number()
 
+    def evm_support(self) -> EvmSupport:
+        """Whether the node runs every EVM feature the contract is compiled for, so that its
+        payouts can execute (`marketplace.chain.evm`). A passing probe is kept (a chain gains
+        hardforks, it does not lose them); a failing one is run again on the next ask.
+        Raises NodeUnavailable when the node does not answer."""
+        with self._lock:
+            if self._evm is not None:
+                return self._evm
+        version = artifact_evm_version(load_artifact(CONTRACT_NAME))
+        support = probe_rpc(self._rpc, version)
+        if support.ok:
+            with self._lock:
+                self._evm = support
+        return support
+
 
 def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0][:200] if lines else type(exc).__name__
+    """What the node said, one line, without its stack trace (ganache sends one)."""
+    return node_message(exc)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from marketplace.chain.nodeerrors import NodeError
 from marketplace.chain.revert import ContractRevert
 from marketplace.errors import MarketplaceError
 
@@ -131,6 +132,22 @@ REVERT_FIELDS: dict[str, str] = {
 def refused(revert: ContractRevert) -> TxRefused:
     """The TxRefused for a decoded revert, blaming the field the error is about (if any)."""
     return TxRefused(revert, REVERT_FIELDS.get(revert.error))
+
+
+# Node refusals that one input is to blame for.
+NODE_ERROR_FIELDS: dict[str, str] = {"insufficient_funds": "from"}
+
+
+def node_refused(error: NodeError) -> WebError:
+    """A node's refusal in the shared shape: the product's code, status and sentence; the
+    node's own first line (never its stack trace) under `details.node`."""
+    return WebError(
+        error.message,
+        NODE_ERROR_FIELDS.get(error.code),
+        status=error.status,
+        code=error.code,
+        details={"node": error.node_said},
+    )
 
 
 STATUS_CODES: dict[int, str] = {

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from marketplace.artifacts import load_artifact
 from marketplace.chain.accounts import dev_accounts
-from marketplace.chain.anvil import start_anvil
+from marketplace.chain.anvil import running_anvil, start_anvil
+from marketplace.chain.connection import connect
 from marketplace.cli import main
 from marketplace.cli.exits import ExitCode
 
@@ -59,3 +61,70 @@ def test_deploy_reports_an_unreachable_node_clearly(records: Path) -> None:
     result = CliRunner().invoke(main, ["deploy", "--rpc", "http://127.0.0.1:9"])
     assert result.exit_code == ExitCode.NODE_UNREACHABLE
     assert "no Ethereum node answers" in result.output
+
+
+def test_the_record_holds_the_source_hash_and_the_message_names_the_real_path(
+    records: Path,
+) -> None:
+    artifact = load_artifact("Marketplace")
+    with running_anvil() as node:
+        result = CliRunner().invoke(main, ["deploy", "--rpc", node.url])
+    assert result.exit_code == 0, result.output
+    path = records / "31337.json"
+    assert f"recorded in {path}" in result.output
+    record = json.loads(path.read_text())
+    assert record["source_hash"] == artifact["sourceSha256"] != ""
+    assert record["extra"]["sources_sha256"] == artifact["sourcesSha256"]
+    assert record["extra"]["evm_version"] == "cancun"
+
+
+def test_a_second_deploy_on_a_live_record_is_refused_unless_forced(records: Path) -> None:
+    with running_anvil() as node:
+        first = CliRunner().invoke(main, ["deploy", "--rpc", node.url])
+        assert first.exit_code == 0, first.output
+        before = json.loads((records / "31337.json").read_text())
+
+        refused = CliRunner().invoke(main, ["deploy", "--rpc", node.url])
+        assert refused.exit_code == ExitCode.FAILED
+        assert "--force" in refused.output and before["address"] in refused.output
+        assert json.loads((records / "31337.json").read_text()) == before
+        assert connect(node.url).eth.get_transaction_count(before["deployer"]) == 1
+
+        forced = CliRunner().invoke(main, ["deploy", "--rpc", node.url, "--force"])
+        assert forced.exit_code == 0, forced.output
+        after = json.loads((records / "31337.json").read_text())
+        assert after["address"] != before["address"]
+        assert after["extra"]["replaces"]["address"] == before["address"]
+        assert f"replacing the record of {before['address']}" in forced.output
+
+
+def test_a_record_whose_contract_is_gone_is_replaced_without_force(records: Path) -> None:
+    with running_anvil() as node:
+        assert CliRunner().invoke(main, ["deploy", "--rpc", node.url]).exit_code == 0
+    with running_anvil() as restarted:  # a dev chain started again from scratch
+        result = CliRunner().invoke(main, ["deploy", "--rpc", restarted.url])
+        assert result.exit_code == 0, result.output
+        record = json.loads((records / "31337.json").read_text())
+        assert connect(restarted.url).eth.get_code(record["address"]) != b""
+
+
+def test_deploy_refuses_a_chain_without_cancun_before_sending_anything(records: Path) -> None:
+    with running_anvil(extra_args=["--hardfork", "shanghai"]) as node:
+        result = CliRunner().invoke(main, ["deploy", "--rpc", node.url])
+        assert result.exit_code == ExitCode.FAILED
+        assert "cannot run the marketplace contracts" in result.output
+        assert "TSTORE/TLOAD" in result.output and "Cancun hardfork" in result.output
+        assert connect(node.url).eth.block_number == 0
+    assert not (records / "31337.json").exists()
+
+
+def test_a_deployer_key_without_funds_gets_a_sentence_not_a_node_error(records: Path) -> None:
+    with running_anvil(chain_id=424242) as node:
+        result = CliRunner().invoke(
+            main, ["deploy", "--rpc", node.url],
+            env={"MARKETPLACE_DEPLOYER_KEY": "0x" + "42" * 32},
+        )
+    assert result.exit_code == ExitCode.FAILED, result.output
+    assert "Error: The sending account cannot pay this transaction's value and gas" in result.output
+    assert "code" not in result.output and "{" not in result.output
+    assert not (records / "424242.json").exists()

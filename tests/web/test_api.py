@@ -222,6 +222,17 @@ def test_a_booking_transaction_escrows_the_quoted_price(market: World) -> None:
     assert body["args"] == [2, str(3 * 10**16), 1] or body["args"] == [2, 3 * 10**16, 1]
 
 
+def test_a_sender_without_the_funds_gets_a_409_in_the_products_words(market: World) -> None:
+    response = market.client().post("/api/v1/bookings/tx", json={
+        "from": "0x" + "de" * 20, "provider_id": 2,
+        "expected_price": str(3 * 10**16), "criteria_version": 1})
+
+    body = error_shape(response, 409)
+    assert body["error"] == "insufficient_funds" and body["field"] == "from"
+    assert str(body["message"]).startswith("The sending account cannot pay")
+    assert body["details"] == {"node": "Insufficient funds for gas * price + value"}
+
+
 def test_bad_booking_inputs_are_400s_naming_each_field(market: World) -> None:
     body = error_shape(market.client().post("/api/v1/bookings/tx", json={
         "from": market.address(CUSTOMERS[0]), "provider_id": 0, "expected_price": "x",
@@ -400,6 +411,7 @@ def test_healthz_reports_chain_store_and_indexer_lag(market: World) -> None:
 
     assert body["status"] == "ok"
     assert body["chain"]["ok"] and body["store"]["ok"] and body["indexer"]["ok"]
+    assert body["payouts"] == {"ok": True, "evm_version": "cancun", "missing": []}
     assert body["indexer"]["lag_blocks"] == 0
     assert body["matching"]["providers"] == 13
 

@@ -1,4 +1,4 @@
-"""/healthz: chain, store and indexer, up or not, and how far the indexer lags."""
+"""/healthz: chain, payouts, store and indexer, up or not, and how far the indexer lags."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import text as sql_text
 
 from marketplace.store import queries as store_queries
+from marketplace.web.chainio import ChainGateway
 from marketplace.web.context import services
 from marketplace.web.errors import WebError
 from marketplace.web.live_index import read_checkpoint
@@ -26,6 +27,8 @@ def healthz() -> ResponseReturnValue:
         report["chain"] = {"ok": True, "head": head, "rpc": _redact(svc.config.settings.rpc_url)}
     except Exception as exc:  # any failure means: down
         report["chain"] = {"ok": False, "error": str(exc).splitlines()[0][:200]}
+    report["payouts"] = _payouts(svc.chain) if head is not None else {
+        "ok": False, "error": "the chain node does not answer"}
     try:
         with svc.engine.connect() as conn:
             conn.execute(sql_text("select 1"))
@@ -56,9 +59,22 @@ def healthz() -> ResponseReturnValue:
         "providers": len(svc.index.current()) if report["store"].get("ok") else None,
         "at_block": index_checkpoint.last_block if index_checkpoint else None,
     }
-    healthy = all(report[part]["ok"] for part in ("chain", "store", "indexer"))
+    healthy = all(report[part]["ok"] for part in ("chain", "payouts", "store", "indexer"))
     report["status"] = "ok" if healthy else "degraded"
     return jsonify(report), 200 if healthy else 503
+
+
+def _payouts(chain: ChainGateway) -> dict[str, Any]:
+    """Can the contract pay out on this chain? A chain without the EVM features it is compiled
+    for (Cancun's transient storage) takes stakes and escrows it can never release."""
+    try:
+        support = chain.evm_support()
+    except Exception as exc:  # the node went away between the two calls
+        return {"ok": False, "error": str(exc).splitlines()[0][:200]}
+    report = support.to_dict()
+    if not support.ok:
+        report["error"] = support.sentence()
+    return report
 
 
 def _redact(url: str) -> str:
