@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
-from marketplace.catalogue import ATTRIBUTES, CATEGORIES, REGIONS, Entry
+from marketplace.catalogue import ATTRIBUTES, CATEGORIES, REGIONS, Entry, key_of
 from marketplace.domain import BPS, MAX_SCORE, MAX_WEIGHT, STAR, UINT16_MAX, UINT64_MAX, UINT96_MAX
 from marketplace.errors import MarketplaceError
 from marketplace.matching.eligibility import CriteriaView
@@ -201,8 +201,7 @@ def parse_amount(value: str | int, field: str = "max_price") -> int:
 
 def attribute_keys(mask: int) -> list[str]:
     """Catalogue keys of the set bits of an attribute mask ('attribute 40' for unnamed bits)."""
-    known = {entry.code: entry.key for entry in ATTRIBUTES}
-    return [known.get(bit, f"attribute {bit}") for bit in range(64) if mask >> bit & 1]
+    return [key_of("attribute", bit) or f"attribute {bit}" for bit in range(64) if mask >> bit & 1]
 
 
 # Plain ASCII decimals only: Decimal() and int() also take other scripts' digits ("١٠٠", "１００")
