@@ -90,6 +90,11 @@ _BY_KEY = {kind: {entry.key: entry for entry in entries} for kind, entries in _E
 _BY_CODE = {kind: {entry.code: entry for entry in entries} for kind, entries in _ENTRIES.items()}
 
 
+def entries(kind: str) -> tuple[Entry, ...]:
+    """Every entry of `kind` ('category', 'region', 'attribute', 'complaint tag'), by code."""
+    return _ENTRIES[kind]
+
+
 def lookup(kind: str, key: str) -> Entry:
     """The entry named `key` of `kind` ('category', 'region', 'attribute', 'complaint tag')."""
     entry = _BY_KEY[kind].get(key)

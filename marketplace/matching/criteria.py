@@ -148,7 +148,8 @@ def parse_criteria(
     premium_wei = parse_amount(premium_per_star, "premium_per_star")
     required_mask = _attributes("required_attributes", required)
     refused_mask = _attributes("refused_attributes", refused)
-    score_bps, price_bps = _weights(score_weight, price_weight)
+    score_bps, price_bps = weights_bps(parse_weight(score_weight, "score_weight"),
+                                       parse_weight(price_weight, "price_weight"))
     return CriteriaInput(
         category_code,
         region_code,
@@ -235,16 +236,23 @@ def _decimal(field: str, value: object) -> Decimal:
     return number
 
 
-def _weights(score: object, price: object) -> tuple[int, int]:
-    values = {"score_weight": _decimal("score_weight", score)}
-    values["price_weight"] = _decimal("price_weight", price)
-    for name, number in values.items():
-        if number < 0:
-            raise InvalidCriteria(name, f"weights must not be negative (got {number})")
-    total = values["score_weight"] + values["price_weight"]
+def parse_weight(value: str | int | float | Decimal, field: str = "score_weight") -> Decimal:
+    """A relative weight as typed ("60", 0.4): any non-negative number."""
+    number = _decimal(field, value)
+    if number < 0:
+        raise InvalidCriteria(field, f"weights must not be negative (got {number})")
+    return number
+
+
+def weights_bps(score: Decimal, price: Decimal) -> tuple[int, int]:
+    """Two relative weights scaled to basis points that sum to 10,000 (60 and 40: 6,000, 4,000).
+
+    Both zero gives (0, 0), which `CriteriaInput` refuses: that rule is checked there, once.
+    """
+    total = score + price
     if total == 0:
-        raise InvalidCriteria("score_weight", "score and price weights cannot both be zero")
-    score_bps = int((values["score_weight"] * BPS / total).quantize(Decimal(1), ROUND_HALF_EVEN))
+        return 0, 0
+    score_bps = int((score * BPS / total).quantize(Decimal(1), ROUND_HALF_EVEN))
     return score_bps, BPS - score_bps
 
 
