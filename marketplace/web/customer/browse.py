@@ -28,7 +28,6 @@ from marketplace.web.customer.common import (
 )
 from marketplace.web.errors import FieldError, Forbidden, NotFound, TxRefused, Unauthorized
 from marketplace.web.forms import Inputs
-from marketplace.web.learning import learn_from_ratings
 from marketplace.web.present import providers_json, score_path, view_of_row
 from marketplace.web.txflow import submit
 
@@ -148,7 +147,6 @@ def matches() -> ResponseReturnValue:
     proposals = 0
     if account:
         with svc.engine.connect() as conn:
-            learn_from_ratings(conn, svc, account)
             criteria_view = queries.criteria_view(conn, account, category)
         if criteria_view is not None:
             result_ranking, results = ranking.match(svc, criteria_view, customer=account, k=20)
