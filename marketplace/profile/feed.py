@@ -92,16 +92,22 @@ class RatingFeed:
                 create_profile_schema(self._engine)  # the indexer may start before the web app
                 self.catch_up()
             else:
-                since = min(self._learned_to, block) - self._window
-                with self._engine.connect() as conn:
-                    customers = customers_rated_in(conn, since, block)
-                    for customer in sorted(customers):
-                        self._learn(conn, customer)
+                self._learn_blocks(min(self._learned_to, block) - self._window, block)
         except Exception:  # learning is derived data: the next commit retries, indexing goes on
             log.exception("learning ratings up to block %d failed; retrying after the next "
                           "commit", block)
             return
         self._learned_to = block
+
+    def _learn_blocks(self, after_block: int, up_to_block: int) -> None:
+        # Usually nobody (or a few) consented: then the chunk's events are not read again.
+        consenting = set(self._repository.customers_with_consent(PERSONALISATION))
+        if not consenting:
+            return
+        with self._engine.connect() as conn:
+            rated = customers_rated_in(conn, after_block, up_to_block)
+            for customer in sorted(rated & consenting):
+                self._learn(conn, customer)
 
     def _learn(self, conn: Connection, customer: str) -> int:
         if not self._profiles.has_consent(customer):
