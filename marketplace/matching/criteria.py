@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
-from marketplace.catalogue import ATTRIBUTES, CATEGORIES, REGIONS, Entry, key_of
+from marketplace.catalogue import UnknownName, key_of, lookup
 from marketplace.domain import BPS, MAX_SCORE, MAX_WEIGHT, STAR, UINT16_MAX, UINT64_MAX, UINT96_MAX
 from marketplace.errors import MarketplaceError
 from marketplace.matching.eligibility import CriteriaView
@@ -141,8 +141,8 @@ def parse_criteria(
     6,000 and 4,000). Raises `InvalidCriteria` naming the first bad field.
     """
     # Parsed in field order, so the error names the first bad field.
-    category_code = _code("category", category, CATEGORIES, allow_any=False)
-    region_code = _code("region", region, REGIONS, allow_any=True)
+    category_code = _code("category", category, "category", allow_any=False)
+    region_code = _code("region", region, "region", allow_any=True)
     min_score = parse_stars(min_stars, "min_score")
     max_price_wei = parse_amount(max_price, "max_price")
     premium_wei = parse_amount(premium_per_star, "premium_per_star")
@@ -256,7 +256,7 @@ def weights_bps(score: Decimal, price: Decimal) -> tuple[int, int]:
     return score_bps, BPS - score_bps
 
 
-def _code(field: str, value: str | int | None, entries: tuple[Entry, ...], allow_any: bool) -> int:
+def _code(field: str, value: str | int | None, kind: str, allow_any: bool) -> int:
     if value is None or (isinstance(value, str) and value.strip().lower() in {"", "any"}):
         if allow_any:
             return 0
@@ -267,23 +267,20 @@ def _code(field: str, value: str | int | None, entries: tuple[Entry, ...], allow
         if not 0 <= value <= UINT16_MAX:
             raise InvalidCriteria(field, f"code {value} is outside 0..{UINT16_MAX}")
         return value
-    key = value.strip().lower()
-    for entry in entries:
-        if entry.key == key:
-            return entry.code
-    known = ", ".join(sorted(entry.key for entry in entries))
-    raise InvalidCriteria(field, f"unknown {field} {value!r}; known: {known}")
+    return _lookup(field, kind, value)
 
 
 def _attributes(field: str, keys: Iterable[str]) -> int:
     if isinstance(keys, str):
         keys = [keys]
-    by_key = {entry.key: entry.code for entry in ATTRIBUTES}
     mask = 0
     for key in keys:
-        code = by_key.get(str(key).strip().lower())
-        if code is None:
-            known = ", ".join(sorted(by_key))
-            raise InvalidCriteria(field, f"unknown attribute {key!r}; known: {known}")
-        mask |= 1 << code
+        mask |= 1 << _lookup(field, "attribute", str(key))
     return mask
+
+
+def _lookup(field: str, kind: str, key: str) -> int:
+    try:
+        return lookup(kind, key.strip().lower()).code
+    except UnknownName as exc:  # the catalogue's words, this field's name
+        raise InvalidCriteria(field, str(exc)) from None
