@@ -298,7 +298,7 @@ def _catalogue_code(value: Any) -> int | None:
     """A code as given: a JSON integer or decimal digits; None for anything else."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and _DIGITS.match(value.strip()):  # ASCII: int() refuses "²"
         return int(value.strip())
     return None
 

@@ -80,6 +80,6 @@ def test_a_choice_is_a_catalogue_key_or_code_and_nothing_else() -> None:
     assert choice(" Rides ", "category", "category", allow_any=False) == 1
     assert choice("3", "category", "category", allow_any=False) == 3
     assert choice(0, "region", "region", allow_any=True) == 0
-    for bad in ("gardening", 99, True, 1.0):
+    for bad in ("gardening", 99, True, 1.0, "²", "١"):
         with pytest.raises(FieldError, match="catalogue|pick one of: rides"):
             choice(bad, "category", "category", allow_any=False)
