@@ -10,8 +10,9 @@ moments learn, never a page view:
 
 Both are idempotent (the repository ignores a booking it already has), so the order of the two,
 several web workers, a restarted indexer, and a reorg that re-commits blocks all learn each
-rating exactly once. Without consent nothing is read or stored; revoking consent and erasure
-stay `ProfileService`'s.
+rating exactly once. (A rating that a reorg removes for good stays learned, as it did when page
+views learned.) Without consent nothing is read or stored; revoking consent and erasure stay
+`ProfileService`'s.
 """
 
 from __future__ import annotations
