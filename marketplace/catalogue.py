@@ -80,16 +80,19 @@ COMPLAINT_TAGS: tuple[Entry, ...] = (
 )
 
 
-def _index(entries: tuple[Entry, ...]) -> dict[str, Entry]:
-    return {entry.key: entry for entry in entries}
-
-
-_BY_KEY = {
-    "category": _index(CATEGORIES),
-    "region": _index(REGIONS),
-    "attribute": _index(ATTRIBUTES),
-    "complaint tag": _index(COMPLAINT_TAGS),
+_ENTRIES = {
+    "category": CATEGORIES,
+    "region": REGIONS,
+    "attribute": ATTRIBUTES,
+    "complaint tag": COMPLAINT_TAGS,
 }
+_BY_KEY = {kind: {entry.key: entry for entry in entries} for kind, entries in _ENTRIES.items()}
+_BY_CODE = {kind: {entry.code: entry for entry in entries} for kind, entries in _ENTRIES.items()}
+
+
+def entries(kind: str) -> tuple[Entry, ...]:
+    """Every entry of `kind` ('category', 'region', 'attribute', 'complaint tag'), by code."""
+    return _ENTRIES[kind]
 
 
 def lookup(kind: str, key: str) -> Entry:
@@ -101,6 +104,27 @@ def lookup(kind: str, key: str) -> Entry:
     return entry
 
 
+def entry_of(kind: str, code: int) -> Entry | None:
+    """The entry of `kind` with this code (a category/region number or a bit), None if unnamed.
+
+    The one lookup from the numbers the contract stores to names: keys, labels and phrases
+    elsewhere all come from here.
+    """
+    return _BY_CODE[kind].get(code)
+
+
+def key_of(kind: str, code: int) -> str | None:
+    """The catalogue key of a code ('rides' for category 1), None if unnamed (or 0: 'any')."""
+    entry = entry_of(kind, code)
+    return None if entry is None else entry.key
+
+
+def label(kind: str, code: int) -> str:
+    """Human label of a code ('region 9' if unnamed)."""
+    entry = entry_of(kind, code)
+    return f"{kind} {code}" if entry is None else entry.label
+
+
 def mask(kind: str, keys: list[str] | tuple[str, ...] | set[str]) -> int:
     """Bitmask of the named attributes or complaint tags."""
     value = 0
@@ -110,13 +134,10 @@ def mask(kind: str, keys: list[str] | tuple[str, ...] | set[str]) -> int:
 
 
 def names(kind: str, bits: int) -> list[str]:
-    """Keys of the set bits of an attribute or complaint-tag mask, in bit order."""
-    return [entry.key for entry in _BY_KEY[kind].values() if bits >> entry.code & 1]
+    """Keys of the named set bits of an attribute or complaint-tag mask, in bit order."""
+    return [entry.key for entry in _ENTRIES[kind] if bits >> entry.code & 1]
 
 
-def label(kind: str, code: int) -> str:
-    """Human label of a category or region code ('region 9' if unnamed)."""
-    for entry in _BY_KEY[kind].values():
-        if entry.code == code:
-            return entry.label
-    return f"{kind} {code}"
+def labels(kind: str, bits: int) -> list[str]:
+    """Human labels of the named set bits of an attribute or complaint-tag mask, in bit order."""
+    return [entry.label for entry in _ENTRIES[kind] if bits >> entry.code & 1]

@@ -1,4 +1,6 @@
-"""Tables as CSV and JSON, and amounts in words: shared by the report, the CLI and the web pages."""
+"""Tables as CSV and JSON, and counts in words: shared by the report, the CLI and the web pages.
+
+Amounts of ether are `marketplace.units.format_eth`, as on every other page."""
 
 from __future__ import annotations
 
@@ -6,10 +8,8 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
-WEI_PER_ETH = 10**18
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -39,15 +39,6 @@ def to_csv(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
 def to_json(data: Any) -> str:
     """Pretty JSON; integers stay exact (amounts in wei exceed 2**53)."""
     return json.dumps(data, indent=2, sort_keys=False, default=str) + "\n"
-
-
-def format_eth(wei: int, places: int = 6) -> str:
-    """An amount of wei in ether, trailing zeros trimmed: 1500000000000000000 -> '1.5 ETH'."""
-    value = (Decimal(wei) / WEI_PER_ETH).quantize(Decimal(1).scaleb(-places))
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return f"{text} ETH"
 
 
 def format_int(value: int) -> str:

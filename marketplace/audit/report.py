@@ -10,10 +10,11 @@ from typing import Any
 
 from marketplace import __version__
 from marketplace.audit.auditor import Auditor
-from marketplace.audit.exports import format_eth, format_int, to_csv, to_json
+from marketplace.audit.exports import format_int, to_csv, to_json
 from marketplace.audit.model import Invariant, Violation
 from marketplace.audit.replay import OPEN, Replay, status_name
 from marketplace.domain import Status
+from marketplace.units import format_eth
 
 VIOLATION_COLUMNS = (
     "invariant", "block", "tx_hash", "log_index", "event", "booking_id", "provider_id",

@@ -16,12 +16,12 @@ from typing import Any
 from markupsafe import Markup
 
 from marketplace.audit.charts import Series, bar_chart, line_chart
-from marketplace.audit.exports import WEI_PER_ETH, format_eth
 from marketplace.audit.model import AuditError, Invariant, Violation
 from marketplace.audit.replay import DAY, STATUS_AFTER, BookingState, status_name
 from marketplace.audit.service import AuditState
 from marketplace.chain.logs import DecodedEvent
 from marketplace.domain import STAR, Status
+from marketplace.units import WEI_PER_ETHER, format_eth
 
 PAGE_SIZE = 100
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
@@ -353,7 +353,7 @@ def charts(state: AuditState) -> dict[str, Markup]:
     scores = score_series(state)
 
     def eth_points(key: str) -> list[tuple[float, float]]:
-        return [(r["block"], float(Decimal(r[key]) / WEI_PER_ETH)) for r in solvency]
+        return [(r["block"], float(Decimal(r[key]) / WEI_PER_ETHER)) for r in solvency]
 
     return {
         "solvency": line_chart(

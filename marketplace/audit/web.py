@@ -27,10 +27,11 @@ from flask.typing import ResponseReturnValue
 
 from marketplace.audit import views
 from marketplace.audit.auditor import AuditTarget
-from marketplace.audit.exports import format_eth, format_int, to_csv, to_json
+from marketplace.audit.exports import format_int, to_csv, to_json
 from marketplace.audit.report import CUSTOMER_COLUMNS, PROVIDER_COLUMNS, VIOLATION_COLUMNS
 from marketplace.audit.service import AuditService, AuditState, AuditUnavailable
 from marketplace.errors import MarketplaceError
+from marketplace.units import format_eth
 
 EXTENSION = "marketplace_audit"
 FORMATS = ("html", "csv", "json")

@@ -23,6 +23,7 @@ from marketplace.indexer.scanner import (
     Target,
     with_retry,
 )
+from marketplace.profile.feed import store_feed
 from marketplace.store.engine import open_engine
 
 __all__ = [
@@ -54,7 +55,8 @@ def create_indexer(
 ) -> Indexer:
     """An Indexer for `settings`: the deployment from `settings.deployment_path`, else from
     `deployments/<chainId>.json` of the chain the RPC URL serves. In follow mode node outages
-    are retried forever; otherwise for `settings.retry_for` seconds.
+    are retried forever; otherwise for `settings.retry_for` seconds. After each commit the
+    living profiles of consenting customers learn the ratings it stored (`profile.feed`).
     """
     retry_for = None if follow else settings.retry_for
     rpc = RpcClient(settings.rpc_url)
@@ -66,6 +68,14 @@ def create_indexer(
             chain_id = with_retry(rpc.chain_id, "read the chain id", retry_for)
             deployment = load_deployment(chain_id)
     engine = open_engine(settings.database_url)
+    # Ratings are learned where they arrive, right after each commit (consent permitting).
+    learn = store_feed(engine, reorg_window=settings.confirmations).after_commit
+
+    def committed(block: int, at: float) -> None:
+        learn(block, at)
+        if on_commit is not None:
+            on_commit(block, at)
+
     return Indexer(
         engine,
         rpc,
@@ -78,5 +88,5 @@ def create_indexer(
         poll_interval=settings.poll_interval,
         retry_for=retry_for,
         progress=progress,
-        on_commit=on_commit,
+        on_commit=committed,
     )

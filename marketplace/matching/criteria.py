@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
-from marketplace.catalogue import ATTRIBUTES, CATEGORIES, REGIONS, Entry
+from marketplace.catalogue import UnknownName, key_of, lookup
 from marketplace.domain import BPS, MAX_SCORE, MAX_WEIGHT, STAR, UINT16_MAX, UINT64_MAX, UINT96_MAX
 from marketplace.errors import MarketplaceError
 from marketplace.matching.eligibility import CriteriaView
@@ -141,14 +141,15 @@ def parse_criteria(
     6,000 and 4,000). Raises `InvalidCriteria` naming the first bad field.
     """
     # Parsed in field order, so the error names the first bad field.
-    category_code = _code("category", category, CATEGORIES, allow_any=False)
-    region_code = _code("region", region, REGIONS, allow_any=True)
+    category_code = _code("category", category, "category", allow_any=False)
+    region_code = _code("region", region, "region", allow_any=True)
     min_score = parse_stars(min_stars, "min_score")
     max_price_wei = parse_amount(max_price, "max_price")
     premium_wei = parse_amount(premium_per_star, "premium_per_star")
     required_mask = _attributes("required_attributes", required)
     refused_mask = _attributes("refused_attributes", refused)
-    score_bps, price_bps = _weights(score_weight, price_weight)
+    score_bps, price_bps = weights_bps(parse_weight(score_weight, "score_weight"),
+                                       parse_weight(price_weight, "price_weight"))
     return CriteriaInput(
         category_code,
         region_code,
@@ -201,8 +202,7 @@ def parse_amount(value: str | int, field: str = "max_price") -> int:
 
 def attribute_keys(mask: int) -> list[str]:
     """Catalogue keys of the set bits of an attribute mask ('attribute 40' for unnamed bits)."""
-    known = {entry.code: entry.key for entry in ATTRIBUTES}
-    return [known.get(bit, f"attribute {bit}") for bit in range(64) if mask >> bit & 1]
+    return [key_of("attribute", bit) or f"attribute {bit}" for bit in range(64) if mask >> bit & 1]
 
 
 # Plain ASCII decimals only: Decimal() and int() also take other scripts' digits ("١٠٠", "１００")
@@ -236,20 +236,27 @@ def _decimal(field: str, value: object) -> Decimal:
     return number
 
 
-def _weights(score: object, price: object) -> tuple[int, int]:
-    values = {"score_weight": _decimal("score_weight", score)}
-    values["price_weight"] = _decimal("price_weight", price)
-    for name, number in values.items():
-        if number < 0:
-            raise InvalidCriteria(name, f"weights must not be negative (got {number})")
-    total = values["score_weight"] + values["price_weight"]
+def parse_weight(value: str | int | float | Decimal, field: str = "score_weight") -> Decimal:
+    """A relative weight as typed ("60", 0.4): any non-negative number."""
+    number = _decimal(field, value)
+    if number < 0:
+        raise InvalidCriteria(field, f"weights must not be negative (got {number})")
+    return number
+
+
+def weights_bps(score: Decimal, price: Decimal) -> tuple[int, int]:
+    """Two relative weights scaled to basis points that sum to 10,000 (60 and 40: 6,000, 4,000).
+
+    Both zero gives (0, 0), which `CriteriaInput` refuses: that rule is checked there, once.
+    """
+    total = score + price
     if total == 0:
-        raise InvalidCriteria("score_weight", "score and price weights cannot both be zero")
-    score_bps = int((values["score_weight"] * BPS / total).quantize(Decimal(1), ROUND_HALF_EVEN))
+        return 0, 0
+    score_bps = int((score * BPS / total).quantize(Decimal(1), ROUND_HALF_EVEN))
     return score_bps, BPS - score_bps
 
 
-def _code(field: str, value: str | int | None, entries: tuple[Entry, ...], allow_any: bool) -> int:
+def _code(field: str, value: str | int | None, kind: str, allow_any: bool) -> int:
     if value is None or (isinstance(value, str) and value.strip().lower() in {"", "any"}):
         if allow_any:
             return 0
@@ -260,23 +267,20 @@ def _code(field: str, value: str | int | None, entries: tuple[Entry, ...], allow
         if not 0 <= value <= UINT16_MAX:
             raise InvalidCriteria(field, f"code {value} is outside 0..{UINT16_MAX}")
         return value
-    key = value.strip().lower()
-    for entry in entries:
-        if entry.key == key:
-            return entry.code
-    known = ", ".join(sorted(entry.key for entry in entries))
-    raise InvalidCriteria(field, f"unknown {field} {value!r}; known: {known}")
+    return _lookup(field, kind, value)
 
 
 def _attributes(field: str, keys: Iterable[str]) -> int:
     if isinstance(keys, str):
         keys = [keys]
-    by_key = {entry.key: entry.code for entry in ATTRIBUTES}
     mask = 0
     for key in keys:
-        code = by_key.get(str(key).strip().lower())
-        if code is None:
-            known = ", ".join(sorted(by_key))
-            raise InvalidCriteria(field, f"unknown attribute {key!r}; known: {known}")
-        mask |= 1 << code
+        mask |= 1 << _lookup(field, "attribute", str(key))
     return mask
+
+
+def _lookup(field: str, kind: str, key: str) -> int:
+    try:
+        return lookup(kind, key.strip().lower()).code
+    except UnknownName as exc:  # the catalogue's words, this field's name
+        raise InvalidCriteria(field, str(exc)) from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from marketplace.catalogue import ATTRIBUTES, COMPLAINT_TAGS, label
+from marketplace.catalogue import entry_of, label
 from marketplace.domain import STAR, Criterion
 from marketplace.matching.eligibility import (
     CriteriaView,
@@ -13,9 +13,9 @@ from marketplace.matching.eligibility import (
     first_failed_criterion,
     price_ceiling,
 )
+from marketplace.units import format_wei
 
 _WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
-_WEI_PER_ETHER = 10**18
 
 
 @dataclass(frozen=True)
@@ -86,17 +86,6 @@ def distinct_stars(a: int, b: int) -> tuple[str, str]:
     return format_stars(a, 4), format_stars(b, 4)
 
 
-def format_wei(amount: int) -> str:
-    """An amount for people: ether with up to 6 decimals, or gwei/wei when smaller."""
-    if amount >= 10**12:
-        ether = (Decimal(amount) / _WEI_PER_ETHER).quantize(Decimal("0.000001"), ROUND_HALF_UP)
-        return f"{ether.normalize():f} ETH"
-    if amount >= 10**6:
-        gwei = (Decimal(amount) / 10**9).quantize(Decimal("0.001"), ROUND_HALF_UP)
-        return f"{gwei.normalize():f} gwei"
-    return f"{amount} wei"
-
-
 def count_words(n: int) -> str:
     """Small counts in words ('two'), larger ones in digits."""
     return _WORDS[n] if 0 <= n < len(_WORDS) else str(n)
@@ -104,18 +93,14 @@ def count_words(n: int) -> str:
 
 def attribute_name(bit: int) -> str:
     """An attribute as a phrase in a sentence: 'compact car', 'speaks Finnish'."""
-    for entry in ATTRIBUTES:
-        if entry.code == bit:
-            return _lower_first(entry.label)
-    return f"attribute {bit}"
+    entry = entry_of("attribute", bit)
+    return f"attribute {bit}" if entry is None else _lower_first(entry.label)
 
 
 def tag_name(bit: int) -> str:
     """A complaint tag as a phrase in a sentence: 'uncomfortable vehicle'."""
-    for entry in COMPLAINT_TAGS:
-        if entry.code == bit:
-            return _lower_first(entry.label)
-    return f"complaint {bit}"
+    entry = entry_of("complaint tag", bit)
+    return f"complaint {bit}" if entry is None else _lower_first(entry.label)
 
 
 def attribute_list(mask: int) -> str:

@@ -24,9 +24,10 @@ import numpy.typing as npt
 
 from marketplace.domain import MAX_SCORE, STAR, Criterion
 from marketplace.matching.eligibility import CriteriaView, ProviderView, price_ceiling
-from marketplace.matching.explain import distinct_stars, format_stars, format_wei
+from marketplace.matching.explain import distinct_stars, format_stars
 from marketplace.matching.index import Columns, ProviderIndex
 from marketplace.matching.vectorised import eligible_rows, first_failed_criteria
+from marketplace.units import format_wei
 
 
 @dataclass(frozen=True)

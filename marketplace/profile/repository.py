@@ -24,6 +24,9 @@ class ProfileRepository(Protocol):
     def consents(self, customer: str) -> list[ConsentRecord]:
         """Every opt-in of the customer, oldest first."""
 
+    def customers_with_consent(self, purpose: str) -> list[str]:
+        """Every customer whose consent to `purpose` is active, sorted."""
+
     def add_rating(self, record: RatingRecord) -> bool:
         """Store a rating; False (and nothing stored) if that booking's rating is already in."""
 
@@ -76,6 +79,11 @@ class InMemoryProfileRepository:
     def consents(self, customer: str) -> list[ConsentRecord]:
         """Every opt-in of the customer, oldest first."""
         return list(self._consents.get(customer, []))
+
+    def customers_with_consent(self, purpose: str) -> list[str]:
+        """Every customer whose consent to `purpose` is active, sorted."""
+        return sorted(customer for customer, records in self._consents.items()
+                      if any(r.purpose == purpose and r.active for r in records))
 
     def add_rating(self, record: RatingRecord) -> bool:
         """Store a rating; False (and nothing stored) if that booking's rating is already in."""

@@ -178,6 +178,16 @@ class SqlProfileRepository:
         """Every opt-in of the customer, oldest first."""
         return [ConsentRecord(**row) for row in self._rows(consents, customer)]
 
+    def customers_with_consent(self, purpose: str) -> list[str]:
+        """Every customer whose consent to `purpose` is active, sorted."""
+        statement = (
+            select(consents.c.customer).distinct()
+            .where(consents.c.purpose == purpose, consents.c.revoked_at.is_(None))
+            .order_by(consents.c.customer)
+        )
+        with self._engine.connect() as conn:
+            return [str(customer) for (customer,) in conn.execute(statement)]
+
     def add_rating(self, record: RatingRecord) -> bool:
         """Store a rating; False (and nothing stored) if that booking's rating is already in."""
         return self._insert(ratings, _fields(record))

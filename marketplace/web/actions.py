@@ -12,9 +12,10 @@ from typing import Any
 
 from flask import url_for
 
-from marketplace.catalogue import CATEGORIES
+from marketplace.catalogue import key_of, names
 from marketplace.domain import UINT96_MAX
 from marketplace.matching.criteria import CriteriaInput
+from marketplace.units import format_wei
 from marketplace.web import forms
 from marketplace.web.context import services
 from marketplace.web.db import put_metadata
@@ -58,7 +59,7 @@ def booking_path(booking_id: int) -> str:
 def criteria_intent(inputs: Inputs) -> tuple[TxIntent, CriteriaInput]:
     """setCriteria with every field validated."""
     criteria = forms.parse_criteria_inputs(inputs)
-    key = lookup_key(criteria.category)
+    key = category_key(criteria.category)
     intent = TxIntent(
         function="setCriteria",
         args=(criteria.as_tuple(),),
@@ -72,7 +73,7 @@ def criteria_intent(inputs: Inputs) -> tuple[TxIntent, CriteriaInput]:
 
 def criteria_tuple_intent(criteria: CriteriaInput, label: str) -> TxIntent:
     """setCriteria for criteria already validated (an accepted proposal)."""
-    key = lookup_key(criteria.category)
+    key = category_key(criteria.category)
     return TxIntent(
         function="setCriteria",
         args=(criteria.as_tuple(),),
@@ -153,8 +154,6 @@ def booking_action_intent(booking_id: int, action: str, inputs: Inputs) -> TxInt
         if errors:
             raise FormErrors(errors)
         args = (booking_id, stars, tags)
-        from marketplace.catalogue import names
-
         body = {"stars": stars, "complaint_tags": names("complaint tag", tags)}
         label = f"Rate the booking {stars} star{'s' if stars != 1 else ''}"
     elif action == "resolve":
@@ -209,8 +208,6 @@ def _stake(raw: Any, unit: str) -> int:
         raise FieldError("The stake is too large.", "stake")
     minimum = services_min_stake()
     if minimum is not None and stake < minimum:
-        from marketplace.matching.explain import format_wei
-
         raise FieldError(f"The minimum stake is {format_wei(minimum)}.", "stake")
     return stake
 
@@ -288,8 +285,6 @@ def withdraw_intent() -> TxIntent:
 
 
 def _listing_body(values: dict[str, Any], *, with_category: bool) -> dict[str, Any]:
-    from marketplace.catalogue import names
-
     body: dict[str, Any] = {
         "region": values["region"],
         "attributes": names("attribute", values["attributes"]),
@@ -303,11 +298,6 @@ def _listing_body(values: dict[str, Any], *, with_category: bool) -> dict[str, A
     return body
 
 
-def lookup_key(code: int) -> str:
-    """The catalogue key of a category code."""
-    for entry in CATEGORIES:
-        if entry.code == code:
-            return entry.key
-    return str(code)
-
-
+def category_key(code: int) -> str:
+    """How a URL names a category: its catalogue key, or the code of one the catalogue lacks."""
+    return key_of("category", code) or str(code)

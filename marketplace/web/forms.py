@@ -8,23 +8,26 @@ no user input reaches the chain, the store or the matching engine unchecked.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from werkzeug.datastructures import MultiDict
 
-from marketplace.catalogue import ATTRIBUTES, CATEGORIES, COMPLAINT_TAGS, REGIONS, Entry
-from marketplace.domain import UINT64_MAX, UINT96_MAX
+from marketplace.catalogue import Entry, UnknownName, entries, entry_of, key_of, lookup, names
+from marketplace.domain import STAR, UINT64_MAX, UINT96_MAX
 from marketplace.matching.criteria import (
     CriteriaInput,
     InvalidCriteria,
     decimal_number,
     parse_amount,
-    parse_criteria,
     parse_stars,
+    parse_weight,
+    weights_bps,
 )
 from marketplace.web.errors import FieldError, FormErrors
+
+T = TypeVar("T")
 
 MAX_TEXT = 2_000
 _HEX_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -198,10 +201,7 @@ def amount(value: Any, field: str, *, default_unit: str = "wei", low: int = 0) -
         value = cleaned
     if not isinstance(value, int | str) or isinstance(value, bool):
         raise FieldError("Must be an amount.", field)
-    try:
-        wei = parse_amount(value, field)
-    except InvalidCriteria as exc:
-        raise FieldError(_sentence(exc.message), field) from None
+    wei = _domain(parse_amount, value, field)
     if wei < low:
         raise FieldError(f"Must be at least {low} wei.", field)
     return wei
@@ -218,10 +218,7 @@ def min_stars(value: Any, field: str = "min_stars") -> int:
         return 0
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise FieldError("Must be a number of stars from 0 to 5.", field)
-    try:
-        return parse_stars(value, field)
-    except InvalidCriteria as exc:
-        raise FieldError(_sentence(exc.message), field) from None
+    return _domain(parse_stars, value, field)
 
 
 def percent_bps(value: Any, field: str) -> int:
@@ -242,48 +239,44 @@ def percent_bps(value: Any, field: str) -> int:
     return int(bps)
 
 
-def choice(value: Any, field: str, entries: tuple[Entry, ...], *, allow_any: bool) -> int:
-    """A catalogue entry by key ('rides') or code (1); 0 for 'any' when allowed."""
+def choice(value: Any, field: str, kind: str, *, allow_any: bool) -> int:
+    """A catalogue entry of `kind` by key ('rides') or code (1); 0 for 'any' when allowed."""
     if value is None or (isinstance(value, str) and value.strip().lower() in {"", "any"}):
         if allow_any:
             return 0
         raise FieldError("Choose one.", field)
     if isinstance(value, bool):
         raise FieldError("Must be a name from the catalogue.", field)
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    for entry in entries:
-        if value == entry.code or (isinstance(value, str) and value.strip().lower() == entry.key):
-            return entry.code
-    if allow_any and value == 0:
+    entry = _catalogue_entry(kind, value)
+    if entry is not None:
+        return entry.code
+    if allow_any and _catalogue_code(value) == 0:
         return 0
-    known = ", ".join(entry.key for entry in entries)
+    known = ", ".join(entry.key for entry in entries(kind))
     raise FieldError(f"Unknown choice; pick one of: {known}.", field)
 
 
 def category(value: Any, field: str = "category") -> int:
     """A service category (required)."""
-    return choice(value, field, CATEGORIES, allow_any=False)
+    return choice(value, field, "category", allow_any=False)
 
 
 def region(value: Any, field: str = "region") -> int:
     """A region, or 0 for any/unspecified."""
-    return choice(value, field, REGIONS, allow_any=True)
+    return choice(value, field, "region", allow_any=True)
 
 
 def attribute_mask(values: Iterable[Any], field: str) -> int:
     """Attribute keys ('pet_friendly') or bit numbers as a 64-bit mask."""
-    return _mask(values, field, ATTRIBUTES, UINT64_MAX)
+    return _mask(values, field, "attribute", UINT64_MAX)
 
 
 def complaint_mask(values: Iterable[Any], field: str = "complaint_tags") -> int:
     """Complaint tag keys ('late') or bit numbers as a 32-bit mask."""
-    return _mask(values, field, COMPLAINT_TAGS, 2**32 - 1)
+    return _mask(values, field, "complaint tag", 2**32 - 1)
 
 
-def _mask(values: Iterable[Any], field: str, entries: tuple[Entry, ...], limit: int) -> int:
-    by_key = {entry.key: entry.code for entry in entries}
-    codes = {entry.code for entry in entries}
+def _mask(values: Iterable[Any], field: str, kind: str, limit: int) -> int:
     mask = 0
     items = list(values)
     if len(items) > 64:
@@ -291,19 +284,36 @@ def _mask(values: Iterable[Any], field: str, entries: tuple[Entry, ...], limit: 
     for item in items:
         if isinstance(item, bool):
             raise FieldError("Must be names from the catalogue.", field)
-        if isinstance(item, int) and item in codes:
-            code = item
-        elif isinstance(item, str) and item.strip().lower() in by_key:
-            code = by_key[item.strip().lower()]
-        elif isinstance(item, str) and item.strip().isdigit() and int(item.strip()) in codes:
-            code = int(item.strip())
-        else:
+        entry = _catalogue_entry(kind, item)
+        if entry is None:
             shown = str(item)[:40]
             raise FieldError(f"Unknown value {shown!r}.", field)
-        mask |= 1 << code
+        mask |= 1 << entry.code
     if mask > limit:
         raise FieldError("Too many values.", field)
     return mask
+
+
+def _catalogue_code(value: Any) -> int | None:
+    """A code as given: a JSON integer or decimal digits; None for anything else."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and _DIGITS.match(value.strip()):  # ASCII: int() refuses "²"
+        return int(value.strip())
+    return None
+
+
+def _catalogue_entry(kind: str, value: Any) -> Entry | None:
+    """The catalogue entry a request names by code or (case-insensitive) key, if any."""
+    code = _catalogue_code(value)
+    if code is not None:
+        return entry_of(kind, code)
+    if isinstance(value, str):
+        try:
+            return lookup(kind, value.strip().lower())
+        except UnknownName:
+            return None
+    return None
 
 
 def page_args(inputs: Inputs, *, max_per_page: int = 100) -> tuple[int, int]:
@@ -313,6 +323,14 @@ def page_args(inputs: Inputs, *, max_per_page: int = 100) -> tuple[int, int]:
     return page, per_page
 
 
+def _domain(parse: Callable[[Any, str], T], value: Any, field: str) -> T:
+    """`parse` from the criteria rules, its `InvalidCriteria` as this field's `FieldError`."""
+    try:
+        return parse(value, field)
+    except InvalidCriteria as exc:
+        raise FieldError(_sentence(exc.message), field) from None
+
+
 def _sentence(message: str) -> str:
     text_ = message.strip()
     return text_[:1].upper() + text_[1:] + ("" if text_.endswith(".") else ".")
@@ -320,15 +338,28 @@ def _sentence(message: str) -> str:
 
 # ------------------------------------------------------------------ criteria
 
+# The largest relative weight a request may give: an input limit, not a criteria rule.
+MAX_WEIGHT_INPUT = 10**9
+
+
+def weight(value: Any, field: str) -> Decimal:
+    """A relative weight for ranking: any number from 0 up (1 when absent)."""
+    if value is None:
+        return Decimal(1)
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise FieldError("Must be a number from 0 up (a relative weight).", field)
+    number = _domain(parse_weight, value, field)
+    if number > MAX_WEIGHT_INPUT:
+        raise FieldError(f"Must be at most {MAX_WEIGHT_INPUT:,} (a relative weight).", field)
+    return number
+
 
 def criteria_json(c: CriteriaInput) -> dict[str, Any]:
     """Criteria in the API's field names: catalogue keys, stars, wei as decimal strings."""
-    from marketplace.catalogue import names
-
     return {
-        "category": _key(CATEGORIES, c.category),
-        "region": _key(REGIONS, c.region) if c.region else "any",
-        "min_stars": str(Decimal(c.min_score) / 10_000),
+        "category": key_of("category", c.category) or c.category,
+        "region": key_of("region", c.region) or (c.region if c.region else "any"),
+        "min_stars": str(Decimal(c.min_score) / STAR),
         "max_price": str(c.max_price),
         "premium_per_star": str(c.premium_per_star),
         "required": names("attribute", c.required_attributes),
@@ -338,79 +369,56 @@ def criteria_json(c: CriteriaInput) -> dict[str, Any]:
     }
 
 
-def _key(entries: tuple[Entry, ...], code: int) -> str | int:
-    for entry in entries:
-        if entry.code == code:
-            return entry.key
-    return code
-
-
 def parse_criteria_inputs(inputs: Inputs) -> CriteriaInput:
     """Every criteria field validated; `FormErrors` lists each bad field with its message.
 
     Names: category, region, min_stars, max_price, premium_per_star, required, refused,
     score_weight, price_weight. Amounts are ether on forms and wei in JSON unless a unit is
     given; weights are any two non-negative numbers (scaled to basis points summing to 10,000).
+
+    Each input is parsed once, into the value the contract takes; the rules that relate fields
+    (weights not both zero, nothing both required and refused) are `CriteriaInput`'s, checked
+    when it is built, so the form and the domain cannot disagree.
     """
     unit = "ether" if inputs.is_form else "wei"
-    errors: dict[str, str] = {}
+    parsers: dict[str, Callable[[Inputs], Any]] = {
+        "category": lambda i: category(i.get("category")),
+        "region": lambda i: region(i.get("region")),
+        "min_stars": lambda i: min_stars(i.get("min_stars")),
+        "max_price": lambda i: amount(i.get("max_price"), "max_price", default_unit=unit),
+        "premium_per_star": lambda i: amount(
+            0 if i.get("premium_per_star") is None else i.get("premium_per_star"),
+            "premium_per_star", default_unit=unit),
+        "required": lambda i: attribute_mask(i.getlist("required"), "required"),
+        "refused": lambda i: attribute_mask(i.getlist("refused"), "refused"),
+        "score_weight": lambda i: weight(i.get("score_weight"), "score_weight"),
+        "price_weight": lambda i: weight(i.get("price_weight"), "price_weight"),
+    }
     values: dict[str, Any] = {}
-    parsers: tuple[tuple[str, Any], ...] = (
-        ("category", lambda v: category(v)),
-        ("region", lambda v: region(v)),
-        ("min_stars", lambda v: min_stars(v)),
-        ("max_price", lambda v: amount(v, "max_price", default_unit=unit)),
-        ("premium_per_star", lambda v: amount(
-            v if v is not None else 0, "premium_per_star", default_unit=unit)),
-    )
-    for name, parse in parsers:
+    errors: dict[str, str] = {}
+    for name, parse in parsers.items():
         try:
-            values[name] = parse(inputs.get(name))
+            values[name] = parse(inputs)
         except FieldError as exc:
             errors[name] = exc.message
-    for name in ("required", "refused"):
-        try:
-            values[name] = attribute_mask(inputs.getlist(name), name)
-        except FieldError as exc:
-            errors[name] = exc.message
-    weights: dict[str, Decimal] = {}
-    for name in ("score_weight", "price_weight"):
-        raw = inputs.get(name)
-        if raw is None:
-            weights[name] = Decimal(1)
-            continue
-        try:
-            number = decimal_number(raw)
-            if not number.is_finite() or number < 0 or number > 10**9:
-                raise InvalidOperation
-            weights[name] = number
-        except InvalidOperation:
-            errors[name] = "Must be a number from 0 up (a relative weight)."
-    if not errors and sum(weights.values()) == 0:
-        errors["score_weight"] = "Score and price weights cannot both be zero."
-    if not errors and values["required"] & values["refused"]:
-        errors["refused"] = "An attribute cannot be both required and refused."
     if errors:
         raise FormErrors(errors)
+    score_bps, price_bps = weights_bps(values["score_weight"], values["price_weight"])
     try:
-        return parse_criteria(
-            values["category"],
+        return CriteriaInput(
+            category=values["category"],
             region=values["region"],
-            min_stars=Decimal(values["min_stars"]) / 10_000,
+            min_score=values["min_stars"],
             max_price=values["max_price"],
             premium_per_star=values["premium_per_star"],
-            required=_attribute_keys(values["required"]),
-            refused=_attribute_keys(values["refused"]),
-            score_weight=weights["score_weight"],
-            price_weight=weights["price_weight"],
+            required_attributes=values["required"],
+            refused_attributes=values["refused"],
+            score_weight=score_bps,
+            price_weight=price_bps,
         )
     except InvalidCriteria as exc:
         name = CRITERIA_FIELD_NAMES.get(exc.field, exc.field)
         raise FieldError(_sentence(exc.message), name) from None
-
-
-def _attribute_keys(mask: int) -> list[str]:
-    return [entry.key for entry in ATTRIBUTES if mask >> entry.code & 1]
 
 
 def weights_percent(criteria: CriteriaInput) -> tuple[int, int]:

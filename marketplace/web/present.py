@@ -10,10 +10,11 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import Engine
 
-from marketplace.catalogue import ATTRIBUTES, COMPLAINT_TAGS, label, names
+from marketplace.catalogue import key_of, label, labels, names
 from marketplace.domain import Status
 from marketplace.matching.eligibility import ProviderView, bayesian_score
-from marketplace.matching.explain import format_stars, format_wei
+from marketplace.matching.explain import format_stars
+from marketplace.units import format_wei
 from marketplace.web.db import cached_metadata_many
 
 STATUS_LABELS = {
@@ -40,18 +41,6 @@ EVENT_LABELS = {
     "DisputeResolved": "Dispute resolved",
     "BookingRated": "Rated",
 }
-
-
-def attribute_labels(mask: int) -> list[str]:
-    """Human labels of an attribute mask, in bit order."""
-    return [e.label for e in ATTRIBUTES if mask >> e.code & 1]
-
-
-def tag_labels(mask: int | None) -> list[str]:
-    """Human labels of a complaint-tag mask."""
-    if not mask:
-        return []
-    return [e.label for e in COMPLAINT_TAGS if mask >> e.code & 1]
 
 
 def short_address(account: str | None) -> str:
@@ -87,12 +76,12 @@ def provider_json(
         "name": provider_name(row, documents),
         "description": str(document.get("description", "")) if document else "",
         "owner": row["owner"],
-        "category": names_of_code("category", int(row["category"])),
+        "category": key_of("category", int(row["category"])),
         "category_label": label("category", int(row["category"])),
-        "region": names_of_code("region", int(row["region"])),
+        "region": key_of("region", int(row["region"])),
         "region_label": label("region", int(row["region"])) if row["region"] else "Anywhere",
         "attributes": names("attribute", int(row["attributes"])),
-        "attribute_labels": attribute_labels(int(row["attributes"])),
+        "attribute_labels": labels("attribute", int(row["attributes"])),
         "price": str(int(row["price"])),
         "price_label": format_wei(int(row["price"])),
         "stake": str(int(row["stake"])),
@@ -104,17 +93,6 @@ def provider_json(
         "metadata_hash": row["metadata_hash"],
         "metadata_known": bool(document),
     }
-
-
-def names_of_code(kind: str, code: int) -> str | None:
-    """The catalogue key of a category or region code (None for 0 or unknown)."""
-    from marketplace.catalogue import CATEGORIES, REGIONS
-
-    entries = CATEGORIES if kind == "category" else REGIONS
-    for entry in entries:
-        if entry.code == code:
-            return entry.key
-    return None
 
 
 def providers_json(engine: Engine, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -159,7 +137,7 @@ def booking_json(row: Mapping[str, Any]) -> dict[str, Any]:
         "rated": bool(row["rated"]),
         "stars": row.get("stars"),
         "complaint_tags": names("complaint tag", int(row["complaint_tags"] or 0)),
-        "complaint_labels": tag_labels(int(row["complaint_tags"] or 0)),
+        "complaint_labels": labels("complaint tag", int(row["complaint_tags"] or 0)),
     }
 
 
@@ -175,7 +153,7 @@ def timeline_json(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         detail = ""
         name = event["event"]
         if name == "BookingRated":
-            tags = tag_labels(int(args.get("complaintTags", 0)))
+            tags = labels("complaint tag", int(args.get("complaintTags", 0)))
             detail = f"{args['stars']} stars" + (f"; complaints: {', '.join(tags)}" if tags else "")
         elif name in ("BookingCancelled", "BookingDeclined", "BookingExpired"):
             detail = f"refund {format_wei(int(args['refund']))}"
@@ -215,11 +193,11 @@ def score_path(history: list[dict[str, Any]], width: int = 320, height: int = 60
 def install_filters(app: Flask) -> None:
     """Register the template filters."""
     app.jinja_env.filters.update(
-        eth=lambda wei: "" if wei is None else format_wei(int(wei)) if int(wei) else "0 ETH",
+        eth=lambda wei: "" if wei is None else format_wei(int(wei)),
         stars=lambda score: format_stars(int(score)),
         short=short_address,
         when=when,
-        attributes=attribute_labels,
-        tags=tag_labels,
+        attributes=lambda mask: labels("attribute", int(mask or 0)),
+        tags=lambda mask: labels("complaint tag", int(mask or 0)),
     )
     app.jinja_env.globals.update(now=lambda: int(time.time()))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -10,6 +9,7 @@ from flask.typing import ResponseReturnValue
 
 from marketplace.catalogue import REGIONS
 from marketplace.store import queries as store_queries
+from marketplace.units import ether_text
 from marketplace.web import actions, queries
 from marketplace.web.auth import current_account, require_account
 from marketplace.web.context import services
@@ -20,11 +20,6 @@ from marketplace.web.present import booking_json, providers_json
 from marketplace.web.txflow import submit
 
 bp = Blueprint("provider", __name__, url_prefix="/provider")
-
-
-def _ether(wei: int) -> str:
-    text = format(Decimal(wei) / 10**18, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _errors_of(error: WebError) -> dict[str, str]:
@@ -70,7 +65,7 @@ def _register_defaults() -> dict[str, Any]:
         "region": REGIONS[0].key,
         "attributes": [],
         "price": "0.05",
-        "stake": _ether(minimum) if minimum else "0.01",
+        "stake": ether_text(minimum) if minimum else "0.01",
         "name": "",
         "description": "",
     }
@@ -117,7 +112,7 @@ def edit(provider_id: int) -> ResponseReturnValue:
     values = {
         "region": info["region"] or "any",
         "attributes": info["attributes"],
-        "price": _ether(int(row["price"])),
+        "price": ether_text(int(row["price"])),
         "name": document.get("name", ""),
         "description": document.get("description", ""),
     }

@@ -1,8 +1,9 @@
 """Store reads the web pages need beyond `marketplace.store.queries` (read-only, plain dicts).
 
 Score history, reviews, a provider's listings and incoming requests, the events of one
-transaction, and a provider's or a customer's state as it was at a past block (what the living
-profile learns from).
+transaction, and a customer's criteria as matching takes them. (A provider's or a customer's
+state as it was at a past block, which the living profile learns from, is
+`marketplace.profile.history`.)
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any
 from sqlalchemy import Connection, and_, select
 
 from marketplace.domain import BPS, Status
-from marketplace.matching.eligibility import CriteriaView, ProviderView, bayesian_score
+from marketplace.matching.eligibility import CriteriaView, bayesian_score
+from marketplace.profile.history import view_of_criteria as view_of_criteria
 from marketplace.store import schema
 
 Row = dict[str, Any]
@@ -166,84 +168,6 @@ def criteria_view(conn: Connection, customer: str, category: int) -> CriteriaVie
     if row is None or int(row["version"]) == 0:
         return None
     return view_of_criteria(row, category, row.get("blocked", ()))
-
-
-def view_of_criteria(row: Row, category: int, blocked: Iterable[int] = ()) -> CriteriaView:
-    """A criteria row (current or versioned) as a CriteriaView."""
-    return CriteriaView(
-        category=category,
-        region=int(row["region"]),
-        min_score=int(row["min_score"]),
-        max_price=int(row["max_price"]),
-        premium_per_star=int(row["premium_per_star"]),
-        required_attributes=int(row["required_attributes"]),
-        refused_attributes=int(row["refused_attributes"]),
-        score_weight=int(row["score_weight"]),
-        price_weight=int(row["price_weight"]),
-        version=int(row["version"]),
-        blocked=frozenset(int(b) for b in blocked),
-    )
-
-
-def criteria_at_version(conn: Connection, customer: str, version: int) -> CriteriaView | None:
-    """The criteria set that was current for its category at the customer's `version`.
-
-    A booking records the version of its category's set; `criteria_versions` keeps every one.
-    """
-    table = schema.criteria_versions
-    row = conn.execute(
-        select(table).where(table.c.customer == customer.lower(), table.c.version == version)
-    ).mappings().first()
-    if row is None:
-        return None
-    return view_of_criteria(dict(row), int(row["category"]))
-
-
-def provider_at_block(conn: Connection, provider_id: int, block: int) -> ProviderView | None:
-    """The provider as it was after all events up to and including `block`, from the journal."""
-    events = schema.events
-    query = (
-        select(events.c.event, events.c.args)
-        .where(events.c.provider_id == provider_id, events.c.block_number <= block,
-               events.c.event.in_(("ProviderRegistered", "ProviderUpdated", "ProviderDeactivated",
-                                   "ProviderReactivated", "BookingRated", "DisputeResolved")))
-        .order_by(events.c.block_number, events.c.log_index)
-    )
-    view: dict[str, Any] | None = None
-    for name, raw in conn.execute(query):
-        a = json.loads(raw)
-        if name == "ProviderRegistered":
-            view = {"category": int(a["category"]), "region": int(a["region"]),
-                    "attributes": int(a["attributes"]), "price": int(a["price"]),
-                    "active": True, "count": 0, "sum": 0}
-        elif view is None:
-            continue
-        elif name == "ProviderUpdated":
-            view.update(region=int(a["region"]), attributes=int(a["attributes"]),
-                        price=int(a["price"]))
-        elif name in ("ProviderDeactivated", "ProviderReactivated"):
-            view["active"] = name == "ProviderReactivated"
-        elif name == "BookingRated":
-            view["count"] += 1
-            view["sum"] += int(a["stars"])
-        elif int(a["refundBps"]) > BPS // 2:
-            view["count"] += 1
-            view["sum"] += 1
-    if view is None:
-        return None
-    return ProviderView(provider_id, view["category"], view["region"], view["attributes"],
-                        view["price"], view["active"], view["count"], view["sum"])
-
-
-def rated_bookings_of(conn: Connection, customer: str) -> list[Row]:
-    """The customer's rated bookings, oldest first."""
-    table = schema.bookings
-    query = (
-        select(table)
-        .where(table.c.customer == customer.lower(), table.c.rated.is_(True))
-        .order_by(table.c.requested_block, table.c.booking_id)
-    )
-    return [dict(r) for r in conn.execute(query).mappings()]
 
 
 def is_arbiter(conn: Connection, account: str) -> bool:

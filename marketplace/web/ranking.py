@@ -9,17 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from marketplace.catalogue import CATEGORIES, REGIONS
+from marketplace.catalogue import CATEGORIES, key_of, labels
 from marketplace.domain import Criterion
 from marketplace.matching.eligibility import CriteriaView
-from marketplace.matching.explain import format_stars, format_wei
+from marketplace.matching.explain import format_stars
 from marketplace.matching.ranking import Ranking, exclusion_counts, rank
+from marketplace.units import format_wei
 from marketplace.web.context import Services
 from marketplace.web.db import cached_metadata_many
-from marketplace.web.present import attribute_labels
 
 MAX_K = 100
-_REGION_KEYS = {entry.code: entry.key for entry in REGIONS}
 
 
 def match(
@@ -53,8 +52,8 @@ def match(
                 "provider_id": m.provider_id,
                 "name": name if isinstance(name, str) and name else f"Provider #{m.provider_id}",
                 "owner": listing.owner if listing else None,
-                "region": _REGION_KEYS.get(region),
-                "attributes": attribute_labels(attributes),
+                "region": key_of("region", region),
+                "attributes": labels("attribute", attributes),
                 "score": m.score,
                 "stars": format_stars(m.score),
                 "rating_count": int(columns.score_count[row]) if row is not None else 0,

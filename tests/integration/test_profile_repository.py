@@ -137,6 +137,20 @@ def test_revoking_marks_only_active_consents_of_that_purpose(backend: Backend) -
         ("personalised matching", later), ("newsletter", None)]
 
 
+def test_customers_with_consent_are_those_whose_consent_to_that_purpose_is_active(
+    backend: Backend,
+) -> None:
+    repo = backend.repository
+    repo.add_consent(ConsentRecord(BOB, "personalised matching", T0))
+    repo.add_consent(ConsentRecord(BOB, "personalised matching", T0 + timedelta(days=1)))
+    repo.add_consent(ConsentRecord(ALICE, "personalised matching", T0))
+    repo.add_consent(ConsentRecord(ALICE, "newsletter", T0))
+    repo.revoke_consent(ALICE, "personalised matching", T0 + timedelta(hours=1))
+
+    assert repo.customers_with_consent("personalised matching") == [BOB]
+    assert repo.customers_with_consent("newsletter") == [ALICE]
+
+
 def test_forgetting_what_was_learned_keeps_the_consent_record(backend: Backend) -> None:
     repo = backend.repository
     repo.add_consent(ConsentRecord(ALICE, "personalised matching", T0))

@@ -10,7 +10,7 @@ import pytest
 from marketplace.catalogue import lookup
 from marketplace.domain import Criterion
 from marketplace.matching.eligibility import CriteriaView, ProviderView
-from marketplace.matching.explain import explain_exclusion, format_stars, format_wei
+from marketplace.matching.explain import explain_exclusion, format_stars
 from marketplace.matching.index import ProviderIndex
 from marketplace.matching.ranking import (
     Affinity,
@@ -20,6 +20,7 @@ from marketplace.matching.ranking import (
     rank,
     utility,
 )
+from marketplace.units import format_wei
 
 COMPACT = lookup("attribute", "compact_car").code
 ELECTRIC = lookup("attribute", "electric_vehicle").code

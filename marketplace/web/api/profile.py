@@ -15,7 +15,7 @@ from marketplace.web.api.contract import parse_body
 from marketplace.web.api.models import ConsentBody
 from marketplace.web.auth import require_account
 from marketplace.web.context import services
-from marketplace.web.learning import learn_from_ratings
+from marketplace.web.learning import rating_feed
 
 
 @bp.get("/profile")
@@ -46,8 +46,7 @@ def profile_consent() -> ResponseReturnValue:
     svc = services()
     if granted:
         svc.profiles.grant_consent(account)
-        with svc.engine.connect() as conn:
-            learn_from_ratings(conn, svc, account)
+        rating_feed(svc).learn_customer(account)  # what was rated before consent
     else:
         svc.profiles.revoke_consent(account)
     return jsonify({"customer": account, "consent": svc.profiles.has_consent(account)})

@@ -8,12 +8,13 @@ from typing import Any
 from flask import render_template, request
 from flask.typing import ResponseReturnValue
 
-from marketplace.catalogue import ATTRIBUTES, REGIONS, label
+from marketplace.catalogue import key_of, label, names
 from marketplace.domain import STAR, Status
 from marketplace.matching.criteria import CriteriaInput
 from marketplace.matching.eligibility import CriteriaView
 from marketplace.matching.explain import explain_exclusion
 from marketplace.store import queries as store_queries
+from marketplace.units import ether_text
 from marketplace.web import actions, forms, queries, ranking
 from marketplace.web.auth import current_account, require_account
 from marketplace.web.context import services
@@ -21,14 +22,12 @@ from marketplace.web.customer import bp
 from marketplace.web.customer.common import (
     category_arg,
     errors_of,
-    ether,
     form_page,
     form_values_from,
     safe_category,
 )
 from marketplace.web.errors import FieldError, Forbidden, NotFound, TxRefused, Unauthorized
 from marketplace.web.forms import Inputs
-from marketplace.web.learning import learn_from_ratings
 from marketplace.web.present import providers_json, score_path, view_of_row
 from marketplace.web.txflow import submit
 
@@ -50,7 +49,7 @@ def index() -> ResponseReturnValue:
         with services().engine.connect() as conn:
             overview["criteria"] = [
                 {"category": label("category", int(r["category"])),
-                 "key": actions.lookup_key(int(r["category"])), "version": int(r["version"])}
+                 "key": actions.category_key(int(r["category"])), "version": int(r["version"])}
                 for r in queries.criteria_of(conn, account) if int(r["version"])
             ]
             mine = store_queries.bookings_of(conn, customer=account)
@@ -68,13 +67,13 @@ def index() -> ResponseReturnValue:
 def _criteria_form_values(criteria: CriteriaInput) -> dict[str, Any]:
     score_share, price_share = forms.weights_percent(criteria)
     return {
-        "category": actions.lookup_key(criteria.category),
-        "region": next((r.key for r in REGIONS if r.code == criteria.region), "any"),
+        "category": actions.category_key(criteria.category),
+        "region": key_of("region", criteria.region) or "any",
         "min_stars": str((Decimal(criteria.min_score) / STAR).normalize()),
-        "max_price": ether(criteria.max_price),
-        "premium_per_star": ether(criteria.premium_per_star),
-        "required": [a.key for a in ATTRIBUTES if criteria.required_attributes >> a.code & 1],
-        "refused": [a.key for a in ATTRIBUTES if criteria.refused_attributes >> a.code & 1],
+        "max_price": ether_text(criteria.max_price),
+        "premium_per_star": ether_text(criteria.premium_per_star),
+        "required": names("attribute", criteria.required_attributes),
+        "refused": names("attribute", criteria.refused_attributes),
         "score_weight": score_share,
         "price_weight": price_share,
     }
@@ -97,14 +96,7 @@ def _criteria_page(category: int, values: dict[str, Any] | None, errors: dict[st
             history = [h for h in store_queries.criteria_history(conn, account, category)][-10:]
     if values is None:
         if current is not None and int(current["version"]):
-            stored = CriteriaInput(
-                category=category, region=int(current["region"]),
-                min_score=int(current["min_score"]), max_price=int(current["max_price"]),
-                premium_per_star=int(current["premium_per_star"]),
-                required_attributes=int(current["required_attributes"]),
-                refused_attributes=int(current["refused_attributes"]),
-                score_weight=int(current["score_weight"]),
-                price_weight=int(current["price_weight"]))
+            stored = CriteriaInput.from_view(queries.view_of_criteria(current, category))
             values = _criteria_form_values(stored)
         else:
             values = _criteria_form_values(DEFAULT_CRITERIA.changed(category=category))
@@ -155,7 +147,6 @@ def matches() -> ResponseReturnValue:
     proposals = 0
     if account:
         with svc.engine.connect() as conn:
-            learn_from_ratings(conn, svc, account)
             criteria_view = queries.criteria_view(conn, account, category)
         if criteria_view is not None:
             result_ranking, results = ranking.match(svc, criteria_view, customer=account, k=20)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from flask import render_template, request
@@ -57,12 +56,6 @@ def errors_of(error: WebError) -> dict[str, str]:
     return {"_form": error.message}
 
 
-
-
-def ether(wei: int) -> str:
-    """Wei as a plain decimal number of ether, for form inputs."""
-    text = format(Decimal(wei) / 10**18, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def safe_category(raw: str | None) -> int:

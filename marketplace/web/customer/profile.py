@@ -15,7 +15,7 @@ from marketplace.web.context import services
 from marketplace.web.customer import bp
 from marketplace.web.errors import FieldError, NotFound
 from marketplace.web.forms import Inputs
-from marketplace.web.learning import learn_from_ratings
+from marketplace.web.learning import rating_feed
 from marketplace.web.txflow import submit
 
 # ------------------------------------------------------------------ my profile
@@ -41,8 +41,6 @@ def profile() -> ResponseReturnValue:
     if account is None:
         return redirect(url_for("auth.signin", next=request.path))
     svc = services()
-    with svc.engine.connect() as conn:
-        learn_from_ratings(conn, svc, account)
     consent = svc.profiles.has_consent(account)
     learned = svc.profiles.profile(account)
     return render_template(
@@ -60,8 +58,7 @@ def profile_consent() -> ResponseReturnValue:
     svc = services()
     if grant:
         svc.profiles.grant_consent(account)
-        with svc.engine.connect() as conn:
-            learned = learn_from_ratings(conn, svc, account)
+        learned = rating_feed(svc).learn_customer(account)  # what was rated before consent
         flash(f"Personalisation is on. Learned from {learned} past rating(s).")
     else:
         svc.profiles.revoke_consent(account)
