@@ -11,8 +11,8 @@ Writes section `indexer` of bench/results.json:
   peak_rss_mb             peak resident memory of the SQLite backfill process
 Targets: events_per_s >= 10,000; follow_lag_p99_s <= 1.
 
-The chain (pumps driving the real marketplace, see bench/indexer_workload.py) is generated once
-and cached with `anvil --dump-state` under .cache/bench-indexer/; `--regenerate` rebuilds it.
+The chain (pumps driving the real marketplace, see tests/support/indexer_workload.py) is generated
+once and cached with `anvil --dump-state` under .cache/bench-indexer/; `--regenerate` rebuilds it.
 Each backfill runs in a child process so its memory is measured alone.
 """
 
@@ -32,7 +32,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from bench.indexer_workload import PUMP_SOURCE, deploy_workload
 from bench.results import write_section
 from marketplace.chain.anvil import Anvil, start_anvil
 from marketplace.chain.connection import connect
@@ -40,6 +39,7 @@ from marketplace.chain.deploy import DeployParams, deploy_marketplace
 from marketplace.chain.rpc import RpcClient
 from marketplace.indexer import Indexer, Target, marketplace_decoder
 from marketplace.store.engine import init_db, open_engine
+from tests.support.indexer_workload import PUMP_SOURCE, deploy_workload, pump_artifact
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".cache" / "bench-indexer"
@@ -228,8 +228,6 @@ def follow_lag(
 ) -> dict[str, Any]:
     """Follow the head while new blocks with events arrive; lag from mining to commit."""
     w3 = connect(node.url)
-    from bench.indexer_workload import pump_artifact
-
     abi = pump_artifact()["abi"]
     pumps = [w3.eth.contract(address=a, abi=abi) for a in meta["pumps"]]
     committed: list[tuple[int, float]] = []

@@ -10,7 +10,11 @@ import time
 from pathlib import Path
 
 from click.testing import CliRunner
-from indexer_support import (
+
+from marketplace.chain.anvil import free_port
+from marketplace.chain.deployment import save_deployment
+from marketplace.cli_index import EXIT_DEEP_REORG, EXIT_NODE_DOWN, db, index
+from tests.support.indexing import (
     ROOT,
     Chain,
     StoreFactory,
@@ -18,10 +22,6 @@ from indexer_support import (
     dump_store,
     fresh_index,
 )
-
-from marketplace.chain.anvil import free_port
-from marketplace.chain.deployment import save_deployment
-from marketplace.cli_index import EXIT_DEEP_REORG, EXIT_NODE_DOWN, db, index
 
 
 def test_index_catches_up_with_the_chain_and_db_status_reports_it(

@@ -12,7 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from indexer_support import (
+from sqlalchemy import func, select
+
+from marketplace.chain.deployment import save_deployment
+from marketplace.store import schema
+from marketplace.store.engine import open_engine
+from tests.support.indexing import (
     ROOT,
     Chain,
     StoreFactory,
@@ -21,11 +26,6 @@ from indexer_support import (
     fresh_index,
     running_chain,
 )
-from sqlalchemy import func, select
-
-from marketplace.chain.deployment import save_deployment
-from marketplace.store import schema
-from marketplace.store.engine import open_engine
 
 KILLS = 20
 MARKER = "indexing "

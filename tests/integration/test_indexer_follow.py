@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from indexer_support import (
+from tests.support.indexing import (
     Chain,
     StoreFactory,
     make_indexer,

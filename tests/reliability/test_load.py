@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.reliability import load
+from tests.support.load import load
 
 FAST_SECONDS = 60.0
 

@@ -6,7 +6,8 @@ import re
 
 import pytest
 from eth_utils.crypto import keccak
-from web_support import ATTR, CLEANING, CUSTOMERS, ESPOO, HELSINKI, PROVIDERS, RIDES, World
+
+from tests.support.world import ATTR, CLEANING, CUSTOMERS, ESPOO, HELSINKI, PROVIDERS, RIDES, World
 
 ETH = 10**18
 

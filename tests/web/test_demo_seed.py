@@ -4,9 +4,9 @@ of the customer whose complaints about compact cars change their next ranking.""
 from __future__ import annotations
 
 import pytest
-from web_support import World, signed_in
 
 from marketplace.web.demo import seed_market
+from tests.support.world import World, signed_in
 
 
 @pytest.fixture(scope="module")

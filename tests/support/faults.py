@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eth_utils.crypto import keccak
-from web_support import CUSTOMERS, HELSINKI, PROVIDERS, RIDES, World
 
 from marketplace.chain.anvil import start_anvil
+from tests.support.world import CUSTOMERS, HELSINKI, PROVIDERS, RIDES, World
 
 PRICE = 4 * 10**16
 PRICE_CHANGED = "0x" + keccak(text="MarketplacePriceChanged(uint96,uint96)")[:4].hex()

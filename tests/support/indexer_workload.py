@@ -1,8 +1,8 @@
 """Marketplace activity for the indexer's tests and benchmark, generated fast.
 
-`IndexerPump` (bench/indexer_pump.sol) runs many real booking lifecycles per transaction, so a
-few hundred transactions produce 100,000 marketplace events of every kind. The pump is compiled
-once with the project's pinned solc and cached under `.cache/indexer-pump/`.
+`IndexerPump` (tests/support/indexer_pump.sol) runs many real booking lifecycles per transaction,
+so a few hundred transactions produce 100,000 marketplace events of every kind. The pump is
+compiled once with the project's pinned solc and cached under `.cache/indexer-pump/`.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from marketplace.build import compiler_settings, standard_input
 from marketplace.chain.market import Market
 
 PUMP_SOURCE = Path(__file__).resolve().with_name("indexer_pump.sol")
+PUMP_PATH = "tests/support/indexer_pump.sol"  # its source unit name for the compiler
 PUMP_NAME = "IndexerPump"
 SOLC_VERSION = "0.8.37"
 DAY = 24 * 3600
@@ -34,7 +35,7 @@ def _sources(root: Path) -> dict[str, bytes]:
         p.relative_to(root).as_posix(): p.read_bytes()
         for p in sorted((root / "contracts" / "interfaces").glob("*.sol"))
     }
-    sources["bench/indexer_pump.sol"] = PUMP_SOURCE.read_bytes()
+    sources[PUMP_PATH] = PUMP_SOURCE.read_bytes()
     return sources
 
 
@@ -56,7 +57,7 @@ def pump_artifact() -> dict[str, Any]:
     errors = [e["formattedMessage"] for e in output.get("errors", []) if e["severity"] == "error"]
     if errors:
         raise RuntimeError("IndexerPump does not compile:\n" + "\n".join(errors))
-    contract = output["contracts"]["bench/indexer_pump.sol"][PUMP_NAME]
+    contract = output["contracts"][PUMP_PATH][PUMP_NAME]
     artifact = {"abi": contract["abi"], "bytecode": "0x" + contract["evm"]["bytecode"]["object"]}
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps(artifact))
