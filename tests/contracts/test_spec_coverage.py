@@ -7,8 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import market_driver
+
+# The contract tests and the driver whose helpers they call (credit, criteria, ...).
 TEST_SOURCES = "\n".join(
-    path.read_text(encoding="utf-8") for path in sorted(Path(__file__).parent.glob("*.py"))
+    path.read_text(encoding="utf-8")
+    for path in [*sorted(Path(__file__).parent.glob("*.py")), Path(market_driver.__file__)]
 )
 
 
