@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 from web3 import HTTPProvider, Web3
-from web3.types import RPCEndpoint
+from web3.types import RPCEndpoint, Wei
 
 from marketplace.chain.anvil import Anvil, start_anvil
 from marketplace.chain.deploy import DeployParams, deploy_marketplace
@@ -46,7 +46,7 @@ def w3(anvil_node: Anvil) -> Web3:
     )
     w3 = Web3(provider)
     # A fixed legacy gas price saves two fee look-ups per web3-sent transaction.
-    w3.eth.set_gas_price_strategy(lambda _w3, _tx: GAS_PRICE)
+    w3.eth.set_gas_price_strategy(lambda _w3, _tx: Wei(GAS_PRICE))
     return w3
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import market_driver
+from tests.support.market_driver import MarketDriver
 
 # The contract tests and the driver whose helpers they call (credit, criteria, ...).
 TEST_SOURCES = "\n".join(
@@ -17,7 +18,7 @@ TEST_SOURCES = "\n".join(
 
 
 @pytest.mark.parametrize("kind", ["function", "event", "error"])
-def test_every_abi_entry_is_named_by_some_test(market, kind):
+def test_every_abi_entry_is_named_by_some_test(market: MarketDriver, kind: str) -> None:
     names = {entry["name"] for entry in market.abi if entry.get("type") == kind}
 
     untested = sorted(name for name in names if f'"{name}"' not in TEST_SOURCES)

@@ -19,7 +19,8 @@ FAST_CASES = 600
 
 
 @pytest.fixture(scope="module")
-def fuzz_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, dict]]:
+def fuzz_world(
+        tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, dict[str, list[Any]]]]:
     world = make_world(Path(tmp_path_factory.mktemp("fuzz")))
     try:
         yield world, seed_market(world)

@@ -82,7 +82,7 @@ def measure_fresh() -> dict[str, int]:
     """Deploy on a fresh anvil and measure every operation."""
     with running_anvil() as node:
         w3 = connect(node.url)
-        owner, provider, customer, arbiter = w3.eth.accounts[:4]
+        owner, provider, customer, arbiter = list(w3.eth.accounts)[:4]
         market, _ = deploy_marketplace(w3, DeployParams(), deployer=owner, record=False)
         return measure(market, owner, provider, customer, arbiter)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from web3 import Web3
 from web3.contract import Contract
-from web3.types import TxParams, Wei
+from web3.types import RPCEndpoint, TxParams, Wei
 
 from marketplace._paths import repo_root
 from marketplace._solc import compile_standard, find_compiler
@@ -98,10 +98,10 @@ class Workload:
 
     def finish(self) -> None:
         """Let every window pass and take every timed exit, then release a stake per pump."""
-        self.w3.provider.make_request("evm_increaseTime", [8 * DAY])  # type: ignore[arg-type]
+        self.w3.provider.make_request(RPCEndpoint("evm_increaseTime"), [8 * DAY])
         for pump in self.pumps:
             self._send(pump.functions.finish(), GAS_PER_TX)
-        self.w3.provider.make_request("evm_increaseTime", [8 * DAY])  # type: ignore[arg-type]
+        self.w3.provider.make_request(RPCEndpoint("evm_increaseTime"), [8 * DAY])
         for pump in self.pumps:
             self._send(pump.functions.release(), 1_000_000)
 

@@ -19,9 +19,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from eth_abi import decode as abi_decode
-from eth_abi import encode as abi_encode
-from eth_utils import function_signature_to_4byte_selector
+from eth_abi.abi import decode as abi_decode
+from eth_abi.abi import encode as abi_encode
+from eth_utils.abi import function_signature_to_4byte_selector
 from web3 import Web3
 from web3.exceptions import ContractLogicError
 from web3.types import RPCEndpoint, TxReceipt
@@ -144,6 +144,7 @@ class Actor:
         self.binding = binding
         self.address = binding.address
         self.controller = controller
+        self.listing = 0  # the provider id it registered, once a test has it register one
 
     def act(self, function: str, *args: Any, value: int = 0) -> TxReceipt:
         """Call marketplace `function` from this contract; a revert raises the decoded error."""
@@ -218,7 +219,7 @@ class MarketDriver(Market):
 
     def rpc(self, method: str, params: list[Any] | None = None) -> Any:
         """A raw JSON-RPC request; an error answer fails the test."""
-        response = self.w3.provider.make_request(method, params or [])  # type: ignore[arg-type]
+        response = self.w3.provider.make_request(RPCEndpoint(method), params or [])
         assert "error" not in response, f"{method}{params}: {response['error']}"
         return response["result"]
 
@@ -273,7 +274,8 @@ class MarketDriver(Market):
         assert len(receipt["logs"]) == 1, f"expected one log, got {len(receipt['logs'])}"
         events = self.events(name, receipt)
         assert len(events) == 1, f"the log is not a {name} event"
-        return _plain(events[0])
+        plain: dict[str, Any] = _plain(events[0])
+        return plain
 
     def assert_solvent(self) -> dict[str, int]:
         """Invariant 1: balance == open escrows + credits of every known account + fees + stakes."""

@@ -146,8 +146,8 @@ class Generator:
             high = int(schema.get("maximum", low + rng.choice([3, 100, 10**18])))
             return rng.randint(low, high)
         if kind == "number":
-            low = float(schema.get("minimum", 0))
-            return round(rng.uniform(low, float(schema.get("maximum", low + 10))), 2)
+            floor = float(schema.get("minimum", 0))
+            return round(rng.uniform(floor, float(schema.get("maximum", floor + 10))), 2)
         if kind == "array":
             if depth > 3:
                 return []
@@ -319,7 +319,7 @@ def check(document: dict[str, Any], case: Case, status: int, content_type: str,
 def describe(case: Case) -> str:
     """The case in one line, for failure messages."""
     query = "&".join(f"{k}={v[:40]}" for k, v in case.query)
-    body = case.raw_body[:80] if case.raw_body is not None else json.dumps(
+    body = repr(case.raw_body[:80]) if case.raw_body is not None else json.dumps(
         case.body, default=str)[:160]
     return f"{case.operation.method.upper()} {case.path}?{query} {case.content_type} {body}"
 
