@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support.openapi_fuzz import Case, body_bytes
+from tests.support.openapi_fuzz import Case, Sender, body_bytes
 from tests.support.world import CUSTOMERS, HELSINKI, PROVIDERS, RIDES, World
 
 
@@ -39,7 +39,8 @@ def hints_for(world: World, provider: int, booking: str) -> dict[str, list[Any]]
     }
 
 
-def sender_for(world: World) -> Any:
+def sender_for(world: World) -> Sender:
+    """Plays a generated case on a fresh test client of the world's app: (status, type, body)."""
     client = world.client().raw
 
     def send(case: Case) -> tuple[int, str, bytes]:
