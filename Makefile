@@ -118,7 +118,7 @@ build: setup
 
 check: setup
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy marketplace
+	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 	$(PY) -m marketplace.build --emit-input $(CACHE)/slither/input.json
 	$(VENV)/bin/slither $(CACHE)/slither/input.json --config-file slither.config.json

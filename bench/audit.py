@@ -30,10 +30,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
-from unittest.mock import patch
+from typing import TYPE_CHECKING, Any
 
 from bench.results import write_section
+
+if TYPE_CHECKING:
+    from marketplace.chain.anvil import Anvil
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_EVENTS_PER_S = 10_000
@@ -70,20 +72,18 @@ def audit_once(rpc_url: str, meta: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def prepare_chain_with_history(events: int, regenerate: bool) -> tuple[Any, dict[str, Any]]:
-    """bench.indexer's cached chain, dumped and loaded with its historical states."""
+def prepare_chain_with_history(events: int, regenerate: bool) -> tuple[Anvil, dict[str, Any]]:
+    """bench.indexer's chain, dumped and loaded with its historical states, cached on its own."""
+    # Imported here, like the auditor below: the audit child processes measure their own peak
+    # memory and must not carry the indexer benchmark's imports.
     import bench.indexer as indexer_bench
-    from marketplace.chain.anvil import Anvil, start_anvil
 
-    def start_with_history(**options: Any) -> Anvil:
-        extra = [*(options.pop("extra_args", None) or []), "--preserve-historical-states"]
-        return start_anvil(extra_args=extra, **options)
-
-    with (
-        patch.object(indexer_bench, "start_anvil", start_with_history),
-        patch.object(indexer_bench, "CACHE", ROOT / ".cache" / "bench-audit"),
-    ):
-        return indexer_bench.prepare_chain(events, regenerate)
+    return indexer_bench.prepare_chain(
+        events,
+        regenerate,
+        cache=ROOT / ".cache" / "bench-audit",
+        anvil_args=["--preserve-historical-states"],
+    )
 
 
 def web_once(rpc_url: str, meta: dict[str, Any]) -> dict[str, Any]:

@@ -35,11 +35,9 @@ from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from bench.results import write_section
 
-from bench.results import write_section  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 N_PROVIDERS = 100_000
 TARGETS = {"match_broad_rps": 500, "match_broad_p99_ms": 50}

@@ -11,8 +11,8 @@ Writes section `indexer` of bench/results.json:
   peak_rss_mb             peak resident memory of the SQLite backfill process
 Targets: events_per_s >= 10,000; follow_lag_p99_s <= 1.
 
-The chain (pumps driving the real marketplace, see bench/indexer_workload.py) is generated once
-and cached with `anvil --dump-state` under .cache/bench-indexer/; `--regenerate` rebuilds it.
+The chain (pumps driving the real marketplace, see tests/support/indexer_workload.py) is generated
+once and cached with `anvil --dump-state` under .cache/bench-indexer/; `--regenerate` rebuilds it.
 Each backfill runs in a child process so its memory is measured alone.
 """
 
@@ -29,10 +29,10 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.indexer_workload import PUMP_SOURCE, deploy_workload
 from bench.results import write_section
 from marketplace.chain.anvil import Anvil, start_anvil
 from marketplace.chain.connection import connect
@@ -40,6 +40,7 @@ from marketplace.chain.deploy import DeployParams, deploy_marketplace
 from marketplace.chain.rpc import RpcClient
 from marketplace.indexer import Indexer, Target, marketplace_decoder
 from marketplace.store.engine import init_db, open_engine
+from tests.support.indexer_workload import PUMP_SOURCE, deploy_workload, pump_artifact
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".cache" / "bench-indexer"
@@ -69,11 +70,12 @@ def _count_logs(rpc: RpcClient, address: str) -> int:
     return len(rpc.call("eth_getLogs", [{"address": address, "fromBlock": "0x0"}]))
 
 
-def _generate(events: int, state: Path) -> dict[str, Any]:
+def _generate(events: int, state: Path, anvil_args: Sequence[str] = ()) -> dict[str, Any]:
     """Deploy, pump until `events` marketplace events exist, dump anvil's state to `state`."""
     started = time.monotonic()
     node = start_anvil(
-        accounts=4, extra_args=["--dump-state", str(state), "--gas-limit", str(GAS_LIMIT)]
+        accounts=4,
+        extra_args=["--dump-state", str(state), "--gas-limit", str(GAS_LIMIT), *anvil_args],
     )
     try:
         w3 = connect(node.url, timeout=120)
@@ -108,10 +110,16 @@ def _generate(events: int, state: Path) -> dict[str, Any]:
     return meta
 
 
-def prepare_chain(events: int, regenerate: bool) -> tuple[Anvil, dict[str, Any]]:
-    """A running anvil holding the benchmark chain (from the cache when it matches)."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    state, meta_path = CACHE / "state.json", CACHE / "meta.json"
+def prepare_chain(
+    events: int, regenerate: bool, *, cache: Path = CACHE, anvil_args: Sequence[str] = ()
+) -> tuple[Anvil, dict[str, Any]]:
+    """A running anvil holding the benchmark chain (from the cache when it matches).
+
+    `cache` is where the chain's state dump lives; `anvil_args` go to every anvil started for it,
+    both the one that generates the chain and the one that loads it.
+    """
+    cache.mkdir(parents=True, exist_ok=True)
+    state, meta_path = cache / "state.json", cache / "meta.json"
     fingerprint = _fingerprint(events)
     meta: dict[str, Any] | None = None
     if not regenerate and state.is_file() and meta_path.is_file():
@@ -120,14 +128,14 @@ def prepare_chain(events: int, regenerate: bool) -> tuple[Anvil, dict[str, Any]]
             meta = None
     if meta is None:
         _log(f"generating a chain with {events:,} marketplace events (cached afterwards)")
-        meta = _generate(events, state)
+        meta = _generate(events, state, anvil_args)
         meta["fingerprint"] = fingerprint
         meta_path.write_text(json.dumps(meta, indent=2))
     started = time.monotonic()
     node = start_anvil(
         accounts=4,
         timeout=300,
-        extra_args=["--load-state", str(state), "--gas-limit", str(GAS_LIMIT)],
+        extra_args=["--load-state", str(state), "--gas-limit", str(GAS_LIMIT), *anvil_args],
     )
     rpc = RpcClient(node.url, timeout=120)
     if rpc.block_number() != meta["head"]:
@@ -228,8 +236,6 @@ def follow_lag(
 ) -> dict[str, Any]:
     """Follow the head while new blocks with events arrive; lag from mining to commit."""
     w3 = connect(node.url)
-    from bench.indexer_workload import pump_artifact
-
     abi = pump_artifact()["abi"]
     pumps = [w3.eth.contract(address=a, abi=abi) for a in meta["pumps"]]
     committed: list[tuple[int, float]] = []

@@ -9,12 +9,18 @@ from web3.exceptions import ContractLogicError
 from web3.types import TxReceipt
 
 from marketplace.artifacts import load_artifact
+from tests.support.market_driver import MarketDriver
 
 ZERO = "0x0000000000000000000000000000000000000000"
 
 
 def deploy(
-    market: Any, sender: str, owner: str, fee_bps: int, min_stake: int, windows: dict
+    market: MarketDriver,
+    sender: str,
+    owner: str,
+    fee_bps: int,
+    min_stake: int,
+    windows: dict[str, int],
 ) -> TxReceipt:
     """Deploy another Marketplace directly; a constructor revert raises the decoded error."""
     artifact = load_artifact("Marketplace")
@@ -27,7 +33,7 @@ def deploy(
     return market.w3.eth.wait_for_transaction_receipt(tx_hash)
 
 
-def settle_one(market: Any, customer: str, provider: str) -> int:
+def settle_one(market: MarketDriver, customer: str, provider: str) -> int:
     """Arrange: one settled booking; returns the fee it accrued."""
     pid = market.register(provider)
     bid = market.book(customer, pid)
@@ -40,7 +46,7 @@ def settle_one(market: Any, customer: str, provider: str) -> int:
 # ---------------------------------------------------------------------- deployment
 
 
-def test_deployment_sets_owner_fee_stake_and_windows(market, owner):
+def test_deployment_sets_owner_fee_stake_and_windows(market: MarketDriver, owner: str) -> None:
     assert market.call("owner") == owner
     assert market.call("feeRate") == market.FEE_BPS
     assert market.call("minStake") == market.MIN_STAKE
@@ -52,7 +58,9 @@ def test_deployment_sets_owner_fee_stake_and_windows(market, owner):
     assert market.call("DEFAULT_REFUND_BPS") == 5_000
 
 
-def test_deployment_logs_ownership_initial_fee_and_min_stake(market, owner, stranger):
+def test_deployment_logs_ownership_initial_fee_and_min_stake(
+    market: MarketDriver, owner: str, stranger: str
+) -> None:
     receipt = deploy(market, stranger, owner, 123, 456, market.WINDOWS)
 
     assert [dict(e) for e in market.events("OwnershipTransferred", receipt)] == [
@@ -65,13 +73,13 @@ def test_deployment_logs_ownership_initial_fee_and_min_stake(market, owner, stra
     assert len(receipt["logs"]) == 3
 
 
-def test_deployment_accepts_the_fee_cap(market, owner):
+def test_deployment_accepts_the_fee_cap(market: MarketDriver, owner: str) -> None:
     receipt = deploy(market, owner, owner, 1_000, 0, market.WINDOWS)
 
     assert receipt["status"] == 1
 
 
-def test_deployment_refuses_a_fee_above_the_cap(market, owner):
+def test_deployment_refuses_a_fee_above_the_cap(market: MarketDriver, owner: str) -> None:
     with market.reverts("MarketplaceFeeAboveCap", feeBps=1_001, cap=1_000):
         deploy(market, owner, owner, 1_001, 0, market.WINDOWS)
 
@@ -80,19 +88,23 @@ MAX_WINDOW = 365 * 86_400
 WINDOW_NAMES = ["respond", "service", "confirm", "arbitration", "stakeCooldown"]
 
 
-def test_the_longest_window_is_a_year(market):
+def test_the_longest_window_is_a_year(market: MarketDriver) -> None:
     assert market.call("MAX_WINDOW") == MAX_WINDOW
 
 
 @pytest.mark.parametrize("seconds", [1, MAX_WINDOW])
-def test_deployment_accepts_windows_from_one_second_to_a_year(market, owner, seconds):
+def test_deployment_accepts_windows_from_one_second_to_a_year(
+    market: MarketDriver, owner: str, seconds: int
+) -> None:
     receipt = deploy(market, owner, owner, 100, 0, dict.fromkeys(market.WINDOWS, seconds))
 
     assert receipt["status"] == 1
 
 
 @pytest.mark.parametrize("window", WINDOW_NAMES)
-def test_deployment_refuses_a_window_longer_than_a_year(market, owner, window):
+def test_deployment_refuses_a_window_longer_than_a_year(
+    market: MarketDriver, owner: str, window: str
+) -> None:
     windows = {**market.WINDOWS, window: MAX_WINDOW + 1}
 
     with market.reverts("MarketplaceInvalidWindow"):
@@ -100,14 +112,14 @@ def test_deployment_refuses_a_window_longer_than_a_year(market, owner, window):
 
 
 @pytest.mark.parametrize("window", WINDOW_NAMES)
-def test_deployment_refuses_a_zero_window(market, owner, window):
+def test_deployment_refuses_a_zero_window(market: MarketDriver, owner: str, window: str) -> None:
     windows = {**market.WINDOWS, window: 0}
 
     with market.reverts("MarketplaceInvalidWindow"):
         deploy(market, owner, owner, 100, 0, windows)
 
 
-def test_deployment_refuses_the_zero_address_as_owner(market, owner):
+def test_deployment_refuses_the_zero_address_as_owner(market: MarketDriver, owner: str) -> None:
     with market.reverts("OwnableInvalidOwner", owner=ZERO):
         deploy(market, owner, ZERO, 100, 0, market.WINDOWS)
 
@@ -128,12 +140,14 @@ OPERATOR_CALLS = [
 
 @pytest.mark.parametrize(("function", "args"), OPERATOR_CALLS, ids=[c[0] for c in OPERATOR_CALLS])
 @pytest.mark.parametrize("role", ["stranger", "arbiter", "provider", "customer"])
-def test_operator_functions_refuse_everyone_but_the_owner(market, roles, function, args, role):
+def test_operator_functions_refuse_everyone_but_the_owner(
+    market: MarketDriver, roles: dict[str, str], function: str, args: tuple[Any, ...], role: str
+) -> None:
     with market.reverts("OwnableUnauthorizedAccount", account=roles[role]):
         market.transact(function, *args, sender=roles[role])
 
 
-def test_owner_sets_the_fee_rate_up_to_the_cap(market, owner):
+def test_owner_sets_the_fee_rate_up_to_the_cap(market: MarketDriver, owner: str) -> None:
     receipt = market.transact("setFeeRate", 1_000, sender=owner)
 
     assert market.only_event(receipt, "FeeRateChanged") == {
@@ -143,14 +157,14 @@ def test_owner_sets_the_fee_rate_up_to_the_cap(market, owner):
     assert market.call("feeRate") == 1_000
 
 
-def test_set_fee_rate_refuses_a_rate_above_the_cap(market, owner):
+def test_set_fee_rate_refuses_a_rate_above_the_cap(market: MarketDriver, owner: str) -> None:
     with market.reverts("MarketplaceFeeAboveCap", feeBps=1_001, cap=1_000):
         market.transact("setFeeRate", 1_001, sender=owner)
 
     assert market.call("feeRate") == market.FEE_BPS
 
 
-def test_owner_pauses_and_resumes(market, owner):
+def test_owner_pauses_and_resumes(market: MarketDriver, owner: str) -> None:
     paused = market.transact("setPaused", True, sender=owner)
     assert market.only_event(paused, "PauseChanged") == {"paused": True, "by": owner}
     assert market.call("paused") is True
@@ -160,7 +174,7 @@ def test_owner_pauses_and_resumes(market, owner):
     assert market.call("paused") is False
 
 
-def test_owner_adds_and_removes_an_arbiter(market, owner, stranger):
+def test_owner_adds_and_removes_an_arbiter(market: MarketDriver, owner: str, stranger: str) -> None:
     added = market.transact("setArbiter", stranger, True, sender=owner)
     assert market.only_event(added, "ArbiterChanged") == {"arbiter": stranger, "allowed": True}
     assert market.call("isArbiter", stranger) is True
@@ -170,12 +184,14 @@ def test_owner_adds_and_removes_an_arbiter(market, owner, stranger):
     assert market.call("isArbiter", stranger) is False
 
 
-def test_set_arbiter_refuses_the_zero_address(market, owner):
+def test_set_arbiter_refuses_the_zero_address(market: MarketDriver, owner: str) -> None:
     with market.reverts("MarketplaceZeroAddress"):
         market.transact("setArbiter", ZERO, True, sender=owner)
 
 
-def test_owner_sets_the_min_stake_for_new_listings(market, owner, provider):
+def test_owner_sets_the_min_stake_for_new_listings(
+    market: MarketDriver, owner: str, provider: str
+) -> None:
     receipt = market.transact("setMinStake", 3 * market.MIN_STAKE, sender=owner)
 
     assert market.only_event(receipt, "MinStakeChanged") == {
@@ -192,7 +208,9 @@ def test_owner_sets_the_min_stake_for_new_listings(market, owner, provider):
 # ---------------------------------------------------------------------- two-step ownership
 
 
-def test_transfer_ownership_only_nominates_the_new_owner(market, owner, stranger):
+def test_transfer_ownership_only_nominates_the_new_owner(
+    market: MarketDriver, owner: str, stranger: str
+) -> None:
     receipt = market.transact("transferOwnership", stranger, sender=owner)
 
     assert market.only_event(receipt, "OwnershipTransferStarted") == {
@@ -206,7 +224,9 @@ def test_transfer_ownership_only_nominates_the_new_owner(market, owner, stranger
         market.transact("setFeeRate", 10, sender=stranger)
 
 
-def test_only_the_nominee_can_accept_ownership(market, owner, stranger, customer):
+def test_only_the_nominee_can_accept_ownership(
+    market: MarketDriver, owner: str, stranger: str, customer: str
+) -> None:
     market.transact("transferOwnership", stranger, sender=owner)
 
     with market.reverts("OwnableUnauthorizedAccount", account=customer):
@@ -215,7 +235,9 @@ def test_only_the_nominee_can_accept_ownership(market, owner, stranger, customer
         market.transact("acceptOwnership", sender=owner)
 
 
-def test_the_nominee_accepts_and_takes_over(market, owner, stranger):
+def test_the_nominee_accepts_and_takes_over(
+    market: MarketDriver, owner: str, stranger: str
+) -> None:
     market.transact("transferOwnership", stranger, sender=owner)
 
     receipt = market.transact("acceptOwnership", sender=stranger)
@@ -232,7 +254,9 @@ def test_the_nominee_accepts_and_takes_over(market, owner, stranger):
     assert market.call("feeRate") == 10
 
 
-def test_a_new_nomination_replaces_the_previous_one(market, owner, stranger, customer):
+def test_a_new_nomination_replaces_the_previous_one(
+    market: MarketDriver, owner: str, stranger: str, customer: str
+) -> None:
     market.transact("transferOwnership", stranger, sender=owner)
     market.transact("transferOwnership", customer, sender=owner)
 
@@ -242,7 +266,9 @@ def test_a_new_nomination_replaces_the_previous_one(market, owner, stranger, cus
     assert market.call("owner") == customer
 
 
-def test_renounce_ownership_is_refused_so_fees_and_pause_never_strand(market, owner):
+def test_renounce_ownership_is_refused_so_fees_and_pause_never_strand(
+    market: MarketDriver, owner: str
+) -> None:
     with market.reverts("MarketplaceRenounceDisabled"):
         market.transact("renounceOwnership", sender=owner)
 
@@ -255,8 +281,8 @@ def test_renounce_ownership_is_refused_so_fees_and_pause_never_strand(market, ow
 
 
 def test_collect_fees_moves_accrued_fees_to_the_treasury_credit(
-    market, owner, provider, customer, treasury
-):
+    market: MarketDriver, owner: str, provider: str, customer: str, treasury: str
+) -> None:
     fee = settle_one(market, customer, provider)
     assert market.call("accruedFees") == fee
 
@@ -268,7 +294,9 @@ def test_collect_fees_moves_accrued_fees_to_the_treasury_credit(
     market.assert_solvent()
 
 
-def test_collect_fees_may_take_part_of_the_fees(market, owner, provider, customer, treasury):
+def test_collect_fees_may_take_part_of_the_fees(
+    market: MarketDriver, owner: str, provider: str, customer: str, treasury: str
+) -> None:
     fee = settle_one(market, customer, provider)
 
     market.transact("collectFees", treasury, fee - 1, sender=owner)
@@ -278,21 +306,27 @@ def test_collect_fees_may_take_part_of_the_fees(market, owner, provider, custome
     market.assert_solvent()
 
 
-def test_collect_fees_refuses_more_than_accrued(market, owner, provider, customer, treasury):
+def test_collect_fees_refuses_more_than_accrued(
+    market: MarketDriver, owner: str, provider: str, customer: str, treasury: str
+) -> None:
     fee = settle_one(market, customer, provider)
 
     with market.reverts("MarketplaceInsufficientFees", requested=fee + 1, available=fee):
         market.transact("collectFees", treasury, fee + 1, sender=owner)
 
 
-def test_collect_fees_refuses_the_zero_address(market, owner, provider, customer):
+def test_collect_fees_refuses_the_zero_address(
+    market: MarketDriver, owner: str, provider: str, customer: str
+) -> None:
     fee = settle_one(market, customer, provider)
 
     with market.reverts("MarketplaceZeroAddress"):
         market.transact("collectFees", ZERO, fee, sender=owner)
 
 
-def test_treasury_withdraws_collected_fees(market, owner, provider, customer, treasury, stranger):
+def test_treasury_withdraws_collected_fees(
+    market: MarketDriver, owner: str, provider: str, customer: str, treasury: str, stranger: str
+) -> None:
     fee = settle_one(market, customer, provider)
     market.transact("collectFees", treasury, fee, sender=owner)
     before = market.balance(stranger)
@@ -311,7 +345,9 @@ def test_treasury_withdraws_collected_fees(market, owner, provider, customer, tr
 # ---------------------------------------------------------------------- withdrawals
 
 
-def test_withdraw_pays_the_whole_credit_to_the_caller(market, provider, customer, booking_id):
+def test_withdraw_pays_the_whole_credit_to_the_caller(
+    market: MarketDriver, provider: str, customer: str, booking_id: int
+) -> None:
     market.transact("decline", booking_id, sender=provider)
     before = market.balance(customer)
 
@@ -328,8 +364,8 @@ def test_withdraw_pays_the_whole_credit_to_the_caller(market, provider, customer
 
 
 def test_withdraw_to_pays_the_whole_credit_to_another_address(
-    market, provider, customer, stranger, booking_id
-):
+    market: MarketDriver, provider: str, customer: str, stranger: str, booking_id: int
+) -> None:
     market.transact("decline", booking_id, sender=provider)
     before = market.balance(stranger)
 
@@ -346,14 +382,18 @@ def test_withdraw_to_pays_the_whole_credit_to_another_address(
 
 
 @pytest.mark.parametrize("function", ["withdraw", "withdrawTo"])
-def test_withdraw_refuses_an_account_without_credit(market, stranger, customer, function):
+def test_withdraw_refuses_an_account_without_credit(
+    market: MarketDriver, stranger: str, customer: str, function: str
+) -> None:
     args = (customer,) if function == "withdrawTo" else ()
 
     with market.reverts("MarketplaceNothingToWithdraw", account=stranger):
         market.transact(function, *args, sender=stranger)
 
 
-def test_a_credit_is_paid_only_once(market, provider, customer, booking_id):
+def test_a_credit_is_paid_only_once(
+    market: MarketDriver, provider: str, customer: str, booking_id: int
+) -> None:
     market.transact("decline", booking_id, sender=provider)
     market.transact("withdraw", sender=customer)
 
@@ -361,7 +401,9 @@ def test_a_credit_is_paid_only_once(market, provider, customer, booking_id):
         market.transact("withdraw", sender=customer)
 
 
-def test_withdraw_to_refuses_the_zero_address(market, provider, customer, booking_id):
+def test_withdraw_to_refuses_the_zero_address(
+    market: MarketDriver, provider: str, customer: str, booking_id: int
+) -> None:
     market.transact("decline", booking_id, sender=provider)
 
     with market.reverts("MarketplaceZeroAddress"):

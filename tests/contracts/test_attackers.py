@@ -4,9 +4,12 @@ block anybody else's refund, settlement or withdrawal."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from marketplace.domain import Status
+from tests.support.market_driver import Actor, MarketDriver
 
 HOSTILE_KINDS = ["RevertingReceiver", "GasBurningReceiver"]
 
@@ -15,84 +18,111 @@ HOSTILE_KINDS = ["RevertingReceiver", "GasBurningReceiver"]
 
 
 @pytest.fixture
-def attacker(market, stranger):
+def attacker(market: MarketDriver, stranger: str) -> Actor:
     """A ReentrantReceiver controlled by `stranger`, with open criteria and its own listing."""
     actor = market.deploy_actor("ReentrantReceiver", controller=stranger)
     actor.act("setCriteria", market.criteria_input())
     actor.act(
         "register", market.CATEGORY, 0, 0, market.PRICE, market.METADATA, value=market.MIN_STAKE
     )
-    actor.listing = market.call("providerCount")
+    actor.listing = int(market.call("providerCount"))
     return actor
 
 
-def attacker_books(market, attacker, provider_id) -> int:
+def attacker_books(market: MarketDriver, attacker: Actor, provider_id: int) -> int:
     """The attacker books `provider_id` as a customer; returns the booking id."""
     version = market.criteria(attacker.address)["version"]
     receipt = attacker.act("book", provider_id, market.PRICE, version, value=market.PRICE)
     return int(market.events("BookingRequested", receipt)[0]["bookingId"])
 
 
-def credit_attacker(market, attacker, provider, provider_id) -> None:
+def credit_attacker(market: MarketDriver, attacker: Actor, provider: str, provider_id: int) -> None:
     """Arrange: the attacker holds exactly PRICE of credit (a declined booking's refund)."""
     market.transact("decline", attacker_books(market, attacker, provider_id), sender=provider)
     assert market.credit(attacker.address) == market.PRICE
 
 
-def _reenter_withdraw(market, roles, attacker, provider_id):
+# Arranges one guarded call for the attacker to re-enter with: ((function, arguments), value sent,
+# the booking it concerns or None).
+Reentry = tuple[tuple[str, tuple[Any, ...]], int, int | None]
+
+
+def _reenter_withdraw(
+    market: MarketDriver, roles: dict[str, str], attacker: Actor, provider_id: int
+) -> Reentry:
     return ("withdraw", ()), 0, None
 
 
-def _reenter_withdraw_to(market, roles, attacker, provider_id):
+def _reenter_withdraw_to(
+    market: MarketDriver, roles: dict[str, str], attacker: Actor, provider_id: int
+) -> Reentry:
     return ("withdrawTo", (attacker.address,)), 0, None
 
 
-def _reenter_book(market, roles, attacker, provider_id):
+def _reenter_book(
+    market: MarketDriver, roles: dict[str, str], attacker: Actor, provider_id: int
+) -> Reentry:
     version = market.criteria(attacker.address)["version"]
     return ("book", (provider_id, market.PRICE, version)), market.PRICE, None
 
 
-def _reenter_cancel(market, roles, attacker, provider_id):
+def _reenter_cancel(
+    market: MarketDriver, roles: dict[str, str], attacker: Actor, provider_id: int
+) -> Reentry:
     booking_id = attacker_books(market, attacker, provider_id)
     return ("cancel", (booking_id,)), 0, booking_id
 
 
-def _reenter_decline(market, roles, attacker, provider_id):
+def _reenter_decline(
+    market: MarketDriver, roles: dict[str, str], attacker: Actor, provider_id: int
+) -> Reentry:
     booking_id = market.book(roles["customer"], attacker.listing)
     return ("decline", (booking_id,)), 0, booking_id
 
 
-def _reenter_expire(market, roles, attacker, provider_id):
+def _reenter_expire(
+    market: MarketDriver, roles: dict[str, str], attacker: Actor, provider_id: int
+) -> Reentry:
     booking_id = attacker_books(market, attacker, provider_id)
     market.mine_at(market.booking(booking_id)["deadline"] + 1)
     return ("expire", (booking_id,)), 0, booking_id
 
 
-def _completed_by_attacker(market, roles, attacker, provider_id):
+def _completed_by_attacker(
+    market: MarketDriver, roles: dict[str, str], attacker: Actor, provider_id: int
+) -> int:
     booking_id = attacker_books(market, attacker, provider_id)
     market.transact("accept", booking_id, sender=roles["provider"])
     market.transact("complete", booking_id, sender=roles["provider"])
     return booking_id
 
 
-def _reenter_confirm(market, roles, attacker, provider_id):
+def _reenter_confirm(
+    market: MarketDriver, roles: dict[str, str], attacker: Actor, provider_id: int
+) -> Reentry:
     booking_id = _completed_by_attacker(market, roles, attacker, provider_id)
     return ("confirm", (booking_id,)), 0, booking_id
 
 
-def _reenter_settle(market, roles, attacker, provider_id):
+def _reenter_settle(
+    market: MarketDriver, roles: dict[str, str], attacker: Actor, provider_id: int
+) -> Reentry:
     booking_id = _completed_by_attacker(market, roles, attacker, provider_id)
     market.mine_at(market.booking(booking_id)["deadline"] + 1)
     return ("settle", (booking_id,)), 0, booking_id
 
 
-def _reenter_resolve(market, roles, attacker, provider_id):
+def _reenter_resolve(
+    market: MarketDriver, roles: dict[str, str], attacker: Actor, provider_id: int
+) -> Reentry:
     market.transact("setArbiter", attacker.address, True, sender=roles["owner"])
     booking_id = market.booking_in(Status.DISPUTED, roles["customer"], provider_id)
     return ("resolve", (booking_id, 0)), 0, booking_id
 
 
-def _reenter_resolve_by_default(market, roles, attacker, provider_id):
+def _reenter_resolve_by_default(
+    market: MarketDriver, roles: dict[str, str], attacker: Actor, provider_id: int
+) -> Reentry:
     booking_id = market.booking_in(Status.DISPUTED, roles["customer"], provider_id)
     market.mine_at(market.booking(booking_id)["deadline"] + 1)
     return ("resolveByDefault", (booking_id,)), 0, booking_id
@@ -114,8 +144,13 @@ GUARDED_REENTRIES = {
 
 @pytest.mark.parametrize("target", list(GUARDED_REENTRIES))
 def test_a_reentrant_receiver_gets_its_credit_and_not_a_wei_more(
-    market, roles, provider, provider_id, attacker, target
-):
+    market: MarketDriver,
+    roles: dict[str, str],
+    provider: str,
+    provider_id: int,
+    attacker: Actor,
+    target: str,
+) -> None:
     (function, args), value, booking_id = GUARDED_REENTRIES[target](
         market, roles, attacker, provider_id
     )
@@ -150,8 +185,8 @@ def test_a_reentrant_receiver_gets_its_credit_and_not_a_wei_more(
 
 
 def test_release_stake_is_guarded_against_reentry_from_a_withdrawal(
-    market, provider, provider_id, attacker
-):
+    market: MarketDriver, provider: str, provider_id: int, attacker: Actor
+) -> None:
     credit_attacker(market, attacker, provider, provider_id)
     receipt = attacker.act("deactivate", attacker.listing)
     market.mine_at(market.timestamp_of(receipt) + market.WINDOWS["stakeCooldown"])
@@ -177,8 +212,13 @@ def test_release_stake_is_guarded_against_reentry_from_a_withdrawal(
 
 
 def test_a_payment_from_someone_else_cannot_be_used_to_reenter(
-    market, provider, customer, provider_id, booking_id, attacker
-):
+    market: MarketDriver,
+    provider: str,
+    customer: str,
+    provider_id: int,
+    booking_id: int,
+    attacker: Actor,
+) -> None:
     credit_attacker(market, attacker, provider, provider_id)
     market.transact("decline", booking_id, sender=provider)
     attacker.binding.transact(
@@ -203,17 +243,17 @@ def test_a_payment_from_someone_else_cannot_be_used_to_reenter(
 
 
 @pytest.fixture(params=HOSTILE_KINDS)
-def hostile(request, market, other_provider):
+def hostile(request: pytest.FixtureRequest, market: MarketDriver, other_provider: str) -> Actor:
     """A contract that cannot be paid, controlled by `other_provider`, owning listing `.listing`."""
     actor = market.deploy_actor(request.param, controller=other_provider)
     actor.act(
         "register", market.CATEGORY, 0, 0, market.PRICE, market.METADATA, value=market.MIN_STAKE
     )
-    actor.listing = market.call("providerCount")
+    actor.listing = int(market.call("providerCount"))
     return actor
 
 
-def hostile_booking(market, hostile, customer, status: Status) -> int:
+def hostile_booking(market: MarketDriver, hostile: Actor, customer: str, status: Status) -> int:
     """Arrange: `customer`'s booking of the hostile listing, moved on by the hostile owner."""
     booking_id = market.book(customer, hostile.listing)
     if status in (Status.ACCEPTED, Status.COMPLETED):
@@ -224,8 +264,8 @@ def hostile_booking(market, hostile, customer, status: Status) -> int:
 
 
 def test_a_hostile_provider_cannot_withdraw_to_itself_and_keeps_its_credit(
-    market, customer, hostile
-):
+    market: MarketDriver, customer: str, hostile: Actor
+) -> None:
     booking_id = hostile_booking(market, hostile, customer, Status.COMPLETED)
     market.transact("confirm", booking_id, sender=customer)
     payout = market.credit(hostile.address)
@@ -238,7 +278,9 @@ def test_a_hostile_provider_cannot_withdraw_to_itself_and_keeps_its_credit(
     market.assert_solvent()
 
 
-def test_a_hostile_provider_withdraws_to_a_good_address(market, customer, stranger, hostile):
+def test_a_hostile_provider_withdraws_to_a_good_address(
+    market: MarketDriver, customer: str, stranger: str, hostile: Actor
+) -> None:
     booking_id = hostile_booking(market, hostile, customer, Status.COMPLETED)
     market.transact("confirm", booking_id, sender=customer)
     payout = market.credit(hostile.address)
@@ -258,8 +300,8 @@ def test_a_hostile_provider_withdraws_to_a_good_address(market, customer, strang
 
 @pytest.mark.parametrize("exit_", ["decline", "expire"])
 def test_a_hostile_provider_cannot_block_the_customer_refund(
-    market, customer, stranger, hostile, exit_
-):
+    market: MarketDriver, customer: str, stranger: str, hostile: Actor, exit_: str
+) -> None:
     booking_id = hostile_booking(market, hostile, customer, Status.ACCEPTED)
     if exit_ == "decline":
         hostile.act("decline", booking_id)
@@ -275,8 +317,16 @@ def test_a_hostile_provider_cannot_block_the_customer_refund(
 
 
 def test_a_hostile_provider_cannot_block_settlement_disputes_or_other_providers(
-    market, owner, provider, customer, stranger, arbiter, treasury, provider_id, hostile
-):
+    market: MarketDriver,
+    owner: str,
+    provider: str,
+    customer: str,
+    stranger: str,
+    arbiter: str,
+    treasury: str,
+    provider_id: int,
+    hostile: Actor,
+) -> None:
     settled_late = hostile_booking(market, hostile, customer, Status.COMPLETED)
     disputed = hostile_booking(market, hostile, customer, Status.COMPLETED)
     honest = market.booking_in(Status.COMPLETED, customer, provider_id)
@@ -303,8 +353,8 @@ def test_a_hostile_provider_cannot_block_settlement_disputes_or_other_providers(
 
 
 def test_a_payment_to_a_hostile_address_fails_only_for_the_payer_who_chose_it(
-    market, provider, customer, booking_id, hostile
-):
+    market: MarketDriver, provider: str, customer: str, booking_id: int, hostile: Actor
+) -> None:
     market.transact("decline", booking_id, sender=provider)
 
     with market.reverts("MarketplaceTransferFailed", to=hostile.address, amount=market.PRICE):
@@ -317,8 +367,8 @@ def test_a_payment_to_a_hostile_address_fails_only_for_the_payer_who_chose_it(
 
 
 def test_a_hostile_customer_recovers_its_refund_through_withdraw_to(
-    market, provider, other_customer, provider_id, hostile
-):
+    market: MarketDriver, provider: str, other_customer: str, provider_id: int, hostile: Actor
+) -> None:
     hostile.act("setCriteria", market.criteria_input())
     version = market.criteria(hostile.address)["version"]
     receipt = hostile.act("book", provider_id, market.PRICE, version, value=market.PRICE)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 
 from marketplace.domain import Status
+from tests.support.market_driver import MarketDriver
 
 
-def test_book_escrows_the_price_and_logs_the_request(market, customer, provider_id):
+def test_book_escrows_the_price_and_logs_the_request(
+    market: MarketDriver, customer: str, provider_id: int
+) -> None:
     version = market.set_criteria(customer)
     balance_before = market.balance(market.address)
 
@@ -41,8 +44,8 @@ def test_book_escrows_the_price_and_logs_the_request(market, customer, provider_
 
 
 def test_booking_ids_number_each_customer_bookings_from_one(
-    market, customer, other_customer, provider_id
-):
+    market: MarketDriver, customer: str, other_customer: str, provider_id: int
+) -> None:
     first = market.book(customer, provider_id)
     second = market.book(customer, provider_id)
     others = market.book(other_customer, provider_id)
@@ -56,16 +59,22 @@ def test_booking_ids_number_each_customer_bookings_from_one(
 
 
 @pytest.mark.parametrize("n", [1, 2**64 - 1])
-def test_customer_of_reads_the_customer_from_any_booking_id(market, stranger, n):
+def test_customer_of_reads_the_customer_from_any_booking_id(
+    market: MarketDriver, stranger: str, n: int
+) -> None:
     assert market.call("customerOf", (int(stranger, 16) << 64) | n) == stranger
 
 
-def test_get_booking_refuses_an_unknown_id(market, customer, booking_id):
+def test_get_booking_refuses_an_unknown_id(
+    market: MarketDriver, customer: str, booking_id: int
+) -> None:
     with market.reverts("MarketplaceBookingNotFound", bookingId=booking_id + 1):
         market.call("getBooking", booking_id + 1)
 
 
-def test_a_booking_keeps_the_criteria_version_it_was_checked_against(market, customer, provider_id):
+def test_a_booking_keeps_the_criteria_version_it_was_checked_against(
+    market: MarketDriver, customer: str, provider_id: int
+) -> None:
     market.set_criteria(customer, category=2)
     version = market.set_criteria(customer)
     booking_id = market.book(customer, provider_id)
@@ -75,14 +84,18 @@ def test_a_booking_keeps_the_criteria_version_it_was_checked_against(market, cus
     assert market.booking(booking_id)["criteriaVersion"] == version == 2
 
 
-def test_book_refuses_an_unknown_provider(market, customer, provider_id):
+def test_book_refuses_an_unknown_provider(
+    market: MarketDriver, customer: str, provider_id: int
+) -> None:
     version = market.set_criteria(customer)
 
     with market.reverts("MarketplaceProviderNotFound", providerId=provider_id + 1):
         market.transact("book", provider_id + 1, 0, version, sender=customer)
 
 
-def test_book_refuses_when_the_price_moved_since_the_quote(market, provider, customer, provider_id):
+def test_book_refuses_when_the_price_moved_since_the_quote(
+    market: MarketDriver, provider: str, customer: str, provider_id: int
+) -> None:
     version = market.set_criteria(customer)
     quoted = market.PRICE
     market.transact(
@@ -94,7 +107,9 @@ def test_book_refuses_when_the_price_moved_since_the_quote(market, provider, cus
 
 
 @pytest.mark.parametrize("delta", [-1, 1, None])
-def test_book_refuses_a_value_other_than_the_price(market, customer, provider_id, delta):
+def test_book_refuses_a_value_other_than_the_price(
+    market: MarketDriver, customer: str, provider_id: int, delta: int | None
+) -> None:
     version = market.set_criteria(customer)
     sent = 0 if delta is None else market.PRICE + delta
 
@@ -102,7 +117,9 @@ def test_book_refuses_a_value_other_than_the_price(market, customer, provider_id
         market.transact("book", provider_id, market.PRICE, version, sender=customer, value=sent)
 
 
-def test_book_refuses_a_quote_made_under_older_criteria(market, customer, provider_id):
+def test_book_refuses_a_quote_made_under_older_criteria(
+    market: MarketDriver, customer: str, provider_id: int
+) -> None:
     quoted_version = market.set_criteria(customer)
     market.set_criteria(customer, maxPrice=10**17)  # e.g. changed in another tab
 
@@ -113,8 +130,8 @@ def test_book_refuses_a_quote_made_under_older_criteria(market, customer, provid
 
 
 def test_book_refuses_a_quote_made_before_a_block_changed_the_version(
-    market, provider, customer, provider_id
-):
+    market: MarketDriver, provider: str, customer: str, provider_id: int
+) -> None:
     quoted_version = market.set_criteria(customer)
     other_listing = market.register(provider)
     market.transact("setBlocked", other_listing, True, sender=customer)
@@ -125,7 +142,9 @@ def test_book_refuses_a_quote_made_before_a_block_changed_the_version(
         )
 
 
-def test_book_refuses_a_version_from_the_future(market, customer, provider_id):
+def test_book_refuses_a_version_from_the_future(
+    market: MarketDriver, customer: str, provider_id: int
+) -> None:
     version = market.set_criteria(customer)
 
     with market.reverts(
@@ -136,7 +155,9 @@ def test_book_refuses_a_version_from_the_future(market, customer, provider_id):
         )
 
 
-def test_book_checks_the_version_of_the_provider_category_only(market, customer, provider_id):
+def test_book_checks_the_version_of_the_provider_category_only(
+    market: MarketDriver, customer: str, provider_id: int
+) -> None:
     category_version = market.set_criteria(customer, category=market.CATEGORY)
     latest = market.set_criteria(customer, category=2)  # another category moves the latest version
     assert market.call("criteriaVersionOf", customer) == latest == 2
@@ -154,8 +175,8 @@ def test_book_checks_the_version_of_the_provider_category_only(market, customer,
 
 
 def test_book_checks_price_before_value_and_value_before_version(
-    market, provider, customer, provider_id
-):
+    market: MarketDriver, provider: str, customer: str, provider_id: int
+) -> None:
     version = market.set_criteria(customer)
     market.transact(
         "updateProvider", provider_id, 0, 0, market.PRICE + 1, market.METADATA, sender=provider
@@ -169,7 +190,9 @@ def test_book_checks_price_before_value_and_value_before_version(
         )
 
 
-def test_book_is_refused_while_paused_and_allowed_again_after(market, owner, customer, provider_id):
+def test_book_is_refused_while_paused_and_allowed_again_after(
+    market: MarketDriver, owner: str, customer: str, provider_id: int
+) -> None:
     version = market.set_criteria(customer)
     market.transact("setPaused", True, sender=owner)
 
@@ -182,7 +205,9 @@ def test_book_is_refused_while_paused_and_allowed_again_after(market, owner, cus
     assert market.call("bookingCountOf", customer) == 1
 
 
-def test_book_snapshots_the_fee_rate_of_the_moment(market, owner, customer, provider_id):
+def test_book_snapshots_the_fee_rate_of_the_moment(
+    market: MarketDriver, owner: str, customer: str, provider_id: int
+) -> None:
     market.transact("setFeeRate", 1_000, sender=owner)
 
     booking_id = market.book(customer, provider_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from marketplace.domain import Status
+from tests.support.market_driver import MarketDriver
 
 # window, the state it bounds, the action due by the deadline, the timed exit after it
 WINDOW_CASES = {
@@ -29,19 +30,26 @@ NEXT_STATUS = {
 }
 
 
-def booking_at_window(market, customer, provider_id, window):
+def booking_at_window(
+    market: MarketDriver, customer: str, provider_id: int, window: str
+) -> tuple[int, int]:
     """Arrange: a booking in the state `window` bounds; returns (booking id, deadline)."""
     status = WINDOW_CASES[window][0]
     booking_id = market.booking_in(status, customer, provider_id)
-    deadline = market.booking(booking_id)["deadline"]
+    deadline = int(market.booking(booking_id)["deadline"])
     return booking_id, deadline
 
 
 @pytest.mark.parametrize("offset", [-1, 0])
 @pytest.mark.parametrize("window", list(WINDOW_CASES))
 def test_the_due_action_is_allowed_up_to_and_at_the_deadline(
-    market, roles, customer, provider_id, window, offset
-):
+    market: MarketDriver,
+    roles: dict[str, str],
+    customer: str,
+    provider_id: int,
+    window: str,
+    offset: int,
+) -> None:
     booking_id, deadline = booking_at_window(market, customer, provider_id, window)
     action, role, extra = WINDOW_CASES[window][1]
 
@@ -52,8 +60,8 @@ def test_the_due_action_is_allowed_up_to_and_at_the_deadline(
 
 @pytest.mark.parametrize("window", list(WINDOW_CASES))
 def test_the_due_action_is_refused_one_second_after_the_deadline(
-    market, roles, customer, provider_id, window
-):
+    market: MarketDriver, roles: dict[str, str], customer: str, provider_id: int, window: str
+) -> None:
     booking_id, deadline = booking_at_window(market, customer, provider_id, window)
     action, role, extra = WINDOW_CASES[window][1]
 
@@ -66,8 +74,13 @@ def test_the_due_action_is_refused_one_second_after_the_deadline(
 @pytest.mark.parametrize("offset", [-1, 0])
 @pytest.mark.parametrize("window", list(WINDOW_CASES))
 def test_the_timed_exit_is_refused_up_to_and_at_the_deadline(
-    market, roles, customer, provider_id, window, offset
-):
+    market: MarketDriver,
+    roles: dict[str, str],
+    customer: str,
+    provider_id: int,
+    window: str,
+    offset: int,
+) -> None:
     booking_id, deadline = booking_at_window(market, customer, provider_id, window)
     action, role, extra = WINDOW_CASES[window][2]
 
@@ -79,8 +92,8 @@ def test_the_timed_exit_is_refused_up_to_and_at_the_deadline(
 
 @pytest.mark.parametrize("window", list(WINDOW_CASES))
 def test_the_timed_exit_opens_one_second_after_the_deadline(
-    market, roles, customer, provider_id, window
-):
+    market: MarketDriver, roles: dict[str, str], customer: str, provider_id: int, window: str
+) -> None:
     booking_id, deadline = booking_at_window(market, customer, provider_id, window)
     action, role, extra = WINDOW_CASES[window][2]
 
@@ -92,8 +105,8 @@ def test_the_timed_exit_opens_one_second_after_the_deadline(
 
 @pytest.mark.parametrize("offset", [-1, 0, 1])
 def test_the_customer_may_confirm_at_any_time_in_the_completed_state(
-    market, customer, provider_id, offset
-):
+    market: MarketDriver, customer: str, provider_id: int, offset: int
+) -> None:
     # confirm has no deadline: after confirmBy it releases the escrow exactly as settle would.
     booking_id, deadline = booking_at_window(market, customer, provider_id, "confirm")
 
@@ -104,8 +117,8 @@ def test_the_customer_may_confirm_at_any_time_in_the_completed_state(
 
 @pytest.mark.parametrize("offset", [-1, 0, 1])
 def test_the_provider_may_decline_an_accepted_booking_even_after_the_service_deadline(
-    market, provider, customer, provider_id, offset
-):
+    market: MarketDriver, provider: str, customer: str, provider_id: int, offset: int
+) -> None:
     booking_id, deadline = booking_at_window(market, customer, provider_id, "service")
 
     market.at(deadline + offset, "decline", booking_id, sender=provider)
@@ -113,7 +126,9 @@ def test_the_provider_may_decline_an_accepted_booking_even_after_the_service_dea
     assert market.credit(customer) == market.PRICE
 
 
-def test_the_stake_stays_locked_one_second_before_its_unlock_time(market, provider, provider_id):
+def test_the_stake_stays_locked_one_second_before_its_unlock_time(
+    market: MarketDriver, provider: str, provider_id: int
+) -> None:
     receipt = market.transact("deactivate", provider_id, sender=provider)
     unlock_at = market.timestamp_of(receipt) + market.WINDOWS["stakeCooldown"]
 
@@ -122,7 +137,9 @@ def test_the_stake_stays_locked_one_second_before_its_unlock_time(market, provid
 
 
 @pytest.mark.parametrize("offset", [0, 1])
-def test_the_stake_unlocks_at_its_unlock_time(market, provider, provider_id, offset):
+def test_the_stake_unlocks_at_its_unlock_time(
+    market: MarketDriver, provider: str, provider_id: int, offset: int
+) -> None:
     receipt = market.transact("deactivate", provider_id, sender=provider)
     unlock_at = market.timestamp_of(receipt) + market.WINDOWS["stakeCooldown"]
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 import pytest
 
 from marketplace.domain import Status
+from tests.support.market_driver import MarketDriver
 
 ZERO = "0x0000000000000000000000000000000000000000"
 
 
-def fee_of(market, price: int) -> int:
+def fee_of(market: MarketDriver, price: int) -> int:
     """The fee of a booking made at the deployment's fee rate."""
     return price * market.FEE_BPS // 10_000
 
@@ -18,7 +19,9 @@ def fee_of(market, price: int) -> int:
 # ---------------------------------------------------------------------- Requested -> ...
 
 
-def test_provider_accepts_a_requested_booking(market, provider, customer, provider_id, booking_id):
+def test_provider_accepts_a_requested_booking(
+    market: MarketDriver, provider: str, customer: str, provider_id: int, booking_id: int
+) -> None:
     receipt = market.transact("accept", booking_id, sender=provider)
 
     service_by = market.timestamp_of(receipt) + market.WINDOWS["service"]
@@ -34,8 +37,8 @@ def test_provider_accepts_a_requested_booking(market, provider, customer, provid
 
 @pytest.mark.parametrize("status", [Status.REQUESTED, Status.ACCEPTED])
 def test_provider_declines_and_the_customer_is_refunded(
-    market, provider, customer, provider_id, status
-):
+    market: MarketDriver, provider: str, customer: str, provider_id: int, status: Status
+) -> None:
     booking_id = market.booking_in(status, customer, provider_id)
 
     receipt = market.transact("decline", booking_id, sender=provider)
@@ -52,8 +55,8 @@ def test_provider_declines_and_the_customer_is_refunded(
 
 
 def test_customer_cancels_a_requested_booking_and_is_refunded(
-    market, customer, provider_id, booking_id
-):
+    market: MarketDriver, customer: str, provider_id: int, booking_id: int
+) -> None:
     receipt = market.transact("cancel", booking_id, sender=customer)
 
     assert market.only_event(receipt, "BookingCancelled") == {
@@ -68,8 +71,8 @@ def test_customer_cancels_a_requested_booking_and_is_refunded(
 
 
 def test_customer_may_still_cancel_an_unanswered_booking_after_its_deadline(
-    market, customer, booking_id
-):
+    market: MarketDriver, customer: str, booking_id: int
+) -> None:
     market.mine_at(market.booking(booking_id)["deadline"] + 10)
 
     market.transact("cancel", booking_id, sender=customer)
@@ -79,8 +82,8 @@ def test_customer_may_still_cancel_an_unanswered_booking_after_its_deadline(
 
 @pytest.mark.parametrize("status", [Status.REQUESTED, Status.ACCEPTED])
 def test_anyone_expires_an_unanswered_booking_and_the_customer_is_refunded(
-    market, customer, stranger, provider_id, status
-):
+    market: MarketDriver, customer: str, stranger: str, provider_id: int, status: Status
+) -> None:
     booking_id = market.booking_in(status, customer, provider_id)
     market.mine_at(market.booking(booking_id)["deadline"] + 1)
 
@@ -101,7 +104,9 @@ def test_anyone_expires_an_unanswered_booking_and_the_customer_is_refunded(
 # ---------------------------------------------------------------------- Accepted -> Completed
 
 
-def test_provider_completes_an_accepted_booking(market, provider, customer, provider_id):
+def test_provider_completes_an_accepted_booking(
+    market: MarketDriver, provider: str, customer: str, provider_id: int
+) -> None:
     booking_id = market.booking_in(Status.ACCEPTED, customer, provider_id)
 
     receipt = market.transact("complete", booking_id, sender=provider)
@@ -120,7 +125,9 @@ def test_provider_completes_an_accepted_booking(market, provider, customer, prov
 # ---------------------------------------------------------------------- Completed -> ...
 
 
-def test_customer_confirms_and_the_escrow_is_released(market, provider, customer, provider_id):
+def test_customer_confirms_and_the_escrow_is_released(
+    market: MarketDriver, provider: str, customer: str, provider_id: int
+) -> None:
     booking_id = market.booking_in(Status.COMPLETED, customer, provider_id)
 
     receipt = market.transact("confirm", booking_id, sender=customer)
@@ -142,8 +149,8 @@ def test_customer_confirms_and_the_escrow_is_released(market, provider, customer
 
 
 def test_anyone_settles_after_the_confirmation_window(
-    market, provider, customer, stranger, provider_id
-):
+    market: MarketDriver, provider: str, customer: str, stranger: str, provider_id: int
+) -> None:
     booking_id = market.booking_in(Status.COMPLETED, customer, provider_id)
     market.mine_at(market.booking(booking_id)["deadline"] + 1)
 
@@ -162,7 +169,9 @@ def test_anyone_settles_after_the_confirmation_window(
     market.assert_solvent()
 
 
-def test_customer_disputes_a_completed_booking(market, customer, provider_id):
+def test_customer_disputes_a_completed_booking(
+    market: MarketDriver, customer: str, provider_id: int
+) -> None:
     booking_id = market.booking_in(Status.COMPLETED, customer, provider_id)
 
     receipt = market.transact("dispute", booking_id, sender=customer)
@@ -182,7 +191,9 @@ def test_customer_disputes_a_completed_booking(market, customer, provider_id):
 # ---------------------------------------------------------------------- Disputed -> Resolved
 
 
-def test_arbiter_resolves_a_dispute_with_a_split(market, provider, customer, arbiter, provider_id):
+def test_arbiter_resolves_a_dispute_with_a_split(
+    market: MarketDriver, provider: str, customer: str, arbiter: str, provider_id: int
+) -> None:
     booking_id = market.booking_in(Status.DISPUTED, customer, provider_id)
 
     receipt = market.transact("resolve", booking_id, 2_500, sender=arbiter)
@@ -207,8 +218,8 @@ def test_arbiter_resolves_a_dispute_with_a_split(market, provider, customer, arb
 
 
 def test_anyone_applies_the_default_split_after_the_arbitration_window(
-    market, provider, customer, stranger, provider_id
-):
+    market: MarketDriver, provider: str, customer: str, stranger: str, provider_id: int
+) -> None:
     booking_id = market.booking_in(Status.DISPUTED, customer, provider_id)
     market.mine_at(market.booking(booking_id)["deadline"] + 1)
 
@@ -245,8 +256,14 @@ def test_anyone_applies_the_default_split_after_the_arbitration_window(
     ],
 )
 def test_only_the_listing_owner_acts_for_the_provider(
-    market, roles, customer, provider_id, role, action, status
-):
+    market: MarketDriver,
+    roles: dict[str, str],
+    customer: str,
+    provider_id: int,
+    role: str,
+    action: str,
+    status: Status,
+) -> None:
     market.register(roles["other_provider"])  # owns a listing, just not this one
     booking_id = market.booking_in(status, customer, provider_id)
 
@@ -260,15 +277,23 @@ def test_only_the_listing_owner_acts_for_the_provider(
     [("cancel", Status.REQUESTED), ("confirm", Status.COMPLETED), ("dispute", Status.COMPLETED)],
 )
 def test_only_the_customer_acts_for_the_customer(
-    market, roles, customer, provider_id, role, action, status
-):
+    market: MarketDriver,
+    roles: dict[str, str],
+    customer: str,
+    provider_id: int,
+    role: str,
+    action: str,
+    status: Status,
+) -> None:
     booking_id = market.booking_in(status, customer, provider_id)
 
     with market.reverts("MarketplaceNotCustomer", bookingId=booking_id, caller=roles[role]):
         market.transact(action, booking_id, sender=roles[role])
 
 
-def test_a_contract_acting_for_the_customer_is_not_the_customer(market, customer, booking_id):
+def test_a_contract_acting_for_the_customer_is_not_the_customer(
+    market: MarketDriver, customer: str, booking_id: int
+) -> None:
     # No tx.origin: the customer's own transaction through a contract is the contract's call.
     proxy = market.deploy_actor("RevertingReceiver", controller=customer)
 
@@ -278,8 +303,8 @@ def test_a_contract_acting_for_the_customer_is_not_the_customer(market, customer
 
 @pytest.mark.parametrize("role", ["stranger", "owner", "other_customer"])
 def test_resolve_refuses_an_account_not_on_the_allowlist(
-    market, roles, customer, provider_id, role
-):
+    market: MarketDriver, roles: dict[str, str], customer: str, provider_id: int, role: str
+) -> None:
     booking_id = market.booking_in(Status.DISPUTED, customer, provider_id)
 
     with market.reverts("MarketplaceNotArbiter", bookingId=booking_id, caller=roles[role]):
@@ -288,8 +313,13 @@ def test_resolve_refuses_an_account_not_on_the_allowlist(
 
 @pytest.mark.parametrize("party", ["customer", "provider"])
 def test_resolve_refuses_an_arbiter_who_is_a_party(
-    market, roles, owner, customer, provider_id, party
-):
+    market: MarketDriver,
+    roles: dict[str, str],
+    owner: str,
+    customer: str,
+    provider_id: int,
+    party: str,
+) -> None:
     booking_id = market.booking_in(Status.DISPUTED, customer, provider_id)
     market.transact("setArbiter", roles[party], True, sender=owner)
 
@@ -299,7 +329,9 @@ def test_resolve_refuses_an_arbiter_who_is_a_party(
         )
 
 
-def test_resolve_refuses_a_removed_arbiter(market, owner, customer, arbiter, provider_id):
+def test_resolve_refuses_a_removed_arbiter(
+    market: MarketDriver, owner: str, customer: str, arbiter: str, provider_id: int
+) -> None:
     booking_id = market.booking_in(Status.DISPUTED, customer, provider_id)
     market.transact("setArbiter", arbiter, False, sender=owner)
 
@@ -307,14 +339,18 @@ def test_resolve_refuses_a_removed_arbiter(market, owner, customer, arbiter, pro
         market.transact("resolve", booking_id, 5_000, sender=arbiter)
 
 
-def test_resolve_refuses_a_refund_above_one_hundred_percent(market, customer, arbiter, provider_id):
+def test_resolve_refuses_a_refund_above_one_hundred_percent(
+    market: MarketDriver, customer: str, arbiter: str, provider_id: int
+) -> None:
     booking_id = market.booking_in(Status.DISPUTED, customer, provider_id)
 
     with market.reverts("MarketplaceInvalidRefundBps", refundBps=10_001):
         market.transact("resolve", booking_id, 10_001, sender=arbiter)
 
 
-def test_resolve_checks_the_arbiter_before_the_refund(market, customer, stranger, provider_id):
+def test_resolve_checks_the_arbiter_before_the_refund(
+    market: MarketDriver, customer: str, stranger: str, provider_id: int
+) -> None:
     booking_id = market.booking_in(Status.DISPUTED, customer, provider_id)
 
     with market.reverts("MarketplaceNotArbiter", bookingId=booking_id, caller=stranger):

@@ -3,14 +3,19 @@ and solvency through a long mixed flow down to an empty contract."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from marketplace.domain import Status
+from tests.support.market_driver import MarketDriver
 
 UINT96_MAX = 2**96 - 1
 
 
-def priced_booking(market, owner, provider, customer, price: int, fee_bps: int) -> int:
+def priced_booking(
+    market: MarketDriver, owner: str, provider: str, customer: str, price: int, fee_bps: int
+) -> int:
     """Arrange: a Requested booking of a listing priced `price`, made at fee rate `fee_bps`."""
     if fee_bps != market.FEE_BPS:
         market.transact("setFeeRate", fee_bps, sender=owner)
@@ -27,8 +32,8 @@ def priced_booking(market, owner, provider, customer, price: int, fee_bps: int) 
     [(1, 1_000), (9_999, 1_000), (10_001, 250), (10**18 + 9, 999), (10**21 + 1, 0), (123_457, 1)],
 )
 def test_settlement_pays_price_minus_the_floored_fee(
-    market, owner, provider, customer, price, fee_bps
-):
+    market: MarketDriver, owner: str, provider: str, customer: str, price: int, fee_bps: int
+) -> None:
     booking_id = priced_booking(market, owner, provider, customer, price, fee_bps)
     market.drive(booking_id, Status.COMPLETED)
 
@@ -43,7 +48,9 @@ def test_settlement_pays_price_minus_the_floored_fee(
     market.assert_solvent()
 
 
-def test_the_fee_at_the_cap_is_at_most_ten_percent(market, owner, provider, customer):
+def test_the_fee_at_the_cap_is_at_most_ten_percent(
+    market: MarketDriver, owner: str, provider: str, customer: str
+) -> None:
     booking_id = priced_booking(market, owner, provider, customer, 10**18 + 19, 1_000)
     market.drive(booking_id, Status.SETTLED)
 
@@ -54,8 +61,14 @@ def test_the_fee_at_the_cap_is_at_most_ten_percent(market, owner, provider, cust
 
 @pytest.mark.parametrize("new_fee_bps", [1_000, 0])
 def test_changing_the_fee_after_booking_does_not_change_that_booking_fee(
-    market, owner, provider, customer, provider_id, booking_id, new_fee_bps
-):
+    market: MarketDriver,
+    owner: str,
+    provider: str,
+    customer: str,
+    provider_id: int,
+    booking_id: int,
+    new_fee_bps: int,
+) -> None:
     market.transact("setFeeRate", new_fee_bps, sender=owner)
     market.drive(booking_id, Status.COMPLETED)
 
@@ -75,8 +88,8 @@ def test_changing_the_fee_after_booking_does_not_change_that_booking_fee(
 
 
 def test_the_fee_snapshot_also_applies_to_a_dispute_split(
-    market, owner, customer, arbiter, booking_id
-):
+    market: MarketDriver, owner: str, customer: str, arbiter: str, booking_id: int
+) -> None:
     market.drive(booking_id, Status.DISPUTED)
     market.transact("setFeeRate", 1_000, sender=owner)
 
@@ -105,8 +118,15 @@ def test_the_fee_snapshot_also_applies_to_a_dispute_split(
     ],
 )
 def test_a_dispute_split_adds_up_to_the_price_to_the_wei(
-    market, owner, provider, customer, arbiter, price, fee_bps, refund_bps
-):
+    market: MarketDriver,
+    owner: str,
+    provider: str,
+    customer: str,
+    arbiter: str,
+    price: int,
+    fee_bps: int,
+    refund_bps: int,
+) -> None:
     booking_id = priced_booking(market, owner, provider, customer, price, fee_bps)
     market.drive(booking_id, Status.DISPUTED)
 
@@ -125,8 +145,8 @@ def test_a_dispute_split_adds_up_to_the_price_to_the_wei(
 
 
 def test_the_default_split_floors_the_customer_half_of_an_odd_price(
-    market, owner, provider, customer, stranger
-):
+    market: MarketDriver, owner: str, provider: str, customer: str, stranger: str
+) -> None:
     booking_id = priced_booking(market, owner, provider, customer, 10_001, 250)
     market.drive(booking_id, Status.DISPUTED)
     market.mine_at(market.booking(booking_id)["deadline"] + 1)
@@ -141,90 +161,95 @@ def test_the_default_split_floors_the_customer_half_of_an_odd_price(
 
 # ---------------------------------------------------------------------- the pause
 
+# Arranges one action that must work while paused: (function, arguments, role that sends it).
+PausedAction = tuple[str, tuple[Any, ...], str]
 
-def _cancel(market, roles, provider_id):
+
+def _cancel(market: MarketDriver, roles: dict[str, str], provider_id: int) -> PausedAction:
     booking_id = market.book(roles["customer"], provider_id)
     return "cancel", (booking_id,), "customer"
 
 
-def _decline(market, roles, provider_id):
+def _decline(market: MarketDriver, roles: dict[str, str], provider_id: int) -> PausedAction:
     booking_id = market.booking_in(Status.ACCEPTED, roles["customer"], provider_id)
     return "decline", (booking_id,), "provider"
 
 
-def _expire(market, roles, provider_id):
+def _expire(market: MarketDriver, roles: dict[str, str], provider_id: int) -> PausedAction:
     booking_id = market.book(roles["customer"], provider_id)
     market.mine_at(market.booking(booking_id)["deadline"] + 1)
     return "expire", (booking_id,), "stranger"
 
 
-def _accept(market, roles, provider_id):
+def _accept(market: MarketDriver, roles: dict[str, str], provider_id: int) -> PausedAction:
     return "accept", (market.book(roles["customer"], provider_id),), "provider"
 
 
-def _complete(market, roles, provider_id):
+def _complete(market: MarketDriver, roles: dict[str, str], provider_id: int) -> PausedAction:
     booking_id = market.booking_in(Status.ACCEPTED, roles["customer"], provider_id)
     return "complete", (booking_id,), "provider"
 
 
-def _confirm(market, roles, provider_id):
+def _confirm(market: MarketDriver, roles: dict[str, str], provider_id: int) -> PausedAction:
     booking_id = market.booking_in(Status.COMPLETED, roles["customer"], provider_id)
     return "confirm", (booking_id,), "customer"
 
 
-def _dispute(market, roles, provider_id):
+def _dispute(market: MarketDriver, roles: dict[str, str], provider_id: int) -> PausedAction:
     booking_id = market.booking_in(Status.COMPLETED, roles["customer"], provider_id)
     return "dispute", (booking_id,), "customer"
 
 
-def _settle(market, roles, provider_id):
+def _settle(market: MarketDriver, roles: dict[str, str], provider_id: int) -> PausedAction:
     booking_id = market.booking_in(Status.COMPLETED, roles["customer"], provider_id)
     market.mine_at(market.booking(booking_id)["deadline"] + 1)
     return "settle", (booking_id,), "stranger"
 
 
-def _resolve(market, roles, provider_id):
+def _resolve(market: MarketDriver, roles: dict[str, str], provider_id: int) -> PausedAction:
     booking_id = market.booking_in(Status.DISPUTED, roles["customer"], provider_id)
     return "resolve", (booking_id, 7_000), "arbiter"
 
 
-def _resolve_by_default(market, roles, provider_id):
+def _resolve_by_default(
+    market: MarketDriver, roles: dict[str, str], provider_id: int
+) -> PausedAction:
     booking_id = market.booking_in(Status.DISPUTED, roles["customer"], provider_id)
     market.mine_at(market.booking(booking_id)["deadline"] + 1)
     return "resolveByDefault", (booking_id,), "stranger"
 
 
-def _rate(market, roles, provider_id):
+def _rate(market: MarketDriver, roles: dict[str, str], provider_id: int) -> PausedAction:
     booking_id = market.booking_in(Status.SETTLED, roles["customer"], provider_id)
     return "rate", (booking_id, 4, 0), "customer"
 
 
-def _withdraw(market, roles, provider_id):
+def _withdraw(market: MarketDriver, roles: dict[str, str], provider_id: int) -> PausedAction:
     market.drive(market.book(roles["customer"], provider_id), Status.DECLINED)
     return "withdraw", (), "customer"
 
 
-def _withdraw_to(market, roles, provider_id):
+def _withdraw_to(market: MarketDriver, roles: dict[str, str], provider_id: int) -> PausedAction:
     market.drive(market.book(roles["customer"], provider_id), Status.DECLINED)
     return "withdrawTo", (roles["stranger"],), "customer"
 
 
-def _release_stake(market, roles, provider_id):
+def _release_stake(market: MarketDriver, roles: dict[str, str], provider_id: int) -> PausedAction:
     receipt = market.transact("deactivate", provider_id, sender=roles["provider"])
     market.mine_at(market.timestamp_of(receipt) + market.WINDOWS["stakeCooldown"])
     return "releaseStake", (provider_id,), "provider"
 
 
-def _deactivate(market, roles, provider_id):
+def _deactivate(market: MarketDriver, roles: dict[str, str], provider_id: int) -> PausedAction:
     return "deactivate", (provider_id,), "provider"
 
 
-def _collect_fees(market, roles, provider_id):
+def _collect_fees(market: MarketDriver, roles: dict[str, str], provider_id: int) -> PausedAction:
     market.booking_in(Status.SETTLED, roles["customer"], provider_id)
     return "collectFees", (roles["treasury"], market.call("accruedFees")), "owner"
 
 
-def _set_criteria(market, roles, provider_id):
+def _set_criteria(market: MarketDriver, roles: dict[str, str], provider_id: int) -> PausedAction:
     return "setCriteria", (market.criteria_input(minScore=1),), "customer"
 
 
@@ -250,7 +275,9 @@ NEVER_PAUSED = {
 
 
 @pytest.mark.parametrize("action", list(NEVER_PAUSED))
-def test_the_pause_never_stops_an_exit_or_a_payout(market, roles, owner, provider_id, action):
+def test_the_pause_never_stops_an_exit_or_a_payout(
+    market: MarketDriver, roles: dict[str, str], owner: str, provider_id: int, action: str
+) -> None:
     function, args, role = NEVER_PAUSED[action](market, roles, provider_id)
     market.transact("setPaused", True, sender=owner)
 
@@ -263,7 +290,9 @@ def test_the_pause_never_stops_an_exit_or_a_payout(market, roles, owner, provide
 # ---------------------------------------------------------------------- solvency
 
 
-def test_the_books_balance_through_a_mixed_flow_down_to_an_empty_contract(market, roles):
+def test_the_books_balance_through_a_mixed_flow_down_to_an_empty_contract(
+    market: MarketDriver, roles: dict[str, str]
+) -> None:
     owner, provider, customer = roles["owner"], roles["provider"], roles["customer"]
     other_provider, other_customer = roles["other_provider"], roles["other_customer"]
     first = market.register(provider, price=10_007)

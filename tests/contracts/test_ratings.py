@@ -7,9 +7,12 @@ from __future__ import annotations
 import pytest
 
 from marketplace.domain import Criterion, Status
+from tests.support.market_driver import MarketDriver
 
 
-def test_the_customer_rates_a_settled_booking(market, customer, provider_id):
+def test_the_customer_rates_a_settled_booking(
+    market: MarketDriver, customer: str, provider_id: int
+) -> None:
     booking_id = market.booking_in(Status.SETTLED, customer, provider_id)
 
     receipt = market.transact("rate", booking_id, 5, 0b1010, sender=customer)
@@ -28,7 +31,9 @@ def test_the_customer_rates_a_settled_booking(market, customer, provider_id):
     assert market.call("scoreOf", provider_id) == 37_500
 
 
-def test_the_customer_rates_a_resolved_booking(market, customer, provider_id):
+def test_the_customer_rates_a_resolved_booking(
+    market: MarketDriver, customer: str, provider_id: int
+) -> None:
     booking_id = market.booking_in(Status.RESOLVED, customer, provider_id)  # an even split
 
     receipt = market.transact("rate", booking_id, 2, 0, sender=customer)
@@ -37,7 +42,9 @@ def test_the_customer_rates_a_resolved_booking(market, customer, provider_id):
     assert market.call("scoreOf", provider_id) == 32_500
 
 
-def test_scores_follow_the_bayesian_average_exactly(market, customer, provider_id):
+def test_scores_follow_the_bayesian_average_exactly(
+    market: MarketDriver, customer: str, provider_id: int
+) -> None:
     expected = [37_500, 37_857, 34_375, 33_888, 32_500]  # after 5, 4, 1, 3, 2 stars
     ratings = [5, 4, 1, 3, 2]
 
@@ -54,7 +61,9 @@ def test_scores_follow_the_bayesian_average_exactly(market, customer, provider_i
     assert (listing["scoreCount"], listing["scoreSum"]) == (5, 15)
 
 
-def test_a_booking_is_rated_only_once(market, customer, provider_id):
+def test_a_booking_is_rated_only_once(
+    market: MarketDriver, customer: str, provider_id: int
+) -> None:
     booking_id = market.booking_in(Status.SETTLED, customer, provider_id)
     market.transact("rate", booking_id, 5, 0, sender=customer)
 
@@ -65,7 +74,9 @@ def test_a_booking_is_rated_only_once(market, customer, provider_id):
 
 
 @pytest.mark.parametrize("role", ["provider", "stranger", "other_customer", "arbiter"])
-def test_only_the_customer_rates(market, roles, customer, provider_id, role):
+def test_only_the_customer_rates(
+    market: MarketDriver, roles: dict[str, str], customer: str, provider_id: int, role: str
+) -> None:
     booking_id = market.booking_in(Status.SETTLED, customer, provider_id)
 
     with market.reverts("MarketplaceNotCustomer", bookingId=booking_id, caller=roles[role]):
@@ -73,7 +84,9 @@ def test_only_the_customer_rates(market, roles, customer, provider_id, role):
 
 
 @pytest.mark.parametrize("stars", [0, 6, 255])
-def test_ratings_are_one_to_five_stars(market, customer, provider_id, stars):
+def test_ratings_are_one_to_five_stars(
+    market: MarketDriver, customer: str, provider_id: int, stars: int
+) -> None:
     booking_id = market.booking_in(Status.SETTLED, customer, provider_id)
 
     with market.reverts("MarketplaceInvalidStars", stars=stars):
@@ -81,8 +94,8 @@ def test_ratings_are_one_to_five_stars(market, customer, provider_id, stars):
 
 
 def test_rate_checks_the_caller_before_the_stars_and_the_stars_before_repetition(
-    market, customer, stranger, provider_id
-):
+    market: MarketDriver, customer: str, stranger: str, provider_id: int
+) -> None:
     booking_id = market.booking_in(Status.SETTLED, customer, provider_id)
     market.transact("rate", booking_id, 5, 0, sender=customer)
 
@@ -96,8 +109,8 @@ def test_rate_checks_the_caller_before_the_stars_and_the_stars_before_repetition
     ("refund_bps", "lost"), [(0, False), (5_000, False), (5_001, True), (10_000, True)]
 )
 def test_a_dispute_refunding_more_than_half_counts_as_a_lost_one_star(
-    market, customer, arbiter, provider_id, refund_bps, lost
-):
+    market: MarketDriver, customer: str, arbiter: str, provider_id: int, refund_bps: int, lost: int
+) -> None:
     booking_id = market.booking_in(Status.DISPUTED, customer, provider_id)
 
     market.transact("resolve", booking_id, refund_bps, sender=arbiter)
@@ -111,7 +124,9 @@ def test_a_dispute_refunding_more_than_half_counts_as_a_lost_one_star(
         assert market.call("scoreOf", provider_id) == 35_000
 
 
-def test_the_default_split_is_not_a_lost_dispute(market, customer, stranger, provider_id):
+def test_the_default_split_is_not_a_lost_dispute(
+    market: MarketDriver, customer: str, stranger: str, provider_id: int
+) -> None:
     booking_id = market.booking_in(Status.DISPUTED, customer, provider_id)
     market.mine_at(market.booking(booking_id)["deadline"] + 1)
 
@@ -121,7 +136,9 @@ def test_the_default_split_is_not_a_lost_dispute(market, customer, stranger, pro
     assert market.call("scoreOf", provider_id) == 35_000
 
 
-def test_a_lost_dispute_and_the_customer_rating_both_count(market, customer, arbiter, provider_id):
+def test_a_lost_dispute_and_the_customer_rating_both_count(
+    market: MarketDriver, customer: str, arbiter: str, provider_id: int
+) -> None:
     booking_id = market.booking_in(Status.DISPUTED, customer, provider_id)
     market.transact("resolve", booking_id, 10_000, sender=arbiter)
 
@@ -133,8 +150,8 @@ def test_a_lost_dispute_and_the_customer_rating_both_count(market, customer, arb
 
 
 def test_a_lost_dispute_can_drop_a_provider_below_a_customer_minimum(
-    market, customer, other_customer, arbiter, provider_id
-):
+    market: MarketDriver, customer: str, other_customer: str, arbiter: str, provider_id: int
+) -> None:
     market.set_criteria(other_customer, minScore=35_000)
     booking_id = market.booking_in(Status.DISPUTED, customer, provider_id)
 
@@ -144,8 +161,8 @@ def test_a_lost_dispute_can_drop_a_provider_below_a_customer_minimum(
 
 
 def test_good_ratings_lift_a_provider_over_a_customer_minimum(
-    market, customer, other_customer, provider_id
-):
+    market: MarketDriver, customer: str, other_customer: str, provider_id: int
+) -> None:
     market.set_criteria(other_customer, minScore=37_500)
     assert market.call("firstFailedCriterion", other_customer, provider_id) == Criterion.MIN_SCORE
     booking_id = market.booking_in(Status.SETTLED, customer, provider_id)

@@ -4,9 +4,12 @@ current status, and leaves the booking as it was."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from marketplace.domain import Status
+from tests.support.market_driver import MarketDriver
 
 # Who takes each action (so that only the status can be wrong) and with which extra arguments.
 ACTIONS = {
@@ -40,7 +43,7 @@ ILLEGAL = [(a, s) for a in ACTIONS for s in STATUSES if s not in LEGAL[a]]
 
 
 @pytest.fixture(scope="module")
-def every_status(deployed, roles):
+def every_status(deployed: MarketDriver, roles: dict[str, str]) -> Iterator[dict[Status, int]]:
     """One booking in each status, built once per module (each test runs in its own snapshot)."""
     snapshot = deployed.rpc("evm_snapshot")
     provider_id = deployed.register(roles["provider"])
@@ -54,8 +57,12 @@ def every_status(deployed, roles):
 
 @pytest.mark.parametrize(("action", "status"), ILLEGAL, ids=[f"{a}-{s.name}" for a, s in ILLEGAL])
 def test_an_action_outside_its_states_is_refused_with_the_current_status(
-    market, roles, every_status, action, status
-):
+    market: MarketDriver,
+    roles: dict[str, str],
+    every_status: dict[Status, int],
+    action: str,
+    status: Status,
+) -> None:
     booking_id = every_status[status]
     role, extra = ACTIONS[action]
 
@@ -66,7 +73,9 @@ def test_an_action_outside_its_states_is_refused_with_the_current_status(
 
 
 @pytest.mark.parametrize("action", list(ACTIONS))
-def test_an_action_on_an_unknown_booking_is_refused(market, roles, customer, action):
+def test_an_action_on_an_unknown_booking_is_refused(
+    market: MarketDriver, roles: dict[str, str], customer: str, action: str
+) -> None:
     unknown = (int(customer, 16) << 64) | 99
     role, extra = ACTIONS[action]
 

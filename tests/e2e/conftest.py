@@ -13,12 +13,10 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT / "tests") not in sys.path:
-    sys.path.insert(0, str(ROOT / "tests"))
-
-from e2e_support import CHROMIUM, SCREENSHOTS, Stack  # noqa: E402
-from web_support import (  # noqa: E402
+from marketplace.chain.anvil import free_port
+from marketplace.web.devstack import start_services
+from tests.support.browser import CHROMIUM, ROOT, SCREENSHOTS, Stack
+from tests.support.world import (
     CLEANING,
     CUSTOMERS,
     ESPOO,
@@ -28,9 +26,6 @@ from web_support import (  # noqa: E402
     World,
     make_world,
 )
-
-from marketplace.chain.anvil import free_port  # noqa: E402
-from marketplace.web.devstack import start_services  # noqa: E402
 
 
 @pytest.fixture(scope="session")

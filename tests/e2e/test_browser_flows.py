@@ -8,8 +8,9 @@ import urllib.request
 from typing import Any
 
 import pytest
-from e2e_support import SCREENSHOTS, Stack
 from playwright.sync_api import Page, expect
+
+from tests.support.browser import SCREENSHOTS, Stack
 
 pytestmark = pytest.mark.e2e
 

@@ -6,13 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from indexer_support import BACKENDS, Chain, StoreFactory, running_chain, store_factory
 from web3 import Web3
 
 from marketplace.chain.anvil import Anvil, start_anvil
 from marketplace.chain.connection import connect
 from marketplace.chain.deploy import DeployParams, deploy_marketplace
 from marketplace.chain.market import Market
+from tests.support.indexing import BACKENDS, Chain, StoreFactory, running_chain, store_factory
 
 
 @pytest.fixture(scope="module")

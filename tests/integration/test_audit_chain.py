@@ -15,10 +15,8 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.types import TxParams, Wei
 
-from bench.indexer_workload import deploy_workload
 from marketplace.artifacts import load_artifact
 from marketplace.audit import AuditReport, Invariant, audit_deployment, build_report
-from marketplace.audit.craft import ZERO, CraftedMarket, Event, LogCrafter
 from marketplace.chain.anvil import Anvil, start_anvil
 from marketplace.chain.connection import connect
 from marketplace.chain.deploy import DeployParams, deploy_marketplace
@@ -26,6 +24,8 @@ from marketplace.chain.deployment import Deployment, save_deployment
 from marketplace.chain.market import Market
 from marketplace.chain.rpc import RpcClient
 from marketplace.cli.audit import audit as audit_command
+from tests.support.crafted_chain import ZERO, CraftedMarket, Event, LogCrafter
+from tests.support.indexer_workload import deploy_workload
 
 
 @pytest.fixture(scope="module")

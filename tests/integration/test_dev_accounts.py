@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from eth_typing import HexStr
+
 from marketplace.chain.accounts import dev_accounts, node_dev_accounts
 from marketplace.chain.anvil import running_anvil
 from marketplace.chain.connection import connect
@@ -41,7 +43,7 @@ def test_a_node_with_another_mnemonic_offers_its_own_accounts_and_signs_for_them
         provider = accounts[1].address
         tx = gateway.build("register", 1, 1, 0, 10**16, b"\x01" * 32, sender=provider,
                            value=10**15)
-        receipt = w3.eth.wait_for_transaction_receipt(gateway.dev_send(tx))
+        receipt = w3.eth.wait_for_transaction_receipt(HexStr(gateway.dev_send(tx)))
         assert receipt["status"] == 1 and receipt["from"] == provider
 
 
@@ -49,7 +51,8 @@ def test_an_account_without_ether_is_not_offered(tmp_path: Path) -> None:
     with running_anvil(accounts=4) as node:
         w3 = connect(node.url)
         deploy_marketplace(w3, DeployParams(), record_path=tmp_path / "d.json")
-        drained, funded = w3.eth.accounts[2].lower(), w3.eth.accounts[3].lower()
+        node_accounts = list(w3.eth.accounts)
+        drained, funded = node_accounts[2].lower(), node_accounts[3].lower()
         w3.provider.make_request("anvil_setBalance", [drained, "0x0"])  # type: ignore[arg-type]
 
         assert [a.index for a in node_dev_accounts(w3, 10)] == [0, 1, 3]

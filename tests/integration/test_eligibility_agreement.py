@@ -85,7 +85,7 @@ def _random_criteria(rng: random.Random, category: int) -> tuple[int, ...]:
 
 def test_python_and_contract_agree_on_the_first_failed_criterion(w3: Web3, market: Market) -> None:
     rng = random.Random(20261122)
-    accounts = w3.eth.accounts
+    accounts = list(w3.eth.accounts)  # web3 types the tuple as having one element
     owners, customers, rater = accounts[1:5], accounts[5 : 5 + N_CUSTOMERS], accounts[15]
     stake = market.call("minStake")
     for i in range(N_PROVIDERS):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bench.gas import BASELINE, TARGETS, measure_fresh, regressions
+from tests.support.gas import BASELINE, TARGETS, measure_fresh, regressions
 
 
 def test_no_operation_costs_more_than_two_percent_over_the_committed_baseline() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -89,7 +90,7 @@ def test_the_whole_lifecycle_runs_on_hardhat_and_audits_clean(
     operator, provider, customer = node_dev_accounts(w3, 3)
     assert operator.address == record["deployer"]
 
-    def send(function: str, *args: object, by: DevAccount, value: int = 0) -> list[dict]:
+    def send(function: str, *args: object, by: DevAccount, value: int = 0) -> list[dict[str, Any]]:
         receipt = market.transact(function, *args, sender=by.key or by.address, value=value)
         return [dict(log) for log in receipt["logs"]]
 
@@ -148,7 +149,7 @@ def unpayable(shanghai: HardhatNode) -> tuple[Market, dict[str, object]]:
     receipt = w3.eth.wait_for_transaction_receipt(tx_hash)
     market = Market(w3, str(receipt["contractAddress"]), artifact["abi"])
     registered = market.transact("register", RIDES, HELSINKI, 0, PRICE, b"\x01" * 32,
-                                 sender=w3.eth.accounts[1], value=MIN_STAKE)
+                                 sender=list(w3.eth.accounts)[1], value=MIN_STAKE)
     record = {
         "chain_id": 31337, "address": market.address, "start_block": receipt["blockNumber"],
         "tx_hash": tx_hash.to_0x_hex(), "deployer": owner, "owner": owner, "fee_bps": 250,
@@ -162,7 +163,7 @@ def test_payouts_on_a_chain_without_cancun_fail_in_the_products_words(
     unpayable: tuple[Market, dict[str, object]],
 ) -> None:
     market, record = unpayable
-    provider = market.w3.eth.accounts[1]
+    provider = list(market.w3.eth.accounts)[1]
     market.transact("deactivate", record["provider_id"], sender=provider)
     advance(market.w3, 61)
 

@@ -10,14 +10,6 @@ import time
 from pathlib import Path
 
 from click.testing import CliRunner
-from indexer_support import (
-    ROOT,
-    Chain,
-    StoreFactory,
-    assert_same_store,
-    dump_store,
-    fresh_index,
-)
 from sqlalchemy import select
 
 from marketplace.chain.anvil import free_port
@@ -27,6 +19,14 @@ from marketplace.cli.exits import ExitCode
 from marketplace.cli.index import index
 from marketplace.store import schema
 from marketplace.store.engine import open_engine
+from tests.support.indexing import (
+    ROOT,
+    Chain,
+    StoreFactory,
+    assert_same_store,
+    dump_store,
+    fresh_index,
+)
 
 
 def test_index_catches_up_with_the_chain_and_db_status_reports_it(

@@ -12,7 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from indexer_support import (
+from sqlalchemy import func, select
+
+from marketplace.chain.deployment import save_deployment
+from marketplace.store import schema
+from marketplace.store.engine import open_engine
+from tests.support.indexing import (
     ROOT,
     Chain,
     StoreFactory,
@@ -21,12 +26,7 @@ from indexer_support import (
     fresh_index,
     running_chain,
 )
-from rpc_gate import RpcGate
-from sqlalchemy import func, select
-
-from marketplace.chain.deployment import save_deployment
-from marketplace.store import schema
-from marketplace.store.engine import open_engine
+from tests.support.rpc_gate import RpcGate
 
 KILLS = 20
 MAX_CHUNK_BLOCKS = 2

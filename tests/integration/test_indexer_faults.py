@@ -12,7 +12,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from indexer_support import (
+from sqlalchemy import select
+
+from marketplace.chain.anvil import free_port
+from marketplace.chain.rpc import NodeUnavailable
+from marketplace.indexer import marketplace_decoder
+from marketplace.store import queries, schema
+from tests.support.indexing import (
     Chain,
     StoreFactory,
     assert_projections_match_contract,
@@ -21,12 +27,6 @@ from indexer_support import (
     fresh_index,
     make_indexer,
 )
-from sqlalchemy import select
-
-from marketplace.chain.anvil import free_port
-from marketplace.chain.rpc import NodeUnavailable
-from marketplace.indexer import marketplace_decoder
-from marketplace.store import queries, schema
 
 
 class FlakyNode:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 
-from indexer_support import (
+from tests.support.indexing import (
     Chain,
     StoreFactory,
     assert_same_store,

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from indexer_support import (
+from sqlalchemy import select
+
+from marketplace.store import queries, schema
+from marketplace.store.engine import open_engine
+from tests.support.indexing import (
     Chain,
     StoreFactory,
     assert_projections_match_contract,
@@ -10,10 +14,6 @@ from indexer_support import (
     dump_store,
     make_indexer,
 )
-from sqlalchemy import select
-
-from marketplace.store import queries, schema
-from marketplace.store.engine import open_engine
 
 
 def test_projections_equal_the_contract_state_with_open_and_closed_bookings(

@@ -7,7 +7,11 @@ import time
 from typing import Any
 
 import pytest
-from indexer_support import (
+from sqlalchemy import select
+
+from marketplace.indexer import DeepReorgError
+from marketplace.store import schema
+from tests.support.indexing import (
     Chain,
     StoreFactory,
     assert_same_store,
@@ -15,10 +19,6 @@ from indexer_support import (
     fresh_index,
     make_indexer,
 )
-from sqlalchemy import select
-
-from marketplace.indexer import DeepReorgError
-from marketplace.store import schema
 
 CONFIRMATIONS = 12
 

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from indexer_support import BACKENDS, StoreFactory, store_factory
 from sqlalchemy import Column, Integer, MetaData, Table, insert, select
 
 from marketplace.cli.db import db
 from marketplace.indexer.state import upsert
 from marketplace.store import schema
 from marketplace.store.engine import StoreError, check_schema, init_db, open_engine
+from tests.support.indexing import BACKENDS, StoreFactory, store_factory
 
 
 @pytest.fixture(params=BACKENDS)

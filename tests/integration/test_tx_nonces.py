@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
-from web3.types import TxReceipt
+from web3.types import RPCEndpoint, TxReceipt
 
 from marketplace.chain.accounts import dev_accounts
 from marketplace.chain.market import Market
@@ -87,10 +87,10 @@ def test_a_send_after_the_dev_chain_was_reverted_to_a_snapshot_still_lands(
 ) -> None:
     account = accounts[14]
     signer = DevSigner(w3, [account])
-    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    snapshot = w3.provider.make_request(RPCEndpoint("evm_snapshot"), [])["result"]
     for i in range(3):
         signer.transact(market, "setCriteria", _criteria(i), sender=account.address)
-    w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+    w3.provider.make_request(RPCEndpoint("evm_revert"), [snapshot])
 
     receipt = signer.transact(market, "setCriteria", _criteria(3), sender=account.address,
                               timeout=10)

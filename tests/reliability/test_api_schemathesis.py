@@ -12,8 +12,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_schemathesis import SCHEMATHESIS, Run, live_server, run, seed_market, signed_in_headers
-from web_support import CUSTOMERS, World, make_world
+
+from tests.support.api_schemathesis import (
+    SCHEMATHESIS,
+    Run,
+    live_server,
+    run,
+    seed_market,
+    signed_in_headers,
+)
+from tests.support.world import CUSTOMERS, World, make_world
 
 FAST_EXAMPLES = 3
 SEED = 20_261_202

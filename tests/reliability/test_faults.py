@@ -8,8 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from faults import anvil_killed_and_restarted, concurrent_bookings, price_change_races_bookings
-from web_support import World, make_world
+
+from tests.support.faults import (
+    anvil_killed_and_restarted,
+    concurrent_bookings,
+    price_change_races_bookings,
+)
+from tests.support.world import World, make_world
 
 
 @pytest.fixture()

@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
-from web_support import CUSTOMERS, HELSINKI, RIDES, World, make_world
+
+from tests.support.world import CUSTOMERS, HELSINKI, RIDES, World, make_world
 
 BASE = {"category": "rides", "max_price": "0.1 ether"}
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.reliability import load
+from tests.support.load import load
 
 REQUESTS = 2_000
 

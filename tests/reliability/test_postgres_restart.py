@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from indexer_support import (
+
+from tests.support.indexing import (
     Chain,
     assert_same_store,
     dump_store,

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from marketplace.audit.craft import CraftedChain, CraftedMarket, LogCrafter, serve_chain
 from marketplace.chain.anvil import free_port
 from marketplace.chain.deployment import Deployment, save_deployment
 from marketplace.cli.audit import audit
 from marketplace.cli.exits import ExitCode
+from tests.support.crafted_chain import CraftedChain, CraftedMarket, LogCrafter, serve_chain
 
 OPERATOR, P1, C1 = ("0x" + f"{i:02x}" * 20 for i in range(1, 4))
 

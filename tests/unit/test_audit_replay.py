@@ -8,8 +8,8 @@ from functools import cache
 import pytest
 
 from marketplace.audit import Auditor, AuditReport, AuditTarget, Invariant, Violation, build_report
-from marketplace.audit.craft import DAY, ZERO, CraftedChain, CraftedMarket, LogCrafter
 from marketplace.domain import booking_id
+from tests.support.crafted_chain import DAY, ZERO, CraftedChain, CraftedMarket, LogCrafter
 
 OPERATOR, P1, P2, C1, C2, ARBITER, STRANGER = ("0x" + f"{i:02x}" * 20 for i in range(1, 8))
 

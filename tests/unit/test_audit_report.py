@@ -18,11 +18,11 @@ from marketplace.audit import (
     WrongChain,
     build_report,
 )
-from marketplace.audit.craft import CraftedChain, CraftedMarket, LogCrafter
 from marketplace.audit.exports import to_csv
 from marketplace.audit.model import AuditError
 from marketplace.domain import booking_id
 from marketplace.units import format_eth
+from tests.support.crafted_chain import CraftedChain, CraftedMarket, LogCrafter
 
 OPERATOR, P1, C1, C2, ARBITER = ("0x" + f"{i:02x}" * 20 for i in range(1, 6))
 

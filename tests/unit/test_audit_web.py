@@ -12,10 +12,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from marketplace.audit import AuditTarget
-from marketplace.audit.craft import DAY, CraftedChain, CraftedMarket, LogCrafter
 from marketplace.audit.service import AuditService
 from marketplace.audit.web import bp, init_app
 from marketplace.domain import booking_id
+from tests.support.crafted_chain import DAY, CraftedChain, CraftedMarket, LogCrafter
 
 OPERATOR, P1, P2, C1, C2, ARBITER = ("0x" + f"{i:02x}" * 20 for i in range(1, 7))
 

@@ -6,11 +6,12 @@ Every message below is verbatim what anvil 1.7.1, Hardhat 3.18 (EDR) and ganache
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from web3 import Web3
 from web3.exceptions import ContractLogicError, Web3RPCError
+from web3.types import RPCResponse
 
 from marketplace.artifacts import load_artifact
 from marketplace.chain.market import Market
@@ -26,7 +27,8 @@ GANACHE_STACK = (
 
 def rpc_error(error: dict[str, Any]) -> Web3RPCError:
     """A Web3RPCError as web3.py raises it for a JSON-RPC error object."""
-    return Web3RPCError(str(error), rpc_response={"jsonrpc": "2.0", "id": 1, "error": error})
+    response = cast(RPCResponse, {"jsonrpc": "2.0", "id": 1, "error": error})
+    return Web3RPCError(str(error), rpc_response=response)
 
 
 def hardhat(message: str, code: int = -32000) -> Web3RPCError:
@@ -134,7 +136,8 @@ def test_ganaches_revert_object_is_decoded_not_shown_as_a_tuple(market: Market) 
     data = {"hash": None, "programCounter": 3211, "reason": None, "message": "revert",
             "result": "0x866b065b000000000000000000000000000000000000000c9f2c9cd04674edea40000000"}
     exc = ContractLogicError(
-        "execution reverted: VM Exception while processing transaction: revert", data)
+        "execution reverted: VM Exception while processing transaction: revert",
+        cast(dict[str, str], data))
     revert = market.decode(exc)
     assert isinstance(revert, ContractRevert) and revert.error == "MarketplaceStakeTooLarge"
     assert "(" not in revert.message.split("ETH")[0]
@@ -144,7 +147,8 @@ def test_ganaches_invalid_opcode_object_maps_to_chain_incompatible(market: Marke
     data = {"hash": None, "programCounter": 18846, "result": "0x", "reason": None,
             "message": "invalid opcode"}
     exc = ContractLogicError(
-        "execution reverted: VM Exception while processing transaction: invalid opcode", data)
+        "execution reverted: VM Exception while processing transaction: invalid opcode",
+        cast(dict[str, str], data))
     refusal = market.decode(exc)
     assert isinstance(refusal, NodeError) and refusal.code == "chain_incompatible"
 

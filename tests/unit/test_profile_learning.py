@@ -94,8 +94,9 @@ def test_revoking_consent_stops_learning_and_deletes_what_was_learned(
     (consent,) = exported["consents"]
     assert consent["revoked_at"] is not None
     consenting.grant_consent(CUSTOMER)  # opting in again starts from nothing
-    assert consenting.profile(CUSTOMER) is not None
-    assert consenting.profile(CUSTOMER).ratings == []  # type: ignore[union-attr]
+    fresh = consenting.profile(CUSTOMER)
+    assert fresh is not None
+    assert fresh.ratings == []
 
 
 def test_a_complaint_about_a_trait_ranks_every_provider_sharing_it_lower_next_time(

@@ -6,17 +6,11 @@ Roles follow the dev accounts: 0 operator, 1-3 providers, 4-7 customers, 8 arbit
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT / "tests") not in sys.path:
-    sys.path.insert(0, str(ROOT / "tests"))
-
-from web_support import World, make_world  # noqa: E402
+from tests.support.world import World, make_world
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 from eth_utils.crypto import keccak
-from web_support import ATTR, CLEANING, CUSTOMERS, ESPOO, HELSINKI, PROVIDERS, RIDES, World
+from werkzeug.test import TestResponse
+
+from tests.support.world import ATTR, CLEANING, CUSTOMERS, ESPOO, HELSINKI, PROVIDERS, RIDES, World
 
 ETH = 10**18
 
@@ -24,9 +26,9 @@ def market(world: World) -> World:
     return world
 
 
-def error_shape(response: object, status: int, field: str | None = None) -> dict[str, object]:
-    body = response.get_json()  # type: ignore[attr-defined]
-    assert response.status_code == status, body  # type: ignore[attr-defined]
+def error_shape(response: TestResponse, status: int, field: str | None = None) -> dict[str, Any]:
+    body = response.get_json()
+    assert response.status_code == status, body
     assert set(body) >= {"error", "message", "field"}, body
     assert isinstance(body["message"], str) and body["message"]
     if field is not None:
@@ -210,7 +212,7 @@ def test_a_booking_transaction_that_would_revert_comes_back_decoded(market: Worl
 
     assert body["error"] == "contract_revert"
     assert "price changed" in str(body["message"])
-    assert body["details"]["error"] == "MarketplacePriceChanged"  # type: ignore[index]
+    assert body["details"]["error"] == "MarketplacePriceChanged"
 
 
 def test_a_booking_transaction_escrows_the_quoted_price(market: World) -> None:
@@ -238,7 +240,7 @@ def test_bad_booking_inputs_are_400s_naming_each_field(market: World) -> None:
         "from": market.address(CUSTOMERS[0]), "provider_id": 0, "expected_price": "x",
         "criteria_version": True}), 400)
 
-    assert set(body["fields"]) == {"provider_id", "expected_price", "criteria_version"}  # type: ignore[arg-type]
+    assert set(body["fields"]) == {"provider_id", "expected_price", "criteria_version"}
 
 
 def test_a_booking_and_its_action_transactions_are_served(market: World) -> None:
@@ -259,7 +261,7 @@ def test_a_booking_and_its_action_transactions_are_served(market: World) -> None
         "BookingRequested")
     assert decimal["id"] == booking["id"] and listed["total"] == 1
     assert accept["function"] == "accept"
-    assert error_shape(refused, 409)["details"]["error"] == (  # type: ignore[index]
+    assert error_shape(refused, 409)["details"]["error"] == (
         "MarketplaceNotProviderOwner")
     error_shape(client.post(f"/api/v1/bookings/{hex(booking_id)}/tx/fly", json={
         "from": market.address(CUSTOMERS[0])}), 404)
@@ -305,7 +307,7 @@ def test_listing_changes_and_withdrawals_have_transactions_too(market: World) ->
 
     assert update["function"] == "updateProvider"
     assert deactivate.get_json()["function"] == "deactivate"
-    assert error_shape(withdraw, 409)["details"]["error"] == (  # type: ignore[index]
+    assert error_shape(withdraw, 409)["details"]["error"] == (
         "MarketplaceNothingToWithdraw")
     error_shape(client.post("/api/v1/providers/1/tx/explode", json={"from": owner}), 404)
 

@@ -10,11 +10,11 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 from siwe import SiweMessage
-from web_support import Client, World
 
 from marketplace.chain.accounts import dev_accounts
 from marketplace.web import create_app
 from marketplace.web.config import WebConfig
+from tests.support.world import Client, World
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from web_support import (
+
+from tests.support.world import (
     ARBITER,
     ATTR,
     CUSTOMERS,

@@ -4,13 +4,13 @@ of the customer whose complaints about compact cars change their next ranking.""
 from __future__ import annotations
 
 import pytest
-from web_support import World, signed_in
 
-from marketplace.web.demo import seed_market
+from marketplace.web.demo import DemoMarket, seed_market
+from tests.support.world import World, signed_in
 
 
 @pytest.fixture(scope="module")
-def demo(world: World) -> tuple[World, object]:
+def demo(world: World) -> tuple[World, DemoMarket]:
     engine = world.app.extensions["marketplace"].engine
     seeded = seed_market(world.market, world.addresses, engine, n_providers=45, n_owners=3,
                          n_customers=5, seed=3)
@@ -19,24 +19,24 @@ def demo(world: World) -> tuple[World, object]:
 
 
 def test_the_demo_covers_every_category_with_named_providers_and_histories(
-    demo: tuple[World, object],
+    demo: tuple[World, DemoMarket],
 ) -> None:
     world, seeded = demo
-    providers = seeded.providers  # type: ignore[attr-defined]
+    providers = seeded.providers
     body = world.client().get("/api/v1/providers?per_page=100").get_json()
 
     assert {p.category for p in providers} == {"rides", "cleaning", "tutoring", "repairs",
                                                "delivery"}
     assert body["total"] == 45 and all(p["metadata_known"] for p in body["items"])
-    assert seeded.bookings >= 5 and seeded.complaints >= 2  # type: ignore[attr-defined]
-    assert seeded.roles[:2] == ["operator", "provider"]  # type: ignore[attr-defined]
+    assert seeded.bookings >= 5 and seeded.complaints >= 2
+    assert seeded.roles[:2] == ["operator", "provider"]
 
 
 def test_the_story_customers_complaints_push_compact_cars_down_and_say_why(
-    demo: tuple[World, object],
+    demo: tuple[World, DemoMarket],
 ) -> None:
     world, seeded = demo
-    customer = world.addresses.index(seeded.story_customer)  # type: ignore[attr-defined]
+    customer = world.addresses.index(seeded.story_customer)
     client = signed_in(world, customer)
 
     matches = client.get("/matches?category=rides").get_data(as_text=True)

@@ -63,7 +63,8 @@ def test_the_index_loads_every_provider_with_owner_and_metadata(live: LiveIndex)
     index = live.current()
 
     assert sorted(index.provider_ids()) == [1, 2]
-    assert live.listing(1) is not None and live.listing(1).owner == ADDRESS  # type: ignore[union-attr]
+    listing = live.listing(1)
+    assert listing is not None and listing.owner == ADDRESS
 
 
 def test_a_change_in_a_new_block_reaches_the_index(engine: Engine, live: LiveIndex) -> None:

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
-from web_support import (
+
+from tests.support.world import (
     CUSTOMERS,
     HELSINKI,
     PROVIDERS,

@@ -6,7 +6,8 @@ import json
 import re
 
 import pytest
-from web_support import (
+
+from tests.support.world import (
     ATTR,
     CUSTOMERS,
     HELSINKI,

@@ -7,11 +7,11 @@ import logging
 from pathlib import Path
 
 import pytest
-from web_support import ATTR, CUSTOMERS, HELSINKI, PROVIDERS, RIDES, World, signed_in
 
 from marketplace.profile.feed import store_feed
 from marketplace.store.engine import open_engine
 from marketplace.web.context import Services
+from tests.support.world import ATTR, CUSTOMERS, HELSINKI, PROVIDERS, RIDES, World, signed_in
 
 UNCOMFORTABLE = 1 << 3
 PRICE = 3 * 10**16

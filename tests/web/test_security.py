@@ -6,10 +6,10 @@ import itertools
 import random
 
 import pytest
-from web_support import CUSTOMERS, HELSINKI, RIDES, Client, World
 
 from marketplace.web import create_app
 from marketplace.web.config import WebConfig
+from tests.support.world import CUSTOMERS, HELSINKI, RIDES, Client, World
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""Shared helpers for the store, indexer and transaction integration tests.
+"""A chain to index, stores on both backends, and store/contract comparisons, for the store,
+indexer and transaction integration tests.
 
 Stores: every test runs on SQLite and on PostgreSQL. Each PostgreSQL store is a fresh schema
 (`mkt_<pid>_<random>`) in the server's `test` database, dropped afterwards, so parallel runs never
@@ -9,15 +10,13 @@ skip, except under `CI=true`, where they fail.
 
 from __future__ import annotations
 
-import importlib
 import os
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, select, text
@@ -34,9 +33,7 @@ from marketplace.domain import Status
 from marketplace.indexer import Indexer, Target, marketplace_decoder
 from marketplace.store import queries, schema
 from marketplace.store.engine import init_db, open_engine
-
-if TYPE_CHECKING:
-    from bench.indexer_workload import Workload
+from tests.support.indexer_workload import Workload, deploy_workload
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_URL = os.environ.get(
@@ -120,7 +117,7 @@ class Chain:
 
     def workload(self, pumps: int = 2, rounds_per_tx: int = 20) -> Workload:
         """Pumps that generate activity on this chain."""
-        return bench_module("indexer_workload").deploy_workload(  # type: ignore[no-any-return]
+        return deploy_workload(
             self.market, self.operator, pumps=pumps, rounds_per_tx=rounds_per_tx
         )
 
@@ -142,13 +139,6 @@ class Chain:
     def head(self) -> int:
         """The node's latest block number."""
         return int(self.rpc("eth_blockNumber"), 16)
-
-
-def bench_module(name: str) -> Any:
-    """A module of bench/ (not an installed package: the repository root goes on sys.path)."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    return importlib.import_module(f"bench.{name}")
 
 
 @contextmanager

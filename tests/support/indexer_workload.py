@@ -1,8 +1,8 @@
 """Marketplace activity for the indexer's tests and benchmark, generated fast.
 
-`IndexerPump` (bench/indexer_pump.sol) runs many real booking lifecycles per transaction, so a
-few hundred transactions produce 100,000 marketplace events of every kind. The pump is compiled
-once with the project's pinned solc and cached under `.cache/indexer-pump/`.
+`IndexerPump` (tests/support/indexer_pump.sol) runs many real booking lifecycles per transaction,
+so a few hundred transactions produce 100,000 marketplace events of every kind. The pump is
+compiled once with the project's pinned solc and cached under `.cache/indexer-pump/`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 from web3 import Web3
 from web3.contract import Contract
-from web3.types import TxParams, Wei
+from web3.types import RPCEndpoint, TxParams, Wei
 
 from marketplace._paths import repo_root
 from marketplace._solc import compile_standard, find_compiler
@@ -23,6 +23,7 @@ from marketplace.build import compiler_settings, standard_input
 from marketplace.chain.market import Market
 
 PUMP_SOURCE = Path(__file__).resolve().with_name("indexer_pump.sol")
+PUMP_PATH = "tests/support/indexer_pump.sol"  # its source unit name for the compiler
 PUMP_NAME = "IndexerPump"
 SOLC_VERSION = "0.8.37"
 DAY = 24 * 3600
@@ -34,7 +35,7 @@ def _sources(root: Path) -> dict[str, bytes]:
         p.relative_to(root).as_posix(): p.read_bytes()
         for p in sorted((root / "contracts" / "interfaces").glob("*.sol"))
     }
-    sources["bench/indexer_pump.sol"] = PUMP_SOURCE.read_bytes()
+    sources[PUMP_PATH] = PUMP_SOURCE.read_bytes()
     return sources
 
 
@@ -56,7 +57,7 @@ def pump_artifact() -> dict[str, Any]:
     errors = [e["formattedMessage"] for e in output.get("errors", []) if e["severity"] == "error"]
     if errors:
         raise RuntimeError("IndexerPump does not compile:\n" + "\n".join(errors))
-    contract = output["contracts"]["bench/indexer_pump.sol"][PUMP_NAME]
+    contract = output["contracts"][PUMP_PATH][PUMP_NAME]
     artifact = {"abi": contract["abi"], "bytecode": "0x" + contract["evm"]["bytecode"]["object"]}
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps(artifact))
@@ -97,10 +98,10 @@ class Workload:
 
     def finish(self) -> None:
         """Let every window pass and take every timed exit, then release a stake per pump."""
-        self.w3.provider.make_request("evm_increaseTime", [8 * DAY])  # type: ignore[arg-type]
+        self.w3.provider.make_request(RPCEndpoint("evm_increaseTime"), [8 * DAY])
         for pump in self.pumps:
             self._send(pump.functions.finish(), GAS_PER_TX)
-        self.w3.provider.make_request("evm_increaseTime", [8 * DAY])  # type: ignore[arg-type]
+        self.w3.provider.make_request(RPCEndpoint("evm_increaseTime"), [8 * DAY])
         for pump in self.pumps:
             self._send(pump.functions.release(), 1_000_000)
 

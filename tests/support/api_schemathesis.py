@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import Flask
-from web_support import CUSTOMERS, HELSINKI, RIDES, World
 from werkzeug.serving import make_server
+
+from tests.support.world import CUSTOMERS, HELSINKI, RIDES, World
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMATHESIS = ROOT / ".cache" / "schemathesis-venv" / "bin" / "schemathesis"

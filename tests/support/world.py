@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eth_typing import HexStr
 from eth_utils.address import to_checksum_address
 from flask import Flask
 from flask.testing import FlaskClient
+from web3.types import RPCEndpoint
 from werkzeug.test import TestResponse
 
 from marketplace.chain.accounts import dev_accounts
@@ -60,7 +62,7 @@ class World:
 
     def wait(self, tx_hash: str) -> None:
         """Wait until the transaction is mined (anvil mines just after answering), then index."""
-        self.market.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30)  # type: ignore[arg-type]
+        self.market.w3.eth.wait_for_transaction_receipt(HexStr(tx_hash), timeout=30)
         self.indexer.sync()
 
     def transact(self, function: str, *args: Any, sender: int, value: int = 0) -> Any:
@@ -96,8 +98,8 @@ class World:
 
     def mine(self, seconds: int) -> None:
         """Move chain time forward and mine a block."""
-        self.market.w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
-        self.market.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+        self.market.w3.provider.make_request(RPCEndpoint("evm_increaseTime"), [seconds])
+        self.market.w3.provider.make_request(RPCEndpoint("evm_mine"), [])
 
     def close(self) -> None:
         """Stop anvil and release the store."""

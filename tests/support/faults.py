@@ -13,10 +13,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from eth_typing import HexStr
 from eth_utils.crypto import keccak
-from web_support import CUSTOMERS, HELSINKI, PROVIDERS, RIDES, World
+from web3.types import RPCEndpoint, TxParams, Wei
 
 from marketplace.chain.anvil import start_anvil
+from tests.support.world import CUSTOMERS, HELSINKI, PROVIDERS, RIDES, World
 
 PRICE = 4 * 10**16
 PRICE_CHANGED = "0x" + keccak(text="MarketplacePriceChanged(uint96,uint96)")[:4].hex()
@@ -37,7 +39,7 @@ class FaultResult:
 
 
 def _rpc(world: World, method: str, params: list[Any]) -> Any:
-    reply = world.market.w3.provider.make_request(method, params)  # type: ignore[arg-type]
+    reply = world.market.w3.provider.make_request(RPCEndpoint(method), params)
     if "error" in reply:
         raise RuntimeError(f"{method}: {reply['error']}")
     return reply["result"]
@@ -134,8 +136,8 @@ def anvil_killed_and_restarted(world: World, down_for: float = 1.0) -> FaultResu
 
 def _send_book(world: World, customer: int, provider: int, price: int) -> str:
     fn = world.market.contract.functions.book(provider, price, 1)
-    return fn.transact({"from": world.checksum(customer), "value": price,  # type: ignore[no-any-return]
-                        "gas": 500_000}).hex()
+    tx: TxParams = {"from": world.checksum(customer), "value": Wei(price), "gas": 500_000}
+    return fn.transact(tx).hex()
 
 
 def _race(world: World, *waves: list[tuple[str, Any]]) -> dict[str, str]:
@@ -182,7 +184,7 @@ def concurrent_bookings(world: World, rounds: int = 2) -> FaultResult:
         hashes |= _race(world, jobs)
     ids = set()
     for tx_hash in hashes.values():
-        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=HANG)  # type: ignore[arg-type]
+        receipt = w3.eth.wait_for_transaction_receipt(HexStr(tx_hash), timeout=HANG)
         assert receipt["status"] == 1, receipt
         ids |= {e["bookingId"] for e in world.market.events("BookingRequested", receipt)}
     world.sync()
@@ -217,7 +219,7 @@ def price_change_races_bookings(world: World, new_price: int = 5 * 10**16) -> Fa
         {"from": world.checksum(PROVIDERS[0]), "gas": 300_000}).hex())
     # bookings racing each other, the change, more bookings with the old quote: one block
     hashes = _race(world, jobs[:half], [change_job], jobs[half:])
-    receipts = {k: w3.eth.wait_for_transaction_receipt(h, timeout=HANG)  # type: ignore[arg-type]
+    receipts = {k: w3.eth.wait_for_transaction_receipt(HexStr(h), timeout=HANG)
                 for k, h in hashes.items()}
     change = receipts.pop("price")
     assert change["status"] == 1

@@ -1,0 +1,1 @@
+"""The test suite. A package only so that `tests.support` imports the same way everywhere."""
