@@ -62,7 +62,7 @@ class World:
 
     def wait(self, tx_hash: str) -> None:
         """Wait until the transaction is mined (anvil mines just after answering), then index."""
-        self.market.w3.eth.wait_for_transaction_receipt(HexStr(tx_hash), timeout=30)
+        self.market.w3.eth.wait_for_transaction_receipt(HexStr(tx_hash), timeout=120)
         self.indexer.sync()
 
     def transact(self, function: str, *args: Any, sender: int, value: int = 0) -> Any:

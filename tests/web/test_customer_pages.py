@@ -342,7 +342,7 @@ def test_the_pending_page_never_redirects_off_site(market: World) -> None:
     client = signed_in(market, CUSTOMERS[1])
     response = client.post("/criteria", {"category": "delivery", "max_price": "0.1"})
     tx = response.headers["Location"].split("?")[0]
-    market.sync()
+    market.wait(tx.removeprefix("/tx/"))  # mined (anvil answers just before) and indexed
 
     redirected = client.get(f"{tx}?next=//evil.example/x")
 
