@@ -104,11 +104,14 @@ def infer(observations: list[Observation]) -> Posterior:
         stray_unticked += float(weight[~ticked].sum())  # n = 0 terms; n > 0 ones below
         if not can_name.any():
             continue
-        n = (hypotheses @ exposed.T).astype(np.float64)  # (H, N): disliked ones it names
+        n = hypotheses @ exposed.T  # (H, N): disliked ones it names
         unnamed += n[:, ~ticked] @ weight[~ticked]
-        for i in np.flatnonzero(ticked & can_name):  # named for one of n, or a stray
-            miss = np.exp(log_eps_miss + n[:, i, None, None] * log_q_miss)
-            named += weight[i] * np.log1p(-miss)
+        # A ticked tag is named for one of the n, or a stray: P = 1 - (1 - eps) (1 - q)^n.
+        named_here = ticked & can_name
+        for k in range(MAX_DISLIKES + 1):
+            times = (n[:, named_here] == k) @ weight[named_here]  # (H,): weight ticked with n = k
+            if times.any():
+                named += times[:, None, None] * np.log1p(-np.exp(log_eps_miss + k * log_q_miss))
     tags_ll = (
         unnamed[:, None, None] * log_q_miss
         + named
@@ -121,7 +124,7 @@ def infer(observations: list[Observation]) -> Posterior:
     post /= post.sum()
     by_hypothesis = post.sum(axis=(1, 2))
     hit = hits.T.astype(np.float64) @ by_hypothesis
-    dislike = hypotheses.T.astype(np.float64) @ by_hypothesis
+    dislike = hypotheses.T @ by_hypothesis
     return Posterior(
         dislike={bit: float(p) for bit, p in zip(met, dislike, strict=True)},
         hit=tuple(float(x) for x in hit),
@@ -142,13 +145,13 @@ def _stars_log_likelihood(
     """
     onehot = np.zeros((stars.shape[0], len(TYPICAL_STARS)))
     onehot[np.arange(stars.shape[0]), stars] = weight
-    patterns, which = np.unique(hits, axis=0, return_inverse=True)  # few distinct hit patterns
-    hit_ll = patterns @ (weight * np.log(np.asarray(HIT_STARS))[stars])
+    hit_ll = hits @ (weight * np.log(np.asarray(HIT_STARS))[stars])
+    counts = (~hits).astype(np.float64) @ onehot  # the ordinary ratings' stars, per hypothesis
+    distinct, which = np.unique(counts, axis=0, return_inverse=True)  # few distinct ones
     prior = STARS_PRIOR_WEIGHT * np.asarray(TYPICAL_STARS)
-    counts = (~patterns).astype(np.float64) @ onehot  # ordinary ratings' stars, per pattern
-    ordinary_ll = (_lgamma(prior + counts) - _lgamma(prior)).sum(axis=1) + (
-        math.lgamma(STARS_PRIOR_WEIGHT) - _lgamma(STARS_PRIOR_WEIGHT + counts.sum(axis=1)))
-    result: npt.NDArray[np.float64] = (hit_ll + ordinary_ll)[which.reshape(-1)]
+    ordinary_ll = (_lgamma(prior + distinct) - _lgamma(prior)).sum(axis=1) + (
+        math.lgamma(STARS_PRIOR_WEIGHT) - _lgamma(STARS_PRIOR_WEIGHT + distinct.sum(axis=1)))
+    result: npt.NDArray[np.float64] = hit_ll + ordinary_ll[which.reshape(-1)]
     return result
 
 
@@ -156,22 +159,22 @@ _lgamma = np.vectorize(math.lgamma, otypes=[np.float64])
 
 
 @cache
-def _hypotheses(m: int) -> npt.NDArray[np.int64]:
+def _hypotheses(m: int) -> npt.NDArray[np.float64]:
     """Every set of at most MAX_DISLIKES of m attributes (fewer if that would be too many)."""
     size = MAX_DISLIKES
     while size > 1 and sum(math.comb(m, k) for k in range(size + 1)) > MAX_HYPOTHESES:
         size -= 1
     rows = [combo for k in range(size + 1) for combo in combinations(range(m), k)]
-    matrix = np.zeros((len(rows), m), np.int64)
+    matrix = np.zeros((len(rows), m))  # 0/1 as floats: matrix products go to BLAS
     for r, combo in enumerate(rows):
         matrix[r, list(combo)] = 1
     matrix.flags.writeable = False  # shared between calls (cached)
     return matrix
 
 
-def _matrix(masks: list[int], met: list[int]) -> npt.NDArray[np.int64]:
+def _matrix(masks: list[int], met: list[int]) -> npt.NDArray[np.float64]:
     """(len(masks), len(met)) 0/1: which of the met attributes each mask has."""
-    return np.asarray([[mask >> bit & 1 for bit in met] for mask in masks], np.int64).reshape(
+    return np.asarray([[mask >> bit & 1 for bit in met] for mask in masks], np.float64).reshape(
         len(masks), len(met))
 
 
