@@ -96,10 +96,15 @@ TARGETS = {"worst_complaint_ratio_at_5": 0.40, "complaint_ratio_at_5": 0.10,
 
 @dataclass(frozen=True)
 class Setting:
-    """How the customers complain: a hit is named with `complain`, strays come at `stray`."""
+    """How the customers complain: a hit is named with `complain`, strays come at `stray`.
+
+    `silent_hits_spoil` False is the section's first world, kept as a stress test: a hit the
+    customer does not name is rated as if nothing happened, so only tags carry the signal.
+    """
 
     complain: float
     stray: float
+    silent_hits_spoil: bool = True
 
     @property
     def key(self) -> str:
@@ -223,7 +228,7 @@ def simulate(
                 customer.score_share * top.score_term + (1 - customer.score_share) * top.price_term
             )
             stars = int(np.clip(round(1 + 4 * satisfaction + noise), 1, 5))
-            if hit:  # spoilt, whether or not the customer says why
+            if named or (hit and setting.silent_hits_spoil):  # spoilt
                 stars = spoilt
             elif stray:
                 stars = max(stars - 1, 1)
@@ -336,15 +341,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS),
                         help="worlds to pool per setting (at least 3 for the reported section)")
     parser.add_argument("--dry-run", action="store_true", help="print, do not write results")
+    parser.add_argument("--silent-hits-rated-as-usual", action="store_true",
+                        help="stress test (implies --dry-run): a hit the customer does not name "
+                             "is rated as if nothing happened, so only tags carry the signal")
     args = parser.parse_args(argv)
     if args.customers < 1 or args.providers < 1:
         parser.error("--customers and --providers must be positive")
     started = time.perf_counter()
-    settings = [Setting(p, r) for p in COMPLAINT_PROBABILITIES for r in STRAY_RATES]
+    spoil = not args.silent_hits_rated_as_usual
+    settings = [Setting(p, r, spoil) for p in COMPLAINT_PROBABILITIES for r in STRAY_RATES]
     runs = {seed: run_seed(seed, settings, args.customers, args.providers)
             for seed in args.seeds}
     sweep = {setting.key: summarise(runs, setting) for setting in settings}
-    original = sweep[Setting(*ORIGINAL).key]
+    original = sweep[Setting(*ORIGINAL, spoil).key]
     proposals = sum(v["refusal_proposals"] for v in sweep.values())
     correct = sum(
         run["correct_proposals"] for seed_runs in runs.values() for run in seed_runs.values()
@@ -372,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
         and data["proposal_precision"] >= TARGETS["proposal_precision"]
         and data["eligible_share"] == TARGETS["eligible_share"]
     )
-    if not args.dry_run:
+    if not (args.dry_run or args.silent_hits_rated_as_usual):
         write_section("personalization", data)
     print(f"{'setting':28} {'ratio@5':>8} {'by seed':>24} {'hits@5':>7} {'stars':>15} "
           f"{'gain':>7} {'refusals':>8} {'precision':>9}")
