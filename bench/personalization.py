@@ -1,22 +1,35 @@
 """Does the living profile keep customers away from what they dislike? (section `personalization`)
 
 A simulation. Providers have public attributes, prices and scores. Each customer has on-chain
-criteria, and hidden from the engine: one or two disliked attributes (a hit means a complaint
-tag naming the symptom, e.g. "smelled of smoke" for a smoker, 90% of the time, and one or two
-stars) and a personal trade-off between score and price that drives their other ratings.
-Each customer books ten times, always the top-ranked eligible provider, and rates.
+criteria, and hidden from the engine: one or two disliked attributes, drawn from every attribute
+that some complaint tag can implicate, and a personal trade-off between score and price that
+drives their other ratings. Booking a provider with a disliked attribute (a hit) spoils the
+booking: one or two stars, and with the setting's complaint probability the customer names it
+with its tag ("smelled of smoke" for a smoker). Independently, with the setting's stray rate, a
+booking draws a stray complaint: a tag chosen uniformly among all of them, whatever the provider,
+which costs a star. Each customer books ten times, always the top-ranked eligible provider, and
+rates. The world never looks at the learner; the learner sees only what the app sees (the
+provider's public attributes, stars, tags, the customer's criteria).
 
-Two arms run over the same world: the baseline ranks by the customer's stated weights over score
-and price only; the personalised arm ranks through the living profile (consent given), which
-learns from every rating. Keys:
+Two arms run over the same world and the same outcome noise: the baseline ranks by the customer's
+stated weights over score and price only; the personalised arm ranks through the living profile
+(consent given), which learns from every rating. The sweep runs every complaint probability in
+COMPLAINT_PROBABILITIES with every stray rate in STRAY_RATES, over each seed. Per setting (`sweep`,
+keyed `complain<p>_stray<r>`), pooled over the seeds:
 
 - `complaint_rate_baseline`, `complaint_rate_personalized`: share of customers whose n-th
   booking hit a hidden dislike and drew its complaint, by booking number (1..10);
-- `any_complaint_rate_*`: the same with the background noise: 3% of bookings draw a "late"
-  complaint whatever the provider, in both arms (the profile must not over-learn from it);
-- `complaint_ratio_at_5`: personalised / baseline at the 5th booking (target <= 0.30);
+- `complaint_ratio_at_5`: personalised / baseline at the 5th booking, and per seed;
+- `hit_ratio_at_5`: the same for hits whether named or not;
+- `mean_stars_baseline`, `mean_stars_personalized`, `stars_gain` (personalised minus baseline);
+- `refusal_proposals`, `proposal_precision`: "refuse attribute" proposals made after the ten
+  bookings, and the share of them naming a real hidden dislike;
 - `eligible_share`: share of recommended providers (the top 5 of every ranking in both arms)
-  that pass the scalar on-chain rule `first_failed_criterion` (target 1).
+  that pass the scalar on-chain rule `first_failed_criterion`.
+
+Over all settings: `worst_complaint_ratio_at_5` (target <= 0.40), `complaint_ratio_at_5` of the
+original setting (complaints 90%, strays 3%; target <= 0.10), `worst_stars_gain` (>= 0),
+`proposal_precision` (>= 0.9) and `eligible_share` (1).
 """
 
 from __future__ import annotations
@@ -32,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from bench.results import write_section
-from marketplace.catalogue import lookup
+from marketplace.catalogue import COMPLAINT_TAGS, lookup
 from marketplace.domain import Criterion, booking_id
 from marketplace.matching.criteria import CriteriaInput
 from marketplace.matching.eligibility import CriteriaView, first_failed_criterion
@@ -41,6 +54,7 @@ from marketplace.matching.ranking import rank
 from marketplace.profile.proposals import ProposalKind
 from marketplace.profile.repository import InMemoryProfileRepository
 from marketplace.profile.service import ProfileService
+from marketplace.profile.traits import TAG_TRAITS
 
 BOOKINGS = 10
 SHOWN = 5  # recommendations checked against the on-chain rule per ranking
@@ -67,15 +81,35 @@ ATTRIBUTE_FREQUENCY = {
     "bike_courier": 0.1,
     "cash_free": 0.3,
 }
-# Hidden dislikes and the complaint tag a customer uses when one is hit.
-DISLIKES = (
-    ("compact_car", "uncomfortable_vehicle"),
-    ("large_vehicle", "uncomfortable_vehicle"),
-    ("smoker", "smoke_smell"),
-    ("pet_friendly", "pet_hair"),
+# Hidden dislikes: every attribute some complaint tag implicates, with the tag that names it.
+DISLIKES = tuple(
+    (attribute, tag) for tag, attributes in TAG_TRAITS.items() for attribute in attributes
 )
-COMPLAINT_PROBABILITY = 0.9
-BACKGROUND_COMPLAINT = 0.03  # "late", whatever the provider: noise both arms share
+COMPLAINT_PROBABILITIES = (0.9, 0.5, 0.3)  # a hit is named with its tag this often
+STRAY_RATES = (0.03, 0.10, 0.15)  # a booking draws a stray complaint (any tag) this often
+SEEDS = (20_260_401, 7_319, 4_242)
+ORIGINAL = (0.9, 0.03)  # the setting the section first reported
+STRAY_TAGS = tuple(entry.code for entry in COMPLAINT_TAGS)
+TARGETS = {"worst_complaint_ratio_at_5": 0.40, "complaint_ratio_at_5": 0.10,
+           "worst_stars_gain": 0.0, "proposal_precision": 0.9, "eligible_share": 1}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """How the customers complain: a hit is named with `complain`, strays come at `stray`.
+
+    `silent_hits_spoil` False is the section's first world, kept as a stress test: a hit the
+    customer does not name is rated as if nothing happened, so only tags carry the signal.
+    """
+
+    complain: float
+    stray: float
+    silent_hits_spoil: bool = True
+
+    @property
+    def key(self) -> str:
+        """The setting's key under `sweep`."""
+        return f"complain{self.complain:g}_stray{self.stray:g}"
 
 
 @dataclass
@@ -144,7 +178,8 @@ def make_customer(rng: random.Random, i: int, index: ProviderIndex) -> Customer:
 
 
 def simulate(
-    customers: list[Customer], index: ProviderIndex, personalised: bool, seed: int
+    customers: list[Customer], index: ProviderIndex, setting: Setting, personalised: bool,
+    seed: int,
 ) -> dict[str, Any]:
     """Ten bookings per customer in one arm; complaint flags by booking, stars, checks."""
     clock = [datetime(2026, 1, 1, tzinfo=UTC)]
@@ -154,8 +189,8 @@ def simulate(
         return clock[0]
 
     service = ProfileService(InMemoryProfileRepository(), clock=tick)
-    complaints = np.zeros((len(customers), BOOKINGS), np.bool_)  # about a hidden dislike
-    any_complaints = np.zeros((len(customers), BOOKINGS), np.bool_)  # background noise too
+    complaints = np.zeros((len(customers), BOOKINGS), np.bool_)  # a hit, named
+    hits = np.zeros((len(customers), BOOKINGS), np.bool_)  # a hit, named or not
     stars_given: list[int] = []
     shown = eligible = 0
     for c, customer in enumerate(customers):
@@ -173,23 +208,32 @@ def simulate(
                 )
             top = ranking.matches[0]
             provider = index.view(top.provider_id)
+            # Every draw in a fixed order, so both arms and every setting share the noise.
+            naming = [rng.random() for _ in customer.dislikes]
+            stray = rng.random() < setting.stray
+            stray_tag = rng.choice(STRAY_TAGS)
+            noise = rng.gauss(0, 0.4)
+            spoilt = rng.choice([1, 2])
             tags = 0
-            for attribute, tag in customer.dislikes:
-                if provider.attributes >> attribute & 1 and rng.random() < COMPLAINT_PROBABILITY:
-                    tags |= 1 << tag
-            disliked = tags != 0
-            if rng.random() < BACKGROUND_COMPLAINT:
-                tags |= 1 << lookup("complaint tag", "late").code
+            hit = False
+            for (attribute, tag), u in zip(customer.dislikes, naming, strict=True):
+                if provider.attributes >> attribute & 1:
+                    hit = True
+                    if u < setting.complain:
+                        tags |= 1 << tag
+            named = tags != 0
+            if stray:
+                tags |= 1 << stray_tag
             satisfaction = (
                 customer.score_share * top.score_term + (1 - customer.score_share) * top.price_term
             )
-            stars = int(np.clip(round(1 + 4 * satisfaction + rng.gauss(0, 0.4)), 1, 5))
-            if disliked:
-                stars = rng.choice([1, 2])
-            elif tags:
+            stars = int(np.clip(round(1 + 4 * satisfaction + noise), 1, 5))
+            if named or (hit and setting.silent_hits_spoil):  # spoilt
+                stars = spoilt
+            elif stray:
                 stars = max(stars - 1, 1)
-            complaints[c, b] = disliked
-            any_complaints[c, b] = tags != 0
+            complaints[c, b] = named
+            hits[c, b] = hit
             stars_given.append(stars)
             if personalised:
                 service.record_rating(
@@ -202,7 +246,7 @@ def simulate(
                 )
     return {
         "complaints": complaints,
-        "any_complaints": any_complaints,
+        "hits": hits,
         "stars": stars_given,
         "shown": shown,
         "eligible": eligible,
@@ -210,84 +254,145 @@ def simulate(
     }
 
 
-def proposal_quality(customers: list[Customer], service: ProfileService) -> dict[str, float]:
-    """How often 'refuse attribute' proposals name a real hidden dislike, and how many get one."""
-    named = correct = helped = 0
-    errors_learned: list[float] = []
-    errors_stated: list[float] = []
+def refusal_proposals(customers: list[Customer], service: ProfileService) -> tuple[int, int]:
+    """'Refuse attribute' proposals after the bookings: how many, how many name a real dislike."""
+    named = correct = 0
     for customer in customers:
-        proposals = service.proposals(customer.address, customer.criteria)
         truth = {attribute for attribute, _ in customer.dislikes}
-        refusals = [p for p in proposals if p.kind is ProposalKind.REFUSE_ATTRIBUTE]
-        hits = 0
-        for proposal in refusals:
+        for proposal in service.proposals(customer.address, customer.criteria):
+            if proposal.kind is not ProposalKind.REFUSE_ATTRIBUTE:
+                continue
             assert proposal.criteria is not None
             added = proposal.criteria.refused_attributes & ~customer.criteria.refused_attributes
-            hits += any(added >> bit & 1 for bit in truth)
-        named += len(refusals)
-        correct += hits
-        helped += hits > 0
-        profile = service.profile(customer.address)
-        assert profile is not None
-        stated = customer.criteria.score_weight / 10_000
-        learned = profile.learned_weights(customer.criteria)
-        share = stated if learned is None else learned[0] / 10_000
-        errors_learned.append(abs(share - customer.score_share))
-        errors_stated.append(abs(stated - customer.score_share))
+            named += 1
+            correct += any(added >> bit & 1 for bit in truth)
+    return named, correct
+
+
+def run_seed(seed: int, settings: list[Setting], n_customers: int, n_providers: int,
+             ) -> dict[str, dict[str, Any]]:
+    """Both arms of every setting over one seed's world; raw counts per setting key."""
+    index = build_world(np.random.default_rng(seed), n_providers)
+    rng = random.Random(seed)
+    customers = [make_customer(rng, i, index) for i in range(n_customers)]
+    out: dict[str, dict[str, Any]] = {}
+    for setting in settings:
+        baseline = simulate(customers, index, setting, personalised=False, seed=seed)
+        personal = simulate(customers, index, setting, personalised=True, seed=seed)
+        proposals, correct = refusal_proposals(customers, personal["service"])
+        out[setting.key] = {
+            "customers": len(customers),
+            "complaints_baseline": baseline["complaints"].sum(axis=0),
+            "complaints_personalized": personal["complaints"].sum(axis=0),
+            "hits_baseline": baseline["hits"].sum(axis=0),
+            "hits_personalized": personal["hits"].sum(axis=0),
+            "stars_baseline": float(np.sum(baseline["stars"])),
+            "stars_personalized": float(np.sum(personal["stars"])),
+            "ratings": len(baseline["stars"]),
+            "shown": baseline["shown"] + personal["shown"],
+            "eligible": baseline["eligible"] + personal["eligible"],
+            "proposals": proposals,
+            "correct_proposals": correct,
+        }
+    return out
+
+
+def summarise(runs: dict[int, dict[str, dict[str, Any]]], setting: Setting) -> dict[str, Any]:
+    """One setting pooled over the seeds (and each seed's ratio at the 5th booking)."""
+    per_seed = [runs[seed][setting.key] for seed in sorted(runs)]
+
+    def pooled(key: str) -> Any:
+        return sum(run[key] for run in per_seed)
+
+    customers = pooled("customers")
+    base, personal = pooled("complaints_baseline"), pooled("complaints_personalized")
+    hits_base, hits_personal = pooled("hits_baseline"), pooled("hits_personalized")
+    ratings = pooled("ratings")
+    stars_base, stars_personal = pooled("stars_baseline") / ratings, pooled(
+        "stars_personalized") / ratings
+    proposals, correct = pooled("proposals"), pooled("correct_proposals")
     return {
-        "refusal_proposal_precision": round(correct / named, 4) if named else 1.0,
-        "customers_with_a_correct_refusal_proposal": round(helped / len(customers), 4),
-        "trade_off_error_stated": round(float(np.mean(errors_stated)), 4),
-        "trade_off_error_learned": round(float(np.mean(errors_learned)), 4),
+        "complaint_probability": setting.complain,
+        "stray_complaint_rate": setting.stray,
+        "seeds": sorted(runs),
+        "customers": customers,
+        "complaint_rate_baseline": [round(float(x) / customers, 4) for x in base],
+        "complaint_rate_personalized": [round(float(x) / customers, 4) for x in personal],
+        "complaint_ratio_at_5": round(float(personal[4] / base[4]), 4),
+        "complaint_ratio_at_5_by_seed": [
+            round(float(run["complaints_personalized"][4] / run["complaints_baseline"][4]), 4)
+            for run in per_seed
+        ],
+        "hit_ratio_at_5": round(float(hits_personal[4] / hits_base[4]), 4),
+        "mean_stars_baseline": round(stars_base, 4),
+        "mean_stars_personalized": round(stars_personal, 4),
+        "stars_gain": round(stars_personal - stars_base, 4),
+        "refusal_proposals": proposals,
+        "proposal_precision": round(correct / proposals, 4) if proposals else 1.0,
+        "eligible_share": pooled("eligible") / pooled("shown"),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run both arms, print a summary and write section `personalization`."""
+    """Run the sweep, print a summary and write section `personalization`."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, default=1_200)
+    parser.add_argument("--customers", type=int, default=1_200, help="per seed")
     parser.add_argument("--providers", type=int, default=6_000)
-    parser.add_argument("--seed", type=int, default=20_260_401)
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS),
+                        help="worlds to pool per setting (at least 3 for the reported section)")
     parser.add_argument("--dry-run", action="store_true", help="print, do not write results")
+    parser.add_argument("--silent-hits-rated-as-usual", action="store_true",
+                        help="stress test (implies --dry-run): a hit the customer does not name "
+                             "is rated as if nothing happened, so only tags carry the signal")
     args = parser.parse_args(argv)
+    if args.customers < 1 or args.providers < 1:
+        parser.error("--customers and --providers must be positive")
     started = time.perf_counter()
-    index = build_world(np.random.default_rng(args.seed), args.providers)
-    rng = random.Random(args.seed)
-    customers = [make_customer(rng, i, index) for i in range(args.customers)]
-    baseline = simulate(customers, index, personalised=False, seed=args.seed)
-    personal = simulate(customers, index, personalised=True, seed=args.seed)
-    rate_base = baseline["complaints"].mean(axis=0)
-    rate_personal = personal["complaints"].mean(axis=0)
+    spoil = not args.silent_hits_rated_as_usual
+    settings = [Setting(p, r, spoil) for p in COMPLAINT_PROBABILITIES for r in STRAY_RATES]
+    runs = {seed: run_seed(seed, settings, args.customers, args.providers)
+            for seed in args.seeds}
+    sweep = {setting.key: summarise(runs, setting) for setting in settings}
+    original = sweep[Setting(*ORIGINAL, spoil).key]
+    proposals = sum(v["refusal_proposals"] for v in sweep.values())
+    correct = sum(
+        run["correct_proposals"] for seed_runs in runs.values() for run in seed_runs.values()
+    )
     data: dict[str, Any] = {
-        "customers": len(customers),
-        "providers": len(index),
+        "customers_per_seed": args.customers,
+        "providers": args.providers,
+        "seeds": sorted(args.seeds),
         "bookings_per_customer": BOOKINGS,
-        "complaint_rate_baseline": [round(float(x), 4) for x in rate_base],
-        "complaint_rate_personalized": [round(float(x), 4) for x in rate_personal],
-        "complaint_ratio_at_5": round(float(rate_personal[4] / rate_base[4]), 4),
-        "any_complaint_rate_baseline": [
-            round(float(x), 4) for x in baseline["any_complaints"].mean(axis=0)
-        ],
-        "any_complaint_rate_personalized": [
-            round(float(x), 4) for x in personal["any_complaints"].mean(axis=0)
-        ],
-        "eligible_share": (baseline["eligible"] + personal["eligible"])
-        / (baseline["shown"] + personal["shown"]),
-        "recommendations_checked": baseline["shown"] + personal["shown"],
-        "mean_stars_baseline": round(float(np.mean(baseline["stars"])), 4),
-        "mean_stars_personalized": round(float(np.mean(personal["stars"])), 4),
-        **proposal_quality(customers, personal["service"]),
-        "attribute_frequency": {
-            k: v for k, v in ATTRIBUTE_FREQUENCY.items() if k in {a for a, _ in DISLIKES}
-        },
+        "complaint_ratio_at_5": original["complaint_ratio_at_5"],
+        "worst_complaint_ratio_at_5": max(v["complaint_ratio_at_5"] for v in sweep.values()),
+        "worst_stars_gain": min(v["stars_gain"] for v in sweep.values()),
+        "proposal_precision": round(correct / proposals, 4) if proposals else 1.0,
+        "refusal_proposals": proposals,
+        "eligible_share": min(v["eligible_share"] for v in sweep.values()),
+        "sweep": sweep,
+        "hidden_dislikes": sorted({attribute for attribute, _ in DISLIKES}),
         "seconds": round(time.perf_counter() - started, 1),
     }
-    data["targets"] = {"complaint_ratio_at_5": 0.30, "eligible_share": 1}
-    data["meets_targets"] = data["complaint_ratio_at_5"] <= 0.30 and data["eligible_share"] == 1
-    if not args.dry_run:
+    data["targets"] = TARGETS
+    data["meets_targets"] = (
+        data["worst_complaint_ratio_at_5"] <= TARGETS["worst_complaint_ratio_at_5"]
+        and data["complaint_ratio_at_5"] <= TARGETS["complaint_ratio_at_5"]
+        and data["worst_stars_gain"] >= TARGETS["worst_stars_gain"]
+        and data["proposal_precision"] >= TARGETS["proposal_precision"]
+        and data["eligible_share"] == TARGETS["eligible_share"]
+    )
+    if not (args.dry_run or args.silent_hits_rated_as_usual):
         write_section("personalization", data)
+    print(f"{'setting':28} {'ratio@5':>8} {'by seed':>24} {'hits@5':>7} {'stars':>15} "
+          f"{'gain':>7} {'refusals':>8} {'precision':>9}")
+    for key, v in sweep.items():
+        print(f"{key:28} {v['complaint_ratio_at_5']:8.3f} "
+              f"{str(v['complaint_ratio_at_5_by_seed']):>24} {v['hit_ratio_at_5']:7.3f} "
+              f"{v['mean_stars_baseline']:6.2f} -> {v['mean_stars_personalized']:5.2f} "
+              f"{v['stars_gain']:+7.3f} {v['refusal_proposals']:8d} {v['proposal_precision']:9.3f}")
     for key, value in data.items():
-        print(f"{key}: {value}")
+        if key != "sweep":
+            print(f"{key}: {value}")
     print("targets:", "met" if data["meets_targets"] else "MISSED")
     return 0 if data["meets_targets"] else 1
 

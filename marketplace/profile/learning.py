@@ -1,25 +1,28 @@
 """The living profile: what one customer's ratings, complaints and choices say about them.
 
-Three things are learned, each with a plain-words reason:
+Three things are learned, each weighed by how much its evidence says, each with a plain-words
+reason that states the evidence and how sure the profile is:
 
-- **traits**: a complaint blames the provider's attributes that its tag implicates
-  (`traits.implicated`); a rating of 4+ stars without complaints praises every attribute of the
-  provider. An attribute's weight is
-  `0.1 * praise / (blame + praise + 1) - blame / (blame + 2 * praise + 1)`: one complaint gives
-  -0.5, more than the gap between ordinary neighbours in the ranking, and praise of providers with
-  the same attribute wears it away fast, so an innocent co-accused trait recovers;
-- **providers**: the customer's own stars for a provider, and complaints about its service;
-- **the score/price trade-off**: a ridge regression of the stars (of complaint-free ratings) on
-  the ranking's score and price terms, plus each choice of a lower-ranked provider as a pairwise
-  preference, shrunk toward the customer's stated weights.
+- **deal-breakers** (traits): the Bayesian model of `dislikes` gives, for every attribute the
+  customer has met, the probability that it spoils their bookings, from stars and complaint tags
+  together. Below UNSURE_BELOW the profile is unsure and the attribute changes nothing: the ranking
+  is the baseline's. Above it, providers with the attribute lose DISLIKE_COST times the excess
+  certainty: the expected loss of a spoilt booking, counted only once the evidence is there;
+- **providers**: the customer's own stars for a provider, relative to how they rate in general,
+  shrunk toward "no opinion" by PROVIDER_PRIOR ratings' worth;
+- **the score/price trade-off**: `trade_off.TradeOff`, a ridge regression of stars on the
+  ranking's terms plus each choice of a lower-ranked provider.
 
-The profile is a pure function of the records (`from_records`), updated one record at a time.
+Evidence fades: every rating and choice counts `0.5 ** (age / HALF_LIFE_DAYS)`, so a complaint two
+years old weighs a quarter of last week's. The profile is a pure function of the stored records
+and the time (`from_records`): nothing learned is stored, so the stored format never changes.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from marketplace.domain import BPS
@@ -32,43 +35,47 @@ from marketplace.matching.ranking import (
     ranking_weights,
     score_term,
 )
+from marketplace.profile.dislikes import Observation, Posterior, forgetting_weight, infer
 from marketplace.profile.records import ChoiceRecord, RatingRecord
+from marketplace.profile.trade_off import TradeOff
 from marketplace.profile.traits import OVERCHARGED_TAG, bits, implicated, tag_bits
 
-PRAISE_WEIGHT = 0.1  # the most a liked trait can add
-BLAME_WEIGHT = 1.0  # the most a disliked trait can take away
-PRAISE_CLEARS = 2  # each good rating outweighs this many complaints' worth of blame
-PROVIDER_WEIGHT = 0.3  # five stars adds this to the provider; one star takes it away
-SERVICE_COMPLAINT_WEIGHT = 0.2  # each complaint about the service itself (late, rude, ...)
-MIN_TRAIT_WEIGHT = 0.01  # smaller weights are noise: not shown, not used
+HALF_LIFE_DAYS = 365.0  # evidence a year old counts half
+UNSURE_BELOW = 0.2  # P(deal-breaker) below this (four times the prior) changes no ranking
+DISLIKE_COST = 0.5  # what a spoilt booking costs on the ranking's 0..1 scale: ordinary -> poor
+PROVIDER_PRIOR = 2.0  # ratings' worth of "this provider is like any other" in its estimate
+GENEROSITY_PRIOR = 3.0  # ratings' worth of "three stars is the middle" in the customer's mean
 GOOD_STARS = 4
 POOR_STARS = 2
-
-RIDGE = 0.05  # prior strength of the stated weights (sums of squared terms: ~0.05 a rating)
-INTERCEPT_RIDGE = 3.0  # prior strength of "stars mean what they say" (1 a rating)
-CHOICE_MARGIN = 0.25  # how much better the chosen provider is taken to be than the one passed
-OVERCHARGED_SHIFT = 0.05  # each "overcharged" moves the prior this far toward price
 MIN_TRADE_OFF_EVIDENCE = 3  # ratings plus choices before learned weights are used
 MIN_WEIGHT_CHANGE = 0.05  # smaller differences from the stated weights are not worth a change
+WEIGHTS_SURE_SD = 2.0  # ... nor ones within this many posterior standard deviations
 
 
 @dataclass
-class TraitEvidence:
-    """What the customer's feedback says about one attribute."""
+class TraitBelief:
+    """What the customer's feedback says about one attribute they have met."""
 
-    blame: int = 0  # complaints that implicated it, on providers that had it
-    sole_blame: int = 0  # ... where it was the only implicated attribute present
-    praise: int = 0  # ratings of 4+ stars without complaints, on providers that had it
-    tags: Counter[int] = field(default_factory=Counter)  # which complaints implicated it
-    blame_by_category: Counter[int] = field(default_factory=Counter)
-    praised_providers: set[int] = field(default_factory=set)
+    attribute: int
+    probability: float = 0.0  # posterior probability that it is a deal-breaker
+    bookings: int = 0  # rated bookings with it
+    complaints: int = 0  # ... where a complaint named it (a tag that implicates it)
+    poor: int = 0  # ... rated POOR_STARS or less
+    fresh: float = 0.0  # complaints and poor ratings, weighted by age
+    tags: Counter[int] = field(default_factory=Counter)  # which complaints named it
+    support_by_category: Counter[int] = field(default_factory=Counter)  # complained or poor
 
     @property
     def weight(self) -> float:
-        """The ranking adjustment for providers with this attribute."""
-        evidence = self.blame + self.praise + 1
-        blame = BLAME_WEIGHT * self.blame / (self.blame + PRAISE_CLEARS * self.praise + 1)
-        return PRAISE_WEIGHT * self.praise / evidence - blame
+        """The ranking adjustment for providers with this attribute: 0 while unsure."""
+        if self.probability <= UNSURE_BELOW:
+            return 0.0
+        return -DISLIKE_COST * (self.probability - UNSURE_BELOW) / (1.0 - UNSURE_BELOW)
+
+    @property
+    def support(self) -> int:
+        """Bookings with it that went wrong: a complaint named it, or poor stars."""
+        return sum(self.support_by_category.values())
 
 
 @dataclass
@@ -78,88 +85,30 @@ class ProviderEvidence:
     category: int
     stars: list[int] = field(default_factory=list)
     service_complaints: Counter[int] = field(default_factory=Counter)
-
-    @property
-    def weight(self) -> float:
-        """The ranking adjustment for this provider."""
-        mean = sum(self.stars) / len(self.stars)
-        penalty = SERVICE_COMPLAINT_WEIGHT * min(sum(self.service_complaints.values()), 3)
-        return PROVIDER_WEIGHT * (mean - 3) / 2 - penalty
-
-
-@dataclass
-class TradeOff:
-    """Sufficient statistics for the score share, from ratings and pairwise choices.
-
-    The customer's satisfaction with a booking is modelled as the ranking's own base value,
-    `theta * score_term + (1 - theta) * price_term`, plus an intercept for how generous their
-    stars are: `y - p = c + theta * (s - p)`. A choice of a provider ranked below another says the
-    chosen one was better by CHOICE_MARGIN: `margin - dp = theta * (ds - dp)`, without intercept.
-    """
-
-    n: int = 0
-    x: float = 0.0  # sums over ratings of x = s - p, z = y - p
-    z: float = 0.0
-    xx: float = 0.0
-    xz: float = 0.0
-    choices: int = 0
-    choice_xx: float = 0.0
-    choice_xz: float = 0.0
-    overcharged: int = 0
-
-    def add_rating(self, s: float, p: float, y: float) -> None:
-        """One complaint-free rating: score term, price term, satisfaction 0..1."""
-        x, z = s - p, y - p
-        self.n += 1
-        self.x += x
-        self.z += z
-        self.xx += x * x
-        self.xz += x * z
-
-    def add_choice(self, ds: float, dp: float) -> None:
-        """Chosen minus passed-over terms: the chosen one was preferred by CHOICE_MARGIN."""
-        x, z = ds - dp, CHOICE_MARGIN - dp
-        self.choices += 1
-        self.choice_xx += x * x
-        self.choice_xz += x * z
-
-    @property
-    def evidence(self) -> int:
-        """Ratings and choices behind the estimate."""
-        return self.n + self.choices
-
-    def score_share(self, stated: float) -> float:
-        """The estimated share of the score term in the customer's weights (0..1).
-
-        Ridge regression: theta shrinks toward the stated share (moved toward price by each
-        "overcharged" complaint), the intercept toward 0, so a few ratings of one provider already
-        say something and many ratings of different providers free the intercept.
-        """
-        prior = min(max(stated - OVERCHARGED_SHIFT * self.overcharged, 0.0), 1.0)
-        a11, a12 = self.n + INTERCEPT_RIDGE, self.x
-        a22 = self.xx + self.choice_xx + RIDGE
-        b1, b2 = self.z, self.xz + self.choice_xz + RIDGE * prior
-        theta = (a11 * b2 - a12 * b1) / (a11 * a22 - a12 * a12)
-        return min(max(theta, 0.0), 1.0)
+    weight: float = 0.0  # the ranking adjustment, set when the profile is fitted
 
 
 class LivingProfile:
     """One customer's learned preferences; build it with `from_records`."""
 
-    def __init__(self, customer: str) -> None:
-        """An empty profile: it changes no ranking."""
+    def __init__(self, customer: str, now: datetime | None = None) -> None:
+        """An empty profile: it changes no ranking. Evidence ages relative to `now`."""
         self.customer = customer
-        self.traits: dict[int, TraitEvidence] = {}
-        self.providers: dict[int, ProviderEvidence] = {}
-        self.trade_off = TradeOff()
+        self.now = now
         self.ratings: list[RatingRecord] = []
+        self.choices: list[ChoiceRecord] = []
+        self._fitted: _Fit | None = None
 
     @classmethod
     def from_records(
-        cls, customer: str, ratings: list[RatingRecord], choices: list[ChoiceRecord]
+        cls, customer: str, ratings: list[RatingRecord], choices: list[ChoiceRecord],
+        now: datetime | None = None,
     ) -> LivingProfile:
-        """The profile learned from every record, in order."""
-        profile = cls(customer)
+        """The profile learned from every record; evidence ages relative to `now`.
+
+        Without `now`, ages are measured from the newest record.
+        """
+        profile = cls(customer, now)
         for rating in ratings:
             profile.learn_rating(rating)
         for choice in choices:
@@ -169,44 +118,47 @@ class LivingProfile:
     def learn_rating(self, r: RatingRecord) -> None:
         """Learn from one rating and its complaint tags."""
         self.ratings.append(r)
-        provider = self.providers.setdefault(r.provider_id, ProviderEvidence(r.category))
-        provider.stars.append(r.stars)
-        for tag in tag_bits(r.complaints):
-            if tag == OVERCHARGED_TAG:
-                self.trade_off.overcharged += 1
-            blamed = bits(implicated(tag, r.attributes))
-            if not blamed:
-                if tag != OVERCHARGED_TAG:
-                    provider.service_complaints[tag] += 1
-                continue
-            for bit in blamed:
-                trait = self.traits.setdefault(bit, TraitEvidence())
-                trait.blame += 1
-                trait.sole_blame += len(blamed) == 1
-                trait.tags[tag] += 1
-                trait.blame_by_category[r.category] += 1
-        if r.complaints == 0:
-            if r.stars >= GOOD_STARS:
-                for bit in bits(r.attributes):
-                    trait = self.traits.setdefault(bit, TraitEvidence())
-                    trait.praise += 1
-                    trait.praised_providers.add(r.provider_id)
-            s = score_term(r.score, r.min_score)
-            p = max(1.0 - r.price / r.ceiling, 0.0) if r.ceiling > 0 else 1.0
-            self.trade_off.add_rating(s, p, (r.stars - 1) / 4)
+        self._fitted = None
 
     def learn_choice(self, c: ChoiceRecord) -> None:
         """Learn from booking a provider ranked below another."""
-        self.trade_off.add_choice(c.chosen_score_term - c.passed_score_term,
-                                  c.chosen_price_term - c.passed_price_term)
+        self.choices.append(c)
+        self._fitted = None
+
+    # ------------------------------------------------------------------ what was learned
+
+    @property
+    def traits(self) -> dict[int, TraitBelief]:
+        """Every attribute met, with what the evidence says about it."""
+        return self._fit().traits
+
+    @property
+    def providers(self) -> dict[int, ProviderEvidence]:
+        """Every provider rated, with the customer's experience of it."""
+        return self._fit().providers
+
+    @property
+    def trade_off(self) -> TradeOff:
+        """The score/price trade-off statistics."""
+        return self._fit().trade_off
+
+    @property
+    def posterior(self) -> Posterior:
+        """The deal-breaker model's posterior (per-rating hit probabilities, q, eps)."""
+        return self._fit().posterior
 
     def learned_weights(self, criteria: CriteriaView) -> tuple[int, int] | None:
         """(score, price) weights in basis points, when the evidence moves them enough."""
         score_weight, price_weight = ranking_weights(criteria, None)
         stated = score_weight / (score_weight + price_weight)
-        if self.trade_off.evidence < MIN_TRADE_OFF_EVIDENCE and not self.trade_off.overcharged:
+        trade_off = self.trade_off
+        if trade_off.evidence < MIN_TRADE_OFF_EVIDENCE and not trade_off.overcharged:
             return None
-        share = self.trade_off.score_share(stated)
+        share = trade_off.score_share(stated)
+        # What the ratings say beyond the prior, within two standard deviations (~95%), may be
+        # noise: keep the prior (the stated share, moved only by "overcharged" complaints).
+        if abs(share - trade_off.prior(stated)) < WEIGHTS_SURE_SD * trade_off.score_share_sd():
+            share = trade_off.prior(stated)
         if abs(share - stated) < MIN_WEIGHT_CHANGE:
             return None
         learned = round(share * BPS)
@@ -215,9 +167,8 @@ class LivingProfile:
     def affinity(self, criteria: CriteriaView) -> Affinity:
         """What this profile adds to a ranking under `criteria`."""
         traits = tuple(
-            TraitAffinity(bit, evidence.weight, self.trait_reason(bit))
-            for bit, evidence in sorted(self.traits.items())
-            if abs(evidence.weight) >= MIN_TRAIT_WEIGHT
+            TraitAffinity(bit, belief.weight, self.trait_reason(bit))
+            for bit, belief in sorted(self.traits.items()) if belief.weight != 0
         )
         providers = tuple(
             ProviderAffinity(pid, evidence.weight, self.provider_reason(pid))
@@ -233,20 +184,28 @@ class LivingProfile:
                   f"{100 - share})")
         return Affinity(traits, providers, learned[0], learned[1], reason)
 
+    # ------------------------------------------------------------------ reasons
+
     def trait_reason(self, bit: int) -> str:
-        """Why providers with attribute `bit` move in the ranking."""
-        evidence = self.traits[bit]
+        """Why providers with attribute `bit` move in the ranking: the evidence, and how sure."""
+        b = self.traits[bit]
         trait = f"'{attribute_name(bit)}'"
-        if evidence.weight >= 0:
-            liked = len(evidence.praised_providers)
-            noun = "provider" if liked == 1 else "providers"
-            return f"you rated {count_words(liked)} similar {noun} highly ({trait})"
-        tags = " and ".join(f"'{tag_name(tag)}'" for tag, _ in evidence.tags.most_common())
-        times = "" if evidence.blame == 1 else f" {_times(evidence.blame)}"
-        reason = f"you complained about {tags}{times} on providers with {trait}"
-        if evidence.praise:
-            reason += f", though you also rated {count_words(evidence.praise)} of them highly"
-        return reason
+        unnamed_poor = b.support - b.complaints
+        if b.complaints:
+            tags = " and ".join(f"'{tag_name(tag)}'" for tag, _ in b.tags.most_common())
+            times = "" if b.complaints == 1 else f" {_times(b.complaints)}"
+            said = (f"you complained about {tags}{times} on providers with {trait}, in "
+                    f"{_among(b.complaints, b.bookings)}")
+            if unnamed_poor:
+                said += f", and rated {count_words(unnamed_poor)} more {POOR_STARS} stars or less"
+        elif unnamed_poor:
+            said = (f"you rated {_among(unnamed_poor, b.bookings, f'a provider with {trait}')} "
+                    f"{POOR_STARS} stars or less, without saying why")
+        else:
+            said = f"your bookings with {trait} went well"
+        if b.support and b.fresh < 0.75 * b.support:
+            said += " (older ones count less)"
+        return f"{said}: {_certainty(b.probability)}"
 
     def provider_reason(self, provider_id: int) -> str:
         """Why this provider moves in the ranking."""
@@ -266,11 +225,14 @@ class LivingProfile:
 
     def to_json(self) -> dict[str, Any]:
         """What the profile has learned, for the customer to read (JSON-serialisable)."""
+        posterior = self.posterior
         return {
             "traits": [
-                {"attribute": attribute_name(bit), "bit": bit, "weight": round(e.weight, 4),
-                 "complaints": e.blame, "praised": e.praise, "reason": self.trait_reason(bit)}
-                for bit, e in sorted(self.traits.items()) if abs(e.weight) >= MIN_TRAIT_WEIGHT
+                {"attribute": attribute_name(bit), "bit": bit, "weight": round(b.weight, 4),
+                 "probability": round(b.probability, 4), "bookings": b.bookings,
+                 "complaints": b.complaints, "poor_ratings": b.poor,
+                 "reason": self.trait_reason(bit)}
+                for bit, b in sorted(self.traits.items()) if b.weight != 0
             ],
             "providers": [
                 {"provider_id": pid, "category": e.category, "stars": e.stars,
@@ -283,7 +245,117 @@ class LivingProfile:
                 "overcharged_complaints": self.trade_off.overcharged,
                 "score_share_from_an_equal_prior": round(self.trade_off.score_share(0.5), 4),
             },
+            "how_you_rate": {
+                "names_what_went_wrong": round(posterior.naming, 4),
+                "stray_complaint_rate_per_tag": round(posterior.stray, 4),
+                "half_life_days": HALF_LIFE_DAYS,
+            },
         }
+
+    # ------------------------------------------------------------------ fitting
+
+    def _fit(self) -> _Fit:
+        if self._fitted is None:
+            self._fitted = _fit(self.ratings, self.choices, self.now)
+        return self._fitted
+
+
+@dataclass
+class _Fit:
+    traits: dict[int, TraitBelief]
+    providers: dict[int, ProviderEvidence]
+    trade_off: TradeOff
+    posterior: Posterior
+
+
+def _fit(ratings: list[RatingRecord], choices: list[ChoiceRecord], now: datetime | None) -> _Fit:
+    times = [r.rated_at for r in ratings] + [c.chosen_at for c in choices]
+    reference = now if now is not None else max(times, default=None)
+
+    def fading(at: datetime) -> float:
+        if reference is None:
+            return 1.0
+        return forgetting_weight((reference - at).total_seconds() / 86_400, HALF_LIFE_DAYS)
+
+    weights = [fading(r.rated_at) for r in ratings]
+    posterior = infer([Observation(r.attributes, r.complaints, r.stars, w)
+                       for r, w in zip(ratings, weights, strict=True)])
+    traits = {bit: TraitBelief(bit, p) for bit, p in posterior.dislike.items()}
+    providers: dict[int, ProviderEvidence] = {}
+    trade_off = TradeOff()
+    for r, w, hit in zip(ratings, weights, posterior.hit, strict=True):
+        provider = providers.setdefault(r.provider_id, ProviderEvidence(r.category))
+        provider.stars.append(r.stars)
+        named: set[int] = set()
+        for tag in tag_bits(r.complaints):
+            if tag == OVERCHARGED_TAG:
+                trade_off.overcharged += 1
+            blamed = bits(implicated(tag, r.attributes))
+            if not blamed and tag != OVERCHARGED_TAG:
+                provider.service_complaints[tag] += 1
+            for bit in blamed:
+                traits[bit].tags[tag] += 1
+                named.add(bit)
+        for bit in bits(r.attributes):
+            belief = traits[bit]
+            belief.bookings += 1
+            belief.complaints += bit in named
+            belief.poor += r.stars <= POOR_STARS
+            if bit in named or r.stars <= POOR_STARS:
+                belief.support_by_category[r.category] += 1
+                belief.fresh += w
+        if r.complaints == 0:
+            s = score_term(r.score, r.min_score)
+            p = max(1.0 - r.price / r.ceiling, 0.0) if r.ceiling > 0 else 1.0
+            trade_off.add_rating(s, p, _satisfaction(r.stars), w * (1.0 - hit))
+    for c in choices:
+        trade_off.add_choice(c.chosen_score_term - c.passed_score_term,
+                             c.chosen_price_term - c.passed_price_term, fading(c.chosen_at))
+    _fit_providers(ratings, weights, providers)
+    return _Fit(traits, providers, trade_off, posterior)
+
+
+def _fit_providers(
+    ratings: list[RatingRecord], weights: list[float], providers: dict[int, ProviderEvidence]
+) -> None:
+    """Each provider's weight: its ratings' mean above the customer's own, shrunk toward 0."""
+    total = sum(w * _satisfaction(r.stars) for r, w in zip(ratings, weights, strict=True))
+    mean = (total + GENEROSITY_PRIOR * 0.5) / (sum(weights) + GENEROSITY_PRIOR)
+    above: dict[int, float] = defaultdict(float)
+    counted: dict[int, float] = defaultdict(float)
+    for r, w in zip(ratings, weights, strict=True):
+        above[r.provider_id] += w * (_satisfaction(r.stars) - mean)
+        counted[r.provider_id] += w
+    for pid, evidence in providers.items():
+        evidence.weight = above[pid] / (counted[pid] + PROVIDER_PRIOR)
+
+
+def _satisfaction(stars: int) -> float:
+    """Stars on the ranking's 0..1 scale."""
+    return (stars - 1) / 4
+
+
+def _certainty(probability: float) -> str:
+    """How sure the profile is that an attribute is a deal-breaker, in words and percent."""
+    sure = f"{min(round(100 * probability), 99)}% sure"
+    if probability >= 0.95:
+        return f"almost certainly a dislike ({sure})"
+    if probability >= 0.8:
+        return f"probably a dislike ({sure})"
+    if probability >= 0.5:
+        return f"more likely than not a dislike ({sure})"
+    return f"perhaps a dislike ({sure})"
+
+
+def _among(k: int, n: int, what: str = "one") -> str:
+    """'two of your five bookings with one', 'all three of ...', 'your only booking with one'."""
+    if n == 1:
+        return f"your only booking with {what}"
+    plural = what if what == "one" else what.replace("a provider", "providers")
+    if k == n:
+        every = "both" if n == 2 else f"all {count_words(n)}"
+        return f"{every} of your bookings with {plural}"
+    return f"{count_words(k)} of your {count_words(n)} bookings with {plural}"
 
 
 def _times(n: int) -> str:

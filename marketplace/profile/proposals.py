@@ -18,8 +18,10 @@ from marketplace.matching.eligibility import CriteriaView
 from marketplace.matching.explain import attribute_name, count_words, format_stars
 from marketplace.matching.ranking import ranking_weights
 from marketplace.profile.learning import GOOD_STARS, POOR_STARS, LivingProfile
-from marketplace.profile.traits import implicated, tag_bits
 
+REFUSE_AT = 0.95  # P(deal-breaker) before refusing the attribute is proposed
+MIN_REFUSAL_SUPPORT = 2  # ... and bookings with it that went wrong, in the criteria's category
+MIN_BLOCK_POOR = 2  # poor ratings of one provider before blocking it is proposed
 MIN_WEIGHTS_EVIDENCE = 5
 MIN_WEIGHTS_CHANGE = 0.15
 SCORE_STEP = 1_000  # proposed minimum scores are whole tenths of a star
@@ -76,19 +78,20 @@ def propose(
 
 
 def _refusals(profile: LivingProfile, c: CriteriaView, current: CriteriaInput) -> list[Proposal]:
+    """Refuse an attribute only when the profile is almost certain it is a deal-breaker."""
     proposals = []
-    for bit, evidence in sorted(profile.traits.items()):
-        here = evidence.blame_by_category[c.category]
+    for bit, belief in sorted(profile.traits.items()):
         taken = (c.refused_attributes | c.required_attributes) >> bit & 1
-        strong = here >= 2 or (here >= 1 and evidence.sole_blame >= 1)
-        if taken or evidence.praise or not strong:
+        strong = (belief.probability >= REFUSE_AT
+                  and belief.support_by_category[c.category] >= MIN_REFUSAL_SUPPORT)
+        if taken or not strong:
             continue
         name = attribute_name(bit)
         proposals.append(Proposal(
             key=f"{ProposalKind.REFUSE_ATTRIBUTE}:{c.category}:{bit}",
             kind=ProposalKind.REFUSE_ATTRIBUTE,
             title=f"Refuse '{name}'",
-            reason=f"{profile.trait_reason(bit)}, and never rated one highly",
+            reason=profile.trait_reason(bit),
             criteria=current.changed(refused_attributes=c.refused_attributes | 1 << bit),
         ))
     return proposals
@@ -97,11 +100,11 @@ def _refusals(profile: LivingProfile, c: CriteriaView, current: CriteriaInput) -
 def _minimum_score(
     profile: LivingProfile, c: CriteriaView, current: CriteriaInput
 ) -> list[Proposal]:
-    here = [r for r in profile.ratings if r.category == c.category]
-    good = [r for r in here if r.stars >= GOOD_STARS and r.complaints == 0]
-    # Poor experiences that no complained-about trait explains: the provider was just not good.
-    poor = [r for r in here if r.stars <= POOR_STARS and not any(
-        implicated(tag, r.attributes) for tag in tag_bits(r.complaints))]
+    rated = zip(profile.ratings, profile.posterior.hit, strict=True)
+    here = [(r, hit) for r, hit in rated if r.category == c.category]
+    good = [r for r, _ in here if r.stars >= GOOD_STARS and r.complaints == 0]
+    # Poor experiences that no deal-breaker probably explains: the provider was just not good.
+    poor = [r for r, hit in here if r.stars <= POOR_STARS and hit < 0.5]
     if len(poor) < 2 or not good:
         return []
     threshold = min(r.score for r in good) // SCORE_STEP * SCORE_STEP
@@ -128,7 +131,7 @@ def _blocks(profile: LivingProfile, c: CriteriaView) -> list[Proposal]:
         if evidence.category != c.category or pid in c.blocked:
             continue
         poor = sum(1 for stars in evidence.stars if stars <= POOR_STARS)
-        if poor >= 2 or (min(evidence.stars) == 1 and evidence.service_complaints):
+        if poor >= MIN_BLOCK_POOR:  # one poor rating, even with a complaint, may be noise
             proposals.append(Proposal(
                 key=f"{ProposalKind.BLOCK_PROVIDER}:{pid}",
                 kind=ProposalKind.BLOCK_PROVIDER,

@@ -130,7 +130,7 @@ class ProfileService:
         if not self.has_consent(customer):
             return None
         return LivingProfile.from_records(customer, self._repository.ratings(customer),
-                                          self._repository.choices(customer))
+                                          self._repository.choices(customer), self._clock())
 
     def affinity(self, customer: str, criteria: CriteriaView) -> Affinity | None:
         """What the profile adds to a ranking under `criteria` (None: rank without it)."""

@@ -110,38 +110,40 @@ def test_a_complaint_about_a_trait_ranks_every_provider_sharing_it_lower_next_ti
     ranking = rank(index, CRITERIA, affinity=consenting.affinity(CUSTOMER, CRITERIA))
     assert [m.provider_id for m in ranking.matches] == [3, 2]
     assert ("ranked lower: you complained about 'uncomfortable vehicle' on providers with "
-            "'compact car'") in ranking.matches[1].reasons
+            "'compact car', in your only booking with one: probably a dislike (82% sure)"
+            ) in ranking.matches[1].reasons
 
 
 def test_a_complaint_blames_only_the_traits_its_tag_is_about(consenting: ProfileService) -> None:
     rate(consenting, 1, ride(1, 1 << COMPACT | 1 << ELECTRIC | 1 << SMOKER), 1, UNCOMFORTABLE)
     profile = consenting.profile(CUSTOMER)
     assert profile is not None
-    assert set(profile.traits) == {COMPACT, ELECTRIC}  # vehicle traits, not the smoker one
-    assert profile.traits[COMPACT].weight == pytest.approx(-0.5)
+    assert set(profile.traits) == {COMPACT, ELECTRIC, SMOKER}  # every attribute met ...
+    assert profile.traits[SMOKER].weight == 0  # ... but only the vehicle ones are suspects
+    assert profile.traits[COMPACT].probability == pytest.approx(
+        profile.traits[ELECTRIC].probability)
+    assert profile.traits[COMPACT].probability > 4 * profile.traits[SMOKER].probability
 
 
-def test_praise_of_providers_with_a_co_accused_trait_clears_it(consenting: ProfileService) -> None:
+def test_good_rides_with_a_co_accused_trait_clear_it(consenting: ProfileService) -> None:
     rate(consenting, 1, ride(1, 1 << COMPACT | 1 << ELECTRIC), 1, UNCOMFORTABLE)
     for n in range(2, 5):
         rate(consenting, n, ride(n, 1 << ELECTRIC), 5)
     profile = consenting.profile(CUSTOMER)
     assert profile is not None
-    assert profile.traits[ELECTRIC].weight > -0.1
-    assert profile.traits[COMPACT].weight == pytest.approx(-0.5)
+    assert profile.traits[ELECTRIC].weight == 0  # explained away: unsure again
+    assert profile.traits[ELECTRIC].probability < 0.01
+    assert profile.traits[COMPACT].probability > 0.8 and profile.traits[COMPACT].weight < -0.3
     affinity = profile.affinity(CRITERIA)
-    electric = next(t for t in affinity.traits if t.attribute == ELECTRIC)
-    assert electric.reason.endswith("though you also rated three of them highly")
+    assert [t.attribute for t in affinity.traits] == [COMPACT]
 
 
-def test_liked_traits_are_explained_as_similar_providers(consenting: ProfileService) -> None:
+def test_good_ratings_alone_change_no_trait(consenting: ProfileService) -> None:
     rate(consenting, 1, ride(1, 1 << ELECTRIC), 5)
     rate(consenting, 2, ride(2, 1 << ELECTRIC), 4)
     affinity = consenting.affinity(CUSTOMER, CRITERIA)
     assert affinity is not None
-    (trait,) = affinity.traits
-    assert trait.weight > 0
-    assert trait.reason == "you rated two similar providers highly ('electric vehicle')"
+    assert affinity.traits == ()  # a liked attribute is one to require in the criteria
 
 
 def test_complaints_about_the_service_itself_count_against_that_provider_only(
@@ -229,7 +231,10 @@ def test_the_export_is_json_with_everything_stored_and_learned(consenting: Profi
     assert rating["complaints"] == SMOKE
     assert decoded["consents"][0]["purpose"] == PERSONALISATION
     (trait,) = decoded["learned"]["traits"]
-    assert trait["attribute"] == "smoker" and trait["weight"] == -0.5
+    assert trait["attribute"] == "smoker" and trait["weight"] < 0
+    assert (trait["bookings"], trait["complaints"], trait["poor_ratings"]) == (1, 1, 1)
+    assert 0.5 < trait["probability"] < 1
+    assert trait["reason"].startswith("you complained about 'smelled of smoke'")
 
 
 def test_erase_forgets_the_customer_and_only_that_customer(consenting: ProfileService) -> None:

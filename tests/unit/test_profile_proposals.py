@@ -51,15 +51,23 @@ def kinds(proposals: list[Proposal]) -> list[ProposalKind]:
     return [p.kind for p in proposals]
 
 
-def test_one_complaint_that_can_only_mean_one_trait_proposes_refusing_it(
+def two_smoky_rides(service: ProfileService) -> None:
+    rate(service, 1, ride(1, 1 << SMOKER | 1 << ELECTRIC), 1, "smoke_smell")
+    rate(service, 2, ride(2, 1 << SMOKER), 2, "smoke_smell")
+
+
+def test_one_complaint_proposes_nothing_yet_a_second_one_proposes_refusing_the_trait(
     service: ProfileService,
 ) -> None:
     rate(service, 1, ride(1, 1 << SMOKER | 1 << ELECTRIC), 1, "smoke_smell")
+    assert service.proposals(CUSTOMER, CRITERIA) == []  # one complaint may be a stray one
+    rate(service, 2, ride(2, 1 << SMOKER), 2, "smoke_smell")
     (proposal,) = service.proposals(CUSTOMER, CRITERIA)
     assert proposal.kind is ProposalKind.REFUSE_ATTRIBUTE
     assert proposal.title == "Refuse 'smoker'"
-    assert proposal.reason == ("you complained about 'smelled of smoke' on providers with "
-                               "'smoker', and never rated one highly")
+    assert proposal.reason == ("you complained about 'smelled of smoke' twice on providers with "
+                               "'smoker', in both of your bookings with one: almost certainly "
+                               "a dislike (99% sure)")
     expected = CriteriaInput.from_view(CRITERIA).changed(
         refused_attributes=CRITERIA.refused_attributes | 1 << SMOKER)
     assert proposal.criteria == expected  # every other field as the customer set it
@@ -79,15 +87,26 @@ def test_a_shared_blame_needs_a_second_complaint_before_a_refusal_is_proposed(
 def test_no_refusal_is_proposed_for_a_trait_the_customer_also_rated_highly(
     service: ProfileService,
 ) -> None:
-    rate(service, 1, ride(1, 1 << SMOKER), 1, "smoke_smell")
-    rate(service, 2, ride(2, 1 << SMOKER), 5)
+    two_smoky_rides(service)
+    rate(service, 3, ride(3, 1 << SMOKER), 5)
+    rate(service, 4, ride(4, 1 << SMOKER), 5)
     assert ProposalKind.REFUSE_ATTRIBUTE not in kinds(service.proposals(CUSTOMER, CRITERIA))
+
+
+def test_strong_evidence_from_long_ago_is_no_longer_strong_enough() -> None:
+    repository = InMemoryProfileRepository()
+    then = ProfileService(repository, clock=lambda: datetime(2026, 3, 1, tzinfo=UTC))
+    then.grant_consent(CUSTOMER)
+    two_smoky_rides(then)
+    years_later = ProfileService(repository, clock=lambda: datetime(2029, 3, 1, tzinfo=UTC))
+    assert then.proposals(CUSTOMER, CRITERIA) != []
+    assert years_later.proposals(CUSTOMER, CRITERIA) == []
 
 
 def test_no_refusal_is_proposed_for_an_attribute_already_refused_or_required(
     service: ProfileService,
 ) -> None:
-    rate(service, 1, ride(1, 1 << SMOKER), 1, "smoke_smell")
+    two_smoky_rides(service)
     refused = replace(CRITERIA, refused_attributes=1 << SMOKER)
     assert ProposalKind.REFUSE_ATTRIBUTE not in kinds(service.proposals(CUSTOMER, refused))
 
@@ -140,7 +159,7 @@ def test_consistent_ratings_propose_weights_closer_to_what_the_customer_values(
 
 
 def test_a_dismissed_proposal_is_not_proposed_again(service: ProfileService) -> None:
-    rate(service, 1, ride(1, 1 << SMOKER), 1, "smoke_smell")
+    two_smoky_rides(service)
     (proposal,) = service.proposals(CUSTOMER, CRITERIA)
     service.dismiss(CUSTOMER, proposal.key)
     service.dismiss(CUSTOMER, proposal.key)
@@ -151,14 +170,14 @@ def test_a_dismissed_proposal_is_not_proposed_again(service: ProfileService) -> 
 def test_nothing_is_proposed_for_unset_criteria_or_without_consent(
     service: ProfileService,
 ) -> None:
-    rate(service, 1, ride(1, 1 << SMOKER), 1, "smoke_smell")
+    two_smoky_rides(service)
     assert service.proposals(CUSTOMER, replace(CRITERIA, version=0)) == []
     service.revoke_consent(CUSTOMER)
     assert service.proposals(CUSTOMER, CRITERIA) == []
 
 
 def test_a_proposal_serialises_to_json_with_its_transaction(service: ProfileService) -> None:
-    rate(service, 1, ride(1, 1 << SMOKER), 1, "smoke_smell")
+    two_smoky_rides(service)
     (proposal,) = service.proposals(CUSTOMER, CRITERIA)
     decoded = json.loads(json.dumps(proposal.to_json()))
     assert decoded["kind"] == "refuse_attribute"
