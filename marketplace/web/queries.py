@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, select
 
-from marketplace.domain import BPS, Status
-from marketplace.matching.eligibility import CriteriaView, ProviderView, bayesian_score
+from marketplace.domain import BPS, Status, bayesian_score
+from marketplace.matching.eligibility import CriteriaView, ProviderView
 from marketplace.store import schema
 
 Row = dict[str, Any]
