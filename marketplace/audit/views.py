@@ -18,10 +18,10 @@ from markupsafe import Markup
 from marketplace.audit.charts import Series, bar_chart, line_chart
 from marketplace.audit.exports import WEI_PER_ETH, format_eth
 from marketplace.audit.model import Invariant, Violation
-from marketplace.audit.replay import DAY, STATUS_AFTER, BookingState, status_name
 from marketplace.audit.service import AuditState
+from marketplace.audit.state import DAY, BookingState, status_name
 from marketplace.chain.logs import DecodedEvent
-from marketplace.domain import STAR, Status
+from marketplace.domain import STAR, STATUS_AFTER, Status
 
 PAGE_SIZE = 100
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")

@@ -12,7 +12,8 @@ from web3 import Web3
 from marketplace.artifacts import load_artifact
 from marketplace.chain.connection import is_local_chain
 from marketplace.chain.deployment import Deployment, save_deployment
-from marketplace.chain.market import CONTRACT_NAME, Market, SigningRefused
+from marketplace.chain.market import Market, SigningRefused
+from marketplace.chain.scan import CONTRACT_NAME
 
 
 @dataclass(frozen=True)
