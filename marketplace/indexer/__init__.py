@@ -13,13 +13,13 @@ from marketplace.chain.deployment import Deployment, load_deployment
 from marketplace.chain.rpc import RpcClient
 from marketplace.chain.scan import Target, marketplace_decoder
 from marketplace.config import Settings
+from marketplace.indexer.retry import with_retry
 from marketplace.indexer.scanner import (
     DeepReorgError,
     DeploymentMismatch,
     Indexer,
     IndexerError,
     SyncStats,
-    with_retry,
 )
 from marketplace.store.engine import open_engine
 

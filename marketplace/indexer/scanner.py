@@ -22,14 +22,14 @@ from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, delete, insert, select, update
-from sqlalchemy.exc import OperationalError
 from tqdm import tqdm  # type: ignore[import-untyped]
 
 from marketplace.chain.logs import DecodedEvent, EventDecoder, SkippedLog
-from marketplace.chain.rpc import NodeRefused, NodeUnavailable, RpcClient
+from marketplace.chain.rpc import NodeRefused, RpcClient
 from marketplace.chain.scan import ChunkSizer, Target
 from marketplace.errors import MarketplaceError
-from marketplace.indexer.projections import apply_events, skipped_rows
+from marketplace.indexer.batch import apply_events, skipped_rows
+from marketplace.indexer.retry import with_retry
 from marketplace.indexer.state import UnitOfWork, rollback_to, upsert
 from marketplace.store import schema
 from marketplace.store.engine import init_db
@@ -453,50 +453,3 @@ class Indexer:
             stats = self.sync()
             if stats.chunks == 0:
                 self.stopping.wait(self.poll_interval)
-
-
-def with_retry(
-    action: Callable[[], T],
-    what: str,
-    retry_for: float | None,
-    stop: threading.Event | None = None,
-) -> T:
-    """Run `action`, retrying with backoff while the node or the database is unreachable.
-
-    Gives up with NodeUnavailable after `retry_for` seconds (never if None), or as soon as
-    `stop` is set. Each failure is logged as an error naming what could not be done; a recovery
-    is logged too.
-    """
-    delay = 0.5
-    started = time.monotonic()
-    failures = 0
-    while True:
-        try:
-            result = action()
-        except (NodeUnavailable, OperationalError) as exc:
-            failures += 1
-            waited = time.monotonic() - started
-            if retry_for is not None and waited >= retry_for:
-                raise NodeUnavailable(
-                    f"gave up trying to {what} after {waited:.0f} s: {_first_line(exc)}"
-                ) from exc
-            log.error(
-                "cannot %s: %s; retrying in %.1f s (attempt %d)",
-                what, _first_line(exc), delay, failures,
-            )
-            if stop is not None and stop.wait(delay):
-                raise NodeUnavailable(
-                    f"stopped while waiting to {what}: {_first_line(exc)}"
-                ) from exc
-            if stop is None:
-                time.sleep(delay)
-            delay = min(delay * 2, 15.0)
-            continue
-        if failures:
-            log.warning("recovered: could %s again after %d failed attempts", what, failures)
-        return result
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:300] if text else type(exc).__name__

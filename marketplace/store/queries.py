@@ -132,15 +132,7 @@ def credit_of(conn: Connection, account: str) -> int:
 
 def ledger_totals(conn: Connection) -> Row:
     """Escrow, credits, accrued fees and stakes, and their sum: the contract's expected balance."""
-    row = _one(conn, schema.ledger, id=1) or {
-        "escrow": 0,
-        "credits": 0,
-        "accrued_fees": 0,
-        "stakes": 0,
-        "fees_collected_total": 0,
-        "withdrawn_total": 0,
-        "open_bookings": 0,
-    }
+    row = _one(conn, schema.ledger, id=1) or dict(schema.LEDGER_DEFAULTS)
     row.pop("id", None)
     row["expected_balance"] = row["escrow"] + row["credits"] + row["accrued_fees"] + row["stakes"]
     return row

@@ -127,6 +127,25 @@ providers = Table(
     Index("ix_providers_category", "category", "active"),
 )
 
+provider_history = Table(  # the listing and score after each change eligibility can see
+    "provider_history",
+    metadata,
+    Column("provider_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("block_number", BigInteger, primary_key=True, autoincrement=False),
+    Column("log_index", Integer, primary_key=True, autoincrement=False),
+    Column("event", String(40), nullable=False),
+    Column("category", Integer, nullable=False),
+    Column("region", Integer, nullable=False),
+    Column("attributes", Uint, nullable=False),
+    Column("price", Uint, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("score_count", BigInteger, nullable=False),
+    Column("score_sum", BigInteger, nullable=False),
+    Column("score", Integer, nullable=False),
+    Column("stars", SmallInteger, nullable=True),  # a rating's stars; NULL otherwise
+    Index("ix_provider_history_block", "block_number"),
+)
+
 criteria = Table(
     "criteria",
     metadata,
@@ -215,6 +234,17 @@ balances = Table(
     Column("withdrawn_total", Uint, nullable=False),
 )
 
+LEDGER_DEFAULTS: dict[str, int] = {
+    "escrow": 0,
+    "credits": 0,
+    "accrued_fees": 0,
+    "stakes": 0,
+    "fees_collected_total": 0,
+    "withdrawn_total": 0,
+    "open_bookings": 0,
+}
+"""The ledger before the first event (its one row has id 1)."""
+
 ledger = Table(  # one row: where every wei the contract holds is
     "ledger",
     metadata,
@@ -294,6 +324,7 @@ PROJECTION_TABLES = (
     events,
     blocks,
     providers,
+    provider_history,
     criteria,
     criteria_versions,
     criteria_blocks,
@@ -306,5 +337,5 @@ PROJECTION_TABLES = (
 )
 """Tables whose content depends only on the chain: a fresh re-index reproduces them exactly."""
 
-APPEND_ONLY_TABLES = (events, blocks, criteria_versions, indexer_skipped_logs)
+APPEND_ONLY_TABLES = (events, blocks, provider_history, criteria_versions, indexer_skipped_logs)
 """Tables only ever appended to, keyed by block: a rollback deletes rows above the fork."""

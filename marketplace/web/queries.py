@@ -2,7 +2,8 @@
 
 Score history, reviews, a provider's listings and incoming requests, the events of one
 transaction, and a provider's or a customer's state as it was at a past block (what the living
-profile learns from).
+profile learns from). Every state here is a projection the indexer maintains; nothing replays
+the event journal.
 """
 
 from __future__ import annotations
@@ -13,14 +14,13 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, select
 
-from marketplace.domain import BPS, Status, bayesian_score
+from marketplace.domain import OPEN_STATUSES, Status
 from marketplace.matching.eligibility import CriteriaView, ProviderView
 from marketplace.store import schema
 
 Row = dict[str, Any]
 
-OPEN_FOR_PROVIDER = (Status.REQUESTED, Status.ACCEPTED, Status.COMPLETED, Status.DISPUTED)
-SCORE_EVENTS = ("BookingRated", "DisputeResolved")
+SCORE_EVENTS = ("BookingRated", "DisputeResolved")  # the provider_history rows that score
 
 
 def providers_by_id(conn: Connection, ids: Iterable[int]) -> dict[int, Row]:
@@ -46,38 +46,30 @@ def providers_of_owner(conn: Connection, owner: str) -> list[Row]:
 def score_history(conn: Connection, provider_id: int, limit: int = 200) -> list[Row]:
     """The provider's score after each rating or lost dispute, oldest first.
 
-    Each row: block, timestamp, event, stars (None for a dispute), score (basis points).
-    Lost disputes count as a one-star rating; the score after one is recomputed by replaying.
+    Each row: block, timestamp, event, stars (None for a dispute), score (basis points), from
+    the indexer's `provider_history` (a lost dispute counts as a one-star rating).
     """
-    events, blocks = schema.events, schema.blocks
+    history, blocks = schema.provider_history, schema.blocks
     query = (
-        select(events.c.block_number, events.c.log_index, events.c.event, events.c.args,
+        select(history.c.block_number, history.c.event, history.c.stars, history.c.score,
                blocks.c.timestamp)
-        .join(blocks, blocks.c.number == events.c.block_number)
-        .where(events.c.provider_id == provider_id, events.c.event.in_(SCORE_EVENTS))
-        .order_by(events.c.block_number, events.c.log_index)
+        .join(blocks, blocks.c.number == history.c.block_number)
+        .where(history.c.provider_id == provider_id, history.c.event.in_(SCORE_EVENTS))
+        .order_by(history.c.block_number.desc(), history.c.log_index.desc())
+        .limit(limit)
     )
-    history: list[Row] = []
-    count = total = 0
-    for block, _log, name, raw, timestamp in conn.execute(query):
-        args = json.loads(raw)
-        if name == "BookingRated":
-            stars = int(args["stars"])
-            lost = False
-        elif int(args["refundBps"]) > BPS // 2:
-            stars, lost = 1, True
-        else:
-            continue
-        count += 1
-        total += stars
-        history.append({
+    rows = [
+        {
             "block": int(block),
             "timestamp": int(timestamp),
-            "event": "dispute lost" if lost else "rated",
-            "stars": None if lost else stars,
-            "score": bayesian_score(count, total),
-        })
-    return history[-limit:]
+            "event": "rated" if name == "BookingRated" else "dispute lost",
+            "stars": None if stars is None else int(stars),
+            "score": int(score),
+        }
+        for block, name, stars, score, timestamp in conn.execute(query)
+    ]
+    rows.reverse()
+    return rows
 
 
 def reviews(conn: Connection, provider_id: int, limit: int = 50) -> list[Row]:
@@ -106,7 +98,7 @@ def incoming_bookings(conn: Connection, owner: str, include_closed: bool = False
         .order_by(bookings.c.requested_block.desc(), bookings.c.booking_id)
     )
     if not include_closed:
-        query = query.where(bookings.c.status.in_([int(s) for s in OPEN_FOR_PROVIDER]))
+        query = query.where(bookings.c.status.in_(sorted(int(s) for s in OPEN_STATUSES)))
     rows = [dict(r) for r in conn.execute(query.limit(500)).mappings()]
     for row in rows:
         row["status_name"] = Status(row["status"]).name.lower()
@@ -200,39 +192,20 @@ def criteria_at_version(conn: Connection, customer: str, version: int) -> Criter
 
 
 def provider_at_block(conn: Connection, provider_id: int, block: int) -> ProviderView | None:
-    """The provider as it was after all events up to and including `block`, from the journal."""
-    events = schema.events
-    query = (
-        select(events.c.event, events.c.args)
-        .where(events.c.provider_id == provider_id, events.c.block_number <= block,
-               events.c.event.in_(("ProviderRegistered", "ProviderUpdated", "ProviderDeactivated",
-                                   "ProviderReactivated", "BookingRated", "DisputeResolved")))
-        .order_by(events.c.block_number, events.c.log_index)
-    )
-    view: dict[str, Any] | None = None
-    for name, raw in conn.execute(query):
-        a = json.loads(raw)
-        if name == "ProviderRegistered":
-            view = {"category": int(a["category"]), "region": int(a["region"]),
-                    "attributes": int(a["attributes"]), "price": int(a["price"]),
-                    "active": True, "count": 0, "sum": 0}
-        elif view is None:
-            continue
-        elif name == "ProviderUpdated":
-            view.update(region=int(a["region"]), attributes=int(a["attributes"]),
-                        price=int(a["price"]))
-        elif name in ("ProviderDeactivated", "ProviderReactivated"):
-            view["active"] = name == "ProviderReactivated"
-        elif name == "BookingRated":
-            view["count"] += 1
-            view["sum"] += int(a["stars"])
-        elif int(a["refundBps"]) > BPS // 2:
-            view["count"] += 1
-            view["sum"] += 1
-    if view is None:
+    """The provider as it was after all events up to and including `block`."""
+    table = schema.provider_history
+    row = conn.execute(
+        select(table)
+        .where(table.c.provider_id == provider_id, table.c.block_number <= block)
+        .order_by(table.c.block_number.desc(), table.c.log_index.desc())
+        .limit(1)
+    ).mappings().first()
+    if row is None:
         return None
-    return ProviderView(provider_id, view["category"], view["region"], view["attributes"],
-                        view["price"], view["active"], view["count"], view["sum"])
+    return ProviderView(
+        provider_id, int(row["category"]), int(row["region"]), int(row["attributes"]),
+        int(row["price"]), bool(row["active"]), int(row["score_count"]), int(row["score_sum"]),
+    )
 
 
 def rated_bookings_of(conn: Connection, customer: str) -> list[Row]:
