@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from marketplace.audit.replay import Replay
 
 Handler = Callable[["Replay", DecodedEvent], None]
+_STATUS_AFTER = {name: int(status) for name, status in STATUS_AFTER.items()}
 
 
 def requested(r: Replay, ev: DecodedEvent) -> None:
@@ -67,40 +68,33 @@ def requested(r: Replay, ev: DecodedEvent) -> None:
             day[1] += price
 
 
-def _moved(name: str, deadline_arg: str, what: str) -> Handler:
-    """An event that moves a booking on without paying it (accept, complete)."""
-    allowed, status = ALLOWED_FROM[name], int(STATUS_AFTER[name])
+def _move(r: Replay, ev: DecodedEvent, deadline_arg: str, what: str) -> BookingState | None:
+    """Move a booking on without paying it: a legal transition, in time, to its new deadline."""
+    b = r.booking(ev, Invariant.TRANSITIONS)
+    if b is None:
+        return None
+    if b.status not in ALLOWED_FROM[ev.name]:
+        checks.illegal(r, ev, b)
+    else:
+        checks.late(r, ev, b, what)
+    b.status = _STATUS_AFTER[ev.name]
+    b.deadline = ev.args[deadline_arg]
+    return b
+
+
+def _moved(deadline_arg: str, what: str) -> Handler:
+    """An event that only moves a booking on (accept, complete)."""
 
     def handle(r: Replay, ev: DecodedEvent) -> None:
-        b = r.booking(ev, Invariant.TRANSITIONS)
-        if b is None:
-            return
-        if b.status not in allowed:
-            checks.illegal(r, ev, b)
-        else:
-            checks.late(r, ev, b, what)
-        b.status = status
-        b.deadline = ev.args[deadline_arg]
+        _move(r, ev, deadline_arg, what)
 
     return handle
 
 
-_DISPUTE_FROM = ALLOWED_FROM["BookingDisputed"]
-_DISPUTED = int(STATUS_AFTER["BookingDisputed"])
-
-
 def disputed(r: Replay, ev: DecodedEvent) -> None:
     """BookingDisputed: the customer disputes a completed booking within the window."""
-    b = r.booking(ev, Invariant.TRANSITIONS)
-    if b is None:
-        return
-    if b.status not in _DISPUTE_FROM:
-        checks.illegal(r, ev, b)
-    else:
-        checks.late(r, ev, b, "was disputed")
-    b.status = _DISPUTED
-    b.deadline = ev.args["arbitrateBy"]
-    if r.scope:
+    b = _move(r, ev, "arbitrateBy", "was disputed")
+    if b is not None and r.scope:
         r.totals["disputes"] += 1
         r.customer(b.customer).disputes += 1
         provider = r.providers.get(b.provider_id)
@@ -134,7 +128,7 @@ def _pay(
         checks.illegal(r, ev, b)
     r.escrow -= b.price
     b.paid_by = ev
-    b.status = int(STATUS_AFTER[ev.name])
+    b.status = _STATUS_AFTER[ev.name]
     b.refund, b.payout, b.fee = refund, payout, fee
     provider = r.providers.get(b.provider_id)
     _credit_all(r, b.customer, provider, refund, payout, fee)
@@ -241,8 +235,8 @@ def rated(r: Replay, ev: DecodedEvent) -> None:
 
 HANDLERS: dict[str, Handler] = {
     "BookingRequested": requested,
-    "BookingAccepted": _moved("BookingAccepted", "serviceBy", "accepted"),
-    "BookingCompleted": _moved("BookingCompleted", "confirmBy", "completed"),
+    "BookingAccepted": _moved("serviceBy", "accepted"),
+    "BookingCompleted": _moved("confirmBy", "completed"),
     "BookingDisputed": disputed,
     "BookingCancelled": _refunded(timed=False),
     "BookingDeclined": _refunded(timed=False),

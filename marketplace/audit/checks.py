@@ -8,7 +8,7 @@ is listed in docs/audit.md.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from marketplace.audit.model import Invariant
 from marketplace.audit.state import (
@@ -39,19 +39,30 @@ if TYPE_CHECKING:
 _SETTLE_FROM = ALLOWED_FROM["BookingSettled"]
 _RESOLVE_FROM = ALLOWED_FROM["DisputeResolved"]
 
+
+def _booking_violation(
+    r: Replay, b: BookingState, invariant: Invariant, ev: DecodedEvent, message: str,
+    **details: Any,
+) -> None:
+    r.violate(invariant, ev, message, booking=b.booking_id, provider=b.provider_id, **details)
+
+
+def _provider_violation(
+    r: Replay, p: ProviderState, invariant: Invariant, ev: DecodedEvent, message: str,
+    **details: Any,
+) -> None:
+    r.violate(invariant, ev, message, provider=p.provider_id, **details)
+
 # ---------------------------------------------------------------- transitions and deadlines
 
 
 def illegal(r: Replay, ev: DecodedEvent, b: BookingState) -> None:
     """The event is not a transition the booking's state allows."""
     terminal = "; terminal states stay terminal" if b.status not in OPEN else ""
-    r.violate(
-        Invariant.TRANSITIONS,
-        ev,
+    _booking_violation(
+        r, b, Invariant.TRANSITIONS, ev,
         f"{ev.name} on booking {short_id(b.booking_id)} in state {status_name(b.status)}: "
         f"not a legal transition{terminal}",
-        booking=b.booking_id,
-        provider=b.provider_id,
         status=status_name(b.status),
     )
 
@@ -60,14 +71,10 @@ def late(r: Replay, ev: DecodedEvent, b: BookingState, what: str) -> None:
     """The action is allowed while block.timestamp <= deadline."""
     ts = ev.block_timestamp
     if ts is not None and ts > b.deadline:
-        r.violate(
-            Invariant.TRANSITIONS,
-            ev,
+        _booking_violation(
+            r, b, Invariant.TRANSITIONS, ev,
             f"booking {short_id(b.booking_id)} {what} at {ts}, after its deadline {b.deadline}",
-            booking=b.booking_id,
-            provider=b.provider_id,
-            timestamp=ts,
-            deadline=b.deadline,
+            timestamp=ts, deadline=b.deadline,
         )
 
 
@@ -75,15 +82,11 @@ def early(r: Replay, ev: DecodedEvent, b: BookingState, what: str, invariant: In
     """The timed exit opens when block.timestamp > deadline."""
     ts = ev.block_timestamp
     if ts is not None and ts <= b.deadline:
-        r.violate(
-            invariant,
-            ev,
+        _booking_violation(
+            r, b, invariant, ev,
             f"booking {short_id(b.booking_id)} {what} at {ts}, before its deadline "
             f"{b.deadline} had passed",
-            booking=b.booking_id,
-            provider=b.provider_id,
-            timestamp=ts,
-            deadline=b.deadline,
+            timestamp=ts, deadline=b.deadline,
         )
 
 
@@ -97,52 +100,38 @@ def check_request(r: Replay, ev: DecodedEvent, customer: CustomerState) -> None:
     booking_id, provider_id, fee_bps = a["bookingId"], a["providerId"], a["feeBps"]
     if booking_id in r.bookings:
         r.violate(
-            Invariant.TRANSITIONS,
-            ev,
+            Invariant.TRANSITIONS, ev,
             f"booking {short_id(booking_id)} was requested twice",
-            booking=booking_id,
-            provider=provider_id,
+            booking=booking_id, provider=provider_id,
         )
     if customer_of(booking_id) != customer.address or (
         booking_id & SEQ_MASK != customer.booking_count + 1
     ):
         r.violate(
-            Invariant.TRANSITIONS,
-            ev,
+            Invariant.TRANSITIONS, ev,
             f"booking id {short_id(booking_id)} does not follow customer {customer.address}'s "
             f"booking {customer.booking_count} (ids are the customer's address and 1, 2, 3 ...)",
-            booking=booking_id,
-            provider=provider_id,
-            account=customer.address,
+            booking=booking_id, provider=provider_id, account=customer.address,
         )
     if r.paused:
         r.violate(
-            Invariant.TRANSITIONS,
-            ev,
+            Invariant.TRANSITIONS, ev,
             f"booking {short_id(booking_id)} was made while the marketplace was paused",
-            booking=booking_id,
-            provider=provider_id,
+            booking=booking_id, provider=provider_id,
         )
     if fee_bps > MAX_FEE_BPS:
         r.violate(
-            Invariant.FEE_CAP,
-            ev,
+            Invariant.FEE_CAP, ev,
             f"booking {short_id(booking_id)} snapshotted a fee rate of {fee_bps} bps, above "
             f"the {MAX_FEE_BPS} bps cap",
-            booking=booking_id,
-            provider=provider_id,
-            fee_bps=fee_bps,
+            booking=booking_id, provider=provider_id, fee_bps=fee_bps,
         )
     elif r.fee_bps is not None and fee_bps != r.fee_bps:
         r.violate(
-            Invariant.FEE_CAP,
-            ev,
+            Invariant.FEE_CAP, ev,
             f"booking {short_id(booking_id)} snapshotted a fee rate of {fee_bps} bps, but "
             f"the rate was {r.fee_bps} bps",
-            booking=booking_id,
-            provider=provider_id,
-            fee_bps=fee_bps,
-            rate=r.fee_bps,
+            booking=booking_id, provider=provider_id, fee_bps=fee_bps, rate=r.fee_bps,
         )
 
 
@@ -153,14 +142,9 @@ def paid_without_escrow(r: Replay, ev: DecodedEvent, refund: int, payout: int, f
     """A payment for a booking that never escrowed anything."""
     booking_id = ev.args["bookingId"]
     r.violate(
-        Invariant.CONSERVATION,
-        ev,
+        Invariant.CONSERVATION, ev,
         f"{ev.name} pays out booking {short_id(booking_id)}, which never escrowed anything",
-        booking=booking_id,
-        provider=ev.args["providerId"],
-        refund=refund,
-        payout=payout,
-        fee=fee,
+        booking=booking_id, provider=ev.args["providerId"], refund=refund, payout=payout, fee=fee,
     )
 
 
@@ -169,31 +153,21 @@ def paid_twice(
     refund: int, payout: int, fee: int,
 ) -> None:
     """A second payment of a booking (the escrow is released once)."""
-    r.violate(
-        Invariant.CONSERVATION,
-        ev,
+    _booking_violation(
+        r, b, Invariant.CONSERVATION, ev,
         f"booking {short_id(b.booking_id)} paid twice: {ev.name} after {first.name} in "
         f"block {first.block_number} (tx {first.tx_hash})",
-        booking=b.booking_id,
-        provider=b.provider_id,
-        refund=refund,
-        payout=payout,
-        fee=fee,
-        first_tx=first.tx_hash,
+        refund=refund, payout=payout, fee=fee, first_tx=first.tx_hash,
     )
 
 
 def check_refund(r: Replay, ev: DecodedEvent, b: BookingState, refund: int) -> None:
     """A cancellation, decline or expiry refunds the whole price."""
     if refund != b.price:
-        r.violate(
-            Invariant.CONSERVATION,
-            ev,
+        _booking_violation(
+            r, b, Invariant.CONSERVATION, ev,
             f"booking {short_id(b.booking_id)} refunded {refund} wei of its {b.price} wei price",
-            booking=b.booking_id,
-            provider=b.provider_id,
-            refund=refund,
-            price=b.price,
+            refund=refund, price=b.price,
         )
 
 
@@ -202,31 +176,29 @@ def check_settlement(r: Replay, ev: DecodedEvent, b: BookingState, previous: int
     a = ev.args
     payout, fee, price = a["payout"], a["fee"], b.price
     if payout + fee != price:
-        r.violate(
-            Invariant.CONSERVATION,
-            ev,
+        _booking_violation(
+            r, b, Invariant.CONSERVATION, ev,
             f"booking {short_id(b.booking_id)} settled with payout {payout} + fee {fee} "
             f"!= price {price}",
-            booking=b.booking_id,
-            provider=b.provider_id,
-            payout=payout,
-            fee=fee,
-            price=price,
+            payout=payout, fee=fee, price=price,
         )
-    expected_fee = settlement_fee(price, b.fee_bps)
-    if fee != expected_fee:
-        r.violate(
-            Invariant.FEE_CAP,
-            ev,
-            f"booking {short_id(b.booking_id)} paid a fee of {fee} wei, not its price "
-            f"{price} x its snapshotted {b.fee_bps} bps = {expected_fee} wei",
-            booking=b.booking_id,
-            provider=b.provider_id,
-            fee=fee,
-            expected_fee=expected_fee,
-        )
+    _check_fee(r, ev, b, fee, price, "price")
     if previous in _SETTLE_FROM and a["by"] != b.customer:
         early(r, ev, b, f"was settled by {a['by']} (not its customer)", Invariant.ROLES)
+
+
+def _check_fee(
+    r: Replay, ev: DecodedEvent, b: BookingState, fee: int, share: int, what: str
+) -> None:
+    """The fee is the snapshotted rate of the provider's share (the price when settled)."""
+    expected_fee = settlement_fee(share, b.fee_bps)
+    if fee != expected_fee:
+        _booking_violation(
+            r, b, Invariant.FEE_CAP, ev,
+            f"booking {short_id(b.booking_id)} paid a fee of {fee} wei, not its {what} "
+            f"{share} x its snapshotted {b.fee_bps} bps = {expected_fee} wei",
+            fee=fee, expected_fee=expected_fee,
+        )
 
 
 def check_resolution(
@@ -238,53 +210,29 @@ def check_resolution(
     refund_bps, refund, payout, fee = a["refundBps"], a["refund"], a["payout"], a["fee"]
     arbiter, price, sid = a["arbiter"], b.price, short_id(b.booking_id)
     if refund_bps > BPS or refund + payout + fee != price:
-        r.violate(
-            Invariant.CONSERVATION,
-            ev,
+        _booking_violation(
+            r, b, Invariant.CONSERVATION, ev,
             f"booking {sid} resolved with refund {refund} + payout {payout} + fee {fee} "
             f"!= price {price} (refund share {refund_bps} bps)",
-            booking=b.booking_id,
-            provider=b.provider_id,
-            refund=refund,
-            payout=payout,
-            fee=fee,
-            price=price,
+            refund=refund, payout=payout, fee=fee, price=price,
         )
     elif refund != (expected_refund := resolution_split(price, refund_bps, b.fee_bps)[0]):
-        r.violate(
-            Invariant.CONSERVATION,
-            ev,
+        _booking_violation(
+            r, b, Invariant.CONSERVATION, ev,
             f"booking {sid} refunded {refund} wei, not {refund_bps} bps of its price "
             f"({expected_refund} wei)",
-            booking=b.booking_id,
-            provider=b.provider_id,
-            refund=refund,
-            refund_bps=refund_bps,
+            refund=refund, refund_bps=refund_bps,
         )
-    expected_fee = settlement_fee(price - refund, b.fee_bps)
-    if fee != expected_fee:
-        r.violate(
-            Invariant.FEE_CAP,
-            ev,
-            f"booking {sid} paid a fee of {fee} wei, not its provider share "
-            f"{price - refund} x its snapshotted {b.fee_bps} bps = {expected_fee} wei",
-            booking=b.booking_id,
-            provider=b.provider_id,
-            fee=fee,
-            expected_fee=expected_fee,
-        )
+    _check_fee(r, ev, b, fee, price - refund, "provider share")
     if previous not in _RESOLVE_FROM:
         return
     if arbiter == ZERO_ADDRESS:
         early(r, ev, b, "was resolved by default", Invariant.ROLES)
         if refund_bps != DEFAULT_REFUND_BPS:
-            r.violate(
-                Invariant.ROLES,
-                ev,
+            _booking_violation(
+                r, b, Invariant.ROLES, ev,
                 f"booking {sid} was resolved by default with a {refund_bps} bps refund, "
                 f"not the default {DEFAULT_REFUND_BPS} bps",
-                booking=b.booking_id,
-                provider=b.provider_id,
             )
         return
     owner = provider.owner if provider is not None else None
@@ -295,12 +243,9 @@ def check_resolution(
     else:
         problem = ""
     if problem:
-        r.violate(
-            Invariant.ROLES,
-            ev,
+        _booking_violation(
+            r, b, Invariant.ROLES, ev,
             f"booking {sid} was resolved by {arbiter}, who {problem}",
-            booking=b.booking_id,
-            provider=b.provider_id,
             account=arbiter,
         )
     late(r, ev, b, "was resolved by an arbiter")
@@ -326,12 +271,9 @@ def check_rating(r: Replay, ev: DecodedEvent, b: BookingState | None) -> None:
         problems.append(f"{stars} stars is outside 1..5")
     if problems:
         r.violate(
-            Invariant.RATINGS,
-            ev,
+            Invariant.RATINGS, ev,
             f"booking {short_id(a['bookingId'])} " + "; ".join(problems),
-            booking=a["bookingId"],
-            provider=a["providerId"],
-            account=a["customer"],
+            booking=a["bookingId"], provider=a["providerId"], account=a["customer"],
         )
 
 
@@ -344,14 +286,11 @@ def check_score(r: Replay, ev: DecodedEvent, provider: ProviderState) -> None:
         return
     if provider.score_ok:
         r.violate(
-            Invariant.RATINGS,
-            ev,
+            Invariant.RATINGS, ev,
             f"provider {provider.provider_id}'s new score {new_score} differs from "
             f"{expected}, the score of its {provider.rating_count} rating events and "
             f"{provider.disputes_lost} lost disputes",
-            booking=ev.args["bookingId"],
-            provider=provider.provider_id,
-            reported=new_score,
+            booking=ev.args["bookingId"], provider=provider.provider_id, reported=new_score,
             expected=expected,
         )
     provider.score_ok = False
@@ -370,8 +309,7 @@ def check_registration(r: Replay, ev: DecodedEvent) -> None:
         )
     if r.paused:
         r.violate(
-            Invariant.TRANSITIONS,
-            ev,
+            Invariant.TRANSITIONS, ev,
             f"provider {provider_id} registered while the marketplace was paused",
             provider=provider_id,
         )
@@ -380,11 +318,9 @@ def check_registration(r: Replay, ev: DecodedEvent) -> None:
 def check_deactivation(r: Replay, ev: DecodedEvent, p: ProviderState) -> None:
     """Only an active provider deactivates."""
     if not p.active:
-        r.violate(
-            Invariant.TRANSITIONS,
-            ev,
+        _provider_violation(
+            r, p, Invariant.TRANSITIONS, ev,
             f"provider {p.provider_id} deactivated while already inactive",
-            provider=p.provider_id,
         )
 
 
@@ -400,11 +336,9 @@ def check_reactivation(r: Replay, ev: DecodedEvent, p: ProviderState) -> None:
         else ""
     )
     if problem:
-        r.violate(
-            Invariant.TRANSITIONS,
-            ev,
+        _provider_violation(
+            r, p, Invariant.TRANSITIONS, ev,
             f"provider {p.provider_id} reactivated {problem}",
-            provider=p.provider_id,
         )
 
 
@@ -412,25 +346,19 @@ def check_stake_release(r: Replay, ev: DecodedEvent, p: ProviderState) -> None:
     """The whole stake goes to its owner, once the provider is inactive and the stake unlocked."""
     amount, owner = ev.args["amount"], ev.args["owner"]
     if amount != p.stake or owner != p.owner:
-        r.violate(
-            Invariant.SOLVENCY,
-            ev,
+        _provider_violation(
+            r, p, Invariant.SOLVENCY, ev,
             f"provider {p.provider_id} released a stake of {amount} wei to {owner}, but it "
             f"held {p.stake} wei owned by {p.owner}",
-            provider=p.provider_id,
-            account=owner,
-            amount=amount,
-            stake=p.stake,
+            account=owner, amount=amount, stake=p.stake,
         )
     ts = ev.block_timestamp
     if p.active or (ts is not None and ts < p.stake_unlock_at):
-        r.violate(
-            Invariant.TRANSITIONS,
-            ev,
+        _provider_violation(
+            r, p, Invariant.TRANSITIONS, ev,
             f"provider {p.provider_id}'s stake released "
             + ("while it was active" if p.active else f"before it unlocked at "
                f"{p.stake_unlock_at}"),
-            provider=p.provider_id,
         )
 
 
@@ -447,8 +375,7 @@ def check_fee_rate(r: Replay, ev: DecodedEvent) -> None:
         )
     if previous != (r.fee_bps or 0):
         r.violate(
-            Invariant.FEE_CAP,
-            ev,
+            Invariant.FEE_CAP, ev,
             f"fee rate change claims the previous rate was {previous} bps, but it was "
             f"{r.fee_bps or 0} bps",
         )
@@ -459,12 +386,9 @@ def check_fees_collected(r: Replay, ev: DecodedEvent) -> None:
     amount = ev.args["amount"]
     if amount > r.accrued_fees:
         r.violate(
-            Invariant.SOLVENCY,
-            ev,
+            Invariant.SOLVENCY, ev,
             f"{amount} wei of fees collected, but only {r.accrued_fees} wei had accrued",
-            account=ev.args["to"],
-            amount=amount,
-            accrued=r.accrued_fees,
+            account=ev.args["to"], amount=amount, accrued=r.accrued_fees,
         )
 
 
@@ -474,11 +398,8 @@ def check_withdrawal(r: Replay, ev: DecodedEvent) -> None:
     credit = r.credits.get(account, 0)
     if amount != credit or amount == 0:
         r.violate(
-            Invariant.SOLVENCY,
-            ev,
+            Invariant.SOLVENCY, ev,
             f"{account} withdrew {amount} wei, but its credit was {credit} wei "
             "(a withdrawal pays exactly the whole credit)",
-            account=account,
-            amount=amount,
-            credit=credit,
+            account=account, amount=amount, credit=credit,
         )

@@ -28,8 +28,7 @@ def check_booking(r: Replay, ev: DecodedEvent) -> None:
     provider = r.providers.get(provider_id)
     if provider is None:
         r.violate(
-            Invariant.COMPLIANCE,
-            ev,
+            Invariant.COMPLIANCE, ev,
             f"booking {short_id(booking_id)} is of provider {provider_id}, which was never "
             "registered",
             booking=booking_id,
@@ -61,8 +60,7 @@ def check_booking(r: Replay, ev: DecodedEvent) -> None:
             details["ceiling"] = price_ceiling(criteria.view(), view.score)
     if reasons:
         r.violate(
-            Invariant.COMPLIANCE,
-            ev,
+            Invariant.COMPLIANCE, ev,
             f"booking {short_id(booking_id)} of provider {provider_id}: " + "; ".join(reasons),
             booking=booking_id,
             provider=provider_id,
@@ -75,8 +73,7 @@ def check_version(r: Replay, ev: DecodedEvent, customer: CustomerState, version:
     """Every criteria change (and block) is the customer's next version."""
     if version != customer.criteria_version + 1:
         r.violate(
-            Invariant.COMPLIANCE,
-            ev,
+            Invariant.COMPLIANCE, ev,
             f"customer {customer.address}'s criteria jumped from version "
             f"{customer.criteria_version} to {version}: every change must be the next version",
             account=customer.address,
@@ -101,8 +98,7 @@ def check_criteria(r: Replay, ev: DecodedEvent) -> None:
                         "not both zero")
     if problems:
         r.violate(
-            Invariant.COMPLIANCE,
-            ev,
+            Invariant.COMPLIANCE, ev,
             f"customer {customer}'s criteria version {version} should have been refused: "
             + "; ".join(problems),
             account=customer,
@@ -124,8 +120,7 @@ def check_block_change(r: Replay, ev: DecodedEvent, c: CriteriaState | None) -> 
         problems.append(f"provider {provider_id} was already {'un' * (not blocked)}blocked")
     if problems:
         r.violate(
-            Invariant.COMPLIANCE,
-            ev,
+            Invariant.COMPLIANCE, ev,
             f"customer {customer}'s block change (version {a['version']}) should have been "
             "refused: " + "; ".join(problems),
             provider=provider_id,

@@ -47,24 +47,18 @@ def updated(r: Replay, ev: DecodedEvent) -> None:
         p.metadata_hash = a["metadataHash"]
 
 
-def deactivated(r: Replay, ev: DecodedEvent) -> None:
-    """ProviderDeactivated: no new bookings; the stake unlocks after the cooldown."""
-    p = r.provider(ev)
-    if p is None:
-        return
-    checks.check_deactivation(r, ev, p)
-    p.active = False
-    p.stake_unlock_at = ev.args["stakeUnlockAt"]
+def _activity(active: bool) -> Handler:
+    """ProviderDeactivated (the stake unlocks after the cooldown) or ProviderReactivated."""
+    check = checks.check_reactivation if active else checks.check_deactivation
 
+    def handle(r: Replay, ev: DecodedEvent) -> None:
+        p = r.provider(ev)
+        if p is not None:
+            check(r, ev, p)
+            p.active = active
+            p.stake_unlock_at = 0 if active else ev.args["stakeUnlockAt"]
 
-def reactivated(r: Replay, ev: DecodedEvent) -> None:
-    """ProviderReactivated."""
-    p = r.provider(ev)
-    if p is None:
-        return
-    checks.check_reactivation(r, ev, p)
-    p.active = True
-    p.stake_unlock_at = 0
+    return handle
 
 
 def stake_released(r: Replay, ev: DecodedEvent) -> None:
@@ -191,8 +185,8 @@ def withdrawn(r: Replay, ev: DecodedEvent) -> None:
 HANDLERS: dict[str, Handler] = {
     "ProviderRegistered": registered,
     "ProviderUpdated": updated,
-    "ProviderDeactivated": deactivated,
-    "ProviderReactivated": reactivated,
+    "ProviderDeactivated": _activity(active=False),
+    "ProviderReactivated": _activity(active=True),
     "StakeReleased": stake_released,
     "CriteriaSet": criteria_set,
     "ProviderBlockChanged": block_changed,

@@ -181,16 +181,9 @@ class Replay:
             return
         self.violations.append(
             Violation(
-                invariant,
-                ev.block_number,
-                message,
-                tx_hash=ev.tx_hash,
-                log_index=ev.log_index,
-                event=ev.name,
-                booking_id=booking,
-                provider_id=provider,
-                account=account,
-                details=details,
+                invariant, ev.block_number, message,
+                tx_hash=ev.tx_hash, log_index=ev.log_index, event=ev.name,
+                booking_id=booking, provider_id=provider, account=account, details=details,
             )
         )
 

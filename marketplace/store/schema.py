@@ -102,15 +102,37 @@ blocks = Table(
 
 # ---------------------------------------------------------------- projections
 
+
+def _listing_columns() -> list[Column[Any]]:
+    """What eligibility reads of a listing (current in `providers`, past in its history)."""
+    return [
+        Column("category", Integer, nullable=False),
+        Column("region", Integer, nullable=False),
+        Column("attributes", Uint, nullable=False),
+        Column("price", Uint, nullable=False),
+    ]
+
+
+def _criteria_columns() -> list[Column[Any]]:
+    """One criteria set's values (current in `criteria`, each version in `criteria_versions`)."""
+    return [
+        Column("region", Integer, nullable=False),
+        Column("min_score", Integer, nullable=False),
+        Column("max_price", Uint, nullable=False),
+        Column("premium_per_star", Uint, nullable=False),
+        Column("required_attributes", Uint, nullable=False),
+        Column("refused_attributes", Uint, nullable=False),
+        Column("score_weight", Integer, nullable=False),
+        Column("price_weight", Integer, nullable=False),
+    ]
+
+
 providers = Table(
     "providers",
     metadata,
     Column("provider_id", BigInteger, primary_key=True, autoincrement=False),
     _address("owner", nullable=False),
-    Column("category", Integer, nullable=False),
-    Column("region", Integer, nullable=False),
-    Column("attributes", Uint, nullable=False),
-    Column("price", Uint, nullable=False),
+    *_listing_columns(),
     Column("stake", Uint, nullable=False),
     Column("metadata_hash", String(HASH), nullable=False),
     Column("active", Boolean, nullable=False),
@@ -134,10 +156,7 @@ provider_history = Table(  # the listing and score after each change eligibility
     Column("block_number", BigInteger, primary_key=True, autoincrement=False),
     Column("log_index", Integer, primary_key=True, autoincrement=False),
     Column("event", String(40), nullable=False),
-    Column("category", Integer, nullable=False),
-    Column("region", Integer, nullable=False),
-    Column("attributes", Uint, nullable=False),
-    Column("price", Uint, nullable=False),
+    *_listing_columns(),
     Column("active", Boolean, nullable=False),
     Column("score_count", BigInteger, nullable=False),
     Column("score_sum", BigInteger, nullable=False),
@@ -151,14 +170,7 @@ criteria = Table(
     metadata,
     _address("customer", primary_key=True),
     Column("category", Integer, primary_key=True, autoincrement=False),
-    Column("region", Integer, nullable=False),
-    Column("min_score", Integer, nullable=False),
-    Column("max_price", Uint, nullable=False),
-    Column("premium_per_star", Uint, nullable=False),
-    Column("required_attributes", Uint, nullable=False),
-    Column("refused_attributes", Uint, nullable=False),
-    Column("score_weight", Integer, nullable=False),
-    Column("price_weight", Integer, nullable=False),
+    *_criteria_columns(),
     Column("version", BigInteger, nullable=False),
     Column("blocked_count", Integer, nullable=False),
     Column("updated_block", BigInteger, nullable=False),
@@ -172,14 +184,7 @@ criteria_versions = Table(
     Column("category", Integer, nullable=False),
     Column("change", String(8), nullable=False),  # set | block | unblock
     Column("provider_id", BigInteger, nullable=True),  # the (un)blocked provider
-    Column("region", Integer, nullable=False),
-    Column("min_score", Integer, nullable=False),
-    Column("max_price", Uint, nullable=False),
-    Column("premium_per_star", Uint, nullable=False),
-    Column("required_attributes", Uint, nullable=False),
-    Column("refused_attributes", Uint, nullable=False),
-    Column("score_weight", Integer, nullable=False),
-    Column("price_weight", Integer, nullable=False),
+    *_criteria_columns(),
     Column("blocked_count", Integer, nullable=False),
     Column("block_number", BigInteger, nullable=False),
     Column("log_index", Integer, nullable=False),

@@ -8,7 +8,6 @@ the event journal.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,6 +15,7 @@ from sqlalchemy import Connection, and_, select
 
 from marketplace.domain import OPEN_STATUSES, Status
 from marketplace.matching.eligibility import CriteriaView, ProviderView
+from marketplace.store import queries as store_queries
 from marketplace.store import schema
 
 Row = dict[str, Any]
@@ -124,14 +124,7 @@ def earnings(conn: Connection, owner: str) -> Row:
 
 def tx_events(conn: Connection, tx_hash: str) -> list[Row]:
     """The marketplace events a transaction emitted (once indexed), in log order."""
-    events = schema.events
-    query = select(events).where(events.c.tx_hash == tx_hash.lower()).order_by(events.c.log_index)
-    rows = []
-    for r in conn.execute(query).mappings():
-        row = dict(r)
-        row["args"] = json.loads(row["args"])
-        rows.append(row)
-    return rows
+    return store_queries.journal(conn, schema.events.c.tx_hash == tx_hash.lower())
 
 
 def latest_block_time(conn: Connection) -> int | None:
@@ -152,8 +145,6 @@ def criteria_of(conn: Connection, customer: str) -> list[Row]:
 
 def criteria_view(conn: Connection, customer: str, category: int) -> CriteriaView | None:
     """The customer's current criteria for a category, with blocks, as matching takes them."""
-    from marketplace.store import queries as store_queries
-
     row = store_queries.current_criteria(conn, customer, category)
     if row is None or int(row["version"]) == 0:
         return None
