@@ -107,6 +107,7 @@ def criteria_set(r: Replay, ev: DecodedEvent) -> None:
     c.refused = values["refusedAttributes"]
     c.score_weight = values["scoreWeight"]
     c.price_weight = values["priceWeight"]
+    c.changed()
 
 
 def block_changed(r: Replay, ev: DecodedEvent) -> None:
@@ -123,6 +124,7 @@ def block_changed(r: Replay, ev: DecodedEvent) -> None:
         c.blocked.add(provider_id)
     else:
         c.blocked.discard(provider_id)
+    c.changed()
 
 
 # ---------------------------------------------------------------- operator and money

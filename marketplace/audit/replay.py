@@ -32,7 +32,7 @@ from marketplace.audit.state import (
 )
 from marketplace.chain.logs import DecodedEvent, SkippedLog
 
-Handler = Callable[[DecodedEvent], None]
+Handler = Callable[[DecodedEvent], object]
 
 
 class Replay:
@@ -83,7 +83,6 @@ class Replay:
         self.scope = False  # whether the event being applied is reported (block >= from_block)
         self._block: int | None = None
         self._block_ts: int | None = None
-        self._block_tx: str | None = None
         self._handlers: dict[str, Handler] = {
             name: partial(handle, self)
             for table in (booking_events.HANDLERS, market_events.HANDLERS)
@@ -96,31 +95,39 @@ class Replay:
         """Apply whole blocks of events in chain order; returns the checkpoints of those blocks."""
         handlers = self._handlers
         by_name = self.by_name
-        keep = self.keep_events
+        keep, kept = self.keep_events, self.events
         start = len(self.checkpoints)
         from_block = self.from_block
-        for ev in events:
-            block = ev.block_number
-            if block != self._block:
-                if self._block is not None:
-                    self._close_block()
-                if self.first_block is None:
-                    self.first_block = block
-                self._block = block
-                self._block_ts = ev.block_timestamp
-                self.scope = block >= from_block
-            self._block_tx = ev.tx_hash
-            self.events_seen += 1
-            if keep:
-                self.events.append(ev)
-            if self.scope:
-                self.events_in_scope += 1
-                by_name[ev.name] = by_name.get(ev.name, 0) + 1
-            handler = handlers.get(ev.name)
-            if handler is not None:
-                handler(ev)
+        scope = self.scope
+        seen = in_scope = 0
+        last_tx: str | None = None  # of the event before: the block's last when it closes
+        try:  # counters in locals: this loop runs for every event of the chain
+            for ev in events:
+                block = ev.block_number
+                if block != self._block:
+                    if self._block is not None:
+                        self._close_block(last_tx)
+                    if self.first_block is None:
+                        self.first_block = block
+                    self._block = block
+                    self._block_ts = ev.block_timestamp
+                    scope = self.scope = block >= from_block
+                last_tx = ev.tx_hash
+                seen += 1
+                if keep:
+                    kept.append(ev)
+                name = ev.name
+                if scope:
+                    in_scope += 1
+                    by_name[name] = by_name.get(name, 0) + 1
+                handler = handlers.get(name)
+                if handler is not None:
+                    handler(ev)
+        finally:
+            self.events_seen += seen
+            self.events_in_scope += in_scope
         if self._block is not None:
-            self._close_block()
+            self._close_block(last_tx)
         return self.checkpoints[start:]
 
     def skip(self, logs: Sequence[SkippedLog]) -> None:
@@ -152,9 +159,9 @@ class Replay:
             block, timestamp, self.escrow, self.total_credits, self.accrued_fees, self.stakes, tx
         )
 
-    def _close_block(self) -> None:
+    def _close_block(self, last_tx: str | None) -> None:
         assert self._block is not None
-        self.checkpoints.append(self._checkpoint(self._block, self._block_ts, self._block_tx))
+        self.checkpoints.append(self._checkpoint(self._block, self._block_ts, last_tx))
         self.last_block = self._block
         self._block = None
 

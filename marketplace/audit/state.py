@@ -149,7 +149,7 @@ class CriteriaState:
 
     __slots__ = (
         "category", "version", "region", "min_score", "max_price", "premium_per_star",
-        "required", "refused", "score_weight", "price_weight", "blocked",
+        "required", "refused", "score_weight", "price_weight", "blocked", "_view",
     )
 
     def __init__(self, category: int) -> None:
@@ -164,9 +164,19 @@ class CriteriaState:
         self.score_weight = 0
         self.price_weight = 0
         self.blocked: set[int] = set()
+        self._view: CriteriaView | None = None
+
+    def changed(self) -> None:
+        """Call after changing any field: the next `view` is built again."""
+        self._view = None
 
     def view(self) -> CriteriaView:
-        """What the eligibility rule needs."""
+        """What the eligibility rule needs (built once per change: every booking asks)."""
+        if self._view is None:
+            self._view = self._build_view()
+        return self._view
+
+    def _build_view(self) -> CriteriaView:
         return CriteriaView(
             category=self.category,
             region=self.region,
