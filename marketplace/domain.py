@@ -1,6 +1,10 @@
-"""Domain constants shared by every layer: booking states, criteria, score maths constants.
+"""The contract's rules that every layer restates, written once: states, transitions, money maths.
 
-Mirrors the contract's enums and constants exactly (contracts/interfaces, contracts/libraries).
+Mirrors the contract's enums, constants and pure arithmetic exactly (contracts/interfaces,
+contracts/libraries, contracts/Marketplace.sol). The app (indexer projections, matching, web) and
+the auditor both import these; the contract, not our code, is the check on them (the contract
+tests and the auditor's replay against a live chain compare what the chain did with these).
+Nothing here touches the chain, the store or the web.
 """
 
 from __future__ import annotations
@@ -92,3 +96,62 @@ def booking_id(customer: str, n: int) -> int:
 def customer_of(booking: int) -> str:
     """The customer address encoded in a booking id (lower-case hex)."""
     return "0x" + format(booking >> 64, "040x")
+
+
+# ---------------------------------------------------------------- the state machine
+
+TRANSITIONS: dict[str, tuple[frozenset[Status], Status]] = {
+    "BookingRequested": (frozenset({Status.NONE}), Status.REQUESTED),
+    "BookingAccepted": (frozenset({Status.REQUESTED}), Status.ACCEPTED),
+    "BookingCompleted": (frozenset({Status.ACCEPTED}), Status.COMPLETED),
+    "BookingCancelled": (frozenset({Status.REQUESTED}), Status.CANCELLED),
+    "BookingDeclined": (frozenset({Status.REQUESTED, Status.ACCEPTED}), Status.DECLINED),
+    "BookingExpired": (frozenset({Status.REQUESTED, Status.ACCEPTED}), Status.EXPIRED),
+    "BookingSettled": (frozenset({Status.COMPLETED}), Status.SETTLED),
+    "BookingDisputed": (frozenset({Status.COMPLETED}), Status.DISPUTED),
+    "DisputeResolved": (frozenset({Status.DISPUTED}), Status.RESOLVED),
+}
+"""Each booking event: the states it may follow and the state it leaves (the contract's
+state machine, docs/architecture.md). `BookingRated` changes no state: see RATEABLE_STATUSES."""
+
+STATUS_AFTER: dict[str, Status] = {name: after for name, (_, after) in TRANSITIONS.items()}
+"""The state a booking is in after each booking event."""
+
+RATEABLE_STATUSES = frozenset({Status.SETTLED, Status.RESOLVED})
+"""A booking may be rated once, by its customer, in one of these states."""
+
+# ---------------------------------------------------------------- score and money
+
+
+def bayesian_score(count: int, sum_stars: int) -> int:
+    """(PRIOR_COUNT * PRIOR_MEAN + STAR * sum) // (PRIOR_COUNT + count), as `Score.bayesian`.
+
+    `count` and `sum_stars` include lost disputes, each a one-star rating (`lost_dispute`).
+    """
+    return (PRIOR_COUNT * PRIOR_MEAN + STAR * sum_stars) // (PRIOR_COUNT + count)
+
+
+def lost_dispute(refund_bps: int) -> bool:
+    """Whether a resolution with this refund share is a lost dispute for the provider.
+
+    The arbiter refunding more than half counts against the provider as a one-star rating (and
+    in `disputesLost`); the 50/50 default does not.
+    """
+    return refund_bps * 2 > BPS
+
+
+LOST_DISPUTE_STARS = 1
+"""The stars a lost dispute adds to the provider's score aggregate."""
+
+
+def settlement_fee(price: int, fee_bps: int) -> int:
+    """The fee a settlement takes from the provider's share: `price * feeBps / 10000`, floored."""
+    return price * fee_bps // BPS
+
+
+def resolution_split(price: int, refund_bps: int, fee_bps: int) -> tuple[int, int, int]:
+    """(refund, payout, fee) of resolving a dispute: the refund share of the price goes back to
+    the customer, the fee is taken from the provider's part, the provider gets the rest."""
+    refund = price * refund_bps // BPS
+    fee = (price - refund) * fee_bps // BPS
+    return refund, price - refund - fee, fee

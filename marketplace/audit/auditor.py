@@ -27,8 +27,10 @@ from marketplace.chain.deployment import Deployment
 from marketplace.chain.evm import artifact_evm_version, probe_rpc
 from marketplace.chain.logs import EventDecoder
 from marketplace.chain.rpc import NodeRefused, NodeUnavailable, RpcError
+from marketplace.chain.scan import CONTRACT_NAME, ChunkSizer, Target, marketplace_decoder
 
-CONTRACT_NAME = "Marketplace"
+AuditTarget = Target  # the auditor's name for what it audits (one class: marketplace.chain.scan)
+
 BALANCE_BATCH = 200
 
 
@@ -56,55 +58,8 @@ class ChainReorganised(AuditError):
     """Blocks already audited changed while (or since) they were read."""
 
 
-@dataclass(frozen=True)
-class AuditTarget:
-    """What to audit: the contract at `address` on `chain_id`, deployed at `start_block`."""
-
-    chain_id: int
-    address: str
-    start_block: int
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "address", self.address.lower())
-
-    @classmethod
-    def from_deployment(cls, deployment: Deployment) -> AuditTarget:
-        """The target a deployment record describes."""
-        return cls(deployment.chain_id, deployment.address, deployment.start_block)
-
-
-def marketplace_decoder() -> EventDecoder:
-    """A decoder for every event of the compiled Marketplace ABI."""
-    from marketplace.artifacts import load_artifact
-
-    return EventDecoder(load_artifact(CONTRACT_NAME)["abi"])
-
-
 def _int(value: Any) -> int:
     return int(value, 16) if isinstance(value, str) else int(value)
-
-
-class _Sizer:
-    """Block range of the next eth_getLogs: follows the log density, halves on a refusal."""
-
-    def __init__(self, initial: int, maximum: int, target_logs: int) -> None:
-        self.size = max(1, min(initial, maximum))
-        self.maximum = maximum
-        self.target_logs = target_logs
-        self.ceiling = maximum
-
-    def refused(self) -> bool:
-        if self.size == 1:
-            return False
-        self.size = max(1, self.size // 2)
-        self.ceiling = self.size
-        return True
-
-    def observe(self, blocks: int, logs: int) -> None:
-        """Aim the next range at `target_logs` logs from this one's density; at most double it
-        (the logs of a sparse stretch say little about the next)."""
-        proposal = self.size * 2 if logs == 0 else blocks * self.target_logs // logs
-        self.size = max(1, min(self.ceiling, self.size * 2, proposal))
 
 
 @dataclass
@@ -124,7 +79,7 @@ class Auditor:
     def __init__(
         self,
         rpc: Rpc,
-        target: AuditTarget,
+        target: Target,
         *,
         from_block: int | None = None,
         decoder: EventDecoder | None = None,
@@ -142,7 +97,7 @@ class Auditor:
         self.progress = progress
         self.progress_delay = 0.5  # seconds before the bar appears: short scans stay quiet
         self.replay = Replay(from_block=self.from_block, keep_events=keep_events)
-        self.sizer = _Sizer(chunk_blocks, max_chunk_blocks, target_logs)
+        self.sizer = ChunkSizer(chunk_blocks, max_chunk_blocks, target_logs)
         self.next_block = target.start_block  # first block not yet scanned
         self.head: int | None = None
         self.anchor: tuple[int, str] | None = None  # last audited block and its hash
@@ -299,7 +254,7 @@ class Auditor:
                           "toBlock": hex(last)}],
                     )
                 except NodeRefused:
-                    if not self.sizer.refused():
+                    if not self.sizer.shrink():
                         raise
                     continue
                 if not isinstance(logs, list):
@@ -526,7 +481,7 @@ def audit_deployment(
     """
     auditor = Auditor(
         rpc,
-        AuditTarget.from_deployment(deployment),
+        Target.from_deployment(deployment),
         from_block=from_block,
         keep_events=keep_events,
         progress=progress,

@@ -12,7 +12,8 @@ from marketplace import __version__
 from marketplace.audit.auditor import Auditor
 from marketplace.audit.exports import format_int, to_csv, to_json
 from marketplace.audit.model import Invariant, Violation
-from marketplace.audit.replay import OPEN, Replay, status_name
+from marketplace.audit.replay import Replay
+from marketplace.audit.state import OPEN, status_name
 from marketplace.domain import Status
 from marketplace.units import format_eth
 

@@ -17,10 +17,10 @@ from markupsafe import Markup
 
 from marketplace.audit.charts import Series, bar_chart, line_chart
 from marketplace.audit.model import AuditError, Invariant, Violation
-from marketplace.audit.replay import DAY, STATUS_AFTER, BookingState, status_name
 from marketplace.audit.service import AuditState
+from marketplace.audit.state import DAY, BookingState, status_name
 from marketplace.chain.logs import DecodedEvent
-from marketplace.domain import STAR, Status
+from marketplace.domain import STAR, STATUS_AFTER, Status
 from marketplace.units import WEI_PER_ETHER, format_eth
 
 PAGE_SIZE = 100

@@ -26,8 +26,9 @@ from marketplace.chain.deployment import (
     save_deployment,
 )
 from marketplace.chain.evm import ChainIncompatible, EvmSupport, artifact_evm_version, probe_evm
-from marketplace.chain.market import CONTRACT_NAME, Market, SigningRefused
+from marketplace.chain.market import Market, SigningRefused
 from marketplace.chain.nodeerrors import classify
+from marketplace.chain.scan import CONTRACT_NAME
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,8 @@ from marketplace.chain.connection import is_local_chain
 from marketplace.chain.nodeerrors import NodeError, classify
 from marketplace.chain.nonces import send_with_nonce
 from marketplace.chain.revert import ContractRevert, RevertDecoder
+from marketplace.chain.scan import CONTRACT_NAME
 from marketplace.errors import MarketplaceError
-
-CONTRACT_NAME = "Marketplace"
 
 
 class SigningRefused(MarketplaceError):

@@ -9,19 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from marketplace.artifacts import load_artifact
 from marketplace.chain.deployment import Deployment, load_deployment
-from marketplace.chain.logs import EventDecoder
 from marketplace.chain.rpc import RpcClient
+from marketplace.chain.scan import Target, marketplace_decoder
 from marketplace.config import Settings
+from marketplace.indexer.retry import with_retry
 from marketplace.indexer.scanner import (
     DeepReorgError,
     DeploymentMismatch,
     Indexer,
     IndexerError,
     SyncStats,
-    Target,
-    with_retry,
 )
 from marketplace.profile.feed import store_feed
 from marketplace.store.engine import open_engine
@@ -36,14 +34,6 @@ __all__ = [
     "create_indexer",
     "marketplace_decoder",
 ]
-
-CONTRACT_NAME = "Marketplace"
-
-
-def marketplace_decoder() -> EventDecoder:
-    """A decoder for every event of the compiled Marketplace ABI."""
-    return EventDecoder(load_artifact(CONTRACT_NAME)["abi"])
-
 
 def create_indexer(
     settings: Settings,
@@ -80,7 +70,7 @@ def create_indexer(
         engine,
         rpc,
         marketplace_decoder(),
-        Target(deployment.chain_id, deployment.address, deployment.start_block),
+        Target.from_deployment(deployment),
         confirmations=settings.confirmations,
         chunk_blocks=settings.chunk_blocks,
         max_chunk_blocks=settings.max_chunk_blocks,

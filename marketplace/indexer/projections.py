@@ -1,66 +1,53 @@
-"""Apply decoded marketplace events to the store's projections.
+"""Apply decoded marketplace events to the store's projections: the app's one fold of events.
 
 Every handler reads the rows it needs from the UnitOfWork, changes a copy and puts it back; the
 rules mirror the contract (contracts/*.sol) so that the projections equal the contract's state
 and `escrow + credits + accrued fees + stakes` equals the contract's balance at every block.
+The contract's pure rules (state after each event, the score, the lost-dispute rule) come from
+`marketplace.domain`. Everything the web and matching show is read from these projections; to
+change what an event does to the app's state, change its handler here (and its table in
+`marketplace.store.schema`).
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
-from marketplace.chain.logs import DecodedEvent, SkippedLog
-from marketplace.domain import DEFAULT_REFUND_BPS, PRIOR_COUNT, PRIOR_MEAN, STAR, Status
+from marketplace.chain.logs import DecodedEvent
+from marketplace.domain import (
+    LOST_DISPUTE_STARS,
+    STATUS_AFTER,
+    UINT64_MAX,
+    bayesian_score,
+    lost_dispute,
+)
 from marketplace.errors import MarketplaceError
 from marketplace.indexer.state import Row, UnitOfWork
+from marketplace.store.schema import LEDGER_DEFAULTS
 
 log = logging.getLogger(__name__)
 
-_encode_json = json.JSONEncoder(separators=(",", ":")).encode
 LEDGER_KEY = (1,)
 SETTINGS_KEY = (1,)
-_SEQ_MASK = (1 << 64) - 1
-_ACCOUNT_ARGS = ("customer", "owner", "account", "to", "arbiter", "newOwner", "by")
+_STATUS_AFTER = {name: int(status) for name, status in STATUS_AFTER.items()}
+
+
+Handler = Callable[[UnitOfWork, DecodedEvent], None]
 
 
 class ProjectionGap(MarketplaceError):
     """An event refers to a row the store does not have (history indexed from a later block)."""
 
 
-@dataclass
-class ApplyStats:
-    """What one batch did to the projections."""
-
-    events: int = 0
-    gaps: int = 0
-    by_name: dict[str, int] = field(default_factory=dict)
-
-
 # ---------------------------------------------------------------- row helpers
-
-
-def bayesian_score(count: int, sum_stars: int) -> int:
-    """`Score.bayesian` of the contract (restated here: the indexer sits below matching)."""
-    return (PRIOR_COUNT * PRIOR_MEAN + STAR * sum_stars) // (PRIOR_COUNT + count)
 
 
 def _ledger(uow: UnitOfWork) -> Row:
     row = uow.get("ledger", LEDGER_KEY)
     if row is None:
-        return {
-            "id": 1,
-            "escrow": 0,
-            "credits": 0,
-            "accrued_fees": 0,
-            "stakes": 0,
-            "fees_collected_total": 0,
-            "withdrawn_total": 0,
-            "open_bookings": 0,
-        }
+        return {"id": 1, **LEDGER_DEFAULTS}
     return dict(row)
 
 
@@ -105,6 +92,29 @@ def _add_score(provider: Row, stars: int) -> None:
     provider["score"] = bayesian_score(provider["score_count"], provider["score_sum"])
 
 
+def _put_provider(uow: UnitOfWork, ev: DecodedEvent, row: Row, stars: int | None = None) -> None:
+    """Store a changed provider, and what eligibility and the score see of it in its history."""
+    uow.put("providers", (row["provider_id"],), row)
+    uow.append(
+        "provider_history",
+        {
+            "provider_id": row["provider_id"],
+            "block_number": ev.block_number,
+            "log_index": ev.log_index,
+            "event": ev.name,
+            "category": row["category"],
+            "region": row["region"],
+            "attributes": row["attributes"],
+            "price": row["price"],
+            "active": row["active"],
+            "score_count": row["score_count"],
+            "score_sum": row["score_sum"],
+            "score": row["score"],
+            "stars": stars,
+        },
+    )
+
+
 def _owner_of(uow: UnitOfWork, provider_id: int) -> str:
     return str(_require(uow, "providers", (provider_id,), "provider")["owner"])
 
@@ -114,9 +124,9 @@ def _owner_of(uow: UnitOfWork, provider_id: int) -> str:
 
 def _provider_registered(uow: UnitOfWork, ev: DecodedEvent) -> None:
     a = ev.args
-    uow.put(
-        "providers",
-        (a["providerId"],),
+    _put_provider(
+        uow,
+        ev,
         {
             "provider_id": a["providerId"],
             "owner": a["owner"],
@@ -143,17 +153,14 @@ def _provider_registered(uow: UnitOfWork, ev: DecodedEvent) -> None:
     uow.put("ledger", LEDGER_KEY, ledger)
 
 
-Handler = Callable[[UnitOfWork, DecodedEvent], None]
-
 
 def _provider_change(**fields: Callable[[dict[str, Any]], Any]) -> Handler:
     def handle(uow: UnitOfWork, ev: DecodedEvent) -> None:
-        key = (ev.args["providerId"],)
-        row = _require(uow, "providers", key, "provider")
+        row = _require(uow, "providers", (ev.args["providerId"],), "provider")
         for name, value in fields.items():
             row[name] = value(ev.args)
         row["updated_block"] = ev.block_number
-        uow.put("providers", key, row)
+        _put_provider(uow, ev, row)
 
     return handle
 
@@ -261,12 +268,12 @@ def _booking_requested(uow: UnitOfWork, ev: DecodedEvent) -> None:
         {
             "booking_id": a["bookingId"],
             "customer": a["customer"],
-            "seq": a["bookingId"] & _SEQ_MASK,
+            "seq": a["bookingId"] & UINT64_MAX,
             "provider_id": a["providerId"],
             "price": a["price"],
             "fee_bps": a["feeBps"],
             "criteria_version": a["criteriaVersion"],
-            "status": int(Status.REQUESTED),
+            "status": _STATUS_AFTER["BookingRequested"],
             "deadline": a["respondBy"],
             "requested_block": ev.block_number,
             "requested_at": ev.block_timestamp or 0,
@@ -294,36 +301,33 @@ def _booking(uow: UnitOfWork, ev: DecodedEvent) -> Row:
     return row
 
 
-def _booking_moved(status: Status, deadline_arg: str) -> Callable[[UnitOfWork, DecodedEvent], None]:
+def _booking_moved(deadline_arg: str) -> Handler:
     def handle(uow: UnitOfWork, ev: DecodedEvent) -> None:
         row = _booking(uow, ev)
-        row["status"] = int(status)
+        row["status"] = _STATUS_AFTER[ev.name]
         row["deadline"] = ev.args[deadline_arg]
         uow.put("bookings", (row["booking_id"],), row)
 
     return handle
 
 
-def _booking_refunded(status: Status) -> Callable[[UnitOfWork, DecodedEvent], None]:
-    def handle(uow: UnitOfWork, ev: DecodedEvent) -> None:
-        row = _booking(uow, ev)
-        refund = ev.args["refund"]
-        row["status"] = int(status)
-        row["refund"] = refund
-        uow.put("bookings", (row["booking_id"],), row)
-        ledger = _ledger(uow)
-        ledger["escrow"] -= refund
-        ledger["open_bookings"] -= 1
-        _credit(uow, ledger, ev.args["customer"], refund)
-        uow.put("ledger", LEDGER_KEY, ledger)
-
-    return handle
+def _booking_refunded(uow: UnitOfWork, ev: DecodedEvent) -> None:
+    row = _booking(uow, ev)
+    refund = ev.args["refund"]
+    row["status"] = _STATUS_AFTER[ev.name]
+    row["refund"] = refund
+    uow.put("bookings", (row["booking_id"],), row)
+    ledger = _ledger(uow)
+    ledger["escrow"] -= refund
+    ledger["open_bookings"] -= 1
+    _credit(uow, ledger, ev.args["customer"], refund)
+    uow.put("ledger", LEDGER_KEY, ledger)
 
 
 def _booking_settled(uow: UnitOfWork, ev: DecodedEvent) -> None:
     a = ev.args
     row = _booking(uow, ev)
-    row.update(status=int(Status.SETTLED), payout=a["payout"], fee=a["fee"], settled_by=a["by"])
+    row.update(status=_STATUS_AFTER[ev.name], payout=a["payout"], fee=a["fee"], settled_by=a["by"])
     uow.put("bookings", (row["booking_id"],), row)
     ledger = _ledger(uow)
     ledger["escrow"] -= a["payout"] + a["fee"]
@@ -337,7 +341,7 @@ def _dispute_resolved(uow: UnitOfWork, ev: DecodedEvent) -> None:
     a = ev.args
     row = _booking(uow, ev)
     row.update(
-        status=int(Status.RESOLVED),
+        status=_STATUS_AFTER[ev.name],
         refund=a["refund"],
         payout=a["payout"],
         fee=a["fee"],
@@ -352,13 +356,12 @@ def _dispute_resolved(uow: UnitOfWork, ev: DecodedEvent) -> None:
     _credit(uow, ledger, a["customer"], a["refund"])
     _credit(uow, ledger, _owner_of(uow, a["providerId"]), a["payout"])
     uow.put("ledger", LEDGER_KEY, ledger)
-    if a["refundBps"] > DEFAULT_REFUND_BPS:  # the provider lost: counts as a one-star rating
-        key = (a["providerId"],)
-        provider = _require(uow, "providers", key, "provider")
+    if lost_dispute(a["refundBps"]):  # counts as a one-star rating
+        provider = _require(uow, "providers", (a["providerId"],), "provider")
         provider["disputes_lost"] += 1
-        _add_score(provider, 1)
+        _add_score(provider, LOST_DISPUTE_STARS)
         provider["updated_block"] = ev.block_number
-        uow.put("providers", key, provider)
+        _put_provider(uow, ev, provider)
 
 
 def _booking_rated(uow: UnitOfWork, ev: DecodedEvent) -> None:
@@ -366,8 +369,7 @@ def _booking_rated(uow: UnitOfWork, ev: DecodedEvent) -> None:
     row = _booking(uow, ev)
     row.update(rated=True, stars=a["stars"], complaint_tags=a["complaintTags"])
     uow.put("bookings", (row["booking_id"],), row)
-    key = (a["providerId"],)
-    provider = _require(uow, "providers", key, "provider")
+    provider = _require(uow, "providers", (a["providerId"],), "provider")
     provider["rating_count"] += 1
     provider["rating_sum"] += a["stars"]
     _add_score(provider, a["stars"])
@@ -377,13 +379,13 @@ def _booking_rated(uow: UnitOfWork, ev: DecodedEvent) -> None:
             "provider %s: computed score %s differs from the event's %s (block %s)",
             a["providerId"], provider["score"], a["newScore"], ev.block_number,
         )
-    uow.put("providers", key, provider)
+    _put_provider(uow, ev, provider, a["stars"])
 
 
 # ---------------------------------------------------------------- operator and money
 
 
-def _settings_change(column: str, arg: str) -> Callable[[UnitOfWork, DecodedEvent], None]:
+def _settings_change(column: str, arg: str) -> Handler:
     def handle(uow: UnitOfWork, ev: DecodedEvent) -> None:
         row = _settings(uow)
         row[column] = ev.args[arg]
@@ -436,7 +438,7 @@ def _withdrawn(uow: UnitOfWork, ev: DecodedEvent) -> None:
     uow.put("ledger", LEDGER_KEY, ledger)
 
 
-HANDLERS: dict[str, Callable[[UnitOfWork, DecodedEvent], None]] = {
+HANDLERS: dict[str, Handler] = {
     "ProviderRegistered": _provider_registered,
     "ProviderUpdated": _provider_change(
         region=lambda a: a["region"],
@@ -452,12 +454,12 @@ HANDLERS: dict[str, Callable[[UnitOfWork, DecodedEvent], None]] = {
     "CriteriaSet": _criteria_set,
     "ProviderBlockChanged": _provider_block_changed,
     "BookingRequested": _booking_requested,
-    "BookingAccepted": _booking_moved(Status.ACCEPTED, "serviceBy"),
-    "BookingCompleted": _booking_moved(Status.COMPLETED, "confirmBy"),
-    "BookingDisputed": _booking_moved(Status.DISPUTED, "arbitrateBy"),
-    "BookingDeclined": _booking_refunded(Status.DECLINED),
-    "BookingCancelled": _booking_refunded(Status.CANCELLED),
-    "BookingExpired": _booking_refunded(Status.EXPIRED),
+    "BookingAccepted": _booking_moved("serviceBy"),
+    "BookingCompleted": _booking_moved("confirmBy"),
+    "BookingDisputed": _booking_moved("arbitrateBy"),
+    "BookingDeclined": _booking_refunded,
+    "BookingCancelled": _booking_refunded,
+    "BookingExpired": _booking_refunded,
     "BookingSettled": _booking_settled,
     "DisputeResolved": _dispute_resolved,
     "BookingRated": _booking_rated,
@@ -470,132 +472,3 @@ HANDLERS: dict[str, Callable[[UnitOfWork, DecodedEvent], None]] = {
     "OwnershipTransferStarted": _ownership_started,
     "OwnershipTransferred": _ownership_transferred,
 }
-
-
-# ---------------------------------------------------------------- batch application
-
-
-def _preload(uow: UnitOfWork, events: Sequence[DecodedEvent]) -> None:
-    """Read every row the batch will touch with one query per table."""
-    provider_ids: set[tuple[Any, ...]] = set()
-    booking_ids: set[tuple[Any, ...]] = set()
-    criteria_keys: set[tuple[Any, ...]] = set()
-    block_keys: set[tuple[Any, ...]] = set()
-    arbiter_keys: set[tuple[Any, ...]] = set()
-    accounts: set[tuple[Any, ...]] = set()
-    owners_needed: set[int] = set()
-    registered: dict[int, str] = {}
-    for ev in events:
-        a = ev.args
-        if "providerId" in a:
-            provider_ids.add((a["providerId"],))
-        if "bookingId" in a:
-            booking_ids.add((a["bookingId"],))
-        name = ev.name
-        if name == "CriteriaSet" or name == "ProviderBlockChanged":
-            criteria_keys.add((a["customer"], a["category"]))
-            if name == "ProviderBlockChanged":
-                block_keys.add((a["customer"], a["providerId"]))
-        elif name in ("BookingDeclined", "BookingCancelled", "BookingExpired"):
-            accounts.add((a["customer"],))
-        elif name == "BookingSettled" or name == "DisputeResolved":
-            accounts.add((a["customer"],))
-            owners_needed.add(a["providerId"])
-        elif name == "ProviderRegistered":
-            registered[a["providerId"]] = a["owner"]
-        elif name == "StakeReleased":
-            accounts.add((a["owner"],))
-        elif name == "FeesCollected":
-            accounts.add((a["to"],))
-        elif name == "Withdrawn":
-            accounts.add((a["account"],))
-        elif name == "ArbiterChanged":
-            arbiter_keys.add((a["arbiter"],))
-    uow.load("providers", provider_ids)
-    uow.load("bookings", booking_ids)
-    uow.load("criteria", criteria_keys)
-    uow.load("criteria_blocks", block_keys)
-    uow.load("arbiters", arbiter_keys)
-    for provider_id in owners_needed:
-        owner = registered.get(provider_id)
-        if owner is None:
-            row = uow.get("providers", (provider_id,))
-            owner = None if row is None else row["owner"]
-        if owner is not None:
-            accounts.add((owner,))
-    uow.load("balances", accounts)
-    uow.load("ledger", [LEDGER_KEY])
-    uow.load("market_settings", [SETTINGS_KEY])
-
-
-def _journal_row(ev: DecodedEvent) -> Row:
-    a = ev.args
-    account = None
-    for name in _ACCOUNT_ARGS:
-        if name in a:
-            account = a[name]
-            break
-    return {
-        "block_number": ev.block_number,
-        "log_index": ev.log_index,
-        "tx_hash": ev.tx_hash,
-        "tx_index": ev.tx_index,
-        "block_hash": ev.block_hash,
-        "event": ev.name,
-        "booking_id": a.get("bookingId"),
-        "provider_id": a.get("providerId"),
-        "account": account,
-        "args": _encode_json(a),
-    }
-
-
-def apply_events(uow: UnitOfWork, events: Sequence[DecodedEvent]) -> ApplyStats:
-    """Journal every event, update the projections and the blocks table; events in chain order.
-
-    Every event must carry its block timestamp (the scanner fills it in when the node omits it).
-    """
-    stats = ApplyStats()
-    _preload(uow, events)
-    block_rows: dict[int, Row] = {}
-    by_name = stats.by_name
-    for ev in events:
-        uow.block = ev.block_number
-        uow.append("events", _journal_row(ev))
-        block = block_rows.get(ev.block_number)
-        if block is None:
-            block_rows[ev.block_number] = {
-                "number": ev.block_number,
-                "hash": ev.block_hash,
-                "timestamp": ev.block_timestamp or 0,
-                "event_count": 1,
-            }
-        else:
-            block["event_count"] += 1
-        handler = HANDLERS.get(ev.name)
-        if handler is not None:
-            try:
-                handler(uow, ev)
-            except ProjectionGap as exc:
-                stats.gaps += 1
-                log.warning("%s at block %s not projected: %s", ev.name, ev.block_number, exc)
-        by_name[ev.name] = by_name.get(ev.name, 0) + 1
-    for row in block_rows.values():
-        uow.append("blocks", row)
-    stats.events = len(events)
-    return stats
-
-
-def skipped_rows(skipped: Sequence[SkippedLog]) -> list[Row]:
-    """Rows for `indexer_skipped_logs` (logs without a position cannot be stored, only counted)."""
-    rows: dict[tuple[int, int], Row] = {}
-    for s in skipped:
-        if s.block_number is None or s.log_index is None:
-            continue
-        rows[(s.block_number, s.log_index)] = {
-            "block_number": s.block_number,
-            "log_index": s.log_index,
-            "tx_hash": s.tx_hash or "",
-            "topic0": s.topic0,
-            "reason": s.reason[:500],
-        }
-    return list(rows.values())

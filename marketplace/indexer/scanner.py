@@ -22,13 +22,14 @@ from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, delete, insert, select, update
-from sqlalchemy.exc import OperationalError
 from tqdm import tqdm  # type: ignore[import-untyped]
 
 from marketplace.chain.logs import DecodedEvent, EventDecoder, SkippedLog
-from marketplace.chain.rpc import NodeRefused, NodeUnavailable, RpcClient
+from marketplace.chain.rpc import NodeRefused, RpcClient
+from marketplace.chain.scan import ChunkSizer, Target
 from marketplace.errors import MarketplaceError
-from marketplace.indexer.projections import apply_events, skipped_rows
+from marketplace.indexer.batch import apply_events, skipped_rows
+from marketplace.indexer.retry import with_retry
 from marketplace.indexer.state import UnitOfWork, rollback_to, upsert
 from marketplace.store import schema
 from marketplace.store.engine import init_db
@@ -52,18 +53,6 @@ class DeploymentMismatch(IndexerError):
 
 class _ReorgDuringScan(IndexerError):
     """Headers and logs of one chunk disagree: the chain moved while it was read."""
-
-
-@dataclass(frozen=True)
-class Target:
-    """What to index: the contract at `address` on `chain_id`, from `start_block`."""
-
-    chain_id: int
-    address: str
-    start_block: int
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "address", self.address.lower())
 
 
 @dataclass
@@ -98,49 +87,6 @@ class SyncStats:
             "seconds": round(self.seconds, 3),
             "events_per_s": round(self.events_per_second, 1),
         }
-
-
-class ChunkSizer:
-    """Block range of the next eth_getLogs.
-
-    A refusal halves the range and caps growth there; successes steer the range toward
-    `target_logs` logs per request. After `probe_after` successes at the cap, the cap is
-    lifted to find out whether the node accepts more again.
-    """
-
-    def __init__(
-        self, initial: int, maximum: int, target_logs: int, probe_after: int = 20
-    ) -> None:
-        self.size = max(1, min(initial, maximum))
-        self.maximum = maximum
-        self.target_logs = target_logs
-        self.ceiling = maximum
-        self.probe_after = probe_after
-        self._at_ceiling = 0
-
-    def shrink(self) -> bool:
-        """Halve the range after a refusal and cap it there; False when it is one block."""
-        if self.size == 1:
-            return False
-        self.size = max(1, self.size // 2)
-        self.ceiling = self.size
-        self._at_ceiling = 0
-        return True
-
-    def observe(self, blocks: int, logs: int) -> None:
-        """Adjust after a successful request of `blocks` blocks that returned `logs` logs."""
-        if logs > 2 * self.target_logs:
-            self.size = max(1, min(self.size, blocks) // 2)
-            return
-        if blocks < self.size or logs >= self.target_logs // 2:
-            return  # a short range at the head, or about the right amount of logs
-        if self.size >= self.ceiling and self.ceiling < self.maximum:
-            self._at_ceiling += 1
-            if self._at_ceiling < self.probe_after:
-                return
-            self.ceiling = self.maximum  # probe: a refusal puts the cap right back
-            self._at_ceiling = 0
-        self.size = min(self.ceiling, self.size * 2)
 
 
 @dataclass
@@ -507,50 +453,3 @@ class Indexer:
             stats = self.sync()
             if stats.chunks == 0:
                 self.stopping.wait(self.poll_interval)
-
-
-def with_retry(
-    action: Callable[[], T],
-    what: str,
-    retry_for: float | None,
-    stop: threading.Event | None = None,
-) -> T:
-    """Run `action`, retrying with backoff while the node or the database is unreachable.
-
-    Gives up with NodeUnavailable after `retry_for` seconds (never if None), or as soon as
-    `stop` is set. Each failure is logged as an error naming what could not be done; a recovery
-    is logged too.
-    """
-    delay = 0.5
-    started = time.monotonic()
-    failures = 0
-    while True:
-        try:
-            result = action()
-        except (NodeUnavailable, OperationalError) as exc:
-            failures += 1
-            waited = time.monotonic() - started
-            if retry_for is not None and waited >= retry_for:
-                raise NodeUnavailable(
-                    f"gave up trying to {what} after {waited:.0f} s: {_first_line(exc)}"
-                ) from exc
-            log.error(
-                "cannot %s: %s; retrying in %.1f s (attempt %d)",
-                what, _first_line(exc), delay, failures,
-            )
-            if stop is not None and stop.wait(delay):
-                raise NodeUnavailable(
-                    f"stopped while waiting to {what}: {_first_line(exc)}"
-                ) from exc
-            if stop is None:
-                time.sleep(delay)
-            delay = min(delay * 2, 15.0)
-            continue
-        if failures:
-            log.warning("recovered: could %s again after %d failed attempts", what, failures)
-        return result
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:300] if text else type(exc).__name__

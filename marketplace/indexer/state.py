@@ -38,6 +38,7 @@ MUTABLE_TABLES: dict[str, Table] = {
 APPEND_ONLY: dict[str, tuple[Table, str]] = {
     "events": (schema.events, "block_number"),
     "blocks": (schema.blocks, "number"),
+    "provider_history": (schema.provider_history, "block_number"),
     "criteria_versions": (schema.criteria_versions, "block_number"),
     "indexer_skipped_logs": (schema.indexer_skipped_logs, "block_number"),
 }

@@ -1,6 +1,7 @@
 """The eligibility rule, stated once in Python with the contract's integer maths.
 
-`contracts/libraries/Eligibility.sol` and `Score.sol` state it once in Solidity; the agreement test
+`contracts/libraries/Eligibility.sol` states it once in Solidity (the score it uses is
+`marketplace.domain.bayesian_score`, as `Score.sol`); the agreement test
 (`tests/integration/test_eligibility_agreement.py`) proves both give the same answer.
 """
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from marketplace.domain import PRIOR_COUNT, PRIOR_MEAN, STAR, Criterion
+from marketplace.domain import STAR, Criterion, bayesian_score
 
 
 @dataclass(frozen=True)
@@ -45,11 +46,6 @@ class CriteriaView:
     price_weight: int = 5_000
     version: int = 0
     blocked: frozenset[int] = field(default_factory=frozenset)
-
-
-def bayesian_score(count: int, sum_stars: int) -> int:
-    """(PRIOR_COUNT * PRIOR_MEAN + STAR * sum) // (PRIOR_COUNT + count), as `Score.bayesian`."""
-    return (PRIOR_COUNT * PRIOR_MEAN + STAR * sum_stars) // (PRIOR_COUNT + count)
 
 
 def price_ceiling(criteria: CriteriaView, score: int) -> int:

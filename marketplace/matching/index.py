@@ -21,16 +21,16 @@ import numpy as np
 import numpy.typing as npt
 
 from marketplace.domain import (
-    BPS,
     PRIOR_COUNT,
     PRIOR_MEAN,
     STAR,
     UINT16_MAX,
     UINT64_MAX,
     UINT96_MAX,
+    bayesian_score,
 )
 from marketplace.errors import MarketplaceError
-from marketplace.matching.eligibility import ProviderView, bayesian_score
+from marketplace.matching.eligibility import ProviderView
 from marketplace.matching.rows import DENSE_IDS, RowMap
 
 __all__ = ["DENSE_IDS", "PRICE_CAP", "Columns", "InvalidProvider", "ProviderIndex",
@@ -255,31 +255,6 @@ class ProviderIndex:
         with self._lock:
             row = self._row(provider_id)
             self.set_score(provider_id, int(self._count[row]) + 1, int(self._sum[row]) + stars)
-
-    def apply_event(self, name: str, args: Mapping[str, Any]) -> bool:
-        """Apply one decoded contract event (names and argument names as in the ABI).
-
-        Returns whether the event concerns the index. Each event must be applied exactly once
-        and in chain order (ratings add up); the indexer's projection guarantees both.
-        """
-        if name == "ProviderRegistered":
-            self.upsert(ProviderView(
-                int(args["providerId"]), int(args["category"]), int(args["region"]),
-                int(args["attributes"]), int(args["price"]), True,
-            ))
-        elif name == "ProviderUpdated":
-            self.update_listing(int(args["providerId"]), region=int(args["region"]),
-                                attributes=int(args["attributes"]), price=int(args["price"]))
-        elif name in ("ProviderDeactivated", "ProviderReactivated"):
-            self.set_active(int(args["providerId"]), name == "ProviderReactivated")
-        elif name == "BookingRated":
-            self.add_rating(int(args["providerId"]), int(args["stars"]))
-        elif name == "DisputeResolved":
-            if int(args["refundBps"]) > BPS // 2:  # a lost dispute counts as a one-star rating
-                self.add_rating(int(args["providerId"]), 1)
-        else:
-            return False
-        return True
 
     # ------------------------------------------------------------------ internals
 

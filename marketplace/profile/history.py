@@ -1,19 +1,18 @@
 """The store's record as the living profile learns from it: rated bookings, and the provider and
 the customer's criteria as they were when each booking was made.
 
-Read-only, from the indexer's event journal and criteria history: a rating is learned against
-the listing the customer actually booked, not the listing as it is today.
+Read-only, from the indexer's projections (`provider_history`, `criteria_versions`): a rating is
+learned against the listing the customer actually booked, not the listing as it is today.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Connection, select
 
-from marketplace.domain import BPS, customer_of
+from marketplace.domain import customer_of
 from marketplace.matching.eligibility import CriteriaView, ProviderView
 from marketplace.store import schema
 
@@ -52,39 +51,24 @@ def criteria_at_version(conn: Connection, customer: str, version: int) -> Criter
 
 
 def provider_at_block(conn: Connection, provider_id: int, block: int) -> ProviderView | None:
-    """The provider as it was after all events up to and including `block`, from the journal."""
-    events = schema.events
-    query = (
-        select(events.c.event, events.c.args)
-        .where(events.c.provider_id == provider_id, events.c.block_number <= block,
-               events.c.event.in_(("ProviderRegistered", "ProviderUpdated", "ProviderDeactivated",
-                                   "ProviderReactivated", "BookingRated", "DisputeResolved")))
-        .order_by(events.c.block_number, events.c.log_index)
-    )
-    view: dict[str, Any] | None = None
-    for name, raw in conn.execute(query):
-        a = json.loads(raw)
-        if name == "ProviderRegistered":
-            view = {"category": int(a["category"]), "region": int(a["region"]),
-                    "attributes": int(a["attributes"]), "price": int(a["price"]),
-                    "active": True, "count": 0, "sum": 0}
-        elif view is None:
-            continue
-        elif name == "ProviderUpdated":
-            view.update(region=int(a["region"]), attributes=int(a["attributes"]),
-                        price=int(a["price"]))
-        elif name in ("ProviderDeactivated", "ProviderReactivated"):
-            view["active"] = name == "ProviderReactivated"
-        elif name == "BookingRated":
-            view["count"] += 1
-            view["sum"] += int(a["stars"])
-        elif int(a["refundBps"]) > BPS // 2:
-            view["count"] += 1
-            view["sum"] += 1
-    if view is None:
+    """The provider as it was after all events up to and including `block`.
+
+    Read from the indexer's `provider_history` projection (one row per change of the listing);
+    nothing here replays the event journal.
+    """
+    table = schema.provider_history
+    row = conn.execute(
+        select(table)
+        .where(table.c.provider_id == provider_id, table.c.block_number <= block)
+        .order_by(table.c.block_number.desc(), table.c.log_index.desc())
+        .limit(1)
+    ).mappings().first()
+    if row is None:
         return None
-    return ProviderView(provider_id, view["category"], view["region"], view["attributes"],
-                        view["price"], view["active"], view["count"], view["sum"])
+    return ProviderView(
+        provider_id, int(row["category"]), int(row["region"]), int(row["attributes"]),
+        int(row["price"]), bool(row["active"]), int(row["score_count"]), int(row["score_sum"]),
+    )
 
 
 def rated_bookings_of(conn: Connection, customer: str) -> list[Row]:

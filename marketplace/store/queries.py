@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, select
+from sqlalchemy import ColumnElement, Connection, Table, func, select
 
 from marketplace.domain import Status
 from marketplace.store import schema
@@ -107,13 +107,14 @@ def bookings_of(
     return rows
 
 
-def booking_timeline(conn: Connection, booking_id: int) -> list[Row]:
-    """Every event of a booking in chain order, with its decoded `args` and block `timestamp`."""
+def journal(conn: Connection, condition: ColumnElement[bool]) -> list[Row]:
+    """The journaled events matching `condition` in chain order, each with its decoded `args`
+    and its block `timestamp`."""
     events, blocks = schema.events, schema.blocks
     query = (
         select(events, blocks.c.timestamp)
         .join(blocks, blocks.c.number == events.c.block_number)
-        .where(events.c.booking_id == booking_id)
+        .where(condition)
         .order_by(events.c.block_number, events.c.log_index)
     )
     rows = []
@@ -124,6 +125,11 @@ def booking_timeline(conn: Connection, booking_id: int) -> list[Row]:
     return rows
 
 
+def booking_timeline(conn: Connection, booking_id: int) -> list[Row]:
+    """Every event of a booking in chain order, with its decoded `args` and block `timestamp`."""
+    return journal(conn, schema.events.c.booking_id == booking_id)
+
+
 def credit_of(conn: Connection, account: str) -> int:
     """An account's withdrawable credit in wei (0 if it never had any)."""
     row = _one(conn, schema.balances, account=account.lower())
@@ -132,15 +138,7 @@ def credit_of(conn: Connection, account: str) -> int:
 
 def ledger_totals(conn: Connection) -> Row:
     """Escrow, credits, accrued fees and stakes, and their sum: the contract's expected balance."""
-    row = _one(conn, schema.ledger, id=1) or {
-        "escrow": 0,
-        "credits": 0,
-        "accrued_fees": 0,
-        "stakes": 0,
-        "fees_collected_total": 0,
-        "withdrawn_total": 0,
-        "open_bookings": 0,
-    }
+    row = _one(conn, schema.ledger, id=1) or dict(schema.LEDGER_DEFAULTS)
     row.pop("id", None)
     row["expected_balance"] = row["escrow"] + row["credits"] + row["accrued_fees"] + row["stakes"]
     return row

@@ -10,6 +10,7 @@ bookkeeping (checkpoint, recent block hashes, undo records for provisional block
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import (
@@ -53,11 +54,23 @@ class Uint(TypeDecorator[int]):
             return int(value)
         return f"{int(value):0{UINT_DIGITS}d}"
 
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        """`process_bind_param` as one plain function off PostgreSQL: the indexer binds a few
+        hundred thousand of these per chunk, and SQLAlchemy's generic wrapper costs more than
+        the formatting (the String impl has no processor of its own to chain)."""
+        if dialect.name == "postgresql":
+            return super().bind_processor(dialect)
+        return _padded_decimal
+
     def process_result_value(self, value: Any, dialect: Dialect) -> int | None:
         """The column's representation back to a Python int."""
         if value is None:
             return None
         return int(value)
+
+
+def _padded_decimal(value: Any) -> str | None:
+    return None if value is None else f"{int(value):0{UINT_DIGITS}d}"
 
 
 metadata = MetaData()
@@ -102,15 +115,37 @@ blocks = Table(
 
 # ---------------------------------------------------------------- projections
 
+
+def _listing_columns() -> list[Column[Any]]:
+    """What eligibility reads of a listing (current in `providers`, past in its history)."""
+    return [
+        Column("category", Integer, nullable=False),
+        Column("region", Integer, nullable=False),
+        Column("attributes", Uint, nullable=False),
+        Column("price", Uint, nullable=False),
+    ]
+
+
+def _criteria_columns() -> list[Column[Any]]:
+    """One criteria set's values (current in `criteria`, each version in `criteria_versions`)."""
+    return [
+        Column("region", Integer, nullable=False),
+        Column("min_score", Integer, nullable=False),
+        Column("max_price", Uint, nullable=False),
+        Column("premium_per_star", Uint, nullable=False),
+        Column("required_attributes", Uint, nullable=False),
+        Column("refused_attributes", Uint, nullable=False),
+        Column("score_weight", Integer, nullable=False),
+        Column("price_weight", Integer, nullable=False),
+    ]
+
+
 providers = Table(
     "providers",
     metadata,
     Column("provider_id", BigInteger, primary_key=True, autoincrement=False),
     _address("owner", nullable=False),
-    Column("category", Integer, nullable=False),
-    Column("region", Integer, nullable=False),
-    Column("attributes", Uint, nullable=False),
-    Column("price", Uint, nullable=False),
+    *_listing_columns(),
     Column("stake", Uint, nullable=False),
     Column("metadata_hash", String(HASH), nullable=False),
     Column("active", Boolean, nullable=False),
@@ -127,19 +162,28 @@ providers = Table(
     Index("ix_providers_category", "category", "active"),
 )
 
+provider_history = Table(  # the listing and score after each change eligibility can see
+    "provider_history",
+    metadata,
+    Column("provider_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("block_number", BigInteger, primary_key=True, autoincrement=False),
+    Column("log_index", Integer, primary_key=True, autoincrement=False),
+    Column("event", String(40), nullable=False),
+    *_listing_columns(),
+    Column("active", Boolean, nullable=False),
+    Column("score_count", BigInteger, nullable=False),
+    Column("score_sum", BigInteger, nullable=False),
+    Column("score", Integer, nullable=False),
+    Column("stars", SmallInteger, nullable=True),  # a rating's stars; NULL otherwise
+    Index("ix_provider_history_block", "block_number"),
+)
+
 criteria = Table(
     "criteria",
     metadata,
     _address("customer", primary_key=True),
     Column("category", Integer, primary_key=True, autoincrement=False),
-    Column("region", Integer, nullable=False),
-    Column("min_score", Integer, nullable=False),
-    Column("max_price", Uint, nullable=False),
-    Column("premium_per_star", Uint, nullable=False),
-    Column("required_attributes", Uint, nullable=False),
-    Column("refused_attributes", Uint, nullable=False),
-    Column("score_weight", Integer, nullable=False),
-    Column("price_weight", Integer, nullable=False),
+    *_criteria_columns(),
     Column("version", BigInteger, nullable=False),
     Column("blocked_count", Integer, nullable=False),
     Column("updated_block", BigInteger, nullable=False),
@@ -153,14 +197,7 @@ criteria_versions = Table(
     Column("category", Integer, nullable=False),
     Column("change", String(8), nullable=False),  # set | block | unblock
     Column("provider_id", BigInteger, nullable=True),  # the (un)blocked provider
-    Column("region", Integer, nullable=False),
-    Column("min_score", Integer, nullable=False),
-    Column("max_price", Uint, nullable=False),
-    Column("premium_per_star", Uint, nullable=False),
-    Column("required_attributes", Uint, nullable=False),
-    Column("refused_attributes", Uint, nullable=False),
-    Column("score_weight", Integer, nullable=False),
-    Column("price_weight", Integer, nullable=False),
+    *_criteria_columns(),
     Column("blocked_count", Integer, nullable=False),
     Column("block_number", BigInteger, nullable=False),
     Column("log_index", Integer, nullable=False),
@@ -214,6 +251,17 @@ balances = Table(
     Column("credited_total", Uint, nullable=False),
     Column("withdrawn_total", Uint, nullable=False),
 )
+
+LEDGER_DEFAULTS: dict[str, int] = {
+    "escrow": 0,
+    "credits": 0,
+    "accrued_fees": 0,
+    "stakes": 0,
+    "fees_collected_total": 0,
+    "withdrawn_total": 0,
+    "open_bookings": 0,
+}
+"""The ledger before the first event (its one row has id 1)."""
 
 ledger = Table(  # one row: where every wei the contract holds is
     "ledger",
@@ -294,6 +342,7 @@ PROJECTION_TABLES = (
     events,
     blocks,
     providers,
+    provider_history,
     criteria,
     criteria_versions,
     criteria_blocks,
@@ -306,5 +355,5 @@ PROJECTION_TABLES = (
 )
 """Tables whose content depends only on the chain: a fresh re-index reproduces them exactly."""
 
-APPEND_ONLY_TABLES = (events, blocks, criteria_versions, indexer_skipped_logs)
+APPEND_ONLY_TABLES = (events, blocks, provider_history, criteria_versions, indexer_skipped_logs)
 """Tables only ever appended to, keyed by block: a rollback deletes rows above the fork."""

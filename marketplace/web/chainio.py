@@ -18,10 +18,11 @@ from marketplace.chain.accounts import DevAccount, node_dev_accounts
 from marketplace.chain.connection import ChainUnavailable, connect, is_local_chain
 from marketplace.chain.deployment import DeploymentNotFound, load_deployment
 from marketplace.chain.evm import EvmSupport, artifact_evm_version, probe_rpc
-from marketplace.chain.market import CONTRACT_NAME, Market, SigningRefused
+from marketplace.chain.market import Market, SigningRefused
 from marketplace.chain.nodeerrors import NodeError, node_message
 from marketplace.chain.revert import ContractRevert
 from marketplace.chain.rpc import NodeUnavailable, RpcClient, RpcError
+from marketplace.chain.scan import CONTRACT_NAME
 from marketplace.chain.tx import DevSigner, FeeUnavailable, UnsignedTransaction, build_transaction
 from marketplace.config import Settings
 from marketplace.errors import MarketplaceError

@@ -11,8 +11,8 @@ from flask import Flask
 from sqlalchemy import Engine
 
 from marketplace.catalogue import key_of, label, labels, names
-from marketplace.domain import Status
-from marketplace.matching.eligibility import ProviderView, bayesian_score
+from marketplace.domain import Status, bayesian_score
+from marketplace.matching.eligibility import ProviderView
 from marketplace.matching.explain import format_stars
 from marketplace.units import format_wei
 from marketplace.web.db import cached_metadata_many

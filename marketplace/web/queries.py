@@ -1,28 +1,27 @@
 """Store reads the web pages need beyond `marketplace.store.queries` (read-only, plain dicts).
 
 Score history, reviews, a provider's listings and incoming requests, the events of one
-transaction, and a customer's criteria as matching takes them. (A provider's or a customer's
-state as it was at a past block, which the living profile learns from, is
-`marketplace.profile.history`.)
+transaction, and a customer's criteria as matching takes them. Every state here is a projection
+the indexer maintains; nothing replays the event journal. (A provider's or a customer's state as
+it was at a past block, which the living profile learns from, is `marketplace.profile.history`.)
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Connection, and_, select
 
-from marketplace.domain import BPS, Status
-from marketplace.matching.eligibility import CriteriaView, bayesian_score
+from marketplace.domain import OPEN_STATUSES, Status
+from marketplace.matching.eligibility import CriteriaView
 from marketplace.profile.history import view_of_criteria as view_of_criteria
+from marketplace.store import queries as store_queries
 from marketplace.store import schema
 
 Row = dict[str, Any]
 
-OPEN_FOR_PROVIDER = (Status.REQUESTED, Status.ACCEPTED, Status.COMPLETED, Status.DISPUTED)
-SCORE_EVENTS = ("BookingRated", "DisputeResolved")
+SCORE_EVENTS = ("BookingRated", "DisputeResolved")  # the provider_history rows that score
 
 
 def providers_by_id(conn: Connection, ids: Iterable[int]) -> dict[int, Row]:
@@ -48,38 +47,30 @@ def providers_of_owner(conn: Connection, owner: str) -> list[Row]:
 def score_history(conn: Connection, provider_id: int, limit: int = 200) -> list[Row]:
     """The provider's score after each rating or lost dispute, oldest first.
 
-    Each row: block, timestamp, event, stars (None for a dispute), score (basis points).
-    Lost disputes count as a one-star rating; the score after one is recomputed by replaying.
+    Each row: block, timestamp, event, stars (None for a dispute), score (basis points), from
+    the indexer's `provider_history` (a lost dispute counts as a one-star rating).
     """
-    events, blocks = schema.events, schema.blocks
+    history, blocks = schema.provider_history, schema.blocks
     query = (
-        select(events.c.block_number, events.c.log_index, events.c.event, events.c.args,
+        select(history.c.block_number, history.c.event, history.c.stars, history.c.score,
                blocks.c.timestamp)
-        .join(blocks, blocks.c.number == events.c.block_number)
-        .where(events.c.provider_id == provider_id, events.c.event.in_(SCORE_EVENTS))
-        .order_by(events.c.block_number, events.c.log_index)
+        .join(blocks, blocks.c.number == history.c.block_number)
+        .where(history.c.provider_id == provider_id, history.c.event.in_(SCORE_EVENTS))
+        .order_by(history.c.block_number.desc(), history.c.log_index.desc())
+        .limit(limit)
     )
-    history: list[Row] = []
-    count = total = 0
-    for block, _log, name, raw, timestamp in conn.execute(query):
-        args = json.loads(raw)
-        if name == "BookingRated":
-            stars = int(args["stars"])
-            lost = False
-        elif int(args["refundBps"]) > BPS // 2:
-            stars, lost = 1, True
-        else:
-            continue
-        count += 1
-        total += stars
-        history.append({
+    rows = [
+        {
             "block": int(block),
             "timestamp": int(timestamp),
-            "event": "dispute lost" if lost else "rated",
-            "stars": None if lost else stars,
-            "score": bayesian_score(count, total),
-        })
-    return history[-limit:]
+            "event": "rated" if name == "BookingRated" else "dispute lost",
+            "stars": None if stars is None else int(stars),
+            "score": int(score),
+        }
+        for block, name, stars, score, timestamp in conn.execute(query)
+    ]
+    rows.reverse()
+    return rows
 
 
 def reviews(conn: Connection, provider_id: int, limit: int = 50) -> list[Row]:
@@ -108,7 +99,7 @@ def incoming_bookings(conn: Connection, owner: str, include_closed: bool = False
         .order_by(bookings.c.requested_block.desc(), bookings.c.booking_id)
     )
     if not include_closed:
-        query = query.where(bookings.c.status.in_([int(s) for s in OPEN_FOR_PROVIDER]))
+        query = query.where(bookings.c.status.in_(sorted(int(s) for s in OPEN_STATUSES)))
     rows = [dict(r) for r in conn.execute(query.limit(500)).mappings()]
     for row in rows:
         row["status_name"] = Status(row["status"]).name.lower()
@@ -134,14 +125,7 @@ def earnings(conn: Connection, owner: str) -> Row:
 
 def tx_events(conn: Connection, tx_hash: str) -> list[Row]:
     """The marketplace events a transaction emitted (once indexed), in log order."""
-    events = schema.events
-    query = select(events).where(events.c.tx_hash == tx_hash.lower()).order_by(events.c.log_index)
-    rows = []
-    for r in conn.execute(query).mappings():
-        row = dict(r)
-        row["args"] = json.loads(row["args"])
-        rows.append(row)
-    return rows
+    return store_queries.journal(conn, schema.events.c.tx_hash == tx_hash.lower())
 
 
 def latest_block_time(conn: Connection) -> int | None:
@@ -162,12 +146,11 @@ def criteria_of(conn: Connection, customer: str) -> list[Row]:
 
 def criteria_view(conn: Connection, customer: str, category: int) -> CriteriaView | None:
     """The customer's current criteria for a category, with blocks, as matching takes them."""
-    from marketplace.store import queries as store_queries
-
     row = store_queries.current_criteria(conn, customer, category)
     if row is None or int(row["version"]) == 0:
         return None
     return view_of_criteria(row, category, row.get("blocked", ()))
+
 
 
 def is_arbiter(conn: Connection, account: str) -> bool:

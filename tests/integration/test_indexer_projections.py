@@ -95,3 +95,38 @@ def test_small_chunks_and_one_big_chunk_build_the_same_store(
     make_indexer(chain, small_chunks, chunk_blocks=1, max_chunk_blocks=2).sync()
 
     assert_same_store(dump_store(small_chunks), dump_store(one_chunk))
+
+
+def test_provider_history_ends_at_each_provider_and_holds_every_score_change(
+    chain: Chain, new_store: StoreFactory
+) -> None:
+    workload = chain.workload(pumps=2, rounds_per_tx=30)
+    workload.pump(120)
+    workload.finish()
+    url = new_store()
+    indexer = make_indexer(chain, url)
+
+    indexer.sync()
+
+    history, providers = schema.provider_history, schema.providers
+    columns = ("category", "region", "attributes", "price", "active", "score_count",
+               "score_sum", "score")
+    with indexer.engine.connect() as conn:
+        rows = conn.execute(
+            select(history).order_by(history.c.block_number, history.c.log_index)
+        ).mappings().all()
+        by_provider: dict[int, list[dict[str, object]]] = {}
+        for row in rows:
+            by_provider.setdefault(int(row["provider_id"]), []).append(dict(row))
+        current = conn.execute(select(providers)).mappings().all()
+        assert current and sum(int(p["rating_count"]) for p in current) > 0
+        for provider in current:
+            own = by_provider[int(provider["provider_id"])]
+            assert own[0]["event"] == "ProviderRegistered"
+            assert {c: own[-1][c] for c in columns} == {c: provider[c] for c in columns}
+            ratings = [r for r in own if r["event"] == "BookingRated"]
+            lost = [r for r in own if r["event"] == "DisputeResolved"]
+            assert len(ratings) == provider["rating_count"]
+            assert sum(int(str(r["stars"])) for r in ratings) == provider["rating_sum"]
+            assert len(lost) == provider["disputes_lost"]
+            assert own[-1]["score_count"] == len(ratings) + len(lost)

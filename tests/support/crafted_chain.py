@@ -25,8 +25,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
 from marketplace.chain.rpc import NodeRefused, RpcError
-from marketplace.domain import BPS, DEFAULT_REFUND_BPS, booking_id
-from marketplace.matching.eligibility import bayesian_score
+from marketplace.domain import (
+    DEFAULT_REFUND_BPS,
+    LOST_DISPUTE_STARS,
+    bayesian_score,
+    booking_id,
+    lost_dispute,
+    resolution_split,
+    settlement_fee,
+)
 
 DAY = 86_400
 ZERO = "0x" + "0" * 40
@@ -485,8 +492,7 @@ class CraftedMarket:
     def confirm(self, booking: int, by: str | None = None, **overrides: Any) -> str:
         """BookingSettled: payout to the provider's owner, the snapshotted fee accrued."""
         b = self.bookings[booking]
-        fee = b.price * b.fee_bps // BPS
-        fee = int(overrides.get("fee", fee))
+        fee = int(overrides.get("fee", settlement_fee(b.price, b.fee_bps)))
         payout = int(overrides.get("payout", b.price - fee))
         self._credit(self.providers[b.provider_id].owner, payout)
         self.fees += fee
@@ -504,16 +510,14 @@ class CraftedMarket:
                 **overrides: Any) -> str:
         """DisputeResolved (arbiter ZERO: the default split)."""
         b = self.bookings[booking]
-        refund = b.price * refund_bps // BPS
-        fee = (b.price - refund) * b.fee_bps // BPS
-        payout = b.price - refund - fee
+        refund, payout, fee = resolution_split(b.price, refund_bps, b.fee_bps)
         p = self.providers[b.provider_id]
         self._credit(b.customer, refund)
         self._credit(p.owner, payout)
         self.fees += fee
-        if refund_bps * 2 > BPS:
+        if lost_dispute(refund_bps):
             p.count += 1
-            p.total += 1
+            p.total += LOST_DISPUTE_STARS
         return self._send("DisputeResolved", {
             **self._ids(booking), "arbiter": arbiter.lower(), "refundBps": refund_bps,
             "refund": refund, "payout": payout, "fee": fee}, overrides)

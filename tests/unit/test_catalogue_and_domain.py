@@ -1,11 +1,26 @@
-"""Catalogue names map to the on-chain codes and back; booking ids encode their customer."""
+"""Catalogue names map to the on-chain codes and back; booking ids encode their customer; the
+contract's pure rules (transitions, lost disputes, fee and split arithmetic) hold together."""
 
 from __future__ import annotations
 
 import pytest
 
 from marketplace import catalogue
-from marketplace.domain import Status, booking_id, customer_of
+from marketplace.domain import (
+    BPS,
+    OPEN_STATUSES,
+    RATEABLE_STATUSES,
+    STATUS_AFTER,
+    TERMINAL_STATUSES,
+    TRANSITIONS,
+    Status,
+    bayesian_score,
+    booking_id,
+    customer_of,
+    lost_dispute,
+    resolution_split,
+    settlement_fee,
+)
 
 
 def test_attribute_names_round_trip_through_a_mask() -> None:
@@ -38,3 +53,38 @@ def test_booking_id_encodes_the_customer_and_the_sequence_number() -> None:
 def test_terminal_and_escrow_holding_states_partition_the_lifecycle() -> None:
     live = [s for s in Status if s is not Status.NONE]
     assert all(s.is_terminal != s.holds_escrow for s in live)
+
+
+def test_every_transition_leaves_an_open_state_and_terminal_states_have_no_way_out() -> None:
+    for name, (before, after) in TRANSITIONS.items():
+        assert before <= OPEN_STATUSES | {Status.NONE}, name
+        assert STATUS_AFTER[name] is after
+    reachable_from = {s for before, _ in TRANSITIONS.values() for s in before}
+    assert not reachable_from & TERMINAL_STATUSES
+    assert RATEABLE_STATUSES <= TERMINAL_STATUSES
+
+
+def test_a_dispute_is_lost_only_when_more_than_half_is_refunded() -> None:
+    assert not lost_dispute(0)
+    assert not lost_dispute(BPS // 2)  # the 50/50 default
+    assert lost_dispute(BPS // 2 + 1)
+    assert lost_dispute(BPS)
+
+
+@pytest.mark.parametrize("price", [1, 999, 10**17 + 3, 2**96 - 1])
+@pytest.mark.parametrize("refund_bps", [0, 1, 5_000, 7_777, 10_000])
+@pytest.mark.parametrize("fee_bps", [0, 250, 1_000])
+def test_a_resolution_pays_out_exactly_the_price(price: int, refund_bps: int, fee_bps: int) -> None:
+    refund, payout, fee = resolution_split(price, refund_bps, fee_bps)
+
+    assert refund + payout + fee == price
+    assert min(refund, payout, fee) >= 0
+    assert fee == settlement_fee(price - refund, fee_bps)
+    assert resolution_split(price, 0, fee_bps) == (0, price - settlement_fee(price, fee_bps),
+                                                   settlement_fee(price, fee_bps))
+
+
+def test_a_new_provider_scores_three_and_a_half_stars_and_lost_disputes_pull_it_down() -> None:
+    assert bayesian_score(0, 0) == 35_000
+    assert bayesian_score(1, 5) == 37_500  # (5 * 35000 + 10000 * 5) // 6
+    assert bayesian_score(2, 6) < bayesian_score(1, 5)  # a lost dispute is a one-star rating

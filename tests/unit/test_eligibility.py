@@ -6,11 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from marketplace.domain import Criterion
+from marketplace.domain import Criterion, bayesian_score
 from marketplace.matching.eligibility import (
     CriteriaView,
     ProviderView,
-    bayesian_score,
     first_failed_criterion,
     is_eligible,
     price_ceiling,

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from marketplace.chain.rpc import NodeRefused, RpcClient, RpcError
+from marketplace.chain.scan import ChunkSizer
 from marketplace.config import ConfigError, Settings, default_database_url
-from marketplace.indexer.scanner import ChunkSizer
 
 
 def test_the_chunk_halves_on_each_refusal_down_to_one_block() -> None:

@@ -52,27 +52,19 @@ def test_the_index_grows_past_its_capacity_without_losing_rows() -> None:
     assert index.provider_ids() == list(range(1, 1_001))
 
 
-def test_the_provider_events_of_the_contract_update_single_rows() -> None:
+def test_listing_changes_ratings_and_pauses_update_single_rows() -> None:
     index = ProviderIndex()
-    assert index.apply_event("ProviderRegistered", {
-        "providerId": 9, "owner": "0xabc", "category": 1, "region": 2, "attributes": 3,
-        "price": 10**17, "stake": 10**18, "metadataHash": b"\0" * 32,
-    })
-    assert index.view(9) == ProviderView(9, 1, 2, 3, 10**17, True)
-    index.apply_event("ProviderUpdated", {"providerId": 9, "region": 4, "attributes": 8,
-                                          "price": 2 * 10**17, "metadataHash": b"\1" * 32})
+    index.upsert(ProviderView(9, 1, 2, 3, 10**17, True))
+    index.update_listing(9, region=4, attributes=8, price=2 * 10**17)
     assert index.view(9) == ProviderView(9, 1, 4, 8, 2 * 10**17, True)
-    index.apply_event("BookingRated", {"bookingId": 1, "customer": "0x1", "providerId": 9,
-                                       "stars": 5, "complaintTags": 0, "newScore": 37_500})
+    index.add_rating(9, 5)
     assert index.view(9).score == 37_500
-    index.apply_event("DisputeResolved", {"providerId": 9, "refundBps": 5_000})  # 50/50: not lost
-    index.apply_event("DisputeResolved", {"providerId": 9, "refundBps": 7_000})  # lost: one star
+    index.add_rating(9, 1)  # a lost dispute is a one-star rating
     assert (index.view(9).score_count, index.view(9).score_sum) == (2, 6)
-    index.apply_event("ProviderDeactivated", {"providerId": 9, "stakeUnlockAt": 0})
+    index.set_active(9, False)
     assert not index.view(9).active
-    index.apply_event("ProviderReactivated", {"providerId": 9})
+    index.set_active(9, True)
     assert index.view(9).active
-    assert not index.apply_event("BookingRequested", {"providerId": 9})
 
 
 def test_a_rating_changes_eligibility_without_a_rebuild() -> None:

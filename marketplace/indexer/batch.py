@@ -1,0 +1,159 @@
+"""Apply a chunk of decoded events to the store: journal, blocks and projections in one pass.
+
+Reads every row the chunk will touch with one query per table (`_preload`), journals each
+event, lets its projection handler (`projections.HANDLERS`) change the rows in memory and
+records the chunk's blocks; the scanner then flushes the UnitOfWork in the chunk's transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from marketplace.chain.logs import DecodedEvent, SkippedLog
+from marketplace.indexer.projections import HANDLERS, LEDGER_KEY, SETTINGS_KEY, ProjectionGap
+from marketplace.indexer.state import Row, UnitOfWork
+
+log = logging.getLogger("marketplace.indexer.projections")
+
+_encode_json = json.JSONEncoder(separators=(",", ":")).encode
+_ACCOUNT_ARGS = ("customer", "owner", "account", "to", "arbiter", "newOwner", "by")
+
+
+@dataclass
+class ApplyStats:
+    """What one batch did to the projections."""
+
+    events: int = 0
+    gaps: int = 0
+    by_name: dict[str, int] = field(default_factory=dict)
+
+
+
+def _preload(uow: UnitOfWork, events: Sequence[DecodedEvent]) -> None:
+    """Read every row the batch will touch with one query per table."""
+    provider_ids: set[tuple[Any, ...]] = set()
+    booking_ids: set[tuple[Any, ...]] = set()
+    criteria_keys: set[tuple[Any, ...]] = set()
+    block_keys: set[tuple[Any, ...]] = set()
+    arbiter_keys: set[tuple[Any, ...]] = set()
+    accounts: set[tuple[Any, ...]] = set()
+    owners_needed: set[int] = set()
+    registered: dict[int, str] = {}
+    for ev in events:
+        a = ev.args
+        if "providerId" in a:
+            provider_ids.add((a["providerId"],))
+        if "bookingId" in a:
+            booking_ids.add((a["bookingId"],))
+        name = ev.name
+        if name == "CriteriaSet" or name == "ProviderBlockChanged":
+            criteria_keys.add((a["customer"], a["category"]))
+            if name == "ProviderBlockChanged":
+                block_keys.add((a["customer"], a["providerId"]))
+        elif name in ("BookingDeclined", "BookingCancelled", "BookingExpired"):
+            accounts.add((a["customer"],))
+        elif name == "BookingSettled" or name == "DisputeResolved":
+            accounts.add((a["customer"],))
+            owners_needed.add(a["providerId"])
+        elif name == "ProviderRegistered":
+            registered[a["providerId"]] = a["owner"]
+        elif name == "StakeReleased":
+            accounts.add((a["owner"],))
+        elif name == "FeesCollected":
+            accounts.add((a["to"],))
+        elif name == "Withdrawn":
+            accounts.add((a["account"],))
+        elif name == "ArbiterChanged":
+            arbiter_keys.add((a["arbiter"],))
+    uow.load("providers", provider_ids)
+    uow.load("bookings", booking_ids)
+    uow.load("criteria", criteria_keys)
+    uow.load("criteria_blocks", block_keys)
+    uow.load("arbiters", arbiter_keys)
+    for provider_id in owners_needed:
+        owner = registered.get(provider_id)
+        if owner is None:
+            row = uow.get("providers", (provider_id,))
+            owner = None if row is None else row["owner"]
+        if owner is not None:
+            accounts.add((owner,))
+    uow.load("balances", accounts)
+    uow.load("ledger", [LEDGER_KEY])
+    uow.load("market_settings", [SETTINGS_KEY])
+
+
+def _journal_row(ev: DecodedEvent) -> Row:
+    a = ev.args
+    account = None
+    for name in _ACCOUNT_ARGS:
+        if name in a:
+            account = a[name]
+            break
+    return {
+        "block_number": ev.block_number,
+        "log_index": ev.log_index,
+        "tx_hash": ev.tx_hash,
+        "tx_index": ev.tx_index,
+        "block_hash": ev.block_hash,
+        "event": ev.name,
+        "booking_id": a.get("bookingId"),
+        "provider_id": a.get("providerId"),
+        "account": account,
+        "args": _encode_json(a),
+    }
+
+
+def apply_events(uow: UnitOfWork, events: Sequence[DecodedEvent]) -> ApplyStats:
+    """Journal every event, update the projections and the blocks table; events in chain order.
+
+    Every event must carry its block timestamp (the scanner fills it in when the node omits it).
+    """
+    stats = ApplyStats()
+    _preload(uow, events)
+    block_rows: dict[int, Row] = {}
+    by_name = stats.by_name
+    for ev in events:
+        uow.block = ev.block_number
+        uow.append("events", _journal_row(ev))
+        block = block_rows.get(ev.block_number)
+        if block is None:
+            block_rows[ev.block_number] = {
+                "number": ev.block_number,
+                "hash": ev.block_hash,
+                "timestamp": ev.block_timestamp or 0,
+                "event_count": 1,
+            }
+        else:
+            block["event_count"] += 1
+        handler = HANDLERS.get(ev.name)
+        if handler is not None:
+            try:
+                handler(uow, ev)
+            except ProjectionGap as exc:
+                stats.gaps += 1
+                log.warning("%s at block %s not projected: %s", ev.name, ev.block_number, exc)
+        by_name[ev.name] = by_name.get(ev.name, 0) + 1
+    for row in block_rows.values():
+        uow.append("blocks", row)
+    stats.events = len(events)
+    return stats
+
+
+def skipped_rows(skipped: Sequence[SkippedLog]) -> list[Row]:
+    """Rows for `indexer_skipped_logs` (logs without a position cannot be stored, only counted)."""
+    rows: dict[tuple[int, int], Row] = {}
+    for s in skipped:
+        if s.block_number is None or s.log_index is None:
+            continue
+        rows[(s.block_number, s.log_index)] = {
+            "block_number": s.block_number,
+            "log_index": s.log_index,
+            "tx_hash": s.tx_hash or "",
+            "topic0": s.topic0,
+            "reason": s.reason[:500],
+        }
+    return list(rows.values())

@@ -1,0 +1,63 @@
+"""Retrying what the node or the database refuses while they are away, with backoff and logs."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy.exc import OperationalError
+
+from marketplace.chain.rpc import NodeUnavailable
+
+log = logging.getLogger("marketplace.indexer")
+T = TypeVar("T")
+
+
+def with_retry(
+    action: Callable[[], T],
+    what: str,
+    retry_for: float | None,
+    stop: threading.Event | None = None,
+) -> T:
+    """Run `action`, retrying with backoff while the node or the database is unreachable.
+
+    Gives up with NodeUnavailable after `retry_for` seconds (never if None), or as soon as
+    `stop` is set. Each failure is logged as an error naming what could not be done; a recovery
+    is logged too.
+    """
+    delay = 0.5
+    started = time.monotonic()
+    failures = 0
+    while True:
+        try:
+            result = action()
+        except (NodeUnavailable, OperationalError) as exc:
+            failures += 1
+            waited = time.monotonic() - started
+            if retry_for is not None and waited >= retry_for:
+                raise NodeUnavailable(
+                    f"gave up trying to {what} after {waited:.0f} s: {_first_line(exc)}"
+                ) from exc
+            log.error(
+                "cannot %s: %s; retrying in %.1f s (attempt %d)",
+                what, _first_line(exc), delay, failures,
+            )
+            if stop is not None and stop.wait(delay):
+                raise NodeUnavailable(
+                    f"stopped while waiting to {what}: {_first_line(exc)}"
+                ) from exc
+            if stop is None:
+                time.sleep(delay)
+            delay = min(delay * 2, 15.0)
+            continue
+        if failures:
+            log.warning("recovered: could %s again after %d failed attempts", what, failures)
+        return result
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__
