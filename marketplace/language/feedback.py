@@ -1,0 +1,172 @@
+"""Complaint tags from a rating's free text: "the suspension was too stiff" -> uncomfortable.
+
+Two small classifiers over the embedding model's word vectors, trained when first used from the
+training part of the corpus plus short per-tag phrases (`data/tag_phrases.txt`):
+
+1. *is there a complaint at all?* (so "great job, spotless kitchen" yields no tag), and
+2. *which tags?* over the tags that make sense for the booking's category.
+
+A tag's confidence is P(complaint) x P(tag | complaint). The most likely tag is returned when the
+text is a complaint; a second tag only when the text supports it on its own (two complaints in
+one text). Only the tags ever leave this module for the chain; the text itself is personal data
+and is neither stored nor logged here.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+from sklearn.pipeline import Pipeline, make_pipeline  # type: ignore[import-untyped]
+from sklearn.preprocessing import StandardScaler  # type: ignore[import-untyped]
+
+from marketplace.catalogue import COMPLAINT_TAGS, lookup
+from marketplace.language.corpus import FeedbackExample, feedback_examples
+from marketplace.language.errors import checked_category, checked_text
+from marketplace.language.model import Embedder, load_embedder
+
+# Which complaint tags make sense for which category: a tutor has no vehicle, a courier's
+# parcel can be dirty but nobody sits in the courier's car.
+CATEGORY_TAGS: dict[str, tuple[str, ...]] = {
+    "rides": tuple(entry.key for entry in COMPLAINT_TAGS),
+    "cleaning": ("late", "rude", "dirty", "smoke_smell", "poor_quality", "overcharged",
+                 "no_show", "language_barrier", "pet_hair"),
+    "tutoring": ("late", "rude", "smoke_smell", "poor_quality", "overcharged", "no_show",
+                 "language_barrier"),
+    "repairs": ("late", "rude", "dirty", "smoke_smell", "poor_quality", "overcharged",
+                "no_show", "language_barrier"),
+    "delivery": ("late", "rude", "dirty", "smoke_smell", "poor_quality", "overcharged",
+                 "no_show", "language_barrier", "pet_hair"),
+}
+
+COMPLAINT_THRESHOLD = 0.5  # P(complaint) below this: the text is praise or neutral, no tag
+SECOND_TAG_THRESHOLD = 0.3  # P(tag | complaint) a further tag needs to be proposed too
+
+# Words that carry no complaint either way; dropping them before pooling keeps the few words
+# that matter from being averaged away in a long sentence.
+_STOPWORDS = frozenset(
+    "a an the and or but so as i me my we our you your he she it they them his her its their "
+    "was were is are be been am to of in on at for with by from that this these those had have "
+    "has did do just all very up out about then there what when which who".split()
+)
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?|\d+")
+
+
+@dataclass(frozen=True)
+class TagGuess:
+    """A complaint tag understood in a text, with the model's confidence (0..1)."""
+
+    key: str
+    label: str
+    confidence: float
+
+
+class FeedbackInterpreter:
+    """Complaint tags for feedback texts; build with `feedback_interpreter()` (trained once)."""
+
+    def __init__(self, embedder: Embedder, training: list[tuple[str, tuple[str, ...]]]) -> None:
+        vectors = embedder.vectors()
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True).clip(1e-6)
+        self._vectors: npt.NDArray[np.float32] = (vectors / norms).astype(np.float32)
+        self._embedder = embedder
+        self.model_name = embedder.name
+        texts = [text for text, _ in training]
+        features = self.features(texts)
+        is_complaint = np.array([bool(tags) for _, tags in training], dtype=int)
+        self._complaint: Pipeline = make_pipeline(
+            StandardScaler(), LogisticRegression(C=0.05, max_iter=5000)
+        ).fit(features, is_complaint)
+        rows, labels = [], []
+        for row, (_, tags) in enumerate(training):
+            for tag in tags:  # a text with two complaints teaches both tags
+                rows.append(row)
+                labels.append(lookup("complaint tag", tag).code)
+        self._tags: Pipeline = make_pipeline(
+            StandardScaler(), LogisticRegression(C=0.1, max_iter=5000)
+        ).fit(features[rows], labels)
+        classes = [int(code) for code in self._tags.classes_]
+        self._column = {code: column for column, code in enumerate(classes)}
+
+    def features(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        """Per text: mean (unit length) and element-wise max of its content words' vectors."""
+        out = np.empty((len(texts), 2 * self._vectors.shape[1]), dtype=np.float32)
+        for row, text in enumerate(texts):
+            ids = self._embedder.token_ids(" ".join(_content_words(text))) or [0]
+            tokens = self._vectors[ids]
+            mean = tokens.mean(axis=0)
+            out[row, : tokens.shape[1]] = mean / max(float(np.linalg.norm(mean)), 1e-6)
+            out[row, tokens.shape[1] :] = tokens.max(axis=0)
+        return out
+
+    def interpret(self, category: str, text: str) -> list[TagGuess]:
+        """The complaint tags `text` states about a `category` booking, most confident first.
+
+        Empty when the text states no complaint. Raises `InvalidText` for an empty or too long
+        text or an unknown category.
+        """
+        category = checked_category(category)
+        text = checked_text(text)
+        features = self.features([text])
+        p_complaint = float(self._complaint.predict_proba(features)[0, 1])
+        if p_complaint < COMPLAINT_THRESHOLD:
+            return []
+        probabilities = self._tags.predict_proba(features)[0]
+        allowed = [lookup("complaint tag", key) for key in CATEGORY_TAGS[category]]
+        scores = {e: float(probabilities[self._column[e.code]]) for e in allowed
+                  if e.code in self._column}
+        total = sum(scores.values()) or 1.0
+        ranked = sorted(scores.items(), key=lambda item: -item[1])
+        guesses = []
+        for rank, (entry, score) in enumerate(ranked):
+            share = score / total  # renormalised over the category's tags
+            if rank > 0 and share < SECOND_TAG_THRESHOLD:
+                break
+            guesses.append(TagGuess(entry.key, entry.label, round(p_complaint * share, 3)))
+        return guesses
+
+
+def _content_words(text: str) -> list[str]:
+    words = [w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
+    return words or _WORD.findall(text.lower())
+
+
+def tag_phrases() -> list[tuple[str, tuple[str, ...]]]:
+    """The per-tag description phrases the classifier learns from besides the corpus."""
+    raw = resources.files("marketplace.language").joinpath("data", "tag_phrases.txt")
+    phrases: list[tuple[str, tuple[str, ...]]] = []
+    for line in raw.read_text("utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            tag, _, phrase = line.partition("|")
+            phrases.append((phrase, () if tag == "-" else (lookup("complaint tag", tag).key,)))
+    return phrases
+
+
+def training_set(examples: tuple[FeedbackExample, ...] | None = None) -> list[
+    tuple[str, tuple[str, ...]]
+]:
+    """The training part of the corpus plus the tag phrases, as (text, tags) pairs."""
+    chosen = feedback_examples() if examples is None else examples
+    return [(e.text, e.tags) for e in chosen if e.split == "train"] + tag_phrases()
+
+
+_lock = threading.Lock()
+_interpreter: FeedbackInterpreter | None = None
+
+
+def feedback_interpreter() -> FeedbackInterpreter:
+    """The process's interpreter: model loaded and classifiers trained on first use only."""
+    global _interpreter
+    with _lock:
+        if _interpreter is None:
+            _interpreter = FeedbackInterpreter(load_embedder(), training_set())
+        return _interpreter
+
+
+def interpret_feedback(category: str, text: str) -> list[TagGuess]:
+    """Complaint tags in `text` for a `category` booking, most confident first (see above)."""
+    return feedback_interpreter().interpret(category, text)
