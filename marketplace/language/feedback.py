@@ -79,7 +79,9 @@ class FeedbackInterpreter:
         features = self.features(texts)
         is_complaint = np.array([bool(tags) for _, tags in training], dtype=int)
         self._complaint: Pipeline = make_pipeline(
-            StandardScaler(), LogisticRegression(C=0.05, max_iter=5000)
+            # Balanced: praise is the rarer class, and a missed "no complaint" puts a false
+            # tag in front of the customer.
+            StandardScaler(), LogisticRegression(C=0.01, max_iter=5000, class_weight="balanced")
         ).fit(features, is_complaint)
         rows, labels = [], []
         for row, (_, tags) in enumerate(training):
@@ -93,14 +95,17 @@ class FeedbackInterpreter:
         self._column = {code: column for column, code in enumerate(classes)}
 
     def features(self, texts: list[str]) -> npt.NDArray[np.float32]:
-        """Per text: mean (unit length) and element-wise max of its content words' vectors."""
-        out = np.empty((len(texts), 2 * self._vectors.shape[1]), dtype=np.float32)
+        """Per text: mean (unit length) and element-wise max of its content words' vectors,
+        and the model's own embedding of the whole text (which keeps "not", "no", ...)."""
+        width = self._vectors.shape[1]
+        out = np.empty((len(texts), 3 * width), dtype=np.float32)
+        out[:, 2 * width :] = self._embedder.embed(texts)
         for row, text in enumerate(texts):
             ids = self._embedder.token_ids(" ".join(_content_words(text))) or [0]
             tokens = self._vectors[ids]
             mean = tokens.mean(axis=0)
-            out[row, : tokens.shape[1]] = mean / max(float(np.linalg.norm(mean)), 1e-6)
-            out[row, tokens.shape[1] :] = tokens.max(axis=0)
+            out[row, :width] = mean / max(float(np.linalg.norm(mean)), 1e-6)
+            out[row, width : 2 * width] = tokens.max(axis=0)
         return out
 
     def interpret(self, category: str, text: str) -> list[TagGuess]:
