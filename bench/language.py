@@ -8,7 +8,8 @@ train and test parts; only the test part is measured here):
 - `feedback_no_complaint_accuracy`: share of test texts without a complaint that get no tag;
   target >= 0.90;
 - `feedback_two_complaints_both_found`: share of test texts with two complaints whose two tags
-  are both returned (reported, no target);
+  are both returned; `feedback_tag_precision`: share of all tags returned for complaint texts
+  that the text states (both reported, no target);
 - `criteria_field_accuracy`: share of test sentences whose draft is exactly the stated fields
   (every stated field right, nothing stated that the sentence does not say); target >= 0.85;
 - `p99_ms`: 99th percentile of the time to interpret one text (feedback and criteria test
@@ -78,7 +79,7 @@ def measure() -> dict[str, Any]:
 
     feedback = [e for e in feedback_examples() if e.split == "test"]
     timings: list[float] = []
-    top1 = complaints = quiet = no_complaint = both = pairs = 0
+    top1 = complaints = quiet = no_complaint = both = pairs = returned = stated = 0
     for example in feedback:
         started = time.perf_counter()
         guesses = interpreter.interpret(example.category, example.text)
@@ -87,6 +88,8 @@ def measure() -> dict[str, Any]:
         if example.tags:
             complaints += 1
             top1 += bool(keys) and keys[0] in example.tags
+            returned += len(keys)
+            stated += sum(key in example.tags for key in keys)
             if len(example.tags) == 2:
                 pairs += 1
                 both += set(example.tags) <= set(keys)
@@ -114,6 +117,7 @@ def measure() -> dict[str, Any]:
         "feedback_top1_accuracy": round(top1 / complaints, 3),
         "feedback_no_complaint_accuracy": round(quiet / no_complaint, 3),
         "feedback_two_complaints_both_found": round(both / max(pairs, 1), 3),
+        "feedback_tag_precision": round(stated / max(returned, 1), 3),
         "criteria_field_accuracy": round(right / len(sentences), 3),
         "p50_ms": round(float(np.percentile(ms, 50)), 3),
         "p99_ms": round(float(np.percentile(ms, 99)), 3),

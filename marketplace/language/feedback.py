@@ -46,6 +46,8 @@ CATEGORY_TAGS: dict[str, tuple[str, ...]] = {
 
 COMPLAINT_THRESHOLD = 0.5  # P(complaint) below this: the text is praise or neutral, no tag
 SECOND_TAG_THRESHOLD = 0.3  # P(tag | complaint) a further tag needs to be proposed too
+CLAUSE_TAG_THRESHOLD = 0.6  # the same for a tag found in one clause of a longer text
+CLAUSE_COMPLAINT_THRESHOLD = 0.8  # P(complaint) of a clause when the whole text reads as praise
 
 # Words that carry no complaint either way; dropping them before pooling keeps the few words
 # that matter from being averaged away in a long sentence.
@@ -54,6 +56,7 @@ _STOPWORDS = frozenset(
     "was were is are be been am to of in on at for with by from that this these those had have "
     "has did do just all very up out about then there what when which who".split()
 )
+_CLAUSE = re.compile(r"[.;!?,]|\b(?:and|but|though|although)\b", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?|\d+")
 
 
@@ -119,7 +122,9 @@ class FeedbackInterpreter:
         features = self.features([text])
         p_complaint = float(self._complaint.predict_proba(features)[0, 1])
         if p_complaint < COMPLAINT_THRESHOLD:
-            return []
+            # Praise around a complaint ("great driver but the seats were rock hard") can
+            # outweigh it in the whole text; a clause that is clearly a complaint still counts.
+            return self._clause_tags(category, text, set(), CLAUSE_COMPLAINT_THRESHOLD)
         probabilities = self._tags.predict_proba(features)[0]
         allowed = [lookup("complaint tag", key) for key in CATEGORY_TAGS[category]]
         scores = {e: float(probabilities[self._column[e.code]]) for e in allowed
@@ -132,7 +137,37 @@ class FeedbackInterpreter:
             if rank > 0 and share < SECOND_TAG_THRESHOLD:
                 break
             guesses.append(TagGuess(entry.key, entry.label, round(p_complaint * share, 3)))
-        return guesses
+        found = {g.key for g in guesses}
+        return guesses + self._clause_tags(category, text, found, COMPLAINT_THRESHOLD)
+
+    def _clause_tags(
+        self, category: str, text: str, found: set[str], complaint_threshold: float
+    ) -> list[TagGuess]:
+        """Further tags that one clause states clearly on its own ("late, and rude too").
+
+        Averaging a whole text blurs two complaints into one; each clause is scored alone and
+        its top tag is added when the clause is a complaint and the tag dominates it.
+        """
+        clauses = [c for c in _CLAUSE.split(text) if len(_content_words(c)) >= 2]
+        if len(clauses) < 2:
+            return []
+        features = self.features(clauses)
+        p_complaints = self._complaint.predict_proba(features)[:, 1]
+        probabilities = self._tags.predict_proba(features)
+        allowed = [lookup("complaint tag", key) for key in CATEGORY_TAGS[category]]
+        extra: dict[str, TagGuess] = {}
+        for p_complaint, row in zip(p_complaints, probabilities, strict=True):
+            if p_complaint < complaint_threshold:
+                continue
+            scores = {e: float(row[self._column[e.code]]) for e in allowed
+                      if e.code in self._column}
+            entry, score = max(scores.items(), key=lambda item: item[1])
+            share = score / (sum(scores.values()) or 1.0)
+            if share >= CLAUSE_TAG_THRESHOLD and entry.key not in found:
+                confidence = round(float(p_complaint) * share, 3)
+                if entry.key not in extra or extra[entry.key].confidence < confidence:
+                    extra[entry.key] = TagGuess(entry.key, entry.label, confidence)
+        return sorted(extra.values(), key=lambda g: -g.confidence)
 
 
 def _content_words(text: str) -> list[str]:

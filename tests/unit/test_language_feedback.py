@@ -62,3 +62,15 @@ def test_bad_input_is_refused_with_the_field_named(
     with pytest.raises(InvalidText) as caught:
         interpreter.interpret(category, text)  # type: ignore[arg-type]
     assert caught.value.field == field
+
+
+def test_two_complaints_in_one_text_yield_both_tags(interpreter: FeedbackInterpreter) -> None:
+    text = "He was an hour late, and the car stank of cigarettes."
+    guesses = interpreter.interpret("rides", text)
+    assert {"late", "smoke_smell"} <= {g.key for g in guesses}
+
+
+def test_a_complaint_wrapped_in_praise_is_still_found(interpreter: FeedbackInterpreter) -> None:
+    text = "Lovely cleaner, but she left muddy footprints everywhere."
+    guesses = interpreter.interpret("cleaning", text)
+    assert [g.key for g in guesses] == ["dirty"]
