@@ -47,6 +47,10 @@ CATEGORY_TAGS: dict[str, tuple[str, ...]] = {
 COMPLAINT_THRESHOLD = 0.5  # P(complaint) below this: the text is praise or neutral, no tag
 SECOND_TAG_THRESHOLD = 0.3  # P(tag | complaint) a further tag needs to be proposed too
 CLAUSE_TAG_THRESHOLD = 0.6  # the same for a tag found in one clause of a longer text
+# Regularisation, chosen by 4-fold cross-validation on the training part only (the detector's
+# is the one that matters: smaller C, fewer false tags; the tagger's barely moves the score).
+DETECTOR_C = 0.003
+TAGGER_C = 0.1
 CLAUSE_COMPLAINT_THRESHOLD = 0.8  # P(complaint) of a clause when the whole text reads as praise
 
 # Words that carry no complaint either way; dropping them before pooling keeps the few words
@@ -84,7 +88,8 @@ class FeedbackInterpreter:
         self._complaint: Pipeline = make_pipeline(
             # Balanced: praise is the rarer class, and a missed "no complaint" puts a false
             # tag in front of the customer.
-            StandardScaler(), LogisticRegression(C=0.01, max_iter=5000, class_weight="balanced")
+            StandardScaler(),
+            LogisticRegression(C=DETECTOR_C, max_iter=5000, class_weight="balanced"),
         ).fit(features, is_complaint)
         rows, labels = [], []
         for row, (_, tags) in enumerate(training):
@@ -92,7 +97,7 @@ class FeedbackInterpreter:
                 rows.append(row)
                 labels.append(lookup("complaint tag", tag).code)
         self._tags: Pipeline = make_pipeline(
-            StandardScaler(), LogisticRegression(C=0.1, max_iter=5000)
+            StandardScaler(), LogisticRegression(C=TAGGER_C, max_iter=5000)
         ).fit(features[rows], labels)
         classes = [int(code) for code in self._tags.classes_]
         self._column = {code: column for column, code in enumerate(classes)}
