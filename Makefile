@@ -25,7 +25,7 @@ BROWNIE_PORT ?= 8546
 BROWNIE_NETWORK ?= development
 
 PYTEST_ARGS ?=
-BENCH_SECTIONS := gas indexer audit matching personalization http reliability
+BENCH_SECTIONS := gas indexer audit matching personalization http reliability language
 
 STAMP_PIP := $(VENV)/.stamp-requirements
 STAMP_EDITABLE := $(VENV)/.stamp-editable
@@ -192,6 +192,9 @@ bench-matching: setup
 
 bench-personalization: setup
 	$(PY) -m bench.personalization
+
+bench-language: setup
+	$(PY) -m bench.language
 
 run: setup build
 	$(PY) -m marketplace.devrun

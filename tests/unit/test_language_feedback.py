@@ -1,0 +1,76 @@
+"""The feedback interpreter: complaint tags from free text, none for praise, bad input refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from marketplace.language.errors import MAX_TEXT_CHARS, InvalidText
+from marketplace.language.feedback import CATEGORY_TAGS, FeedbackInterpreter, feedback_interpreter
+
+
+@pytest.fixture(scope="module")
+def interpreter() -> FeedbackInterpreter:
+    return feedback_interpreter()
+
+
+def test_a_text_with_no_complaint_yields_no_tag(interpreter: FeedbackInterpreter) -> None:
+    assert interpreter.interpret("cleaning", "Great job, spotless kitchen.") == []
+
+
+def test_a_plain_complaint_yields_its_tag_first(interpreter: FeedbackInterpreter) -> None:
+    guesses = interpreter.interpret("rides", "The car stank of cigarettes and old tobacco.")
+    assert guesses[0].key == "smoke_smell"
+    assert guesses[0].label == "Smelled of smoke"
+
+
+def test_confidences_are_probabilities_most_confident_first(
+    interpreter: FeedbackInterpreter,
+) -> None:
+    guesses = interpreter.interpret("rides", "He came an hour late and shouted at me.")
+    assert guesses
+    confidences = [g.confidence for g in guesses]
+    assert all(0 < c <= 1 for c in confidences)
+    assert confidences == sorted(confidences, reverse=True)
+
+
+@pytest.mark.parametrize("category", sorted(CATEGORY_TAGS))
+def test_only_tags_that_fit_the_category_are_offered(
+    interpreter: FeedbackInterpreter, category: str
+) -> None:
+    text = "Cramped seats, no legroom, and the suspension hurt my back."
+    for guess in interpreter.interpret(category, text):
+        assert guess.key in CATEGORY_TAGS[category]
+
+
+def test_the_interpreter_is_built_once_per_process() -> None:
+    assert feedback_interpreter() is feedback_interpreter()
+
+
+def test_the_longest_accepted_text_is_interpreted(interpreter: FeedbackInterpreter) -> None:
+    text = ("The driver was late. " * 200)[:MAX_TEXT_CHARS]
+    assert interpreter.interpret("rides", text)[0].key == "late"
+
+
+@pytest.mark.parametrize(
+    ("category", "text", "field"),
+    [("rides", "x" * (MAX_TEXT_CHARS + 1), "text"), ("rides", "  ", "text"),
+     ("gardening", "late", "category"), ("rides", None, "text")],
+)
+def test_bad_input_is_refused_with_the_field_named(
+    interpreter: FeedbackInterpreter, category: str, text: object, field: str
+) -> None:
+    with pytest.raises(InvalidText) as caught:
+        interpreter.interpret(category, text)  # type: ignore[arg-type]
+    assert caught.value.field == field
+
+
+def test_two_complaints_in_one_text_yield_both_tags(interpreter: FeedbackInterpreter) -> None:
+    text = "He was an hour late, and the car stank of cigarettes."
+    guesses = interpreter.interpret("rides", text)
+    assert {"late", "smoke_smell"} <= {g.key for g in guesses}
+
+
+def test_a_complaint_wrapped_in_praise_is_still_found(interpreter: FeedbackInterpreter) -> None:
+    text = "Lovely cleaner, but she left muddy footprints everywhere."
+    guesses = interpreter.interpret("cleaning", text)
+    assert [g.key for g in guesses] == ["dirty"]
