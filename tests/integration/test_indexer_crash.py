@@ -27,11 +27,11 @@ from tests.support.indexing import (
     running_chain,
 )
 from tests.support.rpc_gate import RpcGate
+from tests.support.waiting import HANG
 
 KILLS = 20
 MAX_CHUNK_BLOCKS = 2
 MAX_CHUNKS_PER_LIFE = 4  # eth_getLogs a killed indexer may make before the gate holds it
-WAIT = 120.0  # seconds: a bound for a hung process, never a pace the test relies on
 
 
 @pytest.fixture(scope="module")
@@ -71,17 +71,17 @@ def _kill_one_life(
         process = _start(url, deployment, log, gate.url)
         try:
             if at_random_moment:
-                reached = gate.wait_served(grant, WAIT)
+                reached = gate.wait_served(grant, HANG)
                 time.sleep(delay)
             else:
-                reached = gate.wait_blocked(WAIT)
+                reached = gate.wait_blocked(HANG)
             if process.poll() is not None:
                 pytest.fail(f"the indexer exited by itself (status {process.returncode}):\n"
                             f"{log.read_text()}")
-            assert reached, f"the indexer made no progress within {WAIT:g} s:\n{log.read_text()}"
+            assert reached, f"the indexer made no progress within {HANG:g} s:\n{log.read_text()}"
         finally:
             process.send_signal(signal.SIGKILL)
-            process.wait(timeout=WAIT)
+            process.wait(timeout=HANG)
 
 
 def test_an_indexer_killed_at_twenty_random_points_resumes_without_duplicates_or_gaps(

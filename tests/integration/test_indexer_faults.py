@@ -6,7 +6,6 @@ import http.client
 import json
 import logging
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -27,6 +26,7 @@ from tests.support.indexing import (
     fresh_index,
     make_indexer,
 )
+from tests.support.waiting import wait_for
 
 
 class FlakyNode:
@@ -122,13 +122,13 @@ def test_the_indexer_retries_while_the_node_is_down_and_catches_up_when_it_retur
     caplog.set_level(logging.WARNING, logger="marketplace.indexer")
     follower.start()
     try:
-        _wait_for(lambda: indexer.checkpoint()[0] == chain.head())
+        wait_for(lambda: indexer.checkpoint()[0] == chain.head())
         flaky.down()
         workload.pump(24)  # the chain moves on while the indexer cannot see it
-        _wait_for(lambda: any(r.levelno == logging.ERROR for r in caplog.records))
+        wait_for(lambda: any(r.levelno == logging.ERROR for r in caplog.records))
         assert indexer.checkpoint()[0] < chain.head()
         flaky.up()
-        _wait_for(lambda: indexer.checkpoint()[0] == chain.head())
+        wait_for(lambda: indexer.checkpoint()[0] == chain.head())
     finally:
         stop.set()
         follower.join(timeout=20)
@@ -265,12 +265,3 @@ def test_marketplace_shaped_logs_from_another_address_are_ignored(
 
     assert stats.skipped == 0
     assert_projections_match_contract(chain, url)
-
-
-def _wait_for(condition: Any, timeout: float = 120.0) -> None:
-    """Polls `condition`; the timeout bounds a hang, it is not a pace the test relies on."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the indexer")
-        time.sleep(0.05)

@@ -16,8 +16,7 @@ from tests.support.indexing import (
     fresh_index,
     make_indexer,
 )
-
-HANG = 120.0  # seconds: a bound for a hung follower, not a pace the test relies on
+from tests.support.waiting import HANG
 
 
 def test_following_commits_every_new_block_while_the_chain_grows(

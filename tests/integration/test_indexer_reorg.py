@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from tests.support.indexing import (
     fresh_index,
     make_indexer,
 )
+from tests.support.waiting import HANG, wait_for
 
 CONFIRMATIONS = 12
 
@@ -142,25 +142,16 @@ def test_a_reorg_while_following_the_head_is_rolled_back_and_re_read(
     follower = threading.Thread(target=indexer.follow, args=(stop,), daemon=True)
     follower.start()
     try:
-        _wait_for(lambda: indexer.checkpoint()[0] == chain.head())
+        wait_for(lambda: indexer.checkpoint()[0] == chain.head())
         _reorg_with_anvil(chain, workload.pumps, 4)
         workload.pump(8)
-        _wait_for(lambda: indexer.checkpoint() == (chain.head(), _head_hash(chain)))
+        wait_for(lambda: indexer.checkpoint() == (chain.head(), _head_hash(chain)))
     finally:
         stop.set()
-        follower.join(timeout=120)
+        follower.join(timeout=HANG)
     assert not follower.is_alive()
     assert_same_store(dump_store(url), fresh_index(chain, new_store))
 
 
 def _head_hash(chain: Chain) -> str:
     return str(chain.rpc("eth_getBlockByNumber", "latest", False)["hash"])
-
-
-def _wait_for(condition: Any, timeout: float = 120.0) -> None:
-    """Polls `condition`; the timeout bounds a hang, it is not a pace the test relies on."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the indexer")
-        time.sleep(0.05)

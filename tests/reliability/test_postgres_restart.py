@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,7 @@ from tests.support.indexing import (
     running_chain,
     store_factory,
 )
+from tests.support.waiting import wait_for
 
 
 def _cluster() -> list[str] | None:
@@ -34,13 +35,6 @@ def _cluster() -> list[str] | None:
         return None
     return ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main"]
 
-
-def _wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -68,7 +62,7 @@ def test_the_indexer_rides_out_a_postgres_restart_and_the_store_equals_a_fresh_i
         caplog.set_level(logging.WARNING, logger="marketplace.indexer")
         follower.start()
         try:
-            _wait_for(lambda: indexer.checkpoint()[0] == chain.head())
+            wait_for(lambda: indexer.checkpoint()[0] == chain.head())
             subprocess.run([*cluster, "stop", "-m", "fast"], check=True, timeout=60)
             try:
                 workload.pump(16)  # the chain moves on while the store is gone
@@ -76,7 +70,7 @@ def test_the_indexer_rides_out_a_postgres_restart_and_the_store_equals_a_fresh_i
             finally:
                 subprocess.run([*cluster, "start"], check=True, timeout=60)
             workload.pump(8)
-            _wait_for(lambda: indexer.checkpoint()[0] == chain.head())
+            wait_for(lambda: indexer.checkpoint()[0] == chain.head())
         finally:
             stop.set()
             follower.join(timeout=30)

@@ -18,15 +18,12 @@ from eth_utils.crypto import keccak
 from web3.types import RPCEndpoint, TxParams, Wei
 
 from marketplace.chain.anvil import start_anvil
+from tests.support.waiting import HANG
 from tests.support.world import CUSTOMERS, HELSINKI, PROVIDERS, RIDES, World
 
 PRICE = 4 * 10**16
 PRICE_CHANGED = "0x" + keccak(text="MarketplacePriceChanged(uint96,uint96)")[:4].hex()
 RACERS = (*CUSTOMERS, 10, 11)  # accounts with criteria set (make_world gives 12 accounts)
-
-
-# A bound for a hung node or server, never a pace a scenario relies on.
-HANG = 120.0
 
 
 @dataclass
