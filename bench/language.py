@@ -99,12 +99,12 @@ def measure() -> dict[str, Any]:
 
     sentences = [e for e in criteria_examples() if e.split == "test"]
     right = 0
-    for example in sentences:
+    for sentence in sentences:
         started = time.perf_counter()
-        draft = parse_criteria_sentence(example.text, example.category_hint)
+        draft = parse_criteria_sentence(sentence.text, sentence.category_hint)
         timings.append(time.perf_counter() - started)
         got = {k: sorted(v) if isinstance(v, list) else v for k, v in draft.criteria.items()}
-        right += got == expected_criteria(example.expected)
+        right += got == expected_criteria(sentence.expected)
 
     everything = feedback_examples()
     plain = sum(1 for e in everything
