@@ -139,7 +139,8 @@ def test_both_operations_are_documented_with_their_limits_and_examples(
         assert operation["responses"]["200"]["content"]["application/json"]["schema"] == {
             "$ref": f"#/components/schemas/{response}"}
         text = schemas[body]["properties"]["text"]
-        assert (text["minLength"], text["maxLength"]) == (1, MAX_TEXT_CHARS)
+        assert (text["minLength"], text["maxLength"], text["pattern"]) == (1, MAX_TEXT_CHARS,
+                                                                          r"\S")
     assert schemas["FeedbackTextBody"]["required"] == ["category", "text"]
     assert "rides" in schemas["FeedbackTextBody"]["properties"]["category"]["enum"]
     assert schemas["CriteriaTextBody"]["required"] == ["text"]

@@ -52,7 +52,7 @@ def interpret_feedback() -> ResponseReturnValue:
     except ModelUnavailable as exc:
         log.error("language model unavailable: %s", exc)
         raise Unavailable("The language model is not available on this server.") from None
-    except InvalidText as exc:  # what the schema could not state exactly (see contract.FreeText)
+    except InvalidText as exc:  # the interpreter's own checks; the body model applies them too
         raise FieldError(_sentence(exc.message), exc.field) from None
     return jsonify({
         "tags": [{"key": g.key, "label": g.label, "confidence": g.confidence} for g in guesses],
