@@ -89,7 +89,9 @@ def web(host: str, port: int, workers: int, threads: int, rpc_url: str | None,
     from marketplace.web.wsgi import application
 
     with reported_as_exit_status():
-        app = application()  # fail here, once, on bad settings rather than in every worker
+        # Fail here, once, on bad settings rather than in every worker. Only the debug server
+        # serves from this process; gunicorn's workers build (and warm up) their own apps.
+        app = application(warm_up=debug)
     if debug:
         app.run(host=host, port=port, debug=True, use_reloader=False, threaded=True)
         return

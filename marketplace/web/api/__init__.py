@@ -39,7 +39,13 @@ def openapi() -> ResponseReturnValue:
     return jsonify(document(request.host_url.rstrip("/")))
 
 
-from marketplace.web.api import bookings, directory, profile, transactions  # noqa: E402
+from marketplace.web.api import (  # noqa: E402
+    bookings,
+    directory,
+    interpret,
+    profile,
+    transactions,
+)
 from marketplace.web.api.health import healthz  # noqa: E402
 
-__all__ = ["bookings", "bp", "directory", "healthz", "profile", "transactions"]
+__all__ = ["bookings", "bp", "directory", "healthz", "interpret", "profile", "transactions"]

@@ -30,6 +30,7 @@ from werkzeug.routing import BaseConverter
 
 from marketplace.catalogue import ATTRIBUTES, CATEGORIES, COMPLAINT_TAGS, REGIONS, Entry
 from marketplace.domain import UINT96_MAX
+from marketplace.language.errors import MAX_TEXT_CHARS
 from marketplace.web.errors import FieldError
 from marketplace.web.forms import Inputs
 
@@ -82,6 +83,20 @@ Percent = (Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
            | Annotated[str, Field(pattern=PERCENT_RE)])
 Name = Annotated[str, Field(max_length=80, pattern=NAME_RE, examples=["Aino's Rides"])]
 Description = Annotated[str, Field(max_length=1000, pattern=DESCRIPTION_RE)]
+
+
+def _not_blank(text: str) -> str:
+    # Python's idea of whitespace (str.strip, as the interpreters use): pydantic's own pattern
+    # engine reads `\S` slightly differently, and its message would quote the regex.
+    if not text.strip():
+        raise ValueError("text is blank; write a few words")
+    return text
+
+
+# A customer's own words for the language model: not blank (the documented pattern: some
+# character that is not whitespace), refused rather than cut when longer than is accepted.
+FreeText = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS,
+                                json_schema_extra={"pattern": r"\S"}), AfterValidator(_not_blank)]
 
 
 def choice(entries: tuple[Entry, ...], *, allow_any: bool = False, text: bool = False) -> Any:

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from marketplace import __version__
+from marketplace.catalogue import ATTRIBUTES, CATEGORIES, COMPLAINT_TAGS, REGIONS
 from marketplace.web.actions import BOOKING_ACTIONS, LISTING_ACTIONS
 from marketplace.web.api import models
 from marketplace.web.api.contract import (
@@ -35,6 +36,8 @@ def _ref(name: str) -> dict[str, str]:
 WEI = {"type": "string", "pattern": "^[0-9]+$", "description": "an amount in wei"}
 ADDRESS = {"type": "string", "pattern": "^0x[0-9a-fA-F]{40}$"}
 OBJECT = {"type": "object"}
+STRINGS = {"type": "array", "items": {"type": "string"}}
+ATTRIBUTE_KEYS = {"type": "array", "items": {"enum": [e.key for e in ATTRIBUTES]}}
 
 RESPONSE_SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -141,6 +144,60 @@ RESPONSE_SCHEMAS: dict[str, Any] = {
             "provider_id": {"type": "integer"},
         },
     },
+    "FeedbackTags": {
+        "type": "object",
+        "required": ["tags", "model"],
+        "properties": {
+            "tags": {
+                "type": "array",
+                "description": "most confident first; empty when the text states no complaint",
+                "items": {
+                    "type": "object",
+                    "required": ["key", "label", "confidence"],
+                    "properties": {
+                        "key": {"enum": [e.key for e in COMPLAINT_TAGS]},
+                        "label": {"type": "string"},
+                        "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+                    },
+                },
+            },
+            "model": {"type": "string"},
+        },
+    },
+    "CriteriaDraft": {
+        "type": "object",
+        "required": ["criteria", "phrases", "unparsed"],
+        "properties": {
+            "criteria": {
+                "type": "object",
+                "description": "only the fields the sentence states (category also from the "
+                               "request); review before setting them",
+                "additionalProperties": False,
+                "properties": {
+                    "category": {"enum": [e.key for e in CATEGORIES]},
+                    "region": {"enum": [e.key for e in REGIONS]},
+                    "required": ATTRIBUTE_KEYS, "refused": ATTRIBUTE_KEYS,
+                    "min_stars": {"type": "number", "exclusiveMinimum": 0, "maximum": 5},
+                    "max_price": WEI,
+                },
+            },
+            "phrases": {
+                "type": "array",
+                "description": "the stretch of the sentence behind each field, in order",
+                "items": {
+                    "type": "object",
+                    "required": ["text", "field", "value"],
+                    "properties": {
+                        "text": {"type": "string"},
+                        "field": {"enum": ["category", "region", "required", "refused",
+                                           "min_stars", "max_price"]},
+                        "value": {"type": "string"},
+                    },
+                },
+            },
+            "unparsed": {**STRINGS, "description": "words that set nothing"},
+        },
+    },
     "Profile": {
         "type": "object",
         "properties": {
@@ -184,6 +241,9 @@ INPUT_ERRORS = ("400", "422", "503")
 BODY_ERRORS = ("400", "403", "413", "415", "422", "503")
 TX_ERRORS = (*BODY_ERRORS, "401", "409")
 AUTH_ERRORS = ("401", "503")
+# 503: the language model is missing on this server. Nothing here is a 422: the schema states
+# every rule (a blank or too long text, an unknown category).
+TEXT_ERRORS = ("400", "403", "413", "415", "503")
 PLAIN_BOOKING_ACTIONS = sorted(set(BOOKING_ACTIONS) - {"rate", "resolve"})
 
 OPERATIONS: tuple[Op, ...] = (
@@ -246,6 +306,12 @@ OPERATIONS: tuple[Op, ...] = (
        "ratings)", OBJECT, body=models.ConsentBody, errors=(*BODY_ERRORS, "401")),
     Op("get", "/profile/export", "Everything stored about me off-chain", OBJECT,
        errors=AUTH_ERRORS),
+    Op("post", "/interpret/feedback",
+       "Complaint tags (with confidences) understood in a rating's free text",
+       _ref("FeedbackTags"), body=models.FeedbackTextBody, errors=TEXT_ERRORS),
+    Op("post", "/interpret/criteria",
+       "A criteria draft read from a sentence, with the phrase behind each field",
+       _ref("CriteriaDraft"), body=models.CriteriaTextBody, errors=TEXT_ERRORS),
 )
 
 

@@ -18,6 +18,7 @@ from marketplace.web.api.contract import (
     CategoryText,
     ComplaintTag,
     Description,
+    FreeText,
     Name,
     Percent,
     ProviderId,
@@ -183,3 +184,24 @@ class ConsentBody(Body):
     model_config = ConfigDict(json_schema_extra={"examples": [{"granted": True}]})
 
     granted: bool
+
+
+class FeedbackTextBody(Body):
+    """A rating's free text and the booking's category, for complaint tags."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"category": "rides", "text": "The suspension was too stiff and he was 20 minutes late."}]})
+
+    category: Category
+    text: FreeText
+
+
+class CriteriaTextBody(Body):
+    """A criteria sentence; `category` applies when the sentence names none."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"text": "A quiet electric car in Tampere, no smokers, at least 4 stars"},
+        {"text": "someone in Espoo under 0.05 ether", "category": "cleaning"}]})
+
+    text: FreeText
+    category: Category | None = None
