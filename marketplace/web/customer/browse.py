@@ -18,7 +18,7 @@ from marketplace.units import ether_text
 from marketplace.web import actions, forms, queries, ranking
 from marketplace.web.auth import current_account, require_account
 from marketplace.web.context import services
-from marketplace.web.customer import bp
+from marketplace.web.customer import bp, criteria_sentence
 from marketplace.web.customer.common import (
     category_arg,
     errors_of,
@@ -81,8 +81,24 @@ def _criteria_form_values(criteria: CriteriaInput) -> dict[str, Any]:
 
 
 
+def _current_values(category: int) -> dict[str, Any]:
+    """The criteria form's values for the signed-in customer's current criteria in a category
+    (the defaults when there are none, or nobody is signed in)."""
+    account = current_account()
+    current = None
+    if account:
+        with services().engine.connect() as conn:
+            current = store_queries.current_criteria(conn, account, category)
+    if current is not None and int(current["version"]):
+        return _criteria_form_values(
+            CriteriaInput.from_view(queries.view_of_criteria(current, category)))
+    return _criteria_form_values(DEFAULT_CRITERIA.changed(category=category))
+
+
 def _criteria_page(category: int, values: dict[str, Any] | None, errors: dict[str, str],
-                   status: int = 200) -> ResponseReturnValue:
+                   status: int = 200, *, sentence: str = "",
+                   sentence_category: str | None = None,
+                   reading: criteria_sentence.Reading | None = None) -> ResponseReturnValue:
     account = current_account()
     current = None
     blocked: list[dict[str, Any]] = []
@@ -95,15 +111,13 @@ def _criteria_page(category: int, values: dict[str, Any] | None, errors: dict[st
                 blocked = providers_json(services().engine, rows.values())
             history = [h for h in store_queries.criteria_history(conn, account, category)][-10:]
     if values is None:
-        if current is not None and int(current["version"]):
-            stored = CriteriaInput.from_view(queries.view_of_criteria(current, category))
-            values = _criteria_form_values(stored)
-        else:
-            values = _criteria_form_values(DEFAULT_CRITERIA.changed(category=category))
+        values = _current_values(category)
     return form_page(
         "criteria.html", status, category=category, values=values, errors=errors,
         current=current, blocked=blocked, history=history,
-        categories=ranking.category_entries(),
+        categories=ranking.category_entries(), sentence=sentence, reading=reading,
+        sentence_category=(actions.category_key(category) if sentence_category is None
+                           else sentence_category),
     )
 
 
@@ -125,6 +139,26 @@ def criteria_save() -> ResponseReturnValue:
     except (FieldError, TxRefused, Unauthorized, Forbidden) as exc:
         values = form_values_from(request.form)
         return _criteria_page(category_code, values, errors_of(exc), exc.status)
+
+
+@bp.post("/criteria/describe")
+def criteria_describe() -> ResponseReturnValue:
+    """Read "Describe what you want" into the criteria form for review; nothing is signed here.
+
+    The page shows each understood phrase with the field it set, the words that set nothing,
+    and the form pre-filled with the draft over the current criteria; saving that form is the
+    usual setCriteria transaction (`criteria_save`).
+    """
+    page_category = category_arg()
+    sentence = request.form.get(criteria_sentence.SENTENCE_FIELD, "")
+    chosen = request.form.get(criteria_sentence.CATEGORY_FIELD, "").strip()
+    try:
+        reading = criteria_sentence.read_sentence(sentence, chosen, _current_values)
+    except FieldError as exc:
+        return _criteria_page(page_category, None, errors_of(exc), exc.status,
+                              sentence=sentence, sentence_category=chosen)
+    return _criteria_page(reading.category, reading.values, {}, sentence=sentence,
+                          sentence_category=chosen, reading=reading)
 
 
 
