@@ -224,3 +224,15 @@ def test_bad_sentences_show_a_message_next_to_the_box_and_keep_the_text(
     # The criteria form still shows the current criteria, untouched.
     current = client.get("/criteria?category=rides").get_data(as_text=True)
     assert criteria_form(page) == criteria_form(current)
+
+
+def test_a_visitor_sees_the_reading_over_the_defaults_and_is_asked_to_sign_in_to_save(
+    market: World,
+) -> None:
+    status, page = describe(market.client(), ISSUE_SENTENCE)
+
+    assert status == 200, main_part(page)
+    values = criteria_form(page)
+    assert (values["region"], values["min_stars"]) == ("tampere", "4")
+    assert values["max_price"] == "0.1"  # the editor's default, not someone's criteria
+    assert "Sign in to save" in page

@@ -81,18 +81,22 @@ def _criteria_form_values(criteria: CriteriaInput) -> dict[str, Any]:
 
 
 
-def _current_values(category: int) -> dict[str, Any]:
-    """The criteria form's values for the signed-in customer's current criteria in a category
-    (the defaults when there are none, or nobody is signed in)."""
-    account = current_account()
-    current = None
-    if account:
-        with services().engine.connect() as conn:
-            current = store_queries.current_criteria(conn, account, category)
+def _values_of(current: dict[str, Any] | None, category: int) -> dict[str, Any]:
+    """The criteria form's values for a stored criteria row (the defaults without one)."""
     if current is not None and int(current["version"]):
         return _criteria_form_values(
             CriteriaInput.from_view(queries.view_of_criteria(current, category)))
     return _criteria_form_values(DEFAULT_CRITERIA.changed(category=category))
+
+
+def _current_values(category: int) -> dict[str, Any]:
+    """The criteria form's values for the signed-in customer's current criteria in a category
+    (the defaults when there are none, or nobody is signed in)."""
+    account = current_account()
+    if not account:
+        return _values_of(None, category)
+    with services().engine.connect() as conn:
+        return _values_of(store_queries.current_criteria(conn, account, category), category)
 
 
 def _criteria_page(category: int, values: dict[str, Any] | None, errors: dict[str, str],
@@ -111,7 +115,7 @@ def _criteria_page(category: int, values: dict[str, Any] | None, errors: dict[st
                 blocked = providers_json(services().engine, rows.values())
             history = [h for h in store_queries.criteria_history(conn, account, category)][-10:]
     if values is None:
-        values = _current_values(category)
+        values = _values_of(current, category)
     return form_page(
         "criteria.html", status, category=category, values=values, errors=errors,
         current=current, blocked=blocked, history=history,
