@@ -12,7 +12,9 @@ import re
 import pytest
 from sqlalchemy import select
 
-from marketplace.catalogue import lookup
+from marketplace.catalogue import COMPLAINT_TAGS, lookup
+from marketplace.language import feedback
+from marketplace.language.model import ModelUnavailable
 from marketplace.profile.sql import feedback_texts
 from marketplace.store import queries as store_queries
 from marketplace.web.context import Services
@@ -220,3 +222,21 @@ def test_suggesting_needs_words_and_the_bookings_customer(market: World) -> None
     assert empty.status_code == 400
     assert "Write what happened first" in empty.get_data(as_text=True)
     assert stranger.status_code == 403
+
+
+def test_without_the_language_model_the_customer_is_told_and_can_still_tick_tags(
+    market: World, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    booking = rateable_booking(market, CUSTOMERS[2])
+
+    def missing() -> None:
+        raise ModelUnavailable("wordllama is not installed")
+
+    monkeypatch.setattr(feedback, "feedback_interpreter", missing)
+    response = signed_in(market, CUSTOMERS[2]).post(f"/bookings/{hex(booking)}/rate/suggest",
+                                                    {"feedback_text": COMPLAINT})
+
+    assert response.status_code == 503
+    page = response.get_data(as_text=True)
+    assert 'id="feedback_text-error"' in page and "choose them yourself" in page
+    assert len(checkboxes(page)) == len(COMPLAINT_TAGS) and COMPLAINT in page
