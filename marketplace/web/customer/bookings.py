@@ -277,7 +277,9 @@ def _rating_form(
     (`inputs`), or the tags understood in `text` (`guesses`: then only the category's tags,
     and no stars chosen, so the customer decides the stars after reading the tags)."""
     account = current_account()
-    consent = bool(account) and services().profiles.has_consent(str(account))
+    # Only the rating form says whether the text would be kept: other pages skip the query.
+    consent = ("rate" in context["available"] and account is not None
+               and services().profiles.has_consent(account))
     stars: int | None = None
     checked: Collection[str] = ()
     if inputs is not None:
