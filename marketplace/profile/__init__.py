@@ -11,6 +11,7 @@ from marketplace.profile.records import (
     ChoiceRecord,
     ConsentRecord,
     Dismissal,
+    FeedbackText,
     ProfileError,
     RatingRecord,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "ChoiceRecord",
     "ConsentRecord",
     "Dismissal",
+    "FeedbackText",
     "InMemoryProfileRepository",
     "LivingProfile",
     "ProfileError",

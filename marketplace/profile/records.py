@@ -1,4 +1,5 @@
-"""What the living profile stores: consent, and the feedback it learned from. Nothing else.
+"""What the living profile stores: consent, the feedback it learned from, and the customer's own
+words about a booking (only with consent). Nothing else.
 
 Everything the profile knows is derived from these records (`LivingProfile.from_records`), so
 erasing them erases the profile.
@@ -49,6 +50,21 @@ class RatingRecord:
     min_score: int  # the customer's minimum score then
     ceiling: int  # the customer's score-adjusted ceiling for this provider then
     rated_at: datetime
+
+
+@dataclass(frozen=True)
+class FeedbackText:
+    """What the customer wrote about a booking on the rating step, in their own words.
+
+    Personal data: kept only while the customer consents to the living profile, shown on the
+    profile page, exported, and deleted by revoking consent or erasing. Only the complaint
+    tags the customer kept go on-chain; the text never does.
+    """
+
+    customer: str
+    booking_id: int
+    text: str
+    written_at: datetime
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,13 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
 
-from marketplace.profile.records import ChoiceRecord, ConsentRecord, Dismissal, RatingRecord
+from marketplace.profile.records import (
+    ChoiceRecord,
+    ConsentRecord,
+    Dismissal,
+    FeedbackText,
+    RatingRecord,
+)
 
 
 class ProfileRepository(Protocol):
@@ -45,8 +51,15 @@ class ProfileRepository(Protocol):
     def dismissals(self, customer: str) -> list[Dismissal]:
         """The customer's dismissed proposals."""
 
+    def put_feedback_text(self, record: FeedbackText) -> None:
+        """Store the customer's words about a booking, replacing any earlier text for it."""
+
+    def feedback_texts(self, customer: str) -> list[FeedbackText]:
+        """The customer's feedback texts in the order they were stored."""
+
     def forget_learning(self, customer: str) -> None:
-        """Delete every rating, choice and dismissal of the customer; keep consent records."""
+        """Delete every rating, choice, dismissal and feedback text of the customer; keep
+        consent records."""
 
     def erase(self, customer: str) -> None:
         """Delete everything about the customer, consent records included."""
@@ -61,6 +74,7 @@ class InMemoryProfileRepository:
         self._ratings: dict[str, dict[int, RatingRecord]] = {}
         self._choices: dict[str, list[ChoiceRecord]] = {}
         self._dismissals: dict[str, dict[str, Dismissal]] = {}
+        self._texts: dict[str, dict[int, FeedbackText]] = {}
 
     def add_consent(self, record: ConsentRecord) -> None:
         """Record an opt-in."""
@@ -113,9 +127,20 @@ class InMemoryProfileRepository:
         """The customer's dismissed proposals."""
         return list(self._dismissals.get(customer, {}).values())
 
+    def put_feedback_text(self, record: FeedbackText) -> None:
+        """Store the customer's words about a booking, replacing any earlier text for it."""
+        texts = self._texts.setdefault(record.customer, {})
+        texts.pop(record.booking_id, None)  # the replacement goes last, as in SQL
+        texts[record.booking_id] = record
+
+    def feedback_texts(self, customer: str) -> list[FeedbackText]:
+        """The customer's feedback texts in the order they were stored."""
+        return list(self._texts.get(customer, {}).values())
+
     def forget_learning(self, customer: str) -> None:
-        """Delete every rating, choice and dismissal of the customer; keep consent records."""
-        for store in (self._ratings, self._choices, self._dismissals):
+        """Delete every rating, choice, dismissal and feedback text of the customer; keep
+        consent records."""
+        for store in (self._ratings, self._choices, self._dismissals, self._texts):
             store.pop(customer, None)
 
     def erase(self, customer: str) -> None:
@@ -126,4 +151,4 @@ class InMemoryProfileRepository:
     def customers(self) -> set[str]:
         """Every customer with any record (used by tests to prove erasure)."""
         return set(self._consents) | set(self._ratings) | set(self._choices) | set(
-            self._dismissals)
+            self._dismissals) | set(self._texts)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from marketplace.domain import MAX_SCORE, customer_of
+from marketplace.language.errors import MAX_TEXT_CHARS
 from marketplace.matching.eligibility import CriteriaView, ProviderView, price_ceiling
 from marketplace.matching.ranking import Affinity, Match
 from marketplace.profile.learning import LivingProfile
@@ -23,6 +24,7 @@ from marketplace.profile.records import (
     ChoiceRecord,
     ConsentRecord,
     Dismissal,
+    FeedbackText,
     ProfileError,
     RatingRecord,
     normalise_customer,
@@ -106,6 +108,29 @@ class ProfileService:
         )
         return self._repository.add_rating(record)
 
+    def record_feedback_text(self, customer: str, booking_id: int, text: str) -> bool:
+        """Keep what the customer wrote about a booking, if they consent; whether it was kept.
+
+        Without consent the text is not stored (the caller used it only to suggest tags). A
+        later text for the same booking replaces the earlier one.
+        """
+        customer = normalise_customer(customer)
+        if customer_of(booking_id) != customer:
+            raise ProfileError(f"booking {booking_id:#x} is not {customer}'s")
+        text = text.strip()
+        if not text or len(text) > MAX_TEXT_CHARS:
+            raise ProfileError(f"a feedback text has 1 to {MAX_TEXT_CHARS} characters")
+        if not self.has_consent(customer):
+            return False
+        self._repository.put_feedback_text(
+            FeedbackText(customer, booking_id, text, self._clock()))
+        return True
+
+    def feedback_texts(self, customer: str) -> list[FeedbackText]:
+        """What the customer wrote on rating steps (empty without consent: none is kept)."""
+        customer = normalise_customer(customer)
+        return self._repository.feedback_texts(customer)
+
     def record_choice(
         self, customer: str, category: int, chosen: Match, passed_over: Sequence[Match]
     ) -> int:
@@ -165,6 +190,9 @@ class ProfileService:
             "choices": [_jsonable(asdict(r)) for r in self._repository.choices(customer)],
             "dismissed_proposals": [
                 _jsonable(asdict(d)) for d in self._repository.dismissals(customer)
+            ],
+            "feedback_texts": [
+                _jsonable(asdict(t)) for t in self._repository.feedback_texts(customer)
             ],
             "learned": None if profile is None else profile.to_json(),
         }

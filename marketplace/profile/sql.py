@@ -23,6 +23,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    Text,
     TypeDecorator,
     UniqueConstraint,
     delete,
@@ -32,7 +33,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from marketplace.profile.records import ChoiceRecord, ConsentRecord, Dismissal, RatingRecord
+from marketplace.profile.records import (
+    ChoiceRecord,
+    ConsentRecord,
+    Dismissal,
+    FeedbackText,
+    RatingRecord,
+)
 
 _TWO_64 = 1 << 64
 
@@ -149,8 +156,23 @@ dismissals = Table(
 )
 
 
+# The customer's own words on a rating step (one text per booking; a later one replaces it).
+# A table of its own rather than a column of profile_ratings: the text is written when the
+# customer submits the rating form, before the rating is on-chain and indexed.
+feedback_texts = Table(
+    "profile_feedback_texts", profile_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _customer(),
+    Column("booking_id", _BigUint, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("written_at", _UtcDateTime, nullable=False),
+    UniqueConstraint("customer", "booking_id"),
+)
+
+
 def create_profile_schema(engine: Engine) -> None:
-    """Create the profile tables that do not exist yet (idempotent)."""
+    """Create the profile tables that do not exist yet (idempotent: an older database gains
+    the tables added since, e.g. `profile_feedback_texts`, and keeps its rows)."""
     profile_metadata.create_all(engine)
 
 
@@ -214,9 +236,22 @@ class SqlProfileRepository:
         return [Dismissal(row["customer"], row["proposal_key"], row["dismissed_at"])
                 for row in self._rows(dismissals, customer)]
 
+    def put_feedback_text(self, record: FeedbackText) -> None:
+        """Store the customer's words about a booking, replacing any earlier text for it."""
+        with self._engine.begin() as conn:  # replace in one transaction
+            conn.execute(delete(feedback_texts).where(
+                feedback_texts.c.customer == record.customer,
+                feedback_texts.c.booking_id == record.booking_id))
+            conn.execute(insert(feedback_texts).values(**_fields(record)))
+
+    def feedback_texts(self, customer: str) -> list[FeedbackText]:
+        """The customer's feedback texts in the order they were stored."""
+        return [FeedbackText(**row) for row in self._rows(feedback_texts, customer)]
+
     def forget_learning(self, customer: str) -> None:
-        """Delete every rating, choice and dismissal of the customer; keep consent records."""
-        self._delete(customer, (ratings, choices, dismissals))
+        """Delete every rating, choice, dismissal and feedback text of the customer; keep
+        consent records."""
+        self._delete(customer, (ratings, choices, dismissals, feedback_texts))
 
     def erase(self, customer: str) -> None:
         """Delete everything about the customer, consent records included."""
@@ -242,5 +277,7 @@ class SqlProfileRepository:
                 conn.execute(delete(table).where(table.c.customer == customer))
 
 
-def _fields(record: ConsentRecord | RatingRecord | ChoiceRecord) -> dict[str, Any]:
+def _fields(
+    record: ConsentRecord | RatingRecord | ChoiceRecord | FeedbackText,
+) -> dict[str, Any]:
     return dict(vars(record))

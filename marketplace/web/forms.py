@@ -110,6 +110,21 @@ def text(value: Any, field: str, *, max_len: int = MAX_TEXT, required: bool = Tr
     return cleaned
 
 
+def feedback_text(value: Any, field: str = "feedback_text", *, required: bool = False) -> str:
+    """The customer's own words on the rating step ("" when left empty and not required)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise FieldError("Write what happened first; the tags are suggested from it.",
+                             field)
+        return ""
+    if not isinstance(value, str):
+        raise FieldError("Must be text.", field)
+    if len(value) > MAX_TEXT:
+        raise FieldError(f"Your text is {len(value):,} characters long; at most {MAX_TEXT:,} "
+                         "are accepted. Shorten it.", field)
+    return text(value, field, max_len=MAX_TEXT)
+
+
 def integer(value: Any, field: str, *, low: int = 0, high: int = UINT96_MAX) -> int:
     """A whole number in [low, high], given as a JSON integer or decimal digits."""
     if value is None or (isinstance(value, str) and not value.strip()):

@@ -24,12 +24,19 @@ from marketplace.profile import (
     ChoiceRecord,
     ConsentRecord,
     Dismissal,
+    FeedbackText,
     InMemoryProfileRepository,
+    ProfileError,
     ProfileService,
     RatingRecord,
 )
 from marketplace.profile.repository import ProfileRepository
-from marketplace.profile.sql import SqlProfileRepository, create_profile_schema, profile_metadata
+from marketplace.profile.sql import (
+    SqlProfileRepository,
+    create_profile_schema,
+    feedback_texts,
+    profile_metadata,
+)
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -172,6 +179,7 @@ def test_after_erase_nothing_about_the_customer_remains_in_any_profile_table(
                               mask("complaint tag", ["smoke_smell"]))
         backend.repository.add_choice(choice(customer))
         service.dismiss(customer, "refuse_attribute:1:15")
+        assert service.record_feedback_text(customer, booking_id(customer, 1), "It reeked.")
     service.erase(ALICE)
 
     assert service.export(ALICE)["consents"] == []
@@ -194,7 +202,55 @@ def test_after_erase_nothing_about_the_customer_remains_in_any_profile_table(
                     assert ALICE[2:] not in str(value).lower(), (table.name, column)
                     if column == "booking_id":
                         assert customer_of(value) == BOB
-    assert remaining == 4  # Bob's consent, rating, choice and dismissal
+    assert remaining == 5  # Bob's consent, rating, choice, dismissal and feedback text
+
+
+def test_a_feedback_text_reads_back_and_a_later_one_for_the_booking_replaces_it(
+    backend: Backend,
+) -> None:
+    repo = backend.repository
+    first = FeedbackText(ALICE, booking_id(ALICE, 1), "Late, and the seats — awful. 😞", T0)
+    other = FeedbackText(ALICE, booking_id(ALICE, 2), "x" * 2000, T0)
+    repo.put_feedback_text(first)
+    repo.put_feedback_text(other)
+    later = FeedbackText(ALICE, booking_id(ALICE, 1), "Only late.", T0 + timedelta(hours=1))
+    repo.put_feedback_text(later)
+    assert repo.feedback_texts(ALICE) == [other, later]
+    assert repo.feedback_texts(BOB) == []
+    repo.forget_learning(ALICE)  # consent withdrawn: the texts go with what was learned
+    assert repo.feedback_texts(ALICE) == []
+
+
+def test_a_feedback_text_is_kept_only_with_consent_and_exported(backend: Backend) -> None:
+    service = ProfileService(backend.repository, clock=lambda: T0)
+    assert not service.record_feedback_text(ALICE, booking_id(ALICE, 1), "Rude driver.")
+    assert service.feedback_texts(ALICE) == []
+    service.grant_consent(ALICE)
+    assert service.record_feedback_text(ALICE, booking_id(ALICE, 1), "  Rude driver.  ")
+    assert [t["text"] for t in service.export(ALICE)["feedback_texts"]] == ["Rude driver."]
+    with pytest.raises(ProfileError):
+        service.record_feedback_text(ALICE, booking_id(BOB, 1), "Not my booking.")
+    with pytest.raises(ProfileError):
+        service.record_feedback_text(ALICE, booking_id(ALICE, 2), "x" * 2001)
+
+
+def test_an_older_profile_database_gains_the_feedback_text_table_and_keeps_its_rows(
+    tmp_path: Any,
+) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path}/old.sqlite")
+    older = [t for t in profile_metadata.sorted_tables if t is not feedback_texts]
+    profile_metadata.create_all(engine, tables=older)
+    SqlProfileRepository(engine).add_rating(rating(ALICE, 1))
+    assert "profile_feedback_texts" not in inspect(engine).get_table_names()
+
+    create_profile_schema(engine)
+
+    repo = SqlProfileRepository(engine)
+    assert "profile_feedback_texts" in inspect(engine).get_table_names()
+    assert repo.ratings(ALICE) == [rating(ALICE, 1)]
+    repo.put_feedback_text(FeedbackText(ALICE, booking_id(ALICE, 1), "Late.", T0))
+    assert [t.text for t in repo.feedback_texts(ALICE)] == ["Late."]
+    engine.dispose()
 
 
 def test_every_table_and_constraint_is_prefixed_profile() -> None:

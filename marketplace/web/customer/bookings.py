@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Collection
 from typing import Any
 
 from flask import redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from marketplace.catalogue import COMPLAINT_TAGS, entry_of, lookup
 from marketplace.domain import Status
+from marketplace.language.errors import InvalidText
 from marketplace.matching.explain import explain_exclusion
 from marketplace.store import queries as store_queries
 from marketplace.web import actions, forms, queries, ranking
@@ -15,10 +19,19 @@ from marketplace.web.auth import current_account, require_account, safe_next
 from marketplace.web.context import services
 from marketplace.web.customer import bp
 from marketplace.web.customer.common import booking_ref_id, chain_time, errors_of
-from marketplace.web.errors import FieldError, Forbidden, NotFound, TxRefused
+from marketplace.web.errors import (
+    FieldError,
+    Forbidden,
+    FormErrors,
+    NotFound,
+    TxRefused,
+    WebError,
+)
 from marketplace.web.forms import Inputs
 from marketplace.web.present import booking_json, providers_json, timeline_json, view_of_row
 from marketplace.web.txflow import TxIntent, submit, tx_status
+
+log = logging.getLogger(__name__)
 
 # ------------------------------------------------------------------ booking
 
@@ -120,6 +133,7 @@ def _booking_context(booking_id: int) -> dict[str, Any]:
         "provider": provider_info,
         "timeline": timeline_json(events),
         "role": role,
+        "category": int(provider_row["category"]) if provider_row is not None else None,
         "arbiter": arbiter and role is None,
         "available": available_actions(row, role, arbiter and role is None, chain_time()),
     }
@@ -162,7 +176,7 @@ def available_actions(row: dict[str, Any], role: str | None, arbiter: bool, now:
 def booking(booking_ref: str) -> ResponseReturnValue:
     """One booking: its timeline, and the actions open to the current account."""
     context = _booking_context(booking_ref_id(booking_ref))
-    return render_template("booking.html", errors={}, **context)
+    return render_template("booking.html", errors={}, rating=_rating_form(context), **context)
 
 
 @bp.post("/bookings/<booking_ref>/<action>")
@@ -171,14 +185,142 @@ def booking_action(booking_ref: str, action: str) -> ResponseReturnValue:
     booking_id = booking_ref_id(booking_ref)
     if action not in actions.BOOKING_ACTIONS:
         raise NotFound("There is no such action.", None)
-    require_account()
+    account = require_account()
     context = _booking_context(booking_id)
+    inputs = Inputs(request.form)
     try:
         _check_role(action, context)
-        intent = actions.booking_action_intent(booking_id, action, Inputs(request.form))
-        return submit(intent)
+        if action != "rate":
+            return submit(actions.booking_action_intent(booking_id, action, inputs))
+        words, intent = _rate_intent(booking_id, inputs)
+        response = submit(intent)
+        if words:  # kept only with consent; otherwise it only suggested tags and is gone
+            services().profiles.record_feedback_text(account, booking_id, words)
+        return response
     except (FieldError, TxRefused, Forbidden) as exc:
-        return render_template("booking.html", errors=errors_of(exc), **context), exc.status
+        return render_template("booking.html", errors=errors_of(exc),
+                               rating=_rating_form(context, inputs), **context), exc.status
+
+
+# ------------------------------------------------------------------ rating in the customer's words
+
+
+def _rate_intent(booking_id: int, inputs: Inputs) -> tuple[str, TxIntent]:
+    """The rating transaction (stars and the kept complaint tags only) and the customer's words
+    beside it; every bad field reported at once."""
+    errors: dict[str, str] = {}
+    words = ""
+    try:
+        words = forms.feedback_text(inputs.get("feedback_text"))
+    except FieldError as exc:
+        errors.update(exc.fields)
+    try:
+        intent = actions.booking_action_intent(booking_id, "rate", inputs)
+    except FieldError as exc:
+        errors.update(exc.fields)
+    if errors:
+        raise FormErrors(errors)
+    return words, intent
+
+
+@bp.post("/bookings/<booking_ref>/rate/suggest")
+def rate_suggest(booking_ref: str) -> ResponseReturnValue:
+    """The rating step after "Suggest tags": the complaint tags understood in the customer's
+    words pre-checked with their confidence, the category's other tags unchecked, no stars
+    chosen; the customer reviews them and then rates (works without JavaScript)."""
+    booking_id = booking_ref_id(booking_ref)
+    require_account()
+    context = _booking_context(booking_id)
+    inputs = Inputs(request.form)
+    try:
+        _check_role("rate", context)
+        if "rate" not in context["available"]:
+            raise WebError("This booking cannot be rated now.", None, status=409)
+        words = forms.feedback_text(inputs.get("feedback_text"), required=True)
+        guesses = _understood(context["category"], words)
+    except WebError as exc:
+        return render_template("booking.html", errors=errors_of(exc),
+                               rating=_rating_form(context, inputs), **context), exc.status
+    return render_template("booking.html", errors={},
+                           rating=_rating_form(context, text=words, guesses=guesses), **context)
+
+
+def _understood(category: int | None, words: str) -> dict[str, float]:
+    """Complaint tag key -> confidence for what the feedback model reads in `words`."""
+    entry = entry_of("category", category) if category is not None else None
+    if entry is None:
+        raise FieldError("This booking's provider is unknown; choose the tags yourself.",
+                         "feedback_text")
+    from marketplace.language.feedback import feedback_interpreter  # scikit-learn: load lazily
+    from marketplace.language.model import ModelUnavailable
+
+    try:
+        guesses = feedback_interpreter().interpret(entry.key, words)
+    except ModelUnavailable as exc:
+        log.error("language model unavailable: %s", exc)
+        raise FieldError("Tags cannot be suggested on this server (no language model); "
+                         "choose them yourself.", "feedback_text", status=503) from None
+    except InvalidText as exc:  # forms.feedback_text checked it already; keep the message
+        raise FieldError(exc.message[:1].upper() + exc.message[1:] + ".",
+                         "feedback_text") from None
+    return {g.key: g.confidence for g in guesses}
+
+
+def _rating_form(
+    context: dict[str, Any],
+    inputs: Inputs | None = None,
+    *,
+    text: str = "",
+    guesses: dict[str, float] | None = None,
+) -> dict[str, Any]:
+    """What the rating form shows: the customer's words, stars and tags as they left them
+    (`inputs`), or the tags understood in `text` (`guesses`: then only the category's tags,
+    and no stars chosen, so the customer decides the stars after reading the tags)."""
+    account = current_account()
+    # Only the rating form says whether the text would be kept: other pages skip the query.
+    consent = ("rate" in context["available"] and account is not None
+               and services().profiles.has_consent(account))
+    stars: int | None = None
+    checked: Collection[str] = ()
+    if inputs is not None:
+        raw = inputs.get("feedback_text")
+        text = raw if isinstance(raw, str) else ""
+        try:
+            stars = forms.stars(inputs.get("stars"))
+        except FieldError:
+            stars = None
+        checked = {str(v) for v in inputs.getlist("complaint_tags")}
+    shown = list(COMPLAINT_TAGS)
+    if guesses is not None:
+        from marketplace.language.feedback import CATEGORY_TAGS
+
+        category = entry_of("category", context["category"])
+        keys = CATEGORY_TAGS.get(category.key, ()) if category else ()
+        shown = [lookup("complaint tag", key) for key in keys] or shown
+        checked = set(guesses)
+    tags = [{
+        "key": entry.key,
+        "label": entry.label,
+        "checked": entry.key in checked,
+        "confidence": confidence_words(guesses[entry.key])
+        if guesses and entry.key in guesses else "",
+    } for entry in shown]
+    category_entry = entry_of("category", context["category"]) if context["category"] else None
+    return {
+        "text": text,
+        "stars": stars,
+        "tags": tags,
+        "interpreted": guesses is not None,
+        "understood": [t for t in tags if t["confidence"]],
+        "consent": consent,
+        "category": category_entry.key if category_entry else "",
+    }
+
+
+def confidence_words(confidence: float) -> str:
+    """A model confidence (0..1) for a person: "very likely (92%)", "likely", "possibly"."""
+    word = "very likely" if confidence >= 0.8 else "likely" if confidence >= 0.5 else "possibly"
+    return f"{word} ({round(confidence * 100)}%)"
 
 
 def _check_role(action: str, context: dict[str, Any]) -> None:

@@ -47,6 +47,10 @@ def profile() -> ResponseReturnValue:
         "profile.html", consent=consent, learned=learned.to_json() if learned else None,
         proposals=_all_proposals(account) if consent else [],
         consents=svc.profile_repository.consents(account),
+        feedback_texts=[
+            {"booking": hex(t.booking_id), "text": t.text, "written_at": t.written_at}
+            for t in svc.profiles.feedback_texts(account)
+        ] if consent else [],
     )
 
 

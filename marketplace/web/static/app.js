@@ -1,4 +1,5 @@
-/* Page behaviour: sign-in, wallet confirmation, pending transactions, live criteria counts. */
+/* Page behaviour: sign-in, wallet confirmation, pending transactions, live criteria counts,
+   complaint tags suggested as the customer writes on the rating step. */
 (function () {
   "use strict";
   var W = window.MarketWallet;
@@ -134,10 +135,79 @@
     update();
   }
 
+  function confidenceWords(confidence) {
+    // The same words as the server-rendered page (bookings.confidence_words).
+    var word = confidence >= 0.8 ? "very likely" : confidence >= 0.5 ? "likely" : "possibly";
+    return word + " (" + Math.round(confidence * 100) + "%)";
+  }
+
+  // Progressive enhancement of the rating step: the page works without it (the "Suggest tags"
+  // button posts the text and the server renders the ticked tags); with it, the tags follow the
+  // text as it is typed. A box the customer ticked or unticked by hand is theirs: the script
+  // leaves it alone; it unticks only boxes it ticked itself.
+  function setupFeedbackTags() {
+    var form = document.getElementById("rate-form");
+    var area = document.getElementById("feedback_text");
+    if (!form || !area || !form.dataset.interpretUrl || !form.dataset.category) { return; }
+    var note = document.getElementById("tag-suggestions");
+    var timer = null;
+    var sequence = 0;
+    var last = area.value.trim();
+    var ticked = {};
+    var byHand = {};
+
+    async function update() {
+      var text = area.value.trim();
+      if (text === last || text === "") { return; }
+      last = text;
+      var mine = ++sequence;
+      try {
+        var result = await W.api(form.dataset.interpretUrl,
+          { category: form.dataset.category, text: text });
+        if (mine !== sequence) { return; }
+        var found = {};
+        result.tags.forEach(function (tag) { found[tag.key] = tag.confidence; });
+        form.querySelectorAll("input[name=complaint_tags]").forEach(function (box) {
+          if (byHand[box.value]) { return; }
+          var span = form.querySelector('[data-confidence-for="' + box.value + '"]');
+          if (Object.prototype.hasOwnProperty.call(found, box.value)) {
+            if (!box.checked) { ticked[box.value] = true; }
+            box.checked = true;
+            if (span) { span.textContent = confidenceWords(found[box.value]); }
+          } else {
+            if (ticked[box.value]) { box.checked = false; delete ticked[box.value]; }
+            if (span) { span.textContent = ""; }
+          }
+        });
+        note.textContent = result.tags.length
+          ? "We understood " + result.tags.length + " complaint(s); they are ticked below. " +
+            "Keep, drop or add tags, choose the stars, then rate."
+          : "No complaint understood in your words so far.";
+        note.classList.remove("error");
+      } catch (e) {
+        if (mine !== sequence) { return; }
+        note.textContent = e.message;
+        note.classList.add("error");
+      }
+    }
+
+    form.querySelectorAll("input[name=complaint_tags]").forEach(function (box) {
+      box.addEventListener("change", function () {
+        byHand[box.value] = true;
+        delete ticked[box.value];
+      });
+    });
+    area.addEventListener("input", function () {
+      if (timer) { clearTimeout(timer); }
+      timer = setTimeout(update, 600);
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     setupSignIn();
     setupWalletTx();
     setupPending();
     setupLiveCount();
+    setupFeedbackTags();
   });
 })();
