@@ -70,7 +70,7 @@ def test_an_account_without_ether_is_not_offered(tmp_path: Path) -> None:
             chosen = client.post("/auth/dev", json={"account": "3"},
                                  headers={"X-CSRF-Token": csrf})
         finally:
-            app.extensions["marketplace"].engine.dispose()
+            app.extensions["marketplace"].close()
     assert drained not in page and funded in page
     assert refused.status_code == 400
     assert refused.get_json()["message"] == "That dev account holds no ether on this chain."

@@ -199,7 +199,7 @@ def test_healthz_is_not_ok_on_a_chain_without_cancun(
     try:
         response = app.test_client().get("/healthz")
     finally:
-        app.extensions["marketplace"].engine.dispose()
+        app.extensions["marketplace"].close()
 
     body = response.get_json()
     assert response.status_code == 503 and body["status"] == "degraded"
