@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import requests
@@ -45,6 +47,16 @@ def connect(rpc_url: str, timeout: float = 10.0) -> Web3:
         disconnect(w3)
         raise ChainUnavailable(f"no Ethereum node answers at {rpc_url}: {exc}") from exc
     return w3
+
+
+@contextmanager
+def connected(rpc_url: str, timeout: float = 10.0) -> Iterator[Web3]:
+    """`connect()` for the length of a with-block, disconnected after it."""
+    w3 = connect(rpc_url, timeout)
+    try:
+        yield w3
+    finally:
+        disconnect(w3)
 
 
 def disconnect(w3: Web3) -> None:
