@@ -1,4 +1,4 @@
-"""RpcClient keeps few keep-alive connections, shares them between threads, and closes them."""
+"""RpcClient and connected() keep few keep-alive connections, share them, and close them."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from marketplace.chain.connection import connected
 from marketplace.chain.rpc import RpcClient
 
 
@@ -121,3 +122,10 @@ def test_a_connection_in_use_while_the_client_closes_is_closed_when_its_call_end
     call.join()
 
     assert node.wait_ended(1)
+
+
+def test_a_web3_from_connected_closes_its_connections_after_the_with_block(node: Node) -> None:
+    with connected(node.url) as w3:
+        assert w3.eth.chain_id == 31337
+
+    assert node.opened == 1 and node.wait_ended(1)
