@@ -51,12 +51,13 @@ def audit_once(rpc_url: str, meta: dict[str, Any]) -> dict[str, Any]:
     from marketplace.chain.rpc import RpcClient
 
     started = time.monotonic()
-    auditor = Auditor(
-        RpcClient(rpc_url, timeout=120),
-        AuditTarget(meta["chain_id"], meta["address"], meta["start_block"]),
-        progress=sys.stderr.isatty(),
-    )
-    replay = auditor.run()
+    with RpcClient(rpc_url, timeout=120) as rpc:
+        auditor = Auditor(
+            rpc,
+            AuditTarget(meta["chain_id"], meta["address"], meta["start_block"]),
+            progress=sys.stderr.isatty(),
+        )
+        replay = auditor.run()
     report = build_report(auditor)
     seconds = time.monotonic() - started
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -97,14 +98,15 @@ def web_once(rpc_url: str, meta: dict[str, Any]) -> dict[str, Any]:
 
     app = Flask("bench-audit")
     target = AuditTarget(meta["chain_id"], meta["address"], meta["start_block"])
-    init_app(app, AuditService(RpcClient(rpc_url, timeout=120), target, refresh_seconds=1e9))
-    client = app.test_client()
-    started = time.monotonic()
-    first = client.get("/audit/")
-    first_s = time.monotonic() - started
-    started = time.monotonic()
-    page = client.get("/audit/events?provider=3&page=20")
-    page_ms = (time.monotonic() - started) * 1000
+    with RpcClient(rpc_url, timeout=120) as rpc:
+        init_app(app, AuditService(rpc, target, refresh_seconds=1e9))
+        client = app.test_client()
+        started = time.monotonic()
+        first = client.get("/audit/")
+        first_s = time.monotonic() - started
+        started = time.monotonic()
+        page = client.get("/audit/events?provider=3&page=20")
+        page_ms = (time.monotonic() - started) * 1000
     if first.status_code != 200 or page.status_code != 200:
         raise RuntimeError(f"/audit answered {first.status_code} / {page.status_code}")
     return {

@@ -35,7 +35,7 @@ from typing import Any
 
 from bench.results import write_section
 from marketplace.chain.anvil import Anvil, start_anvil
-from marketplace.chain.connection import connect
+from marketplace.chain.connection import connect, disconnect
 from marketplace.chain.deploy import DeployParams, deploy_marketplace
 from marketplace.chain.rpc import RpcClient
 from marketplace.indexer import Indexer, Target, marketplace_decoder
@@ -199,7 +199,7 @@ def backfill(rpc_url: str, meta: dict[str, Any], database_url: str) -> dict[str,
     indexer.open()
     stats = indexer.sync()
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    engine.dispose()
+    indexer.close()
     return {**stats.as_dict(), "peak_rss_mb": round(peak_kb / 1024, 1)}
 
 
@@ -283,7 +283,8 @@ def follow_lag(
     finally:
         stop.set()
         follower.join(timeout=10)
-        indexer.engine.dispose()
+        indexer.close()
+        disconnect(w3)
     lags = []
     for block, at in mined:
         seen = [t for b, t in committed if b >= block]

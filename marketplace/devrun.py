@@ -13,7 +13,7 @@ from eth_account.signers.local import LocalAccount
 
 from marketplace.chain.accounts import dev_accounts
 from marketplace.chain.anvil import REPO_ROOT, Anvil, free_port, start_anvil
-from marketplace.chain.connection import connect
+from marketplace.chain.connection import connected
 from marketplace.chain.deploy import DeployParams, deploy_marketplace
 from marketplace.chain.deployment import deployment_path
 from marketplace.config import load_settings
@@ -48,16 +48,18 @@ def main(argv: list[str] | None = None) -> int:
         sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
     }
     try:
-        w3 = connect(node.url)
         accounts = dev_accounts(DEV_ACCOUNTS)
         addresses = [a.address for a in accounts]
-        market, deployment = deploy_marketplace(w3, DeployParams(), deployer=addresses[0])
         database_url = load_settings().database_url
-        engine = open_engine(database_url)
-        init_db(engine, reset=True)  # a fresh chain: the old store's deployment is gone
-        demo = seed_market(market, addresses, engine, n_providers=args.providers,
-                           progress=lambda m: print(f"demo: {m}", flush=True))
-        engine.dispose()
+        with connected(node.url) as w3:
+            market, deployment = deploy_marketplace(w3, DeployParams(), deployer=addresses[0])
+            engine = open_engine(database_url)
+            try:
+                init_db(engine, reset=True)  # a fresh chain: the old store's deployment is gone
+                demo = seed_market(market, addresses, engine, n_providers=args.providers,
+                                   progress=lambda m: print(f"demo: {m}", flush=True))
+            finally:
+                engine.dispose()
         web_port = args.web_port if _port_free(args.web_port) else free_port()
         services = start_services(
             rpc_url=node.url, deployment_path=deployment_path(node.chain_id),

@@ -70,10 +70,14 @@ def service_from_config(config: Mapping[str, Any]) -> AuditService:
         else None,
     )
     rpc = RpcClient(settings.rpc_url, timeout=float(config.get("AUDIT_RPC_TIMEOUT", 30)))
-    if settings.deployment_path is not None:
-        deployment = load_deployment(path=settings.deployment_path)
-    else:
-        deployment = load_deployment(rpc.chain_id())
+    try:
+        if settings.deployment_path is not None:
+            deployment = load_deployment(path=settings.deployment_path)
+        else:
+            deployment = load_deployment(rpc.chain_id())
+    except BaseException:
+        rpc.close()  # no service will own it
+        raise
     return AuditService(
         rpc,
         AuditTarget.from_deployment(deployment),

@@ -11,7 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,8 +118,10 @@ def start_anvil(
     if block_time:
         args += ["--block-time", str(block_time)]
     args += extra_args or []
-    out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - owned by the process
-    process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    # The child writes to its own copy of the log's descriptor; ours is closed right away.
+    with open(log_path, "ab") if log_path else nullcontext(subprocess.DEVNULL) as out:
+        process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
     node = Anvil(port=port, process=process, chain_id=chain_id, args=args)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

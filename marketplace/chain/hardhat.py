@@ -14,7 +14,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,9 +84,10 @@ def start_hardhat(
             "--port", str(port)]
     # No telemetry (nothing leaves this machine; stdout is not a terminal anyway), no colours.
     env = {**os.environ, "HARDHAT_DISABLE_TELEMETRY": "true", "NO_COLOR": "1"}
-    out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - owned by the process
-    process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env,
-                               cwd=HARDHAT_CONFIG.parent, start_new_session=True)
+    # The child writes to its own copy of the log's descriptor; ours is closed right away.
+    with open(log_path, "ab") if log_path else nullcontext(subprocess.DEVNULL) as out:
+        process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                   cwd=HARDHAT_CONFIG.parent, start_new_session=True)
     node = HardhatNode(port=port, process=process, hardfork=hardfork, log_path=log_path)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

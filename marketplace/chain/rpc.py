@@ -59,9 +59,16 @@ def _is_refusal(message: str) -> bool:
 
 
 class RpcClient:
-    """JSON-RPC over HTTP(S) with one keep-alive connection per thread (standard library only)."""
+    """JSON-RPC over HTTP(S) with a small pool of keep-alive connections (standard library only).
 
-    def __init__(self, url: str, timeout: float = 30.0) -> None:
+    Threads share the pool: a call takes an idle connection (or opens one) and gives it back
+    after the reply, so the indexer's short-lived fetch threads reuse sockets instead of each
+    leaving one behind. `close()` (or leaving a `with RpcClient(...)` block) closes the kept
+    sockets; the owner of a client calls it when done. A closed client stays usable: the next
+    call opens a new connection, as `http.client.HTTPConnection` does after `close()`.
+    """
+
+    def __init__(self, url: str, timeout: float = 30.0, max_idle: int = 4) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"RPC URL {url!r} is not an http(s) URL")
@@ -72,27 +79,55 @@ class RpcClient:
         self._port = parts.port
         self._path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         self._ids = itertools.count(1)
-        self._local = threading.local()
+        self._max_idle = max_idle
+        self._lock = threading.Lock()
+        self._idle: list[http.client.HTTPConnection] = []
+        # Bumped by close(): a connection checked out before it is closed on return, not kept.
+        self._generation = 0
 
-    def _connection(self) -> http.client.HTTPConnection:
-        conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            kind = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
-            conn = kind(self._host, self._port, timeout=self.timeout)
-            self._local.conn = conn
-        return conn
+    def __enter__(self) -> RpcClient:
+        return self
 
-    def _drop_connection(self) -> None:
-        conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
-        if conn is not None:
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close every kept-alive connection (calls still running close theirs when done)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+            self._generation += 1
+        for conn in idle:
             conn.close()
-        self._local.conn = None
 
-    def _exchange(self, body: bytes) -> tuple[int, bytes]:
-        conn = self._connection()
-        conn.request("POST", self._path, body, {"Content-Type": "application/json"})
-        response = conn.getresponse()
-        return response.status, response.read()
+    def _checkout(self, fresh: bool) -> tuple[http.client.HTTPConnection, int]:
+        with self._lock:
+            generation = self._generation
+            if self._idle and not fresh:
+                return self._idle.pop(), generation
+        kind = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+        return kind(self._host, self._port, timeout=self.timeout), generation
+
+    def _checkin(self, conn: http.client.HTTPConnection, generation: int) -> None:
+        with self._lock:
+            if generation == self._generation and len(self._idle) < self._max_idle:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def _exchange(self, body: bytes, fresh: bool = False) -> tuple[int, bytes]:
+        conn, generation = self._checkout(fresh)
+        try:
+            conn.request("POST", self._path, body, {"Content-Type": "application/json"})
+            response = conn.getresponse()
+            result = response.status, response.read()
+        except BaseException:
+            conn.close()  # its state is unknown: never reuse it
+            raise
+        if response.will_close:
+            conn.close()
+        else:
+            self._checkin(conn, generation)
+        return result
 
     def _post(self, payload: Any, what: str) -> Any:
         body = json.dumps(payload).encode()
@@ -100,15 +135,13 @@ class RpcClient:
             try:
                 status, content = self._exchange(body)
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-                self._drop_connection()  # a kept-alive connection the server closed: once more
-                status, content = self._exchange(body)
+                # A kept-alive connection the server closed: once more, on a new one.
+                status, content = self._exchange(body, fresh=True)
         except TimeoutError as exc:
-            self._drop_connection()
             raise NodeUnavailable(
                 f"the node at {self.url} did not answer {what} within {self.timeout:g} s"
             ) from exc
         except (OSError, http.client.HTTPException) as exc:
-            self._drop_connection()
             raise NodeUnavailable(f"no node answers at {self.url} ({exc})") from exc
         if status == 413:
             raise NodeRefused(what, 413, "request or response too large (HTTP 413)")

@@ -79,19 +79,19 @@ def audit(
 
     with reported_as_exit_status():
         settings = load_settings(rpc_url=rpc_url, deployment_path=deployment_path)
-        rpc = RpcClient(settings.rpc_url)
-        if settings.deployment_path is not None:
-            deployment = load_deployment(path=settings.deployment_path)
-        else:
-            deployment = load_deployment(rpc.chain_id())
-        show_progress = sys.stderr.isatty() if progress is None else progress
-        auditor = audit_deployment(
-            rpc,
-            deployment,
-            from_block=from_block,
-            to_block=to_block,
-            progress=show_progress,
-        )
+        with RpcClient(settings.rpc_url) as rpc:
+            if settings.deployment_path is not None:
+                deployment = load_deployment(path=settings.deployment_path)
+            else:
+                deployment = load_deployment(rpc.chain_id())
+            show_progress = sys.stderr.isatty() if progress is None else progress
+            auditor = audit_deployment(
+                rpc,
+                deployment,
+                from_block=from_block,
+                to_block=to_block,
+                progress=show_progress,
+            )
 
     report = build_report(auditor)
     text = {"text": report.to_text, "json": report.to_json, "csv": report.to_csv}[fmt]()

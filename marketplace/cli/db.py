@@ -34,14 +34,16 @@ def db_init(database_url: str | None, reset: bool, yes: bool) -> None:
         if reset and not yes and not click.confirm(f"Drop every indexed table in {where}?"):
             raise CommandFailed("nothing was dropped", ExitCode.INTERRUPTED)
         engine = open_engine(settings.database_url)
-        tables = init_db(engine, reset=reset)
         try:
-            from marketplace.profile.sql import create_profile_schema
-        except ImportError:  # the profile package is optional for the indexer
-            pass
-        else:
-            create_profile_schema(engine)
-        engine.dispose()
+            tables = init_db(engine, reset=reset)
+            try:
+                from marketplace.profile.sql import create_profile_schema
+            except ImportError:  # the profile package is optional for the indexer
+                pass
+            else:
+                create_profile_schema(engine)
+        finally:
+            engine.dispose()
     click.echo(f"{'reset' if reset else 'initialised'} {len(tables)} store tables in {where}")
 
 
@@ -55,10 +57,13 @@ def db_status(database_url: str | None) -> None:
     with reported_as_exit_status():
         settings = load_settings(database_url=database_url)
         engine = open_engine(settings.database_url)
-        check_schema(engine)
-        with engine.connect() as conn:
-            state = queries.status(conn)
-            totals = queries.ledger_totals(conn)
+        try:
+            check_schema(engine)
+            with engine.connect() as conn:
+                state = queries.status(conn)
+                totals = queries.ledger_totals(conn)
+        finally:
+            engine.dispose()
     click.echo(f"store        {describe_url(settings.database_url)}")
     if state is None:
         click.echo("indexed      nothing yet (run `marketplace index`)")

@@ -7,7 +7,7 @@ import os
 import click
 from eth_utils.address import is_address
 
-from marketplace.chain.connection import connect, is_local_chain
+from marketplace.chain.connection import connected, is_local_chain
 from marketplace.chain.deploy import DeployParams, deploy_marketplace
 from marketplace.chain.deployment import deployment_path
 from marketplace.cli.exits import ExitCode, epilog, reported_as_exit_status
@@ -127,16 +127,16 @@ def deploy(
     )
     private_key = os.environ.get(private_key_env) or None
     with reported_as_exit_status():
-        w3 = connect(load_settings(rpc_url=rpc_url).rpc_url)
-        chain_id = w3.eth.chain_id
-        if private_key is None and not is_local_chain(chain_id):
-            raise click.UsageError(
-                f"chain {chain_id} is not a local dev chain: put the deployer's private key in "
-                f"${private_key_env}"
+        with connected(load_settings(rpc_url=rpc_url).rpc_url) as w3:
+            chain_id = w3.eth.chain_id
+            if private_key is None and not is_local_chain(chain_id):
+                raise click.UsageError(
+                    f"chain {chain_id} is not a local dev chain: put the deployer's private key "
+                    f"in ${private_key_env}"
+                )
+            _, record = deploy_marketplace(
+                w3, params, deployer=deployer, private_key=private_key, force=force
             )
-        _, record = deploy_marketplace(
-            w3, params, deployer=deployer, private_key=private_key, force=force
-        )
     replaced = record.extra.get("replaces")
     click.echo(
         f"Marketplace deployed on chain {record.chain_id} at {record.address} "

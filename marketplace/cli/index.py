@@ -100,7 +100,7 @@ def index(
     Safe to stop at any moment: every chunk is committed with its checkpoint, and the next run
     resumes after the last committed block.
     """
-    from marketplace.indexer import DeepReorgError, create_indexer
+    from marketplace.indexer import DeepReorgError, Indexer, create_indexer
     from marketplace.store.engine import describe_url
 
     _configure_logging(quiet, verbose)
@@ -126,6 +126,7 @@ def index(
         stop.set()
 
     previous = {s: signal.signal(s, request_stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    indexer: Indexer | None = None
     try:
         indexer = create_indexer(settings, follow=follow, progress=show_progress)
         indexer.stopping = stop
@@ -164,5 +165,7 @@ def index(
     except MarketplaceError as exc:
         raise CommandFailed(str(exc), status_of(exc)) from exc
     finally:
+        if indexer is not None:
+            indexer.close()
         for signum, handler in previous.items():
             signal.signal(signum, handler)

@@ -134,6 +134,11 @@ class Indexer:
 
     # ------------------------------------------------------------ setup
 
+    def close(self) -> None:
+        """Close the node connections and the store's pooled connections (the Indexer owns both)."""
+        self.rpc.close()
+        self.engine.dispose()
+
     def open(self) -> None:
         """Create missing tables and check that the store holds this deployment (or nothing)."""
         self._retry(lambda: init_db(self.engine), "open the store")

@@ -15,7 +15,7 @@ from typing import Any
 
 from marketplace.artifacts import load_artifact
 from marketplace.chain.accounts import DevAccount, node_dev_accounts
-from marketplace.chain.connection import ChainUnavailable, connect, is_local_chain
+from marketplace.chain.connection import ChainUnavailable, connect, disconnect, is_local_chain
 from marketplace.chain.deployment import DeploymentNotFound, load_deployment
 from marketplace.chain.evm import EvmSupport, artifact_evm_version, probe_rpc
 from marketplace.chain.market import Market, SigningRefused
@@ -75,7 +75,11 @@ class ChainGateway:
                 raise Unavailable(
                     f"The chain node at {self.settings.rpc_url} does not answer; try again soon."
                 ) from exc
-            address = self._deployment_address(chain_id)
+            try:
+                address = self._deployment_address(chain_id)
+            except BaseException:
+                disconnect(w3)
+                raise
             self._market = Market(w3, address)
             return self._market
 
@@ -104,10 +108,17 @@ class ChainGateway:
     def reset(self) -> None:
         """Forget the connection (the next call reconnects)."""
         with self._lock:
+            if self._market is not None:
+                disconnect(self._market.w3)
             self._market = None
             self._signer = None
             self._accounts = None
             self._evm = None
+
+    def close(self) -> None:
+        """Close the node connections (the app's owner calls it when the app is done)."""
+        self.reset()
+        self._rpc.close()
 
     # ------------------------------------------------------------------ calls and transactions
 

@@ -27,6 +27,12 @@ class Services:
     profile_repository: SqlProfileRepository
     profiles: ProfileService
 
+    def close(self) -> None:
+        """Release the store's pooled connections and the node's (whoever ends the app calls
+        it; a process that exits needs not)."""
+        self.chain.close()
+        self.engine.dispose()
+
 
 def services() -> Services:
     """The services of the app handling the current request."""

@@ -84,9 +84,10 @@ def start_services(
     logs: list[Path] = []
     for name, command in commands.items():
         log = log_dir / f"{name}.log"
-        out = open(log, "ab")  # noqa: SIM115 - owned by the child process
-        processes.append(subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
-                                          env=env, start_new_session=True))
+        # The child writes to its own copy of the descriptor; ours is closed right away.
+        with open(log, "ab") as out:
+            processes.append(subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
+                                              env=env, start_new_session=True))
         logs.append(log)
     services = Services(f"http://{host}:{port}", processes, logs)
     try:

@@ -32,7 +32,7 @@ def anvil_node() -> Iterator[Anvil]:
 
 
 @pytest.fixture(scope="session")
-def w3(anvil_node: Anvil) -> Web3:
+def w3(anvil_node: Anvil) -> Iterator[Web3]:
     """Web3 on the session's anvil: chain id cached (asked for on every transaction), and no
     proxy lookup in the environment on every request."""
     session = requests.Session()
@@ -47,7 +47,8 @@ def w3(anvil_node: Anvil) -> Web3:
     w3 = Web3(provider)
     # A fixed legacy gas price saves two fee look-ups per web3-sent transaction.
     w3.eth.set_gas_price_strategy(lambda _w3, _tx: Wei(GAS_PRICE))
-    return w3
+    yield w3
+    session.close()  # its keep-alive sockets, before the collector finds them
 
 
 @pytest.fixture(scope="session")

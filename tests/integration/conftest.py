@@ -9,7 +9,7 @@ import pytest
 from web3 import Web3
 
 from marketplace.chain.anvil import Anvil, start_anvil
-from marketplace.chain.connection import connect
+from marketplace.chain.connection import connected
 from marketplace.chain.deploy import DeployParams, deploy_marketplace
 from marketplace.chain.market import Market
 from tests.support.indexing import BACKENDS, Chain, StoreFactory, running_chain, store_factory
@@ -23,8 +23,9 @@ def node() -> Iterator[Anvil]:
 
 
 @pytest.fixture(scope="module")
-def w3(node: Anvil) -> Web3:
-    return connect(node.url)
+def w3(node: Anvil) -> Iterator[Web3]:
+    with connected(node.url) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from web3.types import TxParams, Wei
 from marketplace.artifacts import load_artifact
 from marketplace.audit import AuditReport, Invariant, audit_deployment, build_report
 from marketplace.chain.anvil import Anvil, start_anvil
-from marketplace.chain.connection import connect
+from marketplace.chain.connection import connected
 from marketplace.chain.deploy import DeployParams, deploy_marketplace
 from marketplace.chain.deployment import Deployment, save_deployment
 from marketplace.chain.market import Market
@@ -36,8 +36,9 @@ def node() -> Iterator[Anvil]:
 
 
 @pytest.fixture(scope="module")
-def w3(node: Anvil) -> Web3:
-    return connect(node.url)
+def w3(node: Anvil) -> Iterator[Web3]:
+    with connected(node.url) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +51,8 @@ def deploy(w3: Web3) -> tuple[Market, Deployment]:
 
 
 def audit(node: Anvil, deployment: Deployment) -> AuditReport:
-    return build_report(audit_deployment(RpcClient(node.url), deployment))
+    with RpcClient(node.url) as client:
+        return build_report(audit_deployment(client, deployment))
 
 
 def only(report: AuditReport, invariant: Invariant, count: int = 1) -> list[Any]:
@@ -64,7 +66,8 @@ def accounts(w3: Web3) -> list[str]:
 
 
 def rpc(node: Anvil, method: str, *params: Any) -> Any:
-    return RpcClient(node.url).call(method, params)
+    with RpcClient(node.url) as client:
+        return client.call(method, params)
 
 
 # ---------------------------------------------------------------- clean
@@ -91,10 +94,9 @@ def test_a_real_workload_with_every_kind_of_event_audits_clean(
         "StakeReleased", "FeeRateChanged", "FeesCollected", "Withdrawn", "PauseChanged",
         "ArbiterChanged", "OwnershipTransferred",
     }
-    event_blocks = {
-        int(log["blockNumber"], 16)
-        for log in RpcClient(node.url).get_logs(deployment.address, 0, report.meta["to_block"])
-    }
+    with RpcClient(node.url) as client:
+        logs = client.get_logs(deployment.address, 0, report.meta["to_block"])
+    event_blocks = {int(log["blockNumber"], 16) for log in logs}
     assert report.meta["blocks_checked"] >= len(event_blocks)
     assert report.ledger["balance"] == w3.eth.get_balance(market.address)
 

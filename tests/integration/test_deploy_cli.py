@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from marketplace.artifacts import load_artifact
 from marketplace.chain.accounts import dev_accounts
 from marketplace.chain.anvil import running_anvil, start_anvil
-from marketplace.chain.connection import connect
+from marketplace.chain.connection import connected
 from marketplace.cli import main
 from marketplace.cli.exits import ExitCode
 
@@ -88,7 +88,8 @@ def test_a_second_deploy_on_a_live_record_is_refused_unless_forced(records: Path
         assert refused.exit_code == ExitCode.FAILED
         assert "--force" in refused.output and before["address"] in refused.output
         assert json.loads((records / "31337.json").read_text()) == before
-        assert connect(node.url).eth.get_transaction_count(before["deployer"]) == 1
+        with connected(node.url) as w3:
+            assert w3.eth.get_transaction_count(before["deployer"]) == 1
 
         forced = CliRunner().invoke(main, ["deploy", "--rpc", node.url, "--force"])
         assert forced.exit_code == 0, forced.output
@@ -105,7 +106,8 @@ def test_a_record_whose_contract_is_gone_is_replaced_without_force(records: Path
         result = CliRunner().invoke(main, ["deploy", "--rpc", restarted.url])
         assert result.exit_code == 0, result.output
         record = json.loads((records / "31337.json").read_text())
-        assert connect(restarted.url).eth.get_code(record["address"]) != b""
+        with connected(restarted.url) as w3:
+            assert w3.eth.get_code(record["address"]) != b""
 
 
 def test_deploy_refuses_a_chain_without_cancun_before_sending_anything(records: Path) -> None:
@@ -114,7 +116,8 @@ def test_deploy_refuses_a_chain_without_cancun_before_sending_anything(records: 
         assert result.exit_code == ExitCode.FAILED
         assert "cannot run the marketplace contracts" in result.output
         assert "TSTORE/TLOAD" in result.output and "Cancun hardfork" in result.output
-        assert connect(node.url).eth.block_number == 0
+        with connected(node.url) as w3:
+            assert w3.eth.block_number == 0
     assert not (records / "31337.json").exists()
 
 

@@ -8,7 +8,7 @@ from eth_typing import HexStr
 
 from marketplace.chain.accounts import dev_accounts, node_dev_accounts
 from marketplace.chain.anvil import running_anvil
-from marketplace.chain.connection import connect
+from marketplace.chain.connection import connected
 from marketplace.chain.deploy import DeployParams, deploy_marketplace
 from marketplace.config import Settings
 from marketplace.web import create_app
@@ -20,7 +20,8 @@ GANACHE_MNEMONIC = "myth like bonus scare over problem client lizard pioneer sub
 
 def test_on_anvils_mnemonic_every_funded_account_has_its_key() -> None:
     with running_anvil(accounts=4) as node:
-        accounts = node_dev_accounts(connect(node.url), 10)
+        with connected(node.url) as w3:
+            accounts = node_dev_accounts(w3, 10)
     keys = dev_accounts(4)
     assert [a.address for a in accounts] == [k.address for k in keys]
     assert [a.key.key if a.key else None for a in accounts] == [k.key for k in keys]
@@ -29,8 +30,7 @@ def test_on_anvils_mnemonic_every_funded_account_has_its_key() -> None:
 def test_a_node_with_another_mnemonic_offers_its_own_accounts_and_signs_for_them(
     tmp_path: Path,
 ) -> None:
-    with running_anvil(accounts=3, mnemonic=GANACHE_MNEMONIC) as node:
-        w3 = connect(node.url)
+    with running_anvil(accounts=3, mnemonic=GANACHE_MNEMONIC) as node, connected(node.url) as w3:
         accounts = node_dev_accounts(w3, 10)
         assert [a.address for a in accounts] == list(w3.eth.accounts)
         assert all(a.key is None for a in accounts)
@@ -44,12 +44,12 @@ def test_a_node_with_another_mnemonic_offers_its_own_accounts_and_signs_for_them
         tx = gateway.build("register", 1, 1, 0, 10**16, b"\x01" * 32, sender=provider,
                            value=10**15)
         receipt = w3.eth.wait_for_transaction_receipt(HexStr(gateway.dev_send(tx)))
+        gateway.close()
         assert receipt["status"] == 1 and receipt["from"] == provider
 
 
 def test_an_account_without_ether_is_not_offered(tmp_path: Path) -> None:
-    with running_anvil(accounts=4) as node:
-        w3 = connect(node.url)
+    with running_anvil(accounts=4) as node, connected(node.url) as w3:
         deploy_marketplace(w3, DeployParams(), record_path=tmp_path / "d.json")
         node_accounts = list(w3.eth.accounts)
         drained, funded = node_accounts[2].lower(), node_accounts[3].lower()
@@ -70,7 +70,7 @@ def test_an_account_without_ether_is_not_offered(tmp_path: Path) -> None:
             chosen = client.post("/auth/dev", json={"account": "3"},
                                  headers={"X-CSRF-Token": csrf})
         finally:
-            app.extensions["marketplace"].engine.dispose()
+            app.extensions["marketplace"].close()
     assert drained not in page and funded in page
     assert refused.status_code == 400
     assert refused.get_json()["message"] == "That dev account holds no ether on this chain."
@@ -79,4 +79,5 @@ def test_an_account_without_ether_is_not_offered(tmp_path: Path) -> None:
 
 def test_the_switcher_offers_no_more_accounts_than_asked() -> None:
     with running_anvil(accounts=5) as node:
-        assert [a.index for a in node_dev_accounts(connect(node.url), 2)] == [0, 1]
+        with connected(node.url) as w3:
+            assert [a.index for a in node_dev_accounts(w3, 2)] == [0, 1]

@@ -20,7 +20,7 @@ from web3 import Web3
 
 from marketplace.artifacts import load_artifact
 from marketplace.chain.accounts import DevAccount, node_dev_accounts
-from marketplace.chain.connection import connect
+from marketplace.chain.connection import connect, connected, disconnect
 from marketplace.chain.hardhat import HardhatNode, start_hardhat
 from marketplace.chain.market import Market
 from marketplace.chain.nodeerrors import NodeError
@@ -74,18 +74,20 @@ def advance(w3: Web3, seconds: int) -> None:
 def test_hardhats_dev_accounts_are_the_nodes_funded_accounts_with_matching_keys(
     cancun: HardhatNode,
 ) -> None:
-    accounts = node_dev_accounts(connect(cancun.url), 5)
+    with connected(cancun.url) as w3:
+        accounts = node_dev_accounts(w3, 5)
     assert [a.index for a in accounts] == [0, 1, 2, 3, 4]
     assert all(a.key is not None and a.key.address == a.address for a in accounts)
 
 
 def test_the_whole_lifecycle_runs_on_hardhat_and_audits_clean(
-    cancun: HardhatNode, records: Path
+    cancun: HardhatNode, records: Path, request: pytest.FixtureRequest
 ) -> None:
     status, output = deploy(cancun.url)
     assert status == 0, output
     record = json.loads((records / "31337.json").read_text())
     w3 = connect(cancun.url)
+    request.addfinalizer(lambda: disconnect(w3))
     market = Market(w3, record["address"])
     operator, provider, customer = node_dev_accounts(w3, 3)
     assert operator.address == record["deployer"]
@@ -124,23 +126,27 @@ def test_the_whole_lifecycle_runs_on_hardhat_and_audits_clean(
 def test_deploy_refuses_hardhat_without_cancun_before_sending_anything(
     shanghai: HardhatNode, records: Path
 ) -> None:
-    w3 = connect(shanghai.url)
-    before = w3.eth.block_number
-
-    status, output = deploy(shanghai.url)
+    with connected(shanghai.url) as w3:
+        before = w3.eth.block_number
+        status, output = deploy(shanghai.url)
+        after = w3.eth.block_number
 
     assert status == ExitCode.FAILED
     assert "cannot run the marketplace contracts" in output
     assert "TSTORE/TLOAD transient storage (EIP-1153, cancun)" in output
     assert "Cancun hardfork" in output
-    assert w3.eth.block_number == before
+    assert after == before
     assert not (records / "31337.json").exists()
 
 
 @pytest.fixture(scope="module")
-def unpayable(shanghai: HardhatNode) -> tuple[Market, dict[str, object]]:
+def unpayable(shanghai: HardhatNode) -> Iterator[tuple[Market, dict[str, object]]]:
     """What an older deploy did: the contract on Shanghai, and a provider whose stake it took."""
-    w3 = connect(shanghai.url)
+    with connected(shanghai.url) as w3:
+        yield _deploy_unpayable(w3)
+
+
+def _deploy_unpayable(w3: Web3) -> tuple[Market, dict[str, object]]:
     artifact = load_artifact("Marketplace")
     owner = w3.eth.accounts[0]
     factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
@@ -199,7 +205,7 @@ def test_healthz_is_not_ok_on_a_chain_without_cancun(
     try:
         response = app.test_client().get("/healthz")
     finally:
-        app.extensions["marketplace"].engine.dispose()
+        app.extensions["marketplace"].close()
 
     body = response.get_json()
     assert response.status_code == 503 and body["status"] == "degraded"

@@ -10,7 +10,7 @@ from web3 import Web3
 
 from marketplace.chain.accounts import dev_accounts
 from marketplace.chain.anvil import start_anvil
-from marketplace.chain.connection import connect
+from marketplace.chain.connection import connected
 from marketplace.chain.deploy import DeployParams, deploy_marketplace
 from marketplace.chain.market import Market, SigningRefused
 from marketplace.chain.revert import ContractRevert
@@ -109,10 +109,10 @@ def foreign_chain() -> Iterator[tuple[Web3, Market]]:
     """An anvil that pretends to be another chain (id 5), with the marketplace deployed."""
     node = start_anvil(chain_id=5)
     try:
-        w3 = connect(node.url)
-        market, _ = deploy_marketplace(w3, DeployParams(), private_key=dev_accounts(1)[0].key.hex(),
-                                       record=False)
-        yield w3, market
+        with connected(node.url) as w3:
+            market, _ = deploy_marketplace(
+                w3, DeployParams(), private_key=dev_accounts(1)[0].key.hex(), record=False)
+            yield w3, market
     finally:
         node.stop()
 

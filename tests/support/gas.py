@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from marketplace.chain.anvil import running_anvil
-from marketplace.chain.connection import connect
+from marketplace.chain.connection import connected
 from marketplace.chain.deploy import DeployParams, deploy_marketplace
 from marketplace.chain.market import Market
 
@@ -80,8 +80,7 @@ REGRESSION_TOLERANCE = 0.02
 
 def measure_fresh() -> dict[str, int]:
     """Deploy on a fresh anvil and measure every operation."""
-    with running_anvil() as node:
-        w3 = connect(node.url)
+    with running_anvil() as node, connected(node.url) as w3:
         owner, provider, customer, arbiter = list(w3.eth.accounts)[:4]
         market, _ = deploy_marketplace(w3, DeployParams(), deployer=owner, record=False)
         return measure(market, owner, provider, customer, arbiter)

@@ -14,7 +14,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from sqlalchemy.exc import OperationalError
 from web3 import Web3
 
 from marketplace.chain.anvil import Anvil, start_anvil
-from marketplace.chain.connection import connect
+from marketplace.chain.connection import connect, disconnect
 from marketplace.chain.deploy import DeployParams, deploy_marketplace
 from marketplace.chain.deployment import Deployment
 from marketplace.chain.market import Market
@@ -109,6 +109,10 @@ class Chain:
     w3: Web3
     deployment: Deployment
     market: Market
+    client: RpcClient
+    # Indexers `make_indexer` built on this chain: closed with it, so no test leaks their
+    # node sockets or store connections to the garbage collector.
+    indexers: list[Indexer] = field(default_factory=list)
 
     @property
     def operator(self) -> str:
@@ -129,7 +133,7 @@ class Chain:
 
     def rpc(self, method: str, *params: Any) -> Any:
         """A raw JSON-RPC call to the node."""
-        return RpcClient(self.node.url).call(method, params)
+        return self.client.call(method, params)
 
     def mine(self, blocks: int = 1) -> None:
         """Mine empty blocks."""
@@ -145,24 +149,33 @@ class Chain:
 def running_chain(**anvil_options: Any) -> Iterator[Chain]:
     """A fresh anvil with the marketplace deployed, stopped afterwards."""
     node = start_anvil(**anvil_options)
+    chain: Chain | None = None
     try:
         w3 = connect(node.url)
         market, deployment = deploy_marketplace(w3, DeployParams(min_stake=10**15), record=False)
-        yield Chain(node, w3, deployment, market)
+        chain = Chain(node, w3, deployment, market, RpcClient(node.url))
+        yield chain
     finally:
+        if chain is not None:
+            for indexer in chain.indexers:
+                indexer.close()
+            chain.client.close()
+            disconnect(chain.w3)
         node.stop()
 
 
 def make_indexer(chain: Chain, url: str, rpc_url: str | None = None, **options: Any) -> Indexer:
     """An Indexer of `chain` into the store at `url`, with test-friendly defaults."""
     options.setdefault("retry_for", 5.0)
-    return Indexer(
+    indexer = Indexer(
         open_engine(url),
         RpcClient(rpc_url or chain.node.url, timeout=60.0),
         marketplace_decoder(),
         chain.target,
         **options,
     )
+    chain.indexers.append(indexer)
+    return indexer
 
 
 def dump_store(url: str) -> dict[str, list[tuple[Any, ...]]]:
@@ -180,7 +193,7 @@ def fresh_index(chain: Chain, new_store: StoreFactory, **options: Any) -> dict[s
     url = new_store()
     indexer = make_indexer(chain, url, **options)
     indexer.sync()
-    indexer.engine.dispose()
+    indexer.close()
     return dump_store(url)
 
 

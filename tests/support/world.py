@@ -19,7 +19,7 @@ from werkzeug.test import TestResponse
 
 from marketplace.chain.accounts import dev_accounts
 from marketplace.chain.anvil import Anvil, start_anvil
-from marketplace.chain.connection import connect
+from marketplace.chain.connection import connect, disconnect
 from marketplace.chain.deploy import DeployParams, deploy_marketplace
 from marketplace.chain.deployment import Deployment
 from marketplace.chain.market import Market
@@ -102,9 +102,10 @@ class World:
         self.market.w3.provider.make_request(RPCEndpoint("evm_mine"), [])
 
     def close(self) -> None:
-        """Stop anvil and release the store."""
-        self.app.extensions["marketplace"].engine.dispose()
-        self.indexer.engine.dispose()
+        """Release the app's and the indexer's store and node connections; stop anvil."""
+        self.app.extensions["marketplace"].close()
+        self.indexer.close()
+        disconnect(self.market.w3)
         self.node.stop()
 
 

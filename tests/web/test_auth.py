@@ -178,7 +178,7 @@ def test_without_dev_mode_no_dev_account_exists_and_the_server_signs_nothing(
     assert services.chain.dev_signing_available() is False
     with pytest.raises(Exception, match="Dev accounts are off"):
         services.chain.dev_accounts()
-    services.engine.dispose()
+    services.close()
 
 
 def test_a_nonce_expires(world: World, wallet: LocalAccount) -> None:

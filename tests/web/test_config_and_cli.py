@@ -50,7 +50,7 @@ def test_behind_a_proxy_the_forwarded_scheme_turns_on_hsts(tmp_path: Path) -> No
     response = app.test_client().get("/", headers={"X-Forwarded-Proto": "https"})
 
     assert "Strict-Transport-Security" in response.headers
-    app.extensions["marketplace"].engine.dispose()
+    app.extensions["marketplace"].close()
 
 
 def test_the_web_command_documents_its_options() -> None:

@@ -48,7 +48,7 @@ def test_outside_dev_mode_the_session_cookie_is_secure(market: World) -> None:
 
     assert "Secure" in response.headers["Set-Cookie"]
     assert "Strict-Transport-Security" in response.headers
-    app.extensions["marketplace"].engine.dispose()
+    app.extensions["marketplace"].close()
 
 
 def test_outside_dev_mode_the_app_refuses_to_start_without_a_secret_key(market: World) -> None:
