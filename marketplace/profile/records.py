@@ -1,4 +1,5 @@
-"""What the living profile stores: consent, and the feedback it learned from. Nothing else.
+"""What the living profile stores: consent, the feedback it learned from, and the notifications
+it found for the customer. Nothing else.
 
 Everything the profile knows is derived from these records (`LivingProfile.from_records`), so
 erasing them erases the profile.
@@ -77,6 +78,24 @@ class Dismissal:
     customer: str
     key: str
     dismissed_at: datetime
+
+
+@dataclass(frozen=True)
+class Notification:
+    """News for a customer, found as events were indexed (`profile.notify`): a listing that
+    entered their top three in a category they book (`kind` "top"), or one they rely on that no
+    longer meets their criteria ("dropped"). `block` is the chain block that brought the change;
+    `id` is the store's (0 until stored)."""
+
+    customer: str
+    kind: str
+    provider_id: int
+    category: int
+    message: str
+    block: int
+    created_at: datetime
+    read: bool = False
+    id: int = 0
 
 
 def normalise_customer(customer: str) -> str:

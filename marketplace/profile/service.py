@@ -166,6 +166,9 @@ class ProfileService:
             "dismissed_proposals": [
                 _jsonable(asdict(d)) for d in self._repository.dismissals(customer)
             ],
+            "notifications": [
+                _jsonable(asdict(n)) for n in self._repository.notifications(customer)
+            ],
             "learned": None if profile is None else profile.to_json(),
         }
 

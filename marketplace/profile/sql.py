@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Dialect,
@@ -26,13 +27,20 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     delete,
+    func,
     insert,
     select,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 
-from marketplace.profile.records import ChoiceRecord, ConsentRecord, Dismissal, RatingRecord
+from marketplace.profile.records import (
+    ChoiceRecord,
+    ConsentRecord,
+    Dismissal,
+    Notification,
+    RatingRecord,
+)
 
 _TWO_64 = 1 << 64
 
@@ -148,6 +156,21 @@ dismissals = Table(
     UniqueConstraint("customer", "proposal_key"),
 )
 
+notifications = Table(
+    "profile_notifications", profile_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _customer(),
+    Column("kind", String(16), nullable=False),
+    Column("provider_id", BigInteger, nullable=False),
+    Column("category", Integer, nullable=False),
+    Column("message", String(2000), nullable=False),
+    Column("block", BigInteger, nullable=False),
+    Column("created_at", _UtcDateTime, nullable=False),
+    Column("read", Boolean, nullable=False, default=False),
+    # One notification per change: a retried or re-committed chunk finds it already stored.
+    UniqueConstraint("customer", "kind", "provider_id", "category", "block"),
+)
+
 
 def create_profile_schema(engine: Engine) -> None:
     """Create the profile tables that do not exist yet (idempotent)."""
@@ -214,9 +237,41 @@ class SqlProfileRepository:
         return [Dismissal(row["customer"], row["proposal_key"], row["dismissed_at"])
                 for row in self._rows(dismissals, customer)]
 
+    def add_notification(self, record: Notification) -> bool:
+        """Store a notification; False (nothing stored) if the same one is already in."""
+        values = {k: v for k, v in vars(record).items() if k != "id"}
+        return self._insert(notifications, values)
+
+    def notifications(self, customer: str, *, offset: int = 0,
+                      limit: int | None = None) -> list[Notification]:
+        """The customer's notifications, newest first."""
+        statement = (select(notifications).where(notifications.c.customer == customer)
+                     .order_by(notifications.c.id.desc()).offset(offset).limit(limit))
+        with self._engine.connect() as conn:
+            return [Notification(**row) for row in conn.execute(statement).mappings()]
+
+    def count_notifications(self, customer: str, *, unread: bool = False) -> int:
+        """How many notifications the customer has (only unread ones if `unread`)."""
+        statement = select(func.count()).select_from(notifications).where(
+            notifications.c.customer == customer)
+        if unread:
+            statement = statement.where(notifications.c.read.is_(False))
+        with self._engine.connect() as conn:
+            return int(conn.execute(statement).scalar_one())
+
+    def mark_read(self, customer: str, ids: list[int] | None = None) -> int:
+        """Mark the customer's notifications `ids` (every one if None) read; how many changed."""
+        statement = update(notifications).where(
+            notifications.c.customer == customer, notifications.c.read.is_(False))
+        if ids is not None:
+            statement = statement.where(notifications.c.id.in_(ids))
+        with self._engine.begin() as conn:
+            return int(conn.execute(statement.values(read=True)).rowcount)
+
     def forget_learning(self, customer: str) -> None:
-        """Delete every rating, choice and dismissal of the customer; keep consent records."""
-        self._delete(customer, (ratings, choices, dismissals))
+        """Delete every rating, choice, dismissal and notification of the customer; keep
+        consent records."""
+        self._delete(customer, (ratings, choices, dismissals, notifications))
 
     def erase(self, customer: str) -> None:
         """Delete everything about the customer, consent records included."""

@@ -3,6 +3,7 @@
 - `browse`: home, criteria editor, matches, provider pages, blocks
 - `bookings`: quote and book, my bookings, booking actions, withdraw, pending transactions
 - `profile`: consent, what was learned, suggestions, export, erase
+- `notifications`: news the indexer found for me (with consent), mark as read
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ bp = Blueprint("customer", __name__)
 def page_context() -> dict[str, Any]:
     """Names every template can use."""
     svc = services()
+    account = current_account()
     return {
-        "account": current_account(),
+        "account": account,
+        "unread_notifications": (
+            svc.profile_repository.count_notifications(account, unread=True) if account else 0),
         "signer": signer(),
         "dev_mode": svc.config.dev_accounts,
         "catalogue": {
@@ -34,4 +38,4 @@ def page_context() -> dict[str, Any]:
     }
 
 
-from marketplace.web.customer import bookings, browse, profile  # noqa: E402,F401  (routes)
+from marketplace.web.customer import bookings, browse, notifications, profile  # noqa: E402,F401  (routes)
