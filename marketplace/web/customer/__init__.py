@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint
+from sqlalchemy.exc import SQLAlchemyError
 
 from marketplace.catalogue import ATTRIBUTES, CATEGORIES, COMPLAINT_TAGS, REGIONS
 from marketplace.web.auth import current_account, signer
@@ -25,8 +26,7 @@ def page_context() -> dict[str, Any]:
     account = current_account()
     return {
         "account": account,
-        "unread_notifications": (
-            svc.profile_repository.count_notifications(account, unread=True) if account else 0),
+        "unread_notifications": _unread(account),
         "signer": signer(),
         "dev_mode": svc.config.dev_accounts,
         "catalogue": {
@@ -36,6 +36,17 @@ def page_context() -> dict[str, Any]:
             "tags": COMPLAINT_TAGS,
         },
     }
+
+
+def _unread(account: str | None) -> int:
+    """The nav's unread count; 0 when the database does not answer (the error page that says so
+    renders with this context too)."""
+    if account is None:
+        return 0
+    try:
+        return services().profile_repository.count_notifications(account, unread=True)
+    except SQLAlchemyError:
+        return 0
 
 
 from marketplace.web.customer import bookings, browse, notifications, profile  # noqa: E402,F401  (routes)
