@@ -198,9 +198,10 @@ class Notifier:
             elif pid in before_index:
                 before_index.set_active(pid, False)  # registered in this chunk
         stored = 0
+        # `customers` all consented when this pass began (one read of the consents table).
         for customer, booked in sorted(customers.items()):
             criteria = _criteria(conn, customer, category)
-            if criteria is None or not self._profiles.has_consent(customer):
+            if criteria is None:
                 continue
             affinity: Affinity | None = self._profiles.affinity(customer, criteria)
             now = rank(now_index, criteria, affinity=affinity, k=TOP).matches
