@@ -3,6 +3,9 @@ when a relied-on provider no longer meets their criteria."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
+
 from marketplace.matching.eligibility import CriteriaView, ProviderView
 from marketplace.matching.index import ProviderIndex
 from marketplace.matching.ranking import rank
@@ -14,6 +17,8 @@ from marketplace.profile.notify import (
     relied_on,
     top_message,
 )
+from marketplace.profile.records import Notification
+from marketplace.profile.repository import InMemoryProfileRepository
 
 RIDES = 1
 CRITERIA = CriteriaView(category=RIDES, max_price=100, version=1)
@@ -81,3 +86,22 @@ def test_only_a_change_from_meeting_to_not_meeting_is_news() -> None:
     assert no_longer_meets(provider(1, 50), provider(1, 60), CRITERIA) is None  # still does
     assert no_longer_meets(None, provider(1, 150), CRITERIA) is None  # new, never met
     assert no_longer_meets(provider(1, 50), None, CRITERIA) is None  # rolled back
+
+
+def test_the_in_memory_repository_keeps_notifications_like_the_sql_one() -> None:
+    repository = InMemoryProfileRepository()
+    customer = "0x" + "ab" * 20
+    first = Notification(customer, "top", 4, RIDES, "Provider #4 now ranks #1", 10,
+                         datetime(2026, 1, 1, tzinfo=UTC))
+
+    stored = [repository.add_notification(first), repository.add_notification(first),
+              repository.add_notification(replace(first, kind="dropped", block=11))]
+
+    assert stored == [True, False, True]
+    assert [n.kind for n in repository.notifications(customer)] == ["dropped", "top"]
+    assert [n.kind for n in repository.notifications(customer, offset=1, limit=1)] == ["top"]
+    newest = repository.notifications(customer)[0].id
+    assert repository.mark_read(customer, [newest]) == 1
+    assert repository.count_notifications(customer, unread=True) == 1
+    repository.forget_learning(customer)
+    assert repository.count_notifications(customer) == 0
