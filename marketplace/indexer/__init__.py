@@ -22,6 +22,7 @@ from marketplace.indexer.scanner import (
     SyncStats,
 )
 from marketplace.profile.feed import store_feed
+from marketplace.profile.notify import store_notifier
 from marketplace.store.engine import open_engine
 
 __all__ = [
@@ -46,7 +47,9 @@ def create_indexer(
     """An Indexer for `settings`: the deployment from `settings.deployment_path`, else from
     `deployments/<chainId>.json` of the chain the RPC URL serves. In follow mode node outages
     are retried forever; otherwise for `settings.retry_for` seconds. After each commit the
-    living profiles of consenting customers learn the ratings it stored (`profile.feed`).
+    living profiles of consenting customers learn the ratings it stored (`profile.feed`), and
+    their notifications record listings that entered their top three or dropped below their
+    criteria (`profile.notify`).
     """
     retry_for = None if follow else settings.retry_for
     rpc = RpcClient(settings.rpc_url)
@@ -60,9 +63,12 @@ def create_indexer(
     engine = open_engine(settings.database_url)
     # Ratings are learned where they arrive, right after each commit (consent permitting).
     learn = store_feed(engine, reorg_window=settings.confirmations).after_commit
+    # Then news for consenting customers, ranked with what was just learned (`profile.notify`).
+    notify = store_notifier(engine, reorg_window=settings.confirmations).after_commit
 
     def committed(block: int, at: float) -> None:
         learn(block, at)
+        notify(block, at)
         if on_commit is not None:
             on_commit(block, at)
 

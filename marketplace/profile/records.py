@@ -1,5 +1,6 @@
-"""What the living profile stores: consent, the feedback it learned from, and the customer's own
-words about a booking (only with consent). Nothing else.
+"""What the living profile stores: consent, the feedback it learned from, the customer's own
+words about a booking (only with consent), and the notifications it found for the customer.
+Nothing else.
 
 Everything the profile knows is derived from these records (`LivingProfile.from_records`), so
 erasing them erases the profile.
@@ -93,6 +94,24 @@ class Dismissal:
     customer: str
     key: str
     dismissed_at: datetime
+
+
+@dataclass(frozen=True)
+class Notification:
+    """News for a customer, found as events were indexed (`profile.notify`): a listing that
+    entered their top three in a category they book (`kind` "top"), or one they rely on that no
+    longer meets their criteria ("dropped"). `block` is the chain block that brought the change;
+    `id` is the store's (0 until stored)."""
+
+    customer: str
+    kind: str
+    provider_id: int
+    category: int
+    message: str
+    block: int
+    created_at: datetime
+    read: bool = False
+    id: int = 0
 
 
 def normalise_customer(customer: str) -> str:

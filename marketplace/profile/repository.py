@@ -14,6 +14,7 @@ from marketplace.profile.records import (
     ConsentRecord,
     Dismissal,
     FeedbackText,
+    Notification,
     RatingRecord,
 )
 
@@ -57,9 +58,22 @@ class ProfileRepository(Protocol):
     def feedback_texts(self, customer: str) -> list[FeedbackText]:
         """The customer's feedback texts in the order they were stored."""
 
+    def add_notification(self, record: Notification) -> bool:
+        """Store a notification; False (nothing stored) if the same one is already in."""
+
+    def notifications(self, customer: str, *, offset: int = 0,
+                      limit: int | None = None) -> list[Notification]:
+        """The customer's notifications, newest first."""
+
+    def count_notifications(self, customer: str, *, unread: bool = False) -> int:
+        """How many notifications the customer has (only unread ones if `unread`)."""
+
+    def mark_read(self, customer: str, ids: list[int] | None = None) -> int:
+        """Mark the customer's notifications `ids` (every one if None) read; how many changed."""
+
     def forget_learning(self, customer: str) -> None:
-        """Delete every rating, choice, dismissal and feedback text of the customer; keep
-        consent records."""
+        """Delete every rating, choice, dismissal, feedback text and notification of the
+        customer; keep consent records."""
 
     def erase(self, customer: str) -> None:
         """Delete everything about the customer, consent records included."""
@@ -75,6 +89,8 @@ class InMemoryProfileRepository:
         self._choices: dict[str, list[ChoiceRecord]] = {}
         self._dismissals: dict[str, dict[str, Dismissal]] = {}
         self._texts: dict[str, dict[int, FeedbackText]] = {}
+        self._notifications: dict[str, list[Notification]] = {}
+        self._next_id = 1
 
     def add_consent(self, record: ConsentRecord) -> None:
         """Record an opt-in."""
@@ -137,10 +153,41 @@ class InMemoryProfileRepository:
         """The customer's feedback texts in the order they were stored."""
         return list(self._texts.get(customer, {}).values())
 
+    def add_notification(self, record: Notification) -> bool:
+        """Store a notification; False (nothing stored) if the same one is already in."""
+        stored = self._notifications.setdefault(record.customer, [])
+        key = (record.kind, record.provider_id, record.category, record.block)
+        if any((n.kind, n.provider_id, n.category, n.block) == key for n in stored):
+            return False
+        stored.append(replace(record, id=self._next_id))
+        self._next_id += 1
+        return True
+
+    def notifications(self, customer: str, *, offset: int = 0,
+                      limit: int | None = None) -> list[Notification]:
+        """The customer's notifications, newest first."""
+        newest = list(reversed(self._notifications.get(customer, [])))[offset:]
+        return newest if limit is None else newest[:limit]
+
+    def count_notifications(self, customer: str, *, unread: bool = False) -> int:
+        """How many notifications the customer has (only unread ones if `unread`)."""
+        return sum(1 for n in self._notifications.get(customer, []) if not (unread and n.read))
+
+    def mark_read(self, customer: str, ids: list[int] | None = None) -> int:
+        """Mark the customer's notifications `ids` (every one if None) read; how many changed."""
+        stored = self._notifications.get(customer, [])
+        changed = 0
+        for i, n in enumerate(stored):
+            if not n.read and (ids is None or n.id in ids):
+                stored[i] = replace(n, read=True)
+                changed += 1
+        return changed
+
     def forget_learning(self, customer: str) -> None:
-        """Delete every rating, choice, dismissal and feedback text of the customer; keep
-        consent records."""
-        for store in (self._ratings, self._choices, self._dismissals, self._texts):
+        """Delete every rating, choice, dismissal, feedback text and notification of the
+        customer; keep consent records."""
+        for store in (self._ratings, self._choices, self._dismissals, self._texts,
+                      self._notifications):
             store.pop(customer, None)
 
     def erase(self, customer: str) -> None:
@@ -151,4 +198,4 @@ class InMemoryProfileRepository:
     def customers(self) -> set[str]:
         """Every customer with any record (used by tests to prove erasure)."""
         return set(self._consents) | set(self._ratings) | set(self._choices) | set(
-            self._dismissals) | set(self._texts)
+            self._dismissals) | set(self._texts) | set(self._notifications)

@@ -194,6 +194,9 @@ class ProfileService:
             "feedback_texts": [
                 _jsonable(asdict(t)) for t in self._repository.feedback_texts(customer)
             ],
+            "notifications": [
+                _jsonable(asdict(n)) for n in self._repository.notifications(customer)
+            ],
             "learned": None if profile is None else profile.to_json(),
         }
 

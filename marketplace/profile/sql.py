@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Dialect,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     delete,
+    func,
     insert,
     select,
     update,
@@ -38,6 +40,7 @@ from marketplace.profile.records import (
     ConsentRecord,
     Dismissal,
     FeedbackText,
+    Notification,
     RatingRecord,
 )
 
@@ -155,6 +158,21 @@ dismissals = Table(
     UniqueConstraint("customer", "proposal_key"),
 )
 
+notifications = Table(
+    "profile_notifications", profile_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _customer(),
+    Column("kind", String(16), nullable=False),
+    Column("provider_id", BigInteger, nullable=False),
+    Column("category", Integer, nullable=False),
+    Column("message", String(2000), nullable=False),
+    Column("block", BigInteger, nullable=False),
+    Column("created_at", _UtcDateTime, nullable=False),
+    Column("read", Boolean, nullable=False, default=False),
+    # One notification per change: a retried or re-committed chunk finds it already stored.
+    UniqueConstraint("customer", "kind", "provider_id", "category", "block"),
+)
+
 
 # The customer's own words on a rating step (one text per booking; a later one replaces it).
 # A table of its own rather than a column of profile_ratings: the text is written when the
@@ -248,10 +266,41 @@ class SqlProfileRepository:
         """The customer's feedback texts in the order they were stored."""
         return [FeedbackText(**row) for row in self._rows(feedback_texts, customer)]
 
+    def add_notification(self, record: Notification) -> bool:
+        """Store a notification; False (nothing stored) if the same one is already in."""
+        values = {k: v for k, v in vars(record).items() if k != "id"}
+        return self._insert(notifications, values)
+
+    def notifications(self, customer: str, *, offset: int = 0,
+                      limit: int | None = None) -> list[Notification]:
+        """The customer's notifications, newest first."""
+        statement = (select(notifications).where(notifications.c.customer == customer)
+                     .order_by(notifications.c.id.desc()).offset(offset).limit(limit))
+        with self._engine.connect() as conn:
+            return [Notification(**row) for row in conn.execute(statement).mappings()]
+
+    def count_notifications(self, customer: str, *, unread: bool = False) -> int:
+        """How many notifications the customer has (only unread ones if `unread`)."""
+        statement = select(func.count()).select_from(notifications).where(
+            notifications.c.customer == customer)
+        if unread:
+            statement = statement.where(notifications.c.read.is_(False))
+        with self._engine.connect() as conn:
+            return int(conn.execute(statement).scalar_one())
+
+    def mark_read(self, customer: str, ids: list[int] | None = None) -> int:
+        """Mark the customer's notifications `ids` (every one if None) read; how many changed."""
+        statement = update(notifications).where(
+            notifications.c.customer == customer, notifications.c.read.is_(False))
+        if ids is not None:
+            statement = statement.where(notifications.c.id.in_(ids))
+        with self._engine.begin() as conn:
+            return int(conn.execute(statement.values(read=True)).rowcount)
+
     def forget_learning(self, customer: str) -> None:
-        """Delete every rating, choice, dismissal and feedback text of the customer; keep
-        consent records."""
-        self._delete(customer, (ratings, choices, dismissals, feedback_texts))
+        """Delete every rating, choice, dismissal, feedback text and notification of the
+        customer; keep consent records."""
+        self._delete(customer, (ratings, choices, dismissals, feedback_texts, notifications))
 
     def erase(self, customer: str) -> None:
         """Delete everything about the customer, consent records included."""

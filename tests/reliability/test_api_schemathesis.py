@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from marketplace.web.api.interpret import warm_up
 from tests.support.api_schemathesis import (
     SCHEMATHESIS,
     Run,
@@ -35,6 +36,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, str]
     world = make_world(Path(tmp_path_factory.mktemp("schemathesis")))
     try:
         seed_market(world)
+        # As a served process does (wsgi.application): the feedback model is trained before
+        # the first request, so no case's response time includes the training.
+        warm_up().join()
         with live_server(world.app) as url:
             yield world, url
     finally:

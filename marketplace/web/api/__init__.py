@@ -43,9 +43,11 @@ from marketplace.web.api import (  # noqa: E402
     bookings,
     directory,
     interpret,
+    notifications,
     profile,
     transactions,
 )
 from marketplace.web.api.health import healthz  # noqa: E402
 
-__all__ = ["bookings", "bp", "directory", "healthz", "interpret", "profile", "transactions"]
+__all__ = ["bookings", "bp", "directory", "healthz", "interpret", "notifications",
+           "profile", "transactions"]

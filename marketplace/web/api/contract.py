@@ -71,6 +71,7 @@ Address = Annotated[str, Field(pattern=f"^{ADDRESS_RE}$", examples=[EXAMPLE_ADDR
 TxHash = Annotated[str, Field(pattern=f"^{TX_HASH_RE}$", examples=["0x" + "ab" * 32])]
 BookingId = Annotated[str, Field(pattern=f"^(?:{BOOKING_ID_RE})$", examples=["0x1"])]
 ProviderId = int_in(1, UINT32_MAX, examples=[1])
+NotificationId = int_in(1, 2**53, examples=[1])
 Version = int_in(1, UINT32_MAX, examples=[1])
 Amount = (int_in(0, UINT96_MAX)
           | Annotated[str, Field(pattern=AMOUNT_RE, examples=["0.05 ether"])])

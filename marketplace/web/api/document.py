@@ -206,6 +206,38 @@ RESPONSE_SCHEMAS: dict[str, Any] = {
             "proposals": {"type": "array", "items": {"type": "object"}},
         },
     },
+    "Notification": {
+        "type": "object",
+        "required": ["id", "kind", "provider_id", "category", "message", "block", "created_at",
+                     "read"],
+        "properties": {
+            "id": {"type": "integer"},
+            "kind": {"enum": ["top", "dropped"], "description": (
+                "top: a changed listing entered your top three in a category you book; "
+                "dropped: a provider you rely on no longer meets your criteria")},
+            "provider_id": {"type": "integer"},
+            "category": {"type": ["string", "null"]},
+            "message": {"type": "string", "description": "what happened and why"},
+            "block": {"type": "integer", "description": "the block that brought the change"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "read": {"type": "boolean"},
+        },
+    },
+    "NotificationPage": {
+        "type": "object",
+        "required": ["items", "page", "per_page", "total", "pages", "unread"],
+        "properties": {
+            "items": {"type": "array", "items": _ref("Notification")},
+            "page": {"type": "integer"}, "per_page": {"type": "integer"},
+            "total": {"type": "integer"}, "pages": {"type": "integer"},
+            "unread": {"type": "integer", "description": "unread notifications in all"},
+        },
+    },
+    "NotificationsRead": {
+        "type": "object",
+        "required": ["marked", "unread"],
+        "properties": {"marked": {"type": "integer"}, "unread": {"type": "integer"}},
+    },
 }
 ERROR_TEXTS = {
     "400": "The request breaks this document's schema; `field` names the input",
@@ -306,6 +338,14 @@ OPERATIONS: tuple[Op, ...] = (
        "ratings)", OBJECT, body=models.ConsentBody, errors=(*BODY_ERRORS, "401")),
     Op("get", "/profile/export", "Everything stored about me off-chain", OBJECT,
        errors=AUTH_ERRORS),
+    Op("get", "/notifications",
+       "My notifications, newest first: listings that entered my top three in a category I "
+       "book, or that I rely on and no longer meet my criteria (with consent)",
+       _ref("NotificationPage"), query=models.NotificationsQuery,
+       errors=(*INPUT_ERRORS, "401")),
+    Op("post", "/notifications/read", "Mark my notifications read (some ids, or all)",
+       _ref("NotificationsRead"), body=models.ReadNotificationsBody,
+       errors=(*BODY_ERRORS, "401")),
     Op("post", "/interpret/feedback",
        "Complaint tags (with confidences) understood in a rating's free text",
        _ref("FeedbackTags"), body=models.FeedbackTextBody, errors=TEXT_ERRORS),

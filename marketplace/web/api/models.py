@@ -20,6 +20,7 @@ from marketplace.web.api.contract import (
     Description,
     FreeText,
     Name,
+    NotificationId,
     Percent,
     ProviderId,
     Query,
@@ -67,6 +68,12 @@ class BookingsQuery(Paging):
 
     customer: Address | None = None
     provider_id: ProviderId | None = None
+
+
+class NotificationsQuery(Paging):
+    """`unread`: only the notifications not marked read."""
+
+    unread: bool | None = None
 
 
 # ------------------------------------------------------------------ bodies
@@ -205,3 +212,12 @@ class CriteriaTextBody(Body):
 
     text: FreeText
     category: Category | None = None
+
+
+class ReadNotificationsBody(Body):
+    """Mark these notification ids read; no `ids`: every notification."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"ids": [1, 2]}, {}]})
+
+    ids: list[NotificationId] | None = Field(default=None, max_length=100, description=(
+        "notification ids (from GET /notifications); absent: all of them"))

@@ -3,6 +3,7 @@
 - `browse`: home, criteria editor, matches, provider pages, blocks
 - `bookings`: quote and book, my bookings, booking actions, withdraw, pending transactions
 - `profile`: consent, what was learned, suggestions, export, erase
+- `notifications`: news the indexer found for me (with consent), mark as read
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint
+from sqlalchemy.exc import SQLAlchemyError
 
 from marketplace.catalogue import ATTRIBUTES, CATEGORIES, COMPLAINT_TAGS, REGIONS
 from marketplace.web.auth import current_account, signer
@@ -21,8 +23,10 @@ bp = Blueprint("customer", __name__)
 def page_context() -> dict[str, Any]:
     """Names every template can use."""
     svc = services()
+    account = current_account()
     return {
-        "account": current_account(),
+        "account": account,
+        "unread_notifications": _unread(account),
         "signer": signer(),
         "dev_mode": svc.config.dev_accounts,
         "catalogue": {
@@ -34,4 +38,15 @@ def page_context() -> dict[str, Any]:
     }
 
 
-from marketplace.web.customer import bookings, browse, profile  # noqa: E402,F401  (routes)
+def _unread(account: str | None) -> int:
+    """The nav's unread count; 0 when the database does not answer (the error page that says so
+    renders with this context too)."""
+    if account is None:
+        return 0
+    try:
+        return services().profile_repository.count_notifications(account, unread=True)
+    except SQLAlchemyError:
+        return 0
+
+
+from marketplace.web.customer import bookings, browse, notifications, profile  # noqa: E402,F401  (routes)
