@@ -95,6 +95,11 @@ class TagGuess:
     confidence: float
 
 
+# Solver tolerance: 10x scikit-learn's default keeps training within a few seconds on a loaded
+# machine (the tag regressions took ~3 s each at 1e-4); probabilities move in the third decimal.
+_TOL = 1e-3
+
+
 class _Blend:
     """One decision (complaint or not; which tag) made by two logistic regressions whose
     probabilities are averaged: one over the embedding features, one over n-gram TF-IDF."""
@@ -105,20 +110,39 @@ class _Blend:
     ) -> None:
         weight = "balanced" if balanced else None
         self._dense: Pipeline = make_pipeline(
-            StandardScaler(), LogisticRegression(C=dense_c, max_iter=5000, class_weight=weight)
+            StandardScaler(),
+            LogisticRegression(C=dense_c, max_iter=5000, tol=_TOL, class_weight=weight),
         ).fit(dense, labels)
-        self._text = LogisticRegression(C=text_c, max_iter=5000, class_weight=weight).fit(
-            sparse, labels
-        )
+        self._text = LogisticRegression(
+            C=text_c, max_iter=5000, tol=_TOL, class_weight=weight
+        ).fit(sparse, labels)
         self._weight = text_weight
         self.classes: list[int] = [int(c) for c in self._dense.classes_]
+        # The fitted models as plain matrices (the scaler folded into the dense weights):
+        # scikit-learn's input checks cost more than the arithmetic for one short text.
+        scaler, dense_model = self._dense[0], self._dense[-1]
+        dense_w = dense_model.coef_ / scaler.scale_
+        self._dense_w: npt.NDArray[np.float64] = dense_w.T
+        self._dense_b: npt.NDArray[np.float64] = dense_model.intercept_ - dense_w @ scaler.mean_
+        self._text_w: npt.NDArray[np.float64] = self._text.coef_.T
+        self._text_b: npt.NDArray[np.float64] = self._text.intercept_
 
     def proba(self, dense: npt.NDArray[np.float32], sparse: Any) -> npt.NDArray[np.float64]:
         """Blended class probabilities, one row per text, columns in `classes` order."""
-        blended: npt.NDArray[np.float64] = (1 - self._weight) * self._dense.predict_proba(
-            dense
-        ) + self._weight * self._text.predict_proba(sparse)
+        dense_p = _softmax(dense @ self._dense_w + self._dense_b)
+        text_p = _softmax(np.asarray(sparse @ self._text_w) + self._text_b)
+        blended: npt.NDArray[np.float64] = (1 - self._weight) * dense_p + self._weight * text_p
         return blended
+
+
+def _softmax(logits: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Class probabilities from a logistic regression's logits (one column: two classes)."""
+    if logits.shape[1] == 1:
+        positive = 1 / (1 + np.exp(-logits[:, 0]))
+        return np.column_stack([1 - positive, positive])
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    out: npt.NDArray[np.float64] = shifted / shifted.sum(axis=1, keepdims=True)
+    return out
 
 
 class FeedbackInterpreter:
@@ -191,15 +215,21 @@ class FeedbackInterpreter:
         """
         category = checked_category(category)
         text = checked_text(text)
-        p_complaints, tag_rows = self._probabilities([text])
-        p_complaint = float(p_complaints[0])
+        clauses = [c for c in _CLAUSE.split(text) if len(_content_words(c)) >= 2]
+        if len(clauses) < 2:
+            clauses = []
+        # The whole text and its clauses in one batch: each classifier call has a fixed cost
+        # that dominates the time of one short text.
+        all_complaints, all_tags = self._probabilities([text, *clauses])
+        clause_scores = (all_complaints[1:], all_tags[1:])
+        p_complaint = float(all_complaints[0])
         if p_complaint < self._settings.complaint_threshold:
             # Praise around a complaint ("great driver but the seats were rock hard") can
             # outweigh it in the whole text; a clause that is clearly a complaint still counts.
             return self._clause_tags(
-                category, text, set(), self._settings.clause_complaint_threshold
+                category, clause_scores, set(), self._settings.clause_complaint_threshold
             )
-        probabilities = tag_rows[0]
+        probabilities = all_tags[0]
         allowed = [lookup("complaint tag", key) for key in CATEGORY_TAGS[category]]
         scores = {e: float(probabilities[self._column[e.code]]) for e in allowed
                   if e.code in self._column}
@@ -213,21 +243,22 @@ class FeedbackInterpreter:
             guesses.append(TagGuess(entry.key, entry.label, round(p_complaint * share, 3)))
         found = {g.key for g in guesses}
         return guesses + self._clause_tags(
-            category, text, found, self._settings.complaint_threshold
+            category, clause_scores, found, self._settings.complaint_threshold
         )
 
     def _clause_tags(
-        self, category: str, text: str, found: set[str], complaint_threshold: float
+        self, category: str,
+        clause_scores: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]],
+        found: set[str], complaint_threshold: float,
     ) -> list[TagGuess]:
         """Further tags that one clause states clearly on its own ("late, and rude too").
 
         Averaging a whole text blurs two complaints into one; each clause is scored alone and
         its top tag is added when the clause is a complaint and the tag dominates it.
+        `clause_scores`: P(complaint) and P(tag | complaint) per clause (none for a text of
+        fewer than two clauses).
         """
-        clauses = [c for c in _CLAUSE.split(text) if len(_content_words(c)) >= 2]
-        if len(clauses) < 2:
-            return []
-        p_complaints, probabilities = self._probabilities(clauses)
+        p_complaints, probabilities = clause_scores
         allowed = [lookup("complaint tag", key) for key in CATEGORY_TAGS[category]]
         extra: dict[str, TagGuess] = {}
         for p_complaint, row in zip(p_complaints, probabilities, strict=True):
