@@ -1,6 +1,7 @@
 """Complaint tags from a rating's free text: "the suspension was too stiff" -> uncomfortable.
 
-Two small classifiers over the embedding model's word vectors, trained when first used from the
+Two small classifiers, each a blend of a logistic regression over the embedding model's word
+vectors and one over word and character n-gram TF-IDF, trained when first used from the
 training part of the corpus plus short per-tag phrases (`data/tag_phrases.txt`):
 
 1. *is there a complaint at all?* (so "great job, spotless kitchen" yields no tag), and
