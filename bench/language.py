@@ -14,6 +14,9 @@ train and test parts; only the test part is measured here):
   (every stated field right, nothing stated that the sentence does not say); target >= 0.85;
 - `p99_ms`: 99th percentile of the time to interpret one text (feedback and criteria test
   texts, each timed alone, model already loaded); target <= 20;
+- `feedback_cv_top1_accuracy`, `feedback_cv_no_complaint_accuracy`: the same two feedback
+  figures by 5-fold cross-validation within the training part (the shipped `SETTINGS`); the
+  settings were chosen on these (`--cv-grid` prints a grid), never on the test part;
 - `model_load_s`: loading the embedding model in this fresh process; `classifier_train_s`:
   training the feedback classifiers on the training part at first use.
 Corpus figures: texts per part, share of feedback texts using no word of any tag's name.
@@ -26,16 +29,24 @@ import os
 import re
 import sys
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
+from sklearn.model_selection import StratifiedKFold  # type: ignore[import-untyped]
 
 from bench.results import write_section
 from marketplace.catalogue import COMPLAINT_TAGS
-from marketplace.language.corpus import criteria_examples, feedback_examples
+from marketplace.language.corpus import FeedbackExample, criteria_examples, feedback_examples
 from marketplace.language.criteria_text import parse_criteria_sentence
-from marketplace.language.feedback import FeedbackInterpreter, training_set
-from marketplace.language.model import load_embedder
+from marketplace.language.feedback import (
+    SETTINGS,
+    FeedbackInterpreter,
+    Settings,
+    tag_phrases,
+    training_set,
+)
+from marketplace.language.model import Embedder, load_embedder
 from marketplace.matching.criteria import parse_amount
 
 TARGETS_MIN = {
@@ -66,6 +77,62 @@ def expected_criteria(fields: dict[str, str]) -> dict[str, Any]:
         else:
             out[name] = value
     return out
+
+
+CV_FOLDS = 5
+# The small grid `--cv-grid` searches (each point: CV_FOLDS trainings on the training part).
+CV_GRID: tuple[dict[str, float], ...] = (
+    {"text_weight": 0.0, "text_detector_c": 10.0, "complaint_threshold": 0.5,
+     "clause_complaint_threshold": 0.8},
+    {"text_weight": 0.5, "text_detector_c": 10.0, "complaint_threshold": 0.5,
+     "clause_complaint_threshold": 0.8},
+    {"complaint_threshold": 0.6, "clause_complaint_threshold": 0.8},
+    {"complaint_threshold": 0.6, "clause_complaint_threshold": 1.01},
+    {"complaint_threshold": 0.5}, {"complaint_threshold": 0.6}, {"complaint_threshold": 0.65},
+    {"complaint_threshold": 0.7}, {"text_weight": 0.5, "complaint_threshold": 0.6},
+    {"text_weight": 0.85}, {"clause_complaint_threshold": 0.95},
+)
+
+
+def feedback_scores(
+    interpreter: FeedbackInterpreter, examples: list[FeedbackExample]
+) -> dict[str, float]:
+    """Top-1 accuracy on complaint texts and no-tag accuracy on the others."""
+    top1 = complaints = quiet = no_complaint = 0
+    for example in examples:
+        keys = [g.key for g in interpreter.interpret(example.category, example.text)]
+        if example.tags:
+            complaints += 1
+            top1 += bool(keys) and keys[0] in example.tags
+        else:
+            no_complaint += 1
+            quiet += not keys
+    return {"top1": top1 / max(complaints, 1), "no_complaint": quiet / max(no_complaint, 1)}
+
+
+def cross_validate(embedder: Embedder, settings: Settings) -> dict[str, float]:
+    """`feedback_scores` by stratified k-fold over the training part only (the test part is
+    never touched): each fold trains on the other folds plus the tag phrases."""
+    train = [e for e in feedback_examples() if e.split == "train"]
+    strata = [e.tags[0] if e.tags else "-" for e in train]
+    folds = StratifiedKFold(n_splits=CV_FOLDS, shuffle=True, random_state=15)
+    totals = {"top1": 0.0, "no_complaint": 0.0}
+    for fit_rows, held_rows in folds.split(np.zeros(len(train)), strata):
+        fit = [(train[i].text, train[i].tags) for i in fit_rows] + tag_phrases()
+        interpreter = FeedbackInterpreter(embedder, fit, settings)
+        scores = feedback_scores(interpreter, [train[i] for i in held_rows])
+        for key in totals:
+            totals[key] += scores[key] / CV_FOLDS
+    return {key: round(value, 3) for key, value in totals.items()}
+
+
+def cv_grid() -> int:
+    """Print the cross-validated scores of every point of `CV_GRID` (training part only)."""
+    embedder = load_embedder()
+    for point in CV_GRID:
+        settings = replace(SETTINGS, **point)
+        print(point, cross_validate(embedder, settings), flush=True)
+    return 0
 
 
 def measure() -> dict[str, Any]:
@@ -106,6 +173,7 @@ def measure() -> dict[str, Any]:
         got = {k: sorted(v) if isinstance(v, list) else v for k, v in draft.criteria.items()}
         right += got == expected_criteria(sentence.expected)
 
+    cv = cross_validate(embedder, SETTINGS)
     everything = feedback_examples()
     plain = sum(1 for e in everything
                 if not TAG_WORDS & set(re.findall(r"[a-z]+", e.text.lower())))
@@ -114,6 +182,8 @@ def measure() -> dict[str, Any]:
         "model": embedder.name,
         "model_load_s": round(model_load_s, 3),
         "classifier_train_s": round(train_s, 3),
+        "feedback_cv_top1_accuracy": cv["top1"],
+        "feedback_cv_no_complaint_accuracy": cv["no_complaint"],
         "feedback_top1_accuracy": round(top1 / complaints, 3),
         "feedback_no_complaint_accuracy": round(quiet / no_complaint, 3),
         "feedback_two_complaints_both_found": round(both / max(pairs, 1), 3),
@@ -138,7 +208,11 @@ def main(argv: list[str] | None = None) -> int:
     """Measure, print the figures and write section `language`."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dry-run", action="store_true", help="print, do not write results")
+    parser.add_argument("--cv-grid", action="store_true",
+                        help="print cross-validated scores (training part) for CV_GRID and exit")
     args = parser.parse_args(argv)
+    if args.cv_grid:
+        return cv_grid()
     data: dict[str, Any] = {"load_average_before": round(os.getloadavg()[0], 2)}
     data.update(measure())
     data["load_average_after"] = round(os.getloadavg()[0], 2)

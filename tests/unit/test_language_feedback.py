@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from marketplace.language.errors import MAX_TEXT_CHARS, InvalidText
@@ -74,3 +75,21 @@ def test_a_complaint_wrapped_in_praise_is_still_found(interpreter: FeedbackInter
     text = "Lovely cleaner, but she left muddy footprints everywhere."
     guesses = interpreter.interpret("cleaning", text)
     assert [g.key for g in guesses] == ["dirty"]
+
+
+@pytest.mark.parametrize("classes", [2, 4])
+def test_blended_probabilities_match_scikit_learns(classes: int) -> None:
+    # The fitted regressions are applied as plain matrices for speed; they must give exactly
+    # what scikit-learn's own predict_proba gives (binary and multinomial).
+    from scipy.sparse import csr_matrix  # type: ignore[import-untyped]
+
+    from marketplace.language.feedback import _Blend
+
+    rng = np.random.default_rng(15)
+    dense = rng.normal(size=(60, 5)).astype(np.float32)
+    sparse = csr_matrix(rng.random((60, 7)) * (rng.random((60, 7)) > 0.6))
+    labels = [int(i % classes) for i in range(60)]
+    blend = _Blend(dense, sparse, labels, 1.0, 1.0, 0.7, balanced=False)
+    expected = 0.3 * blend._dense.predict_proba(dense) + 0.7 * blend._text.predict_proba(sparse)
+    assert np.allclose(blend.proba(dense, sparse), expected, atol=1e-9)
+    assert np.allclose(blend.proba(dense, sparse).sum(axis=1), 1.0)
