@@ -33,7 +33,7 @@ STAMP_NPM := node_modules/.stamp-npm
 STAMP_SHIM := $(CACHE)/.stamp-shim
 STAMP_BROWNIE := $(BROWNIE_HOME)/.stamp-port-$(BROWNIE_PORT)
 # schemathesis needs a newer hypothesis than eth-brownie's pin: a venv of its own, which only
-# speaks HTTP to a live app (tests/reliability/api_schemathesis.py finds it here).
+# speaks HTTP to a live app (tests/support/api_schemathesis.py finds it here).
 SCHEMATHESIS_VENV := $(CACHE)/schemathesis-venv
 STAMP_SCHEMATHESIS := $(SCHEMATHESIS_VENV)/.stamp-lock
 
