@@ -27,6 +27,7 @@ from marketplace.config import Settings
 from marketplace.indexer import Indexer, create_indexer
 from marketplace.web import create_app
 from marketplace.web.config import WebConfig
+from marketplace.web.context import Services
 from marketplace.web.db import put_metadata
 
 OPERATOR, PROVIDERS, CUSTOMERS, ARBITER, STRANGER = 0, (1, 2, 3), (4, 5, 6, 7), 8, 9
@@ -55,6 +56,12 @@ class World:
     def address(self, index: int) -> str:
         """Lower-case address of dev account `index`."""
         return self.addresses[index]
+
+    @property
+    def services(self) -> Services:
+        """The app's services (store, chain gateway, profiles), as its request handlers see them."""
+        found: Services = self.app.extensions["marketplace"]
+        return found
 
     def sync(self) -> None:
         """Let the indexer catch up with the chain."""

@@ -17,7 +17,6 @@ from marketplace.language import feedback
 from marketplace.language.model import ModelUnavailable
 from marketplace.profile.sql import feedback_texts
 from marketplace.store import queries as store_queries
-from marketplace.web.context import Services
 from tests.support.world import (
     ATTR,
     CUSTOMERS,
@@ -49,11 +48,6 @@ def market(world: World) -> World:
     return world
 
 
-def services(world: World) -> Services:
-    found: Services = world.app.extensions["marketplace"]
-    return found
-
-
 def rateable_booking(world: World, customer: int) -> int:
     """A settled booking of `customer`, indexed, waiting for its rating."""
     receipt = world.transact("book", world.providers["Kind Cabs"], PRICE, 1, sender=customer,
@@ -75,7 +69,7 @@ def stored_texts(world: World, customer: int) -> list[str]:
     """The feedback texts in the profile table itself, bypassing every service."""
     statement = select(feedback_texts.c.text).where(
         feedback_texts.c.customer == world.address(customer))
-    with services(world).engine.connect() as conn:
+    with world.services.engine.connect() as conn:
         return [str(text) for (text,) in conn.execute(statement)]
 
 
@@ -90,7 +84,7 @@ def test_the_words_become_ticked_tags_to_review_and_only_the_kept_tags_go_on_cha
     market: World,
 ) -> None:
     customer = CUSTOMERS[0]
-    services(market).profiles.grant_consent(market.address(customer))
+    market.services.profiles.grant_consent(market.address(customer))
     booking = rateable_booking(market, customer)
     client = signed_in(market, customer)
 
@@ -114,7 +108,7 @@ def test_the_words_become_ticked_tags_to_review_and_only_the_kept_tags_go_on_cha
     assert response.status_code == 302, main_part(response.get_data(as_text=True))
     follow_pending(market, client, response.headers["Location"])
 
-    with services(market).engine.connect() as conn:
+    with market.services.engine.connect() as conn:
         row = store_queries.get_booking(conn, booking)
     assert row is not None and row["rated"] and row["stars"] == 2
     expected = sum(1 << lookup("complaint tag", key).code for key in {*kept, "no_show"})
@@ -136,7 +130,7 @@ def test_with_consent_the_text_is_on_the_profile_in_the_export_and_gone_after_er
     market: World,
 ) -> None:
     customer = CUSTOMERS[2]
-    services(market).profiles.grant_consent(market.address(customer))
+    market.services.profiles.grant_consent(market.address(customer))
     booking = rateable_booking(market, customer)
     client = signed_in(market, customer)
     words = "Seats were filthy & the car smelled of smoke <b>badly</b>."
@@ -160,7 +154,7 @@ def test_with_consent_the_text_is_on_the_profile_in_the_export_and_gone_after_er
 
 def test_withdrawing_consent_deletes_the_texts(market: World) -> None:
     customer = CUSTOMERS[3]
-    profiles = services(market).profiles
+    profiles = market.services.profiles
     profiles.grant_consent(market.address(customer))
     booking = rateable_booking(market, customer)
     client = signed_in(market, customer)
@@ -175,7 +169,7 @@ def test_withdrawing_consent_deletes_the_texts(market: World) -> None:
 
 def test_without_consent_the_text_only_suggests_tags_and_is_discarded(market: World) -> None:
     customer = CUSTOMERS[1]
-    assert not services(market).profiles.has_consent(market.address(customer))
+    assert not market.services.profiles.has_consent(market.address(customer))
     booking = rateable_booking(market, customer)
     client = signed_in(market, customer)
 
@@ -209,7 +203,7 @@ def test_a_too_long_text_or_unknown_stars_is_flagged_next_to_the_field(market: W
     page = rated.get_data(as_text=True)
     assert 'id="feedback_text-error"' in page and 'id="stars-error"' in page, main_part(page)
     assert 'value="late" checked' in page  # what the customer ticked is still ticked
-    with services(market).engine.connect() as conn:
+    with market.services.engine.connect() as conn:
         row = store_queries.get_booking(conn, booking)
     assert row is not None and not row["rated"]
 

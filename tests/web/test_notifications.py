@@ -11,17 +11,11 @@ import pytest
 
 from marketplace.profile.notify import store_notifier
 from marketplace.store.engine import open_engine
-from marketplace.web.context import Services
 from tests.support.world import CUSTOMERS, HELSINKI, PROVIDERS, RIDES, World, signed_in
 
 PRICE = 5 * 10**16
 CEILING = 10**17
 WITH, WITHOUT = CUSTOMERS[0], CUSTOMERS[1]
-
-
-def services(world: World) -> Services:
-    found: Services = world.app.extensions["marketplace"]
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -34,12 +28,12 @@ def market(world: World) -> World:
             world.transact("book", world.providers["Steady"], PRICE, 1, sender=customer,
                            value=PRICE)
     world.sync()  # consent after: the first listing's arrival is no news for anybody
-    services(world).profiles.grant_consent(world.address(WITH))
+    world.services.profiles.grant_consent(world.address(WITH))
     return world
 
 
 def kinds(world: World, customer: int) -> list[tuple[str, int]]:
-    found = services(world).profile_repository.notifications(world.address(customer))
+    found = world.services.profile_repository.notifications(world.address(customer))
     return [(n.kind, n.provider_id) for n in found]
 
 
@@ -49,7 +43,7 @@ def test_a_new_cheaper_listing_entering_the_top_three_is_news_for_consenting_boo
     cheap = market.register("Cheap", RIDES, HELSINKI, 0, PRICE // 5, owner=PROVIDERS[1])
     market.sync()
 
-    found = services(market).profile_repository.notifications(market.address(WITH))
+    found = market.services.profile_repository.notifications(market.address(WITH))
     assert [(n.kind, n.provider_id) for n in found] == [("top", cheap)]
     assert found[0].message.startswith(f"Provider #{cheap} now ranks #1 for you in Rides: ")
     assert "under your ceiling" in found[0].message
@@ -60,7 +54,7 @@ def test_indexing_the_same_blocks_again_stores_nothing_twice(market: World) -> N
     before = kinds(market, WITH)
     block = market.indexer.checkpoint()[0]
 
-    again = store_notifier(services(market).engine, reorg_window=2)
+    again = store_notifier(market.services.engine, reorg_window=2)
     again.after_commit(block, 0.0)  # a restarted indexer re-reads the reorg window
 
     assert (again.last.changed, again.last.customers, again.last.stored) == (1, 1, 0)
@@ -75,7 +69,7 @@ def test_a_relied_on_provider_raising_its_price_over_the_ceiling_no_longer_meets
                     sender=PROVIDERS[0])
     market.sync()
 
-    found = services(market).profile_repository.notifications(market.address(WITH))
+    found = market.services.profile_repository.notifications(market.address(WITH))
     assert (found[0].kind, found[0].provider_id) == ("dropped", steady)
     assert found[0].message.startswith(f"Provider #{steady} no longer meets your criteria: ")
     assert "above your ceiling" in found[0].message
@@ -91,13 +85,13 @@ def test_the_page_shows_them_with_an_unread_count_and_marks_them_read(market: Wo
     response = client.post("/notifications/read", {})
 
     assert response.status_code == 302
-    assert services(market).profile_repository.count_notifications(
+    assert market.services.profile_repository.count_notifications(
         market.address(WITH), unread=True) == 0
 
 
 def test_the_api_pages_them_and_marks_them_read(market: World) -> None:
     client = signed_in(market, WITH)
-    services(market).profile_repository.mark_read(market.address(WITH), None)
+    market.services.profile_repository.mark_read(market.address(WITH), None)
 
     body = client.get("/api/v1/notifications?per_page=1").get_json()
     assert body["total"] == 2 and body["pages"] == 2 and len(body["items"]) == 1
@@ -113,9 +107,9 @@ def test_the_api_pages_them_and_marks_them_read(market: World) -> None:
 
 def test_export_includes_them_and_erasure_deletes_them(market: World) -> None:
     customer = market.address(WITH)
-    assert len(services(market).profiles.export(customer)["notifications"]) == 2
+    assert len(market.services.profiles.export(customer)["notifications"]) == 2
 
-    services(market).profiles.erase(customer)
+    market.services.profiles.erase(customer)
 
     assert kinds(market, WITH) == []
 

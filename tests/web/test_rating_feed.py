@@ -10,7 +10,6 @@ import pytest
 
 from marketplace.profile.feed import store_feed
 from marketplace.store.engine import open_engine
-from marketplace.web.context import Services
 from tests.support.world import ATTR, CUSTOMERS, HELSINKI, PROVIDERS, RIDES, World, signed_in
 
 UNCOMFORTABLE = 1 << 3
@@ -27,11 +26,6 @@ def market(world: World) -> World:
     return world
 
 
-def services(world: World) -> Services:
-    found: Services = world.app.extensions["marketplace"]
-    return found
-
-
 def rate(world: World, customer: int) -> None:
     """Book the compact car, take the ride, rate it two stars with a complaint; indexed."""
     receipt = world.transact("book", world.providers["Compact"], PRICE, 1, sender=customer,
@@ -45,13 +39,13 @@ def rate(world: World, customer: int) -> None:
 
 
 def learned(world: World, customer: int) -> int:
-    return len(services(world).profile_repository.ratings(world.address(customer)))
+    return len(world.services.profile_repository.ratings(world.address(customer)))
 
 
 def test_the_indexer_learns_a_consenting_customers_rating_as_it_stores_it(
     market: World,
 ) -> None:
-    services(market).profiles.grant_consent(market.address(CUSTOMERS[0]))
+    market.services.profiles.grant_consent(market.address(CUSTOMERS[0]))
 
     rate(market, CUSTOMERS[0])
     rate(market, CUSTOMERS[0])
@@ -62,8 +56,8 @@ def test_the_indexer_learns_a_consenting_customers_rating_as_it_stores_it(
 def test_without_consent_nothing_is_learned_even_after_it_is_withdrawn(market: World) -> None:
     customer = market.address(CUSTOMERS[1])
     rate(market, CUSTOMERS[1])
-    services(market).profiles.grant_consent(customer)
-    services(market).profiles.revoke_consent(customer)
+    market.services.profiles.grant_consent(customer)
+    market.services.profiles.revoke_consent(customer)
 
     rate(market, CUSTOMERS[1])
 
@@ -74,7 +68,7 @@ def test_page_views_learn_nothing_and_granting_consent_learns_the_past(market: W
     rate(market, CUSTOMERS[2])
     client = signed_in(market, CUSTOMERS[2])
     # Consent recorded behind the web app's back: only the consent page catches up.
-    services(market).profiles.grant_consent(market.address(CUSTOMERS[2]))
+    market.services.profiles.grant_consent(market.address(CUSTOMERS[2]))
 
     for page in ("/matches?category=rides", "/profile", "/"):
         assert client.get(page).status_code == 200
@@ -87,13 +81,13 @@ def test_page_views_learn_nothing_and_granting_consent_learns_the_past(market: W
 
 def test_a_restarted_indexer_catches_up_once_and_only_once(market: World) -> None:
     rate(market, CUSTOMERS[3])
-    services(market).profiles.grant_consent(market.address(CUSTOMERS[3]))
+    market.services.profiles.grant_consent(market.address(CUSTOMERS[3]))
     block = market.indexer.checkpoint()[0]
 
-    restarted = store_feed(services(market).engine, reorg_window=2)
+    restarted = store_feed(market.services.engine, reorg_window=2)
     restarted.after_commit(block, 0.0)
     restarted.after_commit(block, 0.0)
-    store_feed(services(market).engine).after_commit(block, 0.0)
+    store_feed(market.services.engine).after_commit(block, 0.0)
 
     assert learned(market, CUSTOMERS[3]) == 1
 
