@@ -115,7 +115,7 @@ contract Marketplace is MarketplaceBase, IBookings {
         uint32 serviceBy = _serviceBy(bookingId);
         b.status = Status.Accepted;
         b.deadline = serviceBy;
-        uint32 lockedUntil = _lock(l, serviceBy);
+        uint32 lockedUntil = _lock(l, l.lockedUntil, serviceBy);
         emit BookingAccepted(bookingId, _customerOf(bookingId), providerId, serviceBy, lockedUntil);
     }
 
@@ -360,21 +360,16 @@ contract Marketplace is MarketplaceBase, IBookings {
         if (config.paused) revert IMarketplaceAdmin.MarketplacePaused();
         _checkSlot(req.start, req.durationMinutes);
         uint32 providerId = req.providerId;
-        IProviderRegistry.Listing storage l = _listings[providerId];
-        {
-            address owner_ = l.owner;
-            if (owner_ == address(0)) revert IProviderRegistry.MarketplaceProviderNotFound(providerId);
-            if (owner_ == msg.sender) revert MarketplaceSelfBooking(providerId);
-            uint32 offer = l.offerVersion;
-            if (offer != req.offerVersion) revert MarketplaceOfferChanged(req.offerVersion, offer);
-        }
+        IProviderRegistry.Listing memory l = _listings[providerId];
+        if (l.owner == address(0)) revert IProviderRegistry.MarketplaceProviderNotFound(providerId);
+        if (l.owner == msg.sender) revert MarketplaceSelfBooking(providerId);
+        if (l.offerVersion != req.offerVersion) revert MarketplaceOfferChanged(req.offerVersion, l.offerVersion);
         price = l.price;
-        uint8 currency = l.currency;
         uint80 minFee_ = config.etherMinFee;
-        if (currency != 0) {
-            CurrencyInfo storage info = _currencies[currency];
+        if (l.currency != 0) {
+            CurrencyInfo storage info = _currencies[l.currency];
             minFee_ = info.minFee;
-            if (!info.enabled || minFee_ == 0) revert IMarketplaceAdmin.MarketplaceCurrencyDisabled(currency);
+            if (!info.enabled || minFee_ == 0) revert IMarketplaceAdmin.MarketplaceCurrencyDisabled(l.currency);
             token = info.token;
         }
         {
@@ -387,21 +382,18 @@ contract Marketplace is MarketplaceBase, IBookings {
         if (fee > price) revert IProviderRegistry.MarketplacePriceBelowMinFee(price, minFee_);
         bookingId = _encode(msg.sender, providerId, req.start, req.durationMinutes, req.salt);
         // The booking stores the fee in 80 bits: a price above ~1.2e25 units at 10 % reverts, never truncates.
-        _store(bookingId, req, l, price, SafeCast.toUint80(fee), currency, config.defaultArbiterId);
+        _store(bookingId, req, l, SafeCast.toUint80(fee), config.defaultArbiterId);
     }
 
     /// @dev Writes the new booking and emits its events (and the acceptance of an instant listing).
     function _store(
         uint256 bookingId,
         BookingRequest calldata req,
-        IProviderRegistry.Listing storage l,
-        uint88 price,
+        IProviderRegistry.Listing memory l,
         uint80 fee,
-        uint8 currency,
         uint8 arbiterId_
     ) private {
-        Booking storage b = _bookings[bookingId];
-        if (b.status != Status.None) revert MarketplaceBookingExists(bookingId);
+        if (_bookings[bookingId].status != Status.None) revert MarketplaceBookingExists(bookingId);
         bool instant = l.instant;
         uint32 deadline;
         if (instant) {
@@ -411,35 +403,32 @@ contract Marketplace is MarketplaceBase, IBookings {
             deadline = uint32(respondBy < req.start ? respondBy : req.start);
         }
         _bookings[bookingId] = Booking({
-            price: price,
+            price: l.price,
             fee: fee,
             deadline: deadline,
             status: instant ? Status.Accepted : Status.Requested,
             rated: false,
-            currency: currency,
+            currency: l.currency,
             arbiterId: arbiterId_,
             freeCancelHours: l.freeCancelHours,
             lateCancelPct: l.lateCancelPct
         });
-        _emitRequested(bookingId, req, instant ? uint32(block.timestamp) : deadline);
-        if (instant) emit BookingAccepted(bookingId, msg.sender, req.providerId, deadline, _lock(l, deadline));
-    }
-
-    /// @dev Emits BookingRequested from the stored booking (keeps `_store`'s stack shallow).
-    function _emitRequested(uint256 bookingId, BookingRequest calldata req, uint32 respondBy) private {
-        Booking memory bk = _bookings[bookingId];
         emit BookingRequested(
             bookingId,
             msg.sender,
             req.providerId,
-            bk.currency,
-            bk.price,
-            bk.fee,
+            l.currency,
+            l.price,
+            fee,
             req.offerVersion,
             req.criteriaVersion,
-            bk.arbiterId,
-            respondBy
+            arbiterId_,
+            instant ? uint32(block.timestamp) : deadline
         );
+        if (instant) {
+            uint32 lockedUntil = _lock(_listings[req.providerId], l.lockedUntil, deadline);
+            emit BookingAccepted(bookingId, msg.sender, req.providerId, deadline, lockedUntil);
+        }
     }
 
     /// @dev The slot must start in the future, at most MAX_ADVANCE ahead, and last at least a minute.
@@ -461,9 +450,11 @@ contract Marketplace is MarketplaceBase, IBookings {
     }
 
     /// @dev Locks the listing's stake until every slashing path of a booking served by `serviceBy` is over.
-    function _lock(IProviderRegistry.Listing storage l, uint32 serviceBy) private returns (uint32 lockedUntil) {
+    function _lock(IProviderRegistry.Listing storage l, uint32 current, uint32 serviceBy)
+        private
+        returns (uint32 lockedUntil)
+    {
         lockedUntil = serviceBy + CONFIRM_WINDOW + ARBITRATION_WINDOW;
-        uint32 current = l.lockedUntil;
         if (current >= lockedUntil) return current;
         l.lockedUntil = lockedUntil;
     }

@@ -155,43 +155,50 @@ abstract contract MarketplaceBase is Ownable2Step, ReentrancyGuardTransient {
     // ---------------------------------------------------------------- eligibility
 
     /// @dev The eligibility rule on stored state: the first failed criterion in the enum's order.
-    ///      Reads lazily: the blocked flag only when the customer blocks someone in the category,
-    ///      attestations only when verified attributes are required, the rating slot only when a
-    ///      score, a premium or a track record is asked for.
-    function _firstFailure(address customer, IProviderRegistry.Listing storage l, uint32 providerId)
+    ///      `l` is the listing read once; the criteria's first two slots are read as two words and
+    ///      the third (trusted attestors) only when verified attributes are required; the blocked
+    ///      flag only when the customer blocks a listing in the category.
+    function _firstFailure(address customer, IProviderRegistry.Listing memory l, uint32 providerId)
         internal
         view
         returns (ICriteriaRegistry.Criterion)
     {
         if (!l.active) return ICriteriaRegistry.Criterion.ProviderInactive;
         ICriteriaRegistry.Criteria storage c = _criteria[customer][l.category];
-        if (c.version == 0) return ICriteriaRegistry.Criterion.CriteriaNotSet;
-        if (c.currency != l.currency) return ICriteriaRegistry.Criterion.Currency;
-        uint16 region = c.region;
+        uint256 w0;
+        uint256 w1;
+        assembly ("memory-safe") {
+            w0 := sload(c.slot)
+            w1 := sload(add(c.slot, 1))
+        }
+        // slot 0: maxPrice 0-87 | premiumPerStar 88-175 | minScore 176-191 | region 192-207 | currency 208-215 | version 216-247
+        if (uint32(w0 >> 216) == 0) return ICriteriaRegistry.Criterion.CriteriaNotSet;
+        if (uint8(w0 >> 208) != l.currency) return ICriteriaRegistry.Criterion.Currency;
+        uint16 region = uint16(w0 >> 192);
         if (region != 0 && region != l.region) return ICriteriaRegistry.Criterion.Region;
-        if (c.blockedCount != 0 && _blocked[customer][providerId]) return ICriteriaRegistry.Criterion.Blocked;
+        // slot 1: required 0-63 | refused 64-127 | verified 128-191 | minRatingWeight 192-223 | minReliability 224-239 | blockedCount 240-255
+        if (uint16(w1 >> 240) != 0 && _blocked[customer][providerId]) return ICriteriaRegistry.Criterion.Blocked;
         if (_ownerBlocked[customer][l.owner]) return ICriteriaRegistry.Criterion.OwnerBlocked;
         uint64 attributes = l.attributes;
-        uint64 required = c.requiredAttributes;
+        uint64 required = uint64(w1);
         if (attributes & required != required) return ICriteriaRegistry.Criterion.RequiredAttributes;
-        if (attributes & c.refusedAttributes != 0) return ICriteriaRegistry.Criterion.RefusedAttributes;
-        uint64 wanted = c.verifiedAttributes;
+        if (attributes & uint64(w1 >> 64) != 0) return ICriteriaRegistry.Criterion.RefusedAttributes;
+        uint64 wanted = uint64(w1 >> 128);
         if (wanted != 0 && (_verified(providerId, c.trustedAttestors) & attributes & wanted) != wanted) {
             return ICriteriaRegistry.Criterion.VerifiedAttributes;
         }
-        uint16 minScore = c.minScore;
-        uint88 premium = c.premiumPerStar;
-        uint16 score;
+        uint256 minScore = uint16(w0 >> 176);
+        uint256 premium = uint88(w0 >> 88);
+        uint256 score;
         if (minScore != 0 || premium != 0) {
             score = Score.score(l.ratingWeight, l.weightedStars);
             if (score < minScore) return ICriteriaRegistry.Criterion.MinScore;
         }
-        uint64 minWeight = c.minRatingWeight;
-        if (minWeight != 0 && l.ratingWeight < minWeight) return ICriteriaRegistry.Criterion.TrackRecord;
-        if (Score.reliability(l.completed, l.failures) < c.minReliability) {
+        if (l.ratingWeight < uint32(w1 >> 192)) return ICriteriaRegistry.Criterion.TrackRecord;
+        if (Score.reliability(l.completed, l.failures) < uint16(w1 >> 224)) {
             return ICriteriaRegistry.Criterion.Reliability;
         }
-        if (l.price > Eligibility.ceiling(c.maxPrice, premium, minScore, score)) {
+        if (l.price > Eligibility.ceiling(uint88(w0), premium, minScore, score)) {
             return ICriteriaRegistry.Criterion.MaxPrice;
         }
         return ICriteriaRegistry.Criterion.None;
