@@ -43,6 +43,12 @@ abstract contract MarketplaceBase is Ownable2Step, ReentrancyGuardTransient {
         uint80 minFee;
     }
 
+    /// @dev A customer's criteria version (over all categories and blocks) and number of owners it blocks.
+    struct Customer {
+        uint32 version;
+        uint16 ownerBlocks;
+    }
+
     /// @dev A named account (arbiter or attestor), one slot.
     struct Named {
         address account;
@@ -69,7 +75,8 @@ abstract contract MarketplaceBase is Ownable2Step, ReentrancyGuardTransient {
     mapping(address customer => mapping(uint16 category => ICriteriaRegistry.Criteria)) internal _criteria;
     mapping(address customer => mapping(uint32 providerId => bool)) internal _blocked;
     mapping(address customer => mapping(address owner => bool)) internal _ownerBlocked;
-    mapping(address customer => uint32) internal _criteriaVersions;
+    mapping(address customer => Customer) internal _customers;
+    mapping(address customer => uint16[]) internal _categoriesOf; // categories with criteria, in order set
     mapping(uint256 bookingId => IBookings.Booking) internal _bookings;
     mapping(uint256 bookingId => uint96) internal _bonds;
     mapping(address account => mapping(uint8 currency => uint256)) internal _credits;
@@ -158,7 +165,7 @@ abstract contract MarketplaceBase is Ownable2Step, ReentrancyGuardTransient {
     ///      `a` and `b` are the listing's first two slots as read by the caller; the criteria's first
     ///      two slots are read as two words. Read only when needed: the criteria's third slot
     ///      (verified attributes), the listing's third (a score, a premium or a track record asked
-    ///      for), the blocked flag (the customer blocks a listing in the category).
+    ///      for), the block flags (the customer blocks a listing in the category or an owner).
     /// @param a Listing slot 0: owner 0-159 | offerVersion 160-191 | lockedUntil 192-223 | completed 224-239 | failures 240-255.
     /// @param b Listing slot 1: price 0-87 | attributes 88-151 | category 152-167 | region 168-183 |
     ///        currency 184-191 | active 192-199 | instant 200-207 | freeCancelHours 208-223 | lateCancelPct 224-231.
@@ -183,8 +190,12 @@ abstract contract MarketplaceBase is Ownable2Step, ReentrancyGuardTransient {
             if (region != 0 && region != uint16(b >> 168)) return ICriteriaRegistry.Criterion.Region;
         }
         // slot 1: required 0-63 | refused 64-127 | verified 128-191 | minRatingWeight 192-223 | minReliability 224-239 | blockedCount 240-255
-        if (uint16(w1 >> 240) != 0 && _blocked[customer][providerId]) return ICriteriaRegistry.Criterion.Blocked;
-        if (_ownerBlocked[customer][address(uint160(a))]) return ICriteriaRegistry.Criterion.OwnerBlocked;
+        // blockedCount counts the category's listing blocks and the customer's owner blocks: zero
+        // (the common case) spares both block reads.
+        if (uint16(w1 >> 240) != 0) {
+            if (_blocked[customer][providerId]) return ICriteriaRegistry.Criterion.Blocked;
+            if (_ownerBlocked[customer][address(uint160(a))]) return ICriteriaRegistry.Criterion.OwnerBlocked;
+        }
         return _firstFailureOfRecord(providerId, b, w0, w1, c, a);
     }
 

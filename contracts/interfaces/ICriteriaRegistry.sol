@@ -58,7 +58,7 @@ interface ICriteriaRegistry {
         uint64 verifiedAttributes;
         uint32 minRatingWeight;
         uint16 minReliability;
-        uint16 blockedCount; // listings of this category the customer blocks
+        uint16 blockedCount; // listings of this category plus owners the customer blocks
         // slot 2
         uint32 trustedAttestors;
         uint16 scoreWeight;
