@@ -109,14 +109,14 @@ contract Marketplace is MarketplaceBase, IBookings {
     /// @inheritdoc IBookings
     function accept(uint256 bookingId) external {
         Booking storage b = _at(bookingId, Status.Requested);
-        (uint32 providerId, IProviderRegistry.Listing storage l) = _asOwner(bookingId);
+        (, IProviderRegistry.Listing storage l) = _asOwner(bookingId);
         uint32 deadline = b.deadline;
         if (block.timestamp > deadline) revert MarketplaceDeadlinePassed(bookingId, deadline);
         uint32 serviceBy = _serviceBy(bookingId);
         b.status = Status.Accepted;
         b.deadline = serviceBy;
         uint32 lockedUntil = _lock(l, l.lockedUntil, serviceBy);
-        emit BookingAccepted(bookingId, _customerOf(bookingId), providerId, serviceBy, lockedUntil);
+        emit BookingAccepted(bookingId, serviceBy, lockedUntil);
     }
 
     /// @inheritdoc IBookings
@@ -124,7 +124,7 @@ contract Marketplace is MarketplaceBase, IBookings {
         Booking storage b = _bookings[bookingId];
         Status status = b.status;
         if (status != Status.Accepted) _requireStatus(bookingId, status, Status.Requested);
-        (uint32 providerId, IProviderRegistry.Listing storage l) = _asOwner(bookingId);
+        (, IProviderRegistry.Listing storage l) = _asOwner(bookingId);
         bool afterAcceptance = status == Status.Accepted;
         if (afterAcceptance) {
             _requireBeforeStart(bookingId);
@@ -134,7 +134,7 @@ contract Marketplace is MarketplaceBase, IBookings {
         address customer = _customerOf(bookingId);
         b.status = Status.Declined;
         _credit(customer, b.currency, refund);
-        emit BookingDeclined(bookingId, customer, providerId, refund, afterAcceptance);
+        emit BookingDeclined(bookingId, refund, afterAcceptance);
     }
 
     /// @inheritdoc IBookings
@@ -157,7 +157,7 @@ contract Marketplace is MarketplaceBase, IBookings {
         uint88 refund = price - compensation;
         b.status = Status.Cancelled;
         _credit(customer, currency, refund);
-        emit BookingCancelled(bookingId, customer, providerId, refund, compensation);
+        emit BookingCancelled(bookingId, refund, compensation);
     }
 
     /// @inheritdoc IBookings
@@ -183,13 +183,13 @@ contract Marketplace is MarketplaceBase, IBookings {
                 emit IProviderRegistry.StakeSlashed(providerId, bookingId, customer, slash);
             }
         }
-        emit BookingExpired(bookingId, customer, providerId, refund, noShow);
+        emit BookingExpired(bookingId, refund, noShow);
     }
 
     /// @inheritdoc IBookings
     function complete(uint256 bookingId) external {
         Booking storage b = _at(bookingId, Status.Accepted);
-        (uint32 providerId,) = _asOwner(bookingId);
+        _asOwner(bookingId);
         uint40 start = _startOf(bookingId);
         if (block.timestamp < start) revert MarketplaceTooEarly(start);
         uint32 deadline = b.deadline;
@@ -197,7 +197,7 @@ contract Marketplace is MarketplaceBase, IBookings {
         uint32 confirmBy = uint32(block.timestamp) + CONFIRM_WINDOW;
         b.status = Status.Completed;
         b.deadline = confirmBy;
-        emit BookingCompleted(bookingId, _customerOf(bookingId), providerId, confirmBy);
+        emit BookingCompleted(bookingId, confirmBy);
     }
 
     /// @inheritdoc IBookings
@@ -221,7 +221,7 @@ contract Marketplace is MarketplaceBase, IBookings {
     /// @inheritdoc IBookings
     function dispute(uint256 bookingId) external payable nonReentrant {
         Booking storage b = _at(bookingId, Status.Completed);
-        address customer = _asCustomer(bookingId);
+        _asCustomer(bookingId);
         _requireOpen(bookingId, b.deadline);
         uint96 bond = _params.disputeBond;
         if (msg.value != bond) revert MarketplaceValueMismatch(msg.value, bond);
@@ -229,7 +229,7 @@ contract Marketplace is MarketplaceBase, IBookings {
         uint32 arbitrateBy = uint32(block.timestamp) + ARBITRATION_WINDOW;
         b.status = Status.Disputed;
         b.deadline = arbitrateBy;
-        emit BookingDisputed(bookingId, customer, _providerOf(bookingId), bond, arbitrateBy);
+        emit BookingDisputed(bookingId, bond, arbitrateBy);
     }
 
     /// @inheritdoc IBookings
@@ -426,7 +426,7 @@ contract Marketplace is MarketplaceBase, IBookings {
         );
         if (instant) {
             uint32 lockedUntil = _lock(_listings[req.providerId], uint32(a >> 192), deadline);
-            emit BookingAccepted(bookingId, msg.sender, req.providerId, deadline, lockedUntil);
+            emit BookingAccepted(bookingId, deadline, lockedUntil);
         }
     }
 
@@ -504,7 +504,7 @@ contract Marketplace is MarketplaceBase, IBookings {
         _credit(l.owner, currency, payout);
         _accrueFee(currency, fee);
         _count(l, false);
-        emit BookingSettled(bookingId, _customerOf(bookingId), providerId, payout, fee, msg.sender);
+        emit BookingSettled(bookingId, payout, fee, msg.sender);
     }
 
     /// @dev Splits the escrow after taking the fee, returns or pays the bond, and for an arbiter's
@@ -516,8 +516,6 @@ contract Marketplace is MarketplaceBase, IBookings {
         (bool providerLost, uint64 weight) = _ruling(bookingId, arbiter_, refundBps, bond, fee, b.currency);
         emit DisputeResolved(
             bookingId,
-            _customerOf(bookingId),
-            _providerOf(bookingId),
             arbiter_,
             refundBps,
             refund,
@@ -582,7 +580,7 @@ contract Marketplace is MarketplaceBase, IBookings {
         b.rated = true;
         uint32 providerId = _providerOf(bookingId);
         (uint64 weight, uint16 newScore) = _addRating(_listings[providerId], stars, b.fee, b.currency);
-        emit BookingRated(bookingId, msg.sender, providerId, stars, complaintTags, weight, newScore);
+        emit BookingRated(bookingId, stars, complaintTags, weight, newScore);
     }
 
     /// @dev Adds a rating of `stars` weighted by the fee the booking paid; returns its weight and the new score.
