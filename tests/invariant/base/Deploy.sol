@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-import {Marketplace} from "../../../contracts/Marketplace.sol";
 import {IMarketplace} from "../../../contracts/interfaces/IMarketplace.sol";
 import {IMarketplaceAdmin} from "../../../contracts/interfaces/IMarketplaceAdmin.sol";
+import {VM} from "./Vm.sol";
 
 /// @notice The one place the forge tests deploy the marketplace (docs/contract-v2.md "Deployment").
 library Deploy {
@@ -39,7 +39,8 @@ library Deploy {
         s.tokenMinFee = token == address(0) ? 0 : 100;
     }
 
+    /// @dev By artifact, so the tests compile against the interfaces alone.
     function market(IMarketplaceAdmin.Setup memory s) internal returns (IMarketplace) {
-        return IMarketplace(address(new Marketplace(s)));
+        return IMarketplace(VM.deployCode("Marketplace.sol:Marketplace", abi.encode(s)));
     }
 }
