@@ -1,8 +1,9 @@
 """Fixtures of the Marketplace v2 contract behaviour tests.
 
 One anvil per session on a free port, one deployment per session (docs/contract-v2.md
-"Deployment": DemoUSD, then the Marketplace whose `Setup` names `owner`, the windows, `arbiter` as
-the default arbiter, `attestor`, and DemoUSD as currency 1 with its minimum fee), and every test
+"Deployment": `DemoUSD(owner)`, then `Marketplace(Setup)` naming `owner`, the windows, `arbiter`
+as the default arbiter, `attestor`, and DemoUSD as currency 1 with its minimum fee, bound with the
+`IMarketplace` ABI), and every test
 runs between an `evm_snapshot` and an `evm_revert`, so no test sees another's state.
 """
 
@@ -110,10 +111,13 @@ def setup_struct(abi: list[dict[str, Any]], roles: dict[str, str], token: str) -
 def deployed(w3: Web3, roles: dict[str, str]) -> V2:
     """DemoUSD and the Marketplace, deployed once by `owner`."""
     owner = roles["owner"]
-    token_address = _deploy(w3, "DemoUSD", sender=owner)
-    abi = load_artifact("Marketplace")["abi"]
-    address = _deploy(w3, "Marketplace", setup_struct(abi, roles, token_address), sender=owner)
-    market = V2(w3, address, abi, roles)
+    token_address = _deploy(w3, "DemoUSD", owner, sender=owner)
+    constructor_abi = load_artifact("Marketplace")["abi"]
+    address = _deploy(
+        w3, "Marketplace", setup_struct(constructor_abi, roles, token_address), sender=owner
+    )
+    # The IMarketplace ABI: Marketplace's own lacks the module's functions and events.
+    market = V2(w3, address, load_artifact("IMarketplace")["abi"], roles)
     usd = Market(w3, token_address, load_artifact("DemoUSD")["abi"])
     market.usd = usd
     market.tokens[d.USD] = usd

@@ -260,7 +260,8 @@ class V2(Market):
         """The listing's current ListingInput with `changes` (for updateListing)."""
         current = self.listing(provider_id)
         names = [c["name"] for c in self.fn("updateListing")["inputs"][1]["components"]]
-        fields = {name: current[name] for name in names if name in current}
+        fields: dict[str, Any] = {name: current[name] for name in names if name in current}
+        fields.setdefault("metadataHash", METADATA)  # carried by events, not stored
         fields.update(changes)
         return self.struct("updateListing", 1, **fields)
 
@@ -404,10 +405,7 @@ class V2(Market):
             }
             if currency == ETH:
                 parts["stakes"] = sum(self.listing(p)["stake"] for p in provider_ids)
-                bond = int(self.call("disputeBond"))
-                parts["bonds"] = sum(
-                    bond for i in booking_ids if STATUS[self.booking(i)["status"]] == "Disputed"
-                )
+                parts["bonds"] = sum(int(self.call("disputeBondOf", i)) for i in booking_ids)
             held = self.balance(self.address, currency)
             assert held == sum(parts.values()), f"currency {currency}: {held} != {parts}"
             result[currency] = parts
