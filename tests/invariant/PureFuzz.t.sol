@@ -82,7 +82,8 @@ contract PureFuzz is MarketFixture {
         uint256 weight;
         uint256 weighted;
         for (uint256 i = 0; i < 3; i++) {
-            uint88 price = uint88(bound(prices[i], MIN_FEE_ETH, 1e30));
+            // fees fit uint80 (see test_doubt_feeAboveUint80MakesAListingUnbookable)
+            uint88 price = uint88(bound(prices[i], MIN_FEE_ETH, uint256(type(uint80).max) * 4));
             IProviderRegistry.ListingInput memory in_ = _input(0, price);
             vm.prank(providerOwner);
             market.updateListing(pid, in_);
@@ -102,6 +103,22 @@ contract PureFuzz is MarketFixture {
         }
     }
 
+    /// @dev Doubt (documents behaviour, passes): a uint88 price whose fee does not fit the booking's
+    ///      uint80 fee field registers fine, but every booking of it reverts with OpenZeppelin's
+    ///      SafeCastOverflowedUintDowncast, not a Marketplace error naming the price. At 250 bps that
+    ///      is any price above ~4.8e25 units (48M ether, or 48M of an 18-decimal token); a later fee
+    ///      rate rise lowers the threshold for listings already registered.
+    function test_doubt_feeAboveUint80MakesAListingUnbookable() public {
+        uint88 price = uint88(uint256(type(uint80).max) * 41); // fee = ceil(price x 2.5 %) > 2^80
+        uint32 pid = _register(providerOwner, price);
+        _openCriteria(customer, 0);
+        IBookings.BookingRequest memory req = _request(customer, pid, uint40(block.timestamp + 1 days), 0);
+        vm.deal(customer, price);
+        vm.prank(customer);
+        vm.expectRevert(); // SafeCastOverflowedUintDowncast(80, fee)
+        market.book{value: price}(req);
+    }
+
     function testFuzz_minimumFeeRatingWeighsOneThousand(uint8 stars) public {
         uint32 pid = _register(providerOwner, uint88(MIN_FEE_ETH));
         uint256 id = _book(customer, pid);
@@ -117,8 +134,11 @@ contract PureFuzz is MarketFixture {
         fee = bound(fee, minFee, 1e24);
         n = bound(n, 1, 1_000);
         uint256 split = n * Ref.weight(fee, minFee);
-        uint256 whole = Ref.weight(n * fee, minFee);
-        assertLe(split, whole, "splitting bought weight");
+        // never more than the linear weight of the total fee paid (the cap only lowers a big booking's)
+        assertLe(split, (n * fee * 1_000) / minFee, "splitting bought weight above the fees paid");
+        if (n * fee * 1_000 / minFee <= Ref.MAX_RATING_WEIGHT) {
+            assertLe(split, Ref.weight(n * fee, minFee), "splitting bought more than one booking of the total");
+        }
         // and weight per fee unit is constant up to the floor: w * minFee <= 1,000 * fee < (w + 1) * minFee
         uint256 w = Ref.weight(fee, minFee);
         if (w < Ref.MAX_RATING_WEIGHT) {
