@@ -106,7 +106,9 @@ contract MarketplaceHandler is Helpers {
         // Two listings and open criteria so the first calls have something to book.
         _register(actors[0], 0, uint88(mMinFee[0] * 40 + 17), false, 24, 50, true);
         _register(actors[1], 1, uint88(mMinFee[1] * 40 + 3), true, 0, 100, true);
-        for (uint256 i = 2; i < N_EOA; i++) _setCriteria(actors[i], uint8(i % 2), 0, type(uint88).max, 0, 0);
+        for (uint256 i = 0; i < actors.length; i++) {
+            _setCriteria(actors[i], i == ATTACKER ? 0 : uint8(i % 2), 0, type(uint88).max, 0, 0);
+        }
     }
 
     function everyoneList() external view returns (address[] memory) {
@@ -258,7 +260,7 @@ contract MarketplaceHandler is Helpers {
 
     function setCriteria(uint256 whoSeed, uint256 currencySeed, uint256 limitsSeed) external {
         address who = actors[whoSeed % actors.length];
-        uint256 k = limitsSeed % 8;
+        uint256 k = limitsSeed % 16; // 1..4: one demanding limit; otherwise open
         uint16 minScore = k == 1 ? uint16(bound(limitsSeed >> 8, 30_000, 40_000)) : 0;
         uint88 maxPrice = k == 2 ? uint88(bound(limitsSeed >> 16, 0, 1e18)) : type(uint88).max;
         uint64 minWeight = k == 3 ? uint64(bound(limitsSeed >> 24, 1, 5_000)) : 0;
@@ -333,6 +335,17 @@ contract MarketplaceHandler is Helpers {
         if (pid == 0) return;
         // Mostly a customer other than the owner; 1 in 8 the owner itself (self-booking).
         address cust = mode % 8 == 7 ? l.owner : actors[custSeed % actors.length];
+        if (mode % 8 < 5) {
+            // mostly a listing in the customer's currency, of another owner, active
+            for (uint32 i = 0; i < listingCount; i++) {
+                uint32 cand = uint32(1 + (pidSeed % listingCount + i) % listingCount);
+                MListing storage lc = ml[cand];
+                if (lc.currency == mc[cust].currency && lc.owner != cust && lc.active) {
+                    (pid, l) = (cand, lc);
+                    break;
+                }
+            }
+        }
         Plan memory q;
         q.pid = pid;
         q.req = IBookings.BookingRequest({
@@ -659,7 +672,7 @@ contract MarketplaceHandler is Helpers {
     function armAttacker(uint256 seed) external {
         uint256 own;
         for (uint256 i = 0; i < bookingIds.length; i++) {
-            uint256 id = bookingIds[(seed + i) % bookingIds.length];
+            uint256 id = bookingIds[(seed % bookingIds.length + i) % bookingIds.length];
             if (mb[id].customer == address(attacker) || ml[mb[id].pid].owner == address(attacker)) {
                 own = id;
                 break;
