@@ -203,10 +203,24 @@ class V2(Market):
         self.rpc("evm_setNextBlockTimestamp", [timestamp])
 
     def at(self, timestamp: int, function: str, *args: Any, sender: str, value: int = 0) -> TxReceipt:
-        """Send `function` in a block at exactly `timestamp` (the simulation runs at it too)."""
-        self.mine_at(timestamp - 1)
+        """Send `function` in a block mined at exactly `timestamp`.
+
+        Gas estimation runs against the latest block, not the next one, so the transaction is sent
+        with fixed gas; if it reverts on chain, the call is replayed at that very block (same state,
+        same timestamp) to raise the decoded ContractRevert.
+        """
         self.next_at(timestamp)
-        return self.tx(function, *args, sender=sender, value=value)
+        fn = getattr(self.contract.functions, function)(*args)
+        tx_hash = fn.transact({"from": sender, "value": value, "gas": TX_GAS})
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, poll_latency=0.002)
+        assert int(self.w3.eth.get_block(receipt["blockNumber"])["timestamp"]) == timestamp
+        if receipt["status"] != 1:
+            try:
+                fn.call({"from": sender, "value": value}, block_identifier=receipt["blockNumber"])
+            except Exception as exc:  # noqa: BLE001 - decoded below
+                raise self.decode(exc) from exc
+            raise AssertionError(f"{function} reverted on chain but its replay succeeded")
+        return receipt
 
     def balance(self, account: str, currency: int = ETH) -> int:
         """`account`'s balance of `currency` (ether or the enabled token)."""
@@ -299,8 +313,10 @@ class V2(Market):
         """A BookingRequest: open criteria set first if the customer has none for the category."""
         listing = self.listing(provider_id)
         if criteria_version is None:
-            criteria_version = self.criteria_version(customer, listing["category"])
-            if criteria_version == 0:
+            current = self.as_dict("getCriteria", Web3.to_checksum_address(customer), listing["category"])
+            criteria_version = int(current["version"])
+            if criteria_version == 0 or current["currency"] != listing["currency"]:
+                # open criteria in the listing's currency (a test wanting others sets them itself)
                 criteria_version = self.set_criteria(
                     customer, category=listing["category"], currency=listing["currency"]
                 )
@@ -379,10 +395,12 @@ class V2(Market):
         if status == "Resolved":
             self.tx("resolve", booking_id, refund_bps, sender=self.roles["arbiter"])
 
-    def booking_in(self, status: str, customer: str, provider_id: int, **request: Any) -> int:
+    def booking_in(
+        self, status: str, customer: str, provider_id: int, *, refund_bps: int = 5_000, **request: Any
+    ) -> int:
         """A new booking of `provider_id` by `customer`, driven to `status`."""
         booking_id = self.book(customer, provider_id, **request)
-        self.drive(booking_id, status)
+        self.drive(booking_id, status, refund_bps=refund_bps)
         return booking_id
 
     # ------------------------------------------------------------------ invariants

@@ -53,15 +53,12 @@ def test_a_slot_in_the_past_or_now_is_refused(market: V2, customer: str, provide
 def test_a_slot_beyond_max_advance_is_refused(market: V2, customer: str, provider_id: int) -> None:
     max_advance = market.call("MAX_ADVANCE")
     assert max_advance == 365 * d.DAY
-    now = market.now() + 5
+    now = market.now() + 100
     req_far = market.request(customer, provider_id, start=now + max_advance + 1)
-    market.mine_at(now - 1)
-    market.next_at(now)
     with market.reverts("MarketplaceSlotTooFar", start=now + max_advance + 1, latest=now + max_advance):
-        market.tx("book", req_far, sender=customer, value=d.PRICE)
+        market.at(now, "book", req_far, sender=customer, value=d.PRICE)
     req_edge = market.request(customer, provider_id, start=now + 1 + max_advance)
-    market.next_at(now + 1)
-    market.tx("book", req_edge, sender=customer, value=d.PRICE)
+    market.at(now + 1, "book", req_edge, sender=customer, value=d.PRICE)
 
 
 def test_zero_minutes_is_refused(market: V2, customer: str, provider_id: int) -> None:

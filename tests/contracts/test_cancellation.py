@@ -69,9 +69,8 @@ def test_late_one_second_after_the_edge(market: V2, provider: str, customer: str
 
 def test_no_cancellation_from_the_start(market: V2, customer: str, termed: int) -> None:
     booking, start = accepted(market, customer, termed)
-    market.mine_at(start - 1)
     with market.reverts("MarketplaceSlotStarted", start=start):
-        market.tx("cancel", booking, sender=customer)
+        market.at(start, "cancel", booking, sender=customer)
 
 
 def test_a_providers_cancellation_after_acceptance_is_a_failure(
@@ -99,9 +98,8 @@ def test_the_provider_cannot_decline_from_the_start(
     market: V2, provider: str, customer: str, termed: int
 ) -> None:
     booking, start = accepted(market, customer, termed)
-    market.mine_at(start - 1)
     with market.reverts("MarketplaceSlotStarted", start=start):
-        market.tx("decline", booking, sender=provider)
+        market.at(start, "decline", booking, sender=provider)
 
 
 @pytest.mark.parametrize("pct", [0, 1, 99, 100])

@@ -36,6 +36,9 @@ def test_the_happy_path(market: V2, provider: str, customer: str, booking_id: in
 def test_only_the_owner_acts_for_the_listing(
     market: V2, stranger: str, customer: str, booking_id: int, function: str
 ) -> None:
+    if function == "complete":
+        market.drive(booking_id, "Accepted")
+        market.mine_at(market.booking_id_parts(booking_id)["start"])
     for who in (stranger, customer):
         with market.reverts("MarketplaceNotProviderOwner"):
             market.tx(function, booking_id, sender=who)
@@ -45,7 +48,8 @@ def test_only_the_owner_acts_for_the_listing(
 def test_only_the_customer(
     market: V2, provider: str, stranger: str, booking_id: int, function: str
 ) -> None:
-    market.drive(booking_id, "Completed")
+    if function != "cancel":
+        market.drive(booking_id, "Completed")
     value = d.DISPUTE_BOND if function == "dispute" else 0
     for who in (provider, stranger):
         with market.reverts("MarketplaceNotCustomer", bookingId=booking_id, caller=who):

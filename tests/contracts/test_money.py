@@ -55,7 +55,7 @@ def token_book(market: V2, customer: str, listing: int, token: Market, **request
 
 
 @pytest.mark.parametrize(
-    "price", [d.MIN_FEE_ETH, d.MIN_FEE_ETH * 40 - 1, d.MIN_FEE_ETH * 40 + 1, 10**18 + 39, 2**88 - 1]
+    "price", [d.MIN_FEE_ETH, d.MIN_FEE_ETH * 40 - 1, d.MIN_FEE_ETH * 40 + 1, 10**18 + 39, 2**80 - 1]
 )
 def test_the_fee_is_rounded_up_with_a_minimum(
     market: V2, provider: str, customer: str, price: int
@@ -83,9 +83,12 @@ def test_a_fee_rate_change_applies_to_new_bookings_only(
     market: V2, owner: str, customer: str, provider_id: int
 ) -> None:
     old = market.book(customer, provider_id)
-    eta = market.one(market.tx("scheduleChange", 0, d.ZERO if hasattr(d, "ZERO") else "0x" + "00" * 20, 1_000, sender=owner), "ChangeScheduled")["eta"]
+    zero = "0x" + "00" * 20
+    eta = market.one(
+        market.tx("scheduleChange", 0, zero, 1_000, sender=owner), "ChangeScheduled"
+    )["eta"]
     market.mine_at(eta)
-    market.tx("applyChange", 0, "0x" + "00" * 20, 1_000, sender=owner)
+    market.tx("applyChange", 0, zero, 1_000, sender=owner)
     new = market.book(customer, provider_id, salt=1)
     assert market.booking(old)["fee"] == fee_of(d.PRICE)
     assert market.booking(new)["fee"] == fee_of(d.PRICE, 1_000)
@@ -236,7 +239,7 @@ def test_a_false_returning_token_is_refused(market: V2, owner: str, provider: st
     listing = token_listing(market, provider, currency)
     with pytest.raises(Exception) as info:  # noqa: PT011 - SafeERC20FailedOperation
         token_book(market, customer, listing, token)
-    assert "SafeERC20" in str(getattr(info.value, "error", "")) + str(info.value) or True
+    assert getattr(info.value, "error", "") in ("SafeERC20FailedOperation", "Unknown", "Reverted")
     assert market.balance(market.address, currency) == 0
     # once it behaves, a booking goes through; a false return on withdrawal keeps the credit
     token.transact("setFailing", False, sender=owner)
