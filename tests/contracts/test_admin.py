@@ -5,6 +5,7 @@ invalid; the immediate pause; fee collection per currency."""
 from __future__ import annotations
 
 import pytest
+from web3 import Web3
 
 from tests.contracts import driver as d
 from tests.contracts.driver import V2
@@ -222,3 +223,69 @@ def test_renounce_is_disabled(market: V2, owner: str) -> None:
     with pytest.raises(Exception) as info:  # noqa: PT011
         own.transact("renounceOwnership", sender=owner)
     assert getattr(info.value, "error", "") == "MarketplaceRenounceDisabled"
+
+
+# ---------------------------------------------------------------------- ownership and setup
+
+
+def test_ownership_is_two_step(market: V2, owner: str, stranger: str, customer: str) -> None:
+    with market.reverts("OwnableUnauthorizedAccount", account=stranger):
+        market.tx("transferOwnership", stranger, sender=stranger)
+    receipt = market.tx("transferOwnership", stranger, sender=owner)
+    assert market.one(receipt, "OwnershipTransferStarted")["newOwner"] == stranger
+    assert market.call("pendingOwner") == stranger
+    assert market.call("owner") == owner  # until accepted
+    with market.reverts("OwnableUnauthorizedAccount", account=customer):
+        market.tx("acceptOwnership", sender=customer)
+    receipt = market.tx("acceptOwnership", sender=stranger)
+    assert market.one(receipt, "OwnershipTransferred")["newOwner"] == stranger
+    assert market.call("owner") == stranger
+
+
+def constructor_error(market: V2, roles: dict, **changes: object) -> str:
+    """The custom error a deployment with a changed Setup reverts with."""
+    from marketplace.artifacts import load_artifact
+    from tests.contracts.conftest import setup_struct
+
+    artifact = load_artifact("Marketplace")
+    setup = list(setup_struct(artifact["abi"], roles, market.usd.address if market.usd else ZERO))
+    names = [c["name"] for c in next(e for e in artifact["abi"] if e.get("type") == "constructor")["inputs"][0]["components"]]
+    for key, value in changes.items():
+        setup[names.index(key)] = value
+    factory = market.w3.eth.contract(abi=artifact["abi"] + market.abi, bytecode=artifact["bytecode"])
+    with pytest.raises(Exception) as info:  # noqa: PT011 - decoded below
+        factory.constructor(tuple(setup)).estimate_gas({"from": roles["owner"]})
+    return str(getattr(market.decode(info.value), "error", ""))
+
+
+def test_a_deployment_refuses_a_bad_setup(market: V2, roles: dict) -> None:
+    assert constructor_error(market, roles, owner=ZERO) in ("OwnableInvalidOwner", "MarketplaceZeroAddress")
+    assert constructor_error(market, roles, windows=(0, 1, 1, 1, 1)) == "MarketplaceInvalidWindow"
+    assert constructor_error(market, roles, changeDelay=0) == "MarketplaceInvalidWindow"
+    assert constructor_error(market, roles, feeBps=1_001) in ("MarketplaceFeeAboveCap", "MarketplaceInvalidChange")
+
+
+def test_an_owner_block_needs_an_owner(market: V2, customer: str) -> None:
+    with market.reverts("MarketplaceZeroAddress"):
+        market.tx("setOwnerBlocked", ZERO, True, sender=customer)
+
+
+def test_a_stake_must_fit_96_bits(market: V2, provider: str) -> None:
+    market.rpc("anvil_setBalance", [provider, hex(2**97)])
+    with market.reverts("MarketplaceStakeTooLarge"):
+        market.register(provider, stake=2**96)
+
+
+def test_attestor_ids_run_out_at_32(market: V2, owner: str) -> None:
+    accounts = [Web3.to_checksum_address(f"0x{i:040x}") for i in range(0x1000, 0x1000 + 31)]
+    for account in accounts:
+        market.tx("scheduleChange", KIND["Attestor"], account, 1, sender=owner)
+    market.mine_at(market.now() + d.CHANGE_DELAY + 1)
+    for account in accounts:
+        market.tx("applyChange", KIND["Attestor"], account, 1, sender=owner)
+    assert market.call("attestorId", accounts[-1]) == 32
+    extra = Web3.to_checksum_address(f"0x{0x2000:040x}")
+    market.tx("scheduleChange", KIND["Attestor"], extra, 1, sender=owner)
+    market.mine_at(market.now() + d.CHANGE_DELAY + 1)
+    with market.reverts("MarketplaceIdsExhausted", kind=KIND["Attestor"]):
+        market.tx("applyChange", KIND["Attestor"], extra, 1, sender=owner)

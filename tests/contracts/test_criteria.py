@@ -19,7 +19,7 @@ def first_failed(market: V2, customer: str, provider_id: int) -> str:
 def assert_refused(market: V2, customer: str, provider_id: int, criterion: str) -> None:
     assert first_failed(market, customer, provider_id) == criterion
     with market.reverts("MarketplaceIneligible", providerId=provider_id, criterion=C[criterion]):
-        market.book(customer, provider_id, salt=77)
+        market.book(customer, provider_id, salt=77, criteria_version=market.criteria_version(customer))
 
 
 def test_criteria_set_emits_every_field(market: V2, customer: str) -> None:

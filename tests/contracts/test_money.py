@@ -54,6 +54,18 @@ def token_book(market: V2, customer: str, listing: int, token: Market, **request
 # ---------------------------------------------------------------------- fees
 
 
+def test_doubt_a_fee_above_80_bits_makes_a_listing_unbookable(
+    market: V2, provider: str, customer: str
+) -> None:
+    """Documents behaviour (passes): a uint88 price whose fee overflows the booking's uint80 fee
+    registers, but every booking reverts with OpenZeppelin's SafeCast error, not a Marketplace one."""
+    price = (2**80) * 41  # 2.5 % of it is above 2**80
+    listing = market.register(provider, price=price)
+    market.rpc("anvil_setBalance", [customer, hex(2 * price)])
+    with market.reverts("SafeCastOverflowedUintDowncast", bits=80):
+        market.book(customer, listing)
+
+
 @pytest.mark.parametrize(
     "price", [d.MIN_FEE_ETH, d.MIN_FEE_ETH * 40 - 1, d.MIN_FEE_ETH * 40 + 1, 10**18 + 39, 2**80 - 1]
 )
