@@ -1,30 +1,46 @@
-"""Fixtures of the Marketplace contract behaviour tests.
+"""Fixtures of the Marketplace v2 contract behaviour tests.
 
-One anvil per session on a free port, one deployment per session, and every test runs between an
-`evm_snapshot` and an `evm_revert`, so no test sees another's state. Accounts are named by role.
-`market` is the deployed contract wrapped in `MarketDriver` (tests/support/market_driver.py).
+One anvil per session on a free port, one deployment per session (docs/contract-v2.md
+"Deployment": `DemoUSD(owner)`, then `Marketplace(Setup)` naming `owner`, the windows, `arbiter`
+as the default arbiter, `attestor`, and DemoUSD as currency 1 with its minimum fee, bound with the
+`IMarketplace` ABI), and every test
+runs between an `evm_snapshot` and an `evm_revert`, so no test sees another's state.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
 from web3 import HTTPProvider, Web3
-from web3.types import RPCEndpoint, Wei
+from web3.types import RPCEndpoint
 
+from marketplace.artifacts import load_artifact
 from marketplace.chain.anvil import Anvil, start_anvil
-from marketplace.chain.deploy import DeployParams, deploy_marketplace
-from tests.support.market_driver import FEE_BPS, GAS_PRICE, MIN_STAKE, WINDOWS, MarketDriver
+from marketplace.chain.market import Market
+from tests.contracts import driver as d
+from tests.contracts.driver import V2, build_struct
 
-# ---------------------------------------------------------------------- session
+ROLE_NAMES = (
+    "owner",
+    "provider",
+    "customer",
+    "other_customer",
+    "arbiter",
+    "stranger",
+    "other_provider",
+    "treasury",
+    "attestor",
+    "other_arbiter",
+)
 
 
 @pytest.fixture(scope="session")
 def anvil_node() -> Iterator[Anvil]:
     """A fresh anvil on a free port for the whole session."""
-    node = start_anvil()
+    node = start_anvil(accounts=len(ROLE_NAMES))
     try:
         yield node
     finally:
@@ -33,140 +49,150 @@ def anvil_node() -> Iterator[Anvil]:
 
 @pytest.fixture(scope="session")
 def w3(anvil_node: Anvil) -> Iterator[Web3]:
-    """Web3 on the session's anvil: chain id cached (asked for on every transaction), and no
-    proxy lookup in the environment on every request."""
+    """Web3 on the session's anvil (no proxy lookups, the chain id cached)."""
     session = requests.Session()
     session.trust_env = False
-    # Only the chain id: block-keyed caches would go stale across evm_revert.
     provider = HTTPProvider(
         anvil_node.url,
         session=session,
         cache_allowed_requests=True,
         cacheable_requests={RPCEndpoint("eth_chainId")},
     )
-    w3 = Web3(provider)
-    # A fixed legacy gas price saves two fee look-ups per web3-sent transaction.
-    w3.eth.set_gas_price_strategy(lambda _w3, _tx: Wei(GAS_PRICE))
-    yield w3
-    session.close()  # its keep-alive sockets, before the collector finds them
+    yield Web3(provider)
+    session.close()
 
 
 @pytest.fixture(scope="session")
 def roles(w3: Web3) -> dict[str, str]:
     """anvil's dev accounts by role."""
-    names = (
-        "owner",
-        "provider",
-        "customer",
-        "other_customer",
-        "arbiter",
-        "stranger",
-        "other_provider",
-        "treasury",
-    )
-    return dict(zip(names, w3.eth.accounts, strict=False))
+    return dict(zip(ROLE_NAMES, w3.eth.accounts, strict=False))
+
+
+def _deploy(w3: Web3, name: str, *args: Any, sender: str) -> str:
+    artifact = load_artifact(name)
+    factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+    tx_hash = factory.constructor(*args).transact({"from": sender})
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash)
+    assert receipt["status"] == 1, f"deploying {name} failed"
+    return str(receipt["contractAddress"])
+
+
+def setup_struct(abi: list[dict[str, Any]], roles: dict[str, str], token: str) -> tuple[Any, ...]:
+    """The constructor's Setup, by field name (docs/contract-v2.md "Operator and timelock")."""
+    constructor = next(e for e in abi if e.get("type") == "constructor")
+    param = constructor["inputs"][0]
+    names = {c["name"] for c in param["components"]}
+    wanted: dict[str, Any] = {
+        "owner": roles["owner"],
+        "feeBps": d.FEE_BPS,
+        "minStake": d.MIN_STAKE,
+        "disputeBond": d.DISPUTE_BOND,
+        "minFee": d.MIN_FEE_ETH,
+        "etherMinFee": d.MIN_FEE_ETH,
+        "changeDelay": d.CHANGE_DELAY,
+        "arbiter": roles["arbiter"],
+        "attestor": roles["attestor"],
+        "token": token,
+        "tokenMinFee": d.MIN_FEE_USD,
+    }
+    for window, seconds in d.WINDOWS.items():
+        wanted[window] = seconds
+        wanted[f"{window}Window"] = seconds
+    windows = next((c for c in param["components"] if c["name"] == "windows"), None)
+    if windows is not None:
+        inner = {c["name"] for c in windows["components"]}
+        wanted["windows"] = build_struct(
+            windows, {k: v for k, v in wanted.items() if k in inner}
+        )
+    return build_struct(param, {k: v for k, v in wanted.items() if k in names})
+
+
+def market_abi() -> list[dict[str, Any]]:
+    """The IMarketplace ABI (Marketplace's own lacks the module's functions and events); where the
+    build emits no interface artifact, Marketplace's and MarketplaceModule's ABIs merged."""
+    try:
+        return list(load_artifact("IMarketplace")["abi"])
+    except Exception:  # noqa: BLE001 - ArtifactNotFoundError: build without interfaces
+        merged: dict[tuple[str, str], dict[str, Any]] = {}
+        for name in ("Marketplace", "MarketplaceModule"):
+            for entry in load_artifact(name)["abi"]:
+                if entry.get("type") in ("constructor", "fallback", "receive"):
+                    continue
+                if entry.get("name") in ("initialize", "MarketplaceNotConstructing", "MODULE"):
+                    continue
+                merged.setdefault((entry["type"], entry.get("name", "")), entry)
+        return list(merged.values())
 
 
 @pytest.fixture(scope="session")
-def deploy_params(roles: dict[str, str]) -> DeployParams:
-    """The constructor parameters of the session's deployment."""
-    return DeployParams(
-        fee_bps=FEE_BPS,
-        min_stake=MIN_STAKE,
-        respond_window=WINDOWS["respond"],
-        service_window=WINDOWS["service"],
-        confirm_window=WINDOWS["confirm"],
-        arbitration_window=WINDOWS["arbitration"],
-        stake_cooldown=WINDOWS["stakeCooldown"],
-        owner=roles["owner"],
+def deployed(w3: Web3, roles: dict[str, str]) -> V2:
+    """DemoUSD and the Marketplace, deployed once by `owner`."""
+    owner = roles["owner"]
+    token_address = _deploy(w3, "DemoUSD", owner, sender=owner)
+    constructor_abi = load_artifact("Marketplace")["abi"]
+    address = _deploy(
+        w3, "Marketplace", setup_struct(constructor_abi, roles, token_address), sender=owner
     )
-
-
-@pytest.fixture(scope="session")
-def deployed(w3: Web3, roles: dict[str, str], deploy_params: DeployParams) -> MarketDriver:
-    """The contract, deployed once by `owner`, with `arbiter` on the arbiter allowlist."""
-    market, deployment = deploy_marketplace(
-        w3, deploy_params, deployer=roles["owner"], record=False
-    )
-    driver = MarketDriver(w3, deployment.address, market.abi, roles)
-    driver.transact("setArbiter", roles["arbiter"], True, sender=roles["owner"])
-    return driver
-
-
-# ---------------------------------------------------------------------- per test
+    market = V2(w3, address, market_abi(), roles)
+    usd = Market(w3, token_address, load_artifact("DemoUSD")["abi"])
+    market.usd = usd
+    market.tokens[d.USD] = usd
+    return market
 
 
 @pytest.fixture(autouse=True)
-def _isolation(deployed: MarketDriver) -> Iterator[None]:
+def _isolation(deployed: V2) -> Iterator[None]:
     """Run each test inside a snapshot: whatever it does to the chain is undone afterwards."""
-    known = list(deployed.known_accounts)
+    accounts = list(deployed.accounts)
+    tokens = dict(deployed.tokens)
     snapshot = deployed.rpc("evm_snapshot")
     yield
     assert deployed.rpc("evm_revert", [snapshot]) is True
-    deployed.known_accounts[:] = known
+    deployed.accounts[:] = accounts
+    deployed.tokens.clear()
+    deployed.tokens.update(tokens)
 
 
 @pytest.fixture
-def market(deployed: MarketDriver) -> MarketDriver:
+def market(deployed: V2) -> V2:
     """The deployed marketplace with the test helpers."""
     return deployed
 
 
-@pytest.fixture
-def owner(roles: dict[str, str]) -> str:
-    """The operator: deployed the contract and owns it."""
-    return roles["owner"]
+def _role(name: str) -> Any:
+    @pytest.fixture
+    def fixture(roles: dict[str, str]) -> str:
+        return roles[name]
+
+    fixture.__doc__ = f"The `{name}` account."
+    return fixture
+
+
+owner = _role("owner")
+provider = _role("provider")
+other_provider = _role("other_provider")
+customer = _role("customer")
+other_customer = _role("other_customer")
+arbiter = _role("arbiter")
+other_arbiter = _role("other_arbiter")
+attestor = _role("attestor")
+stranger = _role("stranger")
+treasury = _role("treasury")
 
 
 @pytest.fixture
-def provider(roles: dict[str, str]) -> str:
-    """Owns provider listings."""
-    return roles["provider"]
-
-
-@pytest.fixture
-def other_provider(roles: dict[str, str]) -> str:
-    """Owns other provider listings."""
-    return roles["other_provider"]
-
-
-@pytest.fixture
-def customer(roles: dict[str, str]) -> str:
-    """Books providers."""
-    return roles["customer"]
-
-
-@pytest.fixture
-def other_customer(roles: dict[str, str]) -> str:
-    """A second, unrelated customer."""
-    return roles["other_customer"]
-
-
-@pytest.fixture
-def arbiter(roles: dict[str, str]) -> str:
-    """On the arbiter allowlist from deployment on."""
-    return roles["arbiter"]
-
-
-@pytest.fixture
-def stranger(roles: dict[str, str]) -> str:
-    """No role at all."""
-    return roles["stranger"]
-
-
-@pytest.fixture
-def treasury(roles: dict[str, str]) -> str:
-    """Where the operator sends collected fees."""
-    return roles["treasury"]
-
-
-@pytest.fixture
-def provider_id(market: MarketDriver, provider: str) -> int:
-    """`provider`'s listing in CATEGORY, priced PRICE, staked MIN_STAKE."""
+def provider_id(market: V2, provider: str) -> int:
+    """`provider`'s ether listing in CATEGORY, priced PRICE, staked MIN_STAKE."""
     return market.register(provider)
 
 
 @pytest.fixture
-def booking_id(market: MarketDriver, customer: str, provider_id: int) -> int:
+def usd_provider_id(market: V2, provider: str) -> int:
+    """`provider`'s DemoUSD listing, priced PRICE_USD."""
+    return market.register(provider, currency=d.USD)
+
+
+@pytest.fixture
+def booking_id(market: V2, customer: str, provider_id: int) -> int:
     """A Requested booking of `provider_id` by `customer` under open criteria."""
     return market.book(customer, provider_id)

@@ -1,215 +1,108 @@
-"""Booking: escrow, ids, and the front-running guards (price, value, criteria version, pause)."""
+"""Booking a slot: the id packs customer, listing and slot; the slot must be in the future and at
+most MAX_ADVANCE ahead; the same slot again needs another salt; the owner cannot book its own
+listing; the ether sent must be the price; instant listings are accepted at once; the event records
+the offer version, the fee and the arbiter fixed at booking."""
 
 from __future__ import annotations
 
-import pytest
-
-from marketplace.domain import Status
-from tests.support.market_driver import MarketDriver
+from tests.contracts import driver as d
+from tests.contracts.driver import V2
 
 
-def test_book_escrows_the_price_and_logs_the_request(
-    market: MarketDriver, customer: str, provider_id: int
+def test_the_booking_id_packs_customer_listing_and_slot(
+    market: V2, customer: str, provider_id: int
 ) -> None:
+    start = market.now() + 3 * d.DAY
+    booking = market.book(customer, provider_id, start=start, duration=75, salt=9)
+    want = (int(customer, 16) << 96) | (provider_id << 64) | (start << 24) | (75 << 8) | 9
+    assert booking == want
+    assert market.call("encodeBookingId", customer, provider_id, start, 75, 9) == want
+    parts = market.booking_id_parts(booking)
+    assert (parts["customer"], parts["providerId"], parts["start"]) == (customer, provider_id, start)
+    assert (parts["durationMinutes"], parts["salt"]) == (75, 9)
+
+
+def test_booking_requested_records_the_offer_fee_and_arbiter(
+    market: V2, customer: str, provider_id: int
+) -> None:
+    req = market.request(customer, provider_id)
+    receipt = market.tx("book", req, sender=customer, value=d.PRICE)
+    event = market.one(receipt, "BookingRequested")
+    fee = max(-(-d.PRICE * d.FEE_BPS // 10_000), d.MIN_FEE_ETH)
+    assert (event["currency"], event["price"], event["fee"]) == (d.ETH, d.PRICE, fee)
+    assert (event["offerVersion"], event["arbiterId"]) == (1, 1)
+    assert event["respondBy"] == market.now() + d.WINDOWS["respond"]
+    stored = market.booking(event["bookingId"])
+    assert (stored["status"], stored["fee"], stored["arbiterId"]) == (1, fee, 1)
+    assert stored["deadline"] == event["respondBy"]
+
+
+def test_respond_by_is_never_after_the_start(market: V2, customer: str, provider_id: int) -> None:
+    start = market.now() + 3_600
+    booking = market.book(customer, provider_id, start=start)
+    assert market.booking(booking)["deadline"] == start
+
+
+def test_a_slot_in_the_past_or_now_is_refused(market: V2, customer: str, provider_id: int) -> None:
+    now = market.now() + 1  # the next block's timestamp
+    market.next_at(now)
+    with market.reverts("MarketplaceSlotInPast", start=now):
+        market.tx("book", market.request(customer, provider_id, start=now), sender=customer, value=d.PRICE)
+
+
+def test_a_slot_beyond_max_advance_is_refused(market: V2, customer: str, provider_id: int) -> None:
+    max_advance = market.call("MAX_ADVANCE")
+    assert max_advance == 365 * d.DAY
+    now = market.now() + 100
+    req_far = market.request(customer, provider_id, start=now + max_advance + 1)
+    with market.reverts("MarketplaceSlotTooFar", start=now + max_advance + 1, latest=now + max_advance):
+        market.at(now, "book", req_far, sender=customer, value=d.PRICE)
+    req_edge = market.request(customer, provider_id, start=now + 1 + max_advance)
+    market.at(now + 1, "book", req_edge, sender=customer, value=d.PRICE)
+
+
+def test_zero_minutes_is_refused(market: V2, customer: str, provider_id: int) -> None:
+    with market.reverts("MarketplaceInvalidDuration"):
+        market.book(customer, provider_id, duration=0)
+
+
+def test_the_same_slot_needs_another_salt(market: V2, customer: str, provider_id: int) -> None:
+    start = market.now() + 2 * d.DAY
+    booking = market.book(customer, provider_id, start=start)
+    with market.reverts("MarketplaceBookingExists", bookingId=booking):
+        market.book(customer, provider_id, start=start)
+    assert market.book(customer, provider_id, start=start, salt=1) == booking + 1
+
+
+def test_the_owner_cannot_book_its_own_listing(market: V2, provider: str, provider_id: int) -> None:
+    with market.reverts("MarketplaceSelfBooking", providerId=provider_id):
+        market.book(provider, provider_id)
+
+
+def test_the_ether_sent_must_be_the_price(market: V2, customer: str, provider_id: int) -> None:
+    with market.reverts("MarketplaceValueMismatch", sent=d.PRICE - 1, due=d.PRICE):
+        market.book(customer, provider_id, value=d.PRICE - 1)
+    with market.reverts("MarketplaceValueMismatch", sent=1, due=0):
+        market.book(customer, market.register(market.roles["provider"], currency=d.USD), value=1)
+
+
+def test_the_criteria_version_must_be_current(market: V2, customer: str, provider_id: int) -> None:
     version = market.set_criteria(customer)
-    balance_before = market.balance(market.address)
-
-    receipt = market.transact(
-        "book", provider_id, market.PRICE, version, sender=customer, value=market.PRICE
-    )
-
-    booking_id = (int(customer, 16) << 64) | 1
-    respond_by = market.timestamp_of(receipt) + market.WINDOWS["respond"]
-    assert market.only_event(receipt, "BookingRequested") == {
-        "bookingId": booking_id,
-        "customer": customer,
-        "providerId": provider_id,
-        "price": market.PRICE,
-        "feeBps": market.FEE_BPS,
-        "criteriaVersion": version,
-        "respondBy": respond_by,
-    }
-    assert market.booking(booking_id) == {
-        "providerId": provider_id,
-        "price": market.PRICE,
-        "feeBps": market.FEE_BPS,
-        "status": Status.REQUESTED,
-        "deadline": respond_by,
-        "criteriaVersion": version,
-        "rated": False,
-    }
-    assert market.call("bookingCountOf", customer) == 1
-    assert market.balance(market.address) == balance_before + market.PRICE
-    market.assert_solvent()
+    market.set_criteria(customer)
+    with market.reverts("MarketplaceCriteriaVersionMismatch", expected=version, current=version + 1):
+        market.book(customer, provider_id, criteria_version=version)
 
 
-def test_booking_ids_number_each_customer_bookings_from_one(
-    market: MarketDriver, customer: str, other_customer: str, provider_id: int
-) -> None:
-    first = market.book(customer, provider_id)
-    second = market.book(customer, provider_id)
-    others = market.book(other_customer, provider_id)
-
-    assert first == (int(customer, 16) << 64) | 1
-    assert second == (int(customer, 16) << 64) | 2
-    assert others == (int(other_customer, 16) << 64) | 1
-    assert market.call("bookingCountOf", customer) == 2
-    assert market.call("bookingCountOf", other_customer) == 1
-    market.assert_solvent()
+def test_an_instant_listing_is_accepted_on_booking(market: V2, provider: str, customer: str) -> None:
+    pid = market.register(provider, instant=True)
+    req = market.request(customer, pid)
+    receipt = market.tx("book", req, sender=customer, value=d.PRICE)
+    assert market.one(receipt, "BookingRequested")
+    accepted = market.one(receipt, "BookingAccepted")
+    assert market.status(accepted["bookingId"]) == "Accepted"
+    assert market.listing(pid)["lockedUntil"] == accepted["stakeLockedUntil"]
 
 
-@pytest.mark.parametrize("n", [1, 2**64 - 1])
-def test_customer_of_reads_the_customer_from_any_booking_id(
-    market: MarketDriver, stranger: str, n: int
-) -> None:
-    assert market.call("customerOf", (int(stranger, 16) << 64) | n) == stranger
-
-
-def test_get_booking_refuses_an_unknown_id(
-    market: MarketDriver, customer: str, booking_id: int
-) -> None:
-    with market.reverts("MarketplaceBookingNotFound", bookingId=booking_id + 1):
-        market.call("getBooking", booking_id + 1)
-
-
-def test_a_booking_keeps_the_criteria_version_it_was_checked_against(
-    market: MarketDriver, customer: str, provider_id: int
-) -> None:
-    market.set_criteria(customer, category=2)
-    version = market.set_criteria(customer)
-    booking_id = market.book(customer, provider_id)
-
-    market.set_criteria(customer, minScore=1)
-
-    assert market.booking(booking_id)["criteriaVersion"] == version == 2
-
-
-def test_book_refuses_an_unknown_provider(
-    market: MarketDriver, customer: str, provider_id: int
-) -> None:
-    version = market.set_criteria(customer)
-
-    with market.reverts("MarketplaceProviderNotFound", providerId=provider_id + 1):
-        market.transact("book", provider_id + 1, 0, version, sender=customer)
-
-
-def test_book_refuses_when_the_price_moved_since_the_quote(
-    market: MarketDriver, provider: str, customer: str, provider_id: int
-) -> None:
-    version = market.set_criteria(customer)
-    quoted = market.PRICE
-    market.transact(
-        "updateProvider", provider_id, 0, 0, quoted + 1, market.METADATA, sender=provider
-    )
-
-    with market.reverts("MarketplacePriceChanged", expected=quoted, current=quoted + 1):
-        market.transact("book", provider_id, quoted, version, sender=customer, value=quoted)
-
-
-@pytest.mark.parametrize("delta", [-1, 1, None])
-def test_book_refuses_a_value_other_than_the_price(
-    market: MarketDriver, customer: str, provider_id: int, delta: int | None
-) -> None:
-    version = market.set_criteria(customer)
-    sent = 0 if delta is None else market.PRICE + delta
-
-    with market.reverts("MarketplaceValueMismatch", sent=sent, price=market.PRICE):
-        market.transact("book", provider_id, market.PRICE, version, sender=customer, value=sent)
-
-
-def test_book_refuses_a_quote_made_under_older_criteria(
-    market: MarketDriver, customer: str, provider_id: int
-) -> None:
-    quoted_version = market.set_criteria(customer)
-    market.set_criteria(customer, maxPrice=10**17)  # e.g. changed in another tab
-
-    with market.reverts("MarketplaceCriteriaVersionMismatch", expected=quoted_version, current=2):
-        market.transact(
-            "book", provider_id, market.PRICE, quoted_version, sender=customer, value=market.PRICE
-        )
-
-
-def test_book_refuses_a_quote_made_before_a_block_changed_the_version(
-    market: MarketDriver, provider: str, customer: str, provider_id: int
-) -> None:
-    quoted_version = market.set_criteria(customer)
-    other_listing = market.register(provider)
-    market.transact("setBlocked", other_listing, True, sender=customer)
-
-    with market.reverts("MarketplaceCriteriaVersionMismatch", expected=quoted_version, current=2):
-        market.transact(
-            "book", provider_id, market.PRICE, quoted_version, sender=customer, value=market.PRICE
-        )
-
-
-def test_book_refuses_a_version_from_the_future(
-    market: MarketDriver, customer: str, provider_id: int
-) -> None:
-    version = market.set_criteria(customer)
-
-    with market.reverts(
-        "MarketplaceCriteriaVersionMismatch", expected=version + 1, current=version
-    ):
-        market.transact(
-            "book", provider_id, market.PRICE, version + 1, sender=customer, value=market.PRICE
-        )
-
-
-def test_book_checks_the_version_of_the_provider_category_only(
-    market: MarketDriver, customer: str, provider_id: int
-) -> None:
-    category_version = market.set_criteria(customer, category=market.CATEGORY)
-    latest = market.set_criteria(customer, category=2)  # another category moves the latest version
-    assert market.call("criteriaVersionOf", customer) == latest == 2
-
-    with market.reverts(
-        "MarketplaceCriteriaVersionMismatch", expected=latest, current=category_version
-    ):
-        market.transact(
-            "book", provider_id, market.PRICE, latest, sender=customer, value=market.PRICE
-        )
-    receipt = market.transact(
-        "book", provider_id, market.PRICE, category_version, sender=customer, value=market.PRICE
-    )
-    assert market.events("BookingRequested", receipt)[0]["criteriaVersion"] == category_version
-
-
-def test_book_checks_price_before_value_and_value_before_version(
-    market: MarketDriver, provider: str, customer: str, provider_id: int
-) -> None:
-    version = market.set_criteria(customer)
-    market.transact(
-        "updateProvider", provider_id, 0, 0, market.PRICE + 1, market.METADATA, sender=provider
-    )
-
-    with market.reverts("MarketplacePriceChanged", expected=market.PRICE, current=market.PRICE + 1):
-        market.transact("book", provider_id, market.PRICE, version + 1, sender=customer, value=1)
-    with market.reverts("MarketplaceValueMismatch", sent=1, price=market.PRICE + 1):
-        market.transact(
-            "book", provider_id, market.PRICE + 1, version + 1, sender=customer, value=1
-        )
-
-
-def test_book_is_refused_while_paused_and_allowed_again_after(
-    market: MarketDriver, owner: str, customer: str, provider_id: int
-) -> None:
-    version = market.set_criteria(customer)
-    market.transact("setPaused", True, sender=owner)
-
-    with market.reverts("MarketplacePaused"):
-        market.transact(
-            "book", provider_id, market.PRICE, version, sender=customer, value=market.PRICE
-        )
-    market.transact("setPaused", False, sender=owner)
-    market.transact("book", provider_id, market.PRICE, version, sender=customer, value=market.PRICE)
-    assert market.call("bookingCountOf", customer) == 1
-
-
-def test_book_snapshots_the_fee_rate_of_the_moment(
-    market: MarketDriver, owner: str, customer: str, provider_id: int
-) -> None:
-    market.transact("setFeeRate", 1_000, sender=owner)
-
-    booking_id = market.book(customer, provider_id)
-
-    assert market.booking(booking_id)["feeBps"] == 1_000
+def test_an_unknown_booking(market: V2, provider: str) -> None:
+    with market.reverts("MarketplaceBookingNotFound", bookingId=12345):
+        market.tx("accept", 12345, sender=provider)

@@ -1,357 +1,162 @@
-"""The booking state machine: every legal transition with its event, who may take it, and every
-illegal one refused with MarketplaceInvalidStatus naming the current status."""
+"""The state machine and its deadlines: every transition from every state by the right and the
+wrong party, each deadline exactly and one second past it, and every state's timed exit."""
 
 from __future__ import annotations
 
 import pytest
 
-from marketplace.domain import Status
-from tests.support.market_driver import MarketDriver
-
-ZERO = "0x0000000000000000000000000000000000000000"
+from tests.contracts import driver as d
+from tests.contracts.driver import STATUS, V2
 
 
-def fee_of(market: MarketDriver, price: int) -> int:
-    """The fee of a booking made at the deployment's fee rate."""
-    return price * market.FEE_BPS // 10_000
+def test_the_happy_path(market: V2, provider: str, customer: str, booking_id: int) -> None:
+    start = market.booking_id_parts(booking_id)["start"]
+    receipt = market.tx("accept", booking_id, sender=provider)
+    service_by = start + 60 * 60 + d.WINDOWS["serviceGrace"]
+    assert market.one(receipt, "BookingAccepted")["serviceBy"] == service_by
+    assert market.booking(booking_id)["deadline"] == service_by
+
+    market.mine_at(start - 2)
+    with market.reverts("MarketplaceTooEarly", start=start):
+        market.tx("complete", booking_id, sender=provider)
+    receipt = market.at(start, "complete", booking_id, sender=provider)
+    confirm_by = start + d.WINDOWS["confirm"]
+    assert market.one(receipt, "BookingCompleted")["confirmBy"] == confirm_by
+
+    receipt = market.tx("confirm", booking_id, sender=customer)
+    settled = market.one(receipt, "BookingSettled")
+    fee = market.booking(booking_id)["fee"]
+    assert (settled["payout"], settled["fee"], settled["by"]) == (d.PRICE - fee, fee, customer)
+    assert market.credit(provider) == d.PRICE - fee
+    assert market.status(booking_id) == "Settled"
+    market.solvency([booking_id], [market.booking_id_parts(booking_id)["providerId"]])
 
 
-# ---------------------------------------------------------------------- Requested -> ...
-
-
-def test_provider_accepts_a_requested_booking(
-    market: MarketDriver, provider: str, customer: str, provider_id: int, booking_id: int
+@pytest.mark.parametrize("function", ["accept", "decline", "complete"])
+def test_only_the_owner_acts_for_the_listing(
+    market: V2, stranger: str, customer: str, booking_id: int, function: str
 ) -> None:
-    receipt = market.transact("accept", booking_id, sender=provider)
-
-    service_by = market.timestamp_of(receipt) + market.WINDOWS["service"]
-    assert market.only_event(receipt, "BookingAccepted") == {
-        "bookingId": booking_id,
-        "customer": customer,
-        "providerId": provider_id,
-        "serviceBy": service_by,
-    }
-    stored = market.booking(booking_id)
-    assert (stored["status"], stored["deadline"]) == (Status.ACCEPTED, service_by)
+    if function == "complete":
+        market.drive(booking_id, "Accepted")
+        market.mine_at(market.booking_id_parts(booking_id)["start"])
+    for who in (stranger, customer):
+        with market.reverts("MarketplaceNotProviderOwner"):
+            market.tx(function, booking_id, sender=who)
 
 
-@pytest.mark.parametrize("status", [Status.REQUESTED, Status.ACCEPTED])
-def test_provider_declines_and_the_customer_is_refunded(
-    market: MarketDriver, provider: str, customer: str, provider_id: int, status: Status
+@pytest.mark.parametrize("function", ["cancel", "confirm", "dispute"])
+def test_only_the_customer(
+    market: V2, provider: str, stranger: str, booking_id: int, function: str
 ) -> None:
-    booking_id = market.booking_in(status, customer, provider_id)
-
-    receipt = market.transact("decline", booking_id, sender=provider)
-
-    assert market.only_event(receipt, "BookingDeclined") == {
-        "bookingId": booking_id,
-        "customer": customer,
-        "providerId": provider_id,
-        "refund": market.PRICE,
-    }
-    assert market.status(booking_id) == Status.DECLINED
-    assert market.credit(customer) == market.PRICE
-    market.assert_solvent()
+    if function != "cancel":
+        market.drive(booking_id, "Completed")
+    value = d.DISPUTE_BOND if function == "dispute" else 0
+    for who in (provider, stranger):
+        with market.reverts("MarketplaceNotCustomer", bookingId=booking_id, caller=who):
+            market.tx(function, booking_id, sender=who, value=value)
 
 
-def test_customer_cancels_a_requested_booking_and_is_refunded(
-    market: MarketDriver, customer: str, provider_id: int, booking_id: int
+def test_accept_until_respond_by_then_expire(
+    market: V2, provider: str, stranger: str, booking_id: int
 ) -> None:
-    receipt = market.transact("cancel", booking_id, sender=customer)
-
-    assert market.only_event(receipt, "BookingCancelled") == {
-        "bookingId": booking_id,
-        "customer": customer,
-        "providerId": provider_id,
-        "refund": market.PRICE,
-    }
-    assert market.status(booking_id) == Status.CANCELLED
-    assert market.credit(customer) == market.PRICE
-    market.assert_solvent()
+    deadline = market.booking(booking_id)["deadline"]
+    market.mine_at(deadline + 1)
+    with market.reverts("MarketplaceDeadlinePassed", bookingId=booking_id, deadline=deadline):
+        market.tx("accept", booking_id, sender=provider)
+    receipt = market.tx("expire", booking_id, sender=stranger)
+    expired = market.one(receipt, "BookingExpired")
+    assert (expired["refund"], expired["noShow"]) == (d.PRICE, False)
+    assert market.listing(1)["failures"] == 0  # the provider never committed
 
 
-def test_customer_may_still_cancel_an_unanswered_booking_after_its_deadline(
-    market: MarketDriver, customer: str, booking_id: int
+def test_accept_exactly_at_respond_by(market: V2, provider: str, booking_id: int) -> None:
+    deadline = market.booking(booking_id)["deadline"]
+    market.at(deadline, "accept", booking_id, sender=provider)
+    assert market.status(booking_id) == "Accepted"
+
+
+def test_expire_is_refused_before_the_deadline(market: V2, stranger: str, booking_id: int) -> None:
+    deadline = market.booking(booking_id)["deadline"]
+    with market.reverts("MarketplaceDeadlineNotReached", bookingId=booking_id, deadline=deadline):
+        market.tx("expire", booking_id, sender=stranger)
+
+
+def test_complete_until_service_by(market: V2, provider: str, booking_id: int) -> None:
+    market.drive(booking_id, "Accepted")
+    service_by = market.booking(booking_id)["deadline"]
+    market.at(service_by, "complete", booking_id, sender=provider)
+    assert market.status(booking_id) == "Completed"
+
+
+def test_complete_after_service_by_is_refused(market: V2, provider: str, booking_id: int) -> None:
+    market.drive(booking_id, "Accepted")
+    service_by = market.booking(booking_id)["deadline"]
+    market.mine_at(service_by + 1)
+    with market.reverts("MarketplaceDeadlinePassed", bookingId=booking_id, deadline=service_by):
+        market.tx("complete", booking_id, sender=provider)
+
+
+def test_confirm_until_confirm_by_then_anyone_settles(
+    market: V2, customer: str, stranger: str, booking_id: int
 ) -> None:
-    market.mine_at(market.booking(booking_id)["deadline"] + 10)
-
-    market.transact("cancel", booking_id, sender=customer)
-
-    assert market.status(booking_id) == Status.CANCELLED
-
-
-@pytest.mark.parametrize("status", [Status.REQUESTED, Status.ACCEPTED])
-def test_anyone_expires_an_unanswered_booking_and_the_customer_is_refunded(
-    market: MarketDriver, customer: str, stranger: str, provider_id: int, status: Status
-) -> None:
-    booking_id = market.booking_in(status, customer, provider_id)
-    market.mine_at(market.booking(booking_id)["deadline"] + 1)
-
-    receipt = market.transact("expire", booking_id, sender=stranger)
-
-    assert market.only_event(receipt, "BookingExpired") == {
-        "bookingId": booking_id,
-        "customer": customer,
-        "providerId": provider_id,
-        "refund": market.PRICE,
-    }
-    assert market.status(booking_id) == Status.EXPIRED
-    assert market.credit(customer) == market.PRICE
-    assert market.credit(stranger) == 0
-    market.assert_solvent()
+    market.drive(booking_id, "Completed")
+    confirm_by = market.booking(booking_id)["deadline"]
+    with market.reverts("MarketplaceDeadlineNotReached", bookingId=booking_id, deadline=confirm_by):
+        market.tx("settle", booking_id, sender=stranger)
+    market.mine_at(confirm_by + 1)
+    with market.reverts("MarketplaceDeadlinePassed", bookingId=booking_id, deadline=confirm_by):
+        market.tx("confirm", booking_id, sender=customer)
+    receipt = market.tx("settle", booking_id, sender=stranger)
+    assert market.one(receipt, "BookingSettled")["by"] == stranger
 
 
-# ---------------------------------------------------------------------- Accepted -> Completed
+def test_confirm_and_rate_in_one_call(market: V2, customer: str, booking_id: int) -> None:
+    market.drive(booking_id, "Completed")
+    receipt = market.tx("confirmAndRate", booking_id, 4, 0b101, sender=customer)
+    assert market.one(receipt, "BookingSettled")
+    rated = market.one(receipt, "BookingRated")
+    assert (rated["stars"], rated["complaintTags"]) == (4, 0b101)
+    assert market.booking(booking_id)["rated"] is True
 
 
-def test_provider_completes_an_accepted_booking(
-    market: MarketDriver, provider: str, customer: str, provider_id: int
-) -> None:
-    booking_id = market.booking_in(Status.ACCEPTED, customer, provider_id)
-
-    receipt = market.transact("complete", booking_id, sender=provider)
-
-    confirm_by = market.timestamp_of(receipt) + market.WINDOWS["confirm"]
-    assert market.only_event(receipt, "BookingCompleted") == {
-        "bookingId": booking_id,
-        "customer": customer,
-        "providerId": provider_id,
-        "confirmBy": confirm_by,
-    }
-    stored = market.booking(booking_id)
-    assert (stored["status"], stored["deadline"]) == (Status.COMPLETED, confirm_by)
-
-
-# ---------------------------------------------------------------------- Completed -> ...
-
-
-def test_customer_confirms_and_the_escrow_is_released(
-    market: MarketDriver, provider: str, customer: str, provider_id: int
-) -> None:
-    booking_id = market.booking_in(Status.COMPLETED, customer, provider_id)
-
-    receipt = market.transact("confirm", booking_id, sender=customer)
-
-    fee = fee_of(market, market.PRICE)
-    assert market.only_event(receipt, "BookingSettled") == {
-        "bookingId": booking_id,
-        "customer": customer,
-        "providerId": provider_id,
-        "payout": market.PRICE - fee,
-        "fee": fee,
-        "by": customer,
-    }
-    assert market.status(booking_id) == Status.SETTLED
-    assert market.credit(provider) == market.PRICE - fee
-    assert market.call("accruedFees") == fee
-    assert market.credit(customer) == 0
-    market.assert_solvent()
-
-
-def test_anyone_settles_after_the_confirmation_window(
-    market: MarketDriver, provider: str, customer: str, stranger: str, provider_id: int
-) -> None:
-    booking_id = market.booking_in(Status.COMPLETED, customer, provider_id)
-    market.mine_at(market.booking(booking_id)["deadline"] + 1)
-
-    receipt = market.transact("settle", booking_id, sender=stranger)
-
-    fee = fee_of(market, market.PRICE)
-    assert market.only_event(receipt, "BookingSettled") == {
-        "bookingId": booking_id,
-        "customer": customer,
-        "providerId": provider_id,
-        "payout": market.PRICE - fee,
-        "fee": fee,
-        "by": stranger,
-    }
-    assert market.credit(provider) == market.PRICE - fee
-    market.assert_solvent()
-
-
-def test_customer_disputes_a_completed_booking(
-    market: MarketDriver, customer: str, provider_id: int
-) -> None:
-    booking_id = market.booking_in(Status.COMPLETED, customer, provider_id)
-
-    receipt = market.transact("dispute", booking_id, sender=customer)
-
-    arbitrate_by = market.timestamp_of(receipt) + market.WINDOWS["arbitration"]
-    assert market.only_event(receipt, "BookingDisputed") == {
-        "bookingId": booking_id,
-        "customer": customer,
-        "providerId": provider_id,
-        "arbitrateBy": arbitrate_by,
-    }
-    stored = market.booking(booking_id)
-    assert (stored["status"], stored["deadline"]) == (Status.DISPUTED, arbitrate_by)
-    market.assert_solvent()
-
-
-# ---------------------------------------------------------------------- Disputed -> Resolved
-
-
-def test_arbiter_resolves_a_dispute_with_a_split(
-    market: MarketDriver, provider: str, customer: str, arbiter: str, provider_id: int
-) -> None:
-    booking_id = market.booking_in(Status.DISPUTED, customer, provider_id)
-
-    receipt = market.transact("resolve", booking_id, 2_500, sender=arbiter)
-
-    refund = market.PRICE * 2_500 // 10_000
-    fee = fee_of(market, market.PRICE - refund)
-    assert market.only_event(receipt, "DisputeResolved") == {
-        "bookingId": booking_id,
-        "customer": customer,
-        "providerId": provider_id,
-        "arbiter": arbiter,
-        "refundBps": 2_500,
-        "refund": refund,
-        "payout": market.PRICE - refund - fee,
-        "fee": fee,
-    }
-    assert market.status(booking_id) == Status.RESOLVED
-    assert market.credit(customer) == refund
-    assert market.credit(provider) == market.PRICE - refund - fee
-    assert market.credit(arbiter) == 0
-    market.assert_solvent()
-
-
-def test_anyone_applies_the_default_split_after_the_arbitration_window(
-    market: MarketDriver, provider: str, customer: str, stranger: str, provider_id: int
-) -> None:
-    booking_id = market.booking_in(Status.DISPUTED, customer, provider_id)
-    market.mine_at(market.booking(booking_id)["deadline"] + 1)
-
-    receipt = market.transact("resolveByDefault", booking_id, sender=stranger)
-
-    refund = market.PRICE // 2
-    fee = fee_of(market, market.PRICE - refund)
-    assert market.only_event(receipt, "DisputeResolved") == {
-        "bookingId": booking_id,
-        "customer": customer,
-        "providerId": provider_id,
-        "arbiter": ZERO,
-        "refundBps": 5_000,
-        "refund": refund,
-        "payout": market.PRICE - refund - fee,
-        "fee": fee,
-    }
-    assert market.status(booking_id) == Status.RESOLVED
-    assert market.credit(stranger) == 0
-    market.assert_solvent()
-
-
-# ---------------------------------------------------------------------- who may act
-
-
-@pytest.mark.parametrize("role", ["customer", "stranger", "other_provider", "arbiter"])
 @pytest.mark.parametrize(
-    ("action", "status"),
+    ("status", "function"),
     [
-        ("accept", Status.REQUESTED),
-        ("decline", Status.REQUESTED),
-        ("decline", Status.ACCEPTED),
-        ("complete", Status.ACCEPTED),
+        ("Requested", "complete"),
+        ("Requested", "confirm"),
+        ("Accepted", "accept"),
+        ("Completed", "accept"),
+        ("Completed", "cancel"),
+        ("Settled", "confirm"),
+        ("Settled", "dispute"),
+        ("Cancelled", "accept"),
+        ("Declined", "cancel"),
+        ("Expired", "complete"),
     ],
 )
-def test_only_the_listing_owner_acts_for_the_provider(
-    market: MarketDriver,
-    roles: dict[str, str],
-    customer: str,
-    provider_id: int,
-    role: str,
-    action: str,
-    status: Status,
+def test_transitions_from_the_wrong_state_are_refused(
+    market: V2, provider: str, customer: str, booking_id: int, status: str, function: str
 ) -> None:
-    market.register(roles["other_provider"])  # owns a listing, just not this one
-    booking_id = market.booking_in(status, customer, provider_id)
+    market.drive(booking_id, status)
+    sender = provider if function in ("accept", "decline", "complete") else customer
+    value = d.DISPUTE_BOND if function == "dispute" else 0
+    with pytest.raises(Exception) as info:  # noqa: PT011
+        market.tx(function, booking_id, sender=sender, value=value)
+    assert getattr(info.value, "error", "") in ("MarketplaceInvalidStatus", "MarketplaceSlotStarted")
+    assert market.status(booking_id) == status
 
-    with market.reverts("MarketplaceNotProviderOwner", providerId=provider_id, caller=roles[role]):
-        market.transact(action, booking_id, sender=roles[role])
 
-
-@pytest.mark.parametrize("role", ["provider", "stranger", "other_customer", "arbiter"])
-@pytest.mark.parametrize(
-    ("action", "status"),
-    [("cancel", Status.REQUESTED), ("confirm", Status.COMPLETED), ("dispute", Status.COMPLETED)],
-)
-def test_only_the_customer_acts_for_the_customer(
-    market: MarketDriver,
-    roles: dict[str, str],
-    customer: str,
-    provider_id: int,
-    role: str,
-    action: str,
-    status: Status,
+def test_every_open_state_has_a_timed_exit(
+    market: V2, provider: str, customer: str, stranger: str
 ) -> None:
-    booking_id = market.booking_in(status, customer, provider_id)
-
-    with market.reverts("MarketplaceNotCustomer", bookingId=booking_id, caller=roles[role]):
-        market.transact(action, booking_id, sender=roles[role])
-
-
-def test_a_contract_acting_for_the_customer_is_not_the_customer(
-    market: MarketDriver, customer: str, booking_id: int
-) -> None:
-    # No tx.origin: the customer's own transaction through a contract is the contract's call.
-    proxy = market.deploy_actor("RevertingReceiver", controller=customer)
-
-    with market.reverts("MarketplaceNotCustomer", bookingId=booking_id, caller=proxy.address):
-        proxy.act("cancel", booking_id)
-
-
-@pytest.mark.parametrize("role", ["stranger", "owner", "other_customer"])
-def test_resolve_refuses_an_account_not_on_the_allowlist(
-    market: MarketDriver, roles: dict[str, str], customer: str, provider_id: int, role: str
-) -> None:
-    booking_id = market.booking_in(Status.DISPUTED, customer, provider_id)
-
-    with market.reverts("MarketplaceNotArbiter", bookingId=booking_id, caller=roles[role]):
-        market.transact("resolve", booking_id, 5_000, sender=roles[role])
-
-
-@pytest.mark.parametrize("party", ["customer", "provider"])
-def test_resolve_refuses_an_arbiter_who_is_a_party(
-    market: MarketDriver,
-    roles: dict[str, str],
-    owner: str,
-    customer: str,
-    provider_id: int,
-    party: str,
-) -> None:
-    booking_id = market.booking_in(Status.DISPUTED, customer, provider_id)
-    market.transact("setArbiter", roles[party], True, sender=owner)
-
-    with market.reverts("MarketplaceNotArbiter", bookingId=booking_id, caller=roles[party]):
-        market.transact(
-            "resolve", booking_id, 10_000 if party == "customer" else 0, sender=roles[party]
-        )
-
-
-def test_resolve_refuses_a_removed_arbiter(
-    market: MarketDriver, owner: str, customer: str, arbiter: str, provider_id: int
-) -> None:
-    booking_id = market.booking_in(Status.DISPUTED, customer, provider_id)
-    market.transact("setArbiter", arbiter, False, sender=owner)
-
-    with market.reverts("MarketplaceNotArbiter", bookingId=booking_id, caller=arbiter):
-        market.transact("resolve", booking_id, 5_000, sender=arbiter)
-
-
-def test_resolve_refuses_a_refund_above_one_hundred_percent(
-    market: MarketDriver, customer: str, arbiter: str, provider_id: int
-) -> None:
-    booking_id = market.booking_in(Status.DISPUTED, customer, provider_id)
-
-    with market.reverts("MarketplaceInvalidRefundBps", refundBps=10_001):
-        market.transact("resolve", booking_id, 10_001, sender=arbiter)
-
-
-def test_resolve_checks_the_arbiter_before_the_refund(
-    market: MarketDriver, customer: str, stranger: str, provider_id: int
-) -> None:
-    booking_id = market.booking_in(Status.DISPUTED, customer, provider_id)
-
-    with market.reverts("MarketplaceNotArbiter", bookingId=booking_id, caller=stranger):
-        market.transact("resolve", booking_id, 10_001, sender=stranger)
+    pid = market.register(provider)
+    ids = {status: market.booking_in(status, customer, pid, salt=i)
+           for i, status in enumerate(["Requested", "Accepted", "Completed", "Disputed"])}
+    market.mine_at(market.now() + 30 * d.DAY)
+    market.tx("expire", ids["Requested"], sender=stranger)
+    market.tx("expire", ids["Accepted"], sender=stranger)
+    market.tx("settle", ids["Completed"], sender=stranger)
+    market.tx("resolveByDefault", ids["Disputed"], sender=stranger)
+    assert [market.status(i) for i in ids.values()] == ["Expired", "Expired", "Settled", "Resolved"]
+    market.solvency(list(ids.values()), [pid])
+    assert all(STATUS.index(market.status(i)) >= 4 for i in ids.values())

@@ -1,172 +1,104 @@
-"""Ratings and the Bayesian score: once per booking, only by its customer, only after settlement
-or resolution; lost disputes count as one star. Expected scores are Score.sol's integer maths:
-(5 * 35000 + 10000 * stars) // (5 + count)."""
+"""Ratings, weights and the score: a rating weighs min(fee x 1,000 / minFee, 2^40) (a minimum-fee
+booking's weighs 1,000); the score is the weighted Bayesian mean with a prior of 20,000 at 3.5
+stars; ratings only by the customer, once, of a settled or resolved booking, one to five stars."""
 
 from __future__ import annotations
 
 import pytest
 
-from marketplace.domain import Criterion, Status
-from tests.support.market_driver import MarketDriver
+from tests.contracts import driver as d
+from tests.contracts.driver import V2
 
 
-def test_the_customer_rates_a_settled_booking(
-    market: MarketDriver, customer: str, provider_id: int
+def weight(fee: int, min_fee: int = d.MIN_FEE_ETH) -> int:
+    return min(fee * 1_000 // min_fee, 2**40)
+
+
+def score(rating_weight: int, weighted_stars: int) -> int:
+    return (20_000 * 35_000 + weighted_stars * 10_000) // (20_000 + rating_weight)
+
+
+def test_the_constants_are_the_specs(market: V2) -> None:
+    assert market.call("MAX_RATING_WEIGHT") == 2**40
+    assert market.call("PRIOR_WEIGHT") == 20_000
+    assert market.call("PRIOR_SCORE") == 35_000
+    assert market.call("SLASH_BPS") == 1_000
+
+
+def test_a_minimum_fee_rating_weighs_one_thousand(market: V2, provider: str, customer: str) -> None:
+    listing = market.register(provider, price=d.MIN_FEE_ETH)
+    booking = market.booking_in("Settled", customer, listing)
+    receipt = market.tx("rate", booking, 5, 0, sender=customer)
+    rated = market.one(receipt, "BookingRated")
+    assert rated["weight"] == 1_000
+    assert rated["newScore"] == score(1_000, 5_000) == market.call("scoreOf", listing)
+    stored = market.listing(listing)
+    assert (stored["ratingWeight"], stored["weightedStars"]) == (1_000, 5_000)
+
+
+@pytest.mark.parametrize("price", [d.PRICE, 10**18, 3 * 10**21])
+def test_the_weight_is_the_fee_paid(market: V2, provider: str, customer: str, price: int) -> None:
+    listing = market.register(provider, price=price)
+    market.rpc("anvil_setBalance", [customer, hex(10**24)])
+    booking = market.booking_in("Completed", customer, listing)
+    receipt = market.tx("confirmAndRate", booking, 4, 0, sender=customer)
+    fee = market.booking(booking)["fee"]
+    assert market.one(receipt, "BookingRated")["weight"] == weight(fee)
+    assert market.call("scoreOf", listing) == score(weight(fee), 4 * weight(fee))
+
+
+def test_token_ratings_weigh_by_the_tokens_min_fee(
+    market: V2, customer: str, usd_provider_id: int
 ) -> None:
-    booking_id = market.booking_in(Status.SETTLED, customer, provider_id)
-
-    receipt = market.transact("rate", booking_id, 5, 0b1010, sender=customer)
-
-    assert market.only_event(receipt, "BookingRated") == {
-        "bookingId": booking_id,
-        "customer": customer,
-        "providerId": provider_id,
-        "stars": 5,
-        "complaintTags": 0b1010,
-        "newScore": 37_500,  # (175000 + 50000) // 6
-    }
-    assert market.booking(booking_id)["rated"] is True
-    listing = market.provider_of(provider_id)
-    assert (listing["scoreCount"], listing["scoreSum"]) == (1, 5)
-    assert market.call("scoreOf", provider_id) == 37_500
+    booking = market.booking_in("Completed", customer, usd_provider_id)
+    receipt = market.tx("confirmAndRate", booking, 5, 0, sender=customer)
+    fee = market.booking(booking)["fee"]
+    assert market.one(receipt, "BookingRated")["weight"] == weight(fee, d.MIN_FEE_USD)
 
 
-def test_the_customer_rates_a_resolved_booking(
-    market: MarketDriver, customer: str, provider_id: int
+def test_twenty_minimum_fee_five_star_ratings_move_half_way(
+    market: V2, provider: str, customer: str, other_customer: str
 ) -> None:
-    booking_id = market.booking_in(Status.RESOLVED, customer, provider_id)  # an even split
+    listing = market.register(provider, price=d.MIN_FEE_ETH, instant=True)
+    for salt in range(20):
+        who = customer if salt % 2 else other_customer
+        booking = market.book(who, listing, salt=salt, start=market.now() + 60)
+        market.drive(booking, "Completed")
+        market.tx("confirmAndRate", booking, 5, 0, sender=who)
+    assert market.listing(listing)["ratingWeight"] == 20_000
+    assert market.call("scoreOf", listing) == 42_500  # prior weight == rating weight
 
-    receipt = market.transact("rate", booking_id, 2, 0, sender=customer)
 
-    assert market.only_event(receipt, "BookingRated")["newScore"] == 32_500  # (175000 + 20000) // 6
-    assert market.call("scoreOf", provider_id) == 32_500
-
-
-def test_scores_follow_the_bayesian_average_exactly(
-    market: MarketDriver, customer: str, provider_id: int
+def test_only_the_customer_rates_once_a_settled_or_resolved_booking(
+    market: V2, provider: str, customer: str, booking_id: int
 ) -> None:
-    expected = [37_500, 37_857, 34_375, 33_888, 32_500]  # after 5, 4, 1, 3, 2 stars
-    ratings = [5, 4, 1, 3, 2]
-
-    scores = []
-    for stars in ratings:
-        booking_id = market.booking_in(Status.SETTLED, customer, provider_id)
-        receipt = market.transact("rate", booking_id, stars, 0, sender=customer)
-        scores.append(market.events("BookingRated", receipt)[0]["newScore"])
-
-    assert scores == expected
-    assert scores == [market.bayesian(n + 1, sum(ratings[: n + 1])) for n in range(len(ratings))]
-    assert market.call("scoreOf", provider_id) == expected[-1]
-    listing = market.provider_of(provider_id)
-    assert (listing["scoreCount"], listing["scoreSum"]) == (5, 15)
-
-
-def test_a_booking_is_rated_only_once(
-    market: MarketDriver, customer: str, provider_id: int
-) -> None:
-    booking_id = market.booking_in(Status.SETTLED, customer, provider_id)
-    market.transact("rate", booking_id, 5, 0, sender=customer)
-
+    with market.reverts("MarketplaceInvalidStatus"):
+        market.tx("rate", booking_id, 5, 0, sender=customer)
+    market.drive(booking_id, "Settled")
+    with market.reverts("MarketplaceNotCustomer"):
+        market.tx("rate", booking_id, 5, 0, sender=provider)
+    for stars in (0, 6):
+        with market.reverts("MarketplaceInvalidStars", stars=stars):
+            market.tx("rate", booking_id, stars, 0, sender=customer)
+    market.tx("rate", booking_id, 3, 0, sender=customer)
     with market.reverts("MarketplaceAlreadyRated", bookingId=booking_id):
-        market.transact("rate", booking_id, 1, 0, sender=customer)
-
-    assert market.provider_of(provider_id)["scoreCount"] == 1
+        market.tx("rate", booking_id, 5, 0, sender=customer)
 
 
-@pytest.mark.parametrize("role", ["provider", "stranger", "other_customer", "arbiter"])
-def test_only_the_customer_rates(
-    market: MarketDriver, roles: dict[str, str], customer: str, provider_id: int, role: str
+def test_a_resolved_booking_can_be_rated(
+    market: V2, customer: str, provider_id: int
 ) -> None:
-    booking_id = market.booking_in(Status.SETTLED, customer, provider_id)
+    booking = market.booking_in("Resolved", customer, provider_id, refund_bps=2_000)
+    market.tx("rate", booking, 2, 0, sender=customer)
+    assert market.booking(booking)["rated"] is True
 
-    with market.reverts("MarketplaceNotCustomer", bookingId=booking_id, caller=roles[role]):
-        market.transact("rate", booking_id, 5, 0, sender=roles[role])
 
-
-@pytest.mark.parametrize("stars", [0, 6, 255])
-def test_ratings_are_one_to_five_stars(
-    market: MarketDriver, customer: str, provider_id: int, stars: int
+def test_the_criteria_see_the_track_record(
+    market: V2, provider: str, customer: str, other_customer: str
 ) -> None:
-    booking_id = market.booking_in(Status.SETTLED, customer, provider_id)
-
-    with market.reverts("MarketplaceInvalidStars", stars=stars):
-        market.transact("rate", booking_id, stars, 0, sender=customer)
-
-
-def test_rate_checks_the_caller_before_the_stars_and_the_stars_before_repetition(
-    market: MarketDriver, customer: str, stranger: str, provider_id: int
-) -> None:
-    booking_id = market.booking_in(Status.SETTLED, customer, provider_id)
-    market.transact("rate", booking_id, 5, 0, sender=customer)
-
-    with market.reverts("MarketplaceNotCustomer", bookingId=booking_id, caller=stranger):
-        market.transact("rate", booking_id, 0, 0, sender=stranger)
-    with market.reverts("MarketplaceInvalidStars", stars=0):
-        market.transact("rate", booking_id, 0, 0, sender=customer)
-
-
-@pytest.mark.parametrize(
-    ("refund_bps", "lost"), [(0, False), (5_000, False), (5_001, True), (10_000, True)]
-)
-def test_a_dispute_refunding_more_than_half_counts_as_a_lost_one_star(
-    market: MarketDriver, customer: str, arbiter: str, provider_id: int, refund_bps: int, lost: int
-) -> None:
-    booking_id = market.booking_in(Status.DISPUTED, customer, provider_id)
-
-    market.transact("resolve", booking_id, refund_bps, sender=arbiter)
-
-    listing = market.provider_of(provider_id)
-    if lost:
-        assert (listing["disputesLost"], listing["scoreCount"], listing["scoreSum"]) == (1, 1, 1)
-        assert market.call("scoreOf", provider_id) == 30_833  # (175000 + 10000) // 6
-    else:
-        assert (listing["disputesLost"], listing["scoreCount"], listing["scoreSum"]) == (0, 0, 0)
-        assert market.call("scoreOf", provider_id) == 35_000
-
-
-def test_the_default_split_is_not_a_lost_dispute(
-    market: MarketDriver, customer: str, stranger: str, provider_id: int
-) -> None:
-    booking_id = market.booking_in(Status.DISPUTED, customer, provider_id)
-    market.mine_at(market.booking(booking_id)["deadline"] + 1)
-
-    market.transact("resolveByDefault", booking_id, sender=stranger)
-
-    assert market.provider_of(provider_id)["disputesLost"] == 0
-    assert market.call("scoreOf", provider_id) == 35_000
-
-
-def test_a_lost_dispute_and_the_customer_rating_both_count(
-    market: MarketDriver, customer: str, arbiter: str, provider_id: int
-) -> None:
-    booking_id = market.booking_in(Status.DISPUTED, customer, provider_id)
-    market.transact("resolve", booking_id, 10_000, sender=arbiter)
-
-    receipt = market.transact("rate", booking_id, 5, 0, sender=customer)
-
-    assert market.events("BookingRated", receipt)[0]["newScore"] == 33_571  # (175000 + 60000) // 7
-    listing = market.provider_of(provider_id)
-    assert (listing["scoreCount"], listing["scoreSum"], listing["disputesLost"]) == (2, 6, 1)
-
-
-def test_a_lost_dispute_can_drop_a_provider_below_a_customer_minimum(
-    market: MarketDriver, customer: str, other_customer: str, arbiter: str, provider_id: int
-) -> None:
-    market.set_criteria(other_customer, minScore=35_000)
-    booking_id = market.booking_in(Status.DISPUTED, customer, provider_id)
-
-    market.transact("resolve", booking_id, 5_001, sender=arbiter)
-
-    assert market.call("firstFailedCriterion", other_customer, provider_id) == Criterion.MIN_SCORE
-
-
-def test_good_ratings_lift_a_provider_over_a_customer_minimum(
-    market: MarketDriver, customer: str, other_customer: str, provider_id: int
-) -> None:
-    market.set_criteria(other_customer, minScore=37_500)
-    assert market.call("firstFailedCriterion", other_customer, provider_id) == Criterion.MIN_SCORE
-    booking_id = market.booking_in(Status.SETTLED, customer, provider_id)
-
-    market.transact("rate", booking_id, 5, 0, sender=customer)
-
-    assert market.call("firstFailedCriterion", other_customer, provider_id) == Criterion.NONE
+    listing = market.register(provider, price=d.MIN_FEE_ETH)
+    market.set_criteria(other_customer, minRatingWeight=1_000)
+    assert market.call("firstFailedCriterion", other_customer, listing) == 11  # TrackRecord
+    booking = market.booking_in("Settled", customer, listing)
+    market.tx("rate", booking, 5, 0, sender=customer)
+    assert market.call("firstFailedCriterion", other_customer, listing) == 0

@@ -1,139 +1,121 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-import {Marketplace} from "../../contracts/Marketplace.sol";
-import {IMarketplaceAdmin} from "../../contracts/interfaces/IMarketplaceAdmin.sol";
+import {IMarketplace} from "../../contracts/interfaces/IMarketplace.sol";
 import {IBookings} from "../../contracts/interfaces/IBookings.sol";
+import {TestToken} from "../../contracts/test/tokens/TestToken.sol";
 import {TestBase} from "./base/TestBase.sol";
+import {Deploy} from "./base/Deploy.sol";
 import {MarketplaceHandler} from "./handlers/MarketplaceHandler.sol";
 
-/// @title The six marketplace invariants (DESIGN.md "Invariants"), checked after every fuzz call
-/// @notice One campaign drives MarketplaceHandler (handlers/). After every call
-///         `invariant_marketplace` runs handlers/InvariantChecks.sol `checkAll` (six invariants):
-///           1 solvency      balance == open escrow + credits + accrued fees + stakes (contract reads),
-///                           each term also == the handler's model and == the ledger rebuilt from events
-///           2 per booking   terminal: payout + fee + refund == price, paid exactly once; terminal
-///                           states never change; every stored field == model == events
-///           3 compliance    every successful book had firstFailedCriterion == None just before; every
-///                           book the view called ineligible reverted with MarketplaceIneligible; the
-///                           view == a reference rule (base/Reference.sol) on the model, every pair
-///           4 ratings       <= 1 per booking, only its customer, only Settled/Resolved; scoreCount and
-///                           scoreSum == ratings + lost disputes; 0 < score <= 50000
-///           5 fees          feeRate <= MAX_FEE_BPS; each fee == price * snapshotted feeBps / 10000
-///           6 access        no wrong party / forbidden action ever succeeded; no guarded re-entrant
-///                           call succeeded; attacker received == paid to it; credited == withdrawn + credit
-///         and the handler's own predictions (every allowed call succeeded, every forbidden one
-///         reverted). `afterInvariant` then uses every timed exit and withdrawal and requires the
-///         market to end empty (no funds can be stuck).
+/// @title The contract v2 invariants, checked after every fuzz call
+/// @notice One campaign drives handlers/MarketplaceHandler.sol over ether (currency 0) and an
+///         ERC-20 (currency 1). Every handler action predicts from its model whether the call must
+///         succeed and what it moves, acts as the chosen party, and fails the run on any
+///         disagreement ("0 spec: ..."): so every status transition that happened was a legal one,
+///         and every legal one offered happened. After every call `invariant_marketplace` checks:
+///           1 solvency    per currency, to the wei: balance == open escrow + credits + accrued fees
+///                         (+ stakes + open dispute bonds in ether); each term == the model
+///           2 bookings    stored status, price, fee, terms, deadline, rated, bond == model; fee <= price;
+///                         each fee == max(ceil(price x feeBps / 10,000), minFee) (also in BookingRequested)
+///           3 ratings     ratingWeight and weightedStars per listing == what ratings and lost disputes
+///                         added (model) == what BookingRated / DisputeResolved reported; score formula
+///           4 reliability completed / failures == model; reliabilityOf == the formula
+///           5 listings    stake (slashes, top-ups, releases conserve value), offerVersion, lockedUntil
+///           6 compliance  no booking by its listing's owner; firstFailedCriterion == the reference rule
+///           7 access      no guarded re-entrant call succeeded (the attacker re-enters on every payment)
+///         `afterInvariant` then uses every timed exit, releases every stake, collects every fee and
+///         withdraws every credit: the market must end holding nothing in either currency.
 contract MarketplaceInvariants is TestBase {
-    Marketplace internal market;
+    IMarketplace internal market;
+    TestToken internal token;
     MarketplaceHandler internal handler;
-    address internal owner;
-    address internal arbiter0;
-
-    uint16 internal constant FEE_BPS = 250;
-    uint96 internal constant MIN_STAKE = 0.1 ether;
 
     function setUp() public {
-        owner = makeAddr("owner");
-        arbiter0 = makeAddr("arbiter0");
-        market = new Marketplace(
-            owner,
-            FEE_BPS,
-            MIN_STAKE,
-            IMarketplaceAdmin.Windows({
-                respond: 1 days,
-                service: 3 days,
-                confirm: 2 days,
-                arbitration: 4 days,
-                stakeCooldown: 7 days
-            })
-        );
-        vm.prank(owner);
-        market.setArbiter(arbiter0, true);
-        handler = new MarketplaceHandler(market, owner, arbiter0);
+        address owner = makeAddr("owner");
+        address arbiter = makeAddr("arbiter");
+        vm.warp(1_700_000_000);
+        token = new TestToken("Demo USD", "DUSD");
+        market = Deploy.market(Deploy.setup(owner, arbiter, makeAddr("attestor"), address(token)));
+        handler = new MarketplaceHandler(market, token, owner, arbiter, Deploy.windows());
         handler.bootstrap();
         vm.label(address(market), "market");
         vm.label(address(handler), "handler");
 
-        // Every action once; the booking flow weighted up (duplicates weight forge's selector choice).
-        bytes4[] memory s = new bytes4[](49);
+        bytes4[] memory s = new bytes4[](48);
         s[0] = MarketplaceHandler.register.selector;
-        s[1] = MarketplaceHandler.updateProvider.selector;
+        s[1] = MarketplaceHandler.updateListing.selector;
         s[2] = MarketplaceHandler.deactivate.selector;
         s[3] = MarketplaceHandler.reactivate.selector;
-        s[4] = MarketplaceHandler.releaseStake.selector;
-        s[5] = MarketplaceHandler.setCriteria.selector;
-        s[6] = MarketplaceHandler.setBlocked.selector;
-        s[7] = MarketplaceHandler.book.selector;
-        s[8] = MarketplaceHandler.accept.selector;
-        s[9] = MarketplaceHandler.decline.selector;
-        s[10] = MarketplaceHandler.cancel.selector;
-        s[11] = MarketplaceHandler.expire.selector;
-        s[12] = MarketplaceHandler.complete.selector;
-        s[13] = MarketplaceHandler.confirm.selector;
-        s[14] = MarketplaceHandler.settle.selector;
-        s[15] = MarketplaceHandler.dispute.selector;
-        s[16] = MarketplaceHandler.resolve.selector;
-        s[17] = MarketplaceHandler.resolveByDefault.selector;
-        s[18] = MarketplaceHandler.rate.selector;
-        s[19] = MarketplaceHandler.advance.selector;
-        s[20] = MarketplaceHandler.withdraw.selector;
-        s[21] = MarketplaceHandler.withdrawTo.selector;
-        s[22] = MarketplaceHandler.collectFees.selector;
-        s[23] = MarketplaceHandler.setFeeRate.selector;
-        s[24] = MarketplaceHandler.setPaused.selector;
-        s[25] = MarketplaceHandler.setArbiter.selector;
-        s[26] = MarketplaceHandler.setMinStake.selector;
-        s[27] = MarketplaceHandler.ownershipAttack.selector;
-        s[28] = MarketplaceHandler.sendEther.selector;
-        s[29] = MarketplaceHandler.forceEther.selector;
-        s[30] = MarketplaceHandler.setReceiverMode.selector;
-        s[31] = MarketplaceHandler.warp.selector;
-        s[32] = MarketplaceHandler.warpToDeadline.selector;
-        s[33] = MarketplaceHandler.warpToUnlock.selector;
-        for (uint256 i = 34; i < 38; i++) s[i] = MarketplaceHandler.book.selector; // book x5
-        for (uint256 i = 38; i < 43; i++) s[i] = MarketplaceHandler.advance.selector; // advance x6
+        s[4] = MarketplaceHandler.topUpStake.selector;
+        s[5] = MarketplaceHandler.releaseStake.selector;
+        s[6] = MarketplaceHandler.setCriteria.selector;
+        s[7] = MarketplaceHandler.setBlocked.selector;
+        s[8] = MarketplaceHandler.setOwnerBlocked.selector;
+        s[9] = MarketplaceHandler.book.selector;
+        s[10] = MarketplaceHandler.accept.selector;
+        s[11] = MarketplaceHandler.decline.selector;
+        s[12] = MarketplaceHandler.cancel.selector;
+        s[13] = MarketplaceHandler.expire.selector;
+        s[14] = MarketplaceHandler.complete.selector;
+        s[15] = MarketplaceHandler.confirm.selector;
+        s[16] = MarketplaceHandler.confirmAndRate.selector;
+        s[17] = MarketplaceHandler.settle.selector;
+        s[18] = MarketplaceHandler.dispute.selector;
+        s[19] = MarketplaceHandler.resolve.selector;
+        s[20] = MarketplaceHandler.resolveByDefault.selector;
+        s[21] = MarketplaceHandler.rate.selector;
+        s[22] = MarketplaceHandler.advance.selector;
+        s[23] = MarketplaceHandler.withdraw.selector;
+        s[24] = MarketplaceHandler.withdrawTo.selector;
+        s[25] = MarketplaceHandler.collectFees.selector;
+        s[26] = MarketplaceHandler.setPaused.selector;
+        s[27] = MarketplaceHandler.scheduleFeeRate.selector;
+        s[28] = MarketplaceHandler.applyFeeRate.selector;
+        s[29] = MarketplaceHandler.warp.selector;
+        s[30] = MarketplaceHandler.warpToDeadline.selector;
+        s[31] = MarketplaceHandler.warpToUnlock.selector;
+        s[32] = MarketplaceHandler.armAttacker.selector;
+        // The booking flow weighted up (duplicates weight forge's selector choice).
+        for (uint256 i = 33; i < 37; i++) s[i] = MarketplaceHandler.book.selector;
+        for (uint256 i = 37; i < 43; i++) s[i] = MarketplaceHandler.advance.selector;
         s[43] = MarketplaceHandler.warp.selector;
         s[44] = MarketplaceHandler.warpToDeadline.selector;
         s[45] = MarketplaceHandler.withdraw.selector;
-        s[46] = MarketplaceHandler.rate.selector;
-        s[47] = MarketplaceHandler.reenter.selector;
-        s[48] = MarketplaceHandler.reenter.selector; // x2
+        s[46] = MarketplaceHandler.cancel.selector;
+        s[47] = MarketplaceHandler.rate.selector;
         targetContract(address(handler));
         targetSelector(address(handler), s);
     }
 
-    /// @notice All six invariants, after every handler call (failure messages start with the number).
-    function invariant_marketplace() public view virtual {
-        handler.checkAll(handler.calls(), false);
+    /// @notice Every invariant after every handler call (failure messages start with the number).
+    function invariant_marketplace() public view {
+        handler.checkAll();
     }
 
-    /// @notice After each run: full checks, then every timed exit and every withdrawal, as the right
-    ///         parties, must leave the market holding nothing (no funds can be stuck).
-    function afterInvariant() public virtual {
-        handler.checkAll(0, true);
+    /// @notice After each run: every timed exit and withdrawal, as the right parties, must leave the
+    ///         market holding nothing (no funds can be stuck) in any currency.
+    function afterInvariant() public {
+        handler.checkAll();
         handler.drainAll();
-        handler.checkAll(0, true);
+        handler.checkAll();
         uint256 n = handler.bookingCount();
         for (uint256 i = 0; i < n; i++) {
-            assertFalse(_isOpen(market.getBooking(handler.bookingIdAt(i)).status), "drain: a booking is still open");
+            IBookings.Status s = market.getBooking(handler.bookingIdAt(i)).status;
+            assertTrue(
+                s != IBookings.Status.Requested && s != IBookings.Status.Accepted && s != IBookings.Status.Completed
+                    && s != IBookings.Status.Disputed,
+                "drain: a booking is still open"
+            );
         }
         address[] memory all = handler.everyoneList();
         for (uint256 i = 0; i < all.length; i++) {
-            assertEq(market.creditOf(all[i]), 0, "drain: credit left", all[i]);
-            assertEq(market.isArbiter(all[i]), handler.mArbiter(all[i]), "drain: arbiter set");
+            assertEq(market.creditOf(all[i], 0), 0, "drain: ether credit left", all[i]);
+            assertEq(market.creditOf(all[i], 1), 0, "drain: token credit left", all[i]);
         }
-        assertEq(market.accruedFees(), 0, "drain: fees left");
-        for (uint32 pid = 1; pid <= market.providerCount(); pid++) {
-            assertEq(market.getProvider(pid).stake, 0, "drain: stake left", pid);
-            assertEq(market.scoreOf(pid), handler.referenceScore(pid), "drain: scoreOf", pid);
-        }
-        assertEq(address(market).balance, handler.mForced(), "drain: the market still holds ledger ether");
-    }
-
-    function _isOpen(IBookings.Status s) internal pure returns (bool) {
-        return s == IBookings.Status.Requested || s == IBookings.Status.Accepted || s == IBookings.Status.Completed
-            || s == IBookings.Status.Disputed;
+        assertEq(market.accruedFees(0), 0, "drain: ether fees left");
+        assertEq(market.accruedFees(1), 0, "drain: token fees left");
+        assertEq(address(market).balance, 0, "drain: the market still holds ether");
+        assertEq(token.balanceOf(address(market)), 0, "drain: the market still holds tokens");
     }
 }

@@ -2,6 +2,7 @@
 pragma solidity 0.8.37;
 
 import {IMarketplace} from "../../../contracts/interfaces/IMarketplace.sol";
+import {IBookings} from "../../../contracts/interfaces/IBookings.sol";
 
 /// @notice A contract account the handler (or the test) drives: it forwards calls to the market as
 ///         itself and bubbles any revert, so a failed action leaves no trace (and no recorded logs
@@ -34,26 +35,24 @@ abstract contract ContractActor {
     }
 }
 
-/// @notice A customer and provider that, whenever it receives ether, tries to re-enter the market:
-///         withdraw, withdrawTo (itself and a third party), book with the ether just received,
-///         cancel/decline/expire/confirm/settle/resolve/resolveByDefault a booking of its own, collect
-///         fees, and release its listing's stake. Every attempt is wrapped in try/catch; a
-///         re-entrant success of a guarded (money-moving) function is counted.
+/// @notice A customer and listing owner that, whenever it receives ether (an ether withdrawal),
+///         tries to re-enter the market: withdraw/withdrawTo in ether and in token currency 1, book
+///         with the ether just received, cancel/decline/expire/confirm/settle/resolve/resolveByDefault
+///         a booking of its own, collect fees, top up and release its listing's stake. Every attempt is
+///         wrapped in try/catch; a re-entrant success of a guarded (money-moving) function is counted.
 contract Attacker is ContractActor {
     uint256 public totalReceived; // every wei received through receive()
     uint256 public receiveCount;
     uint256 public guardedReentrySuccesses; // must stay 0
     uint256 public reentryAttempts;
     uint256 public stakeReleasedInReentry; // must stay 0: releaseStake is guarded
-    uint32 public lastReleasedProvider;
     bool public armed = true;
 
     uint256 public targetBooking;
     uint32 public targetProvider; // a listing this contract owns, or 0
-    uint32 public bookProvider; // a listing to try to book re-entrantly, or 0
-    uint96 public bookPrice;
-    uint32 public bookVersion;
-    address payable public thirdParty;
+    IBookings.BookingRequest internal bookReq; // a slot to try to book re-entrantly (providerId 0: none)
+    uint256 public bookPrice;
+    address public thirdParty;
 
     constructor(IMarketplace market_, address controller_) ContractActor(market_, controller_) {}
 
@@ -64,16 +63,14 @@ contract Attacker is ContractActor {
     function setTargets(
         uint256 booking,
         uint32 ownProvider,
-        uint32 bookProvider_,
-        uint96 bookPrice_,
-        uint32 bookVersion_,
-        address payable thirdParty_
+        IBookings.BookingRequest calldata req,
+        uint256 price,
+        address thirdParty_
     ) external onlyDriver {
         targetBooking = booking;
         targetProvider = ownProvider;
-        bookProvider = bookProvider_;
-        bookPrice = bookPrice_;
-        bookVersion = bookVersion_;
+        bookReq = req;
+        bookPrice = price;
         thirdParty = thirdParty_;
     }
 
@@ -88,19 +85,21 @@ contract Attacker is ContractActor {
         IMarketplace m = market;
         uint256 b = targetBooking;
         reentryAttempts += 1;
-        try m.withdraw() {
-            guardedReentrySuccesses += 1;
-        } catch {}
-        try m.withdrawTo(payable(address(this))) {
-            guardedReentrySuccesses += 1;
-        } catch {}
-        if (thirdParty != address(0)) {
-            try m.withdrawTo(thirdParty) {
+        for (uint8 c = 0; c < 2; c++) {
+            try m.withdraw(c) {
                 guardedReentrySuccesses += 1;
             } catch {}
+            try m.withdrawTo(c, address(this)) {
+                guardedReentrySuccesses += 1;
+            } catch {}
+            if (thirdParty != address(0)) {
+                try m.withdrawTo(c, thirdParty) {
+                    guardedReentrySuccesses += 1;
+                } catch {}
+            }
         }
-        if (bookProvider != 0 && address(this).balance >= bookPrice) {
-            try m.book{value: bookPrice}(bookProvider, bookPrice, bookVersion) returns (uint256) {
+        if (bookReq.providerId != 0 && address(this).balance >= bookPrice) {
+            try m.book{value: bookPrice}(bookReq) returns (uint256) {
                 guardedReentrySuccesses += 1;
             } catch {}
         }
@@ -127,23 +126,22 @@ contract Attacker is ContractActor {
                 guardedReentrySuccesses += 1;
             } catch {}
         }
-        try m.collectFees(address(this), 1) {
+        try m.collectFees(0, address(this), 1) {
             guardedReentrySuccesses += 1;
         } catch {}
         uint32 p = targetProvider;
         if (p != 0) {
-            uint96 stake = m.getProvider(p).stake;
+            uint96 stake = m.getListing(p).stake;
             try m.releaseStake(p) {
                 // releaseStake carries the reentrancy guard: succeeding here is a violation.
                 guardedReentrySuccesses += 1;
                 stakeReleasedInReentry += stake;
-                lastReleasedProvider = p;
             } catch {}
         }
     }
 }
 
-/// @notice A provider owner / customer whose receive() accepts, reverts, or burns all gas.
+/// @notice A listing owner / customer whose receive() accepts, reverts, or burns all gas.
 contract BadReceiver is ContractActor {
     /// 0 accept, 1 revert, 2 burn all gas (INVALID consumes everything forwarded)
     uint8 public mode = 1;

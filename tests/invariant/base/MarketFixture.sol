@@ -1,24 +1,34 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-import {Marketplace} from "../../../contracts/Marketplace.sol";
+import {IMarketplace} from "../../../contracts/interfaces/IMarketplace.sol";
 import {IMarketplaceAdmin} from "../../../contracts/interfaces/IMarketplaceAdmin.sol";
+import {IProviderRegistry} from "../../../contracts/interfaces/IProviderRegistry.sol";
 import {ICriteriaRegistry} from "../../../contracts/interfaces/ICriteriaRegistry.sol";
 import {IBookings} from "../../../contracts/interfaces/IBookings.sol";
+import {TestToken} from "../../../contracts/test/tokens/TestToken.sol";
 import {TestBase} from "./TestBase.sol";
+import {Deploy} from "./Deploy.sol";
 
-/// @notice A deployed market with named accounts and short helpers for the stateless tests.
+/// @notice A deployed v2 market (ether + a test token as currency 1) with named accounts and short
+///         helpers for the stateless tests.
 abstract contract MarketFixture is TestBase {
-    uint40 internal constant RESPOND = 1 days;
-    uint40 internal constant SERVICE = 3 days;
-    uint40 internal constant CONFIRM = 2 days;
-    uint40 internal constant ARBITRATION = 4 days;
-    uint40 internal constant COOLDOWN = 7 days;
+    uint32 internal constant RESPOND = 1 days;
+    uint32 internal constant GRACE = 2 days;
+    uint32 internal constant CONFIRM = 3 days;
+    uint32 internal constant ARBITRATION = 4 days;
+    uint32 internal constant COOLDOWN = 6 days;
     uint96 internal constant MIN_STAKE = 0.1 ether;
+    uint96 internal constant BOND = 0.01 ether;
+    uint256 internal constant MIN_FEE_ETH = 1_000;
+    uint256 internal constant MIN_FEE_TOKEN = 100;
+    uint16 internal constant CATEGORY = 1;
 
-    Marketplace internal market;
+    IMarketplace internal market;
+    TestToken internal token;
     address internal owner;
     address internal arbiter;
+    address internal attestor;
     address internal customer;
     address internal providerOwner;
     address internal stranger;
@@ -26,66 +36,95 @@ abstract contract MarketFixture is TestBase {
     function setUp() public virtual {
         owner = makeAddr("owner");
         arbiter = makeAddr("arbiter");
+        attestor = makeAddr("attestor");
         customer = makeAddr("customer");
         providerOwner = makeAddr("providerOwner");
         stranger = makeAddr("stranger");
-        market = new Marketplace(
-            owner,
-            250,
-            MIN_STAKE,
-            IMarketplaceAdmin.Windows({
-                respond: RESPOND,
-                service: SERVICE,
-                confirm: CONFIRM,
-                arbitration: ARBITRATION,
-                stakeCooldown: COOLDOWN
-            })
-        );
-        vm.prank(owner);
-        market.setArbiter(arbiter, true);
         vm.warp(1_700_000_000);
+        token = new TestToken("Demo USD", "DUSD");
+        market = Deploy.market(Deploy.setup(owner, arbiter, attestor, address(token)));
     }
 
-    function _register(address who, uint16 category, uint16 region, uint64 attrs, uint96 price)
-        internal
-        returns (uint32 pid)
-    {
+    function _input(uint8 currency, uint88 price) internal pure returns (IProviderRegistry.ListingInput memory in_) {
+        in_.category = CATEGORY;
+        in_.currency = currency;
+        in_.price = price;
+        in_.metadataHash = bytes32(uint256(1));
+    }
+
+    function _register(address who, IProviderRegistry.ListingInput memory in_) internal returns (uint32 pid) {
         vm.deal(who, who.balance + MIN_STAKE);
         vm.prank(who);
-        pid = market.register{value: MIN_STAKE}(category, region, attrs, price, bytes32(0));
+        pid = market.register{value: MIN_STAKE}(in_);
     }
 
-    /// @dev Criteria that accept any provider of `category` up to `maxPrice`.
-    function _openCriteria(address who, uint16 category, uint96 maxPrice) internal returns (uint32 version) {
+    function _register(address who, uint88 price) internal returns (uint32) {
+        return _register(who, _input(0, price));
+    }
+
+    /// @dev Criteria that accept any listing of CATEGORY in `currency`.
+    function _openCriteria(address who, uint8 currency) internal returns (uint32 version) {
         ICriteriaRegistry.CriteriaInput memory in_;
-        in_.category = category;
-        in_.maxPrice = maxPrice;
+        in_.category = CATEGORY;
+        in_.currency = currency;
+        in_.maxPrice = type(uint88).max;
         in_.scoreWeight = 5_000;
         in_.priceWeight = 5_000;
         vm.prank(who);
         version = market.setCriteria(in_);
     }
 
-    function _book(address who, uint32 pid) internal returns (uint256 bid) {
-        uint96 price = market.getProvider(pid).price;
-        uint32 version = market.getCriteria(who, market.getProvider(pid).category).version;
-        vm.deal(who, who.balance + price);
-        vm.prank(who);
-        bid = market.book{value: price}(pid, price, version);
+    function _request(address who, uint32 pid, uint40 start, uint8 salt)
+        internal
+        view
+        returns (IBookings.BookingRequest memory)
+    {
+        return IBookings.BookingRequest({
+            providerId: pid,
+            start: start,
+            durationMinutes: 60,
+            salt: salt,
+            offerVersion: market.getListing(pid).offerVersion,
+            criteriaVersion: market.getCriteria(who, CATEGORY).version
+        });
     }
 
-    /// @dev A fresh provider and a booking of it by `customer`, driven to Completed.
-    function _completedBooking(uint96 price) internal returns (uint256 bid, uint32 pid) {
-        pid = _register(providerOwner, 1, 0, 0, price);
-        _openCriteria(customer, 1, type(uint96).max);
-        bid = _book(customer, pid);
-        vm.prank(providerOwner);
-        market.accept(bid);
-        vm.prank(providerOwner);
-        market.complete(bid);
+    /// @dev Book `pid` for `who` at `start` (criteria set first if none); pays ether or mints and approves tokens.
+    function _book(address who, uint32 pid, uint40 start, uint8 salt) internal returns (uint256 id) {
+        IProviderRegistry.Listing memory l = market.getListing(pid);
+        if (market.getCriteria(who, CATEGORY).version == 0) _openCriteria(who, l.currency);
+        IBookings.BookingRequest memory req = _request(who, pid, start, salt);
+        if (l.currency == 0) {
+            vm.deal(who, who.balance + l.price);
+            vm.prank(who);
+            id = market.book{value: l.price}(req);
+        } else {
+            token.mint(who, l.price);
+            vm.prank(who);
+            token.approve(address(market), l.price);
+            vm.prank(who);
+            id = market.book(req);
+        }
     }
 
-    function _status(uint256 bid) internal view returns (uint8) {
-        return uint8(market.getBooking(bid).status);
+    function _book(address who, uint32 pid) internal returns (uint256) {
+        return _book(who, pid, uint40(block.timestamp + 2 days), 0);
+    }
+
+    /// @dev Accept (unless already accepted), warp to the start and complete.
+    function _toCompleted(uint256 id) internal {
+        (, uint32 pid, uint40 start,,) = market.decodeBookingId(id);
+        address po = market.getListing(pid).owner;
+        if (market.getBooking(id).status == IBookings.Status.Requested) {
+            vm.prank(po);
+            market.accept(id);
+        }
+        if (block.timestamp < start) vm.warp(start);
+        vm.prank(po);
+        market.complete(id);
+    }
+
+    function _status(uint256 id) internal view returns (uint8) {
+        return uint8(market.getBooking(id).status);
     }
 }
