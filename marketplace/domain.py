@@ -11,7 +11,7 @@ Nothing here touches the chain, the store or the web.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -155,12 +155,12 @@ BOOKING_EVENTS = (
     BOOKING_RATED,
 )
 LISTING_EVENTS = (
-    "ProviderRegistered",
-    "ProviderUpdated",
-    "ProviderDeactivated",
-    "ProviderReactivated",
-    "StakeReleased",
+    "ListingRegistered",
+    "ListingUpdated",
+    "ListingDeactivated",
+    "ListingReactivated",
     "StakeToppedUp",
+    "StakeReleased",
     "StakeSlashed",
 )
 CRITERIA_EVENTS = ("CriteriaSet", "ProviderBlockChanged", "OwnerBlockChanged")
@@ -178,7 +178,8 @@ ADMIN_EVENTS = (
 )
 EVENT_NAMES = BOOKING_EVENTS + LISTING_EVENTS + CRITERIA_EVENTS + ATTESTATION_EVENTS + ADMIN_EVENTS
 """Every event the v2 contract emits (v1's FeeRateChanged, ArbiterChanged, MinStakeChanged are
-gone: fee rate, minimum stake, arbiters, attestors, currencies change through the timelock)."""
+gone: fee rate, minimum stake, arbiters, attestors, currencies change through the timelock;
+v1's Provider* listing events are Listing* events carrying the whole ListingInput)."""
 
 TRANSITIONS: dict[str, tuple[frozenset[Status], Status]] = {
     BOOKING_REQUESTED: (frozenset({Status.NONE}), Status.REQUESTED),
@@ -530,15 +531,24 @@ MAX_TRUSTED_ATTESTORS = 4
 
 
 def attestor_bit(attestor_id: int) -> int:
-    """The bit of an attestor id (1..32) in a `trustedAttestors` mask: `1 << attestorId`."""
+    """The bit of an attestor id (1..32) in a `trustedAttestors` or `namedAttestors` mask:
+    `1 << (attestorId - 1)`."""
     if not 1 <= attestor_id <= MAX_ATTESTORS:
         raise ValueError(f"attestor id {attestor_id} is not in 1..{MAX_ATTESTORS}")
-    return 1 << attestor_id
+    return 1 << (attestor_id - 1)
+
+
+def attestor_mask(attestor_ids: Iterable[int]) -> int:
+    """The `trustedAttestors` mask of these attestor ids."""
+    mask = 0
+    for attestor_id in attestor_ids:
+        mask |= attestor_bit(attestor_id)
+    return mask
 
 
 def attestor_ids(mask: int) -> list[int]:
-    """The attestor ids set in a `trustedAttestors` mask."""
-    return [i for i in range(1, MAX_ATTESTORS + 1) if mask >> i & 1]
+    """The attestor ids set in a `trustedAttestors` (or `namedAttestors`) mask."""
+    return [i for i in range(1, MAX_ATTESTORS + 1) if mask >> (i - 1) & 1]
 
 
 def verified_bits(
@@ -549,13 +559,14 @@ def verified_bits(
 ) -> int:
     """The attribute bits of a listing verified by at least one trusted, still-named attestor.
 
-    `attestations`: attestor id -> the bits it attested (its latest record). Only bits the listing
-    still claims count (`attested & listing.attributes`). `named_attestors`: ids still named by the
-    operator (None: all of them).
+    `attestations`: attestor id -> the bits it attested (its latest record). `trusted_attestors`:
+    bit (id - 1) per trusted attestor. Only bits the listing still claims count (`attested &
+    listing.attributes`). `named_attestors`: ids still named by the operator (None: all of them;
+    `attestor_ids(namedAttestors())` from the chain).
     """
     verified = 0
     for attestor, bits in attestations.items():
-        if not trusted_attestors >> attestor & 1:
+        if not 1 <= attestor <= MAX_ATTESTORS or not trusted_attestors >> (attestor - 1) & 1:
             continue
         if named_attestors is not None and attestor not in named_attestors:
             continue

@@ -22,6 +22,9 @@ from marketplace.domain import (
     ListingFacts,
     Status,
     Windows,
+    attestor_bit,
+    attestor_ids,
+    attestor_mask,
     booking_fee,
     booking_id,
     cancellation_split,
@@ -238,12 +241,11 @@ def test_a_no_show_slashes_a_tenth_of_the_stake() -> None:
 
 def test_verified_attributes_need_a_trusted_still_named_attestor_and_a_claimed_bit() -> None:
     attestations = {1: 0b011, 2: 0b100}
-    assert verified_bits(0b111, attestations, trusted_attestors=1 << 1) == 0b011
-    assert verified_bits(0b111, attestations, trusted_attestors=1 << 1 | 1 << 2) == 0b111
-    assert (
-        verified_bits(0b001, attestations, trusted_attestors=1 << 1) == 0b001
-    )  # no longer claimed
-    assert verified_bits(0b111, attestations, 1 << 1, named_attestors=frozenset({2})) == 0
+    assert verified_bits(0b111, attestations, trusted_attestors=attestor_mask([1])) == 0b011
+    assert verified_bits(0b111, attestations, trusted_attestors=0b11) == 0b111
+    assert verified_bits(0b001, attestations, trusted_attestors=0b1) == 0b001  # no longer claimed
+    assert verified_bits(0b111, attestations, 0b1, named_attestors=frozenset({2})) == 0
+    assert attestor_ids(0b1001) == [1, 4] and attestor_bit(32) == 1 << 31
 
 
 OWNER = "0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc"
@@ -278,7 +280,7 @@ def _criteria(**overrides: object) -> CriteriaFacts:
         "max_price": 25 * 10**6,
         "required_attributes": 0b01,
         "verified_attributes": 0b01,
-        "trusted_attestors": 1 << 1,
+        "trusted_attestors": 0b1,
         "min_rating_weight": 10_000,
         "min_reliability": 9_000,
         "version": 3,
