@@ -97,8 +97,11 @@ def deploy_marketplace(
     try:
         if private_key:
             built = constructor.build_transaction(
-                {**tx, "nonce": w3.eth.get_transaction_count(sender, "pending"),
-                 "chainId": chain_id}
+                {
+                    **tx,
+                    "nonce": w3.eth.get_transaction_count(sender, "pending"),
+                    "chainId": chain_id,
+                }
             )
             signed = Account.sign_transaction(built, private_key)
             tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
