@@ -21,19 +21,22 @@ from web3 import Web3
 from marketplace.artifacts import load_artifact
 from marketplace.chain.accounts import DevAccount, node_dev_accounts
 from marketplace.chain.connection import connect, connected, disconnect
+from marketplace.chain.deploy import DeployParams
 from marketplace.chain.hardhat import HardhatNode, start_hardhat
-from marketplace.chain.market import Market
+from marketplace.chain.market import CriteriaInput, ListingInput, Market
 from marketplace.chain.nodeerrors import NodeError
 from marketplace.cli import main
 from marketplace.cli.exits import ExitCode
 from marketplace.config import Settings
+from marketplace.domain import booking_fee
 from marketplace.web import create_app
 from marketplace.web.config import WebConfig
 
 MIN_STAKE = 10**15
 PRICE = 3 * 10**16
 RIDES, HELSINKI = 1, 1
-CRITERIA = (RIDES, HELSINKI, 0, 10**17, 0, 0, 0, 5_000, 5_000)
+CRITERIA = CriteriaInput(RIDES, HELSINKI, max_price=10**17).as_tuple()
+LISTING = ListingInput(RIDES, HELSINKI, 0, 0, PRICE, b"\x01" * 32)
 
 
 def _node(hardfork: str, tmp: Path) -> Iterator[HardhatNode]:
@@ -96,26 +99,22 @@ def test_the_whole_lifecycle_runs_on_hardhat_and_audits_clean(
         receipt = market.transact(function, *args, sender=by.key or by.address, value=value)
         return [dict(log) for log in receipt["logs"]]
 
-    registered = market.transact("register", RIDES, HELSINKI, 0, PRICE, b"\x01" * 32,
-                                 sender=provider.address, value=MIN_STAKE)
-    provider_id = market.events("ProviderRegistered", registered)[0]["providerId"]
+    provider_id = market.register(LISTING, sender=provider.address, stake=MIN_STAKE)
     send("setCriteria", CRITERIA, by=customer)
-    booked = market.transact("book", provider_id, PRICE, 1, sender=customer.address, value=PRICE)
-    booking = market.events("BookingRequested", booked)[0]["bookingId"]
+    start = int(w3.eth.get_block("latest")["timestamp"]) + 120
+    slot = market.request_for(customer.address, provider_id, start, 30)
+    booking = market.book(slot, sender=customer.address, value=PRICE)
     send("accept", booking, by=provider)
+    advance(w3, 121)
     send("complete", booking, by=provider)
-    send("confirm", booking, by=customer)
-    send("rate", booking, 5, 0, by=customer)
-    earned = market.events(
-        "Withdrawn", market.transact("withdraw", sender=provider.address))[0]["amount"]
-    assert earned == PRICE - PRICE * record["fee_bps"] // 10_000
-    market.transact("deactivate", provider_id, sender=provider.address)
-    advance(w3, 61)
-    released = market.transact("releaseStake", provider_id, sender=provider.address)
-    assert market.events("StakeReleased", released)[0]["amount"] == MIN_STAKE
-    refunded = market.transact("withdraw", sender=provider.address)  # pull payment: credited
-    assert market.events("Withdrawn", refunded)[0]["amount"] == MIN_STAKE
-    assert w3.eth.get_balance(market.address) == PRICE * record["fee_bps"] // 10_000
+    send("confirmAndRate", booking, 5, 0, by=customer)
+    fee = booking_fee(PRICE, record["fee_bps"], record["min_fee"])
+    assert market.withdraw(0, sender=provider.address) == PRICE - fee
+    unlock = market.deactivate(provider_id, sender=provider.address)
+    advance(w3, unlock - int(w3.eth.get_block("latest")["timestamp"]) + 1)
+    assert market.release_stake(provider_id, sender=provider.address) == MIN_STAKE
+    assert market.withdraw(0, sender=provider.address) == MIN_STAKE  # pull payment: credited
+    assert w3.eth.get_balance(market.address) == fee
 
     audit = CliRunner().invoke(main, [
         "audit", "--rpc", cancun.url, "--deployment", str(records / "31337.json")])
@@ -150,17 +149,15 @@ def _deploy_unpayable(w3: Web3) -> tuple[Market, dict[str, object]]:
     artifact = load_artifact("Marketplace")
     owner = w3.eth.accounts[0]
     factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
-    tx_hash = factory.constructor(owner, 250, MIN_STAKE, (86_400,) * 4 + (60,)).transact(
-        {"from": owner})
+    setup = DeployParams(min_stake=MIN_STAKE, stake_cooldown=60).setup(owner, None, 0)
+    tx_hash = factory.constructor(setup).transact({"from": owner})
     receipt = w3.eth.wait_for_transaction_receipt(tx_hash)
-    market = Market(w3, str(receipt["contractAddress"]), artifact["abi"])
-    registered = market.transact("register", RIDES, HELSINKI, 0, PRICE, b"\x01" * 32,
-                                 sender=list(w3.eth.accounts)[1], value=MIN_STAKE)
+    market = Market(w3, str(receipt["contractAddress"]))
+    provider_id = market.register(LISTING, sender=list(w3.eth.accounts)[1], stake=MIN_STAKE)
     record = {
         "chain_id": 31337, "address": market.address, "start_block": receipt["blockNumber"],
         "tx_hash": tx_hash.to_0x_hex(), "deployer": owner, "owner": owner, "fee_bps": 250,
-        "min_stake": MIN_STAKE, "windows": {},
-        "provider_id": market.events("ProviderRegistered", registered)[0]["providerId"],
+        "min_stake": MIN_STAKE, "windows": {}, "provider_id": provider_id,
     }
     return market, record
 
