@@ -83,7 +83,7 @@ def anvil_killed_and_restarted(world: World, down_for: float = 1.0) -> FaultResu
     build = _booking_tx(world, CUSTOMERS[0], provider)
     assert api.post("/api/v1/bookings/tx", json=build,
                     headers={"X-CSRF-Token": client.csrf()}).status_code == 200
-    world.book_direct(CUSTOMERS[0], provider)
+    world.book_direct(CUSTOMERS[0], provider, start=world.now() + 2 * DAY)  # not the quoted slot
     world.sync()
     customer = world.address(CUSTOMERS[0])
     before = api.get(f"/api/v1/bookings?customer={customer}").get_json()
