@@ -943,7 +943,16 @@ def _withdrawn(uow: UnitOfWork, ev: DecodedEvent) -> None:
     _put_ledger(uow, ledger)
 
 
-_deactivated = _provider_change(active=lambda a: False, stake_unlock_at=lambda a: a["unlockAt"])
+def _deactivated(uow: UnitOfWork, ev: DecodedEvent) -> None:
+    """Inactive; the stake is locked until `unlockAt` (the later of the cooldown's end and the
+    lock of its acceptances)."""
+    row = _require(uow, "providers", (ev.args["providerId"],), "provider")
+    row["active"] = False
+    row["stake_unlock_at"] = ev.args["unlockAt"]
+    row["locked_until"] = max(row["locked_until"], ev.args["unlockAt"])
+    _put_provider(uow, ev, row)
+
+
 _reactivated = _provider_change(active=lambda a: True, stake_unlock_at=lambda a: 0)
 
 HANDLERS: dict[str, Handler] = {
