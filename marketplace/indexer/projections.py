@@ -871,13 +871,15 @@ def _set_min_fee(uow: UnitOfWork, ev: DecodedEvent, token: str, value: int) -> N
     if currency is None:
         return
     current = uow.get("currencies", (currency,))
-    row = dict(current) if current is not None else _new_currency(ev, currency, token, True)
+    row = dict(current) if current is not None else _new_currency(uow, ev, currency, token, True)
     row.update(min_fee=value, updated_block=ev.block_number)
     uow.put("currencies", (currency,), row)
 
 
-def _new_currency(ev: DecodedEvent, currency: int, token: str, enabled: bool) -> Row:
-    known = rules.known_currency(currency)
+def _new_currency(
+    uow: UnitOfWork, ev: DecodedEvent, currency: int, token: str, enabled: bool
+) -> Row:
+    known = rules.known_currency(currency) or uow.tokens.get(token)
     return {
         "currency": currency,
         "token": token,
@@ -911,7 +913,7 @@ def _currency_set(uow: UnitOfWork, ev: DecodedEvent) -> None:
     key = (a["id"],)
     current = uow.get("currencies", key)
     if current is None:
-        row = _new_currency(ev, a["id"], a["token"], a["enabled"])
+        row = _new_currency(uow, ev, a["id"], a["token"], a["enabled"])
         fee = uow.get("min_fees", (a["token"],))
         if fee is not None:
             row["min_fee"] = fee["min_fee"]
