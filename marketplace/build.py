@@ -42,6 +42,9 @@ ARTIFACT_OUTPUTS = (
     "evm.deployedBytecode.linkReferences",
     "evm.methodIdentifiers",
 )
+ABI_ONLY_ARTIFACTS = ("IMarketplace",)
+"""Interfaces written as artifacts too (empty bytecode): IMarketplace is the whole ABI of the
+marketplace address (`marketplace.chain.scan.marketplace_abi`)."""
 ANALYSIS_OUTPUTS = ("abi", "devdoc", "userdoc", "evm.bytecode", "evm.deployedBytecode")
 
 
@@ -202,7 +205,8 @@ def build(root: Path | None = None, *, force: bool = False) -> BuildResult:
             continue  # a dependency such as OpenZeppelin: not a project artifact
         for name, data in sorted(units.items()):
             if not data.get("evm", {}).get("bytecode", {}).get("object"):
-                continue  # interface or abstract contract
+                if name not in ABI_ONLY_ARTIFACTS:
+                    continue  # interface or abstract contract
             if name in contracts:
                 raise CompilationError(
                     f"contract name {name} is defined in both {contracts[name]['sourceName']} "
