@@ -44,13 +44,22 @@ def marketplace_abi() -> list[dict[str, Any]]:
             if entry.get("type") in ("constructor", "fallback", "receive"):
                 if name != CONTRACT_NAME:
                     continue
+            # By signature (types only): the units name some parameters differently from the
+            # interface (`input` / `listing`), and web3 refuses two entries of one signature.
             key = json.dumps(
-                [entry.get("type"), entry.get("name"), entry.get("inputs")], sort_keys=True
+                [entry.get("type"), entry.get("name"), _types(entry.get("inputs", []))]
             )
             if key not in seen:
                 seen.add(key)
                 merged.append(entry)
     return merged
+
+
+def _types(inputs: list[dict[str, Any]]) -> list[Any]:
+    return [
+        [i.get("type"), _types(i.get("components", []))] if i.get("components") else i.get("type")
+        for i in inputs
+    ]
 
 
 def marketplace_decoder() -> EventDecoder:
