@@ -44,8 +44,6 @@ def marketplace_abi() -> list[dict[str, Any]]:
             if entry.get("type") in ("constructor", "fallback", "receive"):
                 if name != CONTRACT_NAME:
                     continue
-            # By signature (types only): the units name some parameters differently from the
-            # interface (`input` / `listing`), and web3 refuses two entries of one signature.
             key = json.dumps(
                 [entry.get("type"), entry.get("name"), _types(entry.get("inputs", []))]
             )
@@ -55,11 +53,10 @@ def marketplace_abi() -> list[dict[str, Any]]:
     return merged
 
 
-def _types(inputs: list[dict[str, Any]]) -> list[Any]:
-    return [
-        [i.get("type"), _types(i.get("components", []))] if i.get("components") else i.get("type")
-        for i in inputs
-    ]
+def _types(params: list[dict[str, Any]]) -> list[Any]:
+    """Parameter types (structs by their components' types): names differ between the
+    interface and an implementation (`currency` / `currency_`) for one and the same entry."""
+    return [_types(p["components"]) if "components" in p else p["type"] for p in params]
 
 
 def marketplace_decoder() -> EventDecoder:
