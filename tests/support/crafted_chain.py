@@ -485,7 +485,7 @@ class CraftedMarket:
     def confirm(self, booking: int, by: str | None = None, **overrides: Any) -> str:
         """BookingSettled: payout to the provider's owner, the snapshotted fee accrued."""
         b = self.bookings[booking]
-        fee = int(overrides.get("fee", _v1.settlement_fee(b.price, b.fee_bps)))  # type: ignore[attr-defined]
+        fee = int(overrides.get("fee", _v1.settlement_fee(b.price, b.fee_bps)))  # type: ignore[attr-defined,arg-type]
         payout = int(overrides.get("payout", b.price - fee))
         self._credit(self.providers[b.provider_id].owner, payout)
         self.fees += fee
