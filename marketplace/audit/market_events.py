@@ -211,14 +211,12 @@ def owner_block_changed(r: Replay, ev: DecodedEvent) -> None:
         r.violate(Invariant.COMPLIANCE, ev,
                   f"customer {customer}'s owner block change should have been refused: owner "
                   f"{owner} was already {'un' * (not blocked)}blocked", account=customer)
+    # The customer's version moves on; a category's criteria keep the version of their last
+    # change (a booking names that one), and eligibility reads the owner blocks directly.
     if blocked:
         state.blocked_owners.add(owner)
     else:
         state.blocked_owners.discard(owner)
-    # Every category's criteria are now at this version for the eligibility check.
-    for (who, _), c in r.criteria.items():
-        if who == customer:
-            c.version = a["version"]
 
 
 # ---------------------------------------------------------------- operator: the timelock
@@ -288,9 +286,8 @@ def _apply(r: Replay, ev: DecodedEvent, kind: int, account: str, value: int) -> 
         r.dispute_bond = value
     elif kind == ChangeKind.MIN_FEE:
         currency = r.currency_of_token.get(account)
-        if currency is None:
-            r.violate(Invariant.TIMELOCK, ev,
-                      f"minimum fee set for {account}, which is no currency", account=account)
+        if currency is None:  # the token's CurrencySet may follow in the same transaction
+            r.token_min_fees[account] = value
             return
         if value == 0:
             r.violate(Invariant.FEE_CAP, ev,
@@ -347,6 +344,8 @@ def currency_set(r: Replay, ev: DecodedEvent) -> None:
     c.token = token
     c.enabled = enabled
     r.currency_of_token[token] = cid
+    if token in r.token_min_fees:
+        c.min_fee = r.token_min_fees.pop(token)
 
 
 def pause_changed(r: Replay, ev: DecodedEvent) -> None:

@@ -60,6 +60,7 @@ class Replay:
             ETHER: CurrencyState(ETHER, ZERO_ADDRESS, True)
         }
         self.currency_of_token: dict[str, int] = {ZERO_ADDRESS: ETHER}
+        self.token_min_fees: dict[str, int] = {}  # set before the token was a currency
         self.credits: dict[tuple[str, int], int] = {}  # (account, currency) -> credit
         self.arbiters: dict[int, tuple[str, bool]] = {}  # id -> (account, allowed)
         self.attestors: dict[int, tuple[str, bool]] = {}
