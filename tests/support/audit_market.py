@@ -89,10 +89,10 @@ class TokenChain(CraftedChain):
         """As CraftedChain, plus eth_call of balanceOf, symbol, decimals, windows, changeDelay."""
         if method != "eth_call":
             return super().call(method, params)
-        self.calls.append(method)
         query, tag = params[0], params[1] if len(params) > 1 else "latest"
-        to, data = str(query["to"]).lower(), str(query["data"])
+        to, data = str(query.get("to")).lower(), str(query.get("data"))
         number = self._number(tag)
+        self.calls.append(method)
         if to in self.token_meta:
             symbol, decimals = self.token_meta[to]
             if data.startswith("0x70a08231"):
@@ -111,7 +111,9 @@ class TokenChain(CraftedChain):
                                                          w.arbitration, w.stake_cooldown))
             if data == "0xc55e4af8":
                 return "0x" + _word(self.change_delay)
-        raise RpcError(method, 3, "execution reverted")
+        if to in self.token_meta or to == self.address:
+            raise RpcError(method, 3, "execution reverted")
+        return super().call(method, params)  # anything else: no such method, as CraftedChain
 
 
 @dataclass
