@@ -27,6 +27,7 @@ from marketplace.chain.logs import DecodedEvent
 from marketplace.domain import (
     LOST_DISPUTE_STARS,
     STATUS_AFTER,
+    count_resolution,
     decode_booking_id,
     lost_dispute,
 )
@@ -305,7 +306,10 @@ def resolved(r: Replay, ev: DecodedEvent) -> None:
             provider.disputes_lost += 1
         if r.scope:
             r.totals["disputes_lost"] += 1
-    _reliability(r, b, failure=lost)
+    if provider is not None:  # a completion, and a loss also a failure
+        provider.completed, provider.failures = count_resolution(
+            provider.completed, provider.failures, provider_lost=lost
+        )
 
 
 def _reliability(r: Replay, b: BookingState, *, failure: bool) -> None:

@@ -203,7 +203,12 @@ def check_request(
     if ts is not None and (problem := slot_problem(ts, key.start, key.duration_minutes)):
         flag(Invariant.TRANSITIONS, f"was accepted by the contract although {problem} "
              f"(booked at {when(ts)} for {when(key.start)})", start=key.start)
-    if ts is not None and r.windows is not None:
+    instant = provider is not None and provider.offer.instant
+    if ts is not None and instant:
+        if b.deadline != ts:
+            flag(Invariant.TRANSITIONS, f"of an instant listing must state the booking time "
+                 f"{when(ts)} as respondBy, not {when(b.deadline)}", respond_by=b.deadline)
+    elif ts is not None and r.windows is not None:
         expected = respond_by(ts, key.start, r.windows.respond)
         if b.deadline != expected:
             flag(Invariant.TRANSITIONS, f"must be answered by {when(b.deadline)}, not "
@@ -236,7 +241,6 @@ def check_request(
     if b.fee > b.price:
         flag(Invariant.FEE_CAP, f"has a fee of {b.fee} above its price {b.price}",
              fee=b.fee, price=b.price)
-    del provider  # the listing's side is compliance's
 
 
 # ---------------------------------------------------------------- paying a booking out
@@ -381,6 +385,8 @@ def check_resolution(
     if fixed is None or fixed[0] != arbiter:
         problem = (f"is not arbiter {b.arbiter_id} ("
                    f"{fixed[0] if fixed else 'never named'}), fixed when it was booked")
+    elif not fixed[1]:
+        problem = f"was no longer a named arbiter (arbiter {b.arbiter_id} was removed)"
     elif arbiter in (b.customer, owner):
         problem = "is a party to the booking"
     else:
@@ -524,9 +530,10 @@ def count_reliability(provider: ProviderState, *, failure: bool) -> None:
 
 
 def weight_of(r: Replay, b: BookingState) -> int:
-    """The weight of the booking's rating: its fee over the minimum fee at booking."""
-    del r
-    return rating_weight(b.fee, b.min_fee) if b.min_fee > 0 else 0
+    """The weight of the booking's rating (or lost dispute): its fee over the currency's
+    minimum fee in force when the rating is made (docs/contract-v2.md, Deployment notes)."""
+    min_fee = r.currency(b.currency).min_fee
+    return rating_weight(b.fee, min_fee) if min_fee > 0 else 0
 
 
 def check_rating(r: Replay, ev: DecodedEvent, b: BookingState | None) -> None:
@@ -559,7 +566,7 @@ def check_weight(r: Replay, ev: DecodedEvent, b: BookingState, weight: int) -> N
         _booking_violation(
             r, b, Invariant.RATINGS, ev,
             f"booking {short_id(b.booking_id)}'s rating weighs {weight}, not min(fee {b.fee} x "
-            f"1,000 / minimum fee {b.min_fee}, 2^40) = {expected}",
+            f"1,000 / minimum fee {r.currency(b.currency).min_fee}, 2^40) = {expected}",
             weight=weight, expected=expected,
         )
 
@@ -627,11 +634,23 @@ def check_listing_price(r: Replay, ev: DecodedEvent, provider_id: int,
 
 
 def check_deactivation(r: Replay, ev: DecodedEvent, p: ProviderState) -> None:
-    """Only an active listing deactivates."""
+    """Only an active listing deactivates; its stake unlocks at max(lockedUntil, now +
+    stakeCooldown)."""
     if not p.active:
         _provider_violation(
             r, p, Invariant.TRANSITIONS, ev,
             f"listing {p.provider_id} deactivated while already inactive",
+        )
+    ts, unlock = ev.block_timestamp, ev.args["unlockAt"]
+    if ts is None:
+        return
+    floor = max(p.locked_until, ts + (r.windows.stake_cooldown if r.windows else 0))
+    if unlock != floor if r.windows is not None else unlock < floor:
+        _provider_violation(
+            r, p, Invariant.RELIABILITY, ev,
+            f"listing {p.provider_id} deactivated with its stake unlocking at {when(unlock)}, "
+            f"not max(locked until, now + cooldown) = {when(floor)}",
+            unlock_at=unlock, expected=floor,
         )
 
 
@@ -665,13 +684,12 @@ def check_stake_release(r: Replay, ev: DecodedEvent, p: ProviderState) -> None:
             account=owner, amount=amount, stake=p.stake,
         )
     ts = ev.block_timestamp
+    until = max(p.stake_unlock_at, p.locked_until)
     if p.active:
         problem = "while it was active"
-    elif ts is not None and ts < p.stake_unlock_at:
-        problem = f"before its cooldown ended at {when(p.stake_unlock_at)}"
-    elif ts is not None and ts < p.locked_until:
-        problem = (f"while an accepted booking could still slash it (locked until "
-                   f"{when(p.locked_until)})")
+    elif ts is not None and ts < until:
+        problem = (f"at {when(ts)}, before it unlocked at {when(until)} (the cooldown over and "
+                   "no accepted booking that can still slash it)")
     else:
         return
     _provider_violation(

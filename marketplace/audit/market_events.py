@@ -84,7 +84,9 @@ def _activity(active: bool) -> Handler:
         if p is not None:
             check(r, ev, p)
             p.active = active
-            p.stake_unlock_at = 0 if active else ev.args["unlockAt"]
+            if not active:
+                p.stake_unlock_at = ev.args["unlockAt"]
+                p.locked_until = max(p.locked_until, p.stake_unlock_at)
 
     return handle
 

@@ -30,6 +30,7 @@ from marketplace.domain import (
     cancellation_split,
     confirm_by,
     count_outcome,
+    count_resolution,
     lost_dispute,
     no_show_slash,
     rating_weight,
@@ -205,10 +206,15 @@ class V2Market:
             self.default_arbiter = 1
         if attestor != ZERO:
             events += self._name_attestor(attestor)
-        if token is not None:
+        if token is not None:  # an id on the first minimum fee, then enabled (the contract's order)
             chain.add_token(token)
-            events += self._enable_token(token) + [
-                self._applied(ChangeKind.MIN_FEE, token.lower(), token_min_fee)]
+            self.tokens[1] = token.lower()
+            events += [
+                ("CurrencySet", {"id": 1, "token": token.lower(), "enabled": False}),
+                self._applied(ChangeKind.MIN_FEE, token.lower(), token_min_fee),
+                ("CurrencySet", {"id": 1, "token": token.lower(), "enabled": True}),
+                self._applied(ChangeKind.CURRENCY, token.lower(), 1),
+            ]
             self.min_fees[1] = token_min_fee
         chain.send(events)
 
@@ -357,11 +363,13 @@ class V2Market:
         return listing.version
 
     def deactivate(self, provider_id: int) -> str:
-        """ListingDeactivated."""
-        self.listings[provider_id].active = False
-        return self.send("ListingDeactivated", {
-            "providerId": provider_id,
-            "unlockAt": self.chain.now() + (self.chain.windows or WINDOWS).stake_cooldown}, {})
+        """ListingDeactivated: the stake unlocks at max(lockedUntil, now + cooldown)."""
+        listing = self.listings[provider_id]
+        listing.active = False
+        cooldown = (self.chain.windows or WINDOWS).stake_cooldown
+        listing.locked_until = max(listing.locked_until, self.chain.now() + cooldown)
+        return self.send("ListingDeactivated", {"providerId": provider_id,
+                                                "unlockAt": listing.locked_until}, {})
 
     def top_up(self, provider_id: int, amount: int, **overrides: Any) -> str:
         """StakeToppedUp."""
@@ -452,12 +460,13 @@ class V2Market:
         windows = self.chain.windows or WINDOWS
         criteria = self.criteria.get((customer, listing.category), Criteria())
         extra: list[Event] = []
-        if listing.instant:
+        if listing.instant:  # accepted in the same transaction; respondBy is the booking time
             extra.append(self._accepted(booking, now))
+        deadline = now if listing.instant else respond_by(now, start, windows.respond)
         self.send("BookingRequested", {
             **self._ids(booking), "currency": b.currency, "price": b.price, "fee": fee,
             "offerVersion": listing.version, "criteriaVersion": criteria.version,
-            "arbiterId": b.arbiter_id, "respondBy": respond_by(now, start, windows.respond),
+            "arbiterId": b.arbiter_id, "respondBy": deadline,
         }, overrides, value=b.price if b.currency == 0 else 0,
             token_delta=(b.currency, b.price), extra=extra)
         return booking
@@ -514,7 +523,7 @@ class V2Market:
     def _rated(self, booking: int, stars: int, **overrides: Any) -> Event:
         b = self.bookings[booking]
         listing = self.listings[b.provider_id]
-        weight = rating_weight(b.fee, b.min_fee)
+        weight = rating_weight(b.fee, self.min_fees[b.currency])  # the minimum fee of now
         listing.weight += weight
         listing.stars += stars * weight
         return ("BookingRated", {**self._ids(booking), "stars": stars, "complaintTags": 0,
@@ -550,7 +559,7 @@ class V2Market:
         who = (arbiter or self.arbiters[b.arbiter_id]).lower()
         refund, payout, fee = resolution_split(b.price, b.fee, refund_bps)
         lost = lost_dispute(refund_bps)
-        weight = rating_weight(b.fee, b.min_fee) if lost else 0
+        weight = rating_weight(b.fee, self.min_fees[b.currency]) if lost else 0
         self._credit(b.customer, refund, b.currency)
         self._credit(listing.owner, payout, b.currency)
         self.fees[b.currency] = self.fees.get(b.currency, 0) + fee
@@ -566,7 +575,8 @@ class V2Market:
         if lost:
             listing.weight += weight
             listing.stars += LOST_DISPUTE_STARS * weight
-        self._outcome(b, failure=lost)
+        listing.completed, listing.failures = count_resolution(
+            listing.completed, listing.failures, provider_lost=lost)
         b.status = Status.RESOLVED
         return self.send("DisputeResolved", {
             **self._ids(booking), "arbiter": who, "refundBps": refund_bps, "refund": refund,

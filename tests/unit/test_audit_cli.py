@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from marketplace.chain.anvil import free_port
 from marketplace.chain.deployment import Deployment, save_deployment
+from marketplace.chain.scan import marketplace_abi
 from marketplace.cli.audit import audit
 from marketplace.cli.exits import ExitCode
 from marketplace.domain import ChangeKind
@@ -26,7 +27,7 @@ OPERATOR, P1, C1 = ("0x" + f"{i:02x}" * 20 for i in range(1, 4))
 
 @cache
 def crafter() -> LogCrafter:
-    return LogCrafter.for_marketplace()
+    return LogCrafter(marketplace_abi())
 
 
 MARKETS: dict[int, V2Market] = {}

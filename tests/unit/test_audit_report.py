@@ -20,6 +20,7 @@ from marketplace.audit import (
 )
 from marketplace.audit.exports import to_csv
 from marketplace.audit.model import AuditError
+from marketplace.chain.scan import marketplace_abi
 from marketplace.domain import ChangeKind
 from marketplace.units import format_eth
 from tests.support.audit_market import TokenChain, V2Market
@@ -32,7 +33,7 @@ FEE = PRICE * 250 // 10_000
 
 @cache
 def crafter() -> LogCrafter:
-    return LogCrafter.for_marketplace()
+    return LogCrafter(marketplace_abi())
 
 
 def history() -> tuple[TokenChain, V2Market, int]:

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from marketplace.audit import AuditTarget
 from marketplace.audit.service import AuditService
 from marketplace.audit.web import bp, init_app
+from marketplace.chain.scan import marketplace_abi
 from marketplace.domain import ChangeKind, booking_id
 from tests.support.audit_market import DAY, TokenChain, V2Market
 from tests.support.crafted_chain import ZERO, CraftedChain, LogCrafter
@@ -24,7 +25,7 @@ BOOKINGS: dict[str, int] = {}
 
 @cache
 def crafter() -> LogCrafter:
-    return LogCrafter.for_marketplace()
+    return LogCrafter(marketplace_abi())
 
 
 class Clock:
