@@ -21,7 +21,7 @@ from marketplace.chain.anvil import Anvil, start_anvil
 from marketplace.chain.connection import connected
 from marketplace.chain.deploy import DeployParams, deploy_marketplace, fund_dev_accounts
 from marketplace.chain.deployment import Deployment, save_deployment
-from marketplace.chain.market import CriteriaInput, ListingInput, Market
+from marketplace.chain.market import CriteriaInput, ListingInput
 from marketplace.chain.rpc import RpcClient
 from marketplace.chain.token import Token
 from marketplace.cli.audit import audit as audit_command
