@@ -178,9 +178,18 @@ def action_review(
         tags = inputs.get("complaint_tags") or []
         tag_list = tags if isinstance(tags, list) else [tags]
         if tag_list:
-            facts.append(("Complaints", ", ".join(str(t).replace("_", " ") for t in tag_list)))
+            facts.append(("Complaints", ", ".join(_tag_label(str(t)) for t in tag_list)))
         final.append("A rating is recorded on-chain for good: it cannot be changed or removed.")
     return Review(tuple(facts), tuple(final), back_url)
+
+
+def _tag_label(key: str) -> str:
+    from marketplace.catalogue import UnknownName, lookup
+
+    try:
+        return lookup("complaint tag", key).label
+    except UnknownName:
+        return key.replace("_", " ")
 
 
 def simple_review(facts: Facts, final: list[str], back_url: str) -> Review:

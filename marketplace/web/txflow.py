@@ -12,8 +12,8 @@ plain words, next to the form) and then:
 Before anything that moves money or cannot be undone is signed, `submit` shows a review page
 (`tx_review.html`): the amount and fee in human units, the deadlines, what cannot be undone and
 the account that signs. The review re-posts the same form with `confirmed=1`; only then is the
-transaction signed (dev) or handed to the wallet. Only `setCriteria` (reversible at any time, no
-money) skips it.
+transaction signed (dev) or handed to the wallet. Only what moves no money and a later call
+undoes (criteria, listing updates, pausing a listing: `UNREVIEWED`) skips it.
 
 The pending page polls `GET /api/v1/tx/<hash>` until the indexer has committed the transaction's
 block, then moves on to where the action's result is shown.
@@ -38,7 +38,8 @@ from marketplace.web.errors import Unavailable
 from marketplace.web.live_index import read_checkpoint
 
 # Functions a page may send without a review step: nothing moves and a later call undoes it.
-UNREVIEWED = frozenset({"setCriteria"})
+UNREVIEWED = frozenset({"setCriteria", "updateProvider", "updateListing", "deactivate",
+                        "reactivate"})
 
 # The form field that says the customer has seen the review.
 CONFIRMED = "confirmed"
