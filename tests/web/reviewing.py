@@ -11,8 +11,8 @@ from werkzeug.test import TestResponse
 
 from tests.support.world import Client, main_part
 
-_FORM = re.compile(r'<form method="post" action="([^"]+)" class="form" id="review-form">(.*?)</form>',
-                   re.S)
+_FORM = re.compile(
+    r'<form method="post" action="([^"]+)" class="form" id="review-form">(.*?)</form>', re.S)
 _HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 
 

@@ -6,7 +6,6 @@ import re
 
 import pytest
 
-from tests.web.reviewing import send
 from tests.support.world import (
     ARBITER,
     ATTR,
@@ -21,6 +20,7 @@ from tests.support.world import (
     main_part,
     signed_in,
 )
+from tests.web.reviewing import send
 
 ETH = 10**18
 

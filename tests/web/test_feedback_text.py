@@ -17,7 +17,6 @@ from marketplace.language import feedback
 from marketplace.language.model import ModelUnavailable
 from marketplace.profile.sql import feedback_texts
 from marketplace.store import queries as store_queries
-from tests.web.reviewing import send
 from tests.support.world import (
     ATTR,
     CUSTOMERS,
@@ -30,6 +29,7 @@ from tests.support.world import (
     main_part,
     signed_in,
 )
+from tests.web.reviewing import send
 
 PRICE = 3 * 10**16
 COMPLAINT = "The driver was 40 minutes late and very rude to me."

@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from tests.web.reviewing import send
 from tests.support.world import (
     CUSTOMERS,
     HELSINKI,
@@ -26,6 +25,7 @@ from tests.support.world import (
     make_world,
     signed_in,
 )
+from tests.web.reviewing import send
 
 POSTGRES_URL = os.environ.get(
     "MARKETPLACE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -7,7 +7,6 @@ import re
 
 import pytest
 
-from tests.web.reviewing import send
 from tests.support.world import (
     ATTR,
     CUSTOMERS,
@@ -20,6 +19,7 @@ from tests.support.world import (
     follow_pending,
     signed_in,
 )
+from tests.web.reviewing import send
 
 
 @pytest.fixture(scope="module")
