@@ -14,13 +14,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from marketplace.chain.logs import DecodedEvent, SkippedLog
-from marketplace.indexer.projections import HANDLERS, LEDGER_KEY, SETTINGS_KEY, ProjectionGap
+from marketplace.indexer.projections import ETHER, HANDLERS, SETTINGS_KEY, ProjectionGap
 from marketplace.indexer.state import Row, UnitOfWork
 
 log = logging.getLogger("marketplace.indexer.projections")
 
 _encode_json = json.JSONEncoder(separators=(",", ":")).encode
-_ACCOUNT_ARGS = ("customer", "owner", "account", "to", "arbiter", "newOwner", "by")
+_ACCOUNT_ARGS = (
+    "customer", "owner", "account", "to", "attestor", "arbiter", "token", "newOwner", "by"
+)
+_SETTLING = frozenset(
+    {
+        "BookingDeclined",
+        "BookingCancelled",
+        "BookingExpired",
+        "BookingSettled",
+        "DisputeResolved",
+    }
+)
 
 
 @dataclass
@@ -34,14 +45,18 @@ class ApplyStats:
 
 
 def _preload(uow: UnitOfWork, events: Sequence[DecodedEvent]) -> None:
-    """Read every row the batch will touch with one query per table."""
+    """Read every row the batch will touch with one query per table (rows missed here are
+    still read on first use, one query each)."""
     provider_ids: set[tuple[Any, ...]] = set()
     booking_ids: set[tuple[Any, ...]] = set()
     criteria_keys: set[tuple[Any, ...]] = set()
     block_keys: set[tuple[Any, ...]] = set()
-    arbiter_keys: set[tuple[Any, ...]] = set()
-    accounts: set[tuple[Any, ...]] = set()
-    owners_needed: set[int] = set()
+    owner_block_keys: set[tuple[Any, ...]] = set()
+    attestation_keys: set[tuple[Any, ...]] = set()
+    change_keys: set[tuple[Any, ...]] = set()
+    accounts: set[tuple[Any, ...]] = set()  # (account, currency)
+    settling: list[tuple[int, str | None]] = []  # (booking id, customer) credited per currency
+    requested: dict[int, tuple[int, int]] = {}  # booking id -> (provider id, currency)
     registered: dict[int, str] = {}
     for ev in events:
         a = ev.args
@@ -54,35 +69,59 @@ def _preload(uow: UnitOfWork, events: Sequence[DecodedEvent]) -> None:
             criteria_keys.add((a["customer"], a["category"]))
             if name == "ProviderBlockChanged":
                 block_keys.add((a["customer"], a["providerId"]))
-        elif name in ("BookingDeclined", "BookingCancelled", "BookingExpired"):
-            accounts.add((a["customer"],))
-        elif name == "BookingSettled" or name == "DisputeResolved":
-            accounts.add((a["customer"],))
-            owners_needed.add(a["providerId"])
+        elif name == "BookingRequested":
+            requested[a["bookingId"]] = (a["providerId"], a["currency"])
+        elif name in _SETTLING:
+            settling.append((a["bookingId"], a.get("customer")))
         elif name == "ProviderRegistered":
             registered[a["providerId"]] = a["owner"]
         elif name == "StakeReleased":
-            accounts.add((a["owner"],))
+            accounts.add((a["owner"], ETHER))
         elif name == "FeesCollected":
-            accounts.add((a["to"],))
+            accounts.add((a["to"], a["currency"]))
         elif name == "Withdrawn":
-            accounts.add((a["account"],))
-        elif name == "ArbiterChanged":
-            arbiter_keys.add((a["arbiter"],))
+            accounts.add((a["account"], a["currency"]))
+        elif name == "OwnerBlockChanged":
+            owner_block_keys.add((a["customer"], a["owner"]))
+        elif name == "AttributesAttested":
+            attestation_keys.add((a["providerId"], a["attestorId"]))
+        elif name in ("ChangeScheduled", "ChangeApplied", "ChangeCancelled"):
+            change_keys.add((a["kind"], a["account"], a["value"]))
     uow.load("providers", provider_ids)
     uow.load("bookings", booking_ids)
     uow.load("criteria", criteria_keys)
     uow.load("criteria_blocks", block_keys)
-    uow.load("arbiters", arbiter_keys)
-    for provider_id in owners_needed:
+    uow.load("owner_blocks", owner_block_keys)
+    uow.load("attestations", attestation_keys)
+    uow.load("operator_changes", change_keys)
+    for table in ("ledger", "currencies", "arbiters", "attestors"):
+        uow.load_all(table)
+
+    def owner_of(provider_id: int) -> str | None:
         owner = registered.get(provider_id)
         if owner is None:
             row = uow.get("providers", (provider_id,))
             owner = None if row is None else row["owner"]
+        return owner
+
+    owners = {(o,) for o in registered.values()}
+    owners.update((row["owner"],) for key in provider_ids if (row := uow.get("providers", key)))
+    uow.load("owners", owners)
+    for booking_id, customer in settling:
+        row = uow.get("bookings", (booking_id,))
+        if row is not None:
+            currency, owner = row["currency"], row["owner"]
+        elif booking_id in requested:
+            provider_id, currency = requested[booking_id]
+            owner = owner_of(provider_id)
+        else:
+            continue
+        if customer is not None:
+            accounts.add((customer, currency))
+            accounts.add((customer, ETHER))  # slashes and bonds are ether
         if owner is not None:
-            accounts.add((owner,))
+            accounts.add((owner, currency))
     uow.load("balances", accounts)
-    uow.load("ledger", [LEDGER_KEY])
     uow.load("market_settings", [SETTINGS_KEY])
 
 

@@ -25,21 +25,30 @@ MUTABLE_TABLES: dict[str, Table] = {
     t.name: t
     for t in (
         schema.providers,
+        schema.owners,
         schema.criteria,
         schema.criteria_blocks,
+        schema.owner_blocks,
         schema.bookings,
         schema.balances,
         schema.ledger,
         schema.market_settings,
+        schema.operator_changes,
+        schema.currencies,
+        schema.min_fees,
         schema.arbiters,
+        schema.attestors,
+        schema.attestations,
     )
 }
 
 APPEND_ONLY: dict[str, tuple[Table, str]] = {
     "events": (schema.events, "block_number"),
     "blocks": (schema.blocks, "number"),
+    "offers": (schema.offers, "block_number"),
     "provider_history": (schema.provider_history, "block_number"),
     "criteria_versions": (schema.criteria_versions, "block_number"),
+    "stake_movements": (schema.stake_movements, "block_number"),
     "indexer_skipped_logs": (schema.indexer_skipped_logs, "block_number"),
 }
 
@@ -195,6 +204,7 @@ class UnitOfWork:
         self._undo_seen: set[tuple[str, Key, int]] = set()
         self._undo: list[Row] = []
         self._appends: dict[str, list[Row]] = {name: [] for name in APPEND_ONLY}
+        self._whole: set[str] = set()
 
     def load(self, table: str, keys: Iterable[Key]) -> None:
         """Read the rows of `keys` not yet in memory (absent rows are remembered as None)."""
@@ -205,6 +215,26 @@ class UnitOfWork:
         found = load_rows(self.conn, MUTABLE_TABLES[table], missing)
         for key in missing:
             images[key] = found.get(key)
+
+    def load_all(self, table: str) -> None:
+        """Read every row of a small table (registries: currencies, arbiters, attestors) once."""
+        if table in self._whole:
+            return
+        mutable = MUTABLE_TABLES[table]
+        names = primary_key(mutable)
+        images = self._images[table]
+        for row in self.conn.execute(select(mutable)).mappings():
+            image = dict(row)
+            images.setdefault(tuple(image[n] for n in names), image)
+        self._whole.add(table)
+
+    def lookup(self, table: str, column: str, value: Any, result: str) -> Any:
+        """`result` of the (first) row of a small table whose `column` equals `value`, else None."""
+        self.load_all(table)
+        for row in self._images[table].values():
+            if row is not None and row[column] == value:
+                return row[result]
+        return None
 
     def get(self, table: str, key: Key) -> Row | None:
         """The current image of a row (None: absent). Do not mutate it; `put` a changed copy."""
