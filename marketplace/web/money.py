@@ -2,8 +2,8 @@
 decimals), an amount typed in a currency's units, and times in the viewer's time zone.
 
 Contract v2 prices each listing in a currency (`docs/contract-v2.md`): id 0 is ether, ids 1..255
-are ERC-20 tokens the operator enabled. The store's `currencies` projection (P2) names each
-token's symbol and decimals; until it holds one, ether is the only currency known here.
+are ERC-20 tokens the operator enabled. The store's `currencies` projection names each token's
+symbol and decimals; amounts read through `marketplace.units` (`format_amount`, `parse_units`).
 """
 
 from __future__ import annotations
@@ -12,95 +12,66 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Connection, MetaData, Table, select
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from marketplace.units import format_wei
+from marketplace.store import queries as store_queries
+from marketplace.units import ETHER_CURRENCY, Currency, format_amount, parse_units, units_text
 from marketplace.web.errors import FieldError
 
-_EXACT = Context(prec=100, rounding=ROUND_HALF_UP)
 _NUMBER = re.compile(r"^\d{1,30}(\.\d{1,36})?$")
 
 
+ETHER = ETHER_CURRENCY
+
+
 @dataclass(frozen=True)
-class Currency:
-    """One currency a listing can price in."""
+class CurrencyInfo:
+    """A currency with what the store knows of it beyond `units.Currency`."""
 
-    id: int
-    symbol: str
-    decimals: int
-    token: str | None = None  # the ERC-20's address; None for ether
-    enabled: bool = True
-    name: str = ""  # the token's EIP-712 domain name (permit), when known
-
-    @property
-    def is_ether(self) -> bool:
-        """Id 0: ether, sent as the transaction's value."""
-        return self.id == 0
+    currency: Currency
+    enabled: bool
+    min_fee: int | None
 
 
-ETHER = Currency(0, "ETH", 18, None, True, "Ether")
+def currency_infos(conn: Connection) -> dict[int, CurrencyInfo]:
+    """Every currency the store knows (ether always), by id."""
+    out = {0: CurrencyInfo(ETHER, True, None)}
+    try:
+        rows = store_queries.currencies(conn)
+    except SQLAlchemyError:
+        return out
+    for row in rows:
+        ident = int(row["currency"])
+        token = str(row.get("token") or "").lower()
+        if ident == 0:
+            currency = ETHER
+        else:
+            symbol = str(row.get("symbol") or f"token #{ident}")
+            decimals = int(row["decimals"]) if row.get("decimals") is not None else 18
+            currency = Currency(ident, symbol, decimals, token or None)
+        min_fee = row.get("min_fee")
+        out[ident] = CurrencyInfo(currency, bool(row.get("enabled", True)),
+                                  int(min_fee) if min_fee is not None else None)
+    return out
 
 
 def currencies(conn: Connection) -> dict[int, Currency]:
     """Every currency the store knows (ether always), by id."""
-    out = {0: ETHER}
-    try:
-        table = Table("currencies", MetaData(), autoload_with=conn)
-    except SQLAlchemyError:
-        return out
-    try:
-        rows = conn.execute(select(table)).mappings().all()
-    except SQLAlchemyError:
-        return out
-    for row in rows:
-        currency = currency_of_row(dict(row))
-        if currency is not None:
-            out[currency.id] = currency
-    return out
-
-
-def currency_of_row(row: Mapping[str, Any]) -> Currency | None:
-    """A row of the store's `currencies` projection (column names read leniently)."""
-    ident = row.get("currency_id", row.get("currency", row.get("id")))
-    if ident is None:
-        return None
-    token = row.get("token") or row.get("address")
-    return Currency(
-        id=int(ident),
-        symbol=str(row.get("symbol") or f"TOKEN{int(ident)}"),
-        decimals=int(row["decimals"]) if row.get("decimals") is not None else 18,
-        token=str(token).lower() if token else None,
-        enabled=bool(row.get("enabled", True)),
-        name=str(row.get("name") or ""),
-    )
+    return {k: v.currency for k, v in currency_infos(conn).items()}
 
 
 def currency_or_default(known: Mapping[int, Currency], ident: int) -> Currency:
     """The currency with that id, or a placeholder naming the id when the store lacks it."""
-    return known.get(ident) or Currency(ident, f"currency #{ident}", 18, None, False)
-
-
-def format_amount(amount: int, currency: Currency, places: int | None = None) -> str:
-    """An amount for people in its currency: '0.05 ETH', '12.50 DUSD', '1,250 DUSD'."""
-    if currency.is_ether:
-        return format_wei(amount)
-    value = Decimal(amount).scaleb(-currency.decimals, _EXACT)
-    shown = min(currency.decimals, 2 if places is None else places)
-    if places is None and value != value.quantize(Decimal(1).scaleb(-shown), context=_EXACT):
-        shown = min(currency.decimals, 6)
-    quantized = value.quantize(Decimal(1).scaleb(-shown), context=_EXACT)
-    return f"{quantized:,.{shown}f} {currency.symbol}"
+    return known.get(ident) or Currency(ident, f"currency #{ident}", 18, None)
 
 
 def amount_text(amount: int, currency: Currency) -> str:
     """An amount as a form's input value: a plain decimal in the currency's units."""
-    text = format(Decimal(amount).scaleb(-currency.decimals, _EXACT), "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return units_text(amount, currency.decimals)
 
 
 def parse_amount(raw: Any, field: str, currency: Currency, *, low: int = 0) -> int:
@@ -113,12 +84,10 @@ def parse_amount(raw: Any, field: str, currency: Currency, *, low: int = 0) -> i
     if not _NUMBER.match(text):
         raise FieldError(f"Give an amount in {currency.symbol}, like 12.50.", field)
     try:
-        value = Decimal(text).scaleb(currency.decimals, _EXACT)
-    except InvalidOperation:
-        raise FieldError(f"Give an amount in {currency.symbol}, like 12.50.", field) from None
-    if value != value.to_integral_value():
-        raise FieldError(f"{currency.symbol} has {currency.decimals} decimals at most.", field)
-    number = int(value)
+        number = parse_units(text, currency.decimals)
+    except ValueError:
+        raise FieldError(f"{currency.symbol} has {currency.decimals} decimals at most.",
+                         field) from None
     if number < low:
         raise FieldError(f"Must be at least {format_amount(low, currency)}.", field)
     if number >= 2**88:

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from marketplace import domain
 from marketplace.catalogue import key_of, label, labels, names
-from marketplace.domain import Status, bayesian_score
+from marketplace.domain import Status
 from marketplace.matching.eligibility import ProviderView
 from marketplace.matching.explain import format_stars
 from marketplace.units import format_wei
@@ -70,8 +70,7 @@ def provider_json(
 ) -> dict[str, Any]:
     """A provider for the API and the templates (amounts as decimal strings)."""
     document = documents.get(str(row["metadata_hash"]).lower()) or {}
-    score = int(row["score"]) if "score" in row else bayesian_score(
-        int(row["score_count"]), int(row["score_sum"]))
+    score = int(row["score"])
     return {
         "id": int(row["provider_id"]),
         "name": provider_name(row, documents),
@@ -89,7 +88,7 @@ def provider_json(
         "active": bool(row["active"]),
         "score": score,
         "stars": format_stars(score),
-        "rating_count": int(row.get("rating_count", row["score_count"])),
+        "rating_count": int(row.get("rating_count") or 0),
         "disputes_lost": int(row.get("disputes_lost", 0)),
         "metadata_hash": row["metadata_hash"],
         "metadata_known": bool(document),
@@ -177,7 +176,8 @@ def providers_json(engine: Engine, rows: Iterable[Mapping[str, Any]]) -> list[di
     documents = cached_metadata_many(engine, [str(r["metadata_hash"]) for r in listed])
     out = [provider_json(r, documents) for r in listed]
     if any(p["currency_id"] for p in out):
-        from marketplace.web.money import currencies, currency_or_default, format_amount
+        from marketplace.units import format_amount
+        from marketplace.web.money import currencies, currency_or_default
 
         with engine.connect() as conn:
             known = currencies(conn)

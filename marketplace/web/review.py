@@ -15,31 +15,20 @@ from typing import Any
 from marketplace import domain
 from marketplace.catalogue import labels
 from marketplace.domain import Status
-from marketplace.units import format_wei
-from marketplace.web.money import ETHER, Currency, format_amount, local_time
+from marketplace.units import Currency, format_amount, format_wei
+from marketplace.web.money import ETHER, CurrencyInfo, local_time
 from marketplace.web.txflow import Review
 
 Facts = list[tuple[str, str]]
 
 
-def booking_fee(price: int, settings: Mapping[str, Any], currency: Currency) -> int | None:
-    """The fee the contract takes on settlement: the domain's v2 rule when it has it
-    (`max(ceil(price × feeBps / 10,000), minFee)`), else the v1 rule; None when unknown."""
+def booking_fee(price: int, settings: Mapping[str, Any], info: CurrencyInfo | None) -> int | None:
+    """The fee the contract will store in the booking: `domain.booking_fee` (max of the rate
+    rounded up and the currency's minimum fee); None when the store does not know the rate."""
     fee_bps = settings.get("fee_bps")
-    if fee_bps is None:
+    if fee_bps is None or info is None or info.min_fee is None:
         return None
-    v2 = getattr(domain, "booking_fee", None)
-    if v2 is not None:
-        min_fee = _min_fee(settings, currency)
-        return int(v2(price, int(fee_bps), min_fee))
-    return domain.settlement_fee(price, int(fee_bps))
-
-
-def _min_fee(settings: Mapping[str, Any], currency: Currency) -> int:
-    fees = settings.get("min_fees")
-    if isinstance(fees, Mapping) and currency.id in fees:
-        return int(fees[currency.id])
-    return int(settings.get("min_fee") or 1)
+    return domain.booking_fee(price, int(fee_bps), info.min_fee)
 
 
 def terms_text(free_cancel_hours: int, late_cancel_pct: int) -> str:
@@ -115,7 +104,7 @@ def action_review(
         facts.append(("Slot starts", local_time(int(start), zone)))
     final: list[str] = []
     fee = booking.get("fee")
-    fee_int = int(fee) if fee is not None else booking_fee(price, settings, currency)
+    fee_int = int(fee) if fee is not None else None
     if action == "cancel":
         terms = (int(booking.get("free_cancel_hours") or 0), int(booking.get("late_cancel_pct")
                                                                  or 0))
@@ -128,12 +117,8 @@ def action_review(
                 facts.append(("Refund", f"{format_amount(price, currency)} (in full: before "
                                         f"{local_time(free_until, zone)})"))
             else:
-                kept = price * terms[1] // 100
-                split = getattr(domain, "cancellation_split", None)
-                if split is not None:
-                    refund, kept = split(price, terms[1])
-                else:
-                    refund = price - kept
+                refund, kept = domain.cancellation_split(
+                    price, status, now, int(start), domain.CancelTerms(*terms))
                 facts.append(("Refund", format_amount(int(refund), currency)))
                 facts.append(("Kept by the provider (late cancellation, no fee)",
                               format_amount(int(kept), currency)))

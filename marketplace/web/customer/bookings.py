@@ -13,7 +13,6 @@ from flask.typing import ResponseReturnValue
 from marketplace.catalogue import COMPLAINT_TAGS, entry_of, lookup
 from marketplace.domain import Status
 from marketplace.language.errors import InvalidText
-from marketplace.matching.explain import explain_exclusion
 from marketplace.store import queries as store_queries
 from marketplace.web import actions, forms, queries, ranking
 from marketplace.web.auth import current_account, require_account, safe_next
@@ -29,9 +28,9 @@ from marketplace.web.errors import (
     WebError,
 )
 from marketplace.web.forms import Inputs
-from marketplace.web.money import ETHER, currencies, currency_or_default
-from marketplace.web.present import booking_json, providers_json, timeline_json, view_of_row
-from marketplace.web.review import action_review, book_review, booking_fee
+from marketplace.web.money import currencies, currency_or_default
+from marketplace.web.present import booking_json, providers_json, timeline_json
+from marketplace.web.review import action_review
 from marketplace.web.txflow import TxIntent, confirmed, submit, tx_status
 
 log = logging.getLogger(__name__)
@@ -39,65 +38,23 @@ log = logging.getLogger(__name__)
 # ------------------------------------------------------------------ booking
 
 
-def _quote(provider_id: int) -> dict[str, Any]:
-    svc = services()
-    account = require_account()
-    with svc.engine.connect() as conn:
-        row = store_queries.get_provider(conn, provider_id)
-        if row is None:
-            raise NotFound(f"There is no provider #{provider_id}.", None)
-        criteria_view = queries.criteria_view(conn, account, int(row["category"]))
-    exclusion = explain_exclusion(view_of_row(row), criteria_view)
-    return {
-        "provider": providers_json(svc.engine, [row])[0],
-        "price": int(row["price"]),
-        "criteria": criteria_view,
-        "exclusion": exclusion,
-    }
-
-
-def _is_v2(provider_id: int) -> bool:
-    with services().engine.connect() as conn:
-        row = store_queries.get_provider(conn, provider_id)
-    return row is not None and slot_booking.is_v2(row)
-
-
 @bp.get("/book/<pid:provider_id>")
 def book(provider_id: int) -> ResponseReturnValue:
-    """The quote: the provider's price now, under the customer's current criteria version; for
-    a v2 listing the slot picker, the currency and the cancellation terms."""
+    """The booking page: the slot picker fed by the provider's free time, the price in the
+    listing's currency, the fee, the cancellation terms and the offer version."""
     account = current_account()
     if account is None:
         return redirect(url_for("auth.signin", next=request.path))
-    if _is_v2(provider_id):
-        return slot_booking.page(slot_booking.quote(provider_id, account), {})
-    return render_template("book.html", quote=_quote(provider_id), errors={})
+    return slot_booking.page(slot_booking.quote(provider_id, account), {})
 
 
 @bp.post("/book/<pid:provider_id>")
 def book_submit(provider_id: int) -> ResponseReturnValue:
-    """Review, then escrow: v2 `book(request)` / `bookWithPermit`; v1
-    book(providerId, expectedPrice, criteriaVersion)."""
-    if _is_v2(provider_id):
-        return slot_booking.submit_booking(provider_id)
-    inputs = Inputs(request.form)
-    try:
-        quote = _quote(provider_id)
-        intent = actions.book_intent(inputs)
-        if intent.args[0] != provider_id:
-            raise FieldError("The form is for another provider.", "provider_id")
-        if confirmed():
-            _learn_choice(provider_id, quote)
-        p = quote["provider"]
-        intent = dataclasses.replace(intent, review=book_review(
-            provider=p, price=quote["price"], currency=ETHER,
-            fee=booking_fee(quote["price"], _settings(), ETHER), start=None, minutes=None,
-            zone=slot_booking.zone(), terms=None, instant=False, offer_version=None,
-            permit=False, back_url=url_for("customer.book", provider_id=provider_id)))
-        return submit(intent)
-    except (FieldError, TxRefused) as exc:
-        return render_template("book.html", quote=_quote(provider_id),
-                               errors=errors_of(exc)), exc.status
+    """Validate the slot and the offer, review, then `book(request)` / `bookWithPermit`."""
+    account = require_account()
+    if confirmed():
+        _learn_choice(provider_id, slot_booking.quote(provider_id, account))
+    return slot_booking.submit_booking(provider_id)
 
 
 @bp.post("/book/<pid:provider_id>/permit")
@@ -110,11 +67,6 @@ def book_permit_data(provider_id: int) -> ResponseReturnValue:
 def book_tx(provider_id: int) -> ResponseReturnValue:
     """The unsigned v2 booking transaction for a wallet (JSON)."""
     return slot_booking.build_tx(provider_id)
-
-
-def _settings() -> dict[str, Any]:
-    with services().engine.connect() as conn:
-        return dict(store_queries.market_settings(conn) or {})
 
 
 def _learn_choice(provider_id: int, quote: dict[str, Any]) -> None:

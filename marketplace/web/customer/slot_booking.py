@@ -29,6 +29,7 @@ from flask.typing import ResponseReturnValue
 
 from marketplace.matching.explain import explain_exclusion
 from marketplace.store import queries as store_queries
+from marketplace.units import Currency, format_amount
 from marketplace.web import actions, forms, queries
 from marketplace.web.auth import SIGNER_DEV, require_account, signer
 from marketplace.web.context import services
@@ -37,21 +38,12 @@ from marketplace.web.errors import FieldError, FormErrors, NotFound, TxRefused, 
 from marketplace.web.forms import Inputs
 from marketplace.web.money import (
     TZ_COOKIE,
-    Currency,
-    currencies,
-    currency_or_default,
-    format_amount,
+    CurrencyInfo,
+    currency_infos,
     viewer_zone,
     zone_name,
 )
-from marketplace.web.permit import (
-    PERMIT_LIFETIME,
-    Permit,
-    check_signature,
-    read_domain,
-    read_nonce,
-    split_signature,
-)
+from marketplace.web.permit import PERMIT_LIFETIME, check_permit, permit_of, typed_data, wallet_json
 from marketplace.web.present import providers_json, view_of_row
 from marketplace.web.review import book_review, booking_fee
 from marketplace.web.slots import (
@@ -86,10 +78,13 @@ def quote(provider_id: int, account: str) -> dict[str, Any]:
         if row is None:
             raise NotFound(f"There is no provider #{provider_id}.", None)
         criteria_view = queries.criteria_view(conn, account, int(row["category"]))
-        known = currencies(conn)
+        known = currency_infos(conn)
         settings = store_queries.market_settings(conn) or {}
     provider = providers_json(svc.engine, [row])[0]
-    currency = currency_or_default(known, provider["currency_id"])
+    info = known.get(provider["currency_id"]) or CurrencyInfo(
+        Currency(provider["currency_id"], f"currency #{provider['currency_id']}", 18), False,
+        None)
+    currency = info.currency
     now = chain_time()
     viewer = zone()
     windows = free_windows(provider_id, now, now + PICKER_DAYS * 86_400)
@@ -101,7 +96,8 @@ def quote(provider_id: int, account: str) -> dict[str, Any]:
         "price": price,
         "currency": currency,
         "price_label": format_amount(price, currency),
-        "fee": booking_fee(price, settings, currency),
+        "fee": booking_fee(price, settings, info),
+        "currency_enabled": info.enabled,
         "criteria": criteria_view,
         "exclusion": explain_exclusion(view_of_row(row), criteria_view),
         "own": row["owner"] == account,
@@ -177,7 +173,7 @@ def _validated(q: dict[str, Any], inputs: Inputs) -> tuple[Slot, actions.Booking
                 f"-> {offer}). Check the price and terms below, then book again.")
     except FieldError as exc:
         errors["offer_version"] = exc.message
-    if not q["currency"].enabled and not q["currency"].is_ether:
+    if not q["currency_enabled"] and not q["currency"].is_ether:
         errors["currency"] = (f"{q['currency'].symbol} is not accepted for new bookings now "
                               "(the operator disabled it).")
     if errors or slot is None:
@@ -231,26 +227,32 @@ def _review(q: dict[str, Any], slot: Slot, req: actions.BookingRequest,
                            signing_account=account, fields=fields, action=request.path)
 
 
-def _permit(q: dict[str, Any], owner: str, deadline: int) -> Permit:
+def _typed(q: dict[str, Any], owner: str, deadline: int) -> dict[str, Any]:
+    """The permit for exactly the price, from `owner` to the marketplace, until `deadline`."""
     chain = services().chain
     currency: Currency = q["currency"]
     if currency.token is None:
         raise FieldError("This currency has no token address on record.", "currency")
     market = chain.market()
-    domain = read_domain(chain.rpc, currency.token, chain.chain_id(), currency.name)
-    nonce = read_nonce(chain.rpc, currency.token, owner)
-    return Permit(domain, owner.lower(), str(market.address), q["price"], nonce, deadline)
+    try:
+        return typed_data(market.w3, currency.token, owner=owner, spender=str(market.address),
+                          value=q["price"], deadline=deadline)
+    except WebError:
+        raise
+    except Exception as exc:  # the token does not answer name()/nonces(): not a permit token
+        raise FieldError(f"{currency.symbol} cannot be paid with a permit here: {exc}",
+                         "currency") from exc
 
 
 def _dev_permit_booking(q: dict[str, Any], req: actions.BookingRequest, account: str,
                         label: str) -> ResponseReturnValue:
     chain = services().chain
     deadline = q["now"] + PERMIT_LIFETIME
-    permit = _permit(q, account, deadline)
-    signature = chain.dev_sign_typed_data(account, permit.typed_data())
-    check_signature(permit, signature, price=q["price"], now=q["now"])
+    typed = _typed(q, account, deadline)
+    permit = permit_of(typed, chain.dev_sign_typed_data(account, typed))
+    check_permit(typed, permit, price=q["price"], now=q["now"])
     intent = actions.book_permit_intent(
-        req, deadline=deadline, signature=split_signature(signature), label=label,
+        req, deadline=deadline, signature=(permit.v, permit.r, permit.s), label=label,
         api_path="", api_body={})
     tx = chain.build(intent.function, *intent.args, sender=account)
     tx_hash = chain.dev_send(tx)
@@ -273,8 +275,8 @@ def permit_data(provider_id: int) -> ResponseReturnValue:
         raise FieldError("This listing is priced in ether: there is no permit to sign.",
                          "currency")
     deadline = q["now"] + PERMIT_LIFETIME
-    permit = _permit(q, account, deadline)
-    return jsonify({"typed_data": permit.typed_data(), "deadline": deadline,
+    typed = _typed(q, account, deadline)
+    return jsonify({"typed_data": wallet_json(typed), "deadline": deadline,
                     "amount_label": q["price_label"]})
 
 
@@ -319,11 +321,11 @@ def build_tx(provider_id: int) -> ResponseReturnValue:
     signature = inputs.get("signature")
     if not isinstance(signature, str):
         raise FieldError("Sign the permit in your wallet first.", "permit")
-    permit = _permit(q, account, deadline)
-    check_signature(permit, signature, price=q["price"], now=int(time.time()) if not q["now"]
-                    else q["now"])
+    typed = _typed(q, account, deadline)
+    permit = permit_of(typed, signature)
+    check_permit(typed, permit, price=q["price"], now=q["now"] or int(time.time()))
     intent = actions.book_permit_intent(req, deadline=deadline,
-                                        signature=split_signature(signature), label=label,
+                                        signature=(permit.v, permit.r, permit.s), label=label,
                                         api_path="", api_body={})
     return jsonify(build_for_api(intent, account))
 
