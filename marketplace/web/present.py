@@ -191,12 +191,17 @@ def providers_json(engine: Engine, rows: Iterable[Mapping[str, Any]]) -> list[di
 
 
 def view_of_row(row: Mapping[str, Any]) -> ProviderView:
-    """A provider row as the eligibility rule takes it."""
+    """A provider row (`store.queries.get_provider`) as the eligibility rule takes it."""
+    attestations = row.get("attestations") or {}
     return ProviderView(
-        provider_id=int(row["provider_id"]), category=int(row["category"]),
-        region=int(row["region"]), attributes=int(row["attributes"]), price=int(row["price"]),
-        active=bool(row["active"]), score_count=int(row["score_count"]),
-        score_sum=int(row["score_sum"]),
+        provider_id=int(row["provider_id"]), owner=str(row["owner"]),
+        category=int(row["category"]), region=int(row["region"]),
+        attributes=int(row["attributes"]), currency=int(row.get("currency") or 0),
+        price=int(row["price"]), active=bool(row["active"]),
+        rating_weight=int(row.get("rating_weight") or 0),
+        weighted_stars=int(row.get("weighted_stars") or 0),
+        completed=int(row.get("completed") or 0), failures=int(row.get("failures") or 0),
+        attestations={int(k): int(v) for k, v in attestations.items()},
     )
 
 

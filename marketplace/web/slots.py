@@ -21,8 +21,7 @@ from marketplace.web.money import local_time
 
 log = logging.getLogger(__name__)
 
-# The contract's limit (`MAX_ADVANCE = 365 days`); the domain's constant when it has one.
-MAX_ADVANCE: int = int(getattr(domain, "MAX_ADVANCE", 365 * 24 * 3600))
+MAX_ADVANCE = domain.MAX_ADVANCE  # the contract's limit: 365 days ahead
 # Durations offered by the picker, in minutes; any whole number of minutes from 1 is accepted.
 DURATIONS = (30, 60, 90, 120, 180, 240)
 MAX_DURATION = 65_535  # uint16 on-chain
@@ -79,13 +78,17 @@ def parse_slot(inputs: Any, zone: tzinfo) -> Slot:
 
 
 def check_slot(slot: Slot, now: int, zone: tzinfo, windows: Sequence[Window] | None) -> None:
-    """The contract's slot rules and the provider's availability, as sentences by field.
+    """The contract's slot rules (`domain.slot_problem`) and the provider's availability, as
+    sentences by field.
 
     `now` is chain time; `windows` None means the availability is unknown (not checked here)."""
-    if slot.start <= now:
+    problem = domain.slot_problem(now, slot.start, slot.minutes)
+    if problem is not None and "duration" in problem:
+        raise FieldError(problem[:1].upper() + problem[1:] + ".", "duration")
+    if problem is not None and slot.start <= now:
         raise FieldError(f"{local_time(slot.start, zone)} has already passed; choose a later "
                          "start.", "slot_date")
-    if slot.start > now + MAX_ADVANCE:
+    if problem is not None:
         raise FieldError(f"Bookings can be made at most {MAX_ADVANCE // 86_400} days ahead; "
                          "choose an earlier date.", "slot_date")
     if windows is not None and not any(w.holds(slot.start, slot.minutes) for w in windows):
