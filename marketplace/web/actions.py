@@ -58,8 +58,12 @@ def booking_path(booking_id: int) -> str:
 
 
 def criteria_intent(inputs: Inputs) -> tuple[TxIntent, CriteriaInput]:
-    """setCriteria with every field validated."""
-    criteria = forms.parse_criteria_inputs(inputs)
+    """setCriteria with every field validated (amounts in the chosen currency's units)."""
+    from marketplace.web.money import currencies
+
+    with services().engine.connect() as conn:
+        known = currencies(conn)
+    criteria = forms.parse_criteria_inputs(inputs, known)
     key = category_key(criteria.category)
     intent = TxIntent(
         function="setCriteria",

@@ -172,49 +172,19 @@ def search_providers_by_ids(conn: Connection, ids: list[int]) -> list[Row]:
 
 
 # ------------------------------------------------------------------ contract v2 projections
-# The v2 store (P2) adds attestations, attestors and currencies; they are read by reflection so
-# that pages keep working on a store without them (nothing verified, ether only).
-
-
-def _reflected(conn: Connection, name: str) -> Any:
-    from sqlalchemy import MetaData, Table
-    from sqlalchemy.exc import SQLAlchemyError
-
-    try:
-        return Table(name, MetaData(), autoload_with=conn)
-    except SQLAlchemyError:
-        return None
 
 
 def attestors(conn: Connection) -> dict[int, Row]:
-    """Named attestors by id: {id: {"attestor_id", "account", "allowed"}}."""
-    table = _reflected(conn, "attestors")
-    if table is None:
-        return {}
+    """Attestors by id: {id: {"attestor_id", "account", "allowed"}}."""
     out: dict[int, Row] = {}
-    for row in conn.execute(select(table)).mappings():
-        data = dict(row)
-        ident = data.get("attestor_id", data.get("id"))
-        if ident is None:
-            continue
-        data["attestor_id"] = int(ident)
-        data["account"] = str(data.get("account") or data.get("attestor") or "").lower()
-        data["allowed"] = bool(data.get("allowed", True))
-        out[int(ident)] = data
+    for row in store_queries.attestors(conn):
+        ident = int(row["attestor_id"])
+        out[ident] = {"attestor_id": ident, "account": str(row["attestor"]).lower(),
+                      "allowed": bool(row["allowed"])}
     return out
 
 
 def attestations(conn: Connection, provider_id: int) -> list[Row]:
-    """What each attestor verified for a listing: [{"attestor_id", "attributes"}]."""
-    table = _reflected(conn, "attestations")
-    if table is None or "provider_id" not in table.c:
-        return []
-    query = select(table).where(table.c.provider_id == provider_id)
-    out = []
-    for row in conn.execute(query).mappings():
-        data = dict(row)
-        ident = data.get("attestor_id")
-        if ident is None:
-            continue
-        out.append({"attestor_id": int(ident), "attributes": int(data.get("attributes") or 0)})
-    return out
+    """What each attestor recorded for a listing: [{"attestor_id", "attributes"}]."""
+    return [{"attestor_id": int(r["attestor_id"]), "attributes": int(r["attributes"])}
+            for r in store_queries.attestations_of(conn, provider_id)]
