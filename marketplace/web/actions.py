@@ -32,6 +32,7 @@ BOOKING_ACTIONS: dict[str, tuple[str, str, str]] = {
     "confirm": ("confirm", "customer", "Confirm the service and release payment"),
     "dispute": ("dispute", "customer", "Dispute the completion"),
     "rate": ("rate", "customer", "Rate the booking"),
+    "confirm_and_rate": ("confirmAndRate", "customer", "Confirm and rate"),
     "accept": ("accept", "provider", "Accept the booking"),
     "decline": ("decline", "provider", "Decline the booking"),
     "complete": ("complete", "provider", "Mark the service completed"),
@@ -57,8 +58,12 @@ def booking_path(booking_id: int) -> str:
 
 
 def criteria_intent(inputs: Inputs) -> tuple[TxIntent, CriteriaInput]:
-    """setCriteria with every field validated."""
-    criteria = forms.parse_criteria_inputs(inputs)
+    """setCriteria with every field validated (amounts in the chosen currency's units)."""
+    from marketplace.web.money import currencies
+
+    with services().engine.connect() as conn:
+        known = currencies(conn)
+    criteria = forms.parse_criteria_inputs(inputs, known)
     key = category_key(criteria.category)
     intent = TxIntent(
         function="setCriteria",
@@ -140,7 +145,7 @@ def booking_action_intent(booking_id: int, action: str, inputs: Inputs) -> TxInt
     function, _who, label = BOOKING_ACTIONS[action]
     args: tuple[Any, ...] = (booking_id,)
     body: dict[str, Any] = {}
-    if action == "rate":
+    if action in ("rate", "confirm_and_rate"):
         errors: dict[str, str] = {}
         stars = tags = 0
         try:
@@ -155,7 +160,8 @@ def booking_action_intent(booking_id: int, action: str, inputs: Inputs) -> TxInt
             raise FormErrors(errors)
         args = (booking_id, stars, tags)
         body = {"stars": stars, "complaint_tags": names("complaint tag", tags)}
-        label = f"Rate the booking {stars} star{'s' if stars != 1 else ''}"
+        verb = "Rate the booking" if action == "rate" else "Confirm and rate"
+        label = f"{verb} {stars} star{'s' if stars != 1 else ''}"
     elif action == "resolve":
         refund = forms.percent_bps(inputs.get("refund_percent"), "refund_percent")
         args = (booking_id, refund)
@@ -301,3 +307,117 @@ def _listing_body(values: dict[str, Any], *, with_category: bool) -> dict[str, A
 def category_key(code: int) -> str:
     """How a URL names a category: its catalogue key, or the code of one the catalogue lacks."""
     return key_of("category", code) or str(code)
+
+
+# ------------------------------------------------------------------ contract v2 bookings
+
+
+BookingRequest = tuple[int, int, int, int, int, int]
+
+
+def booking_request(provider_id: int, start: int, minutes: int, salt: int, offer_version: int,
+                    criteria_version: int) -> BookingRequest:
+    """`BookingRequest { providerId, start, durationMinutes, salt, offerVersion,
+    criteriaVersion }` as the contract takes it."""
+    return (provider_id, start, minutes, salt, offer_version, criteria_version)
+
+
+def book_v2_intent(request_: BookingRequest, *, price: int,
+                   ether: bool, label: str, api_path: str, api_body: dict[str, Any]) -> TxIntent:
+    """book(request): an ether booking sends exactly the price; a token booking after an
+    approval sends nothing (the contract pulls the price)."""
+    return TxIntent(
+        function="book",
+        args=(request_,),
+        value=price if ether else 0,
+        label=label,
+        api_path=api_path,
+        api_body=api_body,
+        next_url="/bookings/{booking}",
+    )
+
+
+def book_permit_intent(request_: BookingRequest, *, deadline: int,
+                       signature: tuple[int, bytes, bytes], label: str, api_path: str,
+                       api_body: dict[str, Any]) -> TxIntent:
+    """bookWithPermit(request, deadline, v, r, s): the permit for exactly the price and the
+    booking in one transaction."""
+    v, r, s = signature
+    return TxIntent(
+        function="bookWithPermit",
+        args=(request_, deadline, v, r, s),
+        label=label,
+        api_path=api_path,
+        api_body=api_body,
+        next_url="/bookings/{booking}",
+    )
+
+
+def top_up_intent(provider_id: int, inputs: Inputs) -> TxIntent:
+    """topUpStake(providerId) with the amount (ether) as value."""
+    unit = "ether" if inputs.is_form else "wei"
+    amount = forms.amount(inputs.get("amount"), "amount", default_unit=unit, low=1)
+    if amount > UINT96_MAX:
+        raise FieldError("The amount is too large.", "amount")
+    return TxIntent(
+        function="topUpStake",
+        args=(provider_id,),
+        value=amount,
+        label=f"Add {format_wei(amount)} to the stake of listing #{provider_id}",
+        api_path=url_for("api.listing_tx", provider_id=provider_id, action="top_up"),
+        api_body={"amount": str(amount)},
+        next_url=url_for("provider.dashboard"),
+    )
+
+
+def owner_block_intent(inputs: Inputs) -> TxIntent:
+    """setOwnerBlocked(owner, blocked): every listing of that owner, present and future."""
+    owner = forms.address(inputs.get("owner"), "owner")
+    blocked = forms.boolean(inputs.get("blocked"), "blocked", default=True)
+    return TxIntent(
+        function="setOwnerBlocked",
+        args=(owner, blocked),
+        label=f"{'Block' if blocked else 'Unblock'} every listing of owner {owner}",
+        api_path=url_for("api.block_tx"),
+        api_body={"owner": owner, "blocked": blocked},
+        next_url=url_for("customer.criteria"),
+    )
+
+
+def attest_intent(inputs: Inputs) -> TxIntent:
+    """attest(providerId, attributes): replaces this attestor's record; no attributes revokes."""
+    errors: dict[str, str] = {}
+    provider_id = mask = 0
+    try:
+        provider_id = forms.integer(inputs.get("provider_id"), "provider_id", low=1,
+                                    high=2**32 - 1)
+    except FieldError as exc:
+        errors["provider_id"] = exc.message
+    try:
+        mask = forms.attribute_mask(inputs.getlist("attributes"), "attributes")
+    except FieldError as exc:
+        errors["attributes"] = exc.message
+    if errors:
+        raise FormErrors(errors)
+    label = (f"Revoke your attestation of listing #{provider_id}" if mask == 0 else
+             f"Attest {', '.join(names('attribute', mask))} of listing #{provider_id}")
+    return TxIntent(
+        function="attest",
+        args=(provider_id, mask),
+        label=label,
+        api_path="",
+        api_body={"provider_id": provider_id, "attributes": names("attribute", mask)},
+        next_url=url_for("customer.attest", provider_id=provider_id),
+    )
+
+
+def withdraw_currency_intent(currency: int, symbol: str) -> TxIntent:
+    """withdraw(currency): the caller's whole credit in that currency."""
+    return TxIntent(
+        function="withdraw",
+        args=(currency,),
+        label=f"Withdraw your {symbol} credit",
+        api_path=url_for("api.withdraw_tx"),
+        api_body={"currency": currency},
+        next_url=url_for("provider.dashboard"),
+    )

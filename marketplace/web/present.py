@@ -10,8 +10,9 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import Engine
 
+from marketplace import domain
 from marketplace.catalogue import key_of, label, labels, names
-from marketplace.domain import Status, bayesian_score
+from marketplace.domain import Status
 from marketplace.matching.eligibility import ProviderView
 from marketplace.matching.explain import format_stars
 from marketplace.units import format_wei
@@ -69,8 +70,7 @@ def provider_json(
 ) -> dict[str, Any]:
     """A provider for the API and the templates (amounts as decimal strings)."""
     document = documents.get(str(row["metadata_hash"]).lower()) or {}
-    score = int(row["score"]) if "score" in row else bayesian_score(
-        int(row["score_count"]), int(row["score_sum"]))
+    score = int(row["score"])
     return {
         "id": int(row["provider_id"]),
         "name": provider_name(row, documents),
@@ -88,27 +88,120 @@ def provider_json(
         "active": bool(row["active"]),
         "score": score,
         "stars": format_stars(score),
-        "rating_count": int(row.get("rating_count", row["score_count"])),
+        "rating_count": int(row.get("rating_count") or 0),
         "disputes_lost": int(row.get("disputes_lost", 0)),
         "metadata_hash": row["metadata_hash"],
         "metadata_known": bool(document),
+        **listing_v2(row),
     }
+
+
+def listing_v2(row: Mapping[str, Any]) -> dict[str, Any]:
+    """What contract v2 adds to a listing (docs/contract-v2.md), read from the store row when
+    it has the column: currency, offer version, instant booking, cancellation terms, rating
+    weight and reliability. A v1 row reads as ether, no terms, weight unknown."""
+    currency = int(row.get("currency") or 0)
+    weight = row.get("rating_weight")
+    completed = row.get("completed")
+    failures = row.get("failures")
+    reliability = row.get("reliability")
+    if reliability is None and completed is not None and failures is not None:
+        rule = getattr(domain, "reliability", None)
+        reliability = rule(int(completed), int(failures)) if rule is not None else None
+    free_hours = row.get("free_cancel_hours")
+    late_pct = row.get("late_cancel_pct")
+    return {
+        "currency_id": currency,
+        "offer_version": int(row["offer_version"]) if row.get("offer_version") else None,
+        "instant": bool(row.get("instant") or False),
+        "free_cancel_hours": int(free_hours) if free_hours is not None else None,
+        "late_cancel_pct": int(late_pct) if late_pct is not None else None,
+        "terms_label": terms_label(free_hours, late_pct),
+        "rating_weight": int(weight) if weight is not None else None,
+        "weight_label": weight_label(int(weight)) if weight is not None else "",
+        "completed": int(completed) if completed is not None else None,
+        "failures": int(failures) if failures is not None else None,
+        "reliability": int(reliability) if reliability is not None else None,
+        "reliability_label": reliability_label(reliability, completed, failures),
+        "v2": row.get("offer_version") is not None,
+    }
+
+
+def weight_label(weight: int) -> str:
+    """A rating weight beside the stars: 1,000 is one minimum-fee rating."""
+    ratings = weight / 1_000
+    shown = f"{ratings:,.1f}".rstrip("0").rstrip(".") if ratings < 100 else f"{ratings:,.0f}"
+    return (f"weight {shown} (as much as {shown} minimum-fee rating"
+            f"{'' if shown == '1' else 's'})")
+
+
+def reliability_label(reliability: Any, completed: Any, failures: Any) -> str:
+    """'92% reliable (45 completed, 2 failed)'; '' when unknown."""
+    if reliability is None:
+        return ""
+    text = f"{int(reliability) / 100:g}% reliable"
+    if completed is not None and failures is not None:
+        text += f" ({int(completed)} completed, {int(failures)} failed)"
+    return text
+
+
+def terms_label(free_hours: Any, late_pct: Any) -> str:
+    """A listing's cancellation terms in words; '' when the listing has none (v1)."""
+    if free_hours is None or late_pct is None:
+        return ""
+    from marketplace.web.review import terms_text
+
+    return terms_text(int(free_hours), int(late_pct))
+
+
+def verified_json(listing_attributes: int, attestations: Iterable[Mapping[str, Any]],
+                  attestors: Mapping[int, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Each verified attribute and who verified it. Only bits the listing still claims count
+    (`verified = attested & listing.attributes`), and only attestors still named."""
+    by_attribute: dict[str, list[str]] = {}
+    for record in attestations:
+        attestor = attestors.get(int(record["attestor_id"]))
+        if attestor is None or not attestor.get("allowed", True):
+            continue
+        verified = int(record["attributes"]) & listing_attributes
+        who = f"attestor #{int(record['attestor_id'])} ({short_address(attestor['account'])})"
+        for name in labels("attribute", verified):
+            by_attribute.setdefault(name, []).append(who)
+    return [{"attribute": name, "by": by} for name, by in sorted(by_attribute.items())]
 
 
 def providers_json(engine: Engine, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Several providers, their metadata fetched in one query."""
     listed = list(rows)
     documents = cached_metadata_many(engine, [str(r["metadata_hash"]) for r in listed])
-    return [provider_json(r, documents) for r in listed]
+    out = [provider_json(r, documents) for r in listed]
+    if any(p["currency_id"] for p in out):
+        from marketplace.units import format_amount
+        from marketplace.web.money import currencies, currency_or_default
+
+        with engine.connect() as conn:
+            known = currencies(conn)
+        for item in out:
+            currency = currency_or_default(known, item["currency_id"])
+            item["price_label"] = format_amount(int(item["price"]), currency)
+            item["currency_symbol"] = currency.symbol
+    for item in out:
+        item.setdefault("currency_symbol", "ETH")
+    return out
 
 
 def view_of_row(row: Mapping[str, Any]) -> ProviderView:
-    """A provider row as the eligibility rule takes it."""
+    """A provider row (`store.queries.get_provider`) as the eligibility rule takes it."""
+    attestations = row.get("attestations") or {}
     return ProviderView(
-        provider_id=int(row["provider_id"]), category=int(row["category"]),
-        region=int(row["region"]), attributes=int(row["attributes"]), price=int(row["price"]),
-        active=bool(row["active"]), score_count=int(row["score_count"]),
-        score_sum=int(row["score_sum"]),
+        provider_id=int(row["provider_id"]), owner=str(row["owner"]),
+        category=int(row["category"]), region=int(row["region"]),
+        attributes=int(row["attributes"]), currency=int(row.get("currency") or 0),
+        price=int(row["price"]), active=bool(row["active"]),
+        rating_weight=int(row.get("rating_weight") or 0),
+        weighted_stars=int(row.get("weighted_stars") or 0),
+        completed=int(row.get("completed") or 0), failures=int(row.get("failures") or 0),
+        attestations={int(k): int(v) for k, v in attestations.items()},
     )
 
 

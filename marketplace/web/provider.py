@@ -23,7 +23,9 @@ bp = Blueprint("provider", __name__, url_prefix="/provider")
 
 
 def _errors_of(error: WebError) -> dict[str, str]:
-    return dict(error.fields) if error.fields else {"_form": error.message}
+    from marketplace.web.customer.common import errors_of
+
+    return errors_of(error)
 
 
 @bp.get("/")

@@ -169,3 +169,22 @@ def search_providers_by_ids(conn: Connection, ids: list[int]) -> list[Row]:
     return [by_id[i] for i in ids if i in by_id]
 
 
+
+
+# ------------------------------------------------------------------ contract v2 projections
+
+
+def attestors(conn: Connection) -> dict[int, Row]:
+    """Attestors by id: {id: {"attestor_id", "account", "allowed"}}."""
+    out: dict[int, Row] = {}
+    for row in store_queries.attestors(conn):
+        ident = int(row["attestor_id"])
+        out[ident] = {"attestor_id": ident, "account": str(row["attestor"]).lower(),
+                      "allowed": bool(row["allowed"])}
+    return out
+
+
+def attestations(conn: Connection, provider_id: int) -> list[Row]:
+    """What each attestor recorded for a listing: [{"attestor_id", "attributes"}]."""
+    return [{"attestor_id": int(r["attestor_id"]), "attributes": int(r["attributes"])}
+            for r in store_queries.attestations_of(conn, provider_id)]

@@ -206,9 +206,12 @@ def book(world: World, client: Client, provider_id: int) -> str:
     version = re.search(r'name="criteria_version" value="(\d+)"', page)
     price = re.search(r'name="expected_price" value="(\d+)"', page)
     assert version and price, page[:2000]
-    response = client.post(f"/book/{provider_id}", {
-        "provider_id": provider_id, "expected_price": price.group(1),
-        "criteria_version": version.group(1)})
+    fields = {"provider_id": provider_id, "expected_price": price.group(1),
+              "criteria_version": version.group(1)}
+    review = client.post(f"/book/{provider_id}", fields)
+    assert review.status_code == 200, main_part(review.get_data(as_text=True))
+    # The review step (issue 14): nothing is signed until the customer confirms.
+    response = client.post(f"/book/{provider_id}", {**fields, "confirmed": "1"})
     assert response.status_code == 302, response.get_data(as_text=True)[:1000]
     return follow_pending(world, client, response.headers["Location"])
 

@@ -19,6 +19,7 @@ from tests.support.world import (
     follow_pending,
     signed_in,
 )
+from tests.web.reviewing import send
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +77,7 @@ def test_accepting_a_suggestion_signs_set_criteria_and_the_ranking_obeys_it(
     key = re.search(r'name="key" value="(refuse_attribute:[^"]+)"', page)
     assert key
 
-    response = client.post("/profile/proposals/accept", {"key": key.group(1)})
+    response = send(client, "/profile/proposals/accept", {"key": key.group(1)})
     follow_pending(market, client, response.headers["Location"])
 
     matches = client.get("/matches?category=rides").get_data(as_text=True)
@@ -143,7 +144,7 @@ def test_the_register_form_flags_every_bad_field(market: World) -> None:
     page = client.get("/provider/register").get_data(as_text=True)
     assert 'name="stake"' in page and "at least 0.001 ETH" in page
 
-    response = client.post("/provider/register", {
+    response = send(client, "/provider/register", {
         "category": "boats", "region": "mars", "price": "free", "stake": "0.0000001",
         "name": "", "attributes": ["wings"], "description": "x" * 1001})
 
@@ -155,7 +156,7 @@ def test_the_register_form_flags_every_bad_field(market: World) -> None:
 
 def test_a_provider_registers_and_its_page_shows_the_off_chain_name(market: World) -> None:
     client = signed_in(market, 9)
-    response = client.post("/provider/register", {
+    response = send(client, "/provider/register", {
         "category": "cleaning", "region": "espoo", "price": "0.08", "stake": "0.002",
         "name": "Noora's Spotless Homes", "description": "Eco cleaning",
         "attributes": ["eco_products", "insured"]})
@@ -208,9 +209,9 @@ def test_incoming_requests_can_be_declined_and_earnings_withdrawn(market: World)
     owner = signed_in(market, PROVIDERS[0])
 
     requests_page = owner.get("/provider/requests").get_data(as_text=True)
-    response = owner.post(f"{path}/decline")
+    response = send(owner, f"{path}/decline")
     follow_pending(market, owner, response.headers["Location"])
-    withdraw = owner.post("/withdraw", {"next": "/provider/"})
+    withdraw = send(owner, "/withdraw", {"next": "/provider/"})
 
     assert path.rsplit("/", 1)[1] in requests_page
     assert 'data-status="declined"' in customer.get(path).get_data(as_text=True)
