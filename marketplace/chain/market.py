@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import astuple, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -28,14 +28,16 @@ from web3.exceptions import (
 from web3.logs import DISCARD
 from web3.types import TxReceipt
 
-from marketplace.artifacts import load_artifact
 from marketplace.chain.connection import is_local_chain
 from marketplace.chain.nodeerrors import NodeError, classify
 from marketplace.chain.nonces import send_with_nonce
 from marketplace.chain.revert import ContractRevert, RevertDecoder
-from marketplace.chain.scan import CONTRACT_NAME
+from marketplace.chain.scan import marketplace_abi
 from marketplace.domain import ETHER, ZERO_ADDRESS, ChangeKind, booking_id
 from marketplace.errors import MarketplaceError
+
+if TYPE_CHECKING:
+    from marketplace.chain.token import Permit
 
 
 class SigningRefused(MarketplaceError):
@@ -128,12 +130,13 @@ def snake_to_camel(name: str) -> str:
     return head + "".join(part.capitalize() for part in rest)
 
 
-class Market:
-    """The Marketplace contract at `address`, with its ABI's errors decoded into ContractRevert."""
+class Binding:
+    """A contract at `address` with its ABI: calls, dev-signed transactions, receipts' events,
+    and its custom errors decoded into ContractRevert."""
 
-    def __init__(self, w3: Web3, address: str, abi: list[dict[str, Any]] | None = None) -> None:
+    def __init__(self, w3: Web3, address: str, abi: list[dict[str, Any]]) -> None:
         self.w3 = w3
-        self.abi = abi if abi is not None else load_artifact(CONTRACT_NAME)["abi"]
+        self.abi = abi
         self.address = Web3.to_checksum_address(address)
         self.contract: Contract = w3.eth.contract(address=self.address, abi=self.abi)
         self.decoder = RevertDecoder(self.abi)
@@ -216,6 +219,14 @@ class Market:
         """Decoded `name` events of a receipt, as plain dicts of their arguments."""
         event = getattr(self.contract.events, name)()
         return [dict(log["args"]) for log in event.process_receipt(receipt, errors=DISCARD)]
+
+
+class Market(Binding):
+    """The marketplace at `address` (ABI: `marketplace_abi()` unless given), with a typed method
+    per v2 function."""
+
+    def __init__(self, w3: Web3, address: str, abi: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(w3, address, abi if abi is not None else marketplace_abi())
 
     # ------------------------------------------------------------------ struct views
 
@@ -346,7 +357,7 @@ class Market:
         receipt = self.transact("book", request.as_tuple(), sender=sender, value=value)
         return int(self.events("BookingRequested", receipt)[0]["bookingId"])
 
-    def book_with_permit(self, request: BookingRequest, permit: Any, *, sender: Sender) -> int:
+    def book_with_permit(self, request: BookingRequest, permit: Permit, *, sender: Sender) -> int:
         """Book a token-priced slot with an EIP-2612 permit (`marketplace.chain.token.Permit`)."""
         receipt = self.transact(
             "bookWithPermit",

@@ -12,9 +12,9 @@ from marketplace.domain import decode_booking_id
 
 
 def _inputs(function: str) -> list[dict[str, Any]]:
-    from marketplace.artifacts import load_artifact
+    from marketplace.chain.scan import marketplace_abi
 
-    abi = load_artifact("Marketplace")["abi"]
+    abi = marketplace_abi()
     entry = next(e for e in abi if e.get("type") == "function" and e["name"] == function)
     return list(entry["inputs"][0 if function != "updateListing" else 1]["components"])
 

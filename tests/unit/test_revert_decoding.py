@@ -97,9 +97,9 @@ def test_times_read_as_dates_and_stake_lock_says_why() -> None:
 
 
 def _marketplace_errors() -> list[dict[str, Any]]:
-    from marketplace.artifacts import load_artifact
+    from marketplace.chain.scan import marketplace_abi
 
-    return [e for e in load_artifact("Marketplace")["abi"] if e["type"] == "error"]
+    return [e for e in marketplace_abi() if e["type"] == "error"]
 
 
 def test_every_error_of_the_marketplace_abi_has_a_plain_words_message() -> None:
