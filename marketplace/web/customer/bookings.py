@@ -96,8 +96,11 @@ def bookings() -> ResponseReturnValue:
         rows = store_queries.bookings_of(conn, customer=account)
         credit = store_queries.credit_of(conn, account)
         names = queries.providers_by_id(conn, [int(r["provider_id"]) for r in rows])
+        known = currencies(conn)
     providers = {p["id"]: p for p in providers_json(svc.engine, names.values())}
-    items = [booking_json(r) for r in reversed(rows)]
+    zone = slot_booking.zone()
+    items = [booking_json(r, currency_or_default(known, int(r.get("currency") or 0)), zone)
+             for r in reversed(rows)]
     return render_template("bookings.html", bookings=items, providers=providers, credit=credit)
 
 
@@ -111,8 +114,10 @@ def _booking_context(booking_id: int) -> dict[str, Any]:
         events = store_queries.booking_timeline(conn, booking_id)
         provider_row = store_queries.get_provider(conn, int(row["provider_id"]))
         account = current_account()
-        arbiter = bool(account and queries.is_arbiter(conn, account))
-    booking = booking_json(row)
+        arbiter = bool(account and row.get("arbiter") and account == row["arbiter"])
+        known = currencies(conn)
+    booking = booking_json(row, currency_or_default(known, int(row.get("currency") or 0)),
+                           slot_booking.zone())
     provider_info = providers_json(svc.engine, [provider_row])[0] if provider_row else None
     role = None
     if account and account == row["customer"]:
@@ -215,6 +220,8 @@ def _reviewed(intent: TxIntent, action: str, context: dict[str, Any],
                     if context["provider"] else context["booking"]["id"])
     values = {"stars": inputs.get("stars"), "complaint_tags": inputs.getlist("complaint_tags"),
               "refund_percent": inputs.get("refund_percent")}
+    if action == "dispute":  # payable: exactly the dispute bond, in ether
+        intent = dataclasses.replace(intent, value=int(settings.get("dispute_bond") or 0))
     review = action_review(action, row, currency=currency, settings=settings, now=chain_time(),
                            zone=slot_booking.zone(), inputs=values,
                            back_url=url_for("customer.booking", booking_ref=hex(
@@ -252,7 +259,7 @@ def rate_suggest(booking_ref: str) -> ResponseReturnValue:
     inputs = Inputs(request.form)
     try:
         _check_role("rate", context)
-        if "rate" not in context["available"]:
+        if not {"rate", "confirm_and_rate"} & set(context["available"]):
             raise WebError("This booking cannot be rated now.", None, status=409)
         words = forms.feedback_text(inputs.get("feedback_text"), required=True)
         guesses = _understood(context["category"], words)
@@ -296,7 +303,8 @@ def _rating_form(
     and no stars chosen, so the customer decides the stars after reading the tags)."""
     account = current_account()
     # Only the rating form says whether the text would be kept: other pages skip the query.
-    consent = ("rate" in context["available"] and account is not None
+    consent = (bool({"rate", "confirm_and_rate"} & set(context["available"]))
+               and account is not None
                and services().profiles.has_consent(account))
     stars: int | None = None
     checked: Collection[str] = ()
@@ -348,7 +356,7 @@ def _check_role(action: str, context: dict[str, Any]) -> None:
     if who == "provider" and context["role"] != "provider":
         raise Forbidden("Only the provider's owner can do this.", None)
     if who == "arbiter" and not context["arbiter"]:
-        raise Forbidden("Only an independent arbiter can resolve a dispute.", None)
+        raise Forbidden("Only the arbiter fixed when this booking was made can resolve it.", None)
 
 
 @bp.post("/withdraw")
