@@ -1,111 +1,105 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-import {ICriteriaRegistry} from "./interfaces/ICriteriaRegistry.sol";
 import {ProviderRegistry} from "./ProviderRegistry.sol";
+import {ICriteriaRegistry} from "./interfaces/ICriteriaRegistry.sol";
+import {IProviderRegistry} from "./interfaces/IProviderRegistry.sol";
+import {IMarketplaceAdmin} from "./interfaces/IMarketplaceAdmin.sol";
 import {Eligibility} from "./libraries/Eligibility.sol";
 import {Score} from "./libraries/Score.sol";
 
-/// @title Customer-written criteria per category, versioned, and the eligibility view
+/// @title Customer-written criteria per category, listing and owner blocks, versioned, and the
+///        eligibility view (part of `MarketplaceModule`)
 abstract contract CriteriaRegistry is ProviderRegistry {
-    /// @dev Per-customer counters, one slot: criteria versions and booking numbers.
-    struct CustomerNonces {
-        uint32 criteriaVersion;
-        uint64 bookingCount;
-    }
-
     uint16 internal constant MAX_WEIGHT = 10_000;
 
-    mapping(address customer => mapping(uint16 category => Criteria)) internal _criteria;
-    mapping(address customer => mapping(uint32 providerId => bool)) internal _blocked;
-    mapping(address customer => CustomerNonces) internal _nonces;
-
-    /// @inheritdoc ICriteriaRegistry
-    function setCriteria(CriteriaInput calldata input) external returns (uint32 version) {
-        if (input.category == 0) revert MarketplaceInvalidCategory();
-        if (input.minScore > Score.MAX_SCORE) revert MarketplaceInvalidMinScore(input.minScore);
+    /// @notice See ICriteriaRegistry.setCriteria.
+    function setCriteria(ICriteriaRegistry.CriteriaInput calldata input) external returns (uint32 version) {
+        if (input.category == 0) revert IProviderRegistry.MarketplaceInvalidCategory();
+        if (input.minScore > Score.MAX_SCORE) revert ICriteriaRegistry.MarketplaceInvalidMinScore(input.minScore);
+        if (input.minReliability > BPS) revert ICriteriaRegistry.MarketplaceInvalidMinReliability(input.minReliability);
         if (
             input.scoreWeight > MAX_WEIGHT || input.priceWeight > MAX_WEIGHT
                 || (input.scoreWeight == 0 && input.priceWeight == 0)
-        ) revert MarketplaceInvalidWeights(input.scoreWeight, input.priceWeight);
+        ) revert ICriteriaRegistry.MarketplaceInvalidWeights(input.scoreWeight, input.priceWeight);
         uint64 overlap = input.requiredAttributes & input.refusedAttributes;
-        if (overlap != 0) revert MarketplaceConflictingAttributes(overlap);
+        if (overlap != 0) revert ICriteriaRegistry.MarketplaceConflictingAttributes(overlap);
+        uint64 extra = input.verifiedAttributes & ~input.requiredAttributes;
+        if (extra != 0) revert ICriteriaRegistry.MarketplaceVerifiedNotRequired(extra);
+        uint32 trusted = input.trustedAttestors;
+        uint256 n;
+        for (uint32 m = trusted; m != 0; m &= m - 1) ++n;
+        if (n > MAX_TRUSTED) revert ICriteriaRegistry.MarketplaceTooManyAttestors(trusted);
 
         version = _nextVersion(msg.sender);
-        Criteria storage c = _criteria[msg.sender][input.category];
-        c.maxPrice = input.maxPrice;
-        c.premiumPerStar = input.premiumPerStar;
-        c.minScore = input.minScore;
-        c.region = input.region;
-        c.scoreWeight = input.scoreWeight;
-        c.priceWeight = input.priceWeight;
-        c.requiredAttributes = input.requiredAttributes;
-        c.refusedAttributes = input.refusedAttributes;
-        c.version = version;
-        emit CriteriaSet(msg.sender, input.category, version, input);
+        ICriteriaRegistry.Criteria storage c = _criteria[msg.sender][input.category];
+        uint16 blockedCount = c.blockedCount;
+        _criteria[msg.sender][input.category] = ICriteriaRegistry.Criteria({
+            maxPrice: input.maxPrice,
+            premiumPerStar: input.premiumPerStar,
+            minScore: input.minScore,
+            region: input.region,
+            currency: input.currency,
+            version: version,
+            requiredAttributes: input.requiredAttributes,
+            refusedAttributes: input.refusedAttributes,
+            verifiedAttributes: input.verifiedAttributes,
+            trustedAttestors: trusted,
+            minReliability: input.minReliability,
+            blockedCount: blockedCount,
+            minRatingWeight: input.minRatingWeight,
+            scoreWeight: input.scoreWeight,
+            priceWeight: input.priceWeight
+        });
+        emit ICriteriaRegistry.CriteriaSet(msg.sender, input.category, version, input);
     }
 
-    /// @inheritdoc ICriteriaRegistry
+    /// @notice See ICriteriaRegistry.setBlocked.
     function setBlocked(uint32 providerId, bool blocked) external returns (uint32 version) {
-        _requireProvider(providerId);
-        uint16 category = _providers[providerId].category;
-        Criteria storage c = _criteria[msg.sender][category];
-        if (c.version == 0) revert MarketplaceCriteriaNotSet(msg.sender, category);
-        if (_blocked[msg.sender][providerId] == blocked) revert MarketplaceBlockUnchanged(providerId, blocked);
+        if (_listings[providerId].owner == address(0)) revert IProviderRegistry.MarketplaceProviderNotFound(providerId);
+        uint16 category = _listings[providerId].category;
+        ICriteriaRegistry.Criteria storage c = _criteria[msg.sender][category];
+        if (c.version == 0) revert ICriteriaRegistry.MarketplaceCriteriaNotSet(msg.sender, category);
+        if (_blocked[msg.sender][providerId] == blocked) revert ICriteriaRegistry.MarketplaceBlockUnchanged(providerId, blocked);
         _blocked[msg.sender][providerId] = blocked;
         version = _nextVersion(msg.sender);
         c.version = version;
         c.blockedCount = blocked ? c.blockedCount + 1 : c.blockedCount - 1;
-        emit ProviderBlockChanged(msg.sender, providerId, category, blocked, version);
+        emit ICriteriaRegistry.ProviderBlockChanged(msg.sender, providerId, category, blocked, version);
     }
 
-    /// @inheritdoc ICriteriaRegistry
-    function getCriteria(address customer, uint16 category) external view returns (Criteria memory) {
+    /// @notice See ICriteriaRegistry.setOwnerBlocked.
+    function setOwnerBlocked(address owner_, bool blocked) external returns (uint32 version) {
+        if (owner_ == address(0)) revert IMarketplaceAdmin.MarketplaceZeroAddress();
+        if (_ownerBlocked[msg.sender][owner_] == blocked) revert ICriteriaRegistry.MarketplaceOwnerBlockUnchanged(owner_, blocked);
+        _ownerBlocked[msg.sender][owner_] = blocked;
+        version = _nextVersion(msg.sender);
+        emit ICriteriaRegistry.OwnerBlockChanged(msg.sender, owner_, blocked, version);
+    }
+
+    /// @notice See ICriteriaRegistry.getCriteria.
+    function getCriteria(address customer, uint16 category) external view returns (ICriteriaRegistry.Criteria memory) {
         return _criteria[customer][category];
     }
 
-    /// @inheritdoc ICriteriaRegistry
+    /// @notice See ICriteriaRegistry.isBlocked.
     function isBlocked(address customer, uint32 providerId) external view returns (bool) {
         return _blocked[customer][providerId];
     }
 
-    /// @inheritdoc ICriteriaRegistry
+    /// @notice See ICriteriaRegistry.isOwnerBlocked.
+    function isOwnerBlocked(address customer, address owner_) external view returns (bool) {
+        return _ownerBlocked[customer][owner_];
+    }
+
+    /// @notice See ICriteriaRegistry.criteriaVersionOf.
     function criteriaVersionOf(address customer) external view returns (uint32) {
-        return _nonces[customer].criteriaVersion;
-    }
-
-    /// @inheritdoc ICriteriaRegistry
-    function firstFailedCriterion(address customer, uint32 providerId) external view returns (Criterion) {
-        Provider storage p = _providers[providerId];
-        return _firstFailure(customer, providerId, p, _criteria[customer][p.category]);
-    }
-
-    /// @inheritdoc ICriteriaRegistry
-    function priceCeiling(address customer, uint16 category, uint16 score) external view returns (uint256) {
-        return Eligibility.ceiling(_criteria[customer][category], score);
-    }
-
-    /// @dev The eligibility rule applied to stored state. Reads the blocked flag only when the
-    ///      customer has blocked someone in the category, which saves a cold read on most bookings.
-    function _firstFailure(address customer, uint32 providerId, Provider storage p, Criteria memory c)
-        internal
-        view
-        returns (Criterion)
-    {
-        Eligibility.Candidate memory candidate = Eligibility.Candidate({
-            active: p.active,
-            blocked: c.blockedCount != 0 && _blocked[customer][providerId],
-            region: p.region,
-            score: Score.bayesian(p.scoreCount, p.scoreSum),
-            attributes: p.attributes,
-            price: p.price
-        });
-        return Eligibility.firstFailure(candidate, c);
+        return _criteriaVersions[customer];
     }
 
     /// @dev Bumps and returns the customer's criteria version.
     function _nextVersion(address customer) private returns (uint32 version) {
-        version = _nonces[customer].criteriaVersion + 1;
-        _nonces[customer].criteriaVersion = version;
+        version = _criteriaVersions[customer] + 1;
+        _criteriaVersions[customer] = version;
     }
 }

@@ -1,142 +1,244 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {MarketplaceBase} from "./MarketplaceBase.sol";
-import {CriteriaRegistry} from "./CriteriaRegistry.sol";
+import {MarketplaceModule} from "./MarketplaceModule.sol";
 import {IBookings} from "./interfaces/IBookings.sol";
+import {IMarketplaceAdmin} from "./interfaces/IMarketplaceAdmin.sol";
+import {IProviderRegistry} from "./interfaces/IProviderRegistry.sol";
+import {ICriteriaRegistry} from "./interfaces/ICriteriaRegistry.sol";
+import {Score} from "./libraries/Score.sol";
+import {Eligibility} from "./libraries/Eligibility.sol";
 
-/// @title The curated service marketplace: escrowed bookings under the customer's own criteria
-/// @notice Customers write criteria on-chain; `book` refuses any provider that breaks them, escrows
-///         the price, and the booking's state machine releases it. Every transition emits an event
-///         carrying every amount, so the history and all balances can be rebuilt from logs alone.
-contract Marketplace is CriteriaRegistry {
-    uint16 internal constant BPS = 10_000;
-    /// @notice Customer's share of a dispute nobody arbitrated in time: an even split.
-    uint16 public constant DEFAULT_REFUND_BPS = 5_000;
+/// @title The curated service marketplace v2: escrowed bookings of time slots under the
+///        customer's own criteria, in ether or allowlisted tokens
+/// @notice One address serves the whole IMarketplace API. This contract holds the bookings and the
+///         withdrawals; every other function (listings, criteria, operator) runs in
+///         `MarketplaceModule` by DELEGATECALL on this contract's storage. The module is deployed
+///         by this constructor and its address is an immutable: nothing can be upgraded or
+///         re-pointed. Every transition emits an event carrying every amount, so the history and
+///         all balances can be rebuilt from logs alone.
+contract Marketplace is MarketplaceBase, IBookings {
+    using SafeERC20 for IERC20;
 
-    mapping(uint256 bookingId => Booking) internal _bookings;
+    /// @notice The module every call this contract does not implement is delegated to.
+    address public immutable MODULE;
+    uint32 internal immutable RESPOND_WINDOW;
+    uint32 internal immutable SERVICE_GRACE;
+    uint32 internal immutable CONFIRM_WINDOW;
+    uint32 internal immutable ARBITRATION_WINDOW;
 
-    /// @param owner_ Operator: sets the fee, pauses, names arbiters, collects fees.
-    /// @param feeBps_ Initial fee rate in basis points (at most MAX_FEE_BPS).
-    /// @param minStake_ Stake a new provider must deposit, in wei.
-    /// @param windows_ Timing of every timed exit, in seconds.
-    constructor(address owner_, uint16 feeBps_, uint96 minStake_, Windows memory windows_)
-        MarketplaceBase(owner_, feeBps_, minStake_, windows_)
-    {}
+    uint16 internal constant DEFAULT_REFUND_BPS = 5_000;
+
+    /// @param setup Operator, parameters, windows, delay, and optionally an arbiter (made default),
+    ///        an attestor and a token currency; applied with the events of later changes.
+    constructor(IMarketplaceAdmin.Setup memory setup) MarketplaceBase(setup.owner) {
+        IMarketplaceAdmin.Windows memory w = setup.windows;
+        if (
+            !_validWindow(w.respond) || !_validWindow(w.serviceGrace) || !_validWindow(w.confirm)
+                || !_validWindow(w.arbitration) || !_validWindow(w.stakeCooldown) || setup.changeDelay > MAX_WINDOW
+        ) revert IMarketplaceAdmin.MarketplaceInvalidWindow();
+        RESPOND_WINDOW = w.respond;
+        SERVICE_GRACE = w.serviceGrace;
+        CONFIRM_WINDOW = w.confirm;
+        ARBITRATION_WINDOW = w.arbitration;
+        address module = address(new MarketplaceModule(w, setup.changeDelay));
+        MODULE = module;
+        (bool ok, bytes memory err) = module.delegatecall(abi.encodeCall(MarketplaceModule.initialize, (setup)));
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(err, 32), mload(err))
+            }
+        }
+    }
+
+    /// @notice Every function of IMarketplace not implemented here runs in the module, on this
+    ///         contract's storage. Plain ether transfers are refused (the module has no receive).
+    fallback() external payable {
+        address module = MODULE;
+        assembly {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), module, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
+    }
+
+    /// @notice Plain ether transfers are refused: ether enters only as a price, a stake or a bond.
+    receive() external payable {
+        revert MarketplaceValueMismatch(msg.value, 0);
+    }
 
     // ---------------------------------------------------------------- booking
 
     /// @inheritdoc IBookings
-    function book(uint32 providerId, uint96 expectedPrice, uint32 criteriaVersion)
+    function book(BookingRequest calldata req) external payable nonReentrant returns (uint256 bookingId) {
+        (uint256 id, uint88 price, address token) = _book(req);
+        if (token == address(0)) {
+            if (msg.value != price) revert MarketplaceValueMismatch(msg.value, price);
+        } else {
+            if (msg.value != 0) revert MarketplaceValueMismatch(msg.value, 0);
+            _pull(token, price);
+        }
+        return id;
+    }
+
+    /// @inheritdoc IBookings
+    function bookWithPermit(BookingRequest calldata req, uint256 permitDeadline, uint8 v, bytes32 r, bytes32 s)
         external
-        payable
         nonReentrant
         returns (uint256 bookingId)
     {
-        Config memory config = _config;
-        if (config.paused) revert MarketplacePaused();
-        Provider storage p = _providers[providerId];
-        uint96 price = p.price;
-        if (price == 0) revert MarketplaceProviderNotFound(providerId);
-        if (price != expectedPrice) revert MarketplacePriceChanged(expectedPrice, price);
-        if (msg.value != price) revert MarketplaceValueMismatch(msg.value, price);
-        Criteria memory c = _criteria[msg.sender][p.category];
-        if (c.version != criteriaVersion) revert MarketplaceCriteriaVersionMismatch(criteriaVersion, c.version);
-        Criterion failed = _firstFailure(msg.sender, providerId, p, c);
-        if (failed != Criterion.None) revert MarketplaceIneligible(providerId, failed);
-
-        uint64 n = _nonces[msg.sender].bookingCount + 1;
-        _nonces[msg.sender].bookingCount = n;
-        bookingId = (uint256(uint160(msg.sender)) << 64) | n;
-        uint40 respondBy = uint40(block.timestamp) + RESPOND_WINDOW;
-        _bookings[bookingId] = Booking({
-            providerId: providerId,
-            price: price,
-            feeBps: config.feeBps,
-            status: Status.Requested,
-            deadline: respondBy,
-            criteriaVersion: criteriaVersion,
-            rated: false
-        });
-        emit BookingRequested(bookingId, msg.sender, providerId, price, config.feeBps, criteriaVersion, respondBy);
+        uint88 price;
+        address token;
+        (bookingId, price, token) = _book(req);
+        if (token == address(0)) revert MarketplaceValueMismatch(0, price);
+        // A permit front-run by someone else fails here but leaves the allowance: go on then.
+        try IERC20Permit(token).permit(msg.sender, address(this), price, permitDeadline, v, r, s) {}
+        catch {
+            if (IERC20(token).allowance(msg.sender, address(this)) < price) revert MarketplacePermitFailed();
+        }
+        _pull(token, price);
     }
 
     /// @inheritdoc IBookings
     function accept(uint256 bookingId) external {
-        Booking storage b = _booking(bookingId, Status.Requested);
-        _requireProviderOwner(b.providerId);
-        _requireOpen(bookingId, b.deadline);
-        uint40 serviceBy = uint40(block.timestamp) + SERVICE_WINDOW;
+        Booking storage b = _at(bookingId, Status.Requested);
+        (uint32 providerId, IProviderRegistry.Listing storage l) = _asOwner(bookingId);
+        uint32 deadline = b.deadline;
+        if (block.timestamp > deadline) revert MarketplaceDeadlinePassed(bookingId, deadline);
+        uint32 serviceBy = _serviceBy(bookingId);
         b.status = Status.Accepted;
         b.deadline = serviceBy;
-        emit BookingAccepted(bookingId, customerOf(bookingId), b.providerId, serviceBy);
+        uint32 lockedUntil = _lock(l, serviceBy);
+        emit BookingAccepted(bookingId, _customerOf(bookingId), providerId, serviceBy, lockedUntil);
     }
 
     /// @inheritdoc IBookings
     function decline(uint256 bookingId) external nonReentrant {
         Booking storage b = _bookings[bookingId];
-        if (b.status != Status.Accepted) b = _booking(bookingId, Status.Requested);
-        _requireProviderOwner(b.providerId);
-        _refund(bookingId, b, Status.Declined);
+        Status status = b.status;
+        if (status != Status.Accepted) _requireStatus(bookingId, status, Status.Requested);
+        (uint32 providerId, IProviderRegistry.Listing storage l) = _asOwner(bookingId);
+        bool afterAcceptance = status == Status.Accepted;
+        if (afterAcceptance) {
+            _requireBeforeStart(bookingId);
+            _count(l, true);
+        }
+        uint88 refund = b.price;
+        address customer = _customerOf(bookingId);
+        b.status = Status.Declined;
+        _credit(customer, b.currency, refund);
+        emit BookingDeclined(bookingId, customer, providerId, refund, afterAcceptance);
     }
 
     /// @inheritdoc IBookings
     function cancel(uint256 bookingId) external nonReentrant {
-        Booking storage b = _booking(bookingId, Status.Requested);
-        _requireCustomer(bookingId);
-        _refund(bookingId, b, Status.Cancelled);
+        Booking storage b = _bookings[bookingId];
+        Status status = b.status;
+        if (status != Status.Accepted) _requireStatus(bookingId, status, Status.Requested);
+        address customer = _asCustomer(bookingId);
+        uint88 price = b.price;
+        uint8 currency = b.currency;
+        uint88 compensation;
+        uint32 providerId = _providerOf(bookingId);
+        if (status == Status.Accepted) {
+            uint40 start = _requireBeforeStart(bookingId);
+            if (block.timestamp + uint256(b.freeCancelHours) * 1 hours > start) {
+                compensation = uint88((uint256(price) * b.lateCancelPct) / 100);
+                if (compensation != 0) _credit(_listings[providerId].owner, currency, compensation);
+            }
+        }
+        uint88 refund = price - compensation;
+        b.status = Status.Cancelled;
+        _credit(customer, currency, refund);
+        emit BookingCancelled(bookingId, customer, providerId, refund, compensation);
     }
 
     /// @inheritdoc IBookings
     function expire(uint256 bookingId) external nonReentrant {
         Booking storage b = _bookings[bookingId];
-        if (b.status != Status.Accepted) b = _booking(bookingId, Status.Requested);
+        Status status = b.status;
+        if (status != Status.Accepted) _requireStatus(bookingId, status, Status.Requested);
         _requireExpired(bookingId, b.deadline);
-        _refund(bookingId, b, Status.Expired);
+        uint88 refund = b.price;
+        address customer = _customerOf(bookingId);
+        uint32 providerId = _providerOf(bookingId);
+        bool noShow = status == Status.Accepted;
+        b.status = Status.Expired;
+        _credit(customer, b.currency, refund);
+        if (noShow) {
+            IProviderRegistry.Listing storage l = _listings[providerId];
+            _count(l, true);
+            uint96 stake = l.stake;
+            uint96 slash = uint96((uint256(stake) * SLASH_BPS_) / BPS);
+            if (slash != 0) {
+                l.stake = stake - slash;
+                _credit(customer, 0, slash);
+                emit IProviderRegistry.StakeSlashed(providerId, bookingId, customer, slash);
+            }
+        }
+        emit BookingExpired(bookingId, customer, providerId, refund, noShow);
     }
 
     /// @inheritdoc IBookings
     function complete(uint256 bookingId) external {
-        Booking storage b = _booking(bookingId, Status.Accepted);
-        _requireProviderOwner(b.providerId);
-        _requireOpen(bookingId, b.deadline);
-        uint40 confirmBy = uint40(block.timestamp) + CONFIRM_WINDOW;
+        Booking storage b = _at(bookingId, Status.Accepted);
+        (uint32 providerId,) = _asOwner(bookingId);
+        uint40 start = _startOf(bookingId);
+        if (block.timestamp < start) revert MarketplaceTooEarly(start);
+        uint32 deadline = b.deadline;
+        if (block.timestamp > deadline) revert MarketplaceDeadlinePassed(bookingId, deadline);
+        uint32 confirmBy = uint32(block.timestamp) + CONFIRM_WINDOW;
         b.status = Status.Completed;
         b.deadline = confirmBy;
-        emit BookingCompleted(bookingId, customerOf(bookingId), b.providerId, confirmBy);
+        emit BookingCompleted(bookingId, _customerOf(bookingId), providerId, confirmBy);
     }
 
     /// @inheritdoc IBookings
     function confirm(uint256 bookingId) external nonReentrant {
-        Booking storage b = _booking(bookingId, Status.Completed);
-        _requireCustomer(bookingId);
-        _settle(bookingId, b);
+        _confirm(bookingId);
+    }
+
+    /// @inheritdoc IBookings
+    function confirmAndRate(uint256 bookingId, uint8 stars, uint32 complaintTags) external nonReentrant {
+        Booking storage b = _confirm(bookingId);
+        _rate(bookingId, b, stars, complaintTags);
     }
 
     /// @inheritdoc IBookings
     function settle(uint256 bookingId) external nonReentrant {
-        Booking storage b = _booking(bookingId, Status.Completed);
+        Booking storage b = _at(bookingId, Status.Completed);
         _requireExpired(bookingId, b.deadline);
         _settle(bookingId, b);
     }
 
     /// @inheritdoc IBookings
-    function dispute(uint256 bookingId) external {
-        Booking storage b = _booking(bookingId, Status.Completed);
-        _requireCustomer(bookingId);
+    function dispute(uint256 bookingId) external payable nonReentrant {
+        Booking storage b = _at(bookingId, Status.Completed);
+        address customer = _asCustomer(bookingId);
         _requireOpen(bookingId, b.deadline);
-        uint40 arbitrateBy = uint40(block.timestamp) + ARBITRATION_WINDOW;
+        uint96 bond = _params.disputeBond;
+        if (msg.value != bond) revert MarketplaceValueMismatch(msg.value, bond);
+        if (bond != 0) _bonds[bookingId] = bond;
+        uint32 arbitrateBy = uint32(block.timestamp) + ARBITRATION_WINDOW;
         b.status = Status.Disputed;
         b.deadline = arbitrateBy;
-        emit BookingDisputed(bookingId, msg.sender, b.providerId, arbitrateBy);
+        emit BookingDisputed(bookingId, customer, _providerOf(bookingId), bond, arbitrateBy);
     }
 
     /// @inheritdoc IBookings
     function resolve(uint256 bookingId, uint16 refundBps) external nonReentrant {
-        Booking storage b = _booking(bookingId, Status.Disputed);
+        Booking storage b = _at(bookingId, Status.Disputed);
+        uint8 arbiterId_ = b.arbiterId;
+        Named storage n = _arbiters[arbiterId_];
         if (
-            !_arbiters[msg.sender] || msg.sender == customerOf(bookingId)
-                || msg.sender == _providers[b.providerId].owner
+            arbiterId_ == 0 || !n.allowed || n.account != msg.sender || msg.sender == _customerOf(bookingId)
+                || msg.sender == _listings[_providerOf(bookingId)].owner
         ) revert MarketplaceNotArbiter(bookingId, msg.sender);
         if (refundBps > BPS) revert MarketplaceInvalidRefundBps(refundBps);
         _requireOpen(bookingId, b.deadline);
@@ -145,7 +247,7 @@ contract Marketplace is CriteriaRegistry {
 
     /// @inheritdoc IBookings
     function resolveByDefault(uint256 bookingId) external nonReentrant {
-        Booking storage b = _booking(bookingId, Status.Disputed);
+        Booking storage b = _at(bookingId, Status.Disputed);
         _requireExpired(bookingId, b.deadline);
         _resolve(bookingId, b, address(0), DEFAULT_REFUND_BPS);
     }
@@ -153,100 +255,420 @@ contract Marketplace is CriteriaRegistry {
     /// @inheritdoc IBookings
     function rate(uint256 bookingId, uint8 stars, uint32 complaintTags) external {
         Booking storage b = _bookings[bookingId];
-        if (b.status != Status.Settled) b = _booking(bookingId, Status.Resolved);
-        _requireCustomer(bookingId);
-        if (stars == 0 || stars > 5) revert MarketplaceInvalidStars(stars);
-        if (b.rated) revert MarketplaceAlreadyRated(bookingId);
-        b.rated = true;
-        uint32 providerId = b.providerId;
-        uint16 newScore = _addScore(providerId, stars);
-        emit BookingRated(bookingId, msg.sender, providerId, stars, complaintTags, newScore);
+        Status status = b.status;
+        if (status != Status.Settled) _requireStatus(bookingId, status, Status.Resolved);
+        _asCustomer(bookingId);
+        _rate(bookingId, b, stars, complaintTags);
+    }
+
+    // ---------------------------------------------------------------- withdrawals
+
+    /// @notice See IMarketplaceAdmin.withdraw.
+    function withdraw(uint8 currency) external nonReentrant {
+        _payOut(currency, msg.sender);
+    }
+
+    /// @notice See IMarketplaceAdmin.withdrawTo.
+    function withdrawTo(uint8 currency, address to) external nonReentrant {
+        if (to == address(0) || to == address(this)) revert IMarketplaceAdmin.MarketplaceInvalidRecipient(to);
+        _payOut(currency, to);
     }
 
     // ---------------------------------------------------------------- views
 
     /// @inheritdoc IBookings
     function getBooking(uint256 bookingId) external view returns (Booking memory) {
-        return _booking(bookingId, Status.None);
+        return _bookings[bookingId];
     }
 
     /// @inheritdoc IBookings
-    function bookingCountOf(address customer) external view returns (uint64) {
-        return _nonces[customer].bookingCount;
+    function disputeBondOf(uint256 bookingId) external view returns (uint96) {
+        return _bonds[bookingId];
     }
 
     /// @inheritdoc IBookings
-    function customerOf(uint256 bookingId) public pure returns (address) {
-        return address(uint160(bookingId >> 64));
+    function encodeBookingId(address customer, uint32 providerId, uint40 start, uint16 durationMinutes, uint8 salt)
+        external
+        pure
+        returns (uint256)
+    {
+        return _encode(customer, providerId, start, durationMinutes, salt);
     }
 
-    // ---------------------------------------------------------------- internal
+    /// @inheritdoc IBookings
+    function decodeBookingId(uint256 bookingId)
+        external
+        pure
+        returns (address customer, uint32 providerId, uint40 start, uint16 durationMinutes, uint8 salt)
+    {
+        return (
+            _customerOf(bookingId),
+            _providerOf(bookingId),
+            _startOf(bookingId),
+            uint16(bookingId >> 8),
+            uint8(bookingId)
+        );
+    }
 
-    /// @dev The booking, which must exist and (unless `expected` is None) be in `expected` state.
-    function _booking(uint256 bookingId, Status expected) internal view returns (Booking storage b) {
+    /// @notice See ICriteriaRegistry.firstFailedCriterion (served here, beside `book`, which applies it).
+    function firstFailedCriterion(address customer, uint32 providerId)
+        external
+        view
+        returns (ICriteriaRegistry.Criterion)
+    {
+        return _firstFailure(customer, _listings[providerId], providerId);
+    }
+
+    /// @notice See ICriteriaRegistry.priceCeiling.
+    function priceCeiling(address customer, uint16 category, uint16 score) external view returns (uint256) {
+        return Eligibility.ceiling(_criteria[customer][category], score);
+    }
+
+    /// @notice See IProviderRegistry.scoreOf.
+    function scoreOf(uint32 providerId) external view returns (uint16) {
+        IProviderRegistry.Listing storage l = _listings[providerId];
+        return Score.score(l.ratingWeight, l.weightedStars);
+    }
+
+    /// @notice See IProviderRegistry.reliabilityOf.
+    function reliabilityOf(uint32 providerId) external view returns (uint16) {
+        IProviderRegistry.Listing storage l = _listings[providerId];
+        return Score.reliability(l.completed, l.failures);
+    }
+
+    /// @notice See IProviderRegistry.verifiedAttributesOf.
+    function verifiedAttributesOf(uint32 providerId, uint32 attestorMask) external view returns (uint64) {
+        return _verified(providerId, attestorMask) & _listings[providerId].attributes;
+    }
+
+    /// @inheritdoc IBookings
+    function MAX_ADVANCE() external pure returns (uint32) {
+        return MAX_ADVANCE_;
+    }
+
+    /// @notice Disabled: without an operator, fees could never be collected nor a pause lifted.
+    function renounceOwnership() public view override onlyOwner {
+        revert IMarketplaceAdmin.MarketplaceRenounceDisabled();
+    }
+
+    // ---------------------------------------------------------------- internal: booking
+
+    /// @dev Every check and effect of a booking; the caller takes the payment.
+    function _book(BookingRequest calldata req) private returns (uint256 bookingId, uint88 price, address token) {
+        Config memory config = _config;
+        if (config.paused) revert IMarketplaceAdmin.MarketplacePaused();
+        _checkSlot(req.start, req.durationMinutes);
+        uint32 providerId = req.providerId;
+        IProviderRegistry.Listing storage l = _listings[providerId];
+        {
+            address owner_ = l.owner;
+            if (owner_ == address(0)) revert IProviderRegistry.MarketplaceProviderNotFound(providerId);
+            if (owner_ == msg.sender) revert MarketplaceSelfBooking(providerId);
+            uint32 offer = l.offerVersion;
+            if (offer != req.offerVersion) revert MarketplaceOfferChanged(req.offerVersion, offer);
+        }
+        price = l.price;
+        uint8 currency = l.currency;
+        uint80 minFee_ = config.etherMinFee;
+        if (currency != 0) {
+            CurrencyInfo storage info = _currencies[currency];
+            minFee_ = info.minFee;
+            if (!info.enabled || minFee_ == 0) revert IMarketplaceAdmin.MarketplaceCurrencyDisabled(currency);
+            token = info.token;
+        }
+        {
+            uint32 version = _criteria[msg.sender][l.category].version;
+            if (version != req.criteriaVersion) revert MarketplaceCriteriaVersionMismatch(req.criteriaVersion, version);
+            ICriteriaRegistry.Criterion failed = _firstFailure(msg.sender, l, providerId);
+            if (failed != ICriteriaRegistry.Criterion.None) revert MarketplaceIneligible(providerId, failed);
+        }
+        uint256 fee = Score.bookingFee(price, config.feeBps, minFee_);
+        if (fee > price) revert IProviderRegistry.MarketplacePriceBelowMinFee(price, minFee_);
+        bookingId = _encode(msg.sender, providerId, req.start, req.durationMinutes, req.salt);
+        _store(bookingId, req, l, price, uint80(fee), currency, config.defaultArbiterId);
+    }
+
+    /// @dev Writes the new booking and emits its events (and the acceptance of an instant listing).
+    function _store(
+        uint256 bookingId,
+        BookingRequest calldata req,
+        IProviderRegistry.Listing storage l,
+        uint88 price,
+        uint80 fee,
+        uint8 currency,
+        uint8 arbiterId_
+    ) private {
+        Booking storage b = _bookings[bookingId];
+        if (b.status != Status.None) revert MarketplaceBookingExists(bookingId);
+        bool instant = l.instant;
+        uint32 deadline;
+        if (instant) {
+            deadline = _serviceBy(bookingId);
+        } else {
+            uint256 respondBy = block.timestamp + RESPOND_WINDOW;
+            deadline = uint32(respondBy < req.start ? respondBy : req.start);
+        }
+        _bookings[bookingId] = Booking({
+            price: price,
+            fee: fee,
+            deadline: deadline,
+            status: instant ? Status.Accepted : Status.Requested,
+            rated: false,
+            currency: currency,
+            arbiterId: arbiterId_,
+            freeCancelHours: l.freeCancelHours,
+            lateCancelPct: l.lateCancelPct
+        });
+        _emitRequested(bookingId, req, instant ? uint32(block.timestamp) : deadline);
+        if (instant) emit BookingAccepted(bookingId, msg.sender, req.providerId, deadline, _lock(l, deadline));
+    }
+
+    /// @dev Emits BookingRequested from the stored booking (keeps `_store`'s stack shallow).
+    function _emitRequested(uint256 bookingId, BookingRequest calldata req, uint32 respondBy) private {
+        Booking memory bk = _bookings[bookingId];
+        emit BookingRequested(
+            bookingId,
+            msg.sender,
+            req.providerId,
+            bk.currency,
+            bk.price,
+            bk.fee,
+            req.offerVersion,
+            req.criteriaVersion,
+            bk.arbiterId,
+            respondBy
+        );
+    }
+
+    /// @dev The slot must start in the future, at most MAX_ADVANCE ahead, and last at least a minute.
+    function _checkSlot(uint40 start, uint16 durationMinutes) private view {
+        if (start <= block.timestamp) revert MarketplaceSlotInPast(start);
+        uint256 latest = block.timestamp + MAX_ADVANCE_;
+        if (start > latest) revert MarketplaceSlotTooFar(start, uint40(latest));
+        if (durationMinutes == 0) revert MarketplaceInvalidDuration();
+    }
+
+    /// @dev Pulls `amount` of `token` from the caller and requires the contract's balance to grow by it.
+    function _pull(address token, uint256 amount) private {
+        IERC20 t = IERC20(token);
+        uint256 before = t.balanceOf(address(this));
+        t.safeTransferFrom(msg.sender, address(this), amount);
+        uint256 afterwards = t.balanceOf(address(this));
+        uint256 received = afterwards > before ? afterwards - before : 0;
+        if (received < amount) revert MarketplaceTokenShortfall(amount, received);
+    }
+
+    /// @dev Locks the listing's stake until every slashing path of a booking served by `serviceBy` is over.
+    function _lock(IProviderRegistry.Listing storage l, uint32 serviceBy) private returns (uint32 lockedUntil) {
+        lockedUntil = serviceBy + CONFIRM_WINDOW + ARBITRATION_WINDOW;
+        uint32 current = l.lockedUntil;
+        if (current >= lockedUntil) return current;
+        l.lockedUntil = lockedUntil;
+    }
+
+    // ---------------------------------------------------------------- internal: settlement
+
+    function _confirm(uint256 bookingId) private returns (Booking storage b) {
+        b = _at(bookingId, Status.Completed);
+        _asCustomer(bookingId);
+        _requireOpen(bookingId, b.deadline);
+        _settle(bookingId, b);
+    }
+
+    /// @dev Releases the escrow: payout to the listing's owner, fee accrued; counts a completion.
+    function _settle(uint256 bookingId, Booking storage b) private {
+        uint88 price = b.price;
+        uint80 fee = b.fee;
+        uint8 currency = b.currency;
+        uint88 payout = price - fee;
+        uint32 providerId = _providerOf(bookingId);
+        IProviderRegistry.Listing storage l = _listings[providerId];
+        b.status = Status.Settled;
+        _credit(l.owner, currency, payout);
+        _accrueFee(currency, fee);
+        _count(l, false);
+        emit BookingSettled(bookingId, _customerOf(bookingId), providerId, payout, fee, msg.sender);
+    }
+
+    /// @dev Splits the escrow after taking the fee, returns or pays the bond, and for an arbiter's
+    ///      ruling counts the resolution (and a provider's loss: failure, one-star rating, stake to the arbiter).
+    function _resolve(uint256 bookingId, Booking storage b, address arbiter_, uint16 refundBps) private {
+        (uint88 refund, uint88 payout, uint80 fee) = _split(bookingId, b, refundBps);
+        uint96 bond = _bonds[bookingId];
+        if (bond != 0) delete _bonds[bookingId];
+        (bool providerLost, uint64 weight) = _ruling(bookingId, arbiter_, refundBps, bond, fee, b.currency);
+        emit DisputeResolved(
+            bookingId,
+            _customerOf(bookingId),
+            _providerOf(bookingId),
+            arbiter_,
+            refundBps,
+            refund,
+            payout,
+            fee,
+            bond,
+            providerLost,
+            weight
+        );
+    }
+
+    /// @dev Ends a dispute: the fee accrued, `refundBps` of the rest to the customer, the remainder to the owner.
+    function _split(uint256 bookingId, Booking storage b, uint16 refundBps)
+        private
+        returns (uint88 refund, uint88 payout, uint80 fee)
+    {
+        fee = b.fee;
+        uint88 rest = b.price - fee;
+        refund = uint88((uint256(rest) * refundBps) / BPS);
+        payout = rest - refund;
+        uint8 currency = b.currency;
+        b.status = Status.Resolved;
+        if (refund != 0) _credit(_customerOf(bookingId), currency, refund);
+        if (payout != 0) _credit(_listings[_providerOf(bookingId)].owner, currency, payout);
+        _accrueFee(currency, fee);
+    }
+
+    /// @dev Where the bond goes and what the ruling does to the listing.
+    function _ruling(uint256 bookingId, address arbiter_, uint16 refundBps, uint96 bond, uint80 fee, uint8 currency)
+        private
+        returns (bool providerLost, uint64 weight)
+    {
+        address customer = _customerOf(bookingId);
+        if (arbiter_ == address(0)) {
+            // By default: the bond back to the customer, no effect on the listing.
+            if (bond != 0) _credit(customer, 0, bond);
+            return (false, 0);
+        }
+        uint32 providerId = _providerOf(bookingId);
+        IProviderRegistry.Listing storage l = _listings[providerId];
+        _count(l, false);
+        providerLost = refundBps > BPS / 2;
+        if (!providerLost) {
+            if (bond != 0) _credit(arbiter_, 0, bond);
+            return (false, 0);
+        }
+        if (bond != 0) _credit(customer, 0, bond);
+        _count(l, true);
+        (weight,) = _addRating(l, 1, fee, currency);
+        uint96 stake = l.stake;
+        uint96 pay = bond < stake ? bond : stake;
+        if (pay != 0) {
+            l.stake = stake - pay;
+            _credit(arbiter_, 0, pay);
+            emit IProviderRegistry.StakeSlashed(providerId, bookingId, arbiter_, pay);
+        }
+    }
+
+    function _rate(uint256 bookingId, Booking storage b, uint8 stars, uint32 complaintTags) private {
+        if (stars == 0 || stars > 5) revert MarketplaceInvalidStars(stars);
+        if (b.rated) revert MarketplaceAlreadyRated(bookingId);
+        b.rated = true;
+        uint32 providerId = _providerOf(bookingId);
+        (uint64 weight, uint16 newScore) = _addRating(_listings[providerId], stars, b.fee, b.currency);
+        emit BookingRated(bookingId, msg.sender, providerId, stars, complaintTags, weight, newScore);
+    }
+
+    /// @dev Adds a rating of `stars` weighted by the fee the booking paid; returns its weight and the new score.
+    function _addRating(IProviderRegistry.Listing storage l, uint8 stars, uint80 fee, uint8 currency)
+        private
+        returns (uint64 weight, uint16 newScore)
+    {
+        weight = Score.weight(fee, _minFee(currency));
+        uint72 ratingWeight = l.ratingWeight + weight;
+        uint80 weightedStars = l.weightedStars + uint80(stars) * weight;
+        l.ratingWeight = ratingWeight;
+        l.weightedStars = weightedStars;
+        newScore = Score.score(ratingWeight, weightedStars);
+    }
+
+    /// @dev Pays the caller's whole credit in `currency` to `to`: effects, event, then the transfer.
+    function _payOut(uint8 currency, address to) private {
+        uint256 amount = _credits[msg.sender][currency];
+        if (amount == 0) revert IMarketplaceAdmin.MarketplaceNothingToWithdraw(msg.sender, currency);
+        _credits[msg.sender][currency] = 0;
+        emit IMarketplaceAdmin.Withdrawn(msg.sender, to, currency, amount);
+        if (currency == 0) {
+            // Forward all gas: the recipient chose to be paid; a failure reverts and keeps the credit.
+            (bool ok,) = to.call{value: amount}("");
+            if (!ok) revert IMarketplaceAdmin.MarketplaceTransferFailed(to, amount);
+        } else {
+            IERC20(_currencies[currency].token).safeTransfer(to, amount);
+        }
+    }
+
+    // ---------------------------------------------------------------- internal: checks and ids
+
+    /// @dev The booking, which must be in `expected`.
+    function _at(uint256 bookingId, Status expected) private view returns (Booking storage b) {
         b = _bookings[bookingId];
-        Status status = b.status;
+        _requireStatus(bookingId, b.status, expected);
+    }
+
+    function _requireStatus(uint256 bookingId, Status status, Status expected) private pure {
+        if (status == expected) return;
         if (status == Status.None) revert MarketplaceBookingNotFound(bookingId);
-        if (expected != Status.None && status != expected) revert MarketplaceInvalidStatus(bookingId, status);
+        revert MarketplaceInvalidStatus(bookingId, status);
     }
 
-    function _requireCustomer(uint256 bookingId) internal view {
-        if (msg.sender != customerOf(bookingId)) revert MarketplaceNotCustomer(bookingId, msg.sender);
+    /// @dev Reverts unless the caller owns the booking's listing.
+    function _asOwner(uint256 bookingId)
+        private
+        view
+        returns (uint32 providerId, IProviderRegistry.Listing storage l)
+    {
+        providerId = _providerOf(bookingId);
+        l = _ownedListing(providerId);
     }
 
-    /// @dev The action must happen at or before the deadline.
-    function _requireOpen(uint256 bookingId, uint40 deadline) internal view {
+    /// @dev Reverts unless the caller is the booking's customer.
+    function _asCustomer(uint256 bookingId) private view returns (address customer) {
+        customer = _customerOf(bookingId);
+        if (msg.sender != customer) revert MarketplaceNotCustomer(bookingId, msg.sender);
+    }
+
+    /// @dev An accepted booking can be cancelled or declined only before its start.
+    function _requireBeforeStart(uint256 bookingId) private view returns (uint40 start) {
+        start = _startOf(bookingId);
+        if (block.timestamp >= start) revert MarketplaceSlotStarted(start);
+    }
+
+    /// @dev The current state's window is open up to and including its deadline.
+    function _requireOpen(uint256 bookingId, uint32 deadline) private view {
         if (block.timestamp > deadline) revert MarketplaceDeadlinePassed(bookingId, deadline);
     }
 
-    /// @dev The timed exit is open strictly after the deadline.
-    function _requireExpired(uint256 bookingId, uint40 deadline) internal view {
+    /// @dev The timed exit opens strictly after the deadline.
+    function _requireExpired(uint256 bookingId, uint32 deadline) private view {
         if (block.timestamp <= deadline) revert MarketplaceDeadlineNotReached(bookingId, deadline);
     }
 
-    /// @dev Ends the booking in `terminal` (Declined, Cancelled or Expired), credits the whole escrow
-    ///      back to the customer, then emits that ending's event.
-    function _refund(uint256 bookingId, Booking storage b, Status terminal) internal {
-        uint96 refund = b.price;
-        address customer = customerOf(bookingId);
-        uint32 providerId = b.providerId;
-        b.status = terminal;
-        _credit(customer, refund);
-        if (terminal == Status.Declined) emit BookingDeclined(bookingId, customer, providerId, refund);
-        else if (terminal == Status.Cancelled) emit BookingCancelled(bookingId, customer, providerId, refund);
-        else emit BookingExpired(bookingId, customer, providerId, refund);
+    /// @dev start + duration + serviceGrace.
+    function _serviceBy(uint256 bookingId) private view returns (uint32) {
+        return uint32(uint256(_startOf(bookingId)) + uint256(uint16(bookingId >> 8)) * 60 + SERVICE_GRACE);
     }
 
-    /// @dev Releases the escrow: payout to the provider's owner, fee to the treasury.
-    function _settle(uint256 bookingId, Booking storage b) internal {
-        uint96 price = b.price;
-        uint96 fee = uint96((uint256(price) * b.feeBps) / BPS);
-        uint96 payout = price - fee;
-        uint32 providerId = b.providerId;
-        b.status = Status.Settled;
-        _credit(_providers[providerId].owner, payout);
-        _accrueFee(fee);
-        emit BookingSettled(bookingId, customerOf(bookingId), providerId, payout, fee, msg.sender);
+    function _validWindow(uint32 window) private pure returns (bool) {
+        return window != 0 && window <= MAX_WINDOW;
     }
 
-    /// @dev Splits the escrow: `refundBps` to the customer, the rest to the provider less the fee.
-    ///      A provider refunding more than half lost the dispute, which counts as a one-star rating.
-    function _resolve(uint256 bookingId, Booking storage b, address arbiter, uint16 refundBps) internal {
-        uint96 price = b.price;
-        uint96 refund = uint96((uint256(price) * refundBps) / BPS);
-        uint96 rest = price - refund;
-        uint96 fee = uint96((uint256(rest) * b.feeBps) / BPS);
-        uint96 payout = rest - fee;
-        uint32 providerId = b.providerId;
-        address customer = customerOf(bookingId);
-        b.status = Status.Resolved;
-        if (refund != 0) _credit(customer, refund);
-        if (payout != 0) _credit(_providers[providerId].owner, payout);
-        if (fee != 0) _accrueFee(fee);
-        if (refundBps > BPS / 2) {
-            _providers[providerId].disputesLost += 1;
-            _addScore(providerId, 1);
-        }
-        emit DisputeResolved(bookingId, customer, providerId, arbiter, refundBps, refund, payout, fee);
+    function _encode(address customer, uint32 providerId, uint40 start, uint16 durationMinutes, uint8 salt)
+        private
+        pure
+        returns (uint256)
+    {
+        return (uint256(uint160(customer)) << 96) | (uint256(providerId) << 64) | (uint256(start) << 24)
+            | (uint256(durationMinutes) << 8) | salt;
+    }
+
+    function _customerOf(uint256 bookingId) private pure returns (address) {
+        return address(uint160(bookingId >> 96));
+    }
+
+    function _providerOf(uint256 bookingId) private pure returns (uint32) {
+        return uint32(bookingId >> 64);
+    }
+
+    function _startOf(uint256 bookingId) private pure returns (uint40) {
+        return uint40(bookingId >> 24);
     }
 }

@@ -4,187 +4,196 @@ pragma solidity 0.8.37;
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
-import {IMarketplace} from "./interfaces/IMarketplace.sol";
 import {IMarketplaceAdmin} from "./interfaces/IMarketplaceAdmin.sol";
+import {IProviderRegistry} from "./interfaces/IProviderRegistry.sol";
+import {ICriteriaRegistry} from "./interfaces/ICriteriaRegistry.sol";
+import {IBookings} from "./interfaces/IBookings.sol";
+import {Eligibility} from "./libraries/Eligibility.sol";
+import {Score} from "./libraries/Score.sol";
 
-/// @title Operator controls, timing and the pull-payment ledger shared by every part of the marketplace
-/// @dev The ledger (`_credits`, `_accruedFees`) is private: derived contracts move money only
-///      through `_credit` and `_accrueFee`, and the only code that sends ether is `_payOut`.
-abstract contract MarketplaceBase is IMarketplace, Ownable2Step, ReentrancyGuardTransient {
+/// @title The marketplace's storage and the rules both of its code units share
+/// @notice `Marketplace` (bookings, withdrawals) and `MarketplaceModule` (listings, criteria,
+///         operator), which `Marketplace` reaches by DELEGATECALL, both derive from this contract
+///         alone, so their storage layouts are one. Nothing here can be upgraded or re-pointed.
+/// @dev The ledger moves only through `_credit` and `_accrueFee`; payouts leave only by `withdraw`.
+abstract contract MarketplaceBase is Ownable2Step, ReentrancyGuardTransient {
     /// @dev Hot configuration, one slot: `book` and `register` read it once.
     struct Config {
         uint16 feeBps;
         bool paused;
         uint32 providerCount;
         uint96 minStake;
+        uint80 etherMinFee; // minFee of currency 0
+        uint8 defaultArbiterId;
     }
 
-    /// @inheritdoc IMarketplaceAdmin
-    uint16 public constant MAX_FEE_BPS = 1_000; // 10%: no operator can take more
-    /// @notice Longest allowed timing window: keeps every deadline far from uint40 overflow.
-    uint40 public constant MAX_WINDOW = 365 days;
+    /// @dev Cold configuration, one slot.
+    struct Params {
+        uint96 disputeBond;
+        uint32 namedAttestors; // bit (id - 1) per currently named attestor
+        uint8 arbiterCount;
+        uint8 attestorCount;
+        uint8 currencyCount;
+    }
 
-    uint40 internal immutable RESPOND_WINDOW;
-    uint40 internal immutable SERVICE_WINDOW;
-    uint40 internal immutable CONFIRM_WINDOW;
-    uint40 internal immutable ARBITRATION_WINDOW;
-    uint40 internal immutable STAKE_COOLDOWN;
+    /// @dev A token currency, one slot.
+    struct CurrencyInfo {
+        address token;
+        bool enabled;
+        uint80 minFee;
+    }
+
+    /// @dev A named account (arbiter or attestor), one slot.
+    struct Named {
+        address account;
+        bool allowed;
+    }
+
+    /// @notice Hard cap of the fee rate, in basis points.
+    uint16 internal constant MAX_FEE_BPS_ = 1_000;
+    /// @notice Longest allowed window or change delay.
+    uint32 internal constant MAX_WINDOW = 365 days;
+    /// @notice Latest slot start accepted, relative to now.
+    uint32 internal constant MAX_ADVANCE_ = 365 days;
+    /// @notice Share of the stake a no-show moves to the customer.
+    uint16 internal constant SLASH_BPS_ = 1_000;
+    /// @notice Most trusted attestors in one criteria set.
+    uint256 internal constant MAX_TRUSTED = 4;
+    uint256 internal constant MAX_ATTESTORS = 32;
+    uint256 internal constant BPS = 10_000;
 
     Config internal _config;
-    uint256 private _accruedFees;
-    mapping(address account => uint256) private _credits;
-    mapping(address account => bool) internal _arbiters;
+    Params internal _params;
+    mapping(uint32 providerId => IProviderRegistry.Listing) internal _listings;
+    mapping(uint32 providerId => mapping(uint8 attestorId => uint64)) internal _attestations;
+    mapping(address customer => mapping(uint16 category => ICriteriaRegistry.Criteria)) internal _criteria;
+    mapping(address customer => mapping(uint32 providerId => bool)) internal _blocked;
+    mapping(address customer => mapping(address owner => bool)) internal _ownerBlocked;
+    mapping(address customer => uint32) internal _criteriaVersions;
+    mapping(uint256 bookingId => IBookings.Booking) internal _bookings;
+    mapping(uint256 bookingId => uint96) internal _bonds;
+    mapping(address account => mapping(uint8 currency => uint256)) internal _credits;
+    mapping(uint8 currency => uint256) internal _accruedFees;
+    mapping(uint8 currency => CurrencyInfo) internal _currencies;
+    mapping(address token => uint8) internal _currencyIds;
+    mapping(uint8 id => Named) internal _arbiters;
+    mapping(address account => uint8) internal _arbiterIds;
+    mapping(uint8 id => Named) internal _attestors;
+    mapping(address account => uint8) internal _attestorIds;
+    mapping(bytes32 change => uint32 eta) internal _changeEtas;
 
-    modifier whenNotPaused() {
-        if (_config.paused) revert MarketplacePaused();
-        _;
-    }
-
-    constructor(address owner_, uint16 feeBps_, uint96 minStake_, Windows memory windows_) Ownable(owner_) {
-        if (feeBps_ > MAX_FEE_BPS) revert MarketplaceFeeAboveCap(feeBps_, MAX_FEE_BPS);
-        if (
-            !_validWindow(windows_.respond) || !_validWindow(windows_.service) || !_validWindow(windows_.confirm)
-                || !_validWindow(windows_.arbitration) || !_validWindow(windows_.stakeCooldown)
-        ) revert MarketplaceInvalidWindow();
-        RESPOND_WINDOW = windows_.respond;
-        SERVICE_WINDOW = windows_.service;
-        CONFIRM_WINDOW = windows_.confirm;
-        ARBITRATION_WINDOW = windows_.arbitration;
-        STAKE_COOLDOWN = windows_.stakeCooldown;
-        _config = Config({feeBps: feeBps_, paused: false, providerCount: 0, minStake: minStake_});
-        emit FeeRateChanged(0, feeBps_);
-        emit MinStakeChanged(0, minStake_);
-    }
-
-    // ---------------------------------------------------------------- operator
-
-    /// @inheritdoc IMarketplaceAdmin
-    function setFeeRate(uint16 feeBps) external onlyOwner {
-        if (feeBps > MAX_FEE_BPS) revert MarketplaceFeeAboveCap(feeBps, MAX_FEE_BPS);
-        uint16 previous = _config.feeBps;
-        _config.feeBps = feeBps;
-        emit FeeRateChanged(previous, feeBps);
-    }
-
-    /// @inheritdoc IMarketplaceAdmin
-    function setPaused(bool paused_) external onlyOwner {
-        _config.paused = paused_;
-        emit PauseChanged(paused_, msg.sender);
-    }
-
-    /// @inheritdoc IMarketplaceAdmin
-    function setArbiter(address arbiter, bool allowed) external onlyOwner {
-        if (arbiter == address(0)) revert MarketplaceZeroAddress();
-        _arbiters[arbiter] = allowed;
-        emit ArbiterChanged(arbiter, allowed);
-    }
-
-    /// @inheritdoc IMarketplaceAdmin
-    function setMinStake(uint96 minStake_) external onlyOwner {
-        uint96 previous = _config.minStake;
-        _config.minStake = minStake_;
-        emit MinStakeChanged(previous, minStake_);
-    }
-
-    /// @inheritdoc IMarketplaceAdmin
-    function collectFees(address to, uint256 amount) external onlyOwner {
-        if (to == address(0)) revert MarketplaceZeroAddress();
-        uint256 available = _accruedFees;
-        if (amount > available) revert MarketplaceInsufficientFees(amount, available);
-        _accruedFees = available - amount;
-        _credit(to, amount);
-        emit FeesCollected(to, amount);
-    }
-
-    /// @notice Disabled: without an operator, accrued fees could never be collected and a pause
-    ///         never lifted. Hand over with `transferOwnership` + `acceptOwnership` instead.
-    function renounceOwnership() public view override onlyOwner {
-        revert MarketplaceRenounceDisabled();
-    }
-
-    // ---------------------------------------------------------------- withdrawals
-
-    /// @inheritdoc IMarketplaceAdmin
-    function withdraw() external nonReentrant {
-        _payOut(payable(msg.sender));
-    }
-
-    /// @inheritdoc IMarketplaceAdmin
-    function withdrawTo(address payable to) external nonReentrant {
-        if (to == address(0)) revert MarketplaceZeroAddress();
-        _payOut(to);
-    }
-
-    // ---------------------------------------------------------------- views
-
-    /// @inheritdoc IMarketplaceAdmin
-    function feeRate() external view returns (uint16) {
-        return _config.feeBps;
-    }
-
-    /// @inheritdoc IMarketplaceAdmin
-    function paused() external view returns (bool) {
-        return _config.paused;
-    }
-
-    /// @inheritdoc IMarketplaceAdmin
-    function isArbiter(address account) external view returns (bool) {
-        return _arbiters[account];
-    }
-
-    /// @inheritdoc IMarketplaceAdmin
-    function minStake() external view returns (uint96) {
-        return _config.minStake;
-    }
-
-    /// @inheritdoc IMarketplaceAdmin
-    function accruedFees() external view returns (uint256) {
-        return _accruedFees;
-    }
-
-    /// @inheritdoc IMarketplaceAdmin
-    function creditOf(address account) external view returns (uint256) {
-        return _credits[account];
-    }
-
-    /// @inheritdoc IMarketplaceAdmin
-    function windows() external view returns (Windows memory) {
-        return Windows(RESPOND_WINDOW, SERVICE_WINDOW, CONFIRM_WINDOW, ARBITRATION_WINDOW, STAKE_COOLDOWN);
-    }
+    constructor(address owner_) Ownable(owner_) {}
 
     // ---------------------------------------------------------------- ledger
 
-    /// @dev Adds to `account`'s withdrawable credit: the one write of a credit other than `_payOut`.
-    ///      The caller emits the event that says why (a refund, a payout, a released stake, fees).
-    function _credit(address account, uint256 amount) internal {
-        // Cannot overflow: every credit is backed by ether the contract holds.
+    /// @dev Adds to `account`'s withdrawable credit in `currency`; the caller's event says why.
+    function _credit(address account, uint8 currency, uint256 amount) internal {
+        // Cannot overflow: every credit is backed by funds the contract holds.
         unchecked {
-            _credits[account] += amount;
+            _credits[account][currency] += amount;
         }
     }
 
-    /// @dev Adds a booking's fee to the operator's accrued fees; the caller's event carries it.
-    function _accrueFee(uint256 fee) internal {
-        // Cannot overflow: every fee is backed by ether the contract holds.
+    /// @dev Adds a booking's fee to the accrued fees of its currency; the caller's event carries it.
+    function _accrueFee(uint8 currency, uint256 fee) internal {
         unchecked {
-            _accruedFees += fee;
+            _accruedFees[currency] += fee;
         }
     }
 
-    // ---------------------------------------------------------------- internal
+    // ---------------------------------------------------------------- listings
 
-    function _validWindow(uint40 window) private pure returns (bool) {
-        return window != 0 && window <= MAX_WINDOW;
+    /// @dev Reverts unless the caller owns `providerId`; returns the listing.
+    function _ownedListing(uint32 providerId) internal view returns (IProviderRegistry.Listing storage l) {
+        l = _listings[providerId];
+        address owner_ = l.owner;
+        if (owner_ == address(0)) revert IProviderRegistry.MarketplaceProviderNotFound(providerId);
+        if (owner_ != msg.sender) revert IProviderRegistry.MarketplaceNotProviderOwner(providerId, msg.sender);
     }
 
-    /// @dev Pays the caller's whole credit to `to`: effects, event, then the call (CEI).
-    function _payOut(address payable to) private {
-        uint256 amount = _credits[msg.sender];
-        if (amount == 0) revert MarketplaceNothingToWithdraw(msg.sender);
-        _credits[msg.sender] = 0;
-        emit Withdrawn(msg.sender, to, amount);
-        // Forward all gas: the recipient chose to be paid; a failure reverts and keeps the credit.
-        (bool ok,) = to.call{value: amount}("");
-        if (!ok) revert MarketplaceTransferFailed(to, amount);
+    /// @dev The minimum fee of `currency` (0 if unknown).
+    function _minFee(uint8 currency) internal view returns (uint80) {
+        return currency == 0 ? _config.etherMinFee : _currencies[currency].minFee;
+    }
+
+    /// @dev Counts a settled/resolved booking (`failure` false) or a failure, halving both counters
+    ///      first when the one counted would pass 65,535.
+    function _count(IProviderRegistry.Listing storage l, bool failure) internal {
+        uint16 completed = l.completed;
+        uint16 failures = l.failures;
+        if ((failure ? failures : completed) == type(uint16).max) {
+            completed >>= 1;
+            failures >>= 1;
+        }
+        unchecked {
+            if (failure) ++failures;
+            else ++completed;
+        }
+        l.completed = completed;
+        l.failures = failures;
+    }
+
+    /// @dev Union of the attribute bits verified for a listing by the still-named attestors of `mask`.
+    function _verified(uint32 providerId, uint32 mask) internal view returns (uint64 verified) {
+        mask &= _params.namedAttestors;
+        while (mask != 0) {
+            uint8 id = _lowestBit(mask);
+            verified |= _attestations[providerId][id];
+            mask &= mask - 1;
+        }
+    }
+
+    /// @dev 1 + the index of the lowest set bit: the attestor id of that bit.
+    function _lowestBit(uint32 mask) private pure returns (uint8 id) {
+        id = 1;
+        while (mask & 1 == 0) {
+            mask >>= 1;
+            ++id;
+        }
+    }
+
+    // ---------------------------------------------------------------- eligibility
+
+    /// @dev The eligibility rule on stored state: the first failed criterion in the enum's order.
+    ///      Reads lazily: the blocked flag only when the customer blocks someone in the category,
+    ///      attestations only when verified attributes are required, the rating slot only when a
+    ///      score, a premium or a track record is asked for.
+    function _firstFailure(address customer, IProviderRegistry.Listing storage l, uint32 providerId)
+        internal
+        view
+        returns (ICriteriaRegistry.Criterion)
+    {
+        if (!l.active) return ICriteriaRegistry.Criterion.ProviderInactive;
+        ICriteriaRegistry.Criteria storage c = _criteria[customer][l.category];
+        if (c.version == 0) return ICriteriaRegistry.Criterion.CriteriaNotSet;
+        if (c.currency != l.currency) return ICriteriaRegistry.Criterion.Currency;
+        uint16 region = c.region;
+        if (region != 0 && region != l.region) return ICriteriaRegistry.Criterion.Region;
+        if (c.blockedCount != 0 && _blocked[customer][providerId]) return ICriteriaRegistry.Criterion.Blocked;
+        if (_ownerBlocked[customer][l.owner]) return ICriteriaRegistry.Criterion.OwnerBlocked;
+        uint64 attributes = l.attributes;
+        uint64 required = c.requiredAttributes;
+        if (attributes & required != required) return ICriteriaRegistry.Criterion.RequiredAttributes;
+        if (attributes & c.refusedAttributes != 0) return ICriteriaRegistry.Criterion.RefusedAttributes;
+        uint64 wanted = c.verifiedAttributes;
+        if (wanted != 0 && (_verified(providerId, c.trustedAttestors) & attributes & wanted) != wanted) {
+            return ICriteriaRegistry.Criterion.VerifiedAttributes;
+        }
+        uint16 minScore = c.minScore;
+        uint88 premium = c.premiumPerStar;
+        uint16 score;
+        if (minScore != 0 || premium != 0) {
+            score = Score.score(l.ratingWeight, l.weightedStars);
+            if (score < minScore) return ICriteriaRegistry.Criterion.MinScore;
+        }
+        uint64 minWeight = c.minRatingWeight;
+        if (minWeight != 0 && l.ratingWeight < minWeight) return ICriteriaRegistry.Criterion.TrackRecord;
+        if (Score.reliability(l.completed, l.failures) < c.minReliability) {
+            return ICriteriaRegistry.Criterion.Reliability;
+        }
+        if (l.price > Eligibility.ceiling(c.maxPrice, premium, minScore, score)) {
+            return ICriteriaRegistry.Criterion.MaxPrice;
+        }
+        return ICriteriaRegistry.Criterion.None;
     }
 }

@@ -4,43 +4,22 @@ pragma solidity 0.8.37;
 import {ICriteriaRegistry} from "../interfaces/ICriteriaRegistry.sol";
 import {Score} from "./Score.sol";
 
-/// @title The eligibility rule: does a provider meet a customer's criteria?
-/// @notice The single on-chain statement of the rule; `marketplace.matching.eligibility` states it
-///         once in Python and a test proves both agree on random inputs.
+/// @title The price ceiling of the eligibility rule
+/// @notice The rule itself (`MarketplaceBase._firstFailure`) reads storage lazily; this is its pure part.
+///         `marketplace.domain` states the same rule once in Python.
 library Eligibility {
-    /// @notice The provider's side of the check, as read at booking time.
-    struct Candidate {
-        bool active;
-        bool blocked;
-        uint16 region;
-        uint16 score;
-        uint64 attributes;
-        uint96 price;
-    }
-
-    /// @notice The first criterion `p` fails under `c`, checked in the enum's order, or None.
-    function firstFailure(Candidate memory p, ICriteriaRegistry.Criteria memory c)
+    /// @notice maxPrice at minScore plus premiumPerStar for each star above it, floored; 0 below minScore.
+    function ceiling(uint256 maxPrice, uint256 premiumPerStar, uint256 minScore, uint256 score)
         internal
         pure
-        returns (ICriteriaRegistry.Criterion)
+        returns (uint256)
     {
-        if (!p.active) return ICriteriaRegistry.Criterion.ProviderInactive;
-        if (c.version == 0) return ICriteriaRegistry.Criterion.CriteriaNotSet;
-        if (c.region != 0 && c.region != p.region) return ICriteriaRegistry.Criterion.Region;
-        if (p.blocked) return ICriteriaRegistry.Criterion.Blocked;
-        if (p.attributes & c.requiredAttributes != c.requiredAttributes) {
-            return ICriteriaRegistry.Criterion.RequiredAttributes;
-        }
-        if (p.attributes & c.refusedAttributes != 0) return ICriteriaRegistry.Criterion.RefusedAttributes;
-        if (p.score < c.minScore) return ICriteriaRegistry.Criterion.MinScore;
-        if (p.price > ceiling(c, p.score)) return ICriteriaRegistry.Criterion.MaxPrice;
-        return ICriteriaRegistry.Criterion.None;
+        if (score < minScore) return 0;
+        return maxPrice + (premiumPerStar * (score - minScore)) / Score.STAR;
     }
 
-    /// @notice The score-adjusted price ceiling: maxPrice at minScore plus premiumPerStar for each
-    ///         star above it, floored to the wei; 0 below minScore.
+    /// @notice `ceiling` of a stored criteria set.
     function ceiling(ICriteriaRegistry.Criteria memory c, uint16 score) internal pure returns (uint256) {
-        if (score < c.minScore) return 0;
-        return uint256(c.maxPrice) + (uint256(c.premiumPerStar) * (score - c.minScore)) / Score.STAR;
+        return ceiling(c.maxPrice, c.premiumPerStar, c.minScore, score);
     }
 }

@@ -5,6 +5,7 @@ The contract enforces only the slot a booking names (future, at most a year ahea
 whether the provider works then is checked here, by the API and the pages.
 """
 
+from marketplace.availability.booked import booked_slots, free_windows, subtract
 from marketplace.availability.schedule import (
     DAYS,
     InvalidSchedule,
@@ -24,6 +25,7 @@ from marketplace.availability.store import (
     load_schedule,
     load_schedules,
     save_schedule,
+    schedule_in,
     seed_demo_schedules,
 )
 
@@ -33,6 +35,10 @@ __all__ = [
     "SlotProblem",
     "SlotRefused",
     "WeeklySchedule",
+    "booked_slots",
+    "free_windows",
+    "subtract",
+    "schedule_in",
     "Window",
     "check_slot",
     "create_availability_schema",

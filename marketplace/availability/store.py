@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from sqlalchemy import (
     BigInteger,
     Column,
+    Connection,
     Engine,
     Float,
     MetaData,
@@ -49,6 +50,7 @@ __all__ = [
     "load_schedule",
     "load_schedules",
     "save_schedule",
+    "schedule_in",
     "seed_demo_schedules",
 ]
 
@@ -98,8 +100,13 @@ def delete_schedule(engine: Engine, provider_id: int) -> bool:
 def load_schedule(engine: Engine, provider_id: int) -> WeeklySchedule | None:
     """The listing's weekly hours, or None (no schedule: bookable at any time)."""
     with engine.connect() as conn:
-        row = conn.execute(select(schedules.c.document)
-                           .where(schedules.c.provider_id == provider_id)).first()
+        return schedule_in(conn, provider_id)
+
+
+def schedule_in(conn: Connection, provider_id: int) -> WeeklySchedule | None:
+    """`load_schedule` on an open connection."""
+    row = conn.execute(select(schedules.c.document)
+                       .where(schedules.c.provider_id == provider_id)).first()
     return None if row is None else parse_schedule(json.loads(row[0]))
 
 

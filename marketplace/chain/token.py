@@ -18,7 +18,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.types import TxReceipt
 
-from marketplace.chain.market import Market
+from marketplace.chain.market import Binding
 from marketplace.units import Currency
 
 ERC20_ABI: list[dict[str, Any]] = [
@@ -58,7 +58,7 @@ ERC20_ABI: list[dict[str, Any]] = [
 MAX_UINT256 = 2**256 - 1
 
 
-class Token(Market):
+class Token(Binding):
     """An ERC-20 token at `address` (the ABI defaults to `ERC20_ABI`)."""
 
     def __init__(self, w3: Web3, address: str, abi: list[dict[str, Any]] | None = None) -> None:

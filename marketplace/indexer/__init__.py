@@ -21,8 +21,6 @@ from marketplace.indexer.scanner import (
     IndexerError,
     SyncStats,
 )
-from marketplace.profile.feed import store_feed
-from marketplace.profile.notify import store_notifier
 from marketplace.store.engine import open_engine
 
 __all__ = [
@@ -60,6 +58,11 @@ def create_indexer(
         else:
             chain_id = with_retry(rpc.chain_id, "read the chain id", retry_for)
             deployment = load_deployment(chain_id)
+    # Imported here: the indexer's own path (scanner, projections, store) does not need the
+    # profile and matching packages, and importing them costs start-up time.
+    from marketplace.profile.feed import store_feed
+    from marketplace.profile.notify import store_notifier
+
     engine = open_engine(settings.database_url)
     # Ratings are learned where they arrive, right after each commit (consent permitting).
     learn = store_feed(engine, reorg_window=settings.confirmations).after_commit

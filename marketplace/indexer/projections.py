@@ -871,13 +871,15 @@ def _set_min_fee(uow: UnitOfWork, ev: DecodedEvent, token: str, value: int) -> N
     if currency is None:
         return
     current = uow.get("currencies", (currency,))
-    row = dict(current) if current is not None else _new_currency(ev, currency, token, True)
+    row = dict(current) if current is not None else _new_currency(uow, ev, currency, token, True)
     row.update(min_fee=value, updated_block=ev.block_number)
     uow.put("currencies", (currency,), row)
 
 
-def _new_currency(ev: DecodedEvent, currency: int, token: str, enabled: bool) -> Row:
-    known = rules.known_currency(currency)
+def _new_currency(
+    uow: UnitOfWork, ev: DecodedEvent, currency: int, token: str, enabled: bool
+) -> Row:
+    known = rules.known_currency(currency) or uow.tokens.get(token)
     return {
         "currency": currency,
         "token": token,
@@ -911,7 +913,7 @@ def _currency_set(uow: UnitOfWork, ev: DecodedEvent) -> None:
     key = (a["id"],)
     current = uow.get("currencies", key)
     if current is None:
-        row = _new_currency(ev, a["id"], a["token"], a["enabled"])
+        row = _new_currency(uow, ev, a["id"], a["token"], a["enabled"])
         fee = uow.get("min_fees", (a["token"],))
         if fee is not None:
             row["min_fee"] = fee["min_fee"]
@@ -943,7 +945,16 @@ def _withdrawn(uow: UnitOfWork, ev: DecodedEvent) -> None:
     _put_ledger(uow, ledger)
 
 
-_deactivated = _provider_change(active=lambda a: False, stake_unlock_at=lambda a: a["unlockAt"])
+def _deactivated(uow: UnitOfWork, ev: DecodedEvent) -> None:
+    """Inactive; the stake is locked until `unlockAt` (the later of the cooldown's end and the
+    lock of its acceptances)."""
+    row = _require(uow, "providers", (ev.args["providerId"],), "provider")
+    row["active"] = False
+    row["stake_unlock_at"] = ev.args["unlockAt"]
+    row["locked_until"] = max(row["locked_until"], ev.args["unlockAt"])
+    _put_provider(uow, ev, row)
+
+
 _reactivated = _provider_change(active=lambda a: True, stake_unlock_at=lambda a: 0)
 
 HANDLERS: dict[str, Handler] = {

@@ -25,7 +25,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 from tqdm import tqdm  # type: ignore[import-untyped]
 
 from marketplace.chain.logs import DecodedEvent, EventDecoder, SkippedLog
-from marketplace.chain.rpc import NodeRefused, RpcClient
+from marketplace.chain.rpc import NodeRefused, RpcClient, RpcError
 from marketplace.chain.scan import ChunkSizer, Target
 from marketplace.errors import MarketplaceError
 from marketplace.indexer.batch import apply_events, skipped_rows
@@ -97,6 +97,46 @@ class _Chunk:
     hashes: dict[int, str]
     events: list[DecodedEvent]
     skipped: list[SkippedLog]
+    tokens: dict[str, tuple[str | None, int | None]] = field(default_factory=dict)
+
+
+_SYMBOL = "0x95d89b41"  # symbol()
+_DECIMALS = "0x313ce567"  # decimals()
+
+
+def token_metadata(rpc: RpcClient, token: str, block: int) -> tuple[str | None, int | None]:
+    """A token's symbol and decimals as of `block` (None for what it does not answer sensibly:
+    both are optional in ERC-20). A failing node call fails the chunk, which is retried."""
+    results = []
+    for selector in (_SYMBOL, _DECIMALS):
+        try:
+            results.append(rpc.call("eth_call", [{"to": token, "data": selector}, hex(block)]))
+        except RpcError:  # the token reverted: it has no such function
+            results.append(None)
+    return _abi_string(results[0]), _abi_small_uint(results[1])
+
+
+def _abi_string(data: Any) -> str | None:
+    """An ABI-encoded string (or a bytes32 symbol, as old tokens return), printable, <= 32."""
+    try:
+        raw = bytes.fromhex(str(data)[2:])
+        if len(raw) == 32:
+            text = raw.rstrip(b"\0").decode()
+        else:
+            offset = int.from_bytes(raw[:32], "big")
+            length = int.from_bytes(raw[offset : offset + 32], "big")
+            text = raw[offset + 32 : offset + 32 + length].decode()
+    except (ValueError, UnicodeDecodeError, TypeError):
+        return None
+    return text if text and len(text) <= 32 and text.isprintable() else None
+
+
+def _abi_small_uint(data: Any) -> int | None:
+    try:
+        value = int(str(data), 16)
+    except (ValueError, TypeError):
+        return None
+    return value if 0 <= value <= 77 else None
 
 
 class Indexer:
@@ -272,7 +312,14 @@ class Indexer:
                 raise _ReorgDuringScan(f"block {ev.block_number} changed while it was read")
         if any(ev.block_timestamp is None for ev in events):
             events = self._fill_timestamps(events)
-        return _Chunk(start, end, undo_from if provisional else None, hashes, events, skipped)
+        tokens = {
+            ev.args["token"]: token_metadata(self.rpc, ev.args["token"], ev.block_number)
+            for ev in events
+            if ev.name == "CurrencySet"
+        }
+        return _Chunk(
+            start, end, undo_from if provisional else None, hashes, events, skipped, tokens
+        )
 
     def _fill_timestamps(self, events: list[DecodedEvent]) -> list[DecodedEvent]:
         """Timestamps from block headers, for nodes whose logs lack `blockTimestamp`."""
@@ -299,6 +346,7 @@ class Indexer:
         horizon = chunk.end - self.confirmations
         with self.engine.begin() as conn:
             uow = UnitOfWork(conn, chunk.undo_from)
+            uow.tokens = chunk.tokens
             applied = apply_events(uow, chunk.events)
             for row in skipped_rows(chunk.skipped):
                 uow.append("indexer_skipped_logs", row)

@@ -205,6 +205,9 @@ class UnitOfWork:
         self._undo: list[Row] = []
         self._appends: dict[str, list[Row]] = {name: [] for name in APPEND_ONLY}
         self._whole: set[str] = set()
+        # symbol and decimals of the tokens this chunk's CurrencySet events name (the scanner
+        # asks the tokens; None where a token does not say)
+        self.tokens: dict[str, tuple[str | None, int | None]] = {}
 
     def load(self, table: str, keys: Iterable[Key]) -> None:
         """Read the rows of `keys` not yet in memory (absent rows are remembered as None)."""

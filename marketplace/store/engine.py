@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, Inspector, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
@@ -65,6 +65,8 @@ def init_db(engine: Engine, reset: bool = False) -> list[str]:
         with engine.begin() as conn:
             if reset:
                 metadata.drop_all(conn)
+            else:
+                _refuse_old_layout(inspect(conn), describe_url(str(engine.url)))
             metadata.create_all(conn)
     except OperationalError as exc:
         raise StoreError(
@@ -73,14 +75,35 @@ def init_db(engine: Engine, reset: bool = False) -> list[str]:
     return sorted(metadata.tables)
 
 
-def check_schema(engine: Engine) -> None:
-    """Raise StoreError naming the missing tables unless every store table exists."""
-    try:
-        existing = set(inspect(engine).get_table_names())
-    except OperationalError as exc:
+def _refuse_old_layout(inspector: Inspector, where: str) -> None:
+    """StoreError when an existing store table lacks columns of today's schema (a store of an
+    older contract version: v2 is a new deployment, so its store starts afresh)."""
+    existing = set(inspector.get_table_names())
+    stale = []
+    for name, table in sorted(metadata.tables.items()):
+        if name not in existing:
+            continue
+        have = {c["name"] for c in inspector.get_columns(name)}
+        lacking = sorted(set(table.columns.keys()) - have)
+        if lacking:
+            stale.append(f"{name} (lacks {', '.join(lacking[:3])})")
+    if stale:
         raise StoreError(
-            f"cannot reach the store at {describe_url(str(engine.url))}: {exc}"
-        ) from exc
+            f"the store at {where} has an older layout: {'; '.join(stale[:4])}. It holds another "
+            "contract version's data: run `marketplace db init --reset`, then `marketplace index`"
+        )
+
+
+def check_schema(engine: Engine) -> None:
+    """Raise StoreError naming the missing tables unless every store table exists with today's
+    columns."""
+    where = describe_url(str(engine.url))
+    try:
+        inspector = inspect(engine)
+        existing = set(inspector.get_table_names())
+        _refuse_old_layout(inspector, where)
+    except OperationalError as exc:
+        raise StoreError(f"cannot reach the store at {where}: {exc}") from exc
     missing = sorted(set(metadata.tables) - existing)
     if missing:
         raise StoreError(

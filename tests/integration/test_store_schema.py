@@ -22,8 +22,9 @@ def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreF
         yield make
 
 
-def _balance(account: str, credit: int) -> dict[str, object]:
-    return {"account": account, "credit": credit, "credited_total": credit, "withdrawn_total": 0}
+def _balance(account: str, credit: int, currency: int = 0) -> dict[str, object]:
+    return {"account": account, "currency": currency, "credit": credit,
+            "credited_total": credit, "withdrawn_total": 0}
 
 
 def test_amounts_up_to_two_to_the_256_round_trip_exactly_and_sort_as_numbers(
@@ -52,10 +53,35 @@ def test_an_upsert_replaces_the_row_with_the_same_key(new_store: StoreFactory) -
     with engine.begin() as conn:
         upsert(conn, schema.balances, [_balance("0xaa", 1), _balance("0xbb", 2)])
         upsert(conn, schema.balances, [_balance("0xaa", 2**255)])
+        upsert(conn, schema.balances, [_balance("0xaa", 7, currency=1)])
     with engine.connect() as conn:
-        rows = dict(conn.execute(select(schema.balances.c.account, schema.balances.c.credit)).all())
+        rows = {
+            (a, c): v
+            for a, c, v in conn.execute(
+                select(schema.balances.c.account, schema.balances.c.currency,
+                       schema.balances.c.credit)
+            ).all()
+        }
     engine.dispose()
-    assert rows == {"0xaa": 2**255, "0xbb": 2}
+    assert rows == {("0xaa", 0): 2**255, ("0xbb", 0): 2, ("0xaa", 1): 7}
+
+
+def test_a_store_of_the_older_contract_version_must_be_reset(new_store: StoreFactory) -> None:
+    engine = open_engine(new_store())
+    with engine.begin() as conn:
+        schema.bookings.drop(conn)
+        old = MetaData()
+        Table("bookings", old, Column("booking_id", Integer, primary_key=True),
+              Column("seq", Integer))
+        old.create_all(conn)
+
+    with pytest.raises(StoreError, match=r"older layout: bookings \(lacks .*init --reset"):
+        check_schema(engine)
+    with pytest.raises(StoreError, match="older layout"):
+        init_db(engine)
+    init_db(engine, reset=True)
+    check_schema(engine)
+    engine.dispose()
 
 
 def test_init_is_idempotent_and_reset_drops_only_the_stores_own_tables(

@@ -211,73 +211,138 @@ def assert_same_store(actual: dict[str, Any], expected: dict[str, Any]) -> None:
             )
 
 
+def _named(market: Market, function: str, *args: Any) -> dict[str, Any]:
+    """A view's struct (or multiple return values) by component name."""
+    value = market.call(function, *args)
+    entries: list[dict[str, Any]] = [dict(f) for f in market.contract.abi]
+    abi = next(f for f in entries if f.get("type") == "function" and f.get("name") == function)
+    outputs: list[dict[str, Any]] = abi["outputs"]
+    if len(outputs) == 1 and outputs[0]["type"] == "tuple":
+        names = [c["name"] for c in outputs[0]["components"]]
+    else:
+        names = [o["name"] for o in outputs]
+        value = value if isinstance(value, (list, tuple)) else (value,)
+    return dict(zip(names, value, strict=True))
+
+
+_LISTING_COLUMNS = {
+    "owner": "owner", "offerVersion": "offer_version", "lockedUntil": "locked_until",
+    "completed": "completed", "failures": "failures", "price": "price",
+    "attributes": "attributes", "category": "category", "region": "region",
+    "currency": "currency", "active": "active", "instant": "instant",
+    "freeCancelHours": "free_cancel_hours", "lateCancelPct": "late_cancel_pct",
+    "ratingWeight": "rating_weight", "weightedStars": "weighted_stars", "stake": "stake",
+    "metadataHash": "metadata_hash",
+}
+_BOOKING_COLUMNS = {
+    "price": "price", "fee": "fee", "deadline": "deadline", "status": "status",
+    "rated": "rated", "currency": "currency", "arbiterId": "arbiter_id",
+    "freeCancelHours": "free_cancel_hours", "lateCancelPct": "late_cancel_pct",
+}
+_CRITERIA_COLUMNS = {
+    "maxPrice": "max_price", "premiumPerStar": "premium_per_star", "minScore": "min_score",
+    "region": "region", "currency": "currency", "version": "version",
+    "requiredAttributes": "required_attributes", "refusedAttributes": "refused_attributes",
+    "verifiedAttributes": "verified_attributes", "trustedAttestors": "trusted_attestors",
+    "minReliability": "min_reliability", "minRatingWeight": "min_rating_weight",
+    "blockedCount": "blocked_count", "scoreWeight": "score_weight",
+    "priceWeight": "price_weight",
+}
+
+
+def _normal(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
+        return value.lower()
+    return value
+
+
+def _same(what: str, row: dict[str, Any], view: dict[str, Any], columns: dict[str, str]) -> None:
+    """Every view field the store has a column for is equal."""
+    for name, column in columns.items():
+        if name in view:
+            assert row[column] == _normal(view[name]), (what, name, row[column], view[name])
+
+
 def assert_projections_match_contract(chain: Chain, url: str) -> None:
     """Every projection row equals what the contract's views say now."""
-    market = chain.market
+    market, w3 = chain.market, chain.w3
     engine = open_engine(url)
     with engine.connect() as conn:
         providers = queries.list_providers(conn)
         bookings = queries.bookings_of(conn)
         criteria = [dict(r) for r in conn.execute(select(schema.criteria)).mappings()]
         blocks = [dict(r) for r in conn.execute(select(schema.criteria_blocks)).mappings()]
+        owner_blocks = [dict(r) for r in conn.execute(select(schema.owner_blocks)).mappings()]
+        attestations = [dict(r) for r in conn.execute(select(schema.attestations)).mappings()]
         balances = [dict(r) for r in conn.execute(select(schema.balances)).mappings()]
-        totals = queries.ledger_totals(conn)
+        ledgers = queries.ledgers(conn)
         settings = queries.market_settings(conn)
-        arbiters = [dict(r) for r in conn.execute(select(schema.arbiters)).mappings()]
+        currencies = queries.currencies(conn)
+        arbiters = queries.arbiters(conn)
+        attestors = queries.attestors(conn)
+        owners = [dict(r) for r in conn.execute(select(schema.owners)).mappings()]
     engine.dispose()
 
     assert len(providers) == market.call("providerCount")
     for p in providers:
-        (owner, stake, price, attributes, category, region, active, count, total, meta, unlock,
-         lost) = market.call("getProvider", p["provider_id"])
-        assert (p["owner"], p["stake"], p["price"], p["attributes"]) == (
-            owner.lower(), stake, price, attributes)
-        assert (p["category"], p["region"], p["active"], p["metadata_hash"]) == (
-            category, region, active, "0x" + meta.hex())
-        assert (p["score_count"], p["score_sum"], p["stake_unlock_at"], p["disputes_lost"]) == (
-            count, total, unlock, lost)
+        _same(f"listing {p['provider_id']}", p, _named(market, "getListing", p["provider_id"]),
+              _LISTING_COLUMNS)
         assert p["score"] == market.call("scoreOf", p["provider_id"])
+        assert p["reliability"] == market.call("reliabilityOf", p["provider_id"])
+    for a in attestations:
+        assert a["attributes"] == market.call("attestationOf", a["provider_id"], a["attestor_id"])
+    for owner in owners:  # the sums of its listings
+        own = [p for p in providers if p["owner"] == owner["owner"]]
+        assert owner["listings"] == len(own)
+        for name in ("rating_weight", "weighted_stars", "completed", "failures", "stake"):
+            assert owner[name] == sum(p[name] for p in own), (owner["owner"], name)
 
-    customers = {b["customer"] for b in bookings}
-    assert len(bookings) == sum(
-        market.call("bookingCountOf", chain.w3.to_checksum_address(c)) for c in customers
-    )
     for b in bookings:
-        provider_id, price, fee_bps, status, deadline, version, rated = market.call(
-            "getBooking", b["booking_id"]
-        )
-        assert (b["provider_id"], b["price"], b["fee_bps"], b["status"]) == (
-            provider_id, price, fee_bps, status)
-        assert (b["deadline"], b["criteria_version"], b["rated"]) == (deadline, version, rated)
+        _same(f"booking {b['booking_id']}", b, _named(market, "getBooking", b["booking_id"]),
+              _BOOKING_COLUMNS)
 
     for c in criteria:
-        customer = chain.w3.to_checksum_address(c["customer"])
-        (max_price, premium, min_score, region, score_w, price_w, required, refused, version,
-         blocked_count) = market.call("getCriteria", customer, c["category"])
-        assert (c["max_price"], c["premium_per_star"], c["min_score"], c["region"]) == (
-            max_price, premium, min_score, region)
-        assert (c["score_weight"], c["price_weight"], c["required_attributes"]) == (
-            score_w, price_w, required)
-        assert (c["refused_attributes"], c["version"], c["blocked_count"]) == (
-            refused, version, blocked_count)
+        customer = w3.to_checksum_address(c["customer"])
+        _same(f"criteria {customer}", c, _named(market, "getCriteria", customer, c["category"]),
+              _CRITERIA_COLUMNS)
     for blocked in blocks:
-        customer = chain.w3.to_checksum_address(blocked["customer"])
+        customer = w3.to_checksum_address(blocked["customer"])
         assert market.call("isBlocked", customer, blocked["provider_id"])
+    for blocked in owner_blocks:
+        customer = w3.to_checksum_address(blocked["customer"])
+        assert market.call("isOwnerBlocked", customer, w3.to_checksum_address(blocked["owner"]))
 
     for balance in balances:
-        account = chain.w3.to_checksum_address(balance["account"])
-        assert balance["credit"] == market.call("creditOf", account)
-    assert totals["accrued_fees"] == market.call("accruedFees")
-    assert totals["expected_balance"] == chain.w3.eth.get_balance(chain.market.address)
-    open_count = sum(1 for b in bookings if Status(b["status"]).holds_escrow)
-    assert totals["open_bookings"] == open_count
-    assert totals["escrow"] == sum(b["price"] for b in bookings if Status(b["status"]).holds_escrow)
+        account = w3.to_checksum_address(balance["account"])
+        assert balance["credit"] == market.call("creditOf", account, balance["currency"])
+    for ledger in ledgers:
+        currency = ledger["currency"]
+        assert ledger["accrued_fees"] == market.call("accruedFees", currency)
+        mine = [b for b in bookings if b["currency"] == currency]
+        held = [b for b in mine if Status(b["status"]).holds_escrow]
+        assert ledger["open_bookings"] == len(held)
+        assert ledger["escrow"] == sum(b["price"] for b in held)
+        if currency == 0:
+            assert ledger["expected_balance"] == w3.eth.get_balance(market.address)
+        assert ledger["bonds"] == sum(
+            b["bond"] or 0 for b in bookings if Status(b["status"]) == Status.DISPUTED)
 
     assert settings is not None
     assert settings["fee_bps"] == market.call("feeRate")
     assert settings["min_stake"] == market.call("minStake")
+    assert settings["dispute_bond"] == market.call("disputeBond")
     assert settings["paused"] == market.call("paused")
     assert settings["owner"] == market.call("owner").lower()
+    assert settings["default_arbiter_id"] == market.call("defaultArbiter")
+    for currency in currencies:
+        token, enabled, min_fee = market.call("currency", currency["currency"])
+        assert (currency["token"], currency["enabled"], currency["min_fee"]) == (
+            token.lower(), enabled, min_fee)
     for arbiter in arbiters:
-        account = chain.w3.to_checksum_address(arbiter["arbiter"])
-        assert arbiter["allowed"] == market.call("isArbiter", account)
+        account, allowed = market.call("arbiter", arbiter["arbiter_id"])
+        assert (arbiter["arbiter"], arbiter["allowed"]) == (account.lower(), allowed)
+    for attestor in attestors:
+        account, allowed = market.call("attestor", attestor["attestor_id"])
+        assert (attestor["attestor"], attestor["allowed"]) == (account.lower(), allowed)

@@ -151,3 +151,40 @@ def test_store_round_trip_and_demo_seed() -> None:
     assert set(load_schedules(engine, range(1, 11))) == {1, 2, 3, 4, 6, 7, 8, 9}
     assert delete_schedule(engine, 1) and not delete_schedule(engine, 1)
     assert load_schedule(engine, 1) is None
+
+
+def test_free_windows_are_the_hours_less_open_bookings() -> None:
+    from sqlalchemy import insert
+
+    from marketplace.availability import booked_slots, free_windows, subtract
+    from marketplace.domain import Status
+    from marketplace.store import schema
+
+    assert subtract([(0, 100)], [(10, 0), (20, 1)]) == [(0, 20), (80, 100)]
+    engine = create_engine("sqlite://")
+    schema.metadata.create_all(engine)
+    create_availability_schema(engine)
+    utc = ZoneInfo("UTC")
+    friday = at(2026, 12, 4, 0, zone=utc)
+    nine = friday + 9 * 3600
+
+    def booking(n: int, start: int, minutes: int, status: Status, provider_id: int = 1) -> None:
+        columns: dict[str, object] = {c.name: 0 for c in schema.bookings.columns
+                                      if not c.nullable}
+        columns.update(booking_id=n, customer="0x" + "01" * 20, owner="0x" + "02" * 20,
+                       provider_id=provider_id, start=start, duration_minutes=minutes,
+                       status=int(status), instant=False, price=1, fee=0)
+        with engine.begin() as conn:
+            conn.execute(insert(schema.bookings).values(**columns))
+
+    booking(1, nine + 3600, 30, Status.ACCEPTED)
+    booking(2, nine + 7200, 60, Status.CANCELLED)
+    booking(3, nine, 60, Status.REQUESTED, provider_id=2)
+    with engine.connect() as conn:
+        assert free_windows(conn, 1, friday, friday + 86_400) is None  # no hours: any time
+        assert booked_slots(conn, 1, friday, friday + 86_400) == [(nine + 3600, 30)]
+    save_schedule(engine, 1, parse_schedule({"time_zone": "UTC", "hours": [
+        {"day": "fri", "from": "09:00", "to": "12:00"}]}), "0x" + "02" * 20)
+    with engine.connect() as conn:
+        assert free_windows(conn, 1, friday, friday + 86_400) == [
+            (nine, nine + 3600), (nine + 5400, nine + 3 * 3600)]

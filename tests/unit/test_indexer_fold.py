@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from marketplace import domain
 from marketplace.chain.logs import DecodedEvent
 from marketplace.indexer.batch import apply_events
+from marketplace.indexer.scanner import _abi_small_uint, _abi_string
 from marketplace.indexer.state import UnitOfWork, rollback_to
 from marketplace.store import queries
 from marketplace.store.engine import open_engine
@@ -71,9 +72,11 @@ class Chain:
         self.log_index += 1
 
 
-def fold(engine: Engine, events: list[DecodedEvent], undo_from: int | None = None) -> None:
+def fold(engine: Engine, events: list[DecodedEvent], undo_from: int | None = None,
+         tokens: dict[str, tuple[str | None, int | None]] | None = None) -> None:
     with engine.begin() as conn:
         uow = UnitOfWork(conn, undo_from)
+        uow.tokens = tokens or {}
         stats = apply_events(uow, events)
         uow.flush()
     assert stats.gaps == 0
@@ -371,3 +374,34 @@ def _normal(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """Rows comparable across backends (PostgreSQL returns Decimal-free ints already)."""
     return [tuple(int(v) if isinstance(v, bool) is False and hasattr(v, "as_integer_ratio")
                   and not isinstance(v, float) else v for v in row) for row in rows]
+
+
+def test_a_tokens_symbol_and_decimals_are_stored_when_it_tells_them(tmp_path: Path) -> None:
+    c = Chain()
+    setup_market(c)
+    with store_factory("sqlite", tmp_path) as make:
+        engine = open_engine(make())
+        fold(engine, c.events, tokens={TOKEN: ("dUSD", 6)})
+        with engine.connect() as conn:
+            token = queries.currency(conn, 1)
+        engine.dispose()
+    assert token is not None and (token["symbol"], token["decimals"]) == ("dUSD", 6)
+
+
+@pytest.mark.parametrize(
+    ("data", "text"),
+    [
+        ("0x" + (32).to_bytes(32, "big").hex() + (4).to_bytes(32, "big").hex()
+         + b"dUSD".ljust(32, b"\0").hex(), "dUSD"),
+        ("0x" + b"MKR".ljust(32, b"\0").hex(), "MKR"),  # bytes32 symbol
+        ("0x", None),
+        (None, None),
+        ("0x" + "ff" * 96, None),
+    ],
+)
+def test_token_symbols_decode_from_a_string_or_bytes32_and_junk_is_none(
+    data: str | None, text: str | None
+) -> None:
+    assert _abi_string(data) == text
+    assert _abi_small_uint("0x" + "00" * 31 + "12") == 18
+    assert _abi_small_uint("0x" + "ff" * 32) is None
