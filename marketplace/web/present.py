@@ -324,6 +324,8 @@ def install_filters(app: Flask) -> None:
     """Register the template filters."""
     app.jinja_env.filters.update(
         eth=lambda wei: "" if wei is None else format_wei(int(wei)),
+        money=lambda amount, currency: "" if amount is None else format_amount(int(amount),
+                                                                                 currency),
         stars=lambda score: format_stars(int(score)),
         short=short_address,
         when=when,

@@ -14,6 +14,7 @@ from marketplace.catalogue import COMPLAINT_TAGS, entry_of, lookup
 from marketplace.domain import Status
 from marketplace.language.errors import InvalidText
 from marketplace.store import queries as store_queries
+from marketplace.units import format_amount
 from marketplace.web import actions, forms, queries, ranking
 from marketplace.web.auth import current_account, require_account, safe_next
 from marketplace.web.context import services
@@ -30,7 +31,7 @@ from marketplace.web.errors import (
 from marketplace.web.forms import Inputs
 from marketplace.web.money import currencies, currency_or_default
 from marketplace.web.present import booking_json, providers_json, timeline_json
-from marketplace.web.review import action_review
+from marketplace.web.review import action_review, simple_review
 from marketplace.web.txflow import TxIntent, confirmed, submit, tx_status
 
 log = logging.getLogger(__name__)
@@ -94,14 +95,17 @@ def bookings() -> ResponseReturnValue:
     svc = services()
     with svc.engine.connect() as conn:
         rows = store_queries.bookings_of(conn, customer=account)
-        credit = store_queries.credit_of(conn, account)
+        credits = store_queries.credits_of(conn, account)
         names = queries.providers_by_id(conn, [int(r["provider_id"]) for r in rows])
         known = currencies(conn)
     providers = {p["id"]: p for p in providers_json(svc.engine, names.values())}
     zone = slot_booking.zone()
     items = [booking_json(r, currency_or_default(known, int(r.get("currency") or 0)), zone)
              for r in reversed(rows)]
-    return render_template("bookings.html", bookings=items, providers=providers, credit=credit)
+    credit_items = [{"currency": currency_or_default(known, c), "amount": a}
+                    for c, a in sorted(credits.items()) if a]
+    return render_template("bookings.html", bookings=items, providers=providers,
+                           credits=credit_items)
 
 
 def _booking_context(booking_id: int) -> dict[str, Any]:
@@ -361,13 +365,20 @@ def _check_role(action: str, context: dict[str, Any]) -> None:
 
 @bp.post("/withdraw")
 def withdraw() -> ResponseReturnValue:
-    """Withdraw the account's whole credit (refunds, payouts, released stakes)."""
-    require_account()
-    intent = actions.withdraw_intent()
-    back = safe_next(request.form.get("next"))
-    if back:
-        intent = TxIntent(intent.function, intent.args, intent.label, intent.api_path,
-                          intent.api_body, intent.value, back)
+    """Withdraw the account's whole credit in one currency (refunds, payouts, released stakes),
+    after the review."""
+    account = require_account()
+    inputs = Inputs(request.form)
+    with services().engine.connect() as conn:
+        known = currencies(conn)
+        ident = forms.currency_id(inputs.get("currency"), "currency", known)
+        credit = store_queries.credit_of(conn, account, ident)
+    currency = currency_or_default(known, ident)
+    intent = actions.withdraw_currency_intent(ident, currency.symbol)
+    back = safe_next(request.form.get("next")) or url_for("customer.bookings")
+    intent = dataclasses.replace(intent, next_url=back, review=simple_review(
+        [("Amount", format_amount(credit, currency)), ("To", account)],
+        ["The credit leaves the marketplace for your account."], back))
     return submit(intent)
 
 
