@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import IntegerConverter
 
+from marketplace.availability.store import create_availability_schema
 from marketplace.profile.service import ProfileService
 from marketplace.profile.sql import SqlProfileRepository, create_profile_schema
 from marketplace.store.engine import init_db, open_engine
@@ -132,6 +133,7 @@ def _prepare_schema(engine: Any) -> None:
             init_db(engine)
             create_profile_schema(engine)
             create_web_schema(engine)
+            create_availability_schema(engine)
             return
         except (OperationalError, SQLAlchemyError) as exc:
             if attempt == 4:
