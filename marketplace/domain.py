@@ -310,6 +310,16 @@ def count_outcome(completed: int, failures: int, *, failure: bool) -> tuple[int,
     return (completed, failures + 1) if failure else (completed + 1, failures)
 
 
+def count_resolution(completed: int, failures: int, *, provider_lost: bool) -> tuple[int, int]:
+    """(completed, failures) after an arbiter's resolution: it counts as a completion, and a
+    dispute the provider lost also as a failure (in that order). `resolveByDefault` counts
+    nothing; a settlement is `count_outcome(..., failure=False)`."""
+    completed, failures = count_outcome(completed, failures, failure=False)
+    if provider_lost:
+        completed, failures = count_outcome(completed, failures, failure=True)
+    return completed, failures
+
+
 SLASH_BPS = 1_000
 """A no-show moves this share (10 %) of the listing's stake to the customer's ether credit."""
 

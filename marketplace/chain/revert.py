@@ -97,6 +97,9 @@ _MESSAGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "MarketplaceIdsExhausted": lambda a: f"Every id of kind {_kind(a['kind'])} is taken.",
     # listings
     "MarketplaceProviderNotFound": lambda a: f"There is no listing #{a['providerId']}.",
+    "MarketplaceNotConstructing": lambda a: (
+        "The marketplace module can only be initialised by the marketplace's constructor."
+    ),
     "MarketplaceNotProviderOwner": lambda a: (
         f"{a['caller']} does not own listing #{a['providerId']}."
     ),

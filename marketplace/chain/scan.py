@@ -45,12 +45,18 @@ def marketplace_abi() -> list[dict[str, Any]]:
                 if name != CONTRACT_NAME:
                     continue
             key = json.dumps(
-                [entry.get("type"), entry.get("name"), entry.get("inputs")], sort_keys=True
+                [entry.get("type"), entry.get("name"), _types(entry.get("inputs", []))]
             )
             if key not in seen:
                 seen.add(key)
                 merged.append(entry)
     return merged
+
+
+def _types(params: list[dict[str, Any]]) -> list[Any]:
+    """Parameter types (structs by their components' types): names differ between the
+    interface and an implementation (`currency` / `currency_`) for one and the same entry."""
+    return [_types(p["components"]) if "components" in p else p["type"] for p in params]
 
 
 def marketplace_decoder() -> EventDecoder:

@@ -30,6 +30,7 @@ from marketplace.domain import (
     cancellation_split,
     change_kind,
     count_outcome,
+    count_resolution,
     counts_as_failure,
     criteria_problem,
     customer_of,
@@ -168,6 +169,8 @@ def test_reliability_starts_at_nine_tenths_and_counters_halve_before_they_overfl
     assert count_outcome(65_535, 7, failure=False) == (32_768, 3)
     assert count_outcome(9, 65_535, failure=True) == (4, 32_768)
     assert count_outcome(65_534, 7, failure=False) == (65_535, 7)
+    assert count_resolution(3, 1, provider_lost=True) == (4, 2)
+    assert count_resolution(3, 1, provider_lost=False) == (4, 1)
 
 
 def test_deadlines_follow_the_slot() -> None:
