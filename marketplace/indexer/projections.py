@@ -694,9 +694,10 @@ def _booking_settled(uow: UnitOfWork, ev: DecodedEvent) -> None:
 
 def _dispute_resolved(uow: UnitOfWork, ev: DecodedEvent) -> None:
     """The fee is taken; refund and payout credited; the bond back to the customer (the provider
-    lost, or the default split) or to the arbiter; a lost dispute is a one-star rating at the
-    booking's weight and a failure, an arbiter's other ruling a completion, the default neither.
-    The arbiter's pay from a losing provider's stake is its own StakeSlashed event."""
+    lost, or the default split) or to the arbiter. An arbiter's ruling is a completion, a lost
+    dispute also a failure and a one-star rating at the booking's weight; the default counts
+    nothing. The arbiter's pay from a losing provider's stake is its own StakeSlashed event
+    (emitted just before)."""
     a = ev.args
     row = _booking(uow, ev)
     arbiter = a["arbiter"]
@@ -743,6 +744,7 @@ def _dispute_resolved(uow: UnitOfWork, ev: DecodedEvent) -> None:
         provider["disputes_lost"] += 1
         provider["rating_weight"] += weight
         provider["weighted_stars"] += rules.LOST_DISPUTE_STARS * weight
+        _record_outcome(provider, failure=False)  # a resolution: a completion, and a failure
         _record_outcome(provider, failure=True)
         _put_provider(uow, ev, provider, stars=rules.LOST_DISPUTE_STARS, weight=weight)
     else:

@@ -80,9 +80,11 @@ def test_criteria_keep_every_version_and_the_current_set_per_customer_and_catego
         current = queries.current_criteria(conn, customer, 1)
     engine.dispose()
     assert [h["version"] for h in history] == list(range(1, count + 1))
-    assert {h["change"] for h in history} == {"set", "block", "unblock"}
-    assert current is not None and current["version"] == history[-1]["version"]
-    assert current["blocked"] == []
+    assert {h["change"] for h in history} == {
+        "set", "block", "unblock", "block_owner", "unblock_owner"}
+    category_changes = [h for h in history if h["category"] == 1]
+    assert current is not None and current["version"] == category_changes[-1]["version"]
+    assert current["blocked"] == [] and current["blocked_owners"] == []
 
 
 def test_small_chunks_and_one_big_chunk_build_the_same_store(
@@ -109,8 +111,9 @@ def test_provider_history_ends_at_each_provider_and_holds_every_score_change(
     indexer.sync()
 
     history, providers = schema.provider_history, schema.providers
-    columns = ("category", "region", "attributes", "price", "active", "score_count",
-               "score_sum", "score")
+    columns = ("category", "region", "attributes", "currency", "price", "offer_version",
+               "active", "rating_weight", "weighted_stars", "score", "completed", "failures",
+               "reliability")
     with indexer.engine.connect() as conn:
         rows = conn.execute(
             select(history).order_by(history.c.block_number, history.c.log_index)
@@ -122,11 +125,61 @@ def test_provider_history_ends_at_each_provider_and_holds_every_score_change(
         assert current and sum(int(p["rating_count"]) for p in current) > 0
         for provider in current:
             own = by_provider[int(provider["provider_id"])]
-            assert own[0]["event"] == "ProviderRegistered"
+            assert own[0]["event"] == "ListingRegistered"
             assert {c: own[-1][c] for c in columns} == {c: provider[c] for c in columns}
             ratings = [r for r in own if r["event"] == "BookingRated"]
-            lost = [r for r in own if r["event"] == "DisputeResolved"]
+            lost = [r for r in own if r["event"] == "DisputeResolved" and r["stars"] == 1]
             assert len(ratings) == provider["rating_count"]
             assert sum(int(str(r["stars"])) for r in ratings) == provider["rating_sum"]
             assert len(lost) == provider["disputes_lost"]
-            assert own[-1]["score_count"] == len(ratings) + len(lost)
+            assert sum(int(str(r["weight"])) for r in ratings + lost) == provider["rating_weight"]
+
+
+def test_v2_signals_offers_owners_attestations_and_stakes_are_queryable(
+    chain: Chain, new_store: StoreFactory
+) -> None:
+    workload = chain.workload(pumps=2, rounds_per_tx=40)
+    workload.pump(240)
+    workload.finish()
+    url = new_store()
+    indexer = make_indexer(chain, url)
+
+    stats = indexer.sync()
+
+    assert stats.skipped == 0 and stats.gaps == 0
+    assert_projections_match_contract(chain, url)
+    market = chain.market
+    with indexer.engine.connect() as conn:
+        listings = queries.list_providers(conn)
+        bookings = queries.bookings_of(conn)
+        for booking in bookings:  # the offer each booking was made against is recoverable
+            offer = queries.offer(conn, booking["provider_id"], booking["offer_version"])
+            assert offer is not None and offer["price"] == booking["price"]
+            key = market.call("decodeBookingId", booking["booking_id"])
+            assert (booking["customer"], booking["provider_id"], booking["start"],
+                    booking["duration_minutes"], booking["salt"]) == (
+                key[0].lower(), key[1], key[2], key[3], key[4])
+        assert max(len(queries.offers_of(conn, p["provider_id"])) for p in listings) > 1
+        assert {b["status_name"] for b in bookings} >= {
+            "settled", "cancelled", "declined", "expired", "resolved"}
+        assert any(b["compensation"] for b in bookings)  # late cancellations
+        assert any(b["slash"] for b in bookings)  # no-shows
+        assert any(b["arbiter_pay"] for b in bookings)  # disputes
+        assert any(p["instant"] for p in listings)
+        assert all(p["failures"] > 0 and p["completed"] > 0 for p in listings)
+        owner = queries.owner_history(conn, listings[0]["owner"])
+        assert owner is not None and owner["listings"] == len(owner["listings_detail"]) == 3
+        assert owner["reliability"] < 9000
+        attested = [p for p in listings if p["attestations"]]
+        assert attested
+        for p in attested:
+            for row in queries.attestations_of(conn, p["provider_id"]):
+                assert row["verified"] == market.call(
+                    "verifiedAttributesOf", p["provider_id"], 1 << (row["attestor_id"] - 1))
+        kinds = {m["kind"] for m in queries.stake_movements(conn)}
+        assert kinds == {"register", "top_up", "slash", "arbiter_pay", "release"}
+        assert {a["arbiter_id"] for a in queries.arbiters(conn)} >= {1}
+        settings = queries.market_settings(conn)
+        assert settings is not None and settings["default_arbiter_id"] == market.call(
+            "defaultArbiter")
+        assert {c["status"] for c in queries.operator_changes(conn)} >= {"applied"}

@@ -25,8 +25,8 @@ CONFIRMATIONS = 12
 
 def _pump_tx(chain: Chain, pumps: list[Any], rounds: int, nonce: int) -> dict[str, str]:
     """A pump transaction as anvil_reorg takes it (hex quantities, explicit nonce)."""
-    tx = pumps[0].functions.pump(rounds, pumps[1].address).build_transaction(
-        {"from": chain.operator, "gas": 3_000_000, "nonce": nonce}
+    tx = pumps[0].functions.pump(rounds).build_transaction(
+        {"from": chain.operator, "gas": 10_000_000, "nonce": nonce}
     )
     return {k: hex(v) if isinstance(v, int) else str(v) for k, v in tx.items()}
 

@@ -180,7 +180,7 @@ contract IndexerPump {
 
     /// @notice After the stake cooldown: release the first listing's stake and withdraw.
     function release() external {
-        seller.release(providers[0]);
+        if (market.getListing(providers[0]).stake != 0) seller.release(providers[0]); // not all slashed
         _withdraw();
     }
 

@@ -120,6 +120,8 @@ class Workload:
         while done < rounds:
             pump = self.pumps[sent % len(self.pumps)]
             count = min(per_tx, rounds - done)
+            # the slots booked by the pump's previous call (start = its time + 1) have started
+            self.w3.provider.make_request(RPCEndpoint("evm_increaseTime"), [1])
             self._send(pump.functions.pump(count), min(GAS_PER_TX, 200_000 + 600_000 * count))
             done += count
             sent += 1
@@ -178,7 +180,8 @@ def deploy_workload(
     account = arbiter.address
     workload.timelocked([(ChangeKind.ARBITER, account, 1), (ChangeKind.ATTESTOR, account, 1)])
     workload.timelocked([(ChangeKind.DEFAULT_ARBITER, account, 0)])
-    min_stake = int(market.call("minStake"))
+    # stakes that outlast many no-shows and lost disputes (each pays the arbiter up to a bond)
+    min_stake = int(market.call("minStake")) + 20 * int(market.call("disputeBond"))
     price = max(price, 4 * int(market.call("minFee", 0)))
     for i in range(pumps):
         pump = _deploy(w3, artifact[PUMP_NAME], operator, market.address, 1 + i % 4, account)
@@ -189,7 +192,7 @@ def deploy_workload(
         workload._send(
             pump.functions.setUp(providers_per_pump, price),
             5_000_000,
-            value=(min_stake + 10**15) * providers_per_pump,
+            value=min_stake * providers_per_pump,
         )
     return workload
 

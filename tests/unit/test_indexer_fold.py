@@ -258,7 +258,7 @@ def test_every_v2_event_is_projected_as_the_contract_keeps_it(engine: Engine) ->
         assert (p2["instant"], p2["currency"], p2["completed"]) == (True, 1, 1)
         # listing 3: a no-show (slash), a lost dispute (one star at weight, arbiter paid)
         assert (p3["no_shows"], p3["disputes_lost"], p3["failures"], p3["completed"]) == (
-            1, 1, 2, 0)
+            1, 1, 2, 1)  # a lost dispute is a completion and a failure
         assert (p3["rating_weight"], p3["weighted_stars"]) == (w7, w7)
         assert p3["stake"] == 0 and p3["stake_slashed"] == STAKE // 10 + BOND
         assert p3["active"] is False
