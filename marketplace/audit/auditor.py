@@ -67,7 +67,36 @@ class _Chunk:
     start: int
     end: int
     logs: list[dict[str, Any]]
-    balances: dict[int, int | None]
+    balances: dict[tuple[int, int], int | None]  # (block, currency) -> balance
+
+
+BALANCE_OF = "0x70a08231"  # balanceOf(address)
+WINDOWS = "0x2713f36e"  # windows()
+CHANGE_DELAY = "0xc55e4af8"  # changeDelay()
+SYMBOL = "0x95d89b41"  # symbol()
+DECIMALS = "0x313ce567"  # decimals()
+
+
+def _words(data: Any) -> list[int]:
+    """The 32-byte words of an eth_call result."""
+    if not isinstance(data, str) or not data.startswith("0x"):
+        raise ValueError(f"not call data: {data!r}")
+    raw = data[2:]
+    return [int(raw[i : i + 64], 16) for i in range(0, len(raw) - len(raw) % 64, 64)]
+
+
+def _abi_string(data: Any) -> str | None:
+    """A string an eth_call returned (ABI-encoded, or a bytes32 as some old tokens do)."""
+    try:
+        words = _words(data)
+        raw = bytes.fromhex(str(data)[2:])
+    except ValueError:
+        return None
+    if len(words) >= 2 and words[0] == 32 and 64 + words[1] <= len(raw):
+        return raw[64 : 64 + words[1]].decode("utf-8", "replace")
+    if len(raw) == 32:
+        return raw.rstrip(b"\0").decode("utf-8", "replace") or None
+    return None
 
 
 _DONE = object()
@@ -104,8 +133,9 @@ class Auditor:
         self.logs = 0
         self.seconds = 0.0
         self.balance_calls = 0
-        self._diff = 0  # balance - liabilities at the last checked block
-        self._last_checked: Checkpoint | None = None
+        self._diff: dict[int, int] = {}  # per currency: balance - liabilities, last checked
+        self._last_checked: dict[int, Checkpoint] = {}
+        self.tokens_info: dict[int, tuple[str | None, int | None]] = {}  # symbol, decimals
         self._last_event: tuple[int, str] | None = None  # block and hash of the newest event
         self._state_from = 0  # the node has no state before this block (not an archive node)
         self.unchecked: list[int] = []  # blocks whose balance the node could not give
@@ -144,7 +174,27 @@ class Auditor:
                 "its state"
             )
         self._check_payouts(chain_id, end)
+        self._read_setup(end)
         return end
+
+    def _read_setup(self, block: int) -> None:
+        """The timing windows and the change delay, fixed at deployment (the constructor's
+        Setup emits no event for them): read once with eth_call so that every deadline can be
+        checked to the second. A node or contract that does not answer leaves them unknown,
+        and the deadline checks fall back to ordering (deadline after now, before start)."""
+        from marketplace.domain import Windows
+
+        address = self.target.address
+        try:
+            words = _words(self.rpc.call("eth_call", [{"to": address, "data": WINDOWS},
+                                                      hex(block)]))
+            delay = _words(self.rpc.call("eth_call", [{"to": address, "data": CHANGE_DELAY},
+                                                      hex(block)]))
+        except (RpcError, ValueError):
+            return
+        if len(words) >= 5 and delay:
+            self.replay.windows = Windows(*words[:5])
+            self.replay.change_delay = delay[0]
 
     def _check_payouts(self, chain_id: int, block: int) -> None:
         """A violation when the node lacks an EVM feature the contract is compiled for: its
@@ -227,8 +277,7 @@ class Auditor:
                     pass
             worker.join()
         if self.replay.last_block != to_block:
-            checkpoint = self.replay.checkpoint_at(to_block, None)
-            self._check_solvency([checkpoint], {})
+            self._check_solvency(self.replay.checkpoint_at(to_block, None), {})
         self.anchor = (to_block, self._block_hash(to_block))
         self._check_events_still_canonical()
         self.seconds += time.monotonic() - started
@@ -292,7 +341,12 @@ class Auditor:
                     if stamp is not None:
                         log["blockTimestamp"] = stamp
         checked = sorted(n for n in blocks if n >= self.from_block)
-        return _Chunk(start, end, logs, self._balances(checked))
+        return _Chunk(start, end, logs, self._balances(checked, self._tokens()))
+
+    def _tokens(self) -> dict[int, str]:
+        """The token of every currency the replay knows so far (read from the other thread: a
+        copy; a currency named later in the chunk is read when it is checked)."""
+        return {cid: c.token for cid, c in list(self.replay.currencies.items()) if cid != 0}
 
     def _timestamps(self, blocks: list[int]) -> dict[int, str]:
         stamps: dict[int, str] = {}
@@ -304,13 +358,36 @@ class Auditor:
                     stamps[number] = header["timestamp"]
         return stamps
 
-    def _balances(self, blocks: list[int]) -> dict[int, int | None]:
-        """Balances at the end of `blocks`; None where the node no longer has the state (a
-        node that is not an archive node keeps only recent states)."""
-        balances: dict[int, int | None] = {}
+    def _balances(
+        self, blocks: list[int], tokens: dict[int, str] | None = None
+    ) -> dict[tuple[int, int], int | None]:
+        """Balances at the end of `blocks`, of ether and of each token; None where the node no
+        longer has the state (a node that is not an archive node keeps only recent states)."""
+        balances: dict[tuple[int, int], int | None] = {}
         for i in range(0, len(blocks), BALANCE_BATCH):
-            balances.update(self._balance_batch(blocks[i : i + BALANCE_BATCH]))
+            part = blocks[i : i + BALANCE_BATCH]
+            for block, balance in self._balance_batch(part).items():
+                balances[(block, 0)] = balance
+        for cid, token in (tokens or {}).items():
+            for block in blocks:
+                # Where the node has no state for ether, it has none for the token either.
+                balances[(block, cid)] = (
+                    self._token_balance(token, block)
+                    if balances.get((block, 0)) is not None
+                    else None
+                )
         return balances
+
+    def _token_balance(self, token: str, block: int) -> int | None:
+        data = BALANCE_OF + self.target.address.removeprefix("0x").rjust(64, "0")
+        self.balance_calls += 1
+        try:
+            words = _words(self.rpc.call("eth_call", [{"to": token, "data": data}, hex(block)]))
+        except NodeRefused:
+            raise
+        except (RpcError, ValueError):
+            return None
+        return words[0] if words else None
 
     def _balance_batch(self, blocks: list[int]) -> dict[int, int | None]:
         floor = self._state_from
@@ -349,8 +426,14 @@ class Auditor:
                 high = middle
         return low
 
-    def balance_at(self, block: int) -> int | None:
-        """The contract's balance at the end of `block`; None if the node has no state for it."""
+    def balance_at(self, block: int, currency: int = 0) -> int | None:
+        """The contract's balance of `currency` at the end of `block`; None if the node has no
+        state for it (or the currency has no token yet)."""
+        if currency != 0:
+            c = self.replay.currencies.get(currency)
+            if c is None:
+                return None
+            return self._token_balance(c.token, block)
         self.balance_calls += 1
         try:
             return _int(self.rpc.call("eth_getBalance", [self.target.address, hex(block)]))
@@ -358,6 +441,25 @@ class Auditor:
             raise
         except RpcError:
             return None
+
+    def token_info(self) -> dict[int, tuple[str | None, int | None]]:
+        """Symbol and decimals of every token currency (read once; None where the token does
+        not say)."""
+        for cid, c in self.replay.currencies.items():
+            if cid == 0 or cid in self.tokens_info:
+                continue
+            symbol = decimals = None
+            try:
+                symbol = _abi_string(self.rpc.call("eth_call", [{"to": c.token, "data": SYMBOL},
+                                                                "latest"]))
+                words = _words(self.rpc.call("eth_call", [{"to": c.token, "data": DECIMALS},
+                                                          "latest"]))
+                decimals = words[0] if words and words[0] <= 77 else None
+            except (RpcError, ValueError):
+                pass
+            self.tokens_info[cid] = (symbol, decimals)
+            c.symbol, c.decimals = symbol, decimals
+        return self.tokens_info
 
     def _block_hash(self, block: int) -> str:
         header = self.rpc.call("eth_getBlockByNumber", [hex(block), False])
@@ -388,37 +490,42 @@ class Auditor:
     # ------------------------------------------------------------ solvency
 
     def _check_solvency(
-        self, checkpoints: list[Checkpoint], balances: dict[int, int | None]
+        self, checkpoints: list[Checkpoint], balances: dict[tuple[int, int], int | None]
     ) -> None:
         from_block = self.from_block
         for checkpoint in checkpoints:
             if checkpoint.block < from_block:
                 continue
-            if checkpoint.block in balances:
-                actual = balances[checkpoint.block]
+            key = (checkpoint.block, checkpoint.currency)
+            if key in balances:
+                actual = balances[key]
             else:
-                actual = self.balance_at(checkpoint.block)
+                actual = self.balance_at(checkpoint.block, checkpoint.currency)
             if actual is None:
-                self.unchecked.append(checkpoint.block)
+                if checkpoint.currency == 0:
+                    self.unchecked.append(checkpoint.block)
                 continue
             checkpoint.actual = actual
             diff = actual - checkpoint.expected
-            if diff != self._diff:
+            currency = checkpoint.currency
+            if diff != self._diff.get(currency, 0):
                 if diff != 0:
                     self.replay.add_violation(self._drift(checkpoint, diff))
-                self._diff = diff
-            self._last_checked = checkpoint
+                self._diff[currency] = diff
+            self._last_checked[currency] = checkpoint
 
     def _drift(self, checkpoint: Checkpoint, diff: int) -> Violation:
         """A solvency violation, placed at the block where the balance moved unexpectedly."""
-        previous = self._last_checked
+        currency = checkpoint.currency
+        previous = self._last_checked.get(currency)
         block, tx = checkpoint.block, checkpoint.last_tx
         moved_at: int | None = None
         if previous is not None and previous.actual is not None and (
             checkpoint.block - previous.block > 1
         ):
             # No marketplace event between the two checked blocks: the balance should not move.
-            moved_at = self._first_change(previous.block, checkpoint.block - 1, previous.actual)
+            moved_at = self._first_change(previous.block, checkpoint.block - 1, previous.actual,
+                                          currency)
             if moved_at is not None:
                 block, tx = moved_at, None
         kind = "deficit" if diff < 0 else "surplus"
@@ -428,11 +535,14 @@ class Auditor:
             else f"in block {checkpoint.block}"
             + (f" (checked after tx {tx})" if tx else "")
         )
+        what = "ether" if currency == 0 else f"currency {currency}"
+        extra = (f" + stakes {checkpoint.stakes} + dispute bonds {checkpoint.bonds}"
+                 if currency == 0 else "")
         message = (
-            f"contract balance {checkpoint.actual} wei != {checkpoint.expected} wei owed "
+            f"{what}: contract balance {checkpoint.actual} != {checkpoint.expected} owed "
             f"(escrow {checkpoint.escrow} + credits {checkpoint.credits} + accrued fees "
-            f"{checkpoint.accrued_fees} + stakes {checkpoint.stakes}) at block "
-            f"{checkpoint.block}: a {kind} of {abs(diff)} wei appeared {where}"
+            f"{checkpoint.accrued_fees}{extra}) at block {checkpoint.block}: a {kind} of "
+            f"{abs(diff)} appeared {where}"
         )
         return Violation(
             Invariant.SOLVENCY,
@@ -440,6 +550,7 @@ class Auditor:
             message,
             tx_hash=tx,
             details={
+                "currency": currency,
                 "checked_block": checkpoint.block,
                 "balance": checkpoint.actual,
                 "owed": checkpoint.expected,
@@ -448,14 +559,14 @@ class Auditor:
             },
         )
 
-    def _first_change(self, low: int, high: int, balance: int) -> int | None:
+    def _first_change(self, low: int, high: int, balance: int, currency: int = 0) -> int | None:
         """The first block in (low, high] whose balance differs from `balance` (at `low`);
         None when it did not change there, or the node lacks the states to tell."""
-        if self.balance_at(high) in (balance, None):
+        if self.balance_at(high, currency) in (balance, None):
             return None
         while high - low > 1:
             middle = (low + high) // 2
-            found = self.balance_at(middle)
+            found = self.balance_at(middle, currency)
             if found is None:
                 return None
             if found == balance:

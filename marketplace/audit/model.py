@@ -9,6 +9,12 @@ from typing import Any
 from marketplace.errors import MarketplaceError
 
 
+def hex_id(booking_id: int) -> str:
+    """A booking id as people and explorers read it: 0x and 64 hex digits (the customer's
+    address is its high 160 bits)."""
+    return f"0x{booking_id:064x}"
+
+
 class AuditError(MarketplaceError):
     """The audit could not run (node unreachable, wrong chain, no contract at the address, ...)."""
 
@@ -22,7 +28,10 @@ class Invariant(StrEnum):
     COMPLIANCE = "compliance"
     RATINGS = "ratings"
     FEE_CAP = "fee_cap"
+    RELIABILITY = "reliability"
+    DISPUTES = "disputes"
     ROLES = "roles"
+    TIMELOCK = "timelock"
     EVENTS = "events"
     PAYOUTS = "payouts"
 
@@ -33,20 +42,34 @@ class Invariant(StrEnum):
 
 
 INVARIANT_TITLES: dict[Invariant, str] = {
-    Invariant.SOLVENCY: "contract balance == open escrows + unwithdrawn credits + accrued fees "
-    "+ stakes, at every checked block; withdrawals, fee collections and stake releases never "
-    "exceed what is owed",
-    Invariant.CONSERVATION: "per booking: payout + fee + refund == price, paid exactly once",
-    Invariant.TRANSITIONS: "only legal state transitions, at the right time; terminal states stay "
-    "terminal; nothing new while paused",
-    Invariant.COMPLIANCE: "every booking met its customer's criteria version for the provider's "
-    "category and the provider's state (price, score, attributes, region, active) at that point",
-    Invariant.RATINGS: "at most one rating per booking, by its customer, only after settlement or "
-    "resolution; each provider's score equals its rating events plus lost disputes",
-    Invariant.FEE_CAP: "fee rate <= 10% everywhere; each booking pays exactly the fee rate "
-    "snapshotted when it was made",
-    Invariant.ROLES: "only allowed, independent arbiters resolve disputes; the default split only "
-    "after the arbitration deadline; settlement by anyone but the customer only after the window",
+    Invariant.SOLVENCY: "per currency, at every checked block: the contract's balance (ether, or "
+    "the token's balanceOf) == open escrows + unwithdrawn credits + accrued fees (+ stakes and "
+    "open dispute bonds in ether); withdrawals, fee collections and stake releases never exceed "
+    "what is owed",
+    Invariant.CONSERVATION: "per booking: refund + compensation + payout + fee == price, paid "
+    "exactly once; refunds and cancellation compensation as the locked terms say",
+    Invariant.TRANSITIONS: "only legal state transitions, at the right time (complete not before "
+    "start, confirm not after confirmBy, timed exits only after the deadline); terminal states "
+    "stay terminal; nothing new while paused; booking ids encode their customer and slot",
+    Invariant.COMPLIANCE: "every booking: not the listing's owner, the offer version and criteria "
+    "version in force at its block, eligible under the customer's criteria (blocks, owner blocks, "
+    "attestations, score, track record, reliability, price) as things stood then",
+    Invariant.RATINGS: "one rating per booking, by its customer, after settlement or resolution; "
+    "each rating's weight is min(fee x 1000 / minFee, 2^40); each newScore is the weighted "
+    "Bayesian score of the rating events and lost disputes",
+    Invariant.FEE_CAP: "fee rate <= 10% everywhere; each booking's fee == max(ceil(price x rate), "
+    "minFee) at the rate and minimum fee in force at its block, and is what it pays",
+    Invariant.RELIABILITY: "completed and failure counters follow settlements, resolutions, "
+    "declines and cancellations after acceptance, no-shows and lost disputes; a no-show slashes "
+    "10% of the stake to the customer",
+    Invariant.DISPUTES: "a dispute costs exactly the bond; the split refunds (price - fee) x "
+    "refundBps; bond and arbiter pay go where the ruling says; the default is 50/50 and pays no "
+    "arbiter",
+    Invariant.ROLES: "only the arbiter fixed at booking resolves, never a party; the default split "
+    "only after the arbitration deadline; settlement by anyone but the customer only after the "
+    "window",
+    Invariant.TIMELOCK: "every applied change was scheduled, not cancelled, and applied after its "
+    "eta; the parameters in force are the applied ones",
     Invariant.EVENTS: "every log at the contract address is a well-formed marketplace event",
     Invariant.PAYOUTS: "the chain runs every EVM feature the contract is compiled for (Cancun: "
     "transient storage, MCOPY), so withdrawals, stake releases and bookings can execute",
@@ -69,14 +92,14 @@ class Violation:
     details: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: booking ids as decimal strings (they exceed every float), amounts as ints."""
+        """JSON-ready: booking ids as 0x hex (they exceed every float), amounts as ints."""
         return {
             "invariant": self.invariant.value,
             "block": self.block,
             "tx_hash": self.tx_hash,
             "log_index": self.log_index,
             "event": self.event,
-            "booking_id": None if self.booking_id is None else str(self.booking_id),
+            "booking_id": None if self.booking_id is None else hex_id(self.booking_id),
             "provider_id": self.provider_id,
             "account": self.account,
             "message": self.message,
@@ -86,7 +109,8 @@ class Violation:
 
 @dataclass(slots=True)
 class Checkpoint:
-    """The ledger rebuilt from events at the end of one block, and the balance the node reports."""
+    """One currency's ledger rebuilt from events at the end of one block, and the balance the
+    node reports (ether: eth_getBalance; a token: its balanceOf the marketplace)."""
 
     block: int
     timestamp: int | None
@@ -96,21 +120,25 @@ class Checkpoint:
     stakes: int
     last_tx: str | None
     actual: int | None = None
+    currency: int = 0
+    bonds: int = 0
 
     @property
     def expected(self) -> int:
-        """What the contract owes: its balance must equal this."""
-        return self.escrow + self.credits + self.accrued_fees + self.stakes
+        """What the contract owes in this currency: its balance must equal this."""
+        return self.escrow + self.credits + self.accrued_fees + self.stakes + self.bonds
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
         return {
             "block": self.block,
             "timestamp": self.timestamp,
+            "currency": self.currency,
             "escrow": self.escrow,
             "credits": self.credits,
             "accrued_fees": self.accrued_fees,
             "stakes": self.stakes,
+            "bonds": self.bonds,
             "expected": self.expected,
             "actual": self.actual,
         }

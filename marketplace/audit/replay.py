@@ -24,13 +24,17 @@ from marketplace.audit import booking_events, market_events
 from marketplace.audit.model import Checkpoint, Invariant, Violation
 from marketplace.audit.state import (
     DAY,
+    ETHER,
+    ZERO_ADDRESS,
     BookingState,
     CriteriaState,
+    CurrencyState,
     CustomerState,
     ProviderState,
     short_id,
 )
 from marketplace.chain.logs import DecodedEvent, SkippedLog
+from marketplace.domain import Windows
 
 Handler = Callable[[DecodedEvent], object]
 
@@ -52,16 +56,29 @@ class Replay:
         self.customers: dict[str, CustomerState] = {}
         self.criteria: dict[tuple[str, int], CriteriaState] = {}
         self.bookings: dict[int, BookingState] = {}
-        self.credits: dict[str, int] = {}
-        self.arbiters: set[str] = set()
+        self.currencies: dict[int, CurrencyState] = {
+            ETHER: CurrencyState(ETHER, ZERO_ADDRESS, True)
+        }
+        self.currency_of_token: dict[str, int] = {ZERO_ADDRESS: ETHER}
+        self.token_min_fees: dict[str, int] = {}  # set before the token was a currency
+        self.credits: dict[tuple[str, int], int] = {}  # (account, currency) -> credit
+        self.arbiters: dict[int, tuple[str, bool]] = {}  # id -> (account, allowed)
+        self.attestors: dict[int, tuple[str, bool]] = {}
+        self.default_arbiter = 0
+        self.pending: dict[tuple[int, str, int], tuple[int, DecodedEvent]] = {}
+        self.constructor_tx: str | None = None  # the deployment's: its changes apply at once
+        self.windows: Windows | None = None  # the contract's timing windows (Setup), if known
+        self.change_delay: int | None = None
+        self.slashes: dict[int, list[tuple[str, int]]] = {}  # booking -> StakeSlashed (to, amount)
+        self._deferred: list[Callable[[], None]] = []  # checks run when the transaction ends
+        self._tx: str | None = None
         self.fee_bps: int | None = None
         self.min_stake = 0
+        self.dispute_bond = 0
         self.paused = False
         self.owner: str | None = None
-        self.escrow = 0
-        self.total_credits = 0
-        self.accrued_fees = 0
         self.stakes = 0
+        self.bonds = 0
         self.fees_collected = 0
         self.withdrawn = 0
         self.checkpoints: list[Checkpoint] = []
@@ -69,12 +86,13 @@ class Replay:
         self.events_in_scope = 0
         self.skipped_logs = 0
         self.by_name: dict[str, int] = {}
-        self.daily: dict[int, list[int]] = {}  # day -> [bookings, volume, fees, refunds, payouts]
+        # (day, currency) -> [bookings, volume, fees, refunds, payouts]
+        self.daily: dict[tuple[int, int], list[int]] = {}
         self.totals: dict[str, int] = dict.fromkeys(
             (
-                "volume", "fees", "refunds", "payouts", "disputes", "disputes_resolved",
-                "disputes_by_default", "disputes_lost", "ratings", "withdrawn", "fees_collected",
-                "stakes_released",
+                "disputes", "disputes_resolved", "disputes_by_default", "disputes_lost",
+                "ratings", "stakes_released", "no_shows", "slashed", "bonds_paid",
+                "arbiter_paid", "changes_applied",
             ),
             0,
         )
@@ -104,6 +122,11 @@ class Replay:
         try:  # counters in locals: this loop runs for every event of the chain
             for ev in events:
                 block = ev.block_number
+                if ev.tx_hash != last_tx:
+                    if self._deferred:
+                        self._run_deferred()
+                    if self.constructor_tx is None and self.events_seen + seen == 0:
+                        self.constructor_tx = ev.tx_hash
                 if block != self._block:
                     if self._block is not None:
                         self._close_block(last_tx)
@@ -126,9 +149,21 @@ class Replay:
         finally:
             self.events_seen += seen
             self.events_in_scope += in_scope
+        if self._deferred:
+            self._run_deferred()
         if self._block is not None:
             self._close_block(last_tx)
         return self.checkpoints[start:]
+
+    def defer(self, check: Callable[[], None]) -> None:
+        """Run `check` when the current transaction's events are all applied (a rule that spans
+        several events of one transaction, such as a no-show and its slash)."""
+        self._deferred.append(check)
+
+    def _run_deferred(self) -> None:
+        checks, self._deferred = self._deferred, []
+        for check in checks:
+            check()
 
     def skip(self, logs: Sequence[SkippedLog]) -> None:
         """Logs at the contract address that are not marketplace events: each is a violation."""
@@ -147,23 +182,36 @@ class Replay:
                     )
                 )
 
-    def checkpoint_at(self, block: int, timestamp: int | None = None) -> Checkpoint:
-        """A checkpoint of the current ledger at a block without events (e.g. the audit's end)."""
-        checkpoint = self._checkpoint(block, timestamp, None)
-        self.checkpoints.append(checkpoint)
+    def checkpoint_at(self, block: int, timestamp: int | None = None) -> list[Checkpoint]:
+        """Checkpoints of the current ledger at a block without events (e.g. the audit's end)."""
+        checkpoints = self._checkpoints(block, timestamp, None)
+        self.checkpoints.extend(checkpoints)
         self.last_block = block
-        return checkpoint
+        return checkpoints
 
-    def _checkpoint(self, block: int, timestamp: int | None, tx: str | None) -> Checkpoint:
-        return Checkpoint(
-            block, timestamp, self.escrow, self.total_credits, self.accrued_fees, self.stakes, tx
-        )
+    def _checkpoints(self, block: int, timestamp: int | None, tx: str | None) -> list[Checkpoint]:
+        """One checkpoint per currency: ether carries the stakes and the dispute bonds."""
+        out = []
+        for cid, c in self.currencies.items():
+            ether = cid == ETHER
+            out.append(Checkpoint(
+                block, timestamp, c.escrow, c.credits, c.accrued_fees,
+                self.stakes if ether else 0, tx, currency=cid,
+                bonds=self.bonds if ether else 0,
+            ))
+        return out
 
     def _close_block(self, last_tx: str | None) -> None:
         assert self._block is not None
-        self.checkpoints.append(self._checkpoint(self._block, self._block_ts, last_tx))
+        self.checkpoints.extend(self._checkpoints(self._block, self._block_ts, last_tx))
         self.last_block = self._block
         self._block = None
+
+    def owed(self, currency: int) -> int:
+        """What the contract owes now in `currency`."""
+        c = self.currencies[currency]
+        extra = self.stakes + self.bonds if currency == ETHER else 0
+        return c.escrow + c.credits + c.accrued_fees + extra
 
     def add_violation(self, violation: Violation) -> None:
         """Record a violation found outside the replay (solvency), if it is in scope."""
@@ -194,11 +242,20 @@ class Replay:
             )
         )
 
-    def credit(self, account: str, amount: int) -> None:
-        """Owe `account` `amount` more wei (a withdrawable credit)."""
+    def credit(self, account: str, amount: int, currency: int = ETHER) -> None:
+        """Owe `account` `amount` more of `currency` (a withdrawable credit)."""
         if amount:
-            self.credits[account] = self.credits.get(account, 0) + amount
-            self.total_credits += amount
+            key = (account, currency)
+            self.credits[key] = self.credits.get(key, 0) + amount
+            self.currency(currency).credits += amount
+
+    def currency(self, currency: int) -> CurrencyState:
+        """A currency's record (created on first sight: a booking in an unnamed currency is a
+        violation elsewhere, but its money is still counted)."""
+        c = self.currencies.get(currency)
+        if c is None:
+            c = self.currencies[currency] = CurrencyState(currency, ZERO_ADDRESS, False)
+        return c
 
     def customer(self, address: str) -> CustomerState:
         """The customer's record, created on first sight."""
@@ -207,14 +264,15 @@ class Replay:
             state = self.customers[address] = CustomerState(address)
         return state
 
-    def day(self, ev: DecodedEvent) -> list[int] | None:
-        """The daily figures row of the event's day; None out of scope or without a time."""
+    def day(self, ev: DecodedEvent, currency: int) -> list[int] | None:
+        """The daily figures row of the event's day and currency; None out of scope or without
+        a time."""
         if ev.block_timestamp is None or not self.scope:
             return None
-        day = ev.block_timestamp // DAY
-        row = self.daily.get(day)
+        key = (ev.block_timestamp // DAY, currency)
+        row = self.daily.get(key)
         if row is None:
-            row = self.daily[day] = [0, 0, 0, 0, 0]
+            row = self.daily[key] = [0, 0, 0, 0, 0]
         return row
 
     def booking(self, ev: DecodedEvent, invariant: Invariant) -> BookingState | None:

@@ -12,24 +12,73 @@ from marketplace import __version__
 from marketplace.audit.auditor import Auditor
 from marketplace.audit.exports import format_int, to_csv, to_json
 from marketplace.audit.model import Invariant, Violation
+from marketplace.audit.money import Money, iso_time
 from marketplace.audit.replay import Replay
-from marketplace.audit.state import OPEN, status_name
-from marketplace.domain import Status
-from marketplace.units import format_eth
+from marketplace.audit.state import (
+    OPEN,
+    BookingState,
+    CustomerState,
+    ProviderState,
+    status_name,
+)
+from marketplace.domain import STAR, Status
 
 VIOLATION_COLUMNS = (
     "invariant", "block", "tx_hash", "log_index", "event", "booking_id", "provider_id",
     "account", "message", "details",
 )
 PROVIDER_COLUMNS = (
-    "provider_id", "owner", "category", "region", "price", "active", "stake", "bookings",
-    "volume", "settled", "payouts", "fees", "refunds", "disputes", "disputes_lost", "ratings",
-    "average_stars", "score",
+    "provider_id", "owner", "category", "region", "currency", "price", "offer_version",
+    "instant", "active", "stake", "bookings", "volume", "settled", "payouts", "fees", "refunds",
+    "disputes", "disputes_lost", "no_shows", "slashed", "ratings", "average_stars",
+    "rating_weight", "score", "stars", "completed", "failures", "reliability",
 )
 CUSTOMER_COLUMNS = (
     "customer", "bookings", "volume", "spent", "refunds", "disputes", "ratings",
-    "criteria_changes",
+    "criteria_changes", "blocked_owners",
 )
+CURRENCY_COLUMNS = (
+    "currency", "symbol", "decimals", "token", "enabled", "min_fee", "volume", "fees",
+    "escrow", "credits", "accrued_fees", "fees_collected", "withdrawn", "owed", "balance",
+    "difference",
+)
+_PROVIDER_AMOUNTS = ("price", "volume", "payouts", "fees", "refunds")
+
+
+def provider_row(p: ProviderState, money: Money) -> dict[str, Any]:
+    """A listing's figures in human units: amounts with their symbol, stake in ether, the score
+    in stars, reliability in percent."""
+    row = p.figures()
+    currency = row["currency"]
+    for key in _PROVIDER_AMOUNTS:
+        row[key] = money.text(row[key], currency)
+    row["currency"] = money.symbol(currency)
+    row["stake"] = money.text(row["stake"], 0)
+    row["slashed"] = money.text(row["slashed"], 0)
+    row["stars"] = f"{row['score'] / STAR:.2f}"
+    row["reliability"] = f"{row['reliability'] / 100:.2f}%"
+    return row
+
+
+def customer_row(c: CustomerState, money: Money) -> dict[str, Any]:
+    """A customer's figures; amounts per currency as one text ('0.02 ETH + 25 DUSD')."""
+    row = c.figures()
+    for key in ("volume", "spent", "refunds"):
+        row[key] = money.per_currency(row[key])
+    return row
+
+
+def booking_row(b: BookingState, money: Money) -> dict[str, Any]:
+    """A booking in human units: 0x id, amounts with symbol, dates."""
+    row = b.figures()
+    currency = row["currency"]
+    for key in ("price", "fee", "refund", "compensation", "payout", "fee_paid"):
+        row[key] = money.text(row[key], currency)
+    row["slashed"] = money.text(row["slashed"], 0)
+    row["currency"] = money.symbol(currency)
+    row["start"] = iso_time(row["start"])
+    row["requested_at"] = iso_time(row["requested_at"])
+    return row
 
 
 def sort_key(violation: Violation) -> tuple[int, int]:
@@ -49,6 +98,7 @@ class AuditReport:
     providers: list[dict[str, Any]]
     customers: list[dict[str, Any]]
     invariants: list[dict[str, Any]] = field(default_factory=list)
+    currencies: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
@@ -64,6 +114,7 @@ class AuditReport:
             "invariants": self.invariants,
             "totals": self.totals,
             "ledger": self.ledger,
+            "currencies": self.currencies,
             "providers": self.providers,
             "customers": self.customers,
         }
@@ -84,9 +135,11 @@ class AuditReport:
 def build_report(auditor: Auditor) -> AuditReport:
     """The report of what `auditor` has audited so far."""
     replay = auditor.replay
+    auditor.token_info()
+    money = Money(replay.currencies)
     violations = sorted(replay.violations, key=sort_key)
     counts = Counter(v.invariant for v in violations)
-    checked = [c for c in replay.checkpoints if c.actual is not None]
+    checked = [c for c in replay.checkpoints if c.actual is not None and c.currency == 0]
     to_block = auditor.next_block - 1
     meta = {
         "tool": "marketplace audit",
@@ -104,11 +157,12 @@ def build_report(auditor: Auditor) -> AuditReport:
         "blocks_unchecked": len(auditor.unchecked),
         "first_unchecked_block": auditor.unchecked[0] if auditor.unchecked else None,
         "balance_reads": auditor.balance_calls,
+        "windows_known": replay.windows is not None,
         "seconds": round(auditor.seconds, 3),
         "events_per_s": round(replay.events_seen / auditor.seconds, 1)
         if auditor.seconds > 0
         else None,
-        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "generated_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
     }
     invariants = [
         {"code": inv.value, "title": inv.rule, "violations": counts.get(inv, 0)}
@@ -117,16 +171,18 @@ def build_report(auditor: Auditor) -> AuditReport:
     return AuditReport(
         meta=meta,
         violations=violations,
-        totals=totals_of(replay),
-        ledger=ledger_of(replay),
-        providers=[p.figures() for p in sorted_providers(replay)],
-        customers=[c.figures() for c in sorted_customers(replay)],
+        totals=totals_of(replay, money),
+        ledger=ledger_of(replay, money),
+        providers=[provider_row(p, money) for p in sorted_providers(replay)],
+        customers=[customer_row(c, money) for c in sorted_customers(replay)],
         invariants=invariants,
+        currencies=currency_rows(replay, money),
     )
 
 
-def totals_of(replay: Replay) -> dict[str, Any]:
-    """Totals over the audited range: bookings by final state, money, disputes, ratings."""
+def totals_of(replay: Replay, money: Money) -> dict[str, Any]:
+    """Totals over the audited range: bookings by final state, money per currency, disputes,
+    ratings, slashes."""
     by_state = {s.name: 0 for s in Status if s is not Status.NONE}
     bookings = 0
     for b in replay.bookings.values():
@@ -134,62 +190,105 @@ def totals_of(replay: Replay) -> dict[str, Any]:
             bookings += 1
             by_state[status_name(b.status)] = by_state.get(status_name(b.status), 0) + 1
     t = replay.totals
+    cur = replay.currencies
     return {
         "bookings": bookings,
         "bookings_by_state": by_state,
-        "volume": t["volume"],
-        "fees": t["fees"],
-        "refunds": t["refunds"],
-        "payouts": t["payouts"],
+        "volume": money.per_currency({k: c.volume for k, c in cur.items()}),
+        "fees": money.per_currency({k: c.fees for k, c in cur.items()}),
+        "fees_collected": money.per_currency({k: c.fees_collected for k, c in cur.items()}),
+        "withdrawn": money.per_currency({k: c.withdrawn for k, c in cur.items()}),
         "disputes": {
             "opened": t["disputes"],
             "resolved": t["disputes_resolved"],
             "by_default": t["disputes_by_default"],
             "lost_by_provider": t["disputes_lost"],
+            "bonds": money.text(t["bonds_paid"], 0),
         },
+        "no_shows": t["no_shows"],
+        "slashed": money.text(t["slashed"], 0),
         "ratings": t["ratings"],
-        "fees_collected": t["fees_collected"],
-        "withdrawn": t["withdrawn"],
-        "stakes_released": t["stakes_released"],
+        "stakes_released": money.text(t["stakes_released"], 0),
+        "changes_applied": t["changes_applied"],
         "providers": len(replay.providers),
         "customers": len(replay.customers),
         "events_by_type": dict(sorted(replay.by_name.items())),
     }
 
 
-def ledger_of(replay: Replay) -> dict[str, Any]:
-    """The ledger rebuilt at the last audited block, with the balance the node reported."""
-    last = next((c for c in reversed(replay.checkpoints) if c.actual is not None), None)
+def _last_checked(replay: Replay) -> dict[int, Any]:
+    last: dict[int, Any] = {}
+    for c in replay.checkpoints:
+        if c.actual is not None:
+            last[c.currency] = c
+    return last
+
+
+def currency_rows(replay: Replay, money: Money) -> list[dict[str, Any]]:
+    """Each currency's ledger at the last audited block, in its units, with the balance the
+    node reported (ether's owed includes the stakes and the open dispute bonds)."""
+    last = _last_checked(replay)
+    rows = []
+    for cid, c in sorted(replay.currencies.items()):
+        row = c.figures()
+        owed = replay.owed(cid)
+        checkpoint = last.get(cid)
+        balance = checkpoint.actual if checkpoint is not None else None
+        for key in ("min_fee", "escrow", "credits", "accrued_fees", "fees_collected",
+                    "withdrawn", "volume", "fees"):
+            row[key] = money.text(row[key], cid)
+        row["symbol"] = money.symbol(cid)
+        row["decimals"] = money.currency(cid).decimals
+        row["owed"] = money.text(owed, cid)
+        row["balance"] = money.text(balance, cid)
+        row["difference"] = money.text(balance - owed, cid) if balance is not None else None
+        rows.append(row)
+    return rows
+
+
+def ledger_of(replay: Replay, money: Money) -> dict[str, Any]:
+    """The ether ledger at the last audited block (tokens: `currency_rows`), with the balance
+    the node reported, and the parameters in force."""
+    last = _last_checked(replay).get(0)
+    ether = replay.currencies[0]
+    owed = replay.owed(0)
     open_bookings = sum(1 for b in replay.bookings.values() if b.status in OPEN)
-    owed = replay.escrow + replay.total_credits + replay.accrued_fees + replay.stakes
     return {
         "block": last.block if last else None,
-        "escrow": replay.escrow,
-        "credits": replay.total_credits,
-        "accrued_fees": replay.accrued_fees,
-        "stakes": replay.stakes,
-        "owed": owed,
-        "balance": last.actual if last else None,
-        "difference": (last.actual - owed) if last and last.actual is not None else None,
+        "escrow": money.text(ether.escrow, 0),
+        "credits": money.text(ether.credits, 0),
+        "accrued_fees": money.text(ether.accrued_fees, 0),
+        "stakes": money.text(replay.stakes, 0),
+        "dispute_bonds": money.text(replay.bonds, 0),
+        "owed": money.text(owed, 0),
+        "balance": money.text(last.actual, 0) if last else None,
+        "difference": money.text(last.actual - owed, 0)
+        if last and last.actual is not None
+        else None,
         "open_bookings": open_bookings,
         "fee_bps": replay.fee_bps,
+        "min_stake": money.text(replay.min_stake, 0),
+        "dispute_bond": money.text(replay.dispute_bond, 0),
         "paused": replay.paused,
         "owner": replay.owner,
-        "arbiters": sorted(replay.arbiters),
+        "default_arbiter": replay.default_arbiter,
+        "arbiters": {str(i): a for i, (a, ok) in sorted(replay.arbiters.items()) if ok},
+        "attestors": {str(i): a for i, (a, ok) in sorted(replay.attestors.items()) if ok},
+        "pending_changes": len(replay.pending),
     }
 
 
-def sorted_providers(replay: Replay) -> list[Any]:
-    """Providers by id."""
+def sorted_providers(replay: Replay) -> list[ProviderState]:
+    """Listings by id."""
     return [replay.providers[k] for k in sorted(replay.providers)]
 
 
-def sorted_customers(replay: Replay) -> list[Any]:
-    """Customers with activity in range, by volume then address."""
+def sorted_customers(replay: Replay) -> list[CustomerState]:
+    """Customers with activity in range, by number of bookings then address."""
     active = [
         c for c in replay.customers.values() if c.bookings or c.criteria_changes or c.ratings
     ]
-    return sorted(active, key=lambda c: (-c.volume, c.address))
+    return sorted(active, key=lambda c: (-c.bookings, c.address))
 
 
 # ---------------------------------------------------------------- text
@@ -230,6 +329,9 @@ def render_text(report: AuditReport, top: int = 15) -> str:
             f"{m['first_unchecked_block']}: the node no longer has their state (use an archive "
             "node to check every block)"
         )
+    if not m.get("windows_known", True):
+        lines.append("  NOTE: the contract's timing windows could not be read: deadlines are "
+                     "checked for order only")
     lines += [
         "",
         "RESULT: CLEAN, every invariant holds"
@@ -251,41 +353,40 @@ def render_text(report: AuditReport, top: int = 15) -> str:
         "",
         "Totals",
         f"  bookings      {format_int(t['bookings'])}" + (f" ({states})" if states else ""),
-        f"  volume        {format_eth(t['volume'])} ({format_int(t['volume'])} wei)",
-        f"  fees          {format_eth(t['fees'])}",
-        f"  refunds       {format_eth(t['refunds'])}",
-        f"  payouts       {format_eth(t['payouts'])}",
+        f"  volume        {t['volume']}",
+        f"  fees          {t['fees']}",
         f"  disputes      {disputes['opened']} opened, {disputes['resolved']} resolved "
         f"({disputes['by_default']} by default), {disputes['lost_by_provider']} lost by the "
-        "provider",
+        f"provider; bonds {disputes['bonds']}",
+        f"  no-shows      {t['no_shows']} (stakes slashed {t['slashed']})",
         f"  ratings       {format_int(t['ratings'])}",
-        f"  withdrawn     {format_eth(t['withdrawn'])}; fees collected "
-        f"{format_eth(t['fees_collected'])}",
+        f"  withdrawn     {t['withdrawn']}; fees collected {t['fees_collected']}",
         "",
         f"Ledger at block {ledger['block']}",
-        f"  escrow {format_eth(ledger['escrow'])} ({ledger['open_bookings']} open bookings) + "
-        f"credits {format_eth(ledger['credits'])} + accrued fees "
-        f"{format_eth(ledger['accrued_fees'])} + stakes {format_eth(ledger['stakes'])}",
-        f"  = owed {format_int(ledger['owed'])} wei; balance "
-        f"{_fmt(ledger['balance'])} wei",
     ]
+    for c in report.currencies:
+        extra = (f" + stakes {ledger['stakes']} + dispute bonds {ledger['dispute_bonds']}"
+                 if c["currency"] == 0 else "")
+        lines.append(
+            f"  {c['symbol']:<6} escrow {c['escrow']} + credits {c['credits']} + accrued fees "
+            f"{c['accrued_fees']}{extra} = owed {c['owed']}; balance {_fmt(c['balance'])}"
+        )
     if report.providers:
-        shown = sorted(report.providers, key=lambda p: -p["volume"])[:top]
-        lines += ["", f"Providers ({len(report.providers)}; top {len(shown)} by volume, wei)"]
+        shown = sorted(report.providers, key=lambda p: -p["bookings"])[:top]
+        lines += ["", f"Listings ({len(report.providers)}; top {len(shown)} by bookings)"]
         lines += _table(
-            [("provider_id", "id"), ("bookings", "bookings"), ("volume", "volume"),
-             ("payouts", "payouts"), ("fees", "fees"), ("refunds", "refunds"),
-             ("disputes", "disputes"), ("disputes_lost", "lost"), ("ratings", "ratings"),
-             ("score", "score")],
+            [("provider_id", "id"), ("currency", "cur"), ("bookings", "bookings"),
+             ("volume", "volume"), ("fees", "fees"), ("disputes_lost", "lost"),
+             ("no_shows", "no-shows"), ("ratings", "ratings"), ("rating_weight", "weight"),
+             ("stars", "stars"), ("reliability", "reliability")],
             shown,
         )
     if report.customers:
         shown = report.customers[:top]
-        lines += ["", f"Customers ({len(report.customers)}; top {len(shown)} by volume, wei)"]
+        lines += ["", f"Customers ({len(report.customers)}; top {len(shown)} by bookings)"]
         lines += _table(
             [("customer", "customer"), ("bookings", "bookings"), ("volume", "volume"),
-             ("spent", "spent"), ("refunds", "refunds"), ("disputes", "disputes"),
-             ("ratings", "ratings")],
+             ("disputes", "disputes"), ("ratings", "ratings")],
             shown,
         )
     if report.violations:

@@ -3,29 +3,29 @@
 Plain records with `__slots__` (the replay touches them for every event), each with the figures
 its report row shows. The rules that move them are in `booking_events` and `market_events`; the
 checks that find violations in `checks`. The contract's own definitions (statuses, transitions,
-the score) come from `marketplace.domain`, shared with the app.
+fee, weight, score, reliability, booking ids) come from `marketplace.domain`, shared with the app.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from marketplace.audit.model import hex_id
 from marketplace.chain.logs import DecodedEvent
 from marketplace.domain import (
     OPEN_STATUSES,
     RATEABLE_STATUSES,
     STATUS_AFTER,
     TRANSITIONS,
-    UINT64_MAX,
+    ListingFacts,
     Status,
-    bayesian_score,
-    customer_of,
+    weighted_score,
 )
-from marketplace.matching.eligibility import CriteriaView, ProviderView
+from marketplace.domain import reliability as reliability_bps
 
 ZERO_ADDRESS = "0x" + "0" * 40
-SEQ_MASK = UINT64_MAX  # the low 64 bits of a booking id: the customer's n-th booking
 DAY = 86_400
+ETHER = 0  # currency id 0 is ether, always enabled
 
 # Plain ints: the replay compares a status with these for every booking event.
 REQUESTED = int(Status.REQUESTED)
@@ -55,37 +55,76 @@ def status_name(status: int) -> str:
 
 
 def short_id(booking_id: int) -> str:
-    """A booking id as `0x<customer prefix>…/<n>`: readable in messages."""
-    return f"{customer_of(booking_id)[:10]}…/{booking_id & SEQ_MASK}"
+    """A booking id in messages: 0x hex, as every page shows it."""
+    return hex_id(booking_id)
+
+
+class Offer:
+    """One version of a listing's offer, as its registration or update event stated it."""
+
+    __slots__ = (
+        "version", "region", "attributes", "currency", "price", "metadata_hash", "instant",
+        "free_cancel_hours", "late_cancel_pct", "block",
+    )
+
+    def __init__(self, version: int, listing: dict[str, Any], block: int) -> None:
+        self.version = version
+        self.region = int(listing["region"])
+        self.attributes = int(listing["attributes"])
+        self.currency = int(listing["currency"])
+        self.price = int(listing["price"])
+        self.metadata_hash = listing["metadataHash"]
+        self.instant = bool(listing["instant"])
+        self.free_cancel_hours = int(listing["freeCancelHours"])
+        self.late_cancel_pct = int(listing["lateCancelPct"])
+        self.block = block
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {
+            "version": self.version,
+            "region": self.region,
+            "attributes": self.attributes,
+            "currency": self.currency,
+            "price": self.price,
+            "metadata_hash": self.metadata_hash,
+            "instant": self.instant,
+            "free_cancel_hours": self.free_cancel_hours,
+            "late_cancel_pct": self.late_cancel_pct,
+            "block": self.block,
+        }
 
 
 class ProviderState:
-    """A provider listing as rebuilt from events, with its audit figures."""
+    """A listing as rebuilt from events, with its audit figures."""
 
     __slots__ = (
-        "provider_id", "owner", "category", "region", "attributes", "price", "stake", "active",
-        "stake_unlock_at", "metadata_hash", "score_count", "score_sum", "rating_count",
-        "rating_sum", "disputes_lost", "registered_block", "score_ok", "bookings", "volume",
-        "payouts", "fees", "refunds", "settled", "disputes",
+        "provider_id", "owner", "category", "offer", "offers", "stake", "active",
+        "stake_unlock_at", "locked_until", "rating_weight", "weighted_stars", "rating_count",
+        "rating_sum", "disputes_lost", "completed", "failures", "attested", "registered_block",
+        "score_ok", "bookings", "volume", "payouts", "fees", "refunds", "settled", "disputes",
+        "no_shows", "slashed", "arbiter_paid",
     )
 
-    def __init__(self, provider_id: int, owner: str, category: int, block: int) -> None:
+    def __init__(self, provider_id: int, owner: str, category: int, offer: Offer) -> None:
         self.provider_id = provider_id
         self.owner = owner
         self.category = category
-        self.region = 0
-        self.attributes = 0
-        self.price = 0
+        self.offer = offer
+        self.offers: dict[int, Offer] = {offer.version: offer}
         self.stake = 0
         self.active = True
         self.stake_unlock_at = 0
-        self.metadata_hash = ""
-        self.score_count = 0  # ratings plus lost disputes, as the contract counts them
-        self.score_sum = 0
+        self.locked_until = 0
+        self.rating_weight = 0  # Σ weight of ratings and lost disputes
+        self.weighted_stars = 0  # Σ stars × weight
         self.rating_count = 0
         self.rating_sum = 0
         self.disputes_lost = 0
-        self.registered_block = block
+        self.completed = 0
+        self.failures = 0
+        self.attested: dict[int, int] = {}  # attestor id -> attribute bits it verified
+        self.registered_block = offer.block
         self.score_ok = True  # whether the last reported score matched the rebuilt one
         self.bookings = 0
         self.volume = 0
@@ -94,38 +133,56 @@ class ProviderState:
         self.refunds = 0
         self.settled = 0
         self.disputes = 0
+        self.no_shows = 0
+        self.slashed = 0
+        self.arbiter_paid = 0
 
     @property
     def score(self) -> int:
-        """Bayesian score in basis points of a star, as `Score.bayesian`."""
-        return bayesian_score(self.score_count, self.score_sum)
+        """The weighted Bayesian score, stars x 10,000 (`marketplace.domain.weighted_score`)."""
+        return weighted_score(self.rating_weight, self.weighted_stars)
 
-    def add_score(self, stars: int) -> None:
-        """One rating, or a lost dispute (one star), joins the score aggregate."""
-        self.score_count += 1
-        self.score_sum += stars
+    @property
+    def reliability(self) -> int:
+        """Reliability in basis points (`marketplace.domain.reliability_bps`)."""
+        return reliability_bps(self.completed, self.failures)
 
-    def view(self) -> ProviderView:
-        """What the eligibility rule needs."""
-        return ProviderView(
+    def add_rating(self, stars: int, weight: int) -> None:
+        """One rating, or a lost dispute (one star), joins the weighted score."""
+        self.rating_weight += weight
+        self.weighted_stars += stars * weight
+
+    def facts(self) -> ListingFacts:
+        """What the eligibility rule (`marketplace.domain.first_failed_criterion`) reads."""
+        o = self.offer
+        return ListingFacts(
             provider_id=self.provider_id,
+            owner=self.owner,
             category=self.category,
-            region=self.region,
-            attributes=self.attributes,
-            price=self.price,
+            region=o.region,
+            attributes=o.attributes,
+            currency=o.currency,
+            price=o.price,
             active=self.active,
-            score_count=self.score_count,
-            score_sum=self.score_sum,
+            rating_weight=self.rating_weight,
+            weighted_stars=self.weighted_stars,
+            completed=self.completed,
+            failures=self.failures,
+            attestations=dict(self.attested),
         )
 
     def figures(self) -> dict[str, Any]:
         """JSON-ready row for reports."""
+        o = self.offer
         return {
             "provider_id": self.provider_id,
             "owner": self.owner,
             "category": self.category,
-            "region": self.region,
-            "price": self.price,
+            "region": o.region,
+            "currency": o.currency,
+            "price": o.price,
+            "offer_version": o.version,
+            "instant": o.instant,
             "active": self.active,
             "stake": self.stake,
             "bookings": self.bookings,
@@ -136,69 +193,43 @@ class ProviderState:
             "refunds": self.refunds,
             "disputes": self.disputes,
             "disputes_lost": self.disputes_lost,
+            "no_shows": self.no_shows,
+            "slashed": self.slashed,
             "ratings": self.rating_count,
             "average_stars": round(self.rating_sum / self.rating_count, 3)
             if self.rating_count
             else None,
+            "rating_weight": self.rating_weight,
             "score": self.score,
+            "completed": self.completed,
+            "failures": self.failures,
+            "reliability": self.reliability,
         }
 
 
 class CriteriaState:
-    """A customer's criteria for one category, with its blocked providers."""
+    """A customer's criteria for one category, with its blocked listings."""
 
     __slots__ = (
-        "category", "version", "region", "min_score", "max_price", "premium_per_star",
-        "required", "refused", "score_weight", "price_weight", "blocked", "_view",
+        "category", "version", "values", "blocked",
     )
 
     def __init__(self, category: int) -> None:
         self.category = category
         self.version = 0
-        self.region = 0
-        self.min_score = 0
-        self.max_price = 0
-        self.premium_per_star = 0
-        self.required = 0
-        self.refused = 0
-        self.score_weight = 0
-        self.price_weight = 0
+        self.values: dict[str, Any] = {}  # the CriteriaInput as the event stated it
         self.blocked: set[int] = set()
-        self._view: CriteriaView | None = None
-
-    def changed(self) -> None:
-        """Call after changing any field: the next `view` is built again."""
-        self._view = None
-
-    def view(self) -> CriteriaView:
-        """What the eligibility rule needs (built once per change: every booking asks)."""
-        if self._view is None:
-            self._view = self._build_view()
-        return self._view
-
-    def _build_view(self) -> CriteriaView:
-        return CriteriaView(
-            category=self.category,
-            region=self.region,
-            min_score=self.min_score,
-            max_price=self.max_price,
-            premium_per_star=self.premium_per_star,
-            required_attributes=self.required,
-            refused_attributes=self.refused,
-            score_weight=self.score_weight,
-            price_weight=self.price_weight,
-            version=self.version,
-            blocked=frozenset(self.blocked),
-        )
 
 
 class BookingState:
     """A booking as rebuilt from events."""
 
     __slots__ = (
-        "booking_id", "customer", "provider_id", "price", "fee_bps", "criteria_version",
-        "status", "deadline", "requested_block", "requested_at", "paid_by", "rated", "stars",
-        "refund", "payout", "fee", "refund_bps", "in_scope", "events",
+        "booking_id", "customer", "provider_id", "currency", "price", "fee", "offer_version",
+        "criteria_version", "arbiter_id", "start", "duration", "status", "deadline",
+        "free_cancel_hours", "late_cancel_pct", "requested_block", "requested_at",
+        "accepted", "bond", "min_fee", "paid_by", "rated", "stars", "weight", "refund", "payout",
+        "compensation", "fee_paid", "slashed", "arbiter_pay", "refund_bps", "in_scope", "events",
     )
 
     def __init__(
@@ -206,51 +237,68 @@ class BookingState:
         booking_id: int,
         customer: str,
         provider_id: int,
-        price: int,
-        fee_bps: int,
-        criteria_version: int,
-        deadline: int,
         ev: DecodedEvent,
         in_scope: bool,
     ) -> None:
         self.booking_id = booking_id
         self.customer = customer
         self.provider_id = provider_id
-        self.price = price
-        self.fee_bps = fee_bps
-        self.criteria_version = criteria_version
+        self.currency = 0
+        self.price = 0
+        self.fee = 0
+        self.offer_version = 0
+        self.criteria_version = 0
+        self.arbiter_id = 0
+        self.start = 0
+        self.duration = 0
         self.status = REQUESTED
-        self.deadline = deadline
+        self.deadline = 0
+        self.free_cancel_hours = 0
+        self.late_cancel_pct = 0
         self.requested_block = ev.block_number
         self.requested_at = ev.block_timestamp
+        self.accepted = False
+        self.bond = 0  # the dispute bond held, in ether
+        self.min_fee = 0  # the currency's minimum fee at booking (the rating weight's unit)
         self.paid_by: DecodedEvent | None = None
         self.rated = False
         self.stars: int | None = None
+        self.weight: int | None = None
         self.refund = 0
         self.payout = 0
-        self.fee = 0
+        self.compensation = 0
+        self.fee_paid = 0
+        self.slashed = 0
+        self.arbiter_pay = 0
         self.refund_bps: int | None = None
         self.in_scope = in_scope
         self.events: list[int] = []
 
     def figures(self) -> dict[str, Any]:
-        """JSON-ready row for reports and exports."""
+        """JSON-ready row for reports and exports (raw integers; views add the units)."""
         return {
-            "booking_id": str(self.booking_id),
-            "number": self.booking_id & SEQ_MASK,
+            "booking_id": hex_id(self.booking_id),
             "customer": self.customer,
             "provider_id": self.provider_id,
+            "currency": self.currency,
             "price": self.price,
-            "fee_bps": self.fee_bps,
+            "fee": self.fee,
+            "offer_version": self.offer_version,
             "criteria_version": self.criteria_version,
+            "arbiter_id": self.arbiter_id,
+            "start": self.start,
+            "duration_minutes": self.duration,
             "status": status_name(self.status),
             "requested_block": self.requested_block,
             "requested_at": self.requested_at,
             "refund": self.refund,
+            "compensation": self.compensation,
             "payout": self.payout,
-            "fee": self.fee,
+            "fee_paid": self.fee_paid,
+            "slashed": self.slashed,
             "refund_bps": self.refund_bps,
             "stars": self.stars,
+            "weight": self.weight,
         }
 
 
@@ -259,31 +307,72 @@ class CustomerState:
 
     __slots__ = (
         "address", "bookings", "volume", "refunds", "spent", "disputes", "ratings",
-        "criteria_changes", "criteria_version", "booking_count",
+        "criteria_changes", "criteria_version", "blocked_owners",
     )
 
     def __init__(self, address: str) -> None:
         self.address = address
         self.bookings = 0
-        self.volume = 0
-        self.refunds = 0
-        self.spent = 0
+        self.volume: dict[int, int] = {}  # per currency
+        self.refunds: dict[int, int] = {}
+        self.spent: dict[int, int] = {}
         self.disputes = 0
         self.ratings = 0
         self.criteria_changes = 0
         self.criteria_version = 0  # the contract's per-customer counter
-        self.booking_count = 0  # highest booking number seen
+        self.blocked_owners: set[str] = set()
 
     def figures(self) -> dict[str, Any]:
-        """JSON-ready row for reports."""
+        """JSON-ready row for reports (amounts per currency id)."""
         return {
             "customer": self.address,
             "bookings": self.bookings,
-            "volume": self.volume,
-            "spent": self.spent,
-            "refunds": self.refunds,
+            "volume": dict(self.volume),
+            "spent": dict(self.spent),
+            "refunds": dict(self.refunds),
             "disputes": self.disputes,
             "ratings": self.ratings,
             "criteria_changes": self.criteria_changes,
+            "blocked_owners": sorted(self.blocked_owners),
         }
 
+
+class CurrencyState:
+    """A currency as its CurrencySet events named it, with its ledger."""
+
+    __slots__ = ("currency_id", "token", "enabled", "min_fee", "symbol", "decimals",
+                 "escrow", "credits", "accrued_fees", "fees_collected", "withdrawn",
+                 "volume", "fees")
+
+    def __init__(self, currency_id: int, token: str, enabled: bool) -> None:
+        self.currency_id = currency_id
+        self.token = token
+        self.enabled = enabled
+        self.min_fee = 0
+        self.symbol = "ETH" if currency_id == ETHER else None
+        self.decimals = 18 if currency_id == ETHER else None
+        self.escrow = 0
+        self.credits = 0
+        self.accrued_fees = 0
+        self.fees_collected = 0
+        self.withdrawn = 0
+        self.volume = 0
+        self.fees = 0
+
+    def figures(self) -> dict[str, Any]:
+        """JSON-ready row."""
+        return {
+            "currency": self.currency_id,
+            "token": self.token,
+            "symbol": self.symbol,
+            "decimals": self.decimals,
+            "enabled": self.enabled,
+            "min_fee": self.min_fee,
+            "escrow": self.escrow,
+            "credits": self.credits,
+            "accrued_fees": self.accrued_fees,
+            "fees_collected": self.fees_collected,
+            "withdrawn": self.withdrawn,
+            "volume": self.volume,
+            "fees": self.fees,
+        }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
@@ -16,7 +16,9 @@ from typing import Any
 from markupsafe import Markup
 
 from marketplace.audit.charts import Series, bar_chart, line_chart
-from marketplace.audit.model import AuditError, Invariant, Violation
+from marketplace.audit.model import AuditError, Invariant, Violation, hex_id
+from marketplace.audit.money import Money, iso_time
+from marketplace.audit.report import booking_row
 from marketplace.audit.service import AuditState
 from marketplace.audit.state import DAY, BookingState, status_name
 from marketplace.chain.logs import DecodedEvent
@@ -31,8 +33,10 @@ EVENT_COLUMNS = (
     "summary", "violations",
 )
 BOOKING_COLUMNS = (
-    "booking_id", "customer", "provider_id", "status", "price", "fee_bps", "criteria_version",
-    "requested_block", "requested_at", "refund", "payout", "fee", "refund_bps", "stars",
+    "booking_id", "customer", "provider_id", "status", "currency", "price", "fee",
+    "offer_version", "criteria_version", "arbiter_id", "start", "duration_minutes",
+    "requested_block", "requested_at", "refund", "compensation", "payout", "fee_paid",
+    "slashed", "refund_bps", "stars", "weight",
 )
 TIMELINE_COLUMNS = (
     "block", "time", "tx_hash", "log_index", "event", "status_after", "summary", "violations",
@@ -74,11 +78,9 @@ def parse_int(text: str, what: str) -> int:
     return value
 
 
-def iso_time(timestamp: int | None) -> str | None:
-    """UTC ISO-8601 time of a block timestamp."""
-    if timestamp is None:
-        return None
-    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+def money_of(state: AuditState) -> Money:
+    """The formatter of the audited deployment's currencies."""
+    return Money(state.replay.currencies)
 
 
 def _jsonable(value: Any) -> Any:
@@ -90,27 +92,52 @@ def _jsonable(value: Any) -> Any:
 
 
 def event_args(ev: DecodedEvent) -> dict[str, Any]:
-    """An event's arguments, JSON-ready (the booking id as a decimal string)."""
+    """An event's arguments, JSON-ready (the booking id as 0x hex)."""
     args = _jsonable(ev.args)
     if "bookingId" in args:
-        args["bookingId"] = str(args["bookingId"])
+        args["bookingId"] = hex_id(args["bookingId"])
     return dict(args)
+
+
+_TIME_ARGS = frozenset({"respondBy", "serviceBy", "confirmBy", "arbitrateBy", "eta",
+                        "unlockAt", "stakeLockedUntil"})
+_BOOKING_AMOUNTS = frozenset({"price", "fee", "refund", "compensation", "payout"})
+_ETHER_AMOUNTS = frozenset({"stake", "bond", "amount"})
+
+
+def _human(ev: DecodedEvent, name: str, value: Any, money: Money | None,
+           currency: int | None) -> Any:
+    """One argument as people read it: times as dates, amounts with their symbol."""
+    if name in _TIME_ARGS and isinstance(value, int):
+        return iso_time(value)
+    if money is None or not isinstance(value, int) or isinstance(value, bool):
+        return value
+    if name in _BOOKING_AMOUNTS and currency is not None:
+        return money.text(value, currency)
+    if name == "amount" and "currency" in ev.args:
+        return money.text(value, ev.args["currency"])
+    if name in _ETHER_AMOUNTS:
+        return money.text(value, 0)
+    return value
 
 
 _SUMMARY_SKIP = frozenset({"bookingId", "customer", "providerId"})
 
 
-def summarise(ev: DecodedEvent) -> str:
-    """The arguments not shown in their own columns, as `name=value`."""
+def summarise(ev: DecodedEvent, money: Money | None = None,
+              currency: int | None = None) -> str:
+    """The arguments not shown in their own columns, as `name=value`, in human units when a
+    formatter is given (the booking's currency for its amounts)."""
     parts = []
     for name, value in ev.args.items():
         if name in _SUMMARY_SKIP:
             continue
         if isinstance(value, Mapping):
-            value = ", ".join(f"{k}={v}" for k, v in value.items())
-            parts.append(f"{name}=({value})")
+            cur = value.get("currency") if isinstance(value.get("currency"), int) else None
+            inner = ", ".join(f"{k}={_human(ev, k, v, money, cur)}" for k, v in value.items())
+            parts.append(f"{name}=({inner})")
         else:
-            parts.append(f"{name}={value}")
+            parts.append(f"{name}={_human(ev, name, value, money, currency)}")
     return " ".join(parts)
 
 
@@ -118,6 +145,8 @@ def event_row(ev: DecodedEvent, state: AuditState) -> dict[str, Any]:
     """One event as a row of the explorer."""
     a = ev.args
     found = state.violations_at.get((ev.block_number, ev.log_index), [])
+    booking = state.replay.bookings.get(a["bookingId"]) if "bookingId" in a else None
+    currency = booking.currency if booking is not None else a.get("currency")
     return {
         "block": ev.block_number,
         "timestamp": ev.block_timestamp,
@@ -125,11 +154,11 @@ def event_row(ev: DecodedEvent, state: AuditState) -> dict[str, Any]:
         "tx_hash": ev.tx_hash,
         "log_index": ev.log_index,
         "event": ev.name,
-        "booking_id": str(a["bookingId"]) if "bookingId" in a else None,
+        "booking_id": hex_id(a["bookingId"]) if "bookingId" in a else None,
         "customer": a.get("customer"),
         "provider_id": a.get("providerId"),
         "args": event_args(ev),
-        "summary": summarise(ev),
+        "summary": summarise(ev, money_of(state), currency),
         "violations": len(found),
         "invariants": sorted({v.invariant.value for v in found}),
     }
@@ -242,6 +271,7 @@ def booking_rows(
 ) -> list[dict[str, Any]]:
     """Bookings in the audited range, newest first, optionally filtered."""
     rows = []
+    money = money_of(state)
     for b in reversed(list(state.replay.bookings.values())):
         if not b.in_scope:
             continue
@@ -251,7 +281,7 @@ def booking_rows(
             continue
         if provider is not None and b.provider_id != provider:
             continue
-        rows.append(b.figures())
+        rows.append(booking_row(b, money))
     return rows
 
 
@@ -275,10 +305,22 @@ def _eth(value: float) -> str:
     return format_eth(int(value), places=4)
 
 
-def solvency_series(state: AuditState, limit: int = 400) -> list[dict[str, Any]]:
-    """Owed vs balance at every checked block (at most about `limit`, keeping every change of
-    their difference so a drift is never sampled away)."""
-    checked = [c for c in state.replay.checkpoints if c.actual is not None]
+def _token(money: Money, currency: int) -> Callable[[float], str]:
+    def fmt(value: float) -> str:
+        return money.text(int(value), currency) or ""
+
+    return fmt
+
+
+def solvency_series(
+    state: AuditState, limit: int = 400, currency: int = 0
+) -> list[dict[str, Any]]:
+    """Owed vs balance of one currency at every checked block (at most about `limit`, keeping
+    every change of their difference so a drift is never sampled away); amounts in the
+    currency's smallest unit, `*_label` in its units."""
+    money = money_of(state)
+    checked = [c for c in state.replay.checkpoints
+               if c.actual is not None and c.currency == currency]
     keep: set[int] = {0, len(checked) - 1} if checked else set()
     previous = 0
     for i, c in enumerate(checked):
@@ -299,16 +341,23 @@ def solvency_series(state: AuditState, limit: int = 400) -> list[dict[str, Any]]
             "credits": c.credits,
             "accrued_fees": c.accrued_fees,
             "stakes": c.stakes,
+            "bonds": c.bonds,
+            "currency": money.symbol(currency),
+            "owed_label": money.text(c.expected, currency),
+            "balance_label": money.text(c.actual, currency),
         }
         for i, c in enumerate(checked)
         if i in keep
     ]
 
 
-def daily_series(state: AuditState, max_days: int = 3_660) -> list[dict[str, Any]]:
-    """Bookings, volume, fees, refunds and payouts per UTC day, quiet days included as zeros
-    (up to `max_days` days; a longer history lists only the days with activity)."""
-    daily = state.replay.daily
+def daily_series(
+    state: AuditState, max_days: int = 3_660, currency: int = 0
+) -> list[dict[str, Any]]:
+    """Bookings, volume, fees, refunds and payouts of one currency per UTC day, quiet days
+    included as zeros (up to `max_days` days; a longer history lists only the days with
+    activity)."""
+    daily = {day: row for (day, cur), row in state.replay.daily.items() if cur == currency}
     days = sorted(daily)
     if days and days[-1] - days[0] < max_days:
         days = list(range(days[0], days[-1] + 1))
@@ -332,7 +381,7 @@ SCORE_BINS = [(STAR * i // 2, STAR * (i + 1) // 2) for i in range(2, 10)]  # 1.0
 
 def score_series(state: AuditState) -> list[dict[str, Any]]:
     """How many providers have a score in each half-star band (1.0 to 5.0 stars)."""
-    scores = [p.score for p in state.replay.providers.values()]
+    scores = [p.score for p in state.replay.providers.values()]  # weighted, stars x 10,000
     rows = []
     for i, (low, high) in enumerate(SCORE_BINS):
         last = i == len(SCORE_BINS) - 1
@@ -351,6 +400,8 @@ def charts(state: AuditState) -> dict[str, Markup]:
     solvency = solvency_series(state)
     daily = daily_series(state)
     scores = score_series(state)
+    money = money_of(state)
+    tokens = [cid for cid in sorted(state.replay.currencies) if cid != 0]
 
     def eth_points(key: str) -> list[tuple[float, float]]:
         return [(r["block"], float(Decimal(r[key]) / WEI_PER_ETHER)) for r in solvency]
@@ -378,8 +429,19 @@ def charts(state: AuditState) -> dict[str, Markup]:
             y_format=_eth,
             color="#059669",
         ),
+        **{
+            f"volume_{money.symbol(cid)}": bar_chart(
+                f"Volume per day in {money.symbol(cid)} (booked)",
+                [r["day"][5:] for r in rows],
+                [r["volume"] for r in rows],
+                y_format=_token(money, cid),
+            )
+            for cid in tokens
+            for rows in (daily_series(state, currency=cid),)
+            if rows
+        },
         "scores": bar_chart(
-            "Provider scores (stars)",
+            "Listing scores (stars)",
             [r["band"] for r in scores],
             [r["providers"] for r in scores],
             y_format=lambda v: f"{v:.0f}",

@@ -28,7 +28,13 @@ from flask.typing import ResponseReturnValue
 from marketplace.audit import views
 from marketplace.audit.auditor import AuditTarget
 from marketplace.audit.exports import format_int, to_csv, to_json
-from marketplace.audit.report import CUSTOMER_COLUMNS, PROVIDER_COLUMNS, VIOLATION_COLUMNS
+from marketplace.audit.model import hex_id
+from marketplace.audit.report import (
+    CUSTOMER_COLUMNS,
+    PROVIDER_COLUMNS,
+    VIOLATION_COLUMNS,
+    booking_row,
+)
 from marketplace.audit.service import AuditService, AuditState, AuditUnavailable
 from marketplace.errors import MarketplaceError
 from marketplace.units import format_eth
@@ -283,11 +289,12 @@ def booking(booking_id: str) -> ResponseReturnValue:
             ), 404
         rows = views.timeline(state, found)
         related = views.violation_rows(state.report.violations, booking=number)
-        exported = _export(f"booking-{number}", views.TIMELINE_COLUMNS, rows,
-                           {"booking": found.figures(), "violations": related})
+        figures = booking_row(found, views.money_of(state))
+        exported = _export(f"booking-{hex_id(number)}", views.TIMELINE_COLUMNS, rows,
+                           {"booking": figures, "violations": related})
         if exported is not None:
             return exported
-        return _render("audit/booking.html", state, booking=found.figures(), rows=rows,
+        return _render("audit/booking.html", state, booking=figures, rows=rows,
                        related=related)
 
 
@@ -316,8 +323,8 @@ def customers() -> ResponseReturnValue:
 
 
 SERIES = {
-    "solvency": ("block", "time", "owed", "balance", "difference", "escrow", "credits",
-                 "accrued_fees", "stakes"),
+    "solvency": ("block", "time", "currency", "owed_label", "balance_label", "owed", "balance",
+                 "difference", "escrow", "credits", "accrued_fees", "stakes", "bonds"),
     "daily": ("day", "bookings", "volume", "fees", "refunds", "payouts"),
     "scores": ("band", "low", "high", "providers"),
 }

@@ -15,22 +15,28 @@ from click.testing import CliRunner
 
 from marketplace.chain.anvil import free_port
 from marketplace.chain.deployment import Deployment, save_deployment
+from marketplace.chain.scan import marketplace_abi
 from marketplace.cli.audit import audit
 from marketplace.cli.exits import ExitCode
-from tests.support.crafted_chain import CraftedChain, CraftedMarket, LogCrafter, serve_chain
+from marketplace.domain import ChangeKind
+from tests.support.audit_market import TokenChain, V2Market
+from tests.support.crafted_chain import ZERO, LogCrafter, serve_chain
 
 OPERATOR, P1, C1 = ("0x" + f"{i:02x}" * 20 for i in range(1, 4))
 
 
 @cache
 def crafter() -> LogCrafter:
-    return LogCrafter.for_marketplace()
+    return LogCrafter(marketplace_abi())
+
+
+MARKETS: dict[int, V2Market] = {}
 
 
 @pytest.fixture
-def chain() -> CraftedChain:
-    chain = CraftedChain(crafter=crafter())
-    m = CraftedMarket(chain, OPERATOR)
+def chain() -> TokenChain:
+    chain = TokenChain(crafter=crafter())
+    m = MARKETS[id(chain)] = V2Market(chain, OPERATOR)
     m.register(P1)
     m.set_criteria(C1)
     m.lifecycle(C1, 1)
@@ -38,13 +44,13 @@ def chain() -> CraftedChain:
 
 
 @pytest.fixture
-def url(chain: CraftedChain) -> Iterator[str]:
+def url(chain: TokenChain) -> Iterator[str]:
     with serve_chain(chain) as served:
         yield served
 
 
 @pytest.fixture
-def record(chain: CraftedChain, tmp_path: Path) -> Deployment:
+def record(chain: TokenChain, tmp_path: Path) -> Deployment:
     deployment = Deployment(
         chain_id=chain.chain_id,
         address=chain.address,
@@ -83,9 +89,9 @@ def test_a_clean_history_exits_zero_with_a_text_report(url: str, record: Deploym
 
 
 def test_violations_exit_one_and_the_json_lists_them(
-    url: str, record: Deployment, chain: CraftedChain
+    url: str, record: Deployment, chain: TokenChain
 ) -> None:
-    CraftedMarket(chain, OPERATOR, constructor=False).set_fee(1_200, previousFeeBps=250)
+    MARKETS[id(chain)].change(ChangeKind.FEE_RATE, ZERO, 1_200)
 
     status, out, _ = invoke("--rpc", url, "--format", "json")
 
@@ -119,7 +125,7 @@ def test_the_environment_names_the_node_when_no_option_does(
     assert json.loads(out)["audit"]["rpc_url"] == url
 
 
-def test_block_options_limit_the_report(url: str, record: Deployment, chain: CraftedChain) -> None:
+def test_block_options_limit_the_report(url: str, record: Deployment, chain: TokenChain) -> None:
     status, out, _ = invoke("--rpc", url, "--format", "json", "--from-block", "5",
                             "--to-block", str(chain.head - 1))
 

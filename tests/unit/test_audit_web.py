@@ -14,15 +14,18 @@ from flask.testing import FlaskClient
 from marketplace.audit import AuditTarget
 from marketplace.audit.service import AuditService
 from marketplace.audit.web import bp, init_app
-from marketplace.domain import booking_id
-from tests.support.crafted_chain import DAY, CraftedChain, CraftedMarket, LogCrafter
+from marketplace.chain.scan import marketplace_abi
+from marketplace.domain import ChangeKind, booking_id
+from tests.support.audit_market import DAY, TokenChain, V2Market
+from tests.support.crafted_chain import ZERO, CraftedChain, LogCrafter
 
 OPERATOR, P1, P2, C1, C2, ARBITER = ("0x" + f"{i:02x}" * 20 for i in range(1, 7))
+BOOKINGS: dict[str, int] = {}
 
 
 @cache
 def crafter() -> LogCrafter:
-    return LogCrafter.for_marketplace()
+    return LogCrafter(marketplace_abi())
 
 
 class Clock:
@@ -36,24 +39,24 @@ class Clock:
 
 
 @pytest.fixture
-def chain() -> CraftedChain:
-    chain = CraftedChain(crafter=crafter())
-    m = CraftedMarket(chain, OPERATOR)
-    m.set_arbiter(ARBITER)
+def chain() -> TokenChain:
+    chain = TokenChain(crafter=crafter())
+    m = V2Market(chain, OPERATOR, arbiter=ARBITER)
     m.register(P1, price=10**16)
-    m.register(P2, price=3 * 10**16)
+    m.register(P2, price=30_000_000, currency=1, instant=True)
     m.set_criteria(C1)
-    m.set_criteria(C2)
-    m.lifecycle(C1, 1, stars=5)
+    m.set_criteria(C2, currency=1)
+    BOOKINGS["first"] = m.lifecycle(C1, 1, stars=5)
     chain.advance(DAY)
-    m.lifecycle(C2, 2, stars=3)
-    m.cancel(m.book(C1, 2))
-    disputed = m.book(C2, 1)
+    BOOKINGS["token"] = m.lifecycle(C2, 2, stars=3)
+    m.cancel(m.book(C1, 1, salt=1))
+    disputed = BOOKINGS["disputed"] = m.book(C1, 1, salt=2)
     m.accept(disputed)
+    m.to_start(disputed)
     m.complete(disputed)
     m.dispute(disputed)
-    m.resolve(disputed, ARBITER, 7_000)
-    m.set_fee(1_500)  # one violation to show
+    m.resolve(disputed, 7_000)
+    m.change(ChangeKind.FEE_RATE, ZERO, 1_500)  # one violation to show
     return chain
 
 
@@ -63,7 +66,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def app(chain: CraftedChain, clock: Clock) -> Flask:
+def app(chain: TokenChain, clock: Clock) -> Flask:
     app = Flask("audit-test")
     app.config["TESTING"] = True
     service = AuditService(
@@ -89,7 +92,8 @@ def test_the_overview_shows_the_result_totals_charts_and_violations(client: Flas
     html = page.get_data(as_text=True)
     assert "1 violation" in html
     assert "fee rate set to 1500 bps, above the 1000 bps cap" in html
-    assert html.count("<svg") == 4
+    assert html.count("<svg") == 5  # solvency, volume, fees, token volume, scores
+    assert "30 DUSD" in html
     assert 'href="/audit/static/audit.css"' in html
     assert "style=" not in html and "<script" not in html  # works under style-src 'self'
 
@@ -106,25 +110,29 @@ def test_the_overview_exports_the_whole_report_as_json_and_violations_as_csv(
 
 
 def test_the_event_explorer_filters_by_booking_customer_provider_type_and_blocks(
-    client: FlaskClient, chain: CraftedChain
+    client: FlaskClient, chain: TokenChain
 ) -> None:
     def rows(query: str) -> list[dict[str, object]]:
         body = client.get(f"/audit/events?format=json&{query}").get_json()
         assert body["count"] == len(body["rows"])
         return list(body["rows"])
 
-    first = booking_id(C1, 1)
+    first = BOOKINGS["first"]
     assert [r["event"] for r in rows(f"booking={first}")] == [
         "BookingRequested", "BookingAccepted", "BookingCompleted", "BookingSettled",
         "BookingRated"]
     assert [r["event"] for r in rows(f"booking={hex(first)}")][0] == "BookingRequested"
+    assert rows(f"booking={first}")[0]["booking_id"] == f"0x{first:064x}"
     assert {r["customer"] for r in rows(f"customer={C2}&event=BookingRequested")} == {C2}
     assert {r["provider_id"] for r in rows("provider=2")} == {2}
     assert {r["event"] for r in rows("event=DisputeResolved")} == {"DisputeResolved"}
     in_range = rows("from_block=5&to_block=7")
     assert {r["block"] for r in in_range} == {5, 6, 7}
-    [flagged] = [r for r in rows("event=FeeRateChanged") if r["violations"]]
+    [flagged] = [r for r in rows("event=ChangeApplied") if r["violations"]]
     assert flagged["invariants"] == ["fee_cap"]
+    [token] = rows(f"booking={BOOKINGS['token']}&event=BookingRequested")
+    assert "price=30 DUSD" in str(token["summary"])
+    assert "respondBy=20" in str(token["summary"]) and "UTC" in str(token["summary"])
 
 
 def test_the_event_explorer_exports_every_match_as_csv(client: FlaskClient) -> None:
@@ -135,6 +143,7 @@ def test_the_event_explorer_exports_every_match_as_csv(client: FlaskClient) -> N
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert len(rows) == 4
     assert json.loads(rows[0]["args"])["price"] == 10**16
+    assert rows[0]["booking_id"].startswith("0x") and "UTC" in rows[0]["time"]
 
 
 def test_the_event_explorer_pages_long_results(client: FlaskClient) -> None:
@@ -166,7 +175,7 @@ def test_a_filter_value_is_escaped_in_the_page(client: FlaskClient) -> None:
 def test_a_booking_timeline_shows_each_event_and_the_state_after_it(
     client: FlaskClient,
 ) -> None:
-    disputed = booking_id(C2, 2)
+    disputed = BOOKINGS["disputed"]
 
     html = client.get(f"/audit/bookings/{disputed}").get_data(as_text=True)
     data = client.get(f"/audit/bookings/{disputed}?format=json").get_json()
@@ -175,10 +184,13 @@ def test_a_booking_timeline_shows_each_event_and_the_state_after_it(
     assert [r["status_after"] for r in data["rows"]] == [
         "REQUESTED", "ACCEPTED", "COMPLETED", "DISPUTED", "RESOLVED"]
     assert data["booking"]["refund_bps"] == 7_000
+    assert data["booking"]["price"] == "0.01 ETH"
+    assert data["booking"]["start"].endswith(" UTC")
+    assert client.get(f"/audit/bookings/{disputed:#x}").status_code == 200
 
 
 def test_an_unknown_booking_is_a_404(client: FlaskClient) -> None:
-    assert client.get(f"/audit/bookings/{booking_id(C1, 99)}").status_code == 404
+    assert client.get(f"/audit/bookings/{booking_id(C1, 1, 10**9, 60, 9)}").status_code == 404
 
 
 def test_bookings_providers_and_customers_list_their_figures(client: FlaskClient) -> None:
@@ -187,8 +199,10 @@ def test_bookings_providers_and_customers_list_their_figures(client: FlaskClient
     customers = client.get("/audit/customers?format=csv").get_data(as_text=True)
 
     assert settled["count"] == 2
+    assert {r["price"] for r in settled["rows"]} == {"0.01 ETH", "30 DUSD"}
     assert [p["provider_id"] for p in providers["rows"]] == [1, 2]
     assert providers["rows"][0]["disputes_lost"] == 1
+    assert providers["rows"][1]["volume"] == "30 DUSD"
     assert customers.splitlines()[0].startswith("customer,bookings,volume")
     for page in ("/audit/bookings", "/audit/providers", "/audit/customers",
                  "/audit/violations?invariant=fee_cap"):
@@ -200,7 +214,7 @@ def test_chart_series_export_as_json_and_csv(client: FlaskClient) -> None:
     daily = client.get("/audit/charts?series=daily&format=csv").get_data(as_text=True)
 
     assert data["solvency"][-1]["owed"] == data["solvency"][-1]["balance"]
-    assert sum(d["bookings"] for d in data["daily"]) == 4
+    assert sum(d["bookings"] for d in data["daily"]) == 3  # in ether; one in the token
     assert sum(s["providers"] for s in data["scores"]) == 2
     assert daily.splitlines()[0] == "day,bookings,volume,fees,refunds,payouts"
     assert client.get("/audit/charts").status_code == 200
@@ -208,12 +222,14 @@ def test_chart_series_export_as_json_and_csv(client: FlaskClient) -> None:
 
 
 def test_the_pages_follow_the_chain_after_the_refresh_interval(
-    client: FlaskClient, chain: CraftedChain, clock: Clock
+    client: FlaskClient, chain: TokenChain, clock: Clock
 ) -> None:
     assert client.get("/audit/?format=json").get_json()["totals"]["bookings"] == 4
-    chain.send([("ProviderRegistered", {
-        "providerId": 3, "owner": P2, "category": 2, "region": 0, "attributes": 0,
-        "price": 1, "stake": 10**15, "metadataHash": "0x" + "00" * 32})], value=10**15)
+    chain.send([("ListingRegistered", {
+        "providerId": 3, "owner": P2, "category": 2, "offerVersion": 1, "stake": 10**16,
+        "listing": {"category": 2, "region": 0, "attributes": 0, "currency": 0,
+                    "price": 10**15, "metadataHash": "0x" + "00" * 32, "instant": False,
+                    "freeCancelHours": 0, "lateCancelPct": 0}})], value=10**16)
 
     cached = client.get("/audit/?format=json").get_json()
     clock.now = 10
@@ -224,7 +240,7 @@ def test_the_pages_follow_the_chain_after_the_refresh_interval(
 
 
 def test_a_reorganised_chain_is_audited_again_from_the_start(
-    client: FlaskClient, chain: CraftedChain, clock: Clock
+    client: FlaskClient, chain: TokenChain, clock: Clock
 ) -> None:
     client.get("/audit/")
     chain.reorganise(chain.head - 3)
@@ -262,7 +278,7 @@ def test_without_a_service_the_blueprint_builds_one_from_the_config() -> None:
 
 
 def test_a_warmed_up_service_serves_the_first_page_without_auditing_again(
-    chain: CraftedChain,
+    chain: TokenChain,
 ) -> None:
     service = AuditService(chain, AuditTarget(chain.chain_id, chain.address, 1))
     app = Flask("audit-warm")
