@@ -4,6 +4,7 @@ pragma solidity 0.8.37;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {MarketplaceBase} from "./MarketplaceBase.sol";
 import {MarketplaceModule} from "./MarketplaceModule.sol";
 import {IBookings} from "./interfaces/IBookings.sol";
@@ -385,7 +386,8 @@ contract Marketplace is MarketplaceBase, IBookings {
         uint256 fee = Score.bookingFee(price, config.feeBps, minFee_);
         if (fee > price) revert IProviderRegistry.MarketplacePriceBelowMinFee(price, minFee_);
         bookingId = _encode(msg.sender, providerId, req.start, req.durationMinutes, req.salt);
-        _store(bookingId, req, l, price, uint80(fee), currency, config.defaultArbiterId);
+        // The booking stores the fee in 80 bits: a price above ~1.2e25 units at 10 % reverts, never truncates.
+        _store(bookingId, req, l, price, SafeCast.toUint80(fee), currency, config.defaultArbiterId);
     }
 
     /// @dev Writes the new booking and emits its events (and the acceptance of an instant listing).

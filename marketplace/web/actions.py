@@ -8,14 +8,16 @@ show once the indexer has it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import url_for
 
 from marketplace.catalogue import key_of, names
-from marketplace.domain import UINT96_MAX
+from marketplace.chain.market import ListingInput
+from marketplace.domain import MAX_LATE_CANCEL_PCT, UINT96_MAX
 from marketplace.matching.criteria import CriteriaInput
-from marketplace.units import format_wei
+from marketplace.units import ETHER_CURRENCY, Currency, format_wei
 from marketplace.web import forms
 from marketplace.web.context import services
 from marketplace.web.db import put_metadata
@@ -180,21 +182,47 @@ def booking_action_intent(booking_id: int, action: str, inputs: Inputs) -> TxInt
 # ------------------------------------------------------------------ listings
 
 
-def listing_fields(inputs: Inputs, *, with_category: bool) -> dict[str, Any]:
-    """Validated listing fields; FormErrors names every bad one."""
+def listing_fields(inputs: Inputs, *, with_category: bool,
+                   known: Mapping[int, Currency] | None = None) -> dict[str, Any]:
+    """Validated listing fields (`ListingInput` and the off-chain name and description);
+    FormErrors names every bad one. The price is in the chosen currency's units on forms and in
+    its smallest unit in JSON; the stake is always ether."""
     unit = "ether" if inputs.is_form else "wei"
+    currencies = dict(known or {0: ETHER_CURRENCY})
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
+    try:
+        values["currency"] = forms.currency_id(inputs.get("currency"), "currency", currencies)
+    except FieldError as exc:
+        errors["currency"] = exc.message
+        values["currency"] = 0
+    chosen = currencies.get(values["currency"], ETHER_CURRENCY)
+
+    def price() -> int:
+        if chosen.is_ether:
+            return forms.amount(inputs.get("price"), "price", default_unit=unit, low=1)
+        if not inputs.is_form:
+            return forms.integer(inputs.get("price"), "price", low=1, high=2**88 - 1)
+        from marketplace.web.money import parse_amount
+
+        return parse_amount(inputs.get("price"), "price", chosen, low=1)
+
     checks: list[tuple[str, Any]] = []
     if with_category:
         checks.append(("category", lambda: forms.category(inputs.get("category"))))
     checks += [
         ("region", lambda: forms.region(inputs.get("region"))),
         ("attributes", lambda: forms.attribute_mask(inputs.getlist("attributes"), "attributes")),
-        ("price", lambda: forms.amount(inputs.get("price"), "price", default_unit=unit, low=1)),
+        ("price", price),
         ("name", lambda: forms.text(inputs.get("name"), "name", max_len=MAX_NAME)),
         ("description", lambda: forms.text(inputs.get("description"), "description",
                                            max_len=MAX_DESCRIPTION, required=False)),
+        ("instant", lambda: forms.boolean(inputs.get("instant"), "instant", default=False)),
+        ("free_cancel_hours", lambda: forms.integer(
+            inputs.get("free_cancel_hours") or 0, "free_cancel_hours", low=0, high=65_535)),
+        ("late_cancel_pct", lambda: forms.integer(
+            inputs.get("late_cancel_pct") or 0, "late_cancel_pct", low=0,
+            high=MAX_LATE_CANCEL_PCT)),
     ]
     if with_category:
         checks.append(("stake", lambda: _stake(inputs.get("stake"), unit)))
@@ -206,6 +234,16 @@ def listing_fields(inputs: Inputs, *, with_category: bool) -> dict[str, Any]:
     if errors:
         raise FormErrors(errors)
     return values
+
+
+def listing_input(values: dict[str, Any], category: int, digest: str) -> ListingInput:
+    """The contract's `ListingInput` from validated fields."""
+    return ListingInput(
+        category=category, region=values["region"], attributes=values["attributes"],
+        currency=values["currency"], price=values["price"],
+        metadata_hash=bytes.fromhex(digest[2:]), instant=values["instant"],
+        free_cancel_hours=values["free_cancel_hours"],
+        late_cancel_pct=values["late_cancel_pct"])
 
 
 def _stake(raw: Any, unit: str) -> int:
@@ -232,15 +270,15 @@ def metadata_document(values: dict[str, Any]) -> dict[str, str]:
     return {"name": values["name"], "description": values["description"]}
 
 
-def register_intent(inputs: Inputs) -> TxIntent:
-    """register(category, region, attributes, price, metadataHash) with the stake as value."""
-    values = listing_fields(inputs, with_category=True)
+def register_intent(inputs: Inputs, known: Mapping[int, Currency] | None = None) -> TxIntent:
+    """register(ListingInput) with the stake as value."""
+    values = listing_fields(inputs, with_category=True, known=known)
     document = metadata_document(values)
     digest = put_metadata(services().engine, document)
+    listing = listing_input(values, values["category"], digest)
     return TxIntent(
         function="register",
-        args=(values["category"], values["region"], values["attributes"], values["price"],
-              bytes.fromhex(digest[2:])),
+        args=(listing.as_tuple(),),
         value=values["stake"],
         label=f"Register '{values['name']}'",
         api_path=url_for("api.register_tx"),
@@ -249,14 +287,22 @@ def register_intent(inputs: Inputs) -> TxIntent:
     )
 
 
-def update_intent(provider_id: int, inputs: Inputs) -> TxIntent:
-    """updateProvider(providerId, region, attributes, price, metadataHash)."""
-    values = listing_fields(inputs, with_category=False)
+def update_intent(provider_id: int, inputs: Inputs,
+                  known: Mapping[int, Currency] | None = None) -> TxIntent:
+    """updateListing(providerId, ListingInput): a new offer version (the category stays)."""
+    from marketplace.store import queries as store_queries
+
+    with services().engine.connect() as conn:
+        row = store_queries.get_provider(conn, provider_id)
+    if row is None:
+        raise FieldError(f"There is no listing #{provider_id}.", "provider_id", status=404)
+    category = int(row["category"])
+    values = listing_fields(inputs, with_category=False, known=known)
     digest = put_metadata(services().engine, metadata_document(values))
+    listing = listing_input(values, category, digest)
     return TxIntent(
-        function="updateProvider",
-        args=(provider_id, values["region"], values["attributes"], values["price"],
-              bytes.fromhex(digest[2:])),
+        function="updateListing",
+        args=(provider_id, listing.as_tuple()),
         label=f"Update listing #{provider_id}",
         api_path=url_for("api.listing_tx", provider_id=provider_id, action="update"),
         api_body=_listing_body(values, with_category=False),
@@ -292,6 +338,10 @@ def withdraw_intent() -> TxIntent:
 
 def _listing_body(values: dict[str, Any], *, with_category: bool) -> dict[str, Any]:
     body: dict[str, Any] = {
+        "currency": values["currency"],
+        "instant": values["instant"],
+        "free_cancel_hours": values["free_cancel_hours"],
+        "late_cancel_pct": values["late_cancel_pct"],
         "region": values["region"],
         "attributes": names("attribute", values["attributes"]),
         "price": str(values["price"]),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from flask import Flask
@@ -15,8 +15,9 @@ from marketplace.catalogue import key_of, label, labels, names
 from marketplace.domain import Status
 from marketplace.matching.eligibility import ProviderView
 from marketplace.matching.explain import format_stars
-from marketplace.units import format_wei
+from marketplace.units import ETHER_CURRENCY, Currency, format_amount, format_wei
 from marketplace.web.db import cached_metadata_many
+from marketplace.web.money import iso_time, local_time
 
 STATUS_LABELS = {
     Status.REQUESTED: "Requested: waiting for the provider",
@@ -205,32 +206,68 @@ def view_of_row(row: Mapping[str, Any]) -> ProviderView:
     )
 
 
-def booking_json(row: Mapping[str, Any]) -> dict[str, Any]:
-    """A booking for the API and the templates."""
+def booking_json(row: Mapping[str, Any], currency: Currency | None = None,
+                 zone: tzinfo = UTC) -> dict[str, Any]:
+    """A booking for the API and the templates: amounts in the booking's currency, times in the
+    viewer's zone (`zone`; UTC for the API), the slot, the terms locked at booking, the
+    arbiter fixed at booking and each deadline."""
     status = Status(int(row["status"]))
+    money = currency or (ETHER_CURRENCY if not int(row.get("currency") or 0) else
+                         Currency(int(row["currency"]), f"currency #{int(row['currency'])}", 18))
+
+    def amount(name: str) -> str | None:
+        value = row.get(name)
+        return None if value is None else format_amount(int(value), money)
+
+    def at(name: str) -> str:
+        value = row.get(name)
+        return local_time(int(value), zone) if value else ""
+
+    start = int(row.get("start") or 0)
+    minutes = int(row.get("duration_minutes") or 0)
+    free_hours, late_pct = row.get("free_cancel_hours"), row.get("late_cancel_pct")
     return {
         "id": hex(int(row["booking_id"])),
         "id_decimal": str(int(row["booking_id"])),
         "customer": row["customer"],
         "provider_id": int(row["provider_id"]),
+        "currency": money.id,
+        "currency_symbol": money.symbol,
         "price": str(int(row["price"])),
-        "price_label": format_wei(int(row["price"])),
-        "fee_bps": int(row["fee_bps"]),
+        "price_label": format_amount(int(row["price"]), money),
+        "fee_label": amount("fee") or "",
         "criteria_version": int(row["criteria_version"]),
+        "offer_version": int(row["offer_version"]) if row.get("offer_version") else None,
         "status": status.name.lower(),
         "status_label": STATUS_LABELS.get(status, status.name.title()),
         "terminal": status.is_terminal,
+        "start": start,
+        "start_label": local_time(start, zone) if start else "",
+        "start_iso": iso_time(start) if start else "",
+        "duration_minutes": minutes,
+        "instant": bool(row.get("instant") or False),
+        "terms_label": terms_label(free_hours, late_pct),
+        "arbiter": row.get("arbiter"),
         "deadline": int(row["deadline"]),
-        "deadline_label": when(int(row["deadline"])) if int(row["deadline"]) else "",
+        "deadline_label": at("deadline"),
+        "respond_by_label": at("respond_by"),
+        "service_by_label": at("service_by"),
+        "confirm_by_label": at("confirm_by"),
+        "arbitrate_by_label": at("arbitrate_by"),
         "requested_at": int(row["requested_at"]),
-        "requested_label": when(int(row["requested_at"])),
+        "requested_label": at("requested_at"),
         "refund": _opt(row.get("refund")),
+        "refund_label": amount("refund"),
         "payout": _opt(row.get("payout")),
+        "payout_label": amount("payout"),
+        "compensation_label": amount("compensation"),
         "fee": _opt(row.get("fee")),
+        "bond_label": format_wei(int(row["bond"])) if row.get("bond") else None,
         "rated": bool(row["rated"]),
         "stars": row.get("stars"),
-        "complaint_tags": names("complaint tag", int(row["complaint_tags"] or 0)),
-        "complaint_labels": labels("complaint tag", int(row["complaint_tags"] or 0)),
+        "weight_label": weight_label(int(row["weight"])) if row.get("weight") else "",
+        "complaint_tags": names("complaint tag", int(row.get("complaint_tags") or 0)),
+        "complaint_labels": labels("complaint tag", int(row.get("complaint_tags") or 0)),
     }
 
 
@@ -287,6 +324,8 @@ def install_filters(app: Flask) -> None:
     """Register the template filters."""
     app.jinja_env.filters.update(
         eth=lambda wei: "" if wei is None else format_wei(int(wei)),
+        money=lambda amount, currency: "" if amount is None else format_amount(int(amount),
+                                                                                 currency),
         stars=lambda score: format_stars(int(score)),
         short=short_address,
         when=when,

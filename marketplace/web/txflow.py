@@ -170,7 +170,7 @@ def tx_status(conn: Connection, tx_hash: str) -> dict[str, Any]:
     for event in events:
         if event["event"] == "BookingRequested":
             out["booking_id"] = hex(int(event["args"]["bookingId"]))
-        if event["event"] == "ProviderRegistered":
+        if event["event"] == "ListingRegistered":
             out["provider_id"] = int(event["args"]["providerId"])
     return out
 

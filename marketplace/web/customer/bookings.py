@@ -14,6 +14,7 @@ from marketplace.catalogue import COMPLAINT_TAGS, entry_of, lookup
 from marketplace.domain import Status
 from marketplace.language.errors import InvalidText
 from marketplace.store import queries as store_queries
+from marketplace.units import format_amount
 from marketplace.web import actions, forms, queries, ranking
 from marketplace.web.auth import current_account, require_account, safe_next
 from marketplace.web.context import services
@@ -30,7 +31,7 @@ from marketplace.web.errors import (
 from marketplace.web.forms import Inputs
 from marketplace.web.money import currencies, currency_or_default
 from marketplace.web.present import booking_json, providers_json, timeline_json
-from marketplace.web.review import action_review
+from marketplace.web.review import action_review, simple_review
 from marketplace.web.txflow import TxIntent, confirmed, submit, tx_status
 
 log = logging.getLogger(__name__)
@@ -94,11 +95,17 @@ def bookings() -> ResponseReturnValue:
     svc = services()
     with svc.engine.connect() as conn:
         rows = store_queries.bookings_of(conn, customer=account)
-        credit = store_queries.credit_of(conn, account)
+        credits = store_queries.credits_of(conn, account)
         names = queries.providers_by_id(conn, [int(r["provider_id"]) for r in rows])
+        known = currencies(conn)
     providers = {p["id"]: p for p in providers_json(svc.engine, names.values())}
-    items = [booking_json(r) for r in reversed(rows)]
-    return render_template("bookings.html", bookings=items, providers=providers, credit=credit)
+    zone = slot_booking.zone()
+    items = [booking_json(r, currency_or_default(known, int(r.get("currency") or 0)), zone)
+             for r in reversed(rows)]
+    credit_items = [{"currency": currency_or_default(known, c), "amount": a}
+                    for c, a in sorted(credits.items()) if a]
+    return render_template("bookings.html", bookings=items, providers=providers,
+                           credits=credit_items)
 
 
 def _booking_context(booking_id: int) -> dict[str, Any]:
@@ -111,8 +118,10 @@ def _booking_context(booking_id: int) -> dict[str, Any]:
         events = store_queries.booking_timeline(conn, booking_id)
         provider_row = store_queries.get_provider(conn, int(row["provider_id"]))
         account = current_account()
-        arbiter = bool(account and queries.is_arbiter(conn, account))
-    booking = booking_json(row)
+        arbiter = bool(account and row.get("arbiter") and account == row["arbiter"])
+        known = currencies(conn)
+    booking = booking_json(row, currency_or_default(known, int(row.get("currency") or 0)),
+                           slot_booking.zone())
     provider_info = providers_json(svc.engine, [provider_row])[0] if provider_row else None
     role = None
     if account and account == row["customer"]:
@@ -215,6 +224,8 @@ def _reviewed(intent: TxIntent, action: str, context: dict[str, Any],
                     if context["provider"] else context["booking"]["id"])
     values = {"stars": inputs.get("stars"), "complaint_tags": inputs.getlist("complaint_tags"),
               "refund_percent": inputs.get("refund_percent")}
+    if action == "dispute":  # payable: exactly the dispute bond, in ether
+        intent = dataclasses.replace(intent, value=int(settings.get("dispute_bond") or 0))
     review = action_review(action, row, currency=currency, settings=settings, now=chain_time(),
                            zone=slot_booking.zone(), inputs=values,
                            back_url=url_for("customer.booking", booking_ref=hex(
@@ -252,7 +263,7 @@ def rate_suggest(booking_ref: str) -> ResponseReturnValue:
     inputs = Inputs(request.form)
     try:
         _check_role("rate", context)
-        if "rate" not in context["available"]:
+        if not {"rate", "confirm_and_rate"} & set(context["available"]):
             raise WebError("This booking cannot be rated now.", None, status=409)
         words = forms.feedback_text(inputs.get("feedback_text"), required=True)
         guesses = _understood(context["category"], words)
@@ -296,7 +307,8 @@ def _rating_form(
     and no stars chosen, so the customer decides the stars after reading the tags)."""
     account = current_account()
     # Only the rating form says whether the text would be kept: other pages skip the query.
-    consent = ("rate" in context["available"] and account is not None
+    consent = (bool({"rate", "confirm_and_rate"} & set(context["available"]))
+               and account is not None
                and services().profiles.has_consent(account))
     stars: int | None = None
     checked: Collection[str] = ()
@@ -348,18 +360,25 @@ def _check_role(action: str, context: dict[str, Any]) -> None:
     if who == "provider" and context["role"] != "provider":
         raise Forbidden("Only the provider's owner can do this.", None)
     if who == "arbiter" and not context["arbiter"]:
-        raise Forbidden("Only an independent arbiter can resolve a dispute.", None)
+        raise Forbidden("Only the arbiter fixed when this booking was made can resolve it.", None)
 
 
 @bp.post("/withdraw")
 def withdraw() -> ResponseReturnValue:
-    """Withdraw the account's whole credit (refunds, payouts, released stakes)."""
-    require_account()
-    intent = actions.withdraw_intent()
-    back = safe_next(request.form.get("next"))
-    if back:
-        intent = TxIntent(intent.function, intent.args, intent.label, intent.api_path,
-                          intent.api_body, intent.value, back)
+    """Withdraw the account's whole credit in one currency (refunds, payouts, released stakes),
+    after the review."""
+    account = require_account()
+    inputs = Inputs(request.form)
+    with services().engine.connect() as conn:
+        known = currencies(conn)
+        ident = forms.currency_id(inputs.get("currency"), "currency", known)
+        credit = store_queries.credit_of(conn, account, ident)
+    currency = currency_or_default(known, ident)
+    intent = actions.withdraw_currency_intent(ident, currency.symbol)
+    back = safe_next(request.form.get("next")) or url_for("customer.bookings")
+    intent = dataclasses.replace(intent, next_url=back, review=simple_review(
+        [("Amount", format_amount(credit, currency)), ("To", account)],
+        ["The credit leaves the marketplace for your account."], back))
     return submit(intent)
 
 

@@ -29,7 +29,7 @@ from marketplace.web.customer.common import (
 from marketplace.web.errors import FieldError, Forbidden, NotFound, TxRefused, Unauthorized
 from marketplace.web.forms import Inputs
 from marketplace.web.money import amount_text, currencies, currency_or_default
-from marketplace.web.present import providers_json, score_path, view_of_row
+from marketplace.web.present import providers_json, score_path, verified_json, view_of_row
 from marketplace.web.review import simple_review
 from marketplace.web.txflow import submit
 
@@ -232,12 +232,22 @@ def provider(provider_id: int) -> ResponseReturnValue:
                          if account else None)
         blocked = bool(account and provider_id in (criteria_view.blocked if criteria_view
                                                    else ()))
+        attestor_rows = queries.attestors(conn)
+        attested = queries.attestations(conn, provider_id)
+        owner_row = store_queries.owner_history(conn, str(row["owner"]))
+        owner_blocked = bool(account and str(row["owner"]).lower() in
+                             store_queries.blocked_owners(conn, account))
     info = providers_json(svc.engine, [row])[0]
     exclusion = explain_exclusion(view_of_row(row), criteria_view) if account else None
+    others = [r for r in (owner_row or {}).get("listings_detail", [])
+              if int(r["provider_id"]) != provider_id]
     return render_template(
         "provider.html", provider=info, history=history, points=score_path(history),
         reviews=reviews, exclusion=exclusion, criteria=criteria_view, blocked=blocked,
         owner=bool(account and account == row["owner"]),
+        verified=verified_json(int(row["attributes"]), attested, attestor_rows),
+        owner_listings=providers_json(svc.engine, others), owner_summary=owner_row,
+        owner_blocked=owner_blocked, is_new=int(row.get("rating_weight") or 0) == 0,
     )
 
 
