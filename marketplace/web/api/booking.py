@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from flask import jsonify, url_for
 from flask.typing import ResponseReturnValue
@@ -24,6 +24,7 @@ from flask.typing import ResponseReturnValue
 from marketplace import domain
 from marketplace.availability import SlotProblem, SlotRefused, booked_slots, check_slot
 from marketplace.availability import schedule_in as schedule_of
+from marketplace.chain.market import Market
 from marketplace.chain.nodeerrors import NodeError
 from marketplace.chain.revert import ContractRevert
 from marketplace.chain.token import Token
@@ -276,7 +277,9 @@ def _approve_tx(token: str, spender: str, amount: int, sender: str) -> dict[str,
                       label=f"Allow the marketplace to take {amount} of the token",
                       api_path="", api_body={}, next_url="")
     try:
-        tx = build_transaction(contract, "approve", spender, amount, sender=sender)
+        # build_transaction reads only Binding's parts (w3, address, contract, decode).
+        tx = build_transaction(cast(Market, contract), "approve", spender, amount,
+                               sender=sender)
     except ContractRevert as exc:
         raise refused(exc) from exc
     except NodeError as exc:
