@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import time
+from datetime import datetime, timedelta
+from datetime import time as dtime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from eth_utils.crypto import keccak
@@ -439,3 +443,209 @@ def test_granting_consent_through_the_api_learns_the_ratings_given_before(market
     assert before["consent"] is False and before["learned"] is None
     assert granted.get_json()["consent"] is True
     assert after["learned"] is not None
+
+
+# ------------------------------------------------------------------ contract v2, no chain needed
+#
+# An app over a fresh SQLite store and a node that does not answer: availability, the checks a
+# booking preparation makes before it needs the chain, and the cancellation preview, with the
+# store rows the indexer would have written.
+
+OWNER = "0x" + "0a" * 20
+CUSTOMER = "0x" + "0c" * 20
+NOW = int(time.time())
+
+
+def _row(table: Any, **values: Any) -> dict[str, Any]:
+    """Every NOT NULL column of `table` (0, False, '' by type), then `values`."""
+    row: dict[str, Any] = {}
+    for column in table.columns:
+        if column.nullable or column.name in values:
+            continue
+        python = getattr(column.type, "python_type", int) if not hasattr(
+            column.type, "impl") else int
+        row[column.name] = False if python is bool else "" if python is str else 0
+    row.update(values)
+    return row
+
+
+@pytest.fixture(scope="module")
+def chainless(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The app over a store with two listings (ether with hours, a DUSD token one), DUSD
+    enabled, XUSD disabled, a customer with criteria in DUSD, and an accepted booking with
+    cancellation terms."""
+    from sqlalchemy import insert
+
+    from marketplace.config import Settings
+    from marketplace.store import schema
+    from marketplace.web import create_app
+    from marketplace.web.config import WebConfig
+
+    tmp = tmp_path_factory.mktemp("chainless")
+    app = create_app(WebConfig(
+        settings=Settings(rpc_url="http://127.0.0.1:9", database_url=f"sqlite:///{tmp}/s.db",
+                          retry_for=0.1),
+        secret_key="k" * 40, testing=True, secure_cookies=False))
+    engine = app.extensions["marketplace"].engine
+    with engine.begin() as conn:
+        conn.execute(insert(schema.blocks).values(_row(schema.blocks, number=1, timestamp=NOW,
+                                                       hash="0x" + "00" * 32)))
+        for pid, currency, price in ((1, 0, 4 * 10**16), (2, 1, 12_500_000)):
+            conn.execute(insert(schema.providers).values(_row(
+                schema.providers, provider_id=pid, owner=OWNER, category=1, region=1,
+                attributes=0, currency=currency, price=price, active=True, offer_version=2,
+                metadata_hash="0x" + "00" * 32, score=35_000, reliability=9_000,
+                free_cancel_hours=24, late_cancel_pct=40)))
+        for currency, symbol, enabled in ((1, "DUSD", True), (2, "XUSD", False)):
+            conn.execute(insert(schema.currencies).values(_row(
+                schema.currencies, currency=currency, token="0x" + f"{currency:02x}" * 20,
+                enabled=enabled, min_fee=10_000, symbol=symbol, decimals=6)))
+        conn.execute(insert(schema.criteria).values(_row(
+            schema.criteria, customer=CUSTOMER, category=1, version=1, currency=1,
+            max_price=10**9, score_weight=5_000, price_weight=5_000)))
+        conn.execute(insert(schema.bookings).values(_row(
+            schema.bookings, booking_id=77, customer=CUSTOMER, owner=OWNER, provider_id=1,
+            start=NOW + 10 * 3600, duration_minutes=60, status=2, price=10**17,
+            free_cancel_hours=24, late_cancel_pct=40, offer_version=2, instant=False)))
+    return app
+
+
+def signed_in(app: Any, account: str) -> Any:
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["account"] = account
+        session["csrf"] = "token"
+    return client
+
+
+CSRF = {"X-CSRF-Token": "token"}
+WEEKDAYS = {"time_zone": "Europe/Helsinki",
+            "hours": [{"day": d, "from": "09:00", "to": "17:00"}
+                      for d in ("mon", "tue", "wed", "thu", "fri")]}
+
+
+def test_weekly_hours_are_published_by_the_owner_only_and_validated(chainless: Any) -> None:
+    anonymous = chainless.test_client()
+    assert anonymous.get("/api/v1/providers/1/availability").get_json()["bookable_any_time"]
+    error_shape(anonymous.get("/api/v1/providers/9/availability"), 404, "provider_id")
+    error_shape(anonymous.put("/api/v1/providers/1/availability", json=WEEKDAYS), 401)
+    stranger = signed_in(chainless, CUSTOMER)
+    error_shape(stranger.put("/api/v1/providers/1/availability", json=WEEKDAYS,
+                             headers=CSRF), 403)
+    owner = signed_in(chainless, OWNER)
+    bad = {**WEEKDAYS, "time_zone": "Mars/Olympus"}
+    assert "IANA" in error_shape(owner.put("/api/v1/providers/1/availability", json=bad,
+                                           headers=CSRF), 422, "time_zone")["message"]
+    overlap = {"time_zone": "UTC", "hours": [{"day": "mon", "from": "09:00", "to": "12:00"},
+                                             {"day": "mon", "from": "11:00", "to": "13:00"}]}
+    assert "overlap" in error_shape(owner.put("/api/v1/providers/1/availability", json=overlap,
+                                              headers=CSRF), 422, "hours")["message"]
+    error_shape(owner.put("/api/v1/providers/1/availability", json={
+        "time_zone": "UTC", "hours": [{"day": "moon", "from": "09:00", "to": "10:00"}]},
+        headers=CSRF), 400, "hours")
+    saved = owner.put("/api/v1/providers/1/availability", json=WEEKDAYS, headers=CSRF)
+    assert saved.status_code == 200, saved.get_json()
+    shown = anonymous.get("/api/v1/providers/1/availability").get_json()
+    assert shown["schedule"]["time_zone"] == "Europe/Helsinki"
+    assert shown["description"].startswith("Monday 09:00-17:00")
+    assert not shown["bookable_any_time"]
+
+
+def test_free_slots_keep_to_the_hours_and_skip_open_bookings(chainless: Any) -> None:
+    client = chainless.test_client()
+    hel = ZoneInfo("Europe/Helsinki")
+    body = client.get(f"/api/v1/providers/1/slots?duration=60&step=60&from={NOW}"
+                      f"&to={NOW + 7 * 86_400}").get_json()
+    assert body["slots"] and body["time_zone"] == "Europe/Helsinki"
+    booked = (NOW + 10 * 3600, NOW + 11 * 3600)
+    for slot in body["slots"]:
+        local = datetime.fromtimestamp(slot["start"], hel)
+        assert local.weekday() < 5 and 9 <= local.hour and local.hour + 1 <= 17
+        assert slot["end"] <= booked[0] or slot["start"] >= booked[1]
+    assert body["booked"] == [{"start": booked[0], "end": booked[1]}]
+    any_time = client.get("/api/v1/providers/2/slots?duration=30&step=30").get_json()
+    assert any_time["bookable_any_time"] and len(any_time["slots"]) == 500
+    error_shape(client.get(f"/api/v1/providers/1/slots?from={NOW + 10}&to={NOW}"), 422, "to")
+    error_shape(client.get("/api/v1/providers/1/slots?duration=0"), 400, "duration")
+
+
+def _next_weekday_at(hour: int, weekday: int = 2) -> int:
+    """A Unix time next week on `weekday` (0 = Monday) at `hour` Helsinki time."""
+    hel = ZoneInfo("Europe/Helsinki")
+    day = datetime.fromtimestamp(NOW, hel).date() + timedelta(days=7)
+    while day.weekday() != weekday:
+        day += timedelta(days=1)
+    return int(datetime.combine(day, dtime(hour), hel).timestamp())
+
+
+@pytest.mark.parametrize(("change", "status", "field", "words"), [
+    ({"offer_version": 1}, 409, "offer_version", "changed the offer"),
+    ({"currency": "DUSD"}, 422, "currency", "priced in ETH, not DUSD"),
+    ({"currency": 9}, 422, "currency", "allowlist"),
+    ({"start": NOW - 3600}, 422, "start", "past"),
+    ({"start": NOW + 400 * 86_400}, 422, "start", "365 days"),
+    ({"start": "saturday"}, 400, "start", None),
+    ({"start": _next_weekday_at(20)}, 422, "start", "not available then"),
+    ({"duration": 0}, 400, "duration", None),
+])
+def test_a_booking_the_contract_or_the_hours_refuse_is_a_4xx_naming_the_field(
+        chainless: Any, change: dict[str, Any], status: int, field: str,
+        words: str | None) -> None:
+    customer = signed_in(chainless, CUSTOMER)
+    body = {"provider_id": 1, "start": _next_weekday_at(10), "duration": 60,
+            "offer_version": 2, "currency": 0, **change}
+    error = error_shape(customer.post("/api/v1/bookings/tx", json=body, headers=CSRF),
+                        status, field)
+    if words is not None:
+        assert words in error["message"], error
+
+
+def test_a_token_not_allowlisted_and_an_own_listing_are_refused(chainless: Any) -> None:
+    owner = signed_in(chainless, OWNER)
+    body = {"provider_id": 2, "start": _next_weekday_at(10), "duration": 60,
+            "offer_version": 2, "currency": "DUSD"}
+    error_shape(owner.post("/api/v1/bookings/tx", json=body, headers=CSRF), 422, "provider_id")
+    customer = signed_in(chainless, CUSTOMER)
+    disabled = {**body, "currency": "XUSD"}
+    assert "XUSD" in error_shape(customer.post("/api/v1/bookings/tx", json=disabled,
+                                               headers=CSRF), 422, "currency")["message"]
+
+
+def test_an_expired_or_wrong_amount_permit_is_refused_before_anything_is_sent(
+        chainless: Any) -> None:
+    customer = signed_in(chainless, CUSTOMER)
+    body = {"provider_id": 2, "start": _next_weekday_at(10), "duration": 60,
+            "offer_version": 2, "currency": "DUSD", "salt": 1, "criteria_version": 1,
+            "deadline": NOW + 600, "signature": "0x" + "11" * 65}
+    wrong = customer.post("/api/v1/bookings/permit/tx", json={**body, "value": 12_000_000},
+                          headers=CSRF)
+    assert "exactly the price" in error_shape(wrong, 422, "value")["message"]
+    expired = customer.post("/api/v1/bookings/permit/tx", json={**body, "deadline": NOW - 1},
+                            headers=CSRF)
+    assert "expired" in error_shape(expired, 422, "deadline")["message"]
+
+
+def test_the_cancellation_preview_follows_the_locked_terms(chainless: Any) -> None:
+    client = chainless.test_client()
+    early = client.get(f"/api/v1/bookings/0x4d/cancellation?at={NOW - 20 * 3600}").get_json()
+    late = client.get(f"/api/v1/bookings/77/cancellation?at={NOW}").get_json()
+    after = client.get(f"/api/v1/bookings/0x4d/cancellation?at={NOW + 11 * 3600}").get_json()
+    assert (early["refund"], early["compensation"], early["free"]) == (str(10**17), "0", True)
+    assert (late["refund"], late["compensation"]) == (str(6 * 10**16), str(4 * 10**16))
+    assert "40% late-cancellation compensation" in late["message"]
+    assert not after["cancellable"] and "refund" not in after
+    error_shape(client.get("/api/v1/bookings/0x99/cancellation"), 404, "booking_id")
+
+
+def test_the_document_describes_every_v2_operation(chainless: Any) -> None:
+    paths = chainless.test_client().get("/api/v1/openapi.json").get_json()["paths"]
+    for path, method in [("/providers/{provider_id}/availability", "put"),
+                         ("/providers/{provider_id}/slots", "get"),
+                         ("/bookings/tx", "post"), ("/bookings/permit/tx", "post"),
+                         ("/bookings/{booking_id}/cancellation", "get"),
+                         ("/bookings/{booking_id}/tx/confirm_and_rate", "post"),
+                         ("/attestations/tx", "post"), ("/operator/changes/tx", "post"),
+                         ("/providers/{provider_id}/tx/top_up", "post")]:
+        assert method in paths[path], path
+    book = paths["/bookings/tx"]["post"]["requestBody"]["content"]["application/json"]
+    assert book["example"]["offer_version"] == 1

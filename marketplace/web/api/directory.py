@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from flask import jsonify
 from flask.typing import ResponseReturnValue
 
-from marketplace.catalogue import ATTRIBUTES, CATEGORIES, COMPLAINT_TAGS, REGIONS, Entry, names
+from marketplace.catalogue import (
+    ATTRIBUTES,
+    CATEGORIES,
+    COMPLAINT_TAGS,
+    REGIONS,
+    Entry,
+    key_of,
+    names,
+)
 from marketplace.domain import RATING_WEIGHT_UNIT, STAR
 from marketplace.matching.eligibility import CriteriaView
-from marketplace.matching.explain import explain_exclusion
+from marketplace.matching.explain import explain_exclusion, format_stars
 from marketplace.matching.listing import ListingFilter, listed_provider_ids
+from marketplace.matching.ranking import Match
 from marketplace.store import queries as store_queries
 from marketplace.web import forms, queries, ranking
 from marketplace.web.api import bp
@@ -152,6 +162,23 @@ def criteria_view_of(body: CriteriaBody, customer: str | None
     return criteria.to_view(version or 1, blocked, owners), version
 
 
+def signals_json(found: Match, accounts: Mapping[int, str]) -> dict[str, Any]:
+    """What a match adds to its listing's facts: who verified which attribute, the owner's
+    history for a listing without ratings, the score-adjusted price."""
+    history = found.owner_history
+    return {
+        "adjusted_price": str(found.adjusted_price),
+        "verified": [{"attribute": key_of("attribute", v.attribute) or str(v.attribute),
+                      "attestors": [{"id": a, "account": accounts.get(a)} for a in v.attestors],
+                      "trusted": v.trusted} for v in found.verified],
+        "owner_history": None if history is None else {
+            "owner": history.owner, "listings": history.listings,
+            "rating_weight": history.rating_weight, "score": history.score,
+            "stars": format_stars(history.score), "reliability": history.reliability,
+            "completed": history.completed, "failures": history.failures},
+    }
+
+
 @bp.post("/match")
 def match() -> ResponseReturnValue:
     """Criteria in, the top `k` eligible providers out, each with its reasons and quote."""
@@ -162,6 +189,10 @@ def match() -> ResponseReturnValue:
     result, matches = ranking.match(
         svc, view, customer=customer if customer and customer == current_account() else None,
         personalise=body.personalise, k=body.k)
+    with svc.index.current().read() as columns:
+        accounts = dict(columns.attestor_accounts)
+    for found, out in zip(result.matches, matches, strict=True):
+        out.update(signals_json(found, accounts))
     payload: dict[str, Any] = {
         "matches": matches,
         "eligible_count": result.eligible_count,
