@@ -12,6 +12,7 @@ import pytest
 from eth_utils.crypto import keccak
 from werkzeug.test import TestResponse
 
+from marketplace.domain import booking_id
 from tests.support.world import ATTR, CLEANING, CUSTOMERS, ESPOO, HELSINKI, PROVIDERS, RIDES, World
 
 ETH = 10**18
@@ -196,8 +197,8 @@ def test_the_criteria_transaction_is_unsigned_calldata_for_the_wallet(market: Wo
     assert body["function"] == "setCriteria"
     assert tx["to"].lower() == market.market.address.lower()
     assert tx["from"].lower() == sender and tx["chainId"] == "0x7a69" and tx["value"] == "0x0"
-    selector = keccak(text="setCriteria((uint16,uint16,uint16,uint96,uint96,uint64,uint64,"
-                           "uint16,uint16))")[:4].hex()
+    selector = keccak(text="setCriteria((uint16,uint16,uint8,uint16,uint88,uint88,uint64,uint64,"
+                           "uint64,uint32,uint64,uint16,uint16,uint16))")[:4].hex()
     assert tx["data"].startswith("0x" + selector) and int(tx["gas"], 16) > 21_000
     assert "signature" not in body and "raw" not in str(body)
 
@@ -209,70 +210,85 @@ def test_a_transaction_needs_a_sender_or_a_signed_in_account(market: World) -> N
         "from": "0xZZ", "category": "rides", "max_price": "1"}), 400, "from")
 
 
+def slot_body(market: World, provider_id: int, customer: int, **changes: Any) -> dict[str, Any]:
+    """A booking request a day ahead, for the listing's current offer, in ether."""
+    return {"from": market.address(customer), "provider_id": provider_id,
+            "start": market.now() + 24 * 3600, "duration": 60, "offer_version": 1,
+            "currency": 0, **changes}
+
+
 def test_a_booking_transaction_that_would_revert_comes_back_decoded(market: World) -> None:
-    body = error_shape(market.client().post("/api/v1/bookings/tx", json={
-        "from": market.address(CUSTOMERS[0]), "provider_id": 1, "expected_price": "1",
-        "criteria_version": 1}), 409, "expected_price")
+    start = market.now() + 30 * 3600
+    market.book_direct(CUSTOMERS[0], 3, start=start, salt=9)  # the store has not seen it yet
+    body = error_shape(market.client().post("/api/v1/bookings/tx", json=slot_body(
+        market, 3, CUSTOMERS[0], start=start, salt=9)), 409)
 
     assert body["error"] == "contract_revert"
-    assert "price changed" in str(body["message"])
-    assert body["details"]["error"] == "MarketplacePriceChanged"
+    assert body["details"]["error"] == "MarketplaceBookingExists"
+    market.sync()
 
 
-def test_a_booking_transaction_escrows_the_quoted_price(market: World) -> None:
-    body = market.client().post("/api/v1/bookings/tx", json={
-        "from": market.address(CUSTOMERS[0]), "provider_id": 2,
-        "expected_price": str(3 * 10**16), "criteria_version": 1}).get_json()
+def test_a_booking_transaction_escrows_the_price_of_the_offer(market: World) -> None:
+    body = market.client().post("/api/v1/bookings/tx", json=slot_body(
+        market, 2, CUSTOMERS[0], salt=3)).get_json()
 
-    assert body["function"] == "book" and int(body["tx"]["value"], 16) == 3 * 10**16
-    assert body["args"] == [2, str(3 * 10**16), 1] or body["args"] == [2, 3 * 10**16, 1]
+    assert body["kind"] == "transaction" and body["function"] == "book"
+    assert int(body["tx"]["value"], 16) == 3 * 10**16 == int(body["price"])
+    request = body["request"]
+    assert body["args"] == [[2, request["start"], 60, 3, 1, 1]]
+    assert int(body["booking_id"], 16) == booking_id(
+        market.address(CUSTOMERS[0]), 2, request["start"], 60, 3)
+    assert body["currency"]["symbol"] == "ETH" and body["terms"] == {
+        "free_cancel_hours": 0, "late_cancel_pct": 0}
 
 
 def test_a_sender_without_the_funds_gets_a_409_in_the_products_words(market: World) -> None:
-    response = market.client().post("/api/v1/bookings/tx", json={
-        "from": "0x" + "de" * 20, "provider_id": 2,
-        "expected_price": str(3 * 10**16), "criteria_version": 1})
+    response = market.client().post("/api/v1/providers/1/tx/top_up", json={
+        "from": "0x" + "de" * 20, "amount": str(10**15)})
 
     body = error_shape(response, 409)
     assert body["error"] == "insufficient_funds" and body["field"] == "from"
     assert str(body["message"]).startswith("The sending account cannot pay")
-    assert body["details"] == {"node": "Insufficient funds for gas * price + value"}
 
 
 def test_bad_booking_inputs_are_400s_naming_each_field(market: World) -> None:
     body = error_shape(market.client().post("/api/v1/bookings/tx", json={
-        "from": market.address(CUSTOMERS[0]), "provider_id": 0, "expected_price": "x",
-        "criteria_version": True}), 400)
+        "from": market.address(CUSTOMERS[0]), "provider_id": 0, "start": "x",
+        "duration": True, "currency": 0}), 400)
 
-    assert set(body["fields"]) == {"provider_id", "expected_price", "criteria_version"}
+    assert set(body["fields"]) == {"provider_id", "start", "duration", "offer_version"}
 
 
 def test_a_booking_and_its_action_transactions_are_served(market: World) -> None:
-    receipt = market.transact("book", 2, 3 * 10**16, 1, sender=CUSTOMERS[0], value=3 * 10**16)
-    booking_id = market.market.events("BookingRequested", receipt)[0]["bookingId"]
+    booking = market.book_direct(CUSTOMERS[0], 2, salt=1)
     market.sync()
     client = market.client()
+    customer, provider = market.address(CUSTOMERS[0]), market.address(PROVIDERS[1])
 
-    booking = client.get(f"/api/v1/bookings/{hex(booking_id)}").get_json()
-    decimal = client.get(f"/api/v1/bookings/{booking_id}").get_json()
-    listed = client.get(f"/api/v1/bookings?customer={market.address(CUSTOMERS[0])}").get_json()
-    accept = client.post(f"/api/v1/bookings/{hex(booking_id)}/tx/accept",
-                         json={"from": market.address(PROVIDERS[1])}).get_json()
-    refused = client.post(f"/api/v1/bookings/{hex(booking_id)}/tx/accept",
+    shown = client.get(f"/api/v1/bookings/{hex(booking)}").get_json()
+    decimal = client.get(f"/api/v1/bookings/{booking}").get_json()
+    listed = client.get(f"/api/v1/bookings?customer={customer}").get_json()
+    accept = client.post(f"/api/v1/bookings/{hex(booking)}/tx/accept",
+                         json={"from": provider}).get_json()
+    refused = client.post(f"/api/v1/bookings/{hex(booking)}/tx/accept",
                           json={"from": market.address(CUSTOMERS[3])})
+    cancel = client.post(f"/api/v1/bookings/{hex(booking)}/tx/cancel",
+                         json={"from": customer}).get_json()
 
-    assert booking["status"] == "requested" and booking["timeline"][0]["event"] == (
+    assert shown["status"] == "requested" and shown["timeline"][0]["event"] == (
         "BookingRequested")
-    assert decimal["id"] == booking["id"] and listed["total"] == 1
+    assert decimal["id"] == shown["id"] and listed["total"] >= 1
     assert accept["function"] == "accept"
-    assert error_shape(refused, 409)["details"]["error"] == (
-        "MarketplaceNotProviderOwner")
-    error_shape(client.post(f"/api/v1/bookings/{hex(booking_id)}/tx/fly", json={
-        "from": market.address(CUSTOMERS[0])}), 404)
-    error_shape(client.post(f"/api/v1/bookings/{hex(booking_id)}/tx/rate", json={
-        "from": market.address(CUSTOMERS[0])}), 400, "stars")
-    error_shape(client.post(f"/api/v1/bookings/{hex(booking_id)}/tx/rate", json={
-        "from": market.address(CUSTOMERS[0]), "stars": 6}), 400, "stars")
+    assert error_shape(refused, 409)["error"] == "contract_revert"
+    assert cancel["function"] == "cancel"
+    assert cancel["refund_preview"]["refund"] == str(3 * 10**16)
+    assert cancel["refund_preview"]["free"] is True
+    error_shape(client.post(f"/api/v1/bookings/{hex(booking)}/tx/fly", json={
+        "from": customer}), 404)
+    error_shape(client.post(f"/api/v1/bookings/{hex(booking)}/tx/rate", json={
+        "from": customer}), 400, "stars")
+    error_shape(client.post(f"/api/v1/bookings/{hex(booking)}/tx/confirm_and_rate", json={
+        "from": customer, "stars": 6}), 400, "stars")
     error_shape(client.get("/api/v1/bookings/0xabc"), 404)
     error_shape(client.get("/api/v1/bookings/0"), 404, "booking_id")
     error_shape(client.get("/api/v1/bookings/nope"), 404)
@@ -281,43 +297,90 @@ def test_a_booking_and_its_action_transactions_are_served(market: World) -> None
     assert error_shape(not_allowed, 405) and "POST" in not_allowed.headers["Allow"]
 
 
+def test_a_dispute_sends_exactly_the_bond(market: World) -> None:
+    start = market.now() + 2 * 3600
+    booking = market.book_direct(CUSTOMERS[0], 2, start=start, salt=2)
+    owner = PROVIDERS[1]
+    market.transact("accept", booking, sender=owner)
+    market.mine(2 * 3600 + 60)
+    market.transact("complete", booking, sender=owner)
+    market.sync()
+
+    body = market.client().post(f"/api/v1/bookings/{hex(booking)}/tx/dispute", json={
+        "from": market.address(CUSTOMERS[0])}).get_json()
+
+    bond = int(market.market.call("disputeBond"))
+    assert body["function"] == "dispute" and int(body["tx"]["value"], 16) == bond > 0
+
+
 def test_registering_builds_a_staked_transaction_and_stores_the_metadata(market: World) -> None:
     client = market.client()
     body = client.post("/api/v1/providers/tx", json={
         "from": market.address(9), "category": "repairs", "region": "tampere",
         "attributes": ["certified", "insured"], "price": "0.03 ether", "stake": str(10**15),
+        "free_cancel_hours": 24, "late_cancel_pct": 50, "instant": True,
         "name": "Otso Fixes", "description": "Pipes and sockets"}).get_json()
 
     assert body["function"] == "register" and int(body["tx"]["value"], 16) == 10**15
-    digest = body["args"][4]
+    listing = body["args"][0]
     expected = keccak(b'{"description":"Pipes and sockets","name":"Otso Fixes"}').hex()
-    assert digest == "0x" + expected
+    assert listing[5] == "0x" + expected
+    assert listing[6:] == [True, 24, 50]
     error_shape(client.post("/api/v1/providers/tx", json={
         "from": market.address(9), "category": "repairs", "price": "0.03 ether",
         "stake": "1", "name": "Cheap"}), 422, "stake")
     error_shape(client.post("/api/v1/providers/tx", json={
         "from": market.address(9), "category": "repairs", "price": "0", "stake": str(10**15),
         "name": "x" * 81}), 400)
+    error_shape(client.post("/api/v1/providers/tx", json={
+        "from": market.address(9), "category": "repairs", "price": "0.03 ether",
+        "stake": str(10**15), "name": "Late", "late_cancel_pct": 101}), 400, "late_cancel_pct")
 
 
-def test_listing_changes_and_withdrawals_have_transactions_too(market: World) -> None:
+def test_listing_changes_stake_blocks_attestations_and_withdrawals_have_transactions(
+        market: World) -> None:
     client = market.client()
     owner = market.address(PROVIDERS[0])
 
     update = client.post("/api/v1/providers/1/tx/update", json={
         "from": owner, "region": "espoo", "price": "0.02 ether", "name": "Ride 0"}).get_json()
     deactivate = client.post("/api/v1/providers/1/tx/deactivate", json={"from": owner})
-    withdraw = client.post("/api/v1/withdraw/tx", json={"from": owner})
+    top_up = client.post("/api/v1/providers/1/tx/top_up", json={
+        "from": owner, "amount": str(10**15)}).get_json()
+    withdraw = client.post("/api/v1/withdraw/tx", json={"from": owner, "currency": 0})
+    owner_block = client.post("/api/v1/blocks/tx", json={
+        "from": market.address(CUSTOMERS[2]), "owner": owner}).get_json()
 
-    assert update["function"] == "updateProvider"
+    assert update["function"] == "updateListing"
     assert deactivate.get_json()["function"] == "deactivate"
-    assert error_shape(withdraw, 409)["details"]["error"] == (
-        "MarketplaceNothingToWithdraw")
+    assert top_up["function"] == "topUpStake" and int(top_up["tx"]["value"], 16) == 10**15
+    assert error_shape(withdraw, 409)["error"] == "contract_revert"
+    assert owner_block["function"] == "setOwnerBlocked" and owner_block["args"][1] is True
+    error_shape(client.post("/api/v1/blocks/tx", json={
+        "from": owner, "owner": owner, "provider_id": 1}), 422)
+    error_shape(client.post("/api/v1/withdraw/tx", json={"from": owner, "currency": 77}), 422,
+                "currency")
     error_shape(client.post("/api/v1/providers/1/tx/explode", json={"from": owner}), 404)
 
 
+def test_operator_changes_are_timelocked_transactions(market: World) -> None:
+    client = market.client()
+    operator = market.address(0)
+
+    scheduled = client.post("/api/v1/operator/changes/tx", json={
+        "from": operator, "step": "schedule", "kind": "fee-rate", "value": 300}).get_json()
+    early = client.post("/api/v1/operator/changes/tx", json={
+        "from": operator, "step": "apply", "kind": "fee-rate", "value": 300})
+
+    assert scheduled["function"] == "scheduleChange" and scheduled["args"][0] == 0
+    assert error_shape(early, 409)["error"] == "contract_revert"
+    error_shape(client.post("/api/v1/operator/changes/tx", json={
+        "from": operator, "step": "schedule", "kind": "fee", "value": 1}), 400, "kind")
+    assert client.get("/api/v1/operator/changes?status=scheduled").status_code == 200
+
+
 def test_the_status_of_a_transaction_follows_it_until_indexed(market: World) -> None:
-    receipt = market.transact("setCriteria", (5, 0, 0, 10**17, 0, 0, 0, 1, 1),
+    receipt = market.transact("setCriteria", (5, 0, 0, 0, 10**17, 0, 0, 0, 0, 0, 0, 0, 1, 1),
                               sender=CUSTOMERS[2])
     tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
     client = market.client()
@@ -425,13 +488,12 @@ def test_healthz_reports_chain_store_and_indexer_lag(market: World) -> None:
 def test_granting_consent_through_the_api_learns_the_ratings_given_before(market: World) -> None:
     customer, provider_id = CUSTOMERS[3], 5  # "Ride 4", owned by PROVIDERS[1], 0.06 ether
     market.set_criteria(customer, RIDES, max_price=10**17)
-    receipt = market.transact("book", provider_id, 6 * 10**16, 1, sender=customer,
-                              value=6 * 10**16)
-    booking = market.market.events("BookingRequested", receipt)[0]["bookingId"]
-    for step, who in (("accept", PROVIDERS[1]), ("complete", PROVIDERS[1]),
-                      ("confirm", customer)):
-        market.transact(step, booking, sender=who)
-    market.transact("rate", booking, 2, 1 << 3, sender=customer)
+    start = market.now() + 3600
+    booking = market.book_direct(customer, provider_id, start=start)
+    market.transact("accept", booking, sender=PROVIDERS[1])
+    market.mine(3600 + 60)
+    market.transact("complete", booking, sender=PROVIDERS[1])
+    market.transact("confirmAndRate", booking, 2, 1 << 3, sender=customer)
     market.sync()
     client = market.client()
     client.sign_in(customer)

@@ -18,6 +18,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, cast
 
+from eth_utils.address import to_checksum_address
 from flask import jsonify, url_for
 from flask.typing import ResponseReturnValue
 
@@ -278,8 +279,8 @@ def _approve_tx(token: str, spender: str, amount: int, sender: str) -> dict[str,
                       api_path="", api_body={}, next_url="")
     try:
         # build_transaction reads only Binding's parts (w3, address, contract, decode).
-        tx = build_transaction(cast(Market, contract), "approve", spender, amount,
-                               sender=sender)
+        tx = build_transaction(cast(Market, contract), "approve",
+                               to_checksum_address(spender), amount, sender=sender)
     except ContractRevert as exc:
         raise refused(exc) from exc
     except NodeError as exc:
