@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import datetime, timedelta
 from datetime import time as dtime
@@ -10,10 +11,22 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from eth_utils.crypto import keccak
+from web3.types import RPCEndpoint
 from werkzeug.test import TestResponse
 
 from marketplace.domain import booking_id
-from tests.support.world import ATTR, CLEANING, CUSTOMERS, ESPOO, HELSINKI, PROVIDERS, RIDES, World
+from tests.support.world import (
+    ATTR,
+    CLEANING,
+    CUSTOMERS,
+    DUSD,
+    DUSD_UNIT,
+    ESPOO,
+    HELSINKI,
+    PROVIDERS,
+    RIDES,
+    World,
+)
 
 ETH = 10**18
 
@@ -240,6 +253,40 @@ def test_a_booking_transaction_escrows_the_price_of_the_offer(market: World) -> 
         market.address(CUSTOMERS[0]), 2, request["start"], 60, 3)
     assert body["currency"]["symbol"] == "ETH" and body["terms"] == {
         "free_cancel_hours": 0, "late_cancel_pct": 0}
+
+
+def test_a_token_booking_is_one_permit_signed_as_a_wallet_does_and_one_transaction(
+        market: World) -> None:
+    provider_id = market.register("Dollar Rides", RIDES, HELSINKI, 0, 12 * DUSD_UNIT,
+                                  owner=PROVIDERS[2], currency=DUSD)
+    market.set_criteria(CUSTOMERS[2], RIDES, currency=DUSD, max_price=20 * DUSD_UNIT)
+    market.sync()
+    client = market.client()
+    customer = market.address(CUSTOMERS[2])
+    body = slot_body(market, provider_id, CUSTOMERS[2], currency="DUSD")
+
+    prepared = client.post("/api/v1/bookings/tx", json=body).get_json()
+    assert prepared["kind"] == "permit", prepared
+    typed = prepared["typed_data"]
+    assert typed["primaryType"] == "Permit" and typed["message"]["value"] == str(12 * DUSD_UNIT)
+    # What a browser wallet does with it: eth_signTypedData_v4 over the JSON, as anvil signs.
+    signature = market.market.w3.provider.make_request(
+        RPCEndpoint("eth_signTypedData_v4"), [customer, json.dumps(typed)])["result"]
+    then = {**prepared["then"]["body"], "from": customer, "signature": signature}
+
+    built = client.post("/api/v1/bookings/permit/tx", json=then).get_json()
+    approve = client.post("/api/v1/bookings/tx", json={**body, "payment": "approve"}).get_json()
+    wrong = client.post("/api/v1/bookings/permit/tx", json={**then, "value": "11000000"})
+    forged = client.post("/api/v1/bookings/permit/tx", json={
+        **then, "signature": "0x" + "11" * 64 + "1b"})
+
+    assert built.get("kind") == "transaction", built
+    assert built["function"] == "bookWithPermit"
+    assert built["args"][1] == prepared["deadline"] and int(built["tx"]["value"], 16) == 0
+    assert approve["kind"] == "approve" and approve["approve"]["function"] == "approve"
+    assert approve["then"]["body"]["payment"] == "allowance"
+    assert "exactly the price" in error_shape(wrong, 422, "value")["message"]
+    error_shape(forged, 422, "signature")
 
 
 def test_a_sender_without_the_funds_gets_a_409_in_the_products_words(market: World) -> None:

@@ -224,8 +224,9 @@ def book_permit_tx() -> ResponseReturnValue:
         raise _unprocessable("This listing is priced in ether: there is no permit; send the "
                              "book transaction with the price as value.", "currency")
     if body.value is not None:
-        try:
-            signed = parse_amount(body.value, "value", p.currency)
+        try:  # bare digits are the smallest unit, as every amount the API returns
+            signed = int(body.value) if isinstance(body.value, int) or body.value.isdigit() else (
+                parse_amount(body.value, "value", p.currency))
         except InvalidCriteria as exc:
             raise _unprocessable(exc.message, "value") from None
         if signed != p.price:
