@@ -19,7 +19,7 @@ from tests.support.world import (
     follow_pending,
     signed_in,
 )
-from tests.web.reviewing import send
+from tests.web.reviewing import send, settled_booking
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +33,7 @@ def market(world: World) -> World:
     customer = CUSTOMERS[0]
     for name in ("Compact A", "Compact B"):
         pid = world.providers[name]
-        receipt = world.transact("book", pid, 3 * 10**16, 1, sender=customer, value=3 * 10**16)
-        booking = world.market.events("BookingRequested", receipt)[0]["bookingId"]
-        world.transact("accept", booking, sender=PROVIDERS[0])
-        world.transact("complete", booking, sender=PROVIDERS[0])
-        world.transact("confirm", booking, sender=customer)
+        booking = settled_booking(world, customer, pid, PROVIDERS[0])
         world.transact("rate", booking, 2, 1 << 3, sender=customer)  # uncomfortable vehicle
     world.sync()
     return world
