@@ -69,7 +69,7 @@ def _seed(world: World) -> None:
         world.set_criteria(customer, RIDES, max_price=10**17)
     world.set_criteria(CUSTOMERS[3], CLEANING, currency=DUSD, max_price=100 * DUSD_UNIT)
     # Weekly hours of one ride provider: the booking page offers its free times.
-    save_schedule(world.services().engine, world.providers["Helmi Vans"], parse_schedule({
+    save_schedule(world.services.engine, world.providers["Helmi Vans"], parse_schedule({
         "time_zone": "Europe/Helsinki",
         "hours": [{"day": d, "from": "08:00", "to": "18:00"}
                   for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]}),

@@ -103,7 +103,7 @@ def test_a_token_booking_takes_one_permit_signature_and_one_transaction(
 
     provider_id = stack.world.providers["Sini Sparkle"]
     page.goto(stack.url(f"/book/{provider_id}"))
-    expect(page.get_by_test_id("quoted-price")).to_have_text("45 DUSD")
+    expect(page.get_by_test_id("quoted-price")).to_have_text("45 dUSD")
     expect(page.get_by_test_id("terms")).to_contain_text("24 hours before the start")
     expect(page.get_by_test_id("permit-note")).to_contain_text("one permit")
     day = time.strftime("%Y-%m-%d", time.gmtime(stack.world.now() + 3 * 86_400))
@@ -111,18 +111,18 @@ def test_a_token_booking_takes_one_permit_signature_and_one_transaction(
     page.fill("#slot_time", "10:00")
     page.click("[data-testid=book-review]")
     expect(page.get_by_test_id("tx-review")).to_contain_text(
-        "One signature: a permit for exactly 45 DUSD")
+        "One signature: a permit for exactly 45 dUSD")
     shot(page, "v2-05-token-review")
     assert "eth_sendTransaction" not in calls and "eth_signTypedData_v4" not in calls
 
     page.click("[data-testid=review-confirm]")
-    expect(page.locator("#wallet-permit h1")).to_contain_text("45 DUSD")
+    expect(page.locator("#wallet-permit h1")).to_contain_text("45 dUSD")
     shot(page, "v2-06-permit-page")
     page.click("[data-testid=permit-send]")
     page.wait_for_url(re.compile(r".*/bookings/0x[0-9a-f]+$"), timeout=TIMEOUT)
     # Instant listing: accepted in the same transaction.
     expect(page.get_by_test_id("booking-status")).to_have_attribute("data-status", "accepted")
-    expect(page.get_by_test_id("booking-price")).to_have_text("45 DUSD")
+    expect(page.get_by_test_id("booking-price")).to_have_text("45 dUSD")
     shot(page, "v2-07-token-booked")
 
     assert calls.count("eth_signTypedData_v4") == 1
@@ -133,5 +133,5 @@ def test_a_token_booking_takes_one_permit_signature_and_one_transaction(
 def _bookings_of(stack: Stack, account: str) -> list[Any]:
     from marketplace.store import queries as store_queries
 
-    with stack.world.services().engine.connect() as conn:
+    with stack.world.services.engine.connect() as conn:
         return store_queries.bookings_of(conn, customer=account)
