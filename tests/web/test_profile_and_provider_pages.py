@@ -150,6 +150,34 @@ def test_the_register_form_flags_every_bad_field(market: World) -> None:
                       "description"}
 
 
+def test_a_stake_the_account_cannot_pay_is_said_on_the_form(market: World) -> None:
+    """The node's refusal names the field `from`, which no form shows: the message goes to the
+    top of the form (issue 14: every error the API can return reaches the page)."""
+    response = send(signed_in(market, 9), "/provider/register", {
+        "category": "rides", "region": "helsinki", "price": "0.05", "stake": "9999999",
+        "name": "Too Rich", "currency": "0"})
+
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert re.search(r'data-error-for="_form"[^>]*>[^<]*\w', page), page[:3000]
+    assert 'data-testid="tx-review"' not in page
+
+
+def test_the_register_form_offers_currency_terms_and_instant_and_reviews_the_stake(
+    market: World,
+) -> None:
+    client = signed_in(market, 9)
+    review = client.post("/provider/register", {
+        "category": "cleaning", "region": "helsinki", "price": "45", "currency": "1",
+        "stake": "0.002", "name": "Tidy dUSD", "free_cancel_hours": "12",
+        "late_cancel_pct": "30", "instant": "1"})
+    page = review.get_data(as_text=True)
+
+    assert 'data-testid="tx-review"' in page
+    assert "45 dUSD" in page and "0.002 ETH" in page and "instant" in page
+    assert "Free cancellation until 12 hours before the start; after that 30%" in page
+
+
 def test_a_provider_registers_and_its_page_shows_the_off_chain_name(market: World) -> None:
     client = signed_in(market, 9)
     response = send(client, "/provider/register", {
