@@ -531,7 +531,7 @@ def parse_criteria_inputs(inputs: Inputs,
             values[name] = parse(inputs)
         except FieldError as exc:
             errors[name] = exc.message
-    if not errors and values["verified"] and not values["trusted_attestors"]:
+    if values.get("verified") and values.get("trusted_attestors") == 0:
         errors["trusted_attestors"] = ("Name at least one attestor you trust to verify the "
                                        "attributes you want verified.")
     if errors:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Connection
@@ -105,6 +106,7 @@ def viewer_zone(name: str | None) -> tzinfo:
     when it is missing or unknown."""
     if not name or len(name) > 64:
         return UTC
+    name = unquote(name)  # app.js writes the cookie URI-encoded ("Europe%2FHelsinki")
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

@@ -130,6 +130,8 @@ def listing_v2(row: Mapping[str, Any]) -> dict[str, Any]:
 
 def weight_label(weight: int) -> str:
     """A rating weight beside the stars: 1,000 is one minimum-fee rating."""
+    if weight <= 0:
+        return "no ratings yet"
     ratings = weight / 1_000
     shown = f"{ratings:,.1f}".rstrip("0").rstrip(".") if ratings < 100 else f"{ratings:,.0f}"
     return (f"weight {shown} (as much as {shown} minimum-fee rating"

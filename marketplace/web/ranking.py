@@ -65,6 +65,7 @@ def match(
                     int(columns.reliability[row]), int(columns.completed[row]),
                     int(columns.failures[row])) if row is not None else "",
                 "currency_id": int(columns.currency[row]) if row is not None else 0,
+                "verified": _verified_labels(columns, row) if row is not None else [],
                 "price": str(m.price),
                 "price_label": format_amount(m.price, columns.currencies.get(
                     int(columns.currency[row]) if row is not None else 0, ETHER_CURRENCY)),
@@ -73,6 +74,17 @@ def match(
                 "reasons": list(m.reasons),
             })
     return ranking, out
+
+
+def _verified_labels(columns: Any, row: int) -> list[str]:
+    """Attributes of the listing at `row` verified by a still-named attestor (with its id)."""
+    attributes = int(columns.attributes[row])
+    out = []
+    for attestor, bits in columns.attestations(row).items():
+        if attestor in columns.named_attestors:
+            out += [f"{name} (attestor #{attestor})"
+                    for name in labels("attribute", bits & attributes)]
+    return out
 
 
 def exclusions(svc: Services, criteria: CriteriaView | None) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from werkzeug.test import TestResponse
 
-from tests.support.world import Client, main_part
+from tests.support.world import Client, World, main_part
 
 _FORM = re.compile(
     r'<form method="post" action="([^"]+)" class="form" id="review-form">(.*?)</form>', re.S)
@@ -47,3 +47,14 @@ def send(client: Client, path: str, data: dict[str, Any] | None = None) -> TestR
             as_text=True):
         return response  # refused before the review (a bad field, a revert): the caller checks
     return confirm(client, response)
+
+
+def settled_booking(world: World, customer: int, provider_id: int, owner: int) -> int:
+    """Book `provider_id` straight on the contract (a slot a day ahead), accept, reach the
+    start, complete and confirm: a settled booking waiting for its rating. Not indexed yet."""
+    booking = world.book_direct(customer, provider_id)
+    world.transact("accept", booking, sender=owner)
+    world.mine(86_400 + 60)
+    world.transact("complete", booking, sender=owner)
+    world.transact("confirm", booking, sender=customer)
+    return booking

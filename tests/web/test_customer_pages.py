@@ -182,29 +182,38 @@ def test_a_quote_for_a_provider_outside_the_criteria_says_why_and_offers_no_book
     assert 'id="book-form"' not in page
 
 
-def test_a_stale_quote_is_refused_in_plain_words(market: World) -> None:
+def _reach_the_start(world: World) -> None:
+    """Move chain time to the start of the slot `book` chose (two days ahead): a provider
+    completes only from the start."""
+    world.mine(2 * 86_400 + 60)
+    world.sync()
+
+
+def test_a_changed_offer_is_refused_in_plain_words_next_to_the_offer(market: World) -> None:
     client = signed_in(market, CUSTOMERS[0])
     provider_id = market.providers["Eero Electric"]
     page = client.get(f"/book/{provider_id}").get_data(as_text=True)
-    version = re.search(r'name="criteria_version" value="(\d+)"', page)
-    assert version
+    offer = re.search(r'name="offer_version" value="(\d+)"', page)
+    assert offer
 
     response = send(client, f"/book/{provider_id}", {
-        "provider_id": provider_id, "expected_price": str(5 * 10**16),
-        "criteria_version": version.group(1)})
+        "offer_version": str(int(offer.group(1)) + 1), "slot_date": "2099-01-01",
+        "slot_time": "10:00", "duration": "60"})
 
-    assert response.status_code == 409
-    assert "The price changed from 0.05 ETH" in response.get_data(as_text=True)
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert re.search(r'data-error-for="offer_version"[^>]*>The provider changed the offer', text)
 
 
-def test_a_booking_form_with_bad_numbers_names_the_fields(market: World) -> None:
+def test_a_booking_form_with_bad_slot_fields_names_each_field(market: World) -> None:
     provider_id = market.providers["Eero Electric"]
     response = send(signed_in(market, CUSTOMERS[0]), f"/book/{provider_id}", {
-        "provider_id": provider_id, "expected_price": "lots", "criteria_version": "-3"})
+        "offer_version": "1", "slot_date": "someday", "slot_time": "25:99", "duration": "0"})
 
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert 'id="expected_price-error"' in page and 'id="criteria_version-error"' in page
+    for field in ("slot_date", "slot_time", "duration"):
+        assert f'id="{field}-error"' in page
 
 
 def test_the_whole_lifecycle_shows_on_the_timeline_and_the_rating_on_the_provider_page(
@@ -217,6 +226,8 @@ def test_the_whole_lifecycle_shows_on_the_timeline_and_the_rating_on_the_provide
     incoming = provider.get("/provider/").get_data(as_text=True)
     assert path.rsplit("/", 1)[1] in incoming and 'data-action="accept"' in incoming
     for actor, action in ((provider, "accept"), (provider, "complete"), (customer, "confirm")):
+        if action == "complete":
+            _reach_the_start(market)
         response = send(actor, f"{path}/{action}")
         assert response.status_code == 302, (action, response.get_data(as_text=True)[:500])
         assert follow_pending(market, actor, response.headers["Location"]) == path
@@ -278,7 +289,11 @@ def test_a_dispute_goes_to_an_independent_arbiter_who_resolves_it(market: World)
     arbiter = signed_in(market, ARBITER)
     path = book(market, customer, market.providers["Aino's Rides"])
     for actor, action in ((provider, "accept"), (provider, "complete"), (customer, "dispute")):
-        follow_pending(market, actor, send(actor, f"{path}/{action}").headers["Location"])
+        if action == "complete":
+            _reach_the_start(market)
+        response = send(actor, f"{path}/{action}")
+        assert response.status_code == 302, (action, main_part(response.get_data(as_text=True)))
+        follow_pending(market, actor, response.headers["Location"])
     assert 'action="' + path + '/resolve"' in arbiter.get(path).get_data(as_text=True)
 
     bad = send(arbiter, f"{path}/resolve", {"refund_percent": "150"})

@@ -29,7 +29,7 @@ from tests.support.world import (
     main_part,
     signed_in,
 )
-from tests.web.reviewing import send
+from tests.web.reviewing import send, settled_booking
 
 PRICE = 3 * 10**16
 COMPLAINT = "The driver was 40 minutes late and very rude to me."
@@ -51,12 +51,7 @@ def market(world: World) -> World:
 
 def rateable_booking(world: World, customer: int) -> int:
     """A settled booking of `customer`, indexed, waiting for its rating."""
-    receipt = world.transact("book", world.providers["Kind Cabs"], PRICE, 1, sender=customer,
-                             value=PRICE)
-    booking: int = world.market.events("BookingRequested", receipt)[0]["bookingId"]
-    world.transact("accept", booking, sender=PROVIDERS[0])
-    world.transact("complete", booking, sender=PROVIDERS[0])
-    world.transact("confirm", booking, sender=customer)
+    booking = settled_booking(world, customer, world.providers["Kind Cabs"], PROVIDERS[0])
     world.sync()
     return booking
 

@@ -173,6 +173,12 @@ def _validated(q: dict[str, Any], inputs: Inputs) -> tuple[Slot, actions.Booking
                 f"-> {offer}). Check the price and terms below, then book again.")
     except FieldError as exc:
         errors["offer_version"] = exc.message
+    criteria_now = int(q["criteria"].version) if q["criteria"] is not None else 0
+    seen = inputs.get("criteria_version")
+    if isinstance(seen, str) and seen.strip().isdigit() and int(seen) != criteria_now:
+        errors["criteria_version"] = (
+            f"Your criteria changed since you opened this page (version {seen} -> "
+            f"{criteria_now}). Check that this provider still suits you, then book again.")
     if not q["currency_enabled"] and not q["currency"].is_ether:
         errors["currency"] = (f"{q['currency'].symbol} is not accepted for new bookings now "
                               "(the operator disabled it).")
