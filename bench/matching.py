@@ -9,7 +9,11 @@ and is timed alone:
 - narrow: one region, a required and a refused attribute, a 4-star minimum, a tight ceiling;
   keys `..._narrow`;
 - personalised: broad criteria plus a living-profile affinity (trait and provider weights,
-  learned weights); keys `..._personalized`.
+  learned weights); keys `..._personalized`;
+- signals (contract v2): broad criteria plus a minimum track record and reliability, an
+  attribute verified by trusted attestors and two blocked owners; keys `..._signals`.
+
+Listings are priced in ether (80%) or a token; a fifth carry attestations by two attestors.
 
 Also the incremental update cost on the 1M index (`update_us_p50`, `update_us_p99`), its build
 time, the columns' own size and the process's resident memory with it loaded (`rss_mb_1m`).
@@ -26,11 +30,13 @@ import resource
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from bench.results import write_section
+from marketplace.domain import attestor_mask
 from marketplace.matching.eligibility import CriteriaView
 from marketplace.matching.index import ProviderIndex
 from marketplace.matching.ranking import Affinity, ProviderAffinity, TraitAffinity, rank
@@ -48,18 +54,27 @@ def build_index(n: int, seed: int) -> ProviderIndex:
     attributes = np.zeros(n, np.uint64)
     for bit in range(20):  # each attribute on a quarter of the providers
         attributes |= (rng.random(n) < 0.25).astype(np.uint64) << np.uint64(bit)
-    counts = rng.integers(0, 200, n)
-    sums = np.clip(np.rint(counts * rng.uniform(2.5, 5.0, n)), counts, 5 * counts)
-    return ProviderIndex.from_columns(
+    weights = rng.integers(0, 200, n) * rng.choice([1_000, 4_000, 25_000], size=n)
+    stars = np.clip(np.rint(weights * rng.uniform(2.5, 5.0, n)), weights, 5 * weights)
+    index = ProviderIndex.from_columns(
         provider_id=np.arange(1, n + 1),
+        owner=[f"0x{o:040x}" for o in rng.integers(1, max(n // 5, 2), n).tolist()],
         category=categories,
         region=rng.integers(1, 6, n),
         attributes=attributes,
+        currency=(rng.random(n) < 0.2).astype(np.int64),
         price=rng.integers(20, 121, n) * 10**15,
         active=rng.random(n) > 0.05,
-        score_count=counts,
-        score_sum=sums.astype(np.int64),
+        rating_weight=weights,
+        weighted_stars=stars.astype(np.int64),
+        completed=rng.integers(0, 300, n),
+        failures=rng.integers(0, 12, n),
     )
+    for attestor in (1, 2):
+        index.set_attestor(attestor, f"0x{attestor:040x}", True)
+        for pid in np.flatnonzero(rng.random(n) < 0.2).tolist():
+            index.attest(pid + 1, attestor, int(rng.integers(0, 1 << 20)))
+    return index
 
 
 def broad(rng: random.Random) -> CriteriaView:
@@ -91,6 +106,20 @@ def narrow(rng: random.Random) -> CriteriaView:
         score_weight=6_000,
         price_weight=4_000,
         version=1,
+    )
+
+
+def signals(rng: random.Random) -> CriteriaView:
+    """Broad criteria with v2's signals: track record, reliability, a verified attribute."""
+    bit = 1 << rng.randrange(0, 20)
+    return replace(
+        broad(rng),
+        required_attributes=bit,
+        verified_attributes=bit,
+        trusted_attestors=attestor_mask([1, 2]),
+        min_rating_weight=rng.choice([1_000, 10_000, 50_000]),
+        min_reliability=rng.choice([8_000, 9_000]),
+        blocked_owners=frozenset({f"0x{rng.randint(1, 1_000):040x}" for _ in range(2)}),
     )
 
 
@@ -152,10 +181,12 @@ def measure(label: str, n: int, queries: int, seed: int) -> dict[str, Any]:
     eligible = rank(index, broad(rng), k=K).eligible_count
     out[f"eligible_broad_{label}"] = eligible
     out[f"eligible_narrow_{label}"] = rank(index, narrow(rng), k=K).eligible_count
+    out[f"eligible_signals_{label}"] = rank(index, signals(rng), k=K).eligible_count
     runs: dict[str, Callable[[], object]] = {
         "": lambda: rank(index, broad(rng), k=K),
         "_narrow": lambda: rank(index, narrow(rng), k=K),
         "_personalized": lambda: rank(index, broad(rng), affinity=affinity(rng, n), k=K),
+        "_signals": lambda: rank(index, signals(rng), k=K),
     }
     for suffix, run in runs.items():
         wall, cpu = latencies(run, queries)
@@ -171,7 +202,7 @@ def measure(label: str, n: int, queries: int, seed: int) -> dict[str, Any]:
             if rng.random() < 0.5:
                 index.update_listing(pid, price=rng.randint(20, 120) * 10**15)
             else:
-                index.add_rating(pid, rng.randint(1, 5))
+                index.add_rating(pid, rng.randint(1, 5), rng.choice([1_000, 4_000]))
             updates.append((time.perf_counter_ns() - start) / 1e3)
         p50, p99 = np.percentile(updates, [50, 99])
         out["update_us_p50"], out["update_us_p99"] = round(float(p50), 1), round(float(p99), 1)

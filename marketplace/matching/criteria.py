@@ -14,9 +14,27 @@ from dataclasses import dataclass, fields, replace
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from marketplace.catalogue import UnknownName, key_of, lookup
-from marketplace.domain import BPS, MAX_SCORE, MAX_WEIGHT, STAR, UINT16_MAX, UINT64_MAX, UINT96_MAX
+from marketplace.domain import (
+    BPS,
+    ETHER,
+    MAX_ATTESTORS,
+    MAX_PRICE,
+    MAX_SCORE,
+    MAX_TRUSTED_ATTESTORS,
+    MAX_WEIGHT,
+    RATING_WEIGHT_UNIT,
+    STAR,
+    UINT8_MAX,
+    UINT16_MAX,
+    UINT32_MAX,
+    UINT64_MAX,
+    UINT88_MAX,
+    attestor_ids,
+    attestor_mask,
+)
 from marketplace.errors import MarketplaceError
 from marketplace.matching.eligibility import CriteriaView
+from marketplace.units import ETHER_CURRENCY, Currency
 
 # Units a customer may type after an amount; a bare number is wei.
 _UNITS = {"wei": 0, "gwei": 9, "eth": 18, "ether": 18}
@@ -33,15 +51,25 @@ class InvalidCriteria(MarketplaceError):
 
 @dataclass(frozen=True)
 class CriteriaInput:
-    """The fields of `ICriteriaRegistry.CriteriaInput`, in its order, validated on construction."""
+    """The fields of `ICriteriaRegistry.CriteriaInput`, in its order, validated on construction.
+
+    `max_price` and `premium_per_star` are in the smallest unit of `currency` (0 = ether);
+    `verified_attributes` must be required too, each verified by one of the `trusted_attestors`
+    (a mask, bit id - 1, at most four); `min_rating_weight` in weight units (1,000 = one
+    minimum-fee rating); `min_reliability` in basis points."""
 
     category: int
     region: int = 0
+    currency: int = ETHER
     min_score: int = 0
     max_price: int = 0
     premium_per_star: int = 0
     required_attributes: int = 0
     refused_attributes: int = 0
+    verified_attributes: int = 0
+    trusted_attestors: int = 0
+    min_rating_weight: int = 0
+    min_reliability: int = 0
     score_weight: int = 5_000
     price_weight: int = 5_000
 
@@ -49,11 +77,16 @@ class CriteriaInput:
         limits = {
             "category": UINT16_MAX,
             "region": UINT16_MAX,
+            "currency": UINT8_MAX,
             "min_score": UINT16_MAX,
-            "max_price": UINT96_MAX,
-            "premium_per_star": UINT96_MAX,
+            "max_price": UINT88_MAX,
+            "premium_per_star": UINT88_MAX,
             "required_attributes": UINT64_MAX,
             "refused_attributes": UINT64_MAX,
+            "verified_attributes": UINT64_MAX,
+            "trusted_attestors": UINT32_MAX,
+            "min_rating_weight": UINT64_MAX,
+            "min_reliability": UINT16_MAX,
             "score_weight": UINT16_MAX,
             "price_weight": UINT16_MAX,
         }
@@ -80,41 +113,42 @@ class CriteriaInput:
             raise InvalidCriteria(
                 "refused_attributes", f"{names} cannot be both required and refused"
             )
+        extra = self.verified_attributes & ~self.required_attributes
+        if extra:
+            names = ", ".join(repr(a) for a in attribute_keys(extra))
+            raise InvalidCriteria("verified_attributes",
+                                  f"{names} must also be required to be required verified")
+        if self.min_reliability > BPS:
+            raise InvalidCriteria("min_reliability",
+                                  f"{self.min_reliability} is above 100% ({BPS} basis points)")
+        trusted = attestor_ids(self.trusted_attestors)
+        if len(trusted) > MAX_TRUSTED_ATTESTORS:
+            raise InvalidCriteria("trusted_attestors",
+                                  f"trust at most {MAX_TRUSTED_ATTESTORS} attestors, not "
+                                  f"{len(trusted)}")
+        if self.verified_attributes and not trusted:
+            raise InvalidCriteria("trusted_attestors",
+                                  "name the attestors you trust to verify attributes")
 
     def as_tuple(self) -> tuple[int, ...]:
         """The struct as the contract's `setCriteria` takes it."""
         return tuple(getattr(self, f.name) for f in fields(self))
 
-    def to_view(self, version: int, blocked: Iterable[int] = ()) -> CriteriaView:
-        """The stored criteria this input becomes at `version`, with the customer's blocks."""
+    def to_view(self, version: int, blocked: Iterable[int] = (),
+                blocked_owners: Iterable[str] = ()) -> CriteriaView:
+        """The stored criteria this input becomes at `version`, with the customer's blocks
+        (listings of this category, and owners)."""
         return CriteriaView(
-            category=self.category,
-            region=self.region,
-            min_score=self.min_score,
-            max_price=self.max_price,
-            premium_per_star=self.premium_per_star,
-            required_attributes=self.required_attributes,
-            refused_attributes=self.refused_attributes,
-            score_weight=self.score_weight,
-            price_weight=self.price_weight,
+            **{f.name: getattr(self, f.name) for f in fields(self)},
             version=version,
             blocked=frozenset(blocked),
+            blocked_owners=frozenset(o.lower() for o in blocked_owners),
         )
 
     @classmethod
     def from_view(cls, view: CriteriaView) -> CriteriaInput:
         """The input that would write `view` again (version and blocks are not part of it)."""
-        return cls(
-            category=view.category,
-            region=view.region,
-            min_score=view.min_score,
-            max_price=view.max_price,
-            premium_per_star=view.premium_per_star,
-            required_attributes=view.required_attributes,
-            refused_attributes=view.refused_attributes,
-            score_weight=view.score_weight,
-            price_weight=view.price_weight,
-        )
+        return cls(**{f.name: getattr(view, f.name) for f in fields(cls)})
 
     def changed(self, **changes: int) -> CriteriaInput:
         """A copy with `changes` applied and validated again."""
@@ -125,42 +159,86 @@ def parse_criteria(
     category: str | int,
     *,
     region: str | int | None = None,
+    currency: Currency = ETHER_CURRENCY,
     min_stars: str | int | float | Decimal = 0,
     max_price: str | int = 0,
     premium_per_star: str | int = 0,
     required: Iterable[str] = (),
     refused: Iterable[str] = (),
+    verified: Iterable[str] = (),
+    trusted_attestors: Iterable[int] = (),
+    min_ratings: str | int | float | Decimal = 0,
+    min_reliability: str | int | float | Decimal = 0,
     score_weight: str | int | float | Decimal = 1,
     price_weight: str | int | float | Decimal = 1,
 ) -> CriteriaInput:
     """Validate what a customer typed and return the on-chain criteria tuple.
 
     Categories, regions and attributes are catalogue keys (codes are accepted too); `min_stars` is
-    in stars ("4.5"); amounts are wei or a decimal with a unit ("0.1 ether", "20 gwei"); weights
-    are any two non-negative numbers, scaled to basis points that sum to 10,000 (60 and 40 become
-    6,000 and 4,000). Raises `InvalidCriteria` naming the first bad field.
+    in stars ("4.5"); amounts are in `currency`: for ether wei or a decimal with a unit ("0.1
+    ether", "20 gwei"), for a token its smallest units (an integer) or a decimal with or without
+    its symbol ("12.5", "12.5 DUSD"). `verified` attributes are required too, each verified by one
+    of the `trusted_attestors` (ids). `min_ratings` is the minimum track record in minimum-fee
+    ratings (2.5 -> rating weight 2,500); `min_reliability` a percentage. Weights are any two
+    non-negative numbers, scaled to basis points that sum to 10,000 (60 and 40 become 6,000 and
+    4,000). Raises `InvalidCriteria` naming the first bad field.
     """
     # Parsed in field order, so the error names the first bad field.
     category_code = _code("category", category, "category", allow_any=False)
     region_code = _code("region", region, "region", allow_any=True)
     min_score = parse_stars(min_stars, "min_score")
-    max_price_wei = parse_amount(max_price, "max_price")
-    premium_wei = parse_amount(premium_per_star, "premium_per_star")
-    required_mask = _attributes("required_attributes", required)
+    max_price_units = parse_amount(max_price, "max_price", currency)
+    premium_units = parse_amount(premium_per_star, "premium_per_star", currency)
+    verified_mask = _attributes("verified_attributes", verified)
+    required_mask = _attributes("required_attributes", required) | verified_mask
     refused_mask = _attributes("refused_attributes", refused)
+    trusted_mask = _attestors(trusted_attestors)
+    min_weight = _scaled("min_rating_weight", min_ratings, RATING_WEIGHT_UNIT, UINT64_MAX)
+    reliability_bps = _scaled("min_reliability", min_reliability, BPS // 100, BPS)
     score_bps, price_bps = weights_bps(parse_weight(score_weight, "score_weight"),
                                        parse_weight(price_weight, "price_weight"))
     return CriteriaInput(
-        category_code,
-        region_code,
-        min_score,
-        max_price_wei,
-        premium_wei,
-        required_mask,
-        refused_mask,
-        score_bps,
-        price_bps,
+        category=category_code,
+        region=region_code,
+        currency=currency.id,
+        min_score=min_score,
+        max_price=max_price_units,
+        premium_per_star=premium_units,
+        required_attributes=required_mask,
+        refused_attributes=refused_mask,
+        verified_attributes=verified_mask,
+        trusted_attestors=trusted_mask,
+        min_rating_weight=min_weight,
+        min_reliability=reliability_bps,
+        score_weight=score_bps,
+        price_weight=price_bps,
     )
+
+
+def _attestors(ids: Iterable[int]) -> int:
+    listed = list(ids)
+    for attestor in listed:
+        if isinstance(attestor, bool) or not isinstance(attestor, int) or not (
+                1 <= attestor <= MAX_ATTESTORS):
+            raise InvalidCriteria("trusted_attestors",
+                                  f"{attestor!r} is not an attestor id (1 to {MAX_ATTESTORS})")
+    if len(set(listed)) > MAX_TRUSTED_ATTESTORS:
+        raise InvalidCriteria("trusted_attestors",
+                              f"trust at most {MAX_TRUSTED_ATTESTORS} attestors")
+    return attestor_mask(listed)
+
+
+def _scaled(field: str, value: str | int | float | Decimal, unit: int, limit: int) -> int:
+    """A non-negative number of `unit`s as an integer (2.5 ratings -> 2,500 weight)."""
+    number = _decimal(field, value)
+    if number < 0:
+        raise InvalidCriteria(field, f"{value} is negative")
+    scaled = number * unit
+    if scaled != scaled.to_integral_value():
+        raise InvalidCriteria(field, f"{value} is finer than this field can hold")
+    if scaled > limit:
+        raise InvalidCriteria(field, f"{value} is above the most this field holds")
+    return int(scaled)
 
 
 def parse_stars(value: str | int | float | Decimal, field: str = "min_score") -> int:
@@ -176,12 +254,26 @@ def parse_stars(value: str | int | float | Decimal, field: str = "min_score") ->
     return int(bps)
 
 
-def parse_amount(value: str | int, field: str = "max_price") -> int:
-    """An amount in wei from an int or text such as "0.1 ether", "20 gwei" or "1000" (wei)."""
+def parse_amount(value: str | int, field: str = "max_price",
+                 currency: Currency = ETHER_CURRENCY) -> int:
+    """An amount in the smallest unit of `currency` from an int or text.
+
+    Ether: "0.1 ether", "20 gwei" or "1000" (wei). A token: its smallest units as an integer,
+    or a decimal of whole tokens with or without the symbol ("12.5", "12.5 DUSD")."""
     if isinstance(value, bool):
         raise InvalidCriteria(field, "must be an amount, not a boolean")
     if isinstance(value, int):
-        wei = value
+        units = value
+    elif isinstance(value, str) and not currency.is_ether:
+        number, _, symbol = value.strip().partition(" ")
+        if symbol.strip() and symbol.strip().upper() != currency.symbol.upper():
+            raise InvalidCriteria(field, f"the amount is in {currency.symbol}, not "
+                                         f"{symbol.strip()!r}")
+        scaled = _decimal(field, number).scaleb(currency.decimals)
+        if scaled != scaled.to_integral_value():
+            raise InvalidCriteria(field, f"{value!r} has more than {currency.decimals} "
+                                         "decimals")
+        units = int(scaled)
     elif isinstance(value, str):
         number, _, unit = value.strip().lower().partition(" ")
         unit = unit.strip() or "wei"
@@ -190,14 +282,14 @@ def parse_amount(value: str | int, field: str = "max_price") -> int:
         scaled = _decimal(field, number).scaleb(_UNITS[unit])
         if scaled != scaled.to_integral_value():
             raise InvalidCriteria(field, f"{value!r} is not a whole number of wei")
-        wei = int(scaled)
+        units = int(scaled)
     else:
         raise InvalidCriteria(field, f"must be an amount, not {type(value).__name__}")
-    if wei < 0:
+    if units < 0:
         raise InvalidCriteria(field, f"{value!r} is negative")
-    if wei > UINT96_MAX:
-        raise InvalidCriteria(field, f"{value!r} overflows the uint96 price field")
-    return wei
+    if units > MAX_PRICE:
+        raise InvalidCriteria(field, f"{value!r} overflows the uint88 price field")
+    return units
 
 
 def attribute_keys(mask: int) -> list[str]:

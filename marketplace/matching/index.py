@@ -1,18 +1,22 @@
-"""The columnar in-memory provider index that matching queries run over.
+"""The columnar in-memory listing index that matching queries run over.
 
-One numpy array per provider field (id, category, region, attributes, price, active, score count
-and sum, and the Bayesian score derived from them), one row per provider. Events from the chain
-update single rows in place; appends grow the arrays geometrically, so an index is never rebuilt.
+One numpy array per listing field (id, category, region, attributes, currency, owner, price,
+active, rating weight, weighted stars, reliability counters, and the score and reliability
+derived from them by `marketplace.domain`), one row per listing. Attestations are one column
+per attestor that ever attested (few exist), allocated on its first attestation. Events from the
+chain update single rows in place; appends grow the arrays geometrically, so an index is never
+rebuilt.
 
-Prices are uint96 on-chain. Below `PRICE_CAP` (2**62 wei, about 4.6 ether) a price is held exactly
-in the int64 column; a larger one is held exactly beside it (`Columns.big_prices`) and the column
-holds `PRICE_CAP`, so integer comparisons stay exact and the rare large price is checked in Python.
+Prices are at most uint88 on-chain. Below `PRICE_CAP` (2**62) a price is held exactly in the
+int64 column; a larger one is held exactly beside it (`Columns.big_prices`) and the column holds
+`PRICE_CAP`, so integer comparisons stay exact and the rare large price is checked in Python.
+Owners are held as codes (int32) into `Columns.owners`.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -21,24 +25,34 @@ import numpy as np
 import numpy.typing as npt
 
 from marketplace.domain import (
-    PRIOR_COUNT,
-    PRIOR_MEAN,
+    BPS,
+    MAX_ATTESTORS,
+    PRIOR_SCORE,
+    PRIOR_WEIGHT,
     STAR,
+    UINT8_MAX,
     UINT16_MAX,
     UINT64_MAX,
     UINT96_MAX,
-    bayesian_score,
+    count_outcome,
+    reliability,
+    weighted_score,
+)
+from marketplace.domain import (
+    add_rating as domain_add_rating,
 )
 from marketplace.errors import MarketplaceError
 from marketplace.matching.eligibility import ProviderView
 from marketplace.matching.rows import DENSE_IDS, RowMap
+from marketplace.units import ETHER_CURRENCY, Currency
 
-__all__ = ["DENSE_IDS", "PRICE_CAP", "Columns", "InvalidProvider", "ProviderIndex",
-           "ProviderNotIndexed", "RowMap"]
+__all__ = ["DENSE_IDS", "PRICE_CAP", "Columns", "InvalidProvider", "OwnerHistory",
+           "ProviderIndex", "ProviderNotIndexed", "RowMap"]
 
 PRICE_CAP = 1 << 62
-_UINT24_MAX = 2**24 - 1
 _UINT32_MAX = 2**32 - 1
+# weighted stars * STAR + the prior stay below 2**63 up to this: the vectorised score is exact.
+_FAST_SCORE_LIMIT = (2**63 - 1 - PRIOR_WEIGHT * PRIOR_SCORE) // STAR
 
 
 class ProviderNotIndexed(MarketplaceError):
@@ -46,23 +60,51 @@ class ProviderNotIndexed(MarketplaceError):
 
 
 class InvalidProvider(MarketplaceError):
-    """Provider data outside what the contract can hold (field widths, score sums)."""
+    """Listing data outside what the contract can hold (field widths, score sums)."""
+
+
+@dataclass(frozen=True)
+class OwnerHistory:
+    """An owner's other listings, summed: what a new listing's page shows beside it."""
+
+    owner: str
+    listings: int
+    rating_weight: int
+    score: int  # the domain's weighted score over the summed ratings
+    completed: int
+    failures: int
+
+    @property
+    def reliability(self) -> int:
+        """The domain's reliability over the summed counters (basis points)."""
+        return reliability(self.completed, self.failures)
 
 
 @dataclass(frozen=True)
 class Columns:
-    """A read view of the index: equal-length arrays, row i describing one provider."""
+    """A read view of the index: equal-length arrays, row i describing one listing."""
 
     provider_id: npt.NDArray[np.uint32]
     category: npt.NDArray[np.uint16]
     region: npt.NDArray[np.uint16]
     attributes: npt.NDArray[np.uint64]
+    currency: npt.NDArray[np.uint8]
+    owner: npt.NDArray[np.int32]  # code into `owners`
     price: npt.NDArray[np.int64]  # exact below PRICE_CAP, else PRICE_CAP
     price_float: npt.NDArray[np.float64]  # float(price), correctly rounded, for ranking
     active: npt.NDArray[np.bool_]
-    score_count: npt.NDArray[np.uint32]
-    score_sum: npt.NDArray[np.uint32]
+    rating_weight: npt.NDArray[np.uint64]
+    weighted_stars: npt.NDArray[np.uint64]
+    completed: npt.NDArray[np.uint16]
+    failures: npt.NDArray[np.uint16]
     score: npt.NDArray[np.int32]
+    reliability: npt.NDArray[np.int16]  # basis points
+    attested: Mapping[int, npt.NDArray[np.uint64]]  # attestor id -> bits it attested, per row
+    named_attestors: frozenset[int]  # attestor ids the operator names now
+    attestor_accounts: Mapping[int, str]  # attestor id -> address
+    owners: Sequence[str]  # owner code -> lower-case address
+    owner_code: Mapping[str, int]
+    currencies: Mapping[int, Currency]  # id -> symbol and decimals (ether always)
     big_prices: Mapping[int, int]  # row -> exact price, for prices >= PRICE_CAP
     row_of: RowMap  # provider id -> row
 
@@ -70,48 +112,91 @@ class Columns:
         return int(self.provider_id.shape[0])
 
     def exact_price(self, row: int) -> int:
-        """The exact price (wei) of the provider at `row`."""
+        """The exact price (smallest units of its currency) of the listing at `row`."""
         big = self.big_prices.get(row)
         return int(self.price[row]) if big is None else big
 
+    def attestations(self, row: int) -> dict[int, int]:
+        """attestor id -> attested bits of the listing at `row` (non-zero records only)."""
+        found: dict[int, int] = {}
+        for attestor, column in sorted(self.attested.items()):
+            bits = int(column[row])
+            if bits:
+                found[attestor] = bits
+        return found
+
     def view(self, row: int) -> ProviderView:
-        """The provider at `row` as the scalar eligibility rule sees it."""
+        """The listing at `row` as the scalar eligibility rule sees it."""
         return ProviderView(
             provider_id=int(self.provider_id[row]),
+            owner=self.owners[int(self.owner[row])],
             category=int(self.category[row]),
             region=int(self.region[row]),
             attributes=int(self.attributes[row]),
+            currency=int(self.currency[row]),
             price=self.exact_price(row),
             active=bool(self.active[row]),
-            score_count=int(self.score_count[row]),
-            score_sum=int(self.score_sum[row]),
+            rating_weight=int(self.rating_weight[row]),
+            weighted_stars=int(self.weighted_stars[row]),
+            completed=int(self.completed[row]),
+            failures=int(self.failures[row]),
+            attestations=self.attestations(row),
         )
+
+    def owner_history(self, owner: str, excluding: int | None = None) -> OwnerHistory:
+        """The owner's listings (but `excluding`, a provider id) summed."""
+        code = self.owner_code.get(owner.lower())
+        if code is None:
+            return OwnerHistory(owner.lower(), 0, 0, weighted_score(0, 0), 0, 0)
+        rows = np.flatnonzero(self.owner == code)
+        if excluding is not None:
+            rows = rows[self.provider_id[rows] != excluding]
+        weight = sum(int(w) for w in self.rating_weight[rows])
+        stars = sum(int(s) for s in self.weighted_stars[rows])
+        return OwnerHistory(owner.lower(), int(rows.shape[0]), weight,
+                            weighted_score(weight, stars),
+                            int(self.completed[rows].sum(dtype=np.int64)),
+                            int(self.failures[rows].sum(dtype=np.int64)))
 
 
 class ProviderIndex:
-    """Providers as numpy columns, updated incrementally from events.
+    """Listings as numpy columns, updated incrementally from events.
 
     Writers and readers take one lock: a query sees every row in one consistent state. Queries
     take milliseconds, so serialising them per process costs little; run one index per process.
     """
 
     def __init__(self, capacity: int = 1024) -> None:
-        """An empty index with room for `capacity` providers before its first growth."""
+        """An empty index with room for `capacity` listings before its first growth."""
         self._lock = threading.RLock()
         self._n = 0
         self._row_of = RowMap()
         self._big: dict[int, int] = {}
+        self._owners: list[str] = []
+        self._owner_code: dict[str, int] = {}
+        self._attested: dict[int, npt.NDArray[np.uint64]] = {}
+        self._named: set[int] = set()
+        self._attestor_accounts: dict[int, str] = {}
+        self._currencies: dict[int, Currency] = {ETHER_CURRENCY.id: ETHER_CURRENCY}
         self._allocate(max(capacity, 1))
 
     # ------------------------------------------------------------------ building
 
     @classmethod
-    def from_views(cls, providers: Iterable[ProviderView]) -> ProviderIndex:
-        """An index holding `providers` (a later duplicate id replaces an earlier one)."""
+    def from_views(cls, providers: Iterable[ProviderView],
+                   named_attestors: Iterable[int] | None = None) -> ProviderIndex:
+        """An index holding `providers` (a later duplicate id replaces an earlier one).
+
+        `named_attestors`: the attestor ids the operator names; None names every attestor that
+        appears in an attestation."""
         listed = list(providers)
         index = cls(capacity=len(listed))
         for provider in listed:
             index.upsert(provider)
+        if named_attestors is None:
+            named_attestors = {a for p in listed for a in p.attestations}
+        for attestor in named_attestors:
+            index.set_attestor(attestor, None, True)
         return index
 
     @classmethod
@@ -119,35 +204,51 @@ class ProviderIndex:
         cls,
         *,
         provider_id: npt.ArrayLike,
+        owner: Sequence[str],
         category: npt.ArrayLike,
         region: npt.ArrayLike,
         attributes: npt.ArrayLike,
+        currency: npt.ArrayLike,
         price: npt.ArrayLike,
         active: npt.ArrayLike,
-        score_count: npt.ArrayLike,
-        score_sum: npt.ArrayLike,
+        rating_weight: npt.ArrayLike,
+        weighted_stars: npt.ArrayLike,
+        completed: npt.ArrayLike,
+        failures: npt.ArrayLike,
     ) -> ProviderIndex:
-        """A bulk-loaded index (the fast path for a store snapshot); prices below PRICE_CAP."""
+        """A bulk-loaded index (the fast path for a store snapshot); prices below PRICE_CAP.
+        Attestations and attestors are added after (`attest`, `set_attestor`)."""
         ids = _checked("provider_id", provider_id, np.uint32, _UINT32_MAX)
         n = ids.shape[0]
         index = cls(capacity=n)
-        counts = _checked("score_count", score_count, np.uint32, _UINT24_MAX)
-        sums = _checked("score_sum", score_sum, np.uint32, _UINT32_MAX)
+        if len(owner) != n:
+            raise InvalidProvider("owner must have one address per listing")
+        weights = _checked("rating_weight", rating_weight, np.uint64, UINT64_MAX)
+        stars = _checked("weighted_stars", weighted_stars, np.uint64, UINT64_MAX)
         prices = _checked("price", price, np.int64, PRICE_CAP - 1)
         if np.unique(ids).shape[0] != n or (n and int(ids.min()) == 0):
             raise InvalidProvider("provider ids must be unique and above zero")
-        if np.any(sums.astype(np.int64) > 5 * counts.astype(np.int64)):
-            raise InvalidProvider("a score sum exceeds five stars per rating")
+        if np.any(stars > weights * np.uint64(5)) or np.any(weights > np.uint64(UINT64_MAX // 5)):
+            raise InvalidProvider("weighted stars exceed five stars per unit of weight")
+        addresses = np.asarray([o.lower() for o in owner], dtype=object)
+        unique, codes = np.unique(addresses, return_inverse=True) if n else (np.array([]), [])
+        index._owners = [str(u) for u in unique]
+        index._owner_code = {o: i for i, o in enumerate(index._owners)}
         index._id[:n] = ids
+        index._owner[:n] = np.asarray(codes, np.int32)
         index._category[:n] = _checked("category", category, np.uint16, UINT16_MAX)
         index._region[:n] = _checked("region", region, np.uint16, UINT16_MAX)
         index._attributes[:n] = _checked("attributes", attributes, np.uint64, UINT64_MAX)
+        index._currency[:n] = _checked("currency", currency, np.uint8, UINT8_MAX)
         index._price[:n] = prices
         index._price_float[:n] = prices.astype(np.float64)
         index._active[:n] = np.asarray(active, dtype=np.bool_)
-        index._count[:n] = counts
-        index._sum[:n] = sums
-        index._score[:n] = _scores(counts, sums)
+        index._weight[:n] = weights
+        index._stars[:n] = stars
+        index._completed[:n] = _checked("completed", completed, np.uint16, UINT16_MAX)
+        index._failures[:n] = _checked("failures", failures, np.uint16, UINT16_MAX)
+        index._score[:n] = _scores(weights, stars)
+        index._reliability[:n] = _reliabilities(index._completed[:n], index._failures[:n])
         index._n = n
         index._row_of = RowMap(ids)
         return index
@@ -170,20 +271,36 @@ class ProviderIndex:
                 category=self._category[:n],
                 region=self._region[:n],
                 attributes=self._attributes[:n],
+                currency=self._currency[:n],
+                owner=self._owner[:n],
                 price=self._price[:n],
                 price_float=self._price_float[:n],
                 active=self._active[:n],
-                score_count=self._count[:n],
-                score_sum=self._sum[:n],
+                rating_weight=self._weight[:n],
+                weighted_stars=self._stars[:n],
+                completed=self._completed[:n],
+                failures=self._failures[:n],
                 score=self._score[:n],
+                reliability=self._reliability[:n],
+                attested={a: column[:n] for a, column in self._attested.items()},
+                named_attestors=frozenset(self._named),
+                attestor_accounts=dict(self._attestor_accounts),
+                owners=self._owners,
+                owner_code=self._owner_code,
+                currencies=dict(self._currencies),
                 big_prices=self._big,
                 row_of=self._row_of,
             )
 
     def view(self, provider_id: int) -> ProviderView:
-        """The provider's current state, as the scalar eligibility rule takes it."""
+        """The listing's current state, as the scalar eligibility rule takes it."""
         with self.read() as columns:
             return columns.view(self._row(provider_id))
+
+    def named_attestors(self) -> frozenset[int]:
+        """The attestor ids the operator names now."""
+        with self._lock:
+            return frozenset(self._named)
 
     def provider_ids(self) -> list[int]:
         """Every indexed provider id, in row order."""
@@ -192,12 +309,13 @@ class ProviderIndex:
 
     def nbytes(self) -> int:
         """Bytes held by the columns (capacity included)."""
-        return sum(int(a.nbytes) for a in self._arrays()) + self._row_of.nbytes()
+        return (sum(int(a.nbytes) for a in self._arrays())
+                + sum(int(c.nbytes) for c in self._attested.values()) + self._row_of.nbytes())
 
     # ------------------------------------------------------------------ writing
 
     def upsert(self, provider: ProviderView) -> None:
-        """Insert the provider or overwrite every field of its row."""
+        """Insert the listing or overwrite every field of its row (attestations included)."""
         _validate(provider)
         with self._lock:
             row = self._row_of.get(provider.provider_id)
@@ -208,12 +326,20 @@ class ProviderIndex:
                 self._id[row] = provider.provider_id
                 self._row_of.set(provider.provider_id, row)
                 self._n += 1
+            self._owner[row] = self._code_of(provider.owner)
             self._category[row] = provider.category
             self._region[row] = provider.region
             self._attributes[row] = provider.attributes
+            self._currency[row] = provider.currency
             self._active[row] = provider.active
             self._set_price(row, provider.price)
-            self._set_score(row, provider.score_count, provider.score_sum)
+            self._set_rating(row, provider.rating_weight, provider.weighted_stars)
+            self._set_outcomes(row, provider.completed, provider.failures)
+            for attestor, column in self._attested.items():
+                if attestor not in provider.attestations:
+                    column[row] = 0
+            for attestor, bits in provider.attestations.items():
+                self._attest(row, attestor, bits)
 
     def update_listing(
         self,
@@ -221,40 +347,76 @@ class ProviderIndex:
         *,
         region: int | None = None,
         attributes: int | None = None,
+        currency: int | None = None,
         price: int | None = None,
     ) -> None:
-        """Change the fields a provider may update (`ProviderUpdated`); None keeps a field."""
+        """Change the fields a listing update may change; None keeps a field."""
         with self._lock:
             current = self.view(provider_id)
-            changed = ProviderView(
-                provider_id, current.category,
-                current.region if region is None else region,
-                current.attributes if attributes is None else attributes,
-                current.price if price is None else price,
-                current.active, current.score_count, current.score_sum,
-            )
-            self.upsert(changed)
+            self.upsert(ProviderView(
+                provider_id=provider_id, owner=current.owner, category=current.category,
+                region=current.region if region is None else region,
+                attributes=current.attributes if attributes is None else attributes,
+                currency=current.currency if currency is None else currency,
+                price=current.price if price is None else price,
+                active=current.active, rating_weight=current.rating_weight,
+                weighted_stars=current.weighted_stars, completed=current.completed,
+                failures=current.failures, attestations=current.attestations))
 
     def set_active(self, provider_id: int, active: bool) -> None:
         """Record a deactivation or reactivation."""
         with self._lock:
             self._active[self._row(provider_id)] = active
 
-    def set_score(self, provider_id: int, count: int, total: int) -> None:
-        """Set the rating aggregate (count of ratings and lost disputes, sum of their stars)."""
+    def set_rating(self, provider_id: int, rating_weight: int, weighted_stars: int) -> None:
+        """Set the rating aggregate (sum of weights, sum of stars x weight; lost disputes too)."""
+        _check_rating(provider_id, rating_weight, weighted_stars)
         with self._lock:
-            current = self.view(provider_id)
-            _validate(ProviderView(provider_id, current.category, current.region,
-                                   current.attributes, current.price, current.active, count, total))
-            self._set_score(self._row(provider_id), count, total)
+            self._set_rating(self._row(provider_id), rating_weight, weighted_stars)
 
-    def add_rating(self, provider_id: int, stars: int) -> None:
-        """Add one rating (or, with 1 star, one lost dispute) to the provider's aggregate."""
+    def add_rating(self, provider_id: int, stars: int, weight: int) -> None:
+        """Add one rating (or, with 1 star, one lost dispute) of `weight` to the aggregate."""
         if not 1 <= stars <= 5:
             raise InvalidProvider(f"a rating has 1 to 5 stars, not {stars}")
         with self._lock:
             row = self._row(provider_id)
-            self.set_score(provider_id, int(self._count[row]) + 1, int(self._sum[row]) + stars)
+            total, weighted = domain_add_rating(int(self._weight[row]), int(self._stars[row]),
+                                                stars, weight)
+            self.set_rating(provider_id, total, weighted)
+
+    def set_outcomes(self, provider_id: int, completed: int, failures: int) -> None:
+        """Set the reliability counters."""
+        with self._lock:
+            self._set_outcomes(self._row(provider_id), completed, failures)
+
+    def record_outcome(self, provider_id: int, *, failure: bool) -> None:
+        """One more completed booking or failure (halving both counters as the contract does)."""
+        with self._lock:
+            row = self._row(provider_id)
+            self._set_outcomes(row, *count_outcome(int(self._completed[row]),
+                                                   int(self._failures[row]), failure=failure))
+
+    def attest(self, provider_id: int, attestor_id: int, bits: int) -> None:
+        """Record an attestor's latest attestation of a listing (0 revokes)."""
+        with self._lock:
+            self._attest(self._row(provider_id), attestor_id, bits)
+
+    def set_attestor(self, attestor_id: int, account: str | None, named: bool) -> None:
+        """Name (or remove) an attestor; its attestations count only while it is named."""
+        if not 1 <= attestor_id <= MAX_ATTESTORS:
+            raise InvalidProvider(f"attestor id {attestor_id} is not in 1..{MAX_ATTESTORS}")
+        with self._lock:
+            if account is not None:
+                self._attestor_accounts[attestor_id] = account.lower()
+            if named:
+                self._named.add(attestor_id)
+            else:
+                self._named.discard(attestor_id)
+
+    def set_currency(self, currency: Currency) -> None:
+        """Record a currency's symbol and decimals (for amounts in explanations)."""
+        with self._lock:
+            self._currencies[currency.id] = currency
 
     # ------------------------------------------------------------------ internals
 
@@ -263,6 +425,28 @@ class ProviderIndex:
         if row is None:
             raise ProviderNotIndexed(f"provider {provider_id} is not in the index")
         return row
+
+    def _code_of(self, owner: str) -> int:
+        key = owner.lower()
+        code = self._owner_code.get(key)
+        if code is None:
+            code = len(self._owners)
+            self._owners.append(key)
+            self._owner_code[key] = code
+        return code
+
+    def _attest(self, row: int, attestor_id: int, bits: int) -> None:
+        if not 1 <= attestor_id <= MAX_ATTESTORS:
+            raise InvalidProvider(f"attestor id {attestor_id} is not in 1..{MAX_ATTESTORS}")
+        if not 0 <= bits <= UINT64_MAX:
+            raise InvalidProvider(f"attested bits {bits} outside 0..{UINT64_MAX}")
+        column = self._attested.get(attestor_id)
+        if column is None:
+            if not bits:
+                return
+            column = np.zeros(self._id.shape[0], np.uint64)
+            self._attested[attestor_id] = column
+        column[row] = bits
 
     def _set_price(self, row: int, price: int) -> None:
         if price < PRICE_CAP:
@@ -273,38 +457,70 @@ class ProviderIndex:
             self._price[row] = PRICE_CAP
         self._price_float[row] = float(price)
 
-    def _set_score(self, row: int, count: int, total: int) -> None:
-        self._count[row] = count
-        self._sum[row] = total
-        self._score[row] = bayesian_score(count, total)
+    def _set_rating(self, row: int, total: int, weighted: int) -> None:
+        self._weight[row] = total
+        self._stars[row] = weighted
+        self._score[row] = weighted_score(total, weighted)
+
+    def _set_outcomes(self, row: int, completed: int, failures: int) -> None:
+        for name, value in (("completed", completed), ("failures", failures)):
+            if not 0 <= value <= UINT16_MAX:
+                raise InvalidProvider(f"{name} {value} outside 0..{UINT16_MAX}")
+        self._completed[row] = completed
+        self._failures[row] = failures
+        self._reliability[row] = reliability(completed, failures)
 
     def _allocate(self, capacity: int) -> None:
         self._id = np.zeros(capacity, np.uint32)
+        self._owner = np.zeros(capacity, np.int32)
         self._category = np.zeros(capacity, np.uint16)
         self._region = np.zeros(capacity, np.uint16)
         self._attributes = np.zeros(capacity, np.uint64)
+        self._currency = np.zeros(capacity, np.uint8)
         self._price = np.zeros(capacity, np.int64)
         self._price_float = np.zeros(capacity, np.float64)
         self._active = np.zeros(capacity, np.bool_)
-        self._count = np.zeros(capacity, np.uint32)
-        self._sum = np.zeros(capacity, np.uint32)
+        self._weight = np.zeros(capacity, np.uint64)
+        self._stars = np.zeros(capacity, np.uint64)
+        self._completed = np.zeros(capacity, np.uint16)
+        self._failures = np.zeros(capacity, np.uint16)
         self._score = np.zeros(capacity, np.int32)
+        self._reliability = np.zeros(capacity, np.int16)
 
     def _arrays(self) -> tuple[npt.NDArray[Any], ...]:
-        return (self._id, self._category, self._region, self._attributes, self._price,
-                self._price_float, self._active, self._count, self._sum, self._score)
+        return (self._id, self._owner, self._category, self._region, self._attributes,
+                self._currency, self._price, self._price_float, self._active, self._weight,
+                self._stars, self._completed, self._failures, self._score, self._reliability)
 
     def _grow(self, capacity: int) -> None:
         old = self._arrays()
         self._allocate(max(capacity, 1))
         for source, target in zip(old, self._arrays(), strict=True):
             target[: self._n] = source[: self._n]
+        for attestor, column in list(self._attested.items()):
+            grown = np.zeros(self._id.shape[0], np.uint64)
+            grown[: self._n] = column[: self._n]
+            self._attested[attestor] = grown
 
 
-def _scores(counts: npt.NDArray[np.uint32], sums: npt.NDArray[np.uint32]) -> npt.NDArray[np.int32]:
-    """`bayesian_score` over arrays, in int64 like the contract's uint256 maths."""
-    numerator = PRIOR_COUNT * PRIOR_MEAN + STAR * sums.astype(np.int64)
-    return (numerator // (PRIOR_COUNT + counts.astype(np.int64))).astype(np.int32)
+def _scores(weights: npt.NDArray[np.uint64], stars: npt.NDArray[np.uint64]
+            ) -> npt.NDArray[np.int32]:
+    """`weighted_score` over arrays: int64 where that is exact, Python integers beyond."""
+    out = np.empty(weights.shape[0], np.int32)
+    fast = stars <= np.uint64(_FAST_SCORE_LIMIT)
+    numerator = PRIOR_WEIGHT * PRIOR_SCORE + STAR * stars[fast].astype(np.int64)
+    out[fast] = numerator // (PRIOR_WEIGHT + weights[fast].astype(np.int64))  # weights < 2**62
+    for i in np.flatnonzero(~fast).tolist():
+        out[i] = weighted_score(int(weights[i]), int(stars[i]))
+    return out
+
+
+def _reliabilities(completed: npt.NDArray[np.uint16], failures: npt.NDArray[np.uint16]
+                   ) -> npt.NDArray[np.int16]:
+    """`reliability` over arrays (int64 maths, as exact as the contract's)."""
+    c = completed.astype(np.int64)
+    f = failures.astype(np.int64)
+    return ((c + 9) * BPS // (c + f + 10)).astype(np.int16)
 
 
 def _checked(name: str, values: npt.ArrayLike, dtype: type[Any], limit: int) -> npt.NDArray[Any]:
@@ -316,20 +532,30 @@ def _checked(name: str, values: npt.ArrayLike, dtype: type[Any], limit: int) -> 
     return array.astype(dtype)
 
 
+def _check_rating(provider_id: int, total: int, weighted: int) -> None:
+    if not 0 <= total <= UINT64_MAX // 5 or not 0 <= weighted <= 5 * total:
+        raise InvalidProvider(f"provider {provider_id}: rating weight {total} and weighted "
+                              f"stars {weighted} are not a valid aggregate")
+
+
 def _validate(p: ProviderView) -> None:
     limits = (
         ("provider_id", p.provider_id, _UINT32_MAX),
         ("category", p.category, UINT16_MAX),
         ("region", p.region, UINT16_MAX),
         ("attributes", p.attributes, UINT64_MAX),
+        ("currency", p.currency, UINT8_MAX),
         ("price", p.price, UINT96_MAX),
-        ("score_count", p.score_count, _UINT24_MAX),
-        ("score_sum", p.score_sum, _UINT32_MAX),
+        ("completed", p.completed, UINT16_MAX),
+        ("failures", p.failures, UINT16_MAX),
     )
     for name, value, limit in limits:
         if not 0 <= value <= limit:
             raise InvalidProvider(f"provider {p.provider_id}: {name} {value} outside 0..{limit}")
     if p.provider_id == 0:
         raise InvalidProvider("provider id 0 does not exist")
-    if p.score_sum > 5 * p.score_count:
-        raise InvalidProvider(f"provider {p.provider_id}: score sum exceeds five stars a rating")
+    _check_rating(p.provider_id, p.rating_weight, p.weighted_stars)
+    for attestor, bits in p.attestations.items():
+        if not 1 <= attestor <= MAX_ATTESTORS or not 0 <= bits <= UINT64_MAX:
+            raise InvalidProvider(f"provider {p.provider_id}: attestation {attestor}: {bits}")
+

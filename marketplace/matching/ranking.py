@@ -17,17 +17,26 @@ path performs exactly these IEEE operations, so it agrees with `reference.rank_r
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import numpy.typing as npt
 
-from marketplace.domain import MAX_SCORE, STAR, Criterion
+from marketplace.domain import MAX_SCORE, STAR, Criterion, attestor_ids
 from marketplace.matching.eligibility import CriteriaView, ProviderView, price_ceiling
-from marketplace.matching.explain import distinct_stars, format_stars
-from marketplace.matching.index import Columns, ProviderIndex
+from marketplace.matching.explain import (
+    amount_text,
+    attribute_name,
+    count_words,
+    distinct_stars,
+    format_stars,
+    percent_text,
+    weight_text,
+)
+from marketplace.matching.index import Columns, OwnerHistory, ProviderIndex
 from marketplace.matching.vectorised import eligible_rows, first_failed_criteria
-from marketplace.units import format_wei
 
 
 @dataclass(frozen=True)
@@ -84,11 +93,30 @@ class Match:
     provider_id: int
     utility: float
     score: int
-    price: int  # the quote: `book` takes it as expectedPrice
+    price: int  # in the listing's currency (the criteria's: other currencies are not eligible)
     ceiling: int  # the customer's score-adjusted ceiling for this provider
     score_term: float
     price_term: float
     reasons: tuple[str, ...]
+    currency: int = 0
+    rating_weight: int = 0  # the track record behind the score (1,000 = a minimum-fee rating)
+    reliability: int = 0  # basis points
+    completed: int = 0
+    failures: int = 0
+    # price less the premium the customer accepts for the score above their minimum
+    adjusted_price: int = 0
+    verified: tuple[Verified, ...] = ()  # claimed attributes verified by named attestors
+    owner: str = ""
+    owner_history: OwnerHistory | None = None  # for a listing without ratings yet
+
+
+@dataclass(frozen=True)
+class Verified:
+    """One claimed attribute and the named attestors that verified it."""
+
+    attribute: int  # bit
+    attestors: tuple[int, ...]  # attestor ids
+    trusted: bool  # one of them is trusted by the customer's criteria
 
 
 @dataclass(frozen=True)
@@ -165,7 +193,7 @@ def rank(
         values = _utilities(columns, rows, criteria, affinity)
         top = _top_k(values, columns.provider_id[rows], k)
         matches = tuple(
-            _match(position + 1, columns.view(int(rows[i])), float(values[i]), criteria, affinity)
+            _match(position + 1, columns, int(rows[i]), float(values[i]), criteria, affinity)
             for position, i in enumerate(top.tolist())
         )
         notes = (_weights_note(criteria, affinity),)
@@ -246,35 +274,106 @@ def _top_k(
     return candidates[order]
 
 
-def _match(
-    position: int, p: ProviderView, value: float, c: CriteriaView, affinity: Affinity | None
-) -> Match:
+def _match(position: int, columns: Columns, row: int, value: float, c: CriteriaView,
+           affinity: Affinity | None) -> Match:
+    p = columns.view(row)
     score = p.score
     ceiling = price_ceiling(c, score)
-    reasons = [_score_reason(p, c), _price_reason(p.price, ceiling)]
+    verified = verified_attributes(p, columns.named_attestors, c.trusted_attestors)
+    history = (columns.owner_history(p.owner, excluding=p.provider_id)
+               if p.rating_weight == 0 else None)
+    amount = partial(amount_text, currency=p.currency, currencies=columns.currencies)
+    reasons = [_score_reason(p, c), _price_reason(p.price, ceiling, amount),
+               reliability_reason(p.reliability, p.completed, p.failures)]
+    if verified:
+        reasons.append(verified_reason(verified, columns.attestor_accounts))
+    if history is not None:
+        reasons.append(owner_history_reason(history))
     if affinity is not None:
         reasons.extend(_affinity_reasons(p, affinity))
+    adjusted = p.price - c.premium_per_star * (score - c.min_score) // STAR
     return Match(position, p.provider_id, value, score, p.price, ceiling,
-                 score_term(score, c.min_score), price_term(p.price, score, c), tuple(reasons))
+                 score_term(score, c.min_score), price_term(p.price, score, c), tuple(reasons),
+                 currency=p.currency, rating_weight=p.rating_weight, reliability=p.reliability,
+                 completed=p.completed, failures=p.failures, adjusted_price=adjusted,
+                 verified=verified, owner=p.owner, owner_history=history)
+
+
+def verified_attributes(p: ProviderView, named: frozenset[int], trusted_mask: int = 0
+                        ) -> tuple[Verified, ...]:
+    """Each attribute the listing claims that a named attestor verified, with who did."""
+    by_bit: dict[int, list[int]] = {}
+    for attestor, bits in sorted(p.attestations.items()):
+        if attestor not in named:
+            continue
+        claimed = bits & p.attributes
+        for bit in range(64):
+            if claimed >> bit & 1:
+                by_bit.setdefault(bit, []).append(attestor)
+    trusted = set(attestor_ids(trusted_mask))
+    return tuple(Verified(bit, tuple(ids), bool(trusted & set(ids)))
+                 for bit, ids in sorted(by_bit.items()))
+
+
+def attestor_text(attestor: int, accounts: Mapping[int, str]) -> str:
+    """'attestor #1 (0x1234…abcd)', or 'attestor #1' when its address is unknown here."""
+    account = accounts.get(attestor)
+    return f"attestor #{attestor}" if account is None else (
+        f"attestor #{attestor} ({account[:6]}…{account[-4:]})")
+
+
+def verified_reason(verified: tuple[Verified, ...], accounts: Mapping[int, str]) -> str:
+    """"verified: 'electric vehicle' by attestor #1 (0x1234…abcd), 'certified' by ..."."""
+    parts = []
+    for v in verified:
+        who = " and ".join(attestor_text(a, accounts) for a in v.attestors)
+        parts.append(f"'{attribute_name(v.attribute)}' by {who}"
+                     + (" (an attestor you trust)" if v.trusted else ""))
+    return "verified: " + "; ".join(parts)
+
+
+def reliability_reason(reliability: int, completed: int, failures: int) -> str:
+    """'reliability 96.4% (48 completed, one failure)'; a listing without outcomes says so."""
+    if completed == 0 and failures == 0:
+        return f"reliability {percent_text(reliability)} (the starting figure: no bookings yet)"
+    failed = "no failures" if failures == 0 else (
+        f"{count_words(failures)} failure{'s' if failures != 1 else ''}")
+    return f"reliability {percent_text(reliability)} ({completed} completed, {failed})"
+
+
+def owner_history_reason(history: OwnerHistory) -> str:
+    """A new listing's owner's record on its other listings."""
+    if history.listings == 0:
+        return "new listing; its owner has no other listings"
+    listings = f"{count_words(history.listings)} other listing{'s' if history.listings > 1 else ''}"
+    if history.rating_weight == 0:
+        return (f"new listing; its owner's {listings} have no ratings yet, reliability "
+                f"{percent_text(history.reliability)}")
+    return (f"new listing; its owner's {listings}: {format_stars(history.score)} stars at "
+            f"rating weight {weight_text(history.rating_weight)}, reliability "
+            f"{percent_text(history.reliability)}")
 
 
 def _score_reason(p: ProviderView, c: CriteriaView) -> str:
-    new = " (new provider, no ratings yet)" if p.score_count == 0 else ""
+    if p.rating_weight == 0:
+        track = " (new listing, no ratings yet)"
+    else:
+        track = f" at rating weight {weight_text(p.rating_weight)}"
     if c.min_score == 0:
-        return f"score {format_stars(p.score)}{new}"
+        return f"score {format_stars(p.score)}{track}"
     score, minimum = distinct_stars(p.score, c.min_score)
     if p.score == c.min_score:
-        return f"score {score}, exactly your minimum{new}"
-    return f"score {score}, above your {minimum}{new}"
+        return f"score {score}{track}, exactly your minimum"
+    return f"score {score}{track}, above your {minimum}"
 
 
-def _price_reason(price: int, ceiling: int) -> str:
+def _price_reason(price: int, ceiling: int, amount: Callable[[int], str]) -> str:
     if price == ceiling:
-        return f"price {format_wei(price)}, at your ceiling"
+        return f"price {amount(price)}, at your ceiling"
     under = (ceiling - price) * 100 // ceiling
     if under == 0:
-        return f"price {format_wei(price)}, just under your ceiling"
-    return f"price {format_wei(price)}, {under}% under your ceiling"
+        return f"price {amount(price)}, just under your ceiling"
+    return f"price {amount(price)}, {under}% under your ceiling"
 
 
 def _affinity_reasons(p: ProviderView, affinity: Affinity) -> list[str]:

@@ -17,14 +17,16 @@ def rank_reference(
     criteria: CriteriaView | None,
     affinity: Affinity | None = None,
     k: int = 20,
+    named_attestors: frozenset[int] | None = None,
 ) -> list[tuple[int, float]]:
-    """(provider id, utility) of the top `k` eligible providers, best first."""
+    """(provider id, utility) of the top `k` eligible providers, best first (`named_attestors`:
+    the attestor ids the operator names, as `ProviderIndex.named_attestors`)."""
     if criteria is None:
         return []
     scored = [
         (utility(p, criteria, affinity), p.provider_id)
         for p in providers
-        if is_eligible(p, criteria)
+        if is_eligible(p, criteria, named_attestors)
     ]
     scored.sort(key=lambda pair: (-pair[0], pair[1]))
     return [(provider_id, value) for value, provider_id in scored[:k]]

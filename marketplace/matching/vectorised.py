@@ -12,7 +12,17 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from marketplace.domain import MAX_SCORE, STAR, UINT16_MAX, UINT64_MAX, UINT96_MAX, Criterion
+from marketplace.domain import (
+    MAX_ATTESTORS,
+    MAX_SCORE,
+    STAR,
+    UINT8_MAX,
+    UINT16_MAX,
+    UINT64_MAX,
+    UINT96_MAX,
+    Criterion,
+    attestor_ids,
+)
 from marketplace.matching.criteria import InvalidCriteria
 from marketplace.matching.eligibility import CriteriaView, price_ceiling
 from marketplace.matching.index import PRICE_CAP, Columns
@@ -36,16 +46,25 @@ def first_failed_criteria(columns: Columns, criteria: CriteriaView | None) -> np
     price_ok[scored] = _within_ceiling(columns, scored, criteria)
     # Assigned from the last criterion to the first, so the first failure wins.
     code[~price_ok] = Criterion.MAX_PRICE
+    if criteria.min_reliability:
+        code[columns.reliability < criteria.min_reliability] = Criterion.RELIABILITY
+    if criteria.min_rating_weight:
+        code[columns.rating_weight < np.uint64(criteria.min_rating_weight)] = (
+            Criterion.TRACK_RECORD)
     code[~min_ok] = Criterion.MIN_SCORE
+    if criteria.verified_attributes:
+        code[~_verified_ok(columns, criteria)] = Criterion.VERIFIED_ATTRIBUTES
     if criteria.refused_attributes:
         refused = np.uint64(criteria.refused_attributes)
         code[(columns.attributes & refused) != 0] = Criterion.REFUSED_ATTRIBUTES
     if criteria.required_attributes:
         required = np.uint64(criteria.required_attributes)
         code[(columns.attributes & required) != required] = Criterion.REQUIRED_ATTRIBUTES
+    code[_owner_blocked_rows(columns, criteria)] = Criterion.OWNER_BLOCKED
     code[_blocked_rows(columns, criteria)] = Criterion.BLOCKED
     if criteria.region != 0:
         code[columns.region != criteria.region] = Criterion.REGION
+    code[columns.currency != criteria.currency] = Criterion.CURRENCY
     code[columns.category != criteria.category] = Criterion.CRITERIA_NOT_SET
     code[~columns.active] = Criterion.PROVIDER_INACTIVE
     return code
@@ -62,6 +81,7 @@ def eligible_rows(columns: Columns, criteria: CriteriaView | None) -> Rows:
     _check_ranges(criteria)
     mask: Mask = columns.category == criteria.category
     mask &= columns.active
+    mask &= columns.currency == criteria.currency
     if criteria.region != 0:
         mask &= columns.region == criteria.region
     if criteria.required_attributes:
@@ -71,8 +91,15 @@ def eligible_rows(columns: Columns, criteria: CriteriaView | None) -> Rows:
         mask &= (columns.attributes & np.uint64(criteria.refused_attributes)) == 0
     if criteria.min_score > 0:
         mask &= columns.score >= criteria.min_score
+    if criteria.min_rating_weight:
+        mask &= columns.rating_weight >= np.uint64(criteria.min_rating_weight)
+    if criteria.min_reliability:
+        mask &= columns.reliability >= criteria.min_reliability
     mask[_blocked_rows(columns, criteria)] = False
+    mask[_owner_blocked_rows(columns, criteria)] = False
     rows = np.flatnonzero(mask)
+    if criteria.verified_attributes:
+        rows = rows[_verified_ok(columns, criteria, rows)]
     return rows[_within_ceiling(columns, rows, criteria)]
 
 
@@ -119,6 +146,29 @@ def _blocked_rows(columns: Columns, criteria: CriteriaView) -> Rows:
     return np.asarray(rows, np.intp)
 
 
+def _owner_blocked_rows(columns: Columns, criteria: CriteriaView) -> Rows:
+    if not criteria.blocked_owners:
+        return np.zeros(0, np.intp)
+    codes = [c for o in criteria.blocked_owners
+             if (c := columns.owner_code.get(o.lower())) is not None]
+    if not codes:
+        return np.zeros(0, np.intp)
+    return np.flatnonzero(np.isin(columns.owner, np.asarray(codes, np.int32)))
+
+
+def _verified_ok(columns: Columns, criteria: CriteriaView, rows: Rows | None = None) -> Mask:
+    """Every wanted bit verified by a trusted, still-named attestor (`domain.verified_bits`)."""
+    attributes = columns.attributes if rows is None else columns.attributes[rows]
+    verified = np.zeros(attributes.shape[0], np.uint64)
+    for attestor in attestor_ids(criteria.trusted_attestors):
+        column = columns.attested.get(attestor)
+        if column is not None and attestor in columns.named_attestors:
+            verified |= column if rows is None else column[rows]
+    wanted = np.uint64(criteria.verified_attributes)
+    ok: Mask = (verified & attributes & wanted) == wanted
+    return ok
+
+
 def _check_ranges(criteria: CriteriaView) -> None:
     """The vectorised rule assumes the contract's field widths; say which field breaks them."""
     limits = (
@@ -129,6 +179,11 @@ def _check_ranges(criteria: CriteriaView) -> None:
         ("premium_per_star", criteria.premium_per_star, UINT96_MAX),
         ("required_attributes", criteria.required_attributes, UINT64_MAX),
         ("refused_attributes", criteria.refused_attributes, UINT64_MAX),
+        ("currency", criteria.currency, UINT8_MAX),
+        ("verified_attributes", criteria.verified_attributes, UINT64_MAX),
+        ("trusted_attestors", criteria.trusted_attestors, (1 << MAX_ATTESTORS) - 1),
+        ("min_rating_weight", criteria.min_rating_weight, UINT64_MAX),
+        ("min_reliability", criteria.min_reliability, UINT16_MAX),
     )
     for name, value, limit in limits:
         if not 0 <= value <= limit:

@@ -19,11 +19,20 @@ from marketplace.store import schema
 Row = dict[str, Any]
 
 
-def view_of_criteria(row: Row, category: int, blocked: Iterable[int] = ()) -> CriteriaView:
-    """A criteria row (current or versioned) as a CriteriaView."""
+def view_of_criteria(row: Row, category: int, blocked: Iterable[int] = (),
+                     blocked_owners: Iterable[str] | None = None) -> CriteriaView:
+    """A criteria row (current or versioned) as a CriteriaView; the owners it blocks are
+    `blocked_owners`, else the row's own (`store.queries.current_criteria` adds them)."""
+    owners = row.get("blocked_owners", ()) if blocked_owners is None else blocked_owners
     return CriteriaView(
         category=category,
         region=int(row["region"]),
+        currency=int(row.get("currency") or 0),
+        verified_attributes=int(row.get("verified_attributes") or 0),
+        trusted_attestors=int(row.get("trusted_attestors") or 0),
+        min_rating_weight=int(row.get("min_rating_weight") or 0),
+        min_reliability=int(row.get("min_reliability") or 0),
+        blocked_owners=frozenset(str(o).lower() for o in owners),
         min_score=int(row["min_score"]),
         max_price=int(row["max_price"]),
         premium_per_star=int(row["premium_per_star"]),
@@ -58,16 +67,21 @@ def provider_at_block(conn: Connection, provider_id: int, block: int) -> Provide
     """
     table = schema.provider_history
     row = conn.execute(
-        select(table)
+        select(table, schema.providers.c.owner)
+        .join(schema.providers, schema.providers.c.provider_id == table.c.provider_id)
         .where(table.c.provider_id == provider_id, table.c.block_number <= block)
         .order_by(table.c.block_number.desc(), table.c.log_index.desc())
         .limit(1)
     ).mappings().first()
     if row is None:
         return None
+    # Attestations are not part of the history: a past view carries none.
     return ProviderView(
-        provider_id, int(row["category"]), int(row["region"]), int(row["attributes"]),
-        int(row["price"]), bool(row["active"]), int(row["score_count"]), int(row["score_sum"]),
+        provider_id=provider_id, owner=str(row["owner"]), category=int(row["category"]),
+        region=int(row["region"]), attributes=int(row["attributes"]),
+        currency=int(row["currency"]), price=int(row["price"]), active=bool(row["active"]),
+        rating_weight=int(row["rating_weight"]), weighted_stars=int(row["weighted_stars"]),
+        completed=int(row["completed"]), failures=int(row["failures"]),
     )
 
 

@@ -253,7 +253,7 @@ def _bookings_by_customer(
             .join(providers, providers.c.provider_id == bookings.c.provider_id)
             .where(providers.c.category.in_(categories),
                    bookings.c.customer.in_(wanted[start:start + 500]))
-            .order_by(bookings.c.requested_block, bookings.c.seq)
+            .order_by(bookings.c.requested_block, bookings.c.booking_id)
         ).all()
         for category, customer, pid in rows:
             out.setdefault(int(category), {}).setdefault(str(customer), []).append(int(pid))
@@ -261,14 +261,23 @@ def _bookings_by_customer(
 
 
 def _category_views(conn: Connection, category: int) -> dict[int, ProviderView]:
-    """Every provider of the category as it is now."""
-    p = schema.providers
+    """Every listing of the category as it is now, with its attestations."""
+    p, a = schema.providers, schema.attestations
     rows = conn.execute(
-        select(p.c.provider_id, p.c.category, p.c.region, p.c.attributes, p.c.price, p.c.active,
-               p.c.score_count, p.c.score_sum).where(p.c.category == category)
+        select(p.c.provider_id, p.c.owner, p.c.category, p.c.region, p.c.attributes,
+               p.c.currency, p.c.price, p.c.active, p.c.rating_weight, p.c.weighted_stars,
+               p.c.completed, p.c.failures).where(p.c.category == category)
     ).all()
-    return {int(r[0]): ProviderView(int(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4]),
-                                    bool(r[5]), int(r[6]), int(r[7])) for r in rows}
+    attested: dict[int, dict[int, int]] = {}
+    for pid, attestor, bits in conn.execute(
+            select(a.c.provider_id, a.c.attestor_id, a.c.attributes)
+            .join(p, p.c.provider_id == a.c.provider_id).where(p.c.category == category)):
+        attested.setdefault(int(pid), {})[int(attestor)] = int(bits)
+    return {int(r[0]): ProviderView(
+        provider_id=int(r[0]), owner=str(r[1]), category=int(r[2]), region=int(r[3]),
+        attributes=int(r[4]), currency=int(r[5]), price=int(r[6]), active=bool(r[7]),
+        rating_weight=int(r[8]), weighted_stars=int(r[9]), completed=int(r[10]),
+        failures=int(r[11]), attestations=attested.get(int(r[0]), {})) for r in rows}
 
 
 def _criteria(conn: Connection, customer: str, category: int) -> CriteriaView | None:

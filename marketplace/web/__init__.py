@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import IntegerConverter
 
+from marketplace.availability import create_availability_schema
 from marketplace.profile.service import ProfileService
 from marketplace.profile.sql import SqlProfileRepository, create_profile_schema
 from marketplace.store.engine import init_db, open_engine
@@ -126,12 +127,14 @@ def _services(config: WebConfig) -> Services:
 
 
 def _prepare_schema(engine: Any) -> None:
-    """Create missing tables (store, profile, web); concurrent workers may race, so retry."""
+    """Create missing tables (store, profile, web, availability); concurrent workers may race,
+    so retry."""
     for attempt in range(5):
         try:
             init_db(engine)
             create_profile_schema(engine)
             create_web_schema(engine)
+            create_availability_schema(engine)
             return
         except (OperationalError, SQLAlchemyError) as exc:
             if attempt == 4:

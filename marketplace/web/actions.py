@@ -8,14 +8,16 @@ show once the indexer has it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import url_for
 
 from marketplace.catalogue import key_of, names
-from marketplace.domain import UINT96_MAX
+from marketplace.chain.market import ListingInput
+from marketplace.domain import MAX_LATE_CANCEL_PCT, UINT96_MAX
 from marketplace.matching.criteria import CriteriaInput
-from marketplace.units import format_wei
+from marketplace.units import ETHER_CURRENCY, Currency, format_wei
 from marketplace.web import forms
 from marketplace.web.context import services
 from marketplace.web.db import put_metadata
@@ -32,6 +34,7 @@ BOOKING_ACTIONS: dict[str, tuple[str, str, str]] = {
     "confirm": ("confirm", "customer", "Confirm the service and release payment"),
     "dispute": ("dispute", "customer", "Dispute the completion"),
     "rate": ("rate", "customer", "Rate the booking"),
+    "confirm_and_rate": ("confirmAndRate", "customer", "Confirm and rate"),
     "accept": ("accept", "provider", "Accept the booking"),
     "decline": ("decline", "provider", "Decline the booking"),
     "complete": ("complete", "provider", "Mark the service completed"),
@@ -57,8 +60,12 @@ def booking_path(booking_id: int) -> str:
 
 
 def criteria_intent(inputs: Inputs) -> tuple[TxIntent, CriteriaInput]:
-    """setCriteria with every field validated."""
-    criteria = forms.parse_criteria_inputs(inputs)
+    """setCriteria with every field validated (amounts in the chosen currency's units)."""
+    from marketplace.web.money import currencies
+
+    with services().engine.connect() as conn:
+        known = currencies(conn)
+    criteria = forms.parse_criteria_inputs(inputs, known)
     key = category_key(criteria.category)
     intent = TxIntent(
         function="setCriteria",
@@ -140,7 +147,7 @@ def booking_action_intent(booking_id: int, action: str, inputs: Inputs) -> TxInt
     function, _who, label = BOOKING_ACTIONS[action]
     args: tuple[Any, ...] = (booking_id,)
     body: dict[str, Any] = {}
-    if action == "rate":
+    if action in ("rate", "confirm_and_rate"):
         errors: dict[str, str] = {}
         stars = tags = 0
         try:
@@ -155,7 +162,8 @@ def booking_action_intent(booking_id: int, action: str, inputs: Inputs) -> TxInt
             raise FormErrors(errors)
         args = (booking_id, stars, tags)
         body = {"stars": stars, "complaint_tags": names("complaint tag", tags)}
-        label = f"Rate the booking {stars} star{'s' if stars != 1 else ''}"
+        verb = "Rate the booking" if action == "rate" else "Confirm and rate"
+        label = f"{verb} {stars} star{'s' if stars != 1 else ''}"
     elif action == "resolve":
         refund = forms.percent_bps(inputs.get("refund_percent"), "refund_percent")
         args = (booking_id, refund)
@@ -174,21 +182,47 @@ def booking_action_intent(booking_id: int, action: str, inputs: Inputs) -> TxInt
 # ------------------------------------------------------------------ listings
 
 
-def listing_fields(inputs: Inputs, *, with_category: bool) -> dict[str, Any]:
-    """Validated listing fields; FormErrors names every bad one."""
+def listing_fields(inputs: Inputs, *, with_category: bool,
+                   known: Mapping[int, Currency] | None = None) -> dict[str, Any]:
+    """Validated listing fields (`ListingInput` and the off-chain name and description);
+    FormErrors names every bad one. The price is in the chosen currency's units on forms and in
+    its smallest unit in JSON; the stake is always ether."""
     unit = "ether" if inputs.is_form else "wei"
+    currencies = dict(known or {0: ETHER_CURRENCY})
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
+    try:
+        values["currency"] = forms.currency_id(inputs.get("currency"), "currency", currencies)
+    except FieldError as exc:
+        errors["currency"] = exc.message
+        values["currency"] = 0
+    chosen = currencies.get(values["currency"], ETHER_CURRENCY)
+
+    def price() -> int:
+        if chosen.is_ether:
+            return forms.amount(inputs.get("price"), "price", default_unit=unit, low=1)
+        if not inputs.is_form:
+            return forms.integer(inputs.get("price"), "price", low=1, high=2**88 - 1)
+        from marketplace.web.money import parse_amount
+
+        return parse_amount(inputs.get("price"), "price", chosen, low=1)
+
     checks: list[tuple[str, Any]] = []
     if with_category:
         checks.append(("category", lambda: forms.category(inputs.get("category"))))
     checks += [
         ("region", lambda: forms.region(inputs.get("region"))),
         ("attributes", lambda: forms.attribute_mask(inputs.getlist("attributes"), "attributes")),
-        ("price", lambda: forms.amount(inputs.get("price"), "price", default_unit=unit, low=1)),
+        ("price", price),
         ("name", lambda: forms.text(inputs.get("name"), "name", max_len=MAX_NAME)),
         ("description", lambda: forms.text(inputs.get("description"), "description",
                                            max_len=MAX_DESCRIPTION, required=False)),
+        ("instant", lambda: forms.boolean(inputs.get("instant"), "instant", default=False)),
+        ("free_cancel_hours", lambda: forms.integer(
+            inputs.get("free_cancel_hours") or 0, "free_cancel_hours", low=0, high=65_535)),
+        ("late_cancel_pct", lambda: forms.integer(
+            inputs.get("late_cancel_pct") or 0, "late_cancel_pct", low=0,
+            high=MAX_LATE_CANCEL_PCT)),
     ]
     if with_category:
         checks.append(("stake", lambda: _stake(inputs.get("stake"), unit)))
@@ -200,6 +234,16 @@ def listing_fields(inputs: Inputs, *, with_category: bool) -> dict[str, Any]:
     if errors:
         raise FormErrors(errors)
     return values
+
+
+def listing_input(values: dict[str, Any], category: int, digest: str) -> ListingInput:
+    """The contract's `ListingInput` from validated fields."""
+    return ListingInput(
+        category=category, region=values["region"], attributes=values["attributes"],
+        currency=values["currency"], price=values["price"],
+        metadata_hash=bytes.fromhex(digest[2:]), instant=values["instant"],
+        free_cancel_hours=values["free_cancel_hours"],
+        late_cancel_pct=values["late_cancel_pct"])
 
 
 def _stake(raw: Any, unit: str) -> int:
@@ -226,15 +270,15 @@ def metadata_document(values: dict[str, Any]) -> dict[str, str]:
     return {"name": values["name"], "description": values["description"]}
 
 
-def register_intent(inputs: Inputs) -> TxIntent:
-    """register(category, region, attributes, price, metadataHash) with the stake as value."""
-    values = listing_fields(inputs, with_category=True)
+def register_intent(inputs: Inputs, known: Mapping[int, Currency] | None = None) -> TxIntent:
+    """register(ListingInput) with the stake as value."""
+    values = listing_fields(inputs, with_category=True, known=known)
     document = metadata_document(values)
     digest = put_metadata(services().engine, document)
+    listing = listing_input(values, values["category"], digest)
     return TxIntent(
         function="register",
-        args=(values["category"], values["region"], values["attributes"], values["price"],
-              bytes.fromhex(digest[2:])),
+        args=(listing.as_tuple(),),
         value=values["stake"],
         label=f"Register '{values['name']}'",
         api_path=url_for("api.register_tx"),
@@ -243,14 +287,22 @@ def register_intent(inputs: Inputs) -> TxIntent:
     )
 
 
-def update_intent(provider_id: int, inputs: Inputs) -> TxIntent:
-    """updateProvider(providerId, region, attributes, price, metadataHash)."""
-    values = listing_fields(inputs, with_category=False)
+def update_intent(provider_id: int, inputs: Inputs,
+                  known: Mapping[int, Currency] | None = None) -> TxIntent:
+    """updateListing(providerId, ListingInput): a new offer version (the category stays)."""
+    from marketplace.store import queries as store_queries
+
+    with services().engine.connect() as conn:
+        row = store_queries.get_provider(conn, provider_id)
+    if row is None:
+        raise FieldError(f"There is no listing #{provider_id}.", "provider_id", status=404)
+    category = int(row["category"])
+    values = listing_fields(inputs, with_category=False, known=known)
     digest = put_metadata(services().engine, metadata_document(values))
+    listing = listing_input(values, category, digest)
     return TxIntent(
-        function="updateProvider",
-        args=(provider_id, values["region"], values["attributes"], values["price"],
-              bytes.fromhex(digest[2:])),
+        function="updateListing",
+        args=(provider_id, listing.as_tuple()),
         label=f"Update listing #{provider_id}",
         api_path=url_for("api.listing_tx", provider_id=provider_id, action="update"),
         api_body=_listing_body(values, with_category=False),
@@ -286,6 +338,10 @@ def withdraw_intent() -> TxIntent:
 
 def _listing_body(values: dict[str, Any], *, with_category: bool) -> dict[str, Any]:
     body: dict[str, Any] = {
+        "currency": values["currency"],
+        "instant": values["instant"],
+        "free_cancel_hours": values["free_cancel_hours"],
+        "late_cancel_pct": values["late_cancel_pct"],
         "region": values["region"],
         "attributes": names("attribute", values["attributes"]),
         "price": str(values["price"]),
@@ -301,3 +357,117 @@ def _listing_body(values: dict[str, Any], *, with_category: bool) -> dict[str, A
 def category_key(code: int) -> str:
     """How a URL names a category: its catalogue key, or the code of one the catalogue lacks."""
     return key_of("category", code) or str(code)
+
+
+# ------------------------------------------------------------------ contract v2 bookings
+
+
+BookingRequest = tuple[int, int, int, int, int, int]
+
+
+def booking_request(provider_id: int, start: int, minutes: int, salt: int, offer_version: int,
+                    criteria_version: int) -> BookingRequest:
+    """`BookingRequest { providerId, start, durationMinutes, salt, offerVersion,
+    criteriaVersion }` as the contract takes it."""
+    return (provider_id, start, minutes, salt, offer_version, criteria_version)
+
+
+def book_v2_intent(request_: BookingRequest, *, price: int,
+                   ether: bool, label: str, api_path: str, api_body: dict[str, Any]) -> TxIntent:
+    """book(request): an ether booking sends exactly the price; a token booking after an
+    approval sends nothing (the contract pulls the price)."""
+    return TxIntent(
+        function="book",
+        args=(request_,),
+        value=price if ether else 0,
+        label=label,
+        api_path=api_path,
+        api_body=api_body,
+        next_url="/bookings/{booking}",
+    )
+
+
+def book_permit_intent(request_: BookingRequest, *, deadline: int,
+                       signature: tuple[int, bytes, bytes], label: str, api_path: str,
+                       api_body: dict[str, Any]) -> TxIntent:
+    """bookWithPermit(request, deadline, v, r, s): the permit for exactly the price and the
+    booking in one transaction."""
+    v, r, s = signature
+    return TxIntent(
+        function="bookWithPermit",
+        args=(request_, deadline, v, r, s),
+        label=label,
+        api_path=api_path,
+        api_body=api_body,
+        next_url="/bookings/{booking}",
+    )
+
+
+def top_up_intent(provider_id: int, inputs: Inputs) -> TxIntent:
+    """topUpStake(providerId) with the amount (ether) as value."""
+    unit = "ether" if inputs.is_form else "wei"
+    amount = forms.amount(inputs.get("amount"), "amount", default_unit=unit, low=1)
+    if amount > UINT96_MAX:
+        raise FieldError("The amount is too large.", "amount")
+    return TxIntent(
+        function="topUpStake",
+        args=(provider_id,),
+        value=amount,
+        label=f"Add {format_wei(amount)} to the stake of listing #{provider_id}",
+        api_path=url_for("api.listing_tx", provider_id=provider_id, action="top_up"),
+        api_body={"amount": str(amount)},
+        next_url=url_for("provider.dashboard"),
+    )
+
+
+def owner_block_intent(inputs: Inputs) -> TxIntent:
+    """setOwnerBlocked(owner, blocked): every listing of that owner, present and future."""
+    owner = forms.address(inputs.get("owner"), "owner")
+    blocked = forms.boolean(inputs.get("blocked"), "blocked", default=True)
+    return TxIntent(
+        function="setOwnerBlocked",
+        args=(owner, blocked),
+        label=f"{'Block' if blocked else 'Unblock'} every listing of owner {owner}",
+        api_path=url_for("api.block_tx"),
+        api_body={"owner": owner, "blocked": blocked},
+        next_url=url_for("customer.criteria"),
+    )
+
+
+def attest_intent(inputs: Inputs) -> TxIntent:
+    """attest(providerId, attributes): replaces this attestor's record; no attributes revokes."""
+    errors: dict[str, str] = {}
+    provider_id = mask = 0
+    try:
+        provider_id = forms.integer(inputs.get("provider_id"), "provider_id", low=1,
+                                    high=2**32 - 1)
+    except FieldError as exc:
+        errors["provider_id"] = exc.message
+    try:
+        mask = forms.attribute_mask(inputs.getlist("attributes"), "attributes")
+    except FieldError as exc:
+        errors["attributes"] = exc.message
+    if errors:
+        raise FormErrors(errors)
+    label = (f"Revoke your attestation of listing #{provider_id}" if mask == 0 else
+             f"Attest {', '.join(names('attribute', mask))} of listing #{provider_id}")
+    return TxIntent(
+        function="attest",
+        args=(provider_id, mask),
+        label=label,
+        api_path="",
+        api_body={"provider_id": provider_id, "attributes": names("attribute", mask)},
+        next_url=url_for("customer.attest", provider_id=provider_id),
+    )
+
+
+def withdraw_currency_intent(currency: int, symbol: str) -> TxIntent:
+    """withdraw(currency): the caller's whole credit in that currency."""
+    return TxIntent(
+        function="withdraw",
+        args=(currency,),
+        label=f"Withdraw your {symbol} credit",
+        api_path=url_for("api.withdraw_tx"),
+        api_body={"currency": currency},
+        next_url=url_for("provider.dashboard"),
+    )

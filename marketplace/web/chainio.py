@@ -216,6 +216,28 @@ class ChainGateway:
             raise Unavailable(
                 f"The chain node refused the transaction: {_first_line(exc)}") from exc
 
+    def dev_sign_typed_data(self, address: str, typed: dict[str, Any]) -> str:
+        """An EIP-712 signature (0x hex) by a dev account: its local key when the dev mnemonic
+        holds it, else the node's own `eth_signTypedData_v4` (anvil's unlocked accounts)."""
+        if not self.dev_signing_available():
+            raise Forbidden("The server signs only for dev accounts on a local chain.")
+        account = next((a for a in self.dev_accounts() if a.address.lower() == address.lower()),
+                       None)
+        if account is None:
+            raise Forbidden(f"{address} is not a dev account: sign with your wallet.")
+        if account.key is not None:
+            from eth_account.messages import encode_typed_data
+
+            signable = encode_typed_data(full_message=_typed_numbers(typed))
+            return "0x" + bytes(account.key.sign_message(signable).signature).hex()
+        import json
+
+        try:
+            result = self._rpc.call("eth_signTypedData_v4", [account.address, json.dumps(typed)])
+        except (NodeUnavailable, RpcError) as exc:
+            raise Unavailable(f"The chain node could not sign: {exc}") from exc
+        return str(result)
+
     # ------------------------------------------------------------------ receipts
 
     def receipt(self, tx_hash: str) -> dict[str, Any] | None:
@@ -251,6 +273,17 @@ class ChainGateway:
             with self._lock:
                 self._evm = support
         return support
+
+
+def _typed_numbers(typed: dict[str, Any]) -> dict[str, Any]:
+    """EIP-712 messages carry big numbers as decimal strings for wallets; eth_account wants
+    integers for the uint fields."""
+    out = dict(typed)
+    primary = typed["types"][typed["primaryType"]]
+    kinds = {f["name"]: f["type"] for f in primary}
+    out["message"] = {k: int(v) if kinds.get(k, "").startswith("uint") and isinstance(v, str)
+                      else v for k, v in typed["message"].items()}
+    return out
 
 
 def _first_line(exc: BaseException) -> str:

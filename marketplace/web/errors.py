@@ -126,6 +126,22 @@ REVERT_FIELDS: dict[str, str] = {
     "MarketplaceValueMismatch": "expected_price",
     "MarketplacePriceChanged": "expected_price",
     "MarketplaceCriteriaVersionMismatch": "criteria_version",
+    # contract v2 (docs/contract-v2.md)
+    "MarketplaceOfferChanged": "offer_version",
+    "MarketplaceSlotInPast": "slot_date",
+    "MarketplaceSlotTooFar": "slot_date",
+    "MarketplaceInvalidDuration": "duration",
+    "MarketplacePermitFailed": "permit",
+    "MarketplaceTokenShortfall": "currency",
+    "MarketplaceCurrencyDisabled": "currency",
+    "MarketplaceUnknownCurrency": "currency",
+    "MarketplaceCurrencyNotAllowed": "currency",
+    "MarketplacePriceBelowMinFee": "price",
+    "MarketplaceTooManyAttestors": "trusted_attestors",
+    "MarketplaceInvalidLateCancelPct": "late_cancel_pct",
+    "MarketplaceInvalidRecipient": "to",
+    "MarketplaceStakeLocked": "stake",
+    "MarketplaceInvalidAttributes": "verified",
 }
 
 

@@ -15,7 +15,17 @@ from typing import Any, TypeVar
 from werkzeug.datastructures import MultiDict
 
 from marketplace.catalogue import Entry, UnknownName, entries, entry_of, key_of, lookup, names
-from marketplace.domain import STAR, UINT64_MAX, UINT96_MAX
+from marketplace.domain import (
+    MAX_ATTESTORS,
+    MAX_TRUSTED_ATTESTORS,
+    RATING_WEIGHT_UNIT,
+    STAR,
+    UINT64_MAX,
+    UINT88_MAX,
+    UINT96_MAX,
+    attestor_ids,
+    attestor_mask,
+)
 from marketplace.matching.criteria import (
     CriteriaInput,
     InvalidCriteria,
@@ -25,6 +35,7 @@ from marketplace.matching.criteria import (
     parse_weight,
     weights_bps,
 )
+from marketplace.units import ETHER_CURRENCY, Currency
 from marketplace.web.errors import FieldError, FormErrors
 
 T = TypeVar("T")
@@ -41,6 +52,8 @@ CRITERIA_FIELD_NAMES = {
     "min_score": "min_stars",
     "required_attributes": "required",
     "refused_attributes": "refused",
+    "verified_attributes": "verified",
+    "min_rating_weight": "min_track_record",
 }
 
 
@@ -370,8 +383,15 @@ def weight(value: Any, field: str) -> Decimal:
 
 
 def criteria_json(c: CriteriaInput) -> dict[str, Any]:
-    """Criteria in the API's field names: catalogue keys, stars, wei as decimal strings."""
+    """Criteria in the API's field names: catalogue keys, stars, amounts in the smallest unit of
+    the criteria's currency as decimal strings; attestor ids; the track record in weight units,
+    reliability in basis points."""
     return {
+        "currency": c.currency,
+        "verified": names("attribute", c.verified_attributes),
+        "trusted_attestors": attestor_ids(c.trusted_attestors),
+        "min_rating_weight": str(c.min_rating_weight),
+        "min_reliability": c.min_reliability,
         "category": key_of("category", c.category) or c.category,
         "region": key_of("region", c.region) or (c.region if c.region else "any"),
         "min_stars": str(Decimal(c.min_score) / STAR),
@@ -384,50 +404,155 @@ def criteria_json(c: CriteriaInput) -> dict[str, Any]:
     }
 
 
-def parse_criteria_inputs(inputs: Inputs) -> CriteriaInput:
+def currency_id(value: Any, field: str, known: Mapping[int, Currency]) -> int:
+    """A currency by id ("1") or symbol ("DUSD"); 0 (ether) when absent."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return 0
+    if isinstance(value, int) and not isinstance(value, bool):
+        ident = value
+    elif isinstance(value, str) and _DIGITS.match(value.strip()):
+        ident = int(value.strip())
+    elif isinstance(value, str):
+        wanted = value.strip().lower()
+        found = [c.id for c in known.values() if c.symbol.lower() == wanted]
+        if not found:
+            raise FieldError(f"Unknown currency; one of: "
+                             f"{', '.join(c.symbol for c in known.values())}.", field)
+        ident = found[0]
+    else:
+        raise FieldError("Must be a currency id or symbol.", field)
+    if ident not in known:
+        raise FieldError(f"Currency #{ident} is not accepted by the marketplace; one of: "
+                         f"{', '.join(c.symbol for c in known.values())}.", field)
+    return ident
+
+
+def attestor_list(values: Iterable[Any], field: str = "trusted_attestors") -> int:
+    """Attestor ids (1..32, at most four) as the contract's mask (bit id - 1)."""
+    ids: list[int] = []
+    for value in values:
+        if isinstance(value, str) and not value.strip():
+            continue
+        ids.append(integer(value, field, low=1, high=MAX_ATTESTORS))
+    if len(set(ids)) > MAX_TRUSTED_ATTESTORS:
+        raise FieldError(f"Trust at most {MAX_TRUSTED_ATTESTORS} attestors.", field)
+    return attestor_mask(ids)
+
+
+def track_record(value: Any, field: str = "min_track_record") -> int:
+    """A minimum track record in minimum-fee ratings ("2.5") as rating-weight units (2,500)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise FieldError("Must be a number of ratings from 0 up.", field)
+    try:
+        number = decimal_number(value)
+    except InvalidOperation:
+        raise FieldError("Must be a number of ratings from 0 up.", field) from None
+    if not number.is_finite() or number < 0:
+        raise FieldError("Must be a number of ratings from 0 up.", field)
+    units = number * RATING_WEIGHT_UNIT
+    if units != units.to_integral_value():
+        raise FieldError("At most three decimals.", field)
+    if units > UINT64_MAX:
+        raise FieldError("That track record is larger than any listing can have.", field)
+    return int(units)
+
+
+def parse_criteria_inputs(inputs: Inputs,
+                          known: Mapping[int, Currency] | None = None) -> CriteriaInput:
     """Every criteria field validated; `FormErrors` lists each bad field with its message.
 
-    Names: category, region, min_stars, max_price, premium_per_star, required, refused,
-    score_weight, price_weight. Amounts are ether on forms and wei in JSON unless a unit is
-    given; weights are any two non-negative numbers (scaled to basis points summing to 10,000).
+    Names: category, region, currency, min_stars, max_price, premium_per_star, required,
+    refused, verified, trusted_attestors, min_track_record (ratings; JSON may give
+    min_rating_weight in weight units), min_reliability (percent), score_weight, price_weight.
+    Amounts are in the criteria's currency: on forms in its units (ether, DUSD), in JSON in its
+    smallest unit unless a unit is given; weights are any two non-negative numbers (scaled to
+    basis points summing to 10,000).
 
     Each input is parsed once, into the value the contract takes; the rules that relate fields
-    (weights not both zero, nothing both required and refused) are `CriteriaInput`'s, checked
-    when it is built, so the form and the domain cannot disagree.
+    (weights not both zero, nothing both required and refused, verified a subset of required)
+    are `CriteriaInput`'s, checked when it is built, so the form and the domain cannot disagree.
     """
-    unit = "ether" if inputs.is_form else "wei"
+    currencies = dict(known or {0: ETHER_CURRENCY})
+    currencies.setdefault(0, ETHER_CURRENCY)
+    errors: dict[str, str] = {}
+    try:
+        chosen = currencies[currency_id(inputs.get("currency"), "currency", currencies)]
+    except FieldError as exc:
+        errors["currency"] = exc.message
+        chosen = ETHER_CURRENCY
+
+    def money(name: str, default: Any = None) -> Callable[[Inputs], Any]:
+        def parse(i: Inputs) -> Any:
+            raw = i.get(name)
+            if raw is None and default is not None:
+                raw = default
+            if chosen.is_ether:
+                unit = "ether" if inputs.is_form else "wei"
+                return amount(raw, name, default_unit=unit)
+            if not inputs.is_form:
+                return integer(raw, name, low=0, high=UINT88_MAX)
+            from marketplace.web.money import parse_amount as parse_money
+
+            return parse_money(raw, name, chosen)
+        return parse
+
+    def reliability_bps(i: Inputs) -> int:
+        raw = i.get("min_reliability")
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return 0
+        return percent_bps(raw, "min_reliability")
+
+    def rating_weight(i: Inputs) -> int:
+        if i.get("min_rating_weight") is not None and not inputs.is_form:
+            return integer(i.get("min_rating_weight"), "min_rating_weight", low=0,
+                           high=UINT64_MAX)
+        return track_record(i.get("min_track_record"))
+
     parsers: dict[str, Callable[[Inputs], Any]] = {
         "category": lambda i: category(i.get("category")),
         "region": lambda i: region(i.get("region")),
         "min_stars": lambda i: min_stars(i.get("min_stars")),
-        "max_price": lambda i: amount(i.get("max_price"), "max_price", default_unit=unit),
-        "premium_per_star": lambda i: amount(
-            0 if i.get("premium_per_star") is None else i.get("premium_per_star"),
-            "premium_per_star", default_unit=unit),
+        "max_price": money("max_price"),
+        "premium_per_star": money("premium_per_star", 0),
         "required": lambda i: attribute_mask(i.getlist("required"), "required"),
         "refused": lambda i: attribute_mask(i.getlist("refused"), "refused"),
+        "verified": lambda i: attribute_mask(i.getlist("verified"), "verified"),
+        "trusted_attestors": lambda i: attestor_list(i.getlist("trusted_attestors")),
+        "min_track_record": rating_weight,
+        "min_reliability": reliability_bps,
         "score_weight": lambda i: weight(i.get("score_weight"), "score_weight"),
         "price_weight": lambda i: weight(i.get("price_weight"), "price_weight"),
     }
     values: dict[str, Any] = {}
-    errors: dict[str, str] = {}
     for name, parse in parsers.items():
         try:
             values[name] = parse(inputs)
         except FieldError as exc:
             errors[name] = exc.message
+    if values.get("verified") and values.get("trusted_attestors") == 0:
+        errors["trusted_attestors"] = ("Name at least one attestor you trust to verify the "
+                                       "attributes you want verified.")
     if errors:
         raise FormErrors(errors)
+    # A verified attribute must be required too: tick it there as well, as a person means it.
+    required = values["required"] | values["verified"]
     score_bps, price_bps = weights_bps(values["score_weight"], values["price_weight"])
     try:
         return CriteriaInput(
             category=values["category"],
             region=values["region"],
+            currency=chosen.id,
             min_score=values["min_stars"],
             max_price=values["max_price"],
             premium_per_star=values["premium_per_star"],
-            required_attributes=values["required"],
+            required_attributes=required,
             refused_attributes=values["refused"],
+            verified_attributes=values["verified"],
+            trusted_attestors=values["trusted_attestors"],
+            min_rating_weight=values["min_track_record"],
+            min_reliability=values["min_reliability"],
             score_weight=score_bps,
             price_weight=price_bps,
         )

@@ -24,16 +24,19 @@ from marketplace.matching.index import PRICE_CAP, ProviderIndex
 from marketplace.store import schema
 
 _COLUMNS = (
-    schema.providers.c.provider_id,
+    schema.providers.c.provider_id,  # 0
     schema.providers.c.category,
     schema.providers.c.region,
     schema.providers.c.attributes,
     schema.providers.c.price,
-    schema.providers.c.active,
-    schema.providers.c.score_count,
-    schema.providers.c.score_sum,
+    schema.providers.c.active,  # 5
+    schema.providers.c.rating_weight,
+    schema.providers.c.weighted_stars,
     schema.providers.c.owner,
     schema.providers.c.metadata_hash,
+    schema.providers.c.currency,  # 10
+    schema.providers.c.completed,
+    schema.providers.c.failures,
 )
 
 
@@ -68,12 +71,33 @@ def read_checkpoint(conn: Connection) -> Checkpoint | None:
     return Checkpoint(int(row[0]), str(row[1]), int(row[2]), row[3], int(row[4]))
 
 
-def _view(row: Any) -> ProviderView:
+def _view(row: Any, attestations: dict[int, int] | None = None) -> ProviderView:
     return ProviderView(
-        provider_id=int(row[0]), category=int(row[1]), region=int(row[2]),
-        attributes=int(row[3]), price=int(row[4]), active=bool(row[5]),
-        score_count=int(row[6]), score_sum=int(row[7]),
+        provider_id=int(row[0]), owner=str(row[8]), category=int(row[1]), region=int(row[2]),
+        attributes=int(row[3]), currency=int(row[10]), price=int(row[4]), active=bool(row[5]),
+        rating_weight=int(row[6]), weighted_stars=int(row[7]), completed=int(row[11]),
+        failures=int(row[12]), attestations=attestations or {},
     )
+
+
+def _attestations(conn: Connection, ids: list[int] | None = None) -> dict[int, dict[int, int]]:
+    """provider id -> {attestor id: attested bits} (every record; the index checks naming)."""
+    table = schema.attestations
+    query = select(table.c.provider_id, table.c.attestor_id, table.c.attributes)
+    if ids is not None:
+        query = query.where(table.c.provider_id.in_(ids))
+    out: dict[int, dict[int, int]] = {}
+    for pid, attestor, bits in conn.execute(query):
+        out.setdefault(int(pid), {})[int(attestor)] = int(bits)
+    return out
+
+
+def _name_attestors(conn: Connection, index: ProviderIndex) -> None:
+    """Tell the index which attestors are named now (an attestation counts only then)."""
+    table = schema.attestors
+    for ident, account, allowed in conn.execute(
+            select(table.c.attestor_id, table.c.attestor, table.c.allowed)):
+        index.set_attestor(int(ident), str(account), bool(allowed))
 
 
 def load_index(conn: Connection) -> tuple[ProviderIndex, dict[int, Listing]]:
@@ -85,16 +109,26 @@ def load_index(conn: Connection) -> tuple[ProviderIndex, dict[int, Listing]]:
     big = [r for r in rows if int(r[4]) >= PRICE_CAP]
     index = ProviderIndex.from_columns(
         provider_id=np.array([int(r[0]) for r in small], np.int64),
+        owner=[str(r[8]) for r in small],
         category=np.array([int(r[1]) for r in small], np.int64),
         region=np.array([int(r[2]) for r in small], np.int64),
         attributes=np.array([int(r[3]) for r in small], np.uint64),
+        currency=np.array([int(r[10]) for r in small], np.int64),
         price=np.array([int(r[4]) for r in small], np.int64),
         active=np.array([bool(r[5]) for r in small], np.bool_),
-        score_count=np.array([int(r[6]) for r in small], np.int64),
-        score_sum=np.array([int(r[7]) for r in small], np.int64),
+        rating_weight=np.array([int(r[6]) for r in small], np.uint64),
+        weighted_stars=np.array([int(r[7]) for r in small], np.uint64),
+        completed=np.array([int(r[11]) for r in small], np.int64),
+        failures=np.array([int(r[12]) for r in small], np.int64),
     )
+    attested = _attestations(conn)
     for row in big:
-        index.upsert(_view(row))
+        index.upsert(_view(row, attested.get(int(row[0]))))
+    _name_attestors(conn, index)
+    for pid, records in attested.items():
+        if pid in index:
+            for attestor, bits in records.items():
+                index.attest(pid, attestor, bits)
     return index, listings
 
 
@@ -172,6 +206,8 @@ class LiveIndex:
                 if block > low:
                     ids |= remembered  # touched by events a rollback may have deleted
             self._upsert(conn, sorted(ids))
+            assert self._index is not None
+            _name_attestors(conn, self._index)  # AttestorSet events name no listing
             horizon = checkpoint.last_block - checkpoint.confirmations
             self._recent = {b: s for b, s in recent.items() if b > horizon}
             self._checkpoint = checkpoint
@@ -197,8 +233,9 @@ class LiveIndex:
         table = schema.providers
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
+            attested = _attestations(conn, chunk)
             for row in conn.execute(select(*_COLUMNS).where(table.c.provider_id.in_(chunk))):
-                view = _view(row)
+                view = _view(row, attested.get(int(row[0])))
                 found.add(view.provider_id)
                 self._index.upsert(view)
                 self._listings[view.provider_id] = Listing(str(row[8]), str(row[9]))

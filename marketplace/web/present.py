@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import Engine
 
+from marketplace import domain
 from marketplace.catalogue import key_of, label, labels, names
-from marketplace.domain import Status, bayesian_score
+from marketplace.domain import Status
 from marketplace.matching.eligibility import ProviderView
 from marketplace.matching.explain import format_stars
-from marketplace.units import format_wei
+from marketplace.units import ETHER_CURRENCY, Currency, format_amount, format_wei
 from marketplace.web.db import cached_metadata_many
+from marketplace.web.money import iso_time, local_time
 
 STATUS_LABELS = {
     Status.REQUESTED: "Requested: waiting for the provider",
@@ -69,8 +71,7 @@ def provider_json(
 ) -> dict[str, Any]:
     """A provider for the API and the templates (amounts as decimal strings)."""
     document = documents.get(str(row["metadata_hash"]).lower()) or {}
-    score = int(row["score"]) if "score" in row else bayesian_score(
-        int(row["score_count"]), int(row["score_sum"]))
+    score = int(row["score"])
     return {
         "id": int(row["provider_id"]),
         "name": provider_name(row, documents),
@@ -88,56 +89,187 @@ def provider_json(
         "active": bool(row["active"]),
         "score": score,
         "stars": format_stars(score),
-        "rating_count": int(row.get("rating_count", row["score_count"])),
+        "rating_count": int(row.get("rating_count") or 0),
         "disputes_lost": int(row.get("disputes_lost", 0)),
         "metadata_hash": row["metadata_hash"],
         "metadata_known": bool(document),
+        **listing_v2(row),
     }
+
+
+def listing_v2(row: Mapping[str, Any]) -> dict[str, Any]:
+    """What contract v2 adds to a listing (docs/contract-v2.md), read from the store row when
+    it has the column: currency, offer version, instant booking, cancellation terms, rating
+    weight and reliability. A v1 row reads as ether, no terms, weight unknown."""
+    currency = int(row.get("currency") or 0)
+    weight = row.get("rating_weight")
+    completed = row.get("completed")
+    failures = row.get("failures")
+    reliability = row.get("reliability")
+    if reliability is None and completed is not None and failures is not None:
+        rule = getattr(domain, "reliability", None)
+        reliability = rule(int(completed), int(failures)) if rule is not None else None
+    free_hours = row.get("free_cancel_hours")
+    late_pct = row.get("late_cancel_pct")
+    return {
+        "currency_id": currency,
+        "offer_version": int(row["offer_version"]) if row.get("offer_version") else None,
+        "instant": bool(row.get("instant") or False),
+        "free_cancel_hours": int(free_hours) if free_hours is not None else None,
+        "late_cancel_pct": int(late_pct) if late_pct is not None else None,
+        "terms_label": terms_label(free_hours, late_pct),
+        "rating_weight": int(weight) if weight is not None else None,
+        "weight_label": weight_label(int(weight)) if weight is not None else "",
+        "completed": int(completed) if completed is not None else None,
+        "failures": int(failures) if failures is not None else None,
+        "reliability": int(reliability) if reliability is not None else None,
+        "reliability_label": reliability_label(reliability, completed, failures),
+        "v2": row.get("offer_version") is not None,
+    }
+
+
+def weight_label(weight: int) -> str:
+    """A rating weight beside the stars: 1,000 is one minimum-fee rating."""
+    if weight <= 0:
+        return "no ratings yet"
+    ratings = weight / 1_000
+    shown = f"{ratings:,.1f}".rstrip("0").rstrip(".") if ratings < 100 else f"{ratings:,.0f}"
+    return (f"weight {shown} (as much as {shown} minimum-fee rating"
+            f"{'' if shown == '1' else 's'})")
+
+
+def reliability_label(reliability: Any, completed: Any, failures: Any) -> str:
+    """'92% reliable (45 completed, 2 failed)'; '' when unknown."""
+    if reliability is None:
+        return ""
+    text = f"{int(reliability) / 100:g}% reliable"
+    if completed is not None and failures is not None:
+        text += f" ({int(completed)} completed, {int(failures)} failed)"
+    return text
+
+
+def terms_label(free_hours: Any, late_pct: Any) -> str:
+    """A listing's cancellation terms in words; '' when the listing has none (v1)."""
+    if free_hours is None or late_pct is None:
+        return ""
+    from marketplace.web.review import terms_text
+
+    return terms_text(int(free_hours), int(late_pct))
+
+
+def verified_json(listing_attributes: int, attestations: Iterable[Mapping[str, Any]],
+                  attestors: Mapping[int, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Each verified attribute and who verified it. Only bits the listing still claims count
+    (`verified = attested & listing.attributes`), and only attestors still named."""
+    by_attribute: dict[str, list[str]] = {}
+    for record in attestations:
+        attestor = attestors.get(int(record["attestor_id"]))
+        if attestor is None or not attestor.get("allowed", True):
+            continue
+        verified = int(record["attributes"]) & listing_attributes
+        who = f"attestor #{int(record['attestor_id'])} ({short_address(attestor['account'])})"
+        for name in labels("attribute", verified):
+            by_attribute.setdefault(name, []).append(who)
+    return [{"attribute": name, "by": by} for name, by in sorted(by_attribute.items())]
 
 
 def providers_json(engine: Engine, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Several providers, their metadata fetched in one query."""
     listed = list(rows)
     documents = cached_metadata_many(engine, [str(r["metadata_hash"]) for r in listed])
-    return [provider_json(r, documents) for r in listed]
+    out = [provider_json(r, documents) for r in listed]
+    if any(p["currency_id"] for p in out):
+        from marketplace.units import format_amount
+        from marketplace.web.money import currencies, currency_or_default
+
+        with engine.connect() as conn:
+            known = currencies(conn)
+        for item in out:
+            currency = currency_or_default(known, item["currency_id"])
+            item["price_label"] = format_amount(int(item["price"]), currency)
+            item["currency_symbol"] = currency.symbol
+    for item in out:
+        item.setdefault("currency_symbol", "ETH")
+    return out
 
 
 def view_of_row(row: Mapping[str, Any]) -> ProviderView:
-    """A provider row as the eligibility rule takes it."""
+    """A provider row (`store.queries.get_provider`) as the eligibility rule takes it."""
+    attestations = row.get("attestations") or {}
     return ProviderView(
-        provider_id=int(row["provider_id"]), category=int(row["category"]),
-        region=int(row["region"]), attributes=int(row["attributes"]), price=int(row["price"]),
-        active=bool(row["active"]), score_count=int(row["score_count"]),
-        score_sum=int(row["score_sum"]),
+        provider_id=int(row["provider_id"]), owner=str(row["owner"]),
+        category=int(row["category"]), region=int(row["region"]),
+        attributes=int(row["attributes"]), currency=int(row.get("currency") or 0),
+        price=int(row["price"]), active=bool(row["active"]),
+        rating_weight=int(row.get("rating_weight") or 0),
+        weighted_stars=int(row.get("weighted_stars") or 0),
+        completed=int(row.get("completed") or 0), failures=int(row.get("failures") or 0),
+        attestations={int(k): int(v) for k, v in attestations.items()},
     )
 
 
-def booking_json(row: Mapping[str, Any]) -> dict[str, Any]:
-    """A booking for the API and the templates."""
+def booking_json(row: Mapping[str, Any], currency: Currency | None = None,
+                 zone: tzinfo = UTC) -> dict[str, Any]:
+    """A booking for the API and the templates: amounts in the booking's currency, times in the
+    viewer's zone (`zone`; UTC for the API), the slot, the terms locked at booking, the
+    arbiter fixed at booking and each deadline."""
     status = Status(int(row["status"]))
+    money = currency or (ETHER_CURRENCY if not int(row.get("currency") or 0) else
+                         Currency(int(row["currency"]), f"currency #{int(row['currency'])}", 18))
+
+    def amount(name: str) -> str | None:
+        value = row.get(name)
+        return None if value is None else format_amount(int(value), money)
+
+    def at(name: str) -> str:
+        value = row.get(name)
+        return local_time(int(value), zone) if value else ""
+
+    start = int(row.get("start") or 0)
+    minutes = int(row.get("duration_minutes") or 0)
+    free_hours, late_pct = row.get("free_cancel_hours"), row.get("late_cancel_pct")
     return {
         "id": hex(int(row["booking_id"])),
         "id_decimal": str(int(row["booking_id"])),
         "customer": row["customer"],
         "provider_id": int(row["provider_id"]),
+        "currency": money.id,
+        "currency_symbol": money.symbol,
         "price": str(int(row["price"])),
-        "price_label": format_wei(int(row["price"])),
-        "fee_bps": int(row["fee_bps"]),
+        "price_label": format_amount(int(row["price"]), money),
+        "fee_label": amount("fee") or "",
         "criteria_version": int(row["criteria_version"]),
+        "offer_version": int(row["offer_version"]) if row.get("offer_version") else None,
         "status": status.name.lower(),
         "status_label": STATUS_LABELS.get(status, status.name.title()),
         "terminal": status.is_terminal,
+        "start": start,
+        "start_label": local_time(start, zone) if start else "",
+        "start_iso": iso_time(start) if start else "",
+        "duration_minutes": minutes,
+        "instant": bool(row.get("instant") or False),
+        "terms_label": terms_label(free_hours, late_pct),
+        "arbiter": row.get("arbiter"),
         "deadline": int(row["deadline"]),
-        "deadline_label": when(int(row["deadline"])) if int(row["deadline"]) else "",
+        "deadline_label": at("deadline"),
+        "respond_by_label": at("respond_by"),
+        "service_by_label": at("service_by"),
+        "confirm_by_label": at("confirm_by"),
+        "arbitrate_by_label": at("arbitrate_by"),
         "requested_at": int(row["requested_at"]),
-        "requested_label": when(int(row["requested_at"])),
+        "requested_label": at("requested_at"),
         "refund": _opt(row.get("refund")),
+        "refund_label": amount("refund"),
         "payout": _opt(row.get("payout")),
+        "payout_label": amount("payout"),
+        "compensation_label": amount("compensation"),
         "fee": _opt(row.get("fee")),
+        "bond_label": format_wei(int(row["bond"])) if row.get("bond") else None,
         "rated": bool(row["rated"]),
         "stars": row.get("stars"),
-        "complaint_tags": names("complaint tag", int(row["complaint_tags"] or 0)),
-        "complaint_labels": labels("complaint tag", int(row["complaint_tags"] or 0)),
+        "weight_label": weight_label(int(row["weight"])) if row.get("weight") else "",
+        "complaint_tags": names("complaint tag", int(row.get("complaint_tags") or 0)),
+        "complaint_labels": labels("complaint tag", int(row.get("complaint_tags") or 0)),
     }
 
 
@@ -194,6 +326,8 @@ def install_filters(app: Flask) -> None:
     """Register the template filters."""
     app.jinja_env.filters.update(
         eth=lambda wei: "" if wei is None else format_wei(int(wei)),
+        money=lambda amount, currency: "" if amount is None else format_amount(int(amount),
+                                                                                 currency),
         stars=lambda score: format_stars(int(score)),
         short=short_address,
         when=when,

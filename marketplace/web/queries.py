@@ -106,21 +106,26 @@ def incoming_bookings(conn: Connection, owner: str, include_closed: bool = False
     return rows
 
 
-def earnings(conn: Connection, owner: str) -> Row:
-    """What an owner's listings earned: payouts and fees of settled/resolved bookings."""
+def earnings(conn: Connection, owner: str) -> dict[int, Row]:
+    """What an owner's listings earned per currency: payouts (with late-cancellation
+    compensation) and fees of settled/resolved bookings."""
     bookings, providers = schema.bookings, schema.providers
     query = (
-        select(bookings.c.payout, bookings.c.fee)
+        select(bookings.c.currency, bookings.c.payout, bookings.c.fee, bookings.c.compensation,
+               bookings.c.status)
         .join(providers, providers.c.provider_id == bookings.c.provider_id)
         .where(providers.c.owner == owner.lower(),
-               bookings.c.status.in_([int(Status.SETTLED), int(Status.RESOLVED)]))
+               bookings.c.status.in_([int(Status.SETTLED), int(Status.RESOLVED),
+                                      int(Status.CANCELLED)]))
     )
-    payout = fees = count = 0
-    for row_payout, row_fee in conn.execute(query):
-        payout += int(row_payout or 0)
-        fees += int(row_fee or 0)
-        count += 1
-    return {"payouts": payout, "fees": fees, "bookings": count}
+    out: dict[int, Row] = {}
+    for currency, payout, fee, compensation, status in conn.execute(query):
+        entry = out.setdefault(int(currency), {"payouts": 0, "fees": 0, "bookings": 0})
+        entry["payouts"] += int(payout or 0) + int(compensation or 0)
+        if int(status) != int(Status.CANCELLED):
+            entry["fees"] += int(fee or 0)
+            entry["bookings"] += 1
+    return out
 
 
 def tx_events(conn: Connection, tx_hash: str) -> list[Row]:
@@ -149,7 +154,30 @@ def criteria_view(conn: Connection, customer: str, category: int) -> CriteriaVie
     row = store_queries.current_criteria(conn, customer, category)
     if row is None or int(row["version"]) == 0:
         return None
-    return view_of_criteria(row, category, row.get("blocked", ()))
+    return criteria_facts(row, category)
+
+
+def criteria_facts(row: Row, category: int) -> CriteriaView:
+    """A stored criteria row (with `blocked` and `blocked_owners`) as the domain's facts."""
+    return CriteriaView(
+        category=category,
+        region=int(row["region"]),
+        currency=int(row.get("currency") or 0),
+        min_score=int(row["min_score"]),
+        max_price=int(row["max_price"]),
+        premium_per_star=int(row["premium_per_star"]),
+        required_attributes=int(row["required_attributes"]),
+        refused_attributes=int(row["refused_attributes"]),
+        verified_attributes=int(row.get("verified_attributes") or 0),
+        trusted_attestors=int(row.get("trusted_attestors") or 0),
+        min_rating_weight=int(row.get("min_rating_weight") or 0),
+        min_reliability=int(row.get("min_reliability") or 0),
+        score_weight=int(row["score_weight"]),
+        price_weight=int(row["price_weight"]),
+        version=int(row["version"]),
+        blocked=frozenset(int(b) for b in row.get("blocked", ()) or ()),
+        blocked_owners=frozenset(str(o).lower() for o in row.get("blocked_owners", ()) or ()),
+    )
 
 
 
@@ -169,3 +197,22 @@ def search_providers_by_ids(conn: Connection, ids: list[int]) -> list[Row]:
     return [by_id[i] for i in ids if i in by_id]
 
 
+
+
+# ------------------------------------------------------------------ contract v2 projections
+
+
+def attestors(conn: Connection) -> dict[int, Row]:
+    """Attestors by id: {id: {"attestor_id", "account", "allowed"}}."""
+    out: dict[int, Row] = {}
+    for row in store_queries.attestors(conn):
+        ident = int(row["attestor_id"])
+        out[ident] = {"attestor_id": ident, "account": str(row["attestor"]).lower(),
+                      "allowed": bool(row["allowed"])}
+    return out
+
+
+def attestations(conn: Connection, provider_id: int) -> list[Row]:
+    """What each attestor recorded for a listing: [{"attestor_id", "attributes"}]."""
+    return [{"attestor_id": int(r["attestor_id"]), "attributes": int(r["attributes"])}
+            for r in store_queries.attestations_of(conn, provider_id)]

@@ -14,9 +14,10 @@ from marketplace.domain import Criterion
 from marketplace.matching.eligibility import CriteriaView
 from marketplace.matching.explain import format_stars
 from marketplace.matching.ranking import Ranking, exclusion_counts, rank
-from marketplace.units import format_wei
+from marketplace.units import ETHER_CURRENCY, format_amount
 from marketplace.web.context import Services
 from marketplace.web.db import cached_metadata_many
+from marketplace.web.present import reliability_label, weight_label
 
 MAX_K = 100
 
@@ -56,14 +57,34 @@ def match(
                 "attributes": labels("attribute", attributes),
                 "score": m.score,
                 "stars": format_stars(m.score),
-                "rating_count": int(columns.score_count[row]) if row is not None else 0,
+                "rating_weight": int(columns.rating_weight[row]) if row is not None else 0,
+                "weight_label": weight_label(int(columns.rating_weight[row]))
+                if row is not None else "",
+                "reliability": int(columns.reliability[row]) if row is not None else None,
+                "reliability_label": reliability_label(
+                    int(columns.reliability[row]), int(columns.completed[row]),
+                    int(columns.failures[row])) if row is not None else "",
+                "currency_id": int(columns.currency[row]) if row is not None else 0,
+                "verified": _verified_labels(columns, row) if row is not None else [],
                 "price": str(m.price),
-                "price_label": format_wei(m.price),
+                "price_label": format_amount(m.price, columns.currencies.get(
+                    int(columns.currency[row]) if row is not None else 0, ETHER_CURRENCY)),
                 "ceiling": str(m.ceiling),
                 "utility": round(m.utility, 6),
                 "reasons": list(m.reasons),
             })
     return ranking, out
+
+
+def _verified_labels(columns: Any, row: int) -> list[str]:
+    """Attributes of the listing at `row` verified by a still-named attestor (with its id)."""
+    attributes = int(columns.attributes[row])
+    out = []
+    for attestor, bits in columns.attestations(row).items():
+        if attestor in columns.named_attestors:
+            out += [f"{name} (attestor #{attestor})"
+                    for name in labels("attribute", bits & attributes)]
+    return out
 
 
 def exclusions(svc: Services, criteria: CriteriaView | None) -> dict[str, Any]:

@@ -9,6 +9,12 @@ plain words, next to the form) and then:
   (fresh gas and fees), has the wallet send it (`eth_sendTransaction`), then goes to the
   pending page.
 
+Before anything that moves money or cannot be undone is signed, `submit` shows a review page
+(`tx_review.html`): the amount and fee in human units, the deadlines, what cannot be undone and
+the account that signs. The review re-posts the same form with `confirmed=1`; only then is the
+transaction signed (dev) or handed to the wallet. Only what moves no money and a later call
+undoes (criteria, listing updates, pausing a listing: `UNREVIEWED`) skips it.
+
 The pending page polls `GET /api/v1/tx/<hash>` until the indexer has committed the transaction's
 block, then moves on to where the action's result is shown.
 """
@@ -20,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import redirect, render_template, url_for
+from flask import redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import Connection
 
@@ -30,6 +36,22 @@ from marketplace.web.auth import SIGNER_DEV, require_account, signer
 from marketplace.web.context import services
 from marketplace.web.errors import Unavailable
 from marketplace.web.live_index import read_checkpoint
+
+# Functions a page may send without a review step: nothing moves and a later call undoes it.
+UNREVIEWED = frozenset({"setCriteria", "updateProvider", "updateListing", "deactivate",
+                        "reactivate"})
+
+# The form field that says the customer has seen the review.
+CONFIRMED = "confirmed"
+
+
+@dataclass(frozen=True)
+class Review:
+    """What a person checks before signing: facts in human units and what cannot be undone."""
+
+    facts: tuple[tuple[str, str], ...] = ()
+    final: tuple[str, ...] = ()
+    back_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -43,13 +65,36 @@ class TxIntent:
     api_body: dict[str, Any] = field(default_factory=dict)
     value: int = 0
     next_url: str = ""  # may hold {booking} / {provider}: filled from the tx's events
+    review: Review = field(default_factory=Review)
+    # A permit signature the server made for a dev account (token bookings), shown on review.
+    signed_extra: tuple[tuple[str, str], ...] = ()
+
+
+def confirmed() -> bool:
+    """Whether this POST comes from the review page (the person has seen what will happen)."""
+    return request.form.get(CONFIRMED) == "1"
+
+
+def needs_review(intent: TxIntent) -> bool:
+    """Whether the intent must be reviewed before it is signed."""
+    return intent.function not in UNREVIEWED
 
 
 def submit(intent: TxIntent) -> ResponseReturnValue:
-    """Simulate, then sign on the server (dev) or hand over to the wallet page."""
+    """Simulate, show the review (once), then sign on the server (dev) or hand over to the
+    wallet page."""
     account = require_account()
     chain = services().chain
     tx = chain.build(intent.function, *intent.args, sender=account, value=intent.value)
+    if needs_review(intent) and not confirmed():
+        return render_template(
+            "tx_review.html",
+            intent=intent,
+            tx=tx,
+            signing_account=account,
+            fields=_resubmitted(),
+            action=request.path,
+        )
     if signer() == SIGNER_DEV:
         tx_hash = chain.dev_send(tx)
         return redirect(pending_url(tx_hash, intent.next_url, intent.label))
@@ -59,6 +104,12 @@ def submit(intent: TxIntent) -> ResponseReturnValue:
         tx=tx,
         build_body=json.dumps(intent.api_body, separators=(",", ":")),
     )
+
+
+def _resubmitted() -> list[tuple[str, str]]:
+    """The form's own fields, to post again from the review page (not the token, not the flag)."""
+    return [(name, value) for name, values in request.form.lists()
+            for value in values if name not in ("csrf_token", CONFIRMED)]
 
 
 def build_for_api(intent: TxIntent, sender: str) -> dict[str, Any]:
@@ -119,7 +170,7 @@ def tx_status(conn: Connection, tx_hash: str) -> dict[str, Any]:
     for event in events:
         if event["event"] == "BookingRequested":
             out["booking_id"] = hex(int(event["args"]["bookingId"]))
-        if event["event"] == "ProviderRegistered":
+        if event["event"] == "ListingRegistered":
             out["provider_id"] = int(event["args"]["providerId"])
     return out
 

@@ -13,12 +13,16 @@ from typing import Any
 
 import pytest
 
+from marketplace.availability import parse_schedule
+from marketplace.availability.store import save_schedule
 from marketplace.chain.anvil import free_port
 from marketplace.web.devstack import start_services
 from tests.support.browser import CHROMIUM, ROOT, SCREENSHOTS, Stack
 from tests.support.world import (
     CLEANING,
     CUSTOMERS,
+    DUSD,
+    DUSD_UNIT,
     ESPOO,
     HELSINKI,
     PROVIDERS,
@@ -57,8 +61,19 @@ def _seed(world: World) -> None:
     world.register("Helmi Vans", RIDES, HELSINKI, large, 5 * 10**16, owner=PROVIDERS[2])
     world.register("Juho Taxi", RIDES, ESPOO, compact, 3 * 10**16, owner=PROVIDERS[1])
     world.register("Lumi Cleaning", CLEANING, HELSINKI, 1 << 9, 7 * 10**16, owner=PROVIDERS[2])
+    # v2: a cleaner priced in DemoUSD (permit bookings), instant, with cancellation terms.
+    world.register("Sini Sparkle", CLEANING, HELSINKI, 1 << 9, 45 * DUSD_UNIT,
+                   owner=PROVIDERS[0], currency=DUSD, instant=True, free_cancel_hours=24,
+                   late_cancel_pct=50)
     for customer in CUSTOMERS[1:]:
         world.set_criteria(customer, RIDES, max_price=10**17)
+    world.set_criteria(CUSTOMERS[3], CLEANING, currency=DUSD, max_price=100 * DUSD_UNIT)
+    # Weekly hours of one ride provider: the booking page offers its free times.
+    save_schedule(world.services.engine, world.providers["Helmi Vans"], parse_schedule({
+        "time_zone": "Europe/Helsinki",
+        "hours": [{"day": d, "from": "08:00", "to": "18:00"}
+                  for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]}),
+                  world.address(PROVIDERS[2]))
 
 
 @pytest.fixture(scope="session")

@@ -34,14 +34,31 @@ def act_as(page: Page, stack: Stack, index: int) -> None:
 
 def owner_index(stack: Stack, provider_id: int) -> int:
     """The dev account owning a provider."""
-    owner = str(stack.world.market.call("getProvider", provider_id)[0]).lower()
+    owner = str(stack.world.market.listing(provider_id)["owner"]).lower()
     return stack.world.addresses.index(owner)
 
 
+def confirm_review(page: Page) -> None:
+    """The review step before anything is signed (issue 14): check it is there, confirm."""
+    expect(page.get_by_test_id("tx-review")).to_be_visible(timeout=TIMEOUT)
+    page.click("[data-testid=review-confirm]")
+
+
 def booking_action(page: Page, name: str) -> None:
-    """Press an action button on a booking page and wait for the booking page again."""
+    """Press an action button on a booking page, confirm its review, and wait for the booking
+    page again."""
     page.click(f"button[data-action={name}]")
+    confirm_review(page)
     page.wait_for_url(re.compile(r".*/bookings/0x[0-9a-f]+$"), timeout=TIMEOUT)
+
+
+def pick_slot(page: Page, stack: Stack, days: int = 2) -> None:
+    """Fill the booking page's slot: `days` ahead at 10:00, an hour."""
+    import time
+
+    page.fill("#slot_date", time.strftime("%Y-%m-%d", time.gmtime(stack.world.now()
+                                                                  + days * 86_400)))
+    page.fill("#slot_time", "10:00")
 
 
 def test_a_customer_sets_criteria_books_and_the_provider_delivers_and_the_customer_rates(
@@ -73,8 +90,10 @@ def test_a_customer_sets_criteria_books_and_the_provider_delivers_and_the_custom
     provider_id = int(first.get_attribute("data-provider-id") or 0)
     first.locator("a.button").click()
     expect(page.get_by_test_id("quoted-price")).to_contain_text("ETH")
+    pick_slot(page, stack)
     shot(page, "04-quote")
     page.click("#book-form button[type=submit]")
+    confirm_review(page)
     page.wait_for_url(re.compile(r".*/bookings/0x[0-9a-f]+$"), timeout=TIMEOUT)
     expect(page.get_by_test_id("booking-status")).to_have_attribute("data-status", "requested")
     booking_url = page.url
@@ -85,8 +104,11 @@ def test_a_customer_sets_criteria_books_and_the_provider_delivers_and_the_custom
     shot(page, "06-provider-dashboard")
     booking_id = booking_url.rsplit("/", 1)[1]
     page.click(f"tr[data-booking-id='{booking_id}'] button[data-action=accept]")
+    confirm_review(page)
     page.wait_for_url(re.compile(r".*/bookings/0x[0-9a-f]+$"), timeout=TIMEOUT)
     expect(page.get_by_test_id("booking-status")).to_have_attribute("data-status", "accepted")
+    stack.world.mine(3 * 86_400)  # the slot's start: a provider completes only from then
+    page.reload()
     booking_action(page, "complete")
     expect(page.get_by_test_id("booking-status")).to_have_attribute("data-status", "completed")
 
@@ -94,9 +116,11 @@ def test_a_customer_sets_criteria_books_and_the_provider_delivers_and_the_custom
     page.goto(booking_url)
     booking_action(page, "confirm")
     expect(page.get_by_test_id("booking-status")).to_have_attribute("data-status", "settled")
+    expect(page.locator("#rate-form input[name=stars]:checked")).to_have_count(0)  # no preset
     page.check("#rate-form input[name=stars][value='2']")
     page.check("#rate-form input[name=complaint_tags][value=uncomfortable_vehicle]")
     page.click("#rate-form button[type=submit]")
+    confirm_review(page)
     page.wait_for_url(re.compile(r".*/bookings/0x[0-9a-f]+$"), timeout=TIMEOUT)
     expect(page.locator(".facts")).to_contain_text("Uncomfortable vehicle", timeout=TIMEOUT)
     expect(page.get_by_test_id("timeline")).to_contain_text("Rated")
@@ -173,7 +197,9 @@ def test_the_wallet_path_signs_in_with_ethereum_and_sends_transactions_through_e
     expect(page.get_by_test_id("match-summary")).to_be_visible()
 
     page.locator("li.match a.button").first.click()
+    pick_slot(page, stack)
     page.click("#book-form button[type=submit]")
+    confirm_review(page)
     page.click("#wallet-send")
     page.wait_for_url(re.compile(r".*/bookings/0x[0-9a-f]+$"), timeout=TIMEOUT)
     expect(page.get_by_test_id("booking-status")).to_have_attribute("data-status", "requested")
@@ -197,6 +223,7 @@ def test_a_new_provider_registers_after_fixing_a_field_the_form_flagged(
     shot(page, "14-register-error")
     page.fill("#price", "0.08")
     page.click("#register-form button[type=submit]")
+    confirm_review(page)
     page.wait_for_url(re.compile(r".*/providers/\d+$"), timeout=TIMEOUT)
     expect(page.locator("h1")).to_contain_text("Noora's Spotless Homes")
     expect(page.get_by_test_id("provider-price")).to_contain_text("0.08 ETH")

@@ -1,7 +1,9 @@
 """Hypothesis: the vectorised engine equals the scalar rule and the reference on any valid input.
 
 Strategies cover the full on-chain field widths (uint96 prices and ceilings, uint64 masks, scores
-from 0 to 5 stars), with values clustered around the edges the maths can get wrong.
+from 0 to 5 stars, rating weights as large as the index holds, uint16 reliability counters,
+attestations by named and removed attestors, currencies, owners), with values clustered around the
+edges the maths can get wrong.
 """
 
 from __future__ import annotations
@@ -31,19 +33,29 @@ masks = st.one_of(st.integers(0, 15), st.sampled_from([0, 1 << 63, UINT64_MAX]),
                   st.integers(0, UINT64_MAX))
 
 
+OWNERS = ["0x" + "01" * 20, "0x" + "02" * 20, "0x" + "03" * 20]
+counters = st.sampled_from([0, 1, 65_535]) | st.integers(0, 65_535) | st.integers(0, 20)
+
+
 @st.composite
 def providers(draw: Any, provider_id: int) -> ProviderView:
-    count = draw(st.integers(0, 2**24 - 1) | st.integers(0, 20))
-    total = draw(st.integers(count, 5 * count)) if count else 0
+    weight = draw(st.integers(0, UINT64_MAX // 5) | st.integers(0, 50_000)
+                  | st.sampled_from([0, 1_000, 20_000]))
+    total = draw(st.integers(weight, 5 * weight)) if weight else 0
     return ProviderView(
         provider_id=provider_id,
+        owner=draw(st.sampled_from(OWNERS)),
         category=draw(st.integers(1, 2)),
         region=draw(st.integers(0, 3)),
         attributes=draw(masks),
+        currency=draw(st.sampled_from([0, 0, 1])),
         price=draw(amounts),
         active=draw(st.booleans()),
-        score_count=count,
-        score_sum=total,
+        rating_weight=weight,
+        weighted_stars=total,
+        completed=draw(counters),
+        failures=draw(counters),
+        attestations=draw(st.dictionaries(st.integers(1, 4), masks.filter(bool), max_size=3)),
     )
 
 
@@ -53,6 +65,12 @@ def datasets(draw: Any) -> tuple[list[ProviderView], CriteriaView | None]:
         CriteriaView,
         category=st.integers(1, 2),
         region=st.integers(0, 3),
+        currency=st.sampled_from([0, 0, 1]),
+        verified_attributes=st.sampled_from([0, 0, 1, 3]) | masks,
+        trusted_attestors=st.integers(0, 15),
+        min_rating_weight=st.sampled_from([0, 0, 1_000]) | st.integers(0, UINT64_MAX),
+        min_reliability=st.sampled_from([0, 0, 9_000]) | st.integers(0, 10_000),
+        blocked_owners=st.frozensets(st.sampled_from(OWNERS), max_size=1),
         min_score=st.sampled_from([0, 35_000, MAX_SCORE]) | st.integers(0, MAX_SCORE),
         max_price=amounts,
         premium_per_star=amounts,
@@ -91,9 +109,10 @@ def test_vectorised_first_failures_equal_the_scalar_rule(
     data: tuple[list[ProviderView], CriteriaView | None],
 ) -> None:
     listed, criteria = data
-    with ProviderIndex.from_views(listed).read() as columns:
+    named = frozenset({1, 3})
+    with ProviderIndex.from_views(listed, named_attestors=named).read() as columns:
         codes = first_failed_criteria(columns, criteria).tolist()
-    assert codes == [int(first_failed_criterion(p, criteria)) for p in listed]
+    assert codes == [int(first_failed_criterion(p, criteria, named)) for p in listed]
 
 
 @settings(max_examples=150, deadline=None)
@@ -102,6 +121,8 @@ def test_the_top_k_equals_the_brute_force_reference(
     data: tuple[list[ProviderView], CriteriaView | None], affinity: Affinity | None, k: int
 ) -> None:
     listed, criteria = data
-    ranking = rank(ProviderIndex.from_views(listed), criteria, affinity=affinity, k=k)
+    named = frozenset({2, 3})
+    index = ProviderIndex.from_views(listed, named_attestors=named)
+    ranking = rank(index, criteria, affinity=affinity, k=k)
     assert [(m.provider_id, m.utility) for m in ranking.matches] == rank_reference(
-        listed, criteria, affinity, k)
+        listed, criteria, affinity, k, named)

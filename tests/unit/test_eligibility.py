@@ -1,4 +1,5 @@
-"""The Python eligibility rule: each criterion in the contract's order, and the score maths."""
+"""The eligibility rule as matching uses it: each v2 criterion in the contract's order, the
+weighted score and reliability behind it (the rule is `marketplace.domain`'s)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from marketplace.domain import Criterion, bayesian_score
+from marketplace.domain import Criterion, attestor_mask, reliability, weighted_score
 from marketplace.matching.eligibility import (
     CriteriaView,
     ProviderView,
@@ -15,8 +16,10 @@ from marketplace.matching.eligibility import (
     price_ceiling,
 )
 
+OWNER = "0x" + "ab" * 20
 PROVIDER = ProviderView(
-    provider_id=3, category=1, region=7, attributes=0b0110, price=10**17, active=True
+    provider_id=3, owner=OWNER, category=1, region=7, attributes=0b0110, currency=0,
+    price=10**17, active=True, attestations={1: 0b0010},
 )
 CRITERIA = CriteriaView(
     category=1,
@@ -26,30 +29,31 @@ CRITERIA = CriteriaView(
     premium_per_star=2 * 10**16,
     required_attributes=0b0010,
     refused_attributes=0b1000,
+    verified_attributes=0b0010,
+    trusted_attestors=attestor_mask([1]),
+    min_reliability=8_000,
     version=4,
 )
 
 
-def test_new_provider_scores_the_prior_mean_of_three_and_a_half_stars() -> None:
-    assert bayesian_score(0, 0) == 35_000
+def test_a_new_listing_scores_the_prior_and_starts_at_ninety_percent_reliability() -> None:
+    assert PROVIDER.score == weighted_score(0, 0) == 35_000
+    assert PROVIDER.reliability == reliability(0, 0) == 9_000
 
 
-def test_score_moves_toward_the_average_rating_and_floors_like_solidity() -> None:
-    assert bayesian_score(1, 5) == (5 * 35_000 + 50_000) // 6
-    assert bayesian_score(3, 4) == (175_000 + 40_000) // 8
-    assert bayesian_score(1000, 5000) <= 50_000
+def test_a_rating_weighs_by_the_fee_paid() -> None:
+    cheap = replace(PROVIDER, rating_weight=1_000, weighted_stars=5_000)
+    dear = replace(PROVIDER, rating_weight=100_000, weighted_stars=500_000)
+    assert 35_000 < cheap.score < dear.score <= 50_000
 
 
 def test_price_ceiling_adds_the_premium_per_star_above_the_minimum() -> None:
     assert price_ceiling(CRITERIA, 30_000) == 10**17
     assert price_ceiling(CRITERIA, 45_000) == 10**17 + (2 * 10**16 * 15_000) // 10_000
-
-
-def test_price_ceiling_is_zero_below_the_minimum_score() -> None:
     assert price_ceiling(CRITERIA, 29_999) == 0
 
 
-def test_a_provider_meeting_every_criterion_is_eligible() -> None:
+def test_a_listing_meeting_every_criterion_is_eligible() -> None:
     assert first_failed_criterion(PROVIDER, CRITERIA) is Criterion.NONE
     assert is_eligible(PROVIDER, CRITERIA)
 
@@ -61,11 +65,18 @@ def test_a_provider_meeting_every_criterion_is_eligible() -> None:
         (PROVIDER, None, Criterion.CRITERIA_NOT_SET),
         (PROVIDER, replace(CRITERIA, version=0), Criterion.CRITERIA_NOT_SET),
         (PROVIDER, replace(CRITERIA, category=2), Criterion.CRITERIA_NOT_SET),
+        (replace(PROVIDER, currency=1), CRITERIA, Criterion.CURRENCY),
         (replace(PROVIDER, region=8), CRITERIA, Criterion.REGION),
         (PROVIDER, replace(CRITERIA, blocked=frozenset({3})), Criterion.BLOCKED),
+        (PROVIDER, replace(CRITERIA, blocked_owners=frozenset({OWNER})), Criterion.OWNER_BLOCKED),
         (replace(PROVIDER, attributes=0b0100), CRITERIA, Criterion.REQUIRED_ATTRIBUTES),
         (replace(PROVIDER, attributes=0b1110), CRITERIA, Criterion.REFUSED_ATTRIBUTES),
-        (replace(PROVIDER, score_count=10, score_sum=10), CRITERIA, Criterion.MIN_SCORE),
+        (replace(PROVIDER, attestations={}), CRITERIA, Criterion.VERIFIED_ATTRIBUTES),
+        (replace(PROVIDER, attestations={2: 0b0010}), CRITERIA, Criterion.VERIFIED_ATTRIBUTES),
+        (replace(PROVIDER, rating_weight=10_000, weighted_stars=10_000), CRITERIA,
+         Criterion.MIN_SCORE),
+        (PROVIDER, replace(CRITERIA, min_rating_weight=1), Criterion.TRACK_RECORD),
+        (replace(PROVIDER, failures=3), CRITERIA, Criterion.RELIABILITY),
         (replace(PROVIDER, price=10**17 + 10**16 + 1), CRITERIA, Criterion.MAX_PRICE),
     ],
 )
@@ -75,6 +86,18 @@ def test_each_failed_criterion_is_named(
     assert first_failed_criterion(provider, criteria) is expected
 
 
+def test_an_attestor_no_longer_named_verifies_nothing() -> None:
+    assert first_failed_criterion(PROVIDER, CRITERIA, frozenset({1})) is Criterion.NONE
+    assert first_failed_criterion(PROVIDER, CRITERIA, frozenset({2})) is (
+        Criterion.VERIFIED_ATTRIBUTES)
+
+
+def test_an_attestation_of_a_bit_the_listing_no_longer_claims_does_not_count() -> None:
+    dropped = replace(PROVIDER, attributes=0b0100, attestations={1: 0b0110})
+    loose = replace(CRITERIA, required_attributes=0, verified_attributes=0b0010)
+    assert first_failed_criterion(dropped, loose) is Criterion.VERIFIED_ATTRIBUTES
+
+
 def test_region_zero_in_criteria_accepts_any_region() -> None:
     assert first_failed_criterion(replace(PROVIDER, region=99), replace(CRITERIA, region=0)) is (
         Criterion.NONE
@@ -82,13 +105,22 @@ def test_region_zero_in_criteria_accepts_any_region() -> None:
 
 
 def test_the_first_failure_wins_when_several_criteria_fail() -> None:
-    bad = replace(PROVIDER, region=8, attributes=0, price=10**19)
-    assert first_failed_criterion(bad, CRITERIA) is Criterion.REGION
+    bad = replace(PROVIDER, region=8, attributes=0, price=10**19, currency=2)
+    assert first_failed_criterion(bad, CRITERIA) is Criterion.CURRENCY
+    assert first_failed_criterion(replace(bad, currency=0), CRITERIA) is Criterion.REGION
 
 
-def test_price_exactly_at_the_ceiling_is_accepted_and_one_wei_more_is_not() -> None:
+def test_price_exactly_at_the_ceiling_is_accepted_and_one_unit_more_is_not() -> None:
     ceiling = price_ceiling(CRITERIA, PROVIDER.score)
     assert is_eligible(replace(PROVIDER, price=ceiling), CRITERIA)
     assert first_failed_criterion(replace(PROVIDER, price=ceiling + 1), CRITERIA) is (
         Criterion.MAX_PRICE
     )
+
+
+def test_track_record_and_reliability_exactly_at_the_minimum_pass() -> None:
+    proven = replace(PROVIDER, rating_weight=5_000, weighted_stars=25_000, completed=40,
+                     failures=1)
+    at_minimum = replace(CRITERIA, min_rating_weight=5_000, min_reliability=proven.reliability)
+    assert is_eligible(proven, at_minimum)
+    assert not is_eligible(proven, replace(at_minimum, min_reliability=proven.reliability + 1))

@@ -18,8 +18,10 @@ from marketplace.matching.index import (
 )
 from marketplace.matching.vectorised import eligible_rows, first_failed_criteria
 
-RIDE = ProviderView(provider_id=1, category=1, region=1, attributes=0b101, price=10**17,
-                    active=True, score_count=4, score_sum=18)
+OWNER = "0x" + "0a" * 20
+RIDE = ProviderView(provider_id=1, owner=OWNER, category=1, region=1, attributes=0b101,
+                    currency=0, price=10**17, active=True, rating_weight=4_000,
+                    weighted_stars=18_000, completed=3, failures=1, attestations={2: 0b100})
 CRITERIA = CriteriaView(category=1, region=1, min_score=30_000, max_price=10**17,
                         premium_per_star=10**16, version=1)
 
@@ -54,13 +56,21 @@ def test_the_index_grows_past_its_capacity_without_losing_rows() -> None:
 
 def test_listing_changes_ratings_and_pauses_update_single_rows() -> None:
     index = ProviderIndex()
-    index.upsert(ProviderView(9, 1, 2, 3, 10**17, True))
-    index.update_listing(9, region=4, attributes=8, price=2 * 10**17)
-    assert index.view(9) == ProviderView(9, 1, 4, 8, 2 * 10**17, True)
-    index.add_rating(9, 5)
-    assert index.view(9).score == 37_500
-    index.add_rating(9, 1)  # a lost dispute is a one-star rating
-    assert (index.view(9).score_count, index.view(9).score_sum) == (2, 6)
+    index.upsert(ProviderView(9, OWNER, 1, 2, 3, 0, 10**17, True))
+    index.update_listing(9, region=4, attributes=8, price=2 * 10**17, currency=1)
+    assert index.view(9) == ProviderView(9, OWNER, 1, 4, 8, 1, 2 * 10**17, True)
+    index.add_rating(9, 5, 20_000)  # as much weight as the prior: halfway to five stars
+    assert index.view(9).score == 42_500
+    index.add_rating(9, 1, 20_000)  # a lost dispute is a one-star rating at its weight
+    assert (index.view(9).rating_weight, index.view(9).weighted_stars) == (40_000, 120_000)
+    index.record_outcome(9, failure=False)
+    index.record_outcome(9, failure=True)
+    assert (index.view(9).completed, index.view(9).failures) == (1, 1)
+    assert index.view(9).reliability == 10 * 10_000 // 12
+    index.attest(9, 3, 0b1000)
+    assert index.view(9).attestations == {3: 0b1000}
+    index.attest(9, 3, 0)  # revoked
+    assert index.view(9).attestations == {}
     index.set_active(9, False)
     assert not index.view(9).active
     index.set_active(9, True)
@@ -68,11 +78,11 @@ def test_listing_changes_ratings_and_pauses_update_single_rows() -> None:
 
 
 def test_a_rating_changes_eligibility_without_a_rebuild() -> None:
-    index = ProviderIndex.from_views([replace(RIDE, score_count=0, score_sum=0)])
+    index = ProviderIndex.from_views([replace(RIDE, rating_weight=0, weighted_stars=0)])
     strict = replace(CRITERIA, min_score=40_000)
     assert eligible_ids(index, strict) == []
     for _ in range(5):
-        index.add_rating(1, 5)
+        index.add_rating(1, 5, 4_000)
     assert index.view(1).score == 42_500
     assert eligible_ids(index, strict) == [1]
 
@@ -80,20 +90,26 @@ def test_a_rating_changes_eligibility_without_a_rebuild() -> None:
 def test_bulk_columns_and_single_upserts_build_the_same_index() -> None:
     rng = np.random.default_rng(1)
     n = 300
-    counts = rng.integers(0, 50, n)
+    weights = rng.integers(0, 50, n) * 1_000
+    owners = [f"0x{int(o):040x}" for o in rng.integers(1, 20, n)]
     columns = {
         "provider_id": np.arange(1, n + 1), "category": rng.integers(1, 3, n),
         "region": rng.integers(1, 4, n), "attributes": rng.integers(0, 64, n),
+        "currency": rng.integers(0, 2, n),
         "price": rng.integers(1, 10**18, n), "active": rng.random(n) > 0.2,
-        "score_count": counts, "score_sum": counts * rng.integers(1, 6, n),
+        "rating_weight": weights, "weighted_stars": weights * rng.integers(1, 6, n),
+        "completed": rng.integers(0, 100, n), "failures": rng.integers(0, 10, n),
     }
-    bulk = ProviderIndex.from_columns(**columns)
+    bulk = ProviderIndex.from_columns(owner=owners, **columns)
     views = [
         ProviderView(
-            provider_id=int(columns["provider_id"][i]), category=int(columns["category"][i]),
+            provider_id=int(columns["provider_id"][i]), owner=owners[i],
+            category=int(columns["category"][i]),
             region=int(columns["region"][i]), attributes=int(columns["attributes"][i]),
+            currency=int(columns["currency"][i]),
             price=int(columns["price"][i]), active=bool(columns["active"][i]),
-            score_count=int(counts[i]), score_sum=int(columns["score_sum"][i]),
+            rating_weight=int(weights[i]), weighted_stars=int(columns["weighted_stars"][i]),
+            completed=int(columns["completed"][i]), failures=int(columns["failures"][i]),
         )
         for i in range(n)
     ]
@@ -107,11 +123,12 @@ def test_bulk_columns_and_single_upserts_build_the_same_index() -> None:
 
 
 def test_ids_far_beyond_the_contracts_counter_are_still_indexed() -> None:
-    far = [replace(RIDE, provider_id=pid) for pid in (2**32 - 1, DENSE_IDS, 5)]
+    far = [replace(RIDE, provider_id=pid, attestations={}) for pid in (2**32 - 1, DENSE_IDS, 5)]
     for index in (ProviderIndex.from_views(far), ProviderIndex.from_columns(
-            provider_id=[p.provider_id for p in far], category=[1] * 3, region=[1] * 3,
-            attributes=[RIDE.attributes] * 3, price=[RIDE.price] * 3, active=[True] * 3,
-            score_count=[4] * 3, score_sum=[18] * 3)):
+            provider_id=[p.provider_id for p in far], owner=[OWNER] * 3, category=[1] * 3,
+            region=[1] * 3, attributes=[RIDE.attributes] * 3, currency=[0] * 3,
+            price=[RIDE.price] * 3, active=[True] * 3, rating_weight=[4_000] * 3,
+            weighted_stars=[18_000] * 3, completed=[3] * 3, failures=[1] * 3)):
         assert [index.view(p.provider_id) for p in far] == far
         assert 2**32 - 1 in index and DENSE_IDS - 1 not in index
         assert eligible_ids(index, replace(CRITERIA, blocked=frozenset({DENSE_IDS}))) == [
@@ -148,8 +165,11 @@ def test_every_provider_is_excluded_as_criteria_not_set_without_criteria() -> No
         replace(RIDE, provider_id=0),
         replace(RIDE, price=UINT96_MAX + 1),
         replace(RIDE, attributes=2**64),
-        replace(RIDE, score_count=2, score_sum=11),
+        replace(RIDE, rating_weight=2, weighted_stars=11),
         replace(RIDE, category=-1),
+        replace(RIDE, currency=256),
+        replace(RIDE, completed=65_536),
+        replace(RIDE, attestations={33: 1}),
     ],
 )
 def test_data_the_contract_could_not_hold_is_refused(bad: ProviderView) -> None:
@@ -162,6 +182,23 @@ def test_updates_to_an_unknown_provider_raise() -> None:
     with pytest.raises(ProviderNotIndexed):
         index.update_listing(2, price=1)
     with pytest.raises(ProviderNotIndexed):
-        index.add_rating(2, 5)
+        index.add_rating(2, 5, 1_000)
     with pytest.raises(InvalidProvider):
-        index.add_rating(1, 6)
+        index.add_rating(1, 6, 1_000)
+    with pytest.raises(ProviderNotIndexed):
+        index.attest(2, 1, 1)
+
+
+def test_owner_history_sums_the_owners_other_listings() -> None:
+    other = replace(RIDE, provider_id=2, rating_weight=6_000, weighted_stars=30_000,
+                    completed=7, failures=0)
+    new = replace(RIDE, provider_id=3, rating_weight=0, weighted_stars=0, completed=0,
+                  failures=0)
+    stranger = replace(RIDE, provider_id=4, owner="0x" + "0b" * 20)
+    index = ProviderIndex.from_views([RIDE, other, new, stranger])
+    with index.read() as columns:
+        history = columns.owner_history(OWNER.upper().replace("0X", "0x"), excluding=3)
+    assert (history.listings, history.rating_weight, history.completed, history.failures) == (
+        2, 10_000, 10, 1)
+    assert history.score == (20_000 * 35_000 + 48_000 * 10_000) // 30_000
+    assert history.reliability == 19 * 10_000 // 21

@@ -6,12 +6,16 @@ from marketplace.matching.eligibility import ProviderView
 from marketplace.matching.index import PRICE_CAP, ProviderIndex
 from marketplace.matching.listing import ListingFilter, listed_provider_ids
 
+A, B = "0x" + "aa" * 20, "0x" + "bb" * 20
 INDEX = ProviderIndex.from_views([
-    ProviderView(1, category=1, region=1, attributes=0b101, price=10, active=True),
-    ProviderView(2, category=1, region=2, attributes=0b001, price=20, active=False),
-    ProviderView(3, category=2, region=1, attributes=0b100, price=PRICE_CAP + 5, active=True,
-                 score_count=4, score_sum=20),
-    ProviderView(4, category=2, region=1, attributes=0, price=PRICE_CAP + 50, active=True),
+    ProviderView(1, A, category=1, region=1, attributes=0b101, currency=0, price=10,
+                 active=True),
+    ProviderView(2, A, category=1, region=2, attributes=0b001, currency=1, price=20,
+                 active=False, completed=0, failures=5),
+    ProviderView(3, B, category=2, region=1, attributes=0b100, currency=0, price=PRICE_CAP + 5,
+                 active=True, rating_weight=4_000, weighted_stars=20_000),
+    ProviderView(4, B, category=2, region=1, attributes=0, currency=0, price=PRICE_CAP + 50,
+                 active=True),
 ])
 
 
@@ -31,6 +35,11 @@ def test_each_filter_keeps_only_matching_providers() -> None:
     assert ids(ListingFilter(active=False)) == [2]
     assert ids(ListingFilter(required_attributes=0b100)) == [1, 3]
     assert ids(ListingFilter(required_attributes=0b101)) == [1]
+    assert ids(ListingFilter(currency=1)) == [2]
+    assert ids(ListingFilter(owner=B.upper().replace("0X", "0x"))) == [3, 4]
+    assert ids(ListingFilter(owner="0x" + "cc" * 20)) == []
+    assert ids(ListingFilter(min_reliability=9_000)) == [1, 3, 4]
+    assert ids(ListingFilter(min_rating_weight=1)) == [3]
 
 
 def test_the_price_filter_is_exact_above_the_int64_cap() -> None:

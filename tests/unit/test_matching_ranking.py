@@ -29,12 +29,18 @@ CRITERIA = CriteriaView(category=1, region=0, min_score=40_000, max_price=10**17
                         premium_per_star=0, score_weight=5_000, price_weight=5_000, version=2)
 
 
+OWNER = "0x" + "0c" * 20
+
+
 def provider(pid: int, stars: tuple[int, int], price: int, attributes: int = 0) -> ProviderView:
+    """`count` ratings of 4,000 weight each (a fifth of the prior) with `total` stars."""
     count, total = stars
-    return ProviderView(pid, 1, 1, attributes, price, True, count, total)
+    return ProviderView(pid, OWNER, 1, 1, attributes, 0, price, True, count * 4_000,
+                        total * 4_000)
 
 
-# score = (5 * 35,000 + 10,000 * total) // (5 + count)
+# score = (20,000 * 35,000 + 10,000 * 4,000 * total) // (20,000 + 4,000 * count)
+#       = (5 * 35,000 + 10,000 * total) // (5 + count)
 GOOD = provider(2, (20, 95), 9 * 10**16)  # 45,000: 4.5 stars
 CHEAP = provider(3, (10, 45), 5 * 10**16)  # 41,666
 
@@ -59,20 +65,62 @@ def test_equal_values_are_ordered_by_provider_id() -> None:
 def test_each_result_says_its_score_and_price_against_the_customers_own_limits() -> None:
     p = provider(1, (20, 90), 88 * 10**15)  # (175,000 + 900,000) // 25 = 43,000: 4.3 stars
     match = rank(ProviderIndex.from_views([p]), CRITERIA).matches[0]
-    assert match.reasons[:2] == (
-        "score 4.3, above your 4.0",
+    assert match.reasons[:3] == (
+        "score 4.3 at rating weight 80, above your 4.0",
         "price 0.088 ETH, 12% under your ceiling",
+        "reliability 90% (the starting figure: no bookings yet)",
     )
+    assert (match.rating_weight, match.reliability, match.owner_history) == (80_000, 9_000, None)
     assert (match.score, match.price, match.ceiling) == (43_000, 88 * 10**15, 10**17)
 
 
 def test_a_provider_exactly_at_the_limits_says_so() -> None:
     p = provider(1, (0, 0), 10**17)  # a new provider: 3.5 stars
     criteria = replace(CRITERIA, min_score=35_000)
-    assert rank(ProviderIndex.from_views([p]), criteria).matches[0].reasons[:2] == (
-        "score 3.5, exactly your minimum (new provider, no ratings yet)",
+    assert rank(ProviderIndex.from_views([p]), criteria).matches[0].reasons == (
+        "score 3.5 (new listing, no ratings yet), exactly your minimum",
         "price 0.1 ETH, at your ceiling",
+        "reliability 90% (the starting figure: no bookings yet)",
+        "new listing; its owner has no other listings",
     )
+
+
+def test_a_new_listing_shows_its_owners_history_and_verified_attributes_name_who() -> None:
+    new = replace(provider(1, (0, 0), 9 * 10**16, 1 << ELECTRIC | 1 << COMPACT),
+                  attestations={1: 1 << ELECTRIC, 2: 1 << ELECTRIC | 1 << SMOKER})
+    older = replace(provider(2, (20, 90), 99 * 10**16), completed=40, failures=2, active=False)
+    index = ProviderIndex.from_views([new, older])
+    index.set_attestor(2, "0x" + "12" * 19 + "ab", True)
+    criteria = replace(CRITERIA, min_score=0, required_attributes=1 << ELECTRIC,
+                       verified_attributes=1 << ELECTRIC, trusted_attestors=0b10)
+    match = rank(index, criteria).matches[0]
+    assert match.reasons[3:] == (
+        "verified: 'electric vehicle' by attestor #1 and attestor #2 (0x1212…12ab) (an "
+        "attestor you trust)",
+        "new listing; its owner's one other listing: 4.3 stars at rating weight 80, "
+        "reliability 94.2%",
+    )
+    assert [(v.attribute, v.attestors, v.trusted) for v in match.verified] == [
+        (ELECTRIC, (1, 2), True)]
+    assert match.owner_history is not None and match.owner_history.listings == 1
+
+
+def test_reliability_reads_with_its_counts() -> None:
+    p = replace(provider(1, (20, 90), 8 * 10**16), completed=48, failures=1)
+    reasons = rank(ProviderIndex.from_views([p]), CRITERIA).matches[0].reasons
+    assert reasons[2] == "reliability 96.6% (48 completed, one failure)"
+
+
+def test_prices_in_a_token_read_in_its_symbol() -> None:
+    from marketplace.units import Currency
+
+    p = replace(provider(1, (20, 90), 12_500_000), currency=1)
+    index = ProviderIndex.from_views([p])
+    index.set_currency(Currency(1, "DUSD", 6, "0x" + "99" * 20))
+    criteria = replace(CRITERIA, currency=1, max_price=20_000_000)
+    match = rank(index, criteria).matches[0]
+    assert match.currency == 1
+    assert match.reasons[1] == "price 12.5 DUSD, 37% under your ceiling"
 
 
 def test_a_complained_about_trait_ranks_every_provider_sharing_it_lower_and_says_why() -> None:
@@ -96,7 +144,7 @@ def test_liked_traits_and_providers_say_so_once() -> None:
         providers=(ProviderAffinity(1, 0.3, "you rated this provider 5 stars"),),
     )
     reasons = rank(ProviderIndex.from_views([p]), CRITERIA, affinity=affinity).matches[0].reasons
-    assert reasons[2:] == ("you rated this provider 5 stars",
+    assert reasons[-2:] == ("you rated this provider 5 stars",
                            "you rated two similar providers highly")
 
 
@@ -155,8 +203,18 @@ def test_affinity_must_be_well_formed() -> None:
          "the provider lacks 'child seat', which you require"),
         ({"attributes": 1 << 8 | 1 << 15 | 1 << 2}, Criterion.REFUSED_ATTRIBUTES,
          "the provider has 'pet friendly' and 'smoker', which you refuse"),
-        ({"score_count": 10, "score_sum": 30}, Criterion.MIN_SCORE,
+        ({"currency": 1}, Criterion.CURRENCY,
+         "the provider prices in currency 1; your criteria are in ETH"),
+        ({"owner": "0x" + "0d" * 20}, Criterion.OWNER_BLOCKED,
+         f"you blocked its owner 0x{'0d' * 20}, and so every listing the owner has"),
+        ({"attestations": {2: 1 << 8}}, Criterion.VERIFIED_ATTRIBUTES,
+         "'child seat' is not verified by an attestor you trust (you trust #1)"),
+        ({"rating_weight": 40_000, "weighted_stars": 120_000}, Criterion.MIN_SCORE,
          "score 3.2, below your minimum 4.0"),
+        ({"rating_weight": 79_000, "weighted_stars": 360_000}, Criterion.TRACK_RECORD,
+         "track record 79 (rating weight in minimum-fee ratings), below your minimum 80"),
+        ({"failures": 2}, Criterion.RELIABILITY,
+         "reliability 75% (0 completed, 2 failed), below your minimum 80%"),
         ({"price": 12 * 10**16}, Criterion.MAX_PRICE,
          "price 0.12 ETH is 16% above your ceiling of 0.103 ETH for a 4.3-star provider"),
         ({"price": 103 * 10**15 + 5}, Criterion.MAX_PRICE,
@@ -168,8 +226,12 @@ def test_an_exclusion_is_the_contracts_first_failed_criterion_with_its_numbers(
     change: dict[str, Any], criterion: Criterion, detail: str
 ) -> None:
     criteria = replace(CRITERIA, region=1, premium_per_star=10**16, blocked=frozenset({13}),
-                       required_attributes=1 << 8, refused_attributes=1 << 15 | 1 << 2)
-    p = replace(provider(1, (20, 90), 9 * 10**16, 1 << 8), **change)
+                       blocked_owners=frozenset({"0x" + "0d" * 20}),
+                       required_attributes=1 << 8, refused_attributes=1 << 15 | 1 << 2,
+                       verified_attributes=1 << 8, trusted_attestors=0b1,
+                       min_rating_weight=80_000, min_reliability=8_000)
+    p = replace(provider(1, (20, 90), 9 * 10**16, 1 << 8), **{"attestations": {1: 1 << 8},
+                                                                 **change})
     exclusion = explain_exclusion(p, criteria)
     assert exclusion.criterion is criterion
     assert exclusion.reason == criterion.reason

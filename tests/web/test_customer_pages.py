@@ -20,6 +20,7 @@ from tests.support.world import (
     main_part,
     signed_in,
 )
+from tests.web.reviewing import send
 
 ETH = 10**18
 
@@ -181,29 +182,38 @@ def test_a_quote_for_a_provider_outside_the_criteria_says_why_and_offers_no_book
     assert 'id="book-form"' not in page
 
 
-def test_a_stale_quote_is_refused_in_plain_words(market: World) -> None:
+def _reach_the_start(world: World) -> None:
+    """Move chain time to the start of the slot `book` chose (two days ahead): a provider
+    completes only from the start."""
+    world.mine(2 * 86_400 + 60)
+    world.sync()
+
+
+def test_a_changed_offer_is_refused_in_plain_words_next_to_the_offer(market: World) -> None:
     client = signed_in(market, CUSTOMERS[0])
     provider_id = market.providers["Eero Electric"]
     page = client.get(f"/book/{provider_id}").get_data(as_text=True)
-    version = re.search(r'name="criteria_version" value="(\d+)"', page)
-    assert version
+    offer = re.search(r'name="offer_version" value="(\d+)"', page)
+    assert offer
 
-    response = client.post(f"/book/{provider_id}", {
-        "provider_id": provider_id, "expected_price": str(5 * 10**16),
-        "criteria_version": version.group(1)})
+    response = send(client, f"/book/{provider_id}", {
+        "offer_version": str(int(offer.group(1)) + 1), "slot_date": "2099-01-01",
+        "slot_time": "10:00", "duration": "60"})
 
-    assert response.status_code == 409
-    assert "The price changed from 0.05 ETH" in response.get_data(as_text=True)
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert re.search(r'data-error-for="offer_version"[^>]*>The provider changed the offer', text)
 
 
-def test_a_booking_form_with_bad_numbers_names_the_fields(market: World) -> None:
+def test_a_booking_form_with_bad_slot_fields_names_each_field(market: World) -> None:
     provider_id = market.providers["Eero Electric"]
-    response = signed_in(market, CUSTOMERS[0]).post(f"/book/{provider_id}", {
-        "provider_id": provider_id, "expected_price": "lots", "criteria_version": "-3"})
+    response = send(signed_in(market, CUSTOMERS[0]), f"/book/{provider_id}", {
+        "offer_version": "1", "slot_date": "someday", "slot_time": "25:99", "duration": "0"})
 
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert 'id="expected_price-error"' in page and 'id="criteria_version-error"' in page
+    for field in ("slot_date", "slot_time", "duration"):
+        assert f'id="{field}-error"' in page
 
 
 def test_the_whole_lifecycle_shows_on_the_timeline_and_the_rating_on_the_provider_page(
@@ -216,10 +226,12 @@ def test_the_whole_lifecycle_shows_on_the_timeline_and_the_rating_on_the_provide
     incoming = provider.get("/provider/").get_data(as_text=True)
     assert path.rsplit("/", 1)[1] in incoming and 'data-action="accept"' in incoming
     for actor, action in ((provider, "accept"), (provider, "complete"), (customer, "confirm")):
-        response = actor.post(f"{path}/{action}")
+        if action == "complete":
+            _reach_the_start(market)
+        response = send(actor, f"{path}/{action}")
         assert response.status_code == 302, (action, response.get_data(as_text=True)[:500])
         assert follow_pending(market, actor, response.headers["Location"]) == path
-    response = customer.post(f"{path}/rate", {"stars": "2",
+    response = send(customer, f"{path}/rate", {"stars": "2",
                                               "complaint_tags": ["late", "rude"]})
     follow_pending(market, customer, response.headers["Location"])
 
@@ -241,7 +253,7 @@ def test_a_rating_with_a_bad_star_count_or_tag_is_flagged_next_to_the_field(
     customer = signed_in(market, CUSTOMERS[0])
     path = book(market, customer, market.providers["Aino's Rides"])
 
-    response = customer.post(f"{path}/rate", {"stars": "9", "complaint_tags": ["grumpy"]})
+    response = send(customer, f"{path}/rate", {"stars": "9", "complaint_tags": ["grumpy"]})
 
     assert response.status_code == 400
     page = response.get_data(as_text=True)
@@ -252,7 +264,7 @@ def test_only_the_bookings_customer_can_cancel_it(market: World) -> None:
     customer = signed_in(market, CUSTOMERS[0])
     path = book(market, customer, market.providers["Aino's Rides"])
 
-    response = signed_in(market, CUSTOMERS[2]).post(f"{path}/cancel")
+    response = send(signed_in(market, CUSTOMERS[2]), f"{path}/cancel")
 
     assert response.status_code == 403
     assert "Only the booking&#39;s customer" in response.get_data(as_text=True)
@@ -262,11 +274,11 @@ def test_cancelling_refunds_and_the_credit_can_be_withdrawn(market: World) -> No
     customer = signed_in(market, CUSTOMERS[0])
     path = book(market, customer, market.providers["Aino's Rides"])
 
-    response = customer.post(f"{path}/cancel")
+    response = send(customer, f"{path}/cancel")
     follow_pending(market, customer, response.headers["Location"])
     bookings = customer.get("/bookings").get_data(as_text=True)
     assert 'data-testid="credit"' in bookings
-    response = customer.post("/withdraw", {"next": "/bookings"})
+    response = send(customer, "/withdraw", {"next": "/bookings"})
     assert follow_pending(market, customer, response.headers["Location"]) == "/bookings"
     assert 'data-testid="credit"' not in customer.get("/bookings").get_data(as_text=True)
 
@@ -277,12 +289,16 @@ def test_a_dispute_goes_to_an_independent_arbiter_who_resolves_it(market: World)
     arbiter = signed_in(market, ARBITER)
     path = book(market, customer, market.providers["Aino's Rides"])
     for actor, action in ((provider, "accept"), (provider, "complete"), (customer, "dispute")):
-        follow_pending(market, actor, actor.post(f"{path}/{action}").headers["Location"])
+        if action == "complete":
+            _reach_the_start(market)
+        response = send(actor, f"{path}/{action}")
+        assert response.status_code == 302, (action, main_part(response.get_data(as_text=True)))
+        follow_pending(market, actor, response.headers["Location"])
     assert 'action="' + path + '/resolve"' in arbiter.get(path).get_data(as_text=True)
 
-    bad = arbiter.post(f"{path}/resolve", {"refund_percent": "150"})
+    bad = send(arbiter, f"{path}/resolve", {"refund_percent": "150"})
     assert bad.status_code == 400 and 'id="refund_percent-error"' in bad.get_data(as_text=True)
-    response = arbiter.post(f"{path}/resolve", {"refund_percent": "75"})
+    response = send(arbiter, f"{path}/resolve", {"refund_percent": "75"})
     follow_pending(market, arbiter, response.headers["Location"])
     page = customer.get(path).get_data(as_text=True)
     assert 'data-status="resolved"' in page and "Dispute resolved" in page
@@ -296,7 +312,7 @@ def test_after_the_deadline_anyone_is_offered_the_timed_exit(market: World) -> N
 
     stranger = signed_in(market, 9)
     assert 'data-action="expire"' in stranger.get(path).get_data(as_text=True)
-    response = stranger.post(f"{path}/expire")
+    response = send(stranger, f"{path}/expire")
     follow_pending(market, stranger, response.headers["Location"])
     assert 'data-status="expired"' in customer.get(path).get_data(as_text=True)
 
@@ -315,13 +331,13 @@ def test_blocking_a_provider_is_a_new_criteria_version_that_excludes_it(market: 
     market.sync()
     provider_id = market.providers["Eero Electric"]
 
-    response = client.post("/blocks", {"provider_id": str(provider_id), "blocked": "1"})
+    response = send(client, "/blocks", {"provider_id": str(provider_id), "blocked": "1"})
     follow_pending(market, client, response.headers["Location"])
 
     assert "you blocked this provider" in client.get(f"/providers/{provider_id}").get_data(
         as_text=True)
     assert "Blocked providers" in client.get("/criteria?category=rides").get_data(as_text=True)
-    bad = client.post("/blocks", {"provider_id": "zero"})
+    bad = send(client, "/blocks", {"provider_id": "zero"})
     assert bad.status_code == 400
 
 

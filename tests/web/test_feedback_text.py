@@ -29,6 +29,7 @@ from tests.support.world import (
     main_part,
     signed_in,
 )
+from tests.web.reviewing import send, settled_booking
 
 PRICE = 3 * 10**16
 COMPLAINT = "The driver was 40 minutes late and very rude to me."
@@ -50,12 +51,7 @@ def market(world: World) -> World:
 
 def rateable_booking(world: World, customer: int) -> int:
     """A settled booking of `customer`, indexed, waiting for its rating."""
-    receipt = world.transact("book", world.providers["Kind Cabs"], PRICE, 1, sender=customer,
-                             value=PRICE)
-    booking: int = world.market.events("BookingRequested", receipt)[0]["bookingId"]
-    world.transact("accept", booking, sender=PROVIDERS[0])
-    world.transact("complete", booking, sender=PROVIDERS[0])
-    world.transact("confirm", booking, sender=customer)
+    booking = settled_booking(world, customer, world.providers["Kind Cabs"], PROVIDERS[0])
     world.sync()
     return booking
 
@@ -103,7 +99,7 @@ def test_the_words_become_ticked_tags_to_review_and_only_the_kept_tags_go_on_cha
     assert "kept in your living profile" in page
 
     kept = understood[1:]  # drop one of the understood tags, add another below
-    response = client.post(f"/bookings/{hex(booking)}/rate", {
+    response = send(client, f"/bookings/{hex(booking)}/rate", {
         "feedback_text": COMPLAINT, "stars": "2", "complaint_tags": kept + ["no_show"]})
     assert response.status_code == 302, main_part(response.get_data(as_text=True))
     follow_pending(market, client, response.headers["Location"])
@@ -134,7 +130,7 @@ def test_with_consent_the_text_is_on_the_profile_in_the_export_and_gone_after_er
     booking = rateable_booking(market, customer)
     client = signed_in(market, customer)
     words = "Seats were filthy & the car smelled of smoke <b>badly</b>."
-    response = client.post(f"/bookings/{hex(booking)}/rate", {
+    response = send(client, f"/bookings/{hex(booking)}/rate", {
         "feedback_text": words, "stars": "1", "complaint_tags": ["dirty"]})
     assert response.status_code == 302, main_part(response.get_data(as_text=True))
 
@@ -158,7 +154,7 @@ def test_withdrawing_consent_deletes_the_texts(market: World) -> None:
     profiles.grant_consent(market.address(customer))
     booking = rateable_booking(market, customer)
     client = signed_in(market, customer)
-    client.post(f"/bookings/{hex(booking)}/rate", {
+    send(client, f"/bookings/{hex(booking)}/rate", {
         "feedback_text": "Late again.", "stars": "3", "complaint_tags": ["late"]})
     assert stored_texts(market, customer) == ["Late again."]
 
@@ -175,7 +171,7 @@ def test_without_consent_the_text_only_suggests_tags_and_is_discarded(market: Wo
 
     page = client.get(f"/bookings/{hex(booking)}").get_data(as_text=True)
     assert "used only to suggest tags and is then discarded" in page
-    response = client.post(f"/bookings/{hex(booking)}/rate", {
+    response = send(client, f"/bookings/{hex(booking)}/rate", {
         "feedback_text": COMPLAINT, "stars": "2", "complaint_tags": ["late"]})
     assert response.status_code == 302, main_part(response.get_data(as_text=True))
     follow_pending(market, client, response.headers["Location"])
@@ -193,7 +189,7 @@ def test_a_too_long_text_or_unknown_stars_is_flagged_next_to_the_field(market: W
 
     suggested = client.post(f"/bookings/{hex(booking)}/rate/suggest",
                             {"feedback_text": too_long})
-    rated = client.post(f"/bookings/{hex(booking)}/rate", {
+    rated = send(client, f"/bookings/{hex(booking)}/rate", {
         "feedback_text": too_long, "stars": "9", "complaint_tags": ["late"]})
 
     assert suggested.status_code == 400

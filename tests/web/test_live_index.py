@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, delete, insert, update
+from sqlalchemy import Boolean, Engine, delete, insert, update
 
 from marketplace.store import schema
 from marketplace.store.engine import init_db, open_engine
@@ -24,13 +24,17 @@ def engine(tmp_path: Path) -> Engine:
 
 def provider_row(pid: int, price: int = 10**16, active: bool = True,
                  **extra: Any) -> dict[str, Any]:
-    row = {
-        "provider_id": pid, "owner": ADDRESS, "category": 1, "region": 1, "attributes": 0,
-        "price": price, "stake": 10**15, "metadata_hash": "0x" + "00" * 32, "active": active,
-        "stake_unlock_at": 0, "score_count": 0, "score_sum": 0, "rating_count": 0,
-        "rating_sum": 0, "disputes_lost": 0, "score": 35_000, "registered_block": 1,
+    """A v2 `providers` row: every NOT NULL column (zero or false unless given)."""
+    row: dict[str, Any] = {}
+    for column in schema.providers.columns:
+        if not column.nullable:
+            row[column.name] = False if isinstance(column.type, Boolean) else 0
+    row.update({
+        "provider_id": pid, "owner": ADDRESS, "category": 1, "region": 1, "price": price,
+        "stake": 10**15, "metadata_hash": "0x" + "00" * 32, "active": active,
+        "score": 35_000, "reliability": 9_000, "offer_version": 1, "registered_block": 1,
         "updated_block": 1,
-    }
+    })
     row.update(extra)
     return row
 
@@ -43,7 +47,7 @@ def checkpoint(engine: Engine, block: int, block_hash: str, address: str = ADDRE
             last_hash=block_hash, confirmations=3, updated_at=0.0))
 
 
-def event(engine: Engine, block: int, pid: int, name: str = "ProviderUpdated") -> None:
+def event(engine: Engine, block: int, pid: int, name: str = "ListingUpdated") -> None:
     with engine.begin() as conn:
         conn.execute(insert(schema.events).values(
             block_number=block, log_index=0, tx_hash=f"0x{block:064x}", tx_index=0,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from marketplace.chain.market import ListingInput
 from marketplace.profile.notify import store_notifier
 from marketplace.store.engine import open_engine
 from tests.support.world import CUSTOMERS, HELSINKI, PROVIDERS, RIDES, World, signed_in
@@ -24,9 +25,8 @@ def market(world: World) -> World:
     world.register("Steady", RIDES, HELSINKI, 0, PRICE, owner=PROVIDERS[0])
     for customer in (WITH, WITHOUT):
         world.set_criteria(customer, RIDES, max_price=CEILING)
-        for _ in range(2):
-            world.transact("book", world.providers["Steady"], PRICE, 1, sender=customer,
-                           value=PRICE)
+        for salt in range(2):
+            world.book_direct(customer, world.providers["Steady"], salt=salt)
     world.sync()  # consent after: the first listing's arrival is no news for anybody
     world.services.profiles.grant_consent(world.address(WITH))
     return world
@@ -65,8 +65,9 @@ def test_a_relied_on_provider_raising_its_price_over_the_ceiling_no_longer_meets
     market: World,
 ) -> None:
     steady = market.providers["Steady"]
-    market.transact("updateProvider", steady, HELSINKI, 0, 2 * CEILING, b"\x01" * 32,
-                    sender=PROVIDERS[0])
+    market.market.update_listing(
+        steady, ListingInput(RIDES, HELSINKI, 0, 0, 2 * CEILING, b"\x01" * 32),
+        sender=market.address(PROVIDERS[0]))
     market.sync()
 
     found = market.services.profile_repository.notifications(market.address(WITH))

@@ -25,6 +25,7 @@ from tests.support.world import (
     make_world,
     signed_in,
 )
+from tests.web.reviewing import send
 
 POSTGRES_URL = os.environ.get(
     "MARKETPLACE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -69,8 +70,8 @@ def test_a_booking_lives_its_whole_life_and_teaches_the_profile_on_postgresql(
 
     path = book(world, customer, provider_id)
     for actor, action in ((provider, "accept"), (provider, "complete"), (customer, "confirm")):
-        follow_pending(world, actor, actor.post(f"{path}/{action}").headers["Location"])
-    follow_pending(world, customer, customer.post(f"{path}/rate", {
+        follow_pending(world, actor, send(actor, f"{path}/{action}").headers["Location"])
+    follow_pending(world, customer, send(customer, f"{path}/rate", {
         "stars": "2", "complaint_tags": ["uncomfortable_vehicle"]}).headers["Location"])
 
     assert 'data-status="settled"' in customer.get(path).get_data(as_text=True)

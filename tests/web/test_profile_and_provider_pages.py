@@ -19,6 +19,7 @@ from tests.support.world import (
     follow_pending,
     signed_in,
 )
+from tests.web.reviewing import send, settled_booking
 
 
 @pytest.fixture(scope="module")
@@ -32,11 +33,7 @@ def market(world: World) -> World:
     customer = CUSTOMERS[0]
     for name in ("Compact A", "Compact B"):
         pid = world.providers[name]
-        receipt = world.transact("book", pid, 3 * 10**16, 1, sender=customer, value=3 * 10**16)
-        booking = world.market.events("BookingRequested", receipt)[0]["bookingId"]
-        world.transact("accept", booking, sender=PROVIDERS[0])
-        world.transact("complete", booking, sender=PROVIDERS[0])
-        world.transact("confirm", booking, sender=customer)
+        booking = settled_booking(world, customer, pid, PROVIDERS[0])
         world.transact("rate", booking, 2, 1 << 3, sender=customer)  # uncomfortable vehicle
     world.sync()
     return world
@@ -76,7 +73,7 @@ def test_accepting_a_suggestion_signs_set_criteria_and_the_ranking_obeys_it(
     key = re.search(r'name="key" value="(refuse_attribute:[^"]+)"', page)
     assert key
 
-    response = client.post("/profile/proposals/accept", {"key": key.group(1)})
+    response = send(client, "/profile/proposals/accept", {"key": key.group(1)})
     follow_pending(market, client, response.headers["Location"])
 
     matches = client.get("/matches?category=rides").get_data(as_text=True)
@@ -143,7 +140,7 @@ def test_the_register_form_flags_every_bad_field(market: World) -> None:
     page = client.get("/provider/register").get_data(as_text=True)
     assert 'name="stake"' in page and "at least 0.001 ETH" in page
 
-    response = client.post("/provider/register", {
+    response = send(client, "/provider/register", {
         "category": "boats", "region": "mars", "price": "free", "stake": "0.0000001",
         "name": "", "attributes": ["wings"], "description": "x" * 1001})
 
@@ -153,9 +150,37 @@ def test_the_register_form_flags_every_bad_field(market: World) -> None:
                       "description"}
 
 
+def test_a_stake_the_account_cannot_pay_is_said_on_the_form(market: World) -> None:
+    """The node's refusal names the field `from`, which no form shows: the message goes to the
+    top of the form (issue 14: every error the API can return reaches the page)."""
+    response = send(signed_in(market, 9), "/provider/register", {
+        "category": "rides", "region": "helsinki", "price": "0.05", "stake": "9999999",
+        "name": "Too Rich", "currency": "0"})
+
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert re.search(r'data-error-for="_form"[^>]*>[^<]*\w', page), page[:3000]
+    assert 'data-testid="tx-review"' not in page
+
+
+def test_the_register_form_offers_currency_terms_and_instant_and_reviews_the_stake(
+    market: World,
+) -> None:
+    client = signed_in(market, 9)
+    review = client.post("/provider/register", {
+        "category": "cleaning", "region": "helsinki", "price": "45", "currency": "1",
+        "stake": "0.002", "name": "Tidy dUSD", "free_cancel_hours": "12",
+        "late_cancel_pct": "30", "instant": "1"})
+    page = review.get_data(as_text=True)
+
+    assert 'data-testid="tx-review"' in page
+    assert "45 dUSD" in page and "0.002 ETH" in page and "instant" in page
+    assert "Free cancellation until 12 hours before the start; after that 30%" in page
+
+
 def test_a_provider_registers_and_its_page_shows_the_off_chain_name(market: World) -> None:
     client = signed_in(market, 9)
-    response = client.post("/provider/register", {
+    response = send(client, "/provider/register", {
         "category": "cleaning", "region": "espoo", "price": "0.08", "stake": "0.002",
         "name": "Noora's Spotless Homes", "description": "Eco cleaning",
         "attributes": ["eco_products", "insured"]})
@@ -208,13 +233,13 @@ def test_incoming_requests_can_be_declined_and_earnings_withdrawn(market: World)
     owner = signed_in(market, PROVIDERS[0])
 
     requests_page = owner.get("/provider/requests").get_data(as_text=True)
-    response = owner.post(f"{path}/decline")
+    response = send(owner, f"{path}/decline")
     follow_pending(market, owner, response.headers["Location"])
-    withdraw = owner.post("/withdraw", {"next": "/provider/"})
+    withdraw = send(owner, "/withdraw", {"next": "/provider/"})
 
     assert path.rsplit("/", 1)[1] in requests_page
     assert 'data-status="declined"' in customer.get(path).get_data(as_text=True)
     assert follow_pending(market, owner, withdraw.headers["Location"]) == "/provider/"
-    assert "Withdrawable now: <strong data-testid=\"provider-credit\">0 ETH" in owner.get(
+    assert "Withdrawable now: <strong data-testid=\"provider-credit\">nothing" in owner.get(
         "/provider/").get_data(as_text=True)
     assert MIN_STAKE  # the stake stays locked while the listing is active

@@ -11,6 +11,7 @@ import pytest
 from marketplace.profile.feed import store_feed
 from marketplace.store.engine import open_engine
 from tests.support.world import ATTR, CUSTOMERS, HELSINKI, PROVIDERS, RIDES, World, signed_in
+from tests.web.reviewing import settled_booking
 
 UNCOMFORTABLE = 1 << 3
 PRICE = 3 * 10**16
@@ -28,12 +29,7 @@ def market(world: World) -> World:
 
 def rate(world: World, customer: int) -> None:
     """Book the compact car, take the ride, rate it two stars with a complaint; indexed."""
-    receipt = world.transact("book", world.providers["Compact"], PRICE, 1, sender=customer,
-                             value=PRICE)
-    booking = world.market.events("BookingRequested", receipt)[0]["bookingId"]
-    world.transact("accept", booking, sender=PROVIDERS[0])
-    world.transact("complete", booking, sender=PROVIDERS[0])
-    world.transact("confirm", booking, sender=customer)
+    booking = settled_booking(world, customer, world.providers["Compact"], PROVIDERS[0])
     world.transact("rate", booking, 2, UNCOMFORTABLE, sender=customer)
     world.sync()
 

@@ -40,6 +40,8 @@ def openapi() -> ResponseReturnValue:
 
 
 from marketplace.web.api import (  # noqa: E402
+    availability,
+    booking,
     bookings,
     directory,
     interpret,
@@ -49,5 +51,5 @@ from marketplace.web.api import (  # noqa: E402
 )
 from marketplace.web.api.health import healthz  # noqa: E402
 
-__all__ = ["bookings", "bp", "directory", "healthz", "interpret", "notifications",
-           "profile", "transactions"]
+__all__ = ["availability", "booking", "bookings", "bp", "directory", "healthz", "interpret",
+           "notifications", "profile", "transactions"]

@@ -49,4 +49,4 @@ def _unread(account: str | None) -> int:
         return 0
 
 
-from marketplace.web.customer import bookings, browse, notifications, profile  # noqa: E402,F401  (routes)
+from marketplace.web.customer import attest, bookings, browse, notifications, profile  # noqa: E402,F401  (routes)

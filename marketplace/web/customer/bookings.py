@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Collection
 from typing import Any
@@ -12,12 +13,12 @@ from flask.typing import ResponseReturnValue
 from marketplace.catalogue import COMPLAINT_TAGS, entry_of, lookup
 from marketplace.domain import Status
 from marketplace.language.errors import InvalidText
-from marketplace.matching.explain import explain_exclusion
 from marketplace.store import queries as store_queries
+from marketplace.units import format_amount
 from marketplace.web import actions, forms, queries, ranking
 from marketplace.web.auth import current_account, require_account, safe_next
 from marketplace.web.context import services
-from marketplace.web.customer import bp
+from marketplace.web.customer import bp, slot_booking
 from marketplace.web.customer.common import booking_ref_id, chain_time, errors_of
 from marketplace.web.errors import (
     FieldError,
@@ -28,53 +29,45 @@ from marketplace.web.errors import (
     WebError,
 )
 from marketplace.web.forms import Inputs
-from marketplace.web.present import booking_json, providers_json, timeline_json, view_of_row
-from marketplace.web.txflow import TxIntent, submit, tx_status
+from marketplace.web.money import currencies, currency_or_default
+from marketplace.web.present import booking_json, providers_json, timeline_json
+from marketplace.web.review import action_review, simple_review
+from marketplace.web.txflow import TxIntent, confirmed, submit, tx_status
 
 log = logging.getLogger(__name__)
 
 # ------------------------------------------------------------------ booking
 
 
-def _quote(provider_id: int) -> dict[str, Any]:
-    svc = services()
-    account = require_account()
-    with svc.engine.connect() as conn:
-        row = store_queries.get_provider(conn, provider_id)
-        if row is None:
-            raise NotFound(f"There is no provider #{provider_id}.", None)
-        criteria_view = queries.criteria_view(conn, account, int(row["category"]))
-    exclusion = explain_exclusion(view_of_row(row), criteria_view)
-    return {
-        "provider": providers_json(svc.engine, [row])[0],
-        "price": int(row["price"]),
-        "criteria": criteria_view,
-        "exclusion": exclusion,
-    }
-
-
 @bp.get("/book/<pid:provider_id>")
 def book(provider_id: int) -> ResponseReturnValue:
-    """The quote: the provider's price now, under the customer's current criteria version."""
-    if current_account() is None:
+    """The booking page: the slot picker fed by the provider's free time, the price in the
+    listing's currency, the fee, the cancellation terms and the offer version."""
+    account = current_account()
+    if account is None:
         return redirect(url_for("auth.signin", next=request.path))
-    return render_template("book.html", quote=_quote(provider_id), errors={})
+    return slot_booking.page(slot_booking.quote(provider_id, account), {})
 
 
 @bp.post("/book/<pid:provider_id>")
 def book_submit(provider_id: int) -> ResponseReturnValue:
-    """Escrow the quoted price: book(providerId, expectedPrice, criteriaVersion)."""
-    inputs = Inputs(request.form)
-    try:
-        quote = _quote(provider_id)
-        intent = actions.book_intent(inputs)
-        if intent.args[0] != provider_id:
-            raise FieldError("The form is for another provider.", "provider_id")
-        _learn_choice(provider_id, quote)
-        return submit(intent)
-    except (FieldError, TxRefused) as exc:
-        return render_template("book.html", quote=_quote(provider_id),
-                               errors=errors_of(exc)), exc.status
+    """Validate the slot and the offer, review, then `book(request)` / `bookWithPermit`."""
+    account = require_account()
+    if confirmed():
+        _learn_choice(provider_id, slot_booking.quote(provider_id, account))
+    return slot_booking.submit_booking(provider_id)
+
+
+@bp.post("/book/<pid:provider_id>/permit")
+def book_permit_data(provider_id: int) -> ResponseReturnValue:
+    """The EIP-2612 permit a wallet signs for a token booking (JSON)."""
+    return slot_booking.permit_data(provider_id)
+
+
+@bp.post("/book/<pid:provider_id>/tx")
+def book_tx(provider_id: int) -> ResponseReturnValue:
+    """The unsigned v2 booking transaction for a wallet (JSON)."""
+    return slot_booking.build_tx(provider_id)
 
 
 def _learn_choice(provider_id: int, quote: dict[str, Any]) -> None:
@@ -102,11 +95,17 @@ def bookings() -> ResponseReturnValue:
     svc = services()
     with svc.engine.connect() as conn:
         rows = store_queries.bookings_of(conn, customer=account)
-        credit = store_queries.credit_of(conn, account)
+        credits = store_queries.credits_of(conn, account)
         names = queries.providers_by_id(conn, [int(r["provider_id"]) for r in rows])
+        known = currencies(conn)
     providers = {p["id"]: p for p in providers_json(svc.engine, names.values())}
-    items = [booking_json(r) for r in reversed(rows)]
-    return render_template("bookings.html", bookings=items, providers=providers, credit=credit)
+    zone = slot_booking.zone()
+    items = [booking_json(r, currency_or_default(known, int(r.get("currency") or 0)), zone)
+             for r in reversed(rows)]
+    credit_items = [{"currency": currency_or_default(known, c), "amount": a}
+                    for c, a in sorted(credits.items()) if a]
+    return render_template("bookings.html", bookings=items, providers=providers,
+                           credits=credit_items)
 
 
 def _booking_context(booking_id: int) -> dict[str, Any]:
@@ -119,8 +118,10 @@ def _booking_context(booking_id: int) -> dict[str, Any]:
         events = store_queries.booking_timeline(conn, booking_id)
         provider_row = store_queries.get_provider(conn, int(row["provider_id"]))
         account = current_account()
-        arbiter = bool(account and queries.is_arbiter(conn, account))
-    booking = booking_json(row)
+        arbiter = bool(account and row.get("arbiter") and account == row["arbiter"])
+        known = currencies(conn)
+    booking = booking_json(row, currency_or_default(known, int(row.get("currency") or 0)),
+                           slot_booking.zone())
     provider_info = providers_json(svc.engine, [provider_row])[0] if provider_row else None
     role = None
     if account and account == row["customer"]:
@@ -144,11 +145,16 @@ def available_actions(row: dict[str, Any], role: str | None, arbiter: bool, now:
     status = Status(int(row["status"]))
     deadline = int(row["deadline"])
     passed = now > deadline
+    start = row.get("start")
+    v2 = start is not None
+    before_start = v2 and now < int(start or 0)
     out: list[str] = []
     if role == "customer":
-        if status is Status.REQUESTED:
+        if status is Status.REQUESTED or (status is Status.ACCEPTED and before_start):
             out.append("cancel")
         if status is Status.COMPLETED:
+            if v2 and not passed and not row["rated"]:
+                out.append("confirm_and_rate")
             out.append("confirm")
             if not passed:
                 out.append("dispute")
@@ -157,9 +163,9 @@ def available_actions(row: dict[str, Any], role: str | None, arbiter: bool, now:
     if role == "provider":
         if status is Status.REQUESTED and not passed:
             out.append("accept")
-        if status in (Status.REQUESTED, Status.ACCEPTED):
+        if status is Status.REQUESTED or (status is Status.ACCEPTED and (before_start or not v2)):
             out.append("decline")
-        if status is Status.ACCEPTED and not passed:
+        if status is Status.ACCEPTED and not passed and (not v2 or not before_start):
             out.append("complete")
     if arbiter and status is Status.DISPUTED and not passed:
         out.append("resolve")
@@ -190,11 +196,12 @@ def booking_action(booking_ref: str, action: str) -> ResponseReturnValue:
     inputs = Inputs(request.form)
     try:
         _check_role(action, context)
-        if action != "rate":
-            return submit(actions.booking_action_intent(booking_id, action, inputs))
-        words, intent = _rate_intent(booking_id, inputs)
-        response = submit(intent)
-        if words:  # kept only with consent; otherwise it only suggested tags and is gone
+        if action not in ("rate", "confirm_and_rate"):
+            intent = actions.booking_action_intent(booking_id, action, inputs)
+            return submit(_reviewed(intent, action, context, inputs))
+        words, intent = _rate_intent(booking_id, inputs, both=action == "confirm_and_rate")
+        response = submit(_reviewed(intent, action, context, inputs))
+        if words and confirmed():  # kept only with consent, and only once the rating is sent
             services().profiles.record_feedback_text(account, booking_id, words)
         return response
     except (FieldError, TxRefused, Forbidden) as exc:
@@ -205,7 +212,28 @@ def booking_action(booking_ref: str, action: str) -> ResponseReturnValue:
 # ------------------------------------------------------------------ rating in the customer's words
 
 
-def _rate_intent(booking_id: int, inputs: Inputs) -> tuple[str, TxIntent]:
+def _reviewed(intent: TxIntent, action: str, context: dict[str, Any],
+              inputs: Inputs) -> TxIntent:
+    """The intent with its review: amounts in the booking's currency, deadlines, finality."""
+    row = dict(context["row"])
+    with services().engine.connect() as conn:
+        known = currencies(conn)
+        settings = dict(store_queries.market_settings(conn) or {})
+    currency = currency_or_default(known, int(row.get("currency") or 0))
+    row["label"] = (f"{context['provider']['name']}, {context['booking']['id'][:10]}…"
+                    if context["provider"] else context["booking"]["id"])
+    values = {"stars": inputs.get("stars"), "complaint_tags": inputs.getlist("complaint_tags"),
+              "refund_percent": inputs.get("refund_percent")}
+    if action == "dispute":  # payable: exactly the dispute bond, in ether
+        intent = dataclasses.replace(intent, value=int(settings.get("dispute_bond") or 0))
+    review = action_review(action, row, currency=currency, settings=settings, now=chain_time(),
+                           zone=slot_booking.zone(), inputs=values,
+                           back_url=url_for("customer.booking", booking_ref=hex(
+                               int(row["booking_id"]))))
+    return dataclasses.replace(intent, review=review)
+
+
+def _rate_intent(booking_id: int, inputs: Inputs, *, both: bool = False) -> tuple[str, TxIntent]:
     """The rating transaction (stars and the kept complaint tags only) and the customer's words
     beside it; every bad field reported at once."""
     errors: dict[str, str] = {}
@@ -215,7 +243,8 @@ def _rate_intent(booking_id: int, inputs: Inputs) -> tuple[str, TxIntent]:
     except FieldError as exc:
         errors.update(exc.fields)
     try:
-        intent = actions.booking_action_intent(booking_id, "rate", inputs)
+        intent = actions.booking_action_intent(
+            booking_id, "confirm_and_rate" if both else "rate", inputs)
     except FieldError as exc:
         errors.update(exc.fields)
     if errors:
@@ -234,7 +263,7 @@ def rate_suggest(booking_ref: str) -> ResponseReturnValue:
     inputs = Inputs(request.form)
     try:
         _check_role("rate", context)
-        if "rate" not in context["available"]:
+        if not {"rate", "confirm_and_rate"} & set(context["available"]):
             raise WebError("This booking cannot be rated now.", None, status=409)
         words = forms.feedback_text(inputs.get("feedback_text"), required=True)
         guesses = _understood(context["category"], words)
@@ -278,7 +307,8 @@ def _rating_form(
     and no stars chosen, so the customer decides the stars after reading the tags)."""
     account = current_account()
     # Only the rating form says whether the text would be kept: other pages skip the query.
-    consent = ("rate" in context["available"] and account is not None
+    consent = (bool({"rate", "confirm_and_rate"} & set(context["available"]))
+               and account is not None
                and services().profiles.has_consent(account))
     stars: int | None = None
     checked: Collection[str] = ()
@@ -330,18 +360,25 @@ def _check_role(action: str, context: dict[str, Any]) -> None:
     if who == "provider" and context["role"] != "provider":
         raise Forbidden("Only the provider's owner can do this.", None)
     if who == "arbiter" and not context["arbiter"]:
-        raise Forbidden("Only an independent arbiter can resolve a dispute.", None)
+        raise Forbidden("Only the arbiter fixed when this booking was made can resolve it.", None)
 
 
 @bp.post("/withdraw")
 def withdraw() -> ResponseReturnValue:
-    """Withdraw the account's whole credit (refunds, payouts, released stakes)."""
-    require_account()
-    intent = actions.withdraw_intent()
-    back = safe_next(request.form.get("next"))
-    if back:
-        intent = TxIntent(intent.function, intent.args, intent.label, intent.api_path,
-                          intent.api_body, intent.value, back)
+    """Withdraw the account's whole credit in one currency (refunds, payouts, released stakes),
+    after the review."""
+    account = require_account()
+    inputs = Inputs(request.form)
+    with services().engine.connect() as conn:
+        known = currencies(conn)
+        ident = forms.currency_id(inputs.get("currency"), "currency", known)
+        credit = store_queries.credit_of(conn, account, ident)
+    currency = currency_or_default(known, ident)
+    intent = actions.withdraw_currency_intent(ident, currency.symbol)
+    back = safe_next(request.form.get("next")) or url_for("customer.bookings")
+    intent = dataclasses.replace(intent, next_url=back, review=simple_review(
+        [("Amount", format_amount(credit, currency)), ("To", account)],
+        ["The credit leaves the marketplace for your account."], back))
     return submit(intent)
 
 

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from typing import Any
 
-from flask import render_template, request
+from flask import render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from marketplace.catalogue import key_of, label, names
-from marketplace.domain import STAR, Status
+from marketplace.domain import RATING_WEIGHT_UNIT, STAR, Status, attestor_ids
 from marketplace.matching.criteria import CriteriaInput
 from marketplace.matching.eligibility import CriteriaView
 from marketplace.matching.explain import explain_exclusion
 from marketplace.store import queries as store_queries
-from marketplace.units import ether_text
 from marketplace.web import actions, forms, queries, ranking
 from marketplace.web.auth import current_account, require_account
 from marketplace.web.context import services
@@ -28,7 +28,9 @@ from marketplace.web.customer.common import (
 )
 from marketplace.web.errors import FieldError, Forbidden, NotFound, TxRefused, Unauthorized
 from marketplace.web.forms import Inputs
-from marketplace.web.present import providers_json, score_path, view_of_row
+from marketplace.web.money import amount_text, currencies, currency_or_default
+from marketplace.web.present import providers_json, score_path, verified_json, view_of_row
+from marketplace.web.review import simple_review
 from marketplace.web.txflow import submit
 
 DEFAULT_CRITERIA = CriteriaInput(category=1, min_score=30_000, max_price=10**17,
@@ -66,14 +68,23 @@ def index() -> ResponseReturnValue:
 
 def _criteria_form_values(criteria: CriteriaInput) -> dict[str, Any]:
     score_share, price_share = forms.weights_percent(criteria)
+    with services().engine.connect() as conn:
+        known = currencies(conn)
+    currency = currency_or_default(known, criteria.currency)
     return {
         "category": actions.category_key(criteria.category),
         "region": key_of("region", criteria.region) or "any",
+        "currency": str(criteria.currency),
         "min_stars": str((Decimal(criteria.min_score) / STAR).normalize()),
-        "max_price": ether_text(criteria.max_price),
-        "premium_per_star": ether_text(criteria.premium_per_star),
+        "max_price": amount_text(criteria.max_price, currency),
+        "premium_per_star": amount_text(criteria.premium_per_star, currency),
         "required": names("attribute", criteria.required_attributes),
         "refused": names("attribute", criteria.refused_attributes),
+        "verified": names("attribute", criteria.verified_attributes),
+        "trusted_attestors": [str(i) for i in attestor_ids(criteria.trusted_attestors)],
+        "min_track_record": f"{Decimal(criteria.min_rating_weight) / RATING_WEIGHT_UNIT:f}"
+        .rstrip("0").rstrip(".") if criteria.min_rating_weight else "0",
+        "min_reliability": f"{criteria.min_reliability / 100:g}",
         "score_weight": score_share,
         "price_weight": price_share,
     }
@@ -106,19 +117,25 @@ def _criteria_page(category: int, values: dict[str, Any] | None, errors: dict[st
     account = current_account()
     current = None
     blocked: list[dict[str, Any]] = []
+    blocked_owners: list[str] = []
     history: list[dict[str, Any]] = []
-    if account:
-        with services().engine.connect() as conn:
+    with services().engine.connect() as conn:
+        known = currencies(conn)
+        attestor_rows = sorted(queries.attestors(conn).values(), key=lambda a: a["attestor_id"])
+        if account:
             current = store_queries.current_criteria(conn, account, category)
             if current is not None and current["blocked"]:
                 rows = queries.providers_by_id(conn, current["blocked"])
                 blocked = providers_json(services().engine, rows.values())
+            blocked_owners = store_queries.blocked_owners(conn, account)
             history = [h for h in store_queries.criteria_history(conn, account, category)][-10:]
     if values is None:
         values = _values_of(current, category)
     return form_page(
         "criteria.html", status, category=category, values=values, errors=errors,
-        current=current, blocked=blocked, history=history,
+        current=current, blocked=blocked, history=history, blocked_owners=blocked_owners,
+        currencies=sorted(known.values(), key=lambda c: c.id),
+        attestors=[a for a in attestor_rows if a["allowed"]],
         categories=ranking.category_entries(), sentence=sentence, reading=reading,
         sentence_category=(actions.category_key(category) if sentence_category is None
                            else sentence_category),
@@ -215,20 +232,46 @@ def provider(provider_id: int) -> ResponseReturnValue:
                          if account else None)
         blocked = bool(account and provider_id in (criteria_view.blocked if criteria_view
                                                    else ()))
+        attestor_rows = queries.attestors(conn)
+        attested = queries.attestations(conn, provider_id)
+        owner_row = store_queries.owner_history(conn, str(row["owner"]))
+        owner_blocked = bool(account and str(row["owner"]).lower() in
+                             store_queries.blocked_owners(conn, account))
     info = providers_json(svc.engine, [row])[0]
     exclusion = explain_exclusion(view_of_row(row), criteria_view) if account else None
+    others = [r for r in (owner_row or {}).get("listings_detail", [])
+              if int(r["provider_id"]) != provider_id]
     return render_template(
         "provider.html", provider=info, history=history, points=score_path(history),
         reviews=reviews, exclusion=exclusion, criteria=criteria_view, blocked=blocked,
         owner=bool(account and account == row["owner"]),
+        verified=verified_json(int(row["attributes"]), attested, attestor_rows),
+        owner_listings=providers_json(svc.engine, others), owner_summary=owner_row,
+        owner_blocked=owner_blocked, is_new=int(row.get("rating_weight") or 0) == 0,
     )
 
 
 @bp.post("/blocks")
 def block() -> ResponseReturnValue:
-    """Block or unblock a provider (setBlocked): a new criteria version."""
+    """Block or unblock a listing (setBlocked) or an owner (setOwnerBlocked: every listing it
+    owns, present and future): a new criteria version, after the review."""
     require_account()
-    intent = actions.block_intent(Inputs(request.form))
-    return submit(intent)
+    inputs = Inputs(request.form)
+    if inputs.get("owner"):
+        intent = actions.owner_block_intent(inputs)
+        owner, blocked = intent.args
+        facts = [("Owner", str(owner)),
+                 ("Effect", "Every listing this owner has or registers later, in every category, "
+                  "is excluded for you" if blocked else "This owner's listings can match again")]
+        final = [] if not blocked else ["You can unblock later; bookings already made stay."]
+        return submit(dataclasses.replace(intent, review=simple_review(
+            facts, final, request.referrer or url_for("customer.criteria"))))
+    intent = actions.block_intent(inputs)
+    provider_id, blocked = intent.args
+    facts = [("Listing", f"#{provider_id}"),
+             ("Effect", "Excluded from your matches and bookings in its category" if blocked
+              else "Can match again if it meets your criteria")]
+    return submit(dataclasses.replace(intent, review=simple_review(
+        facts, [], url_for("customer.provider", provider_id=provider_id))))
 
 

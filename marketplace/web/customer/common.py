@@ -49,11 +49,19 @@ def form_page(template: str, status: int, **context: Any) -> ResponseReturnValue
     return render_template(template, **context), status
 
 
+# Fields no form shows: their message goes to the top of the form (`_form`), so that every
+# error the API can return reaches the page ("from": the account cannot pay).
+NOT_ON_FORMS = frozenset({"from", "to", "action", "provider_id"})
+
+
 def errors_of(error: WebError) -> dict[str, str]:
-    """Field messages of an error for a form (`_form` when no field is to blame)."""
-    if error.fields:
-        return dict(error.fields)
-    return {"_form": error.message}
+    """Field messages of an error for a form (`_form` when no field on the form is to blame)."""
+    if not error.fields:
+        return {"_form": error.message}
+    out = dict(error.fields)
+    for name in NOT_ON_FORMS & out.keys():
+        out.setdefault("_form", out[name])
+    return out
 
 
 

@@ -56,6 +56,86 @@
     });
   }
 
+  function goPending(box, hash) {
+    var params = new URLSearchParams();
+    if (box.dataset.next) { params.set("next", box.dataset.next); }
+    if (box.dataset.label) { params.set("label", box.dataset.label); }
+    window.location.assign(box.dataset.pendingUrl.replace("HASH", hash) + "?" + params.toString());
+  }
+
+  // Token bookings: one permit signature (eth_signTypedData_v4), one transaction.
+  function setupPermit() {
+    var box = document.getElementById("wallet-permit");
+    if (!box) { return; }
+    var button = document.getElementById("permit-send");
+    var step = document.getElementById("permit-step");
+    button.addEventListener("click", async function () {
+      button.disabled = true;
+      var error = document.getElementById("wallet-error");
+      error.hidden = true;
+      try {
+        var body = JSON.parse(box.dataset.buildBody || "{}");
+        var hash = await W.bookWithPermit(box.dataset.typedUrl, box.dataset.buildUrl, body,
+          function (name) {
+            step.textContent = name === "sign" ? "Sign the permit in your wallet…"
+              : "Now confirm the booking transaction in your wallet…";
+          });
+        goPending(box, hash);
+      } catch (e) {
+        showError(error, e.message || String(e));
+        button.disabled = false;
+      }
+    });
+  }
+
+  // The viewer's time zone: a cookie for the server's next page and the forms' tz field now.
+  function setupTimeZone() {
+    var zone = "";
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { zone = ""; }
+    if (!zone) { return; }
+    if (document.cookie.indexOf("tz=" + encodeURIComponent(zone)) === -1) {
+      document.cookie = "tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; samesite=lax";
+    }
+    document.querySelectorAll("[data-timezone-field]").forEach(function (field) {
+      if (field.value !== zone) {
+        field.value = zone;
+        var form = field.form;
+        var label = document.querySelector("[data-zone-name]");
+        // The free times were listed in the server's guess of the zone: list them again.
+        if (form && label && label.textContent !== zone && !document.cookie.match(/tz-reloaded=1/)) {
+          document.cookie = "tz-reloaded=1; path=/; max-age=60; samesite=lax";
+          window.location.reload();
+        }
+      }
+    });
+    document.querySelectorAll("time[data-local]").forEach(function (node) {
+      var when = new Date(node.getAttribute("datetime"));
+      if (isNaN(when.getTime())) { return; }
+      node.textContent = when.toLocaleString(undefined, {
+        weekday: "short", year: "numeric", month: "short", day: "numeric",
+        hour: "2-digit", minute: "2-digit", timeZoneName: "short"
+      });
+    });
+  }
+
+  // Free-slot buttons fill the date and the start time.
+  function setupSlotPicker() {
+    var picker = document.getElementById("slot-picker");
+    if (!picker) { return; }
+    var date = document.getElementById("slot_date");
+    var time = document.getElementById("slot_time");
+    picker.querySelectorAll("[data-slot-date]").forEach(function (chip) {
+      chip.setAttribute("aria-pressed", "false");
+      chip.addEventListener("click", function () {
+        date.value = chip.dataset.slotDate;
+        time.value = chip.dataset.slotTime;
+        picker.querySelectorAll("[data-slot-date]").forEach(function (other) {
+          other.setAttribute("aria-pressed", other === chip ? "true" : "false");
+        });
+      });
+    });
+  }
+
   function setupPending() {
     var box = document.getElementById("tx-pending");
     if (!box) { return; }
@@ -206,6 +286,9 @@
   document.addEventListener("DOMContentLoaded", function () {
     setupSignIn();
     setupWalletTx();
+    setupPermit();
+    setupTimeZone();
+    setupSlotPicker();
     setupPending();
     setupLiveCount();
     setupFeedbackTags();

@@ -5,6 +5,10 @@
  * the transaction's chain, sends it with eth_sendTransaction and returns the hash.
  * MarketWallet.waitIndexed(hash, onStatus) polls /api/v1/tx/<hash> until the indexer has it.
  * MarketWallet.signIn() runs Sign-In with Ethereum (EIP-4361) through personal_sign.
+ * MarketWallet.bookWithPermit(typedUrl, buildUrl, body) books a token listing with one
+ * signature and one transaction: it fetches the EIP-2612 permit (typed data) for the wallet's
+ * account, signs it with eth_signTypedData_v4, asks the page for bookWithPermit with that
+ * signature, and sends it; it returns the hash.
  * No build step: plain browser JavaScript.
  */
 (function () {
@@ -93,6 +97,28 @@
     throw new Error("Still not recorded after " + Math.round(timeout / 1000) + " s; check again later.");
   }
 
+  async function signTypedData(from, typedData) {
+    return await provider().request({
+      method: "eth_signTypedData_v4", params: [from, JSON.stringify(typedData)]
+    });
+  }
+
+  async function bookWithPermit(typedUrl, buildUrl, body, onStep) {
+    var from = await account();
+    var permit = await api(typedUrl, Object.assign({}, body || {}, { from: from }));
+    await ensureChain("0x" + Number(permit.typed_data.domain.chainId).toString(16));
+    if (onStep) { onStep("sign"); }
+    var signature = await signTypedData(from, permit.typed_data);
+    if (onStep) { onStep("send"); }
+    var built = await api(buildUrl, Object.assign({}, body || {}, {
+      from: from, deadline: permit.deadline, signature: signature
+    }));
+    if (String(built.tx.from).toLowerCase() !== from) {
+      throw new Error("The wallet's account changed; reload the page.");
+    }
+    return await provider().request({ method: "eth_sendTransaction", params: [built.tx] });
+  }
+
   async function signIn() {
     var from = await account();
     var challenge = await api("/auth/nonce", { address: from });
@@ -106,6 +132,8 @@
     api: api,
     csrfToken: csrfToken,
     sendTransaction: sendTransaction,
+    signTypedData: signTypedData,
+    bookWithPermit: bookWithPermit,
     waitIndexed: waitIndexed,
     signIn: signIn
   };
