@@ -109,14 +109,14 @@ contract Marketplace is MarketplaceBase, IBookings {
     /// @inheritdoc IBookings
     function accept(uint256 bookingId) external {
         Booking storage b = _at(bookingId, Status.Requested);
-        (uint32 providerId, IProviderRegistry.Listing storage l) = _asOwner(bookingId);
+        (, IProviderRegistry.Listing storage l) = _asOwner(bookingId);
         uint32 deadline = b.deadline;
         if (block.timestamp > deadline) revert MarketplaceDeadlinePassed(bookingId, deadline);
         uint32 serviceBy = _serviceBy(bookingId);
         b.status = Status.Accepted;
         b.deadline = serviceBy;
-        uint32 lockedUntil = _lock(l, serviceBy);
-        emit BookingAccepted(bookingId, _customerOf(bookingId), providerId, serviceBy, lockedUntil);
+        uint32 lockedUntil = _lock(l, l.lockedUntil, serviceBy);
+        emit BookingAccepted(bookingId, serviceBy, lockedUntil);
     }
 
     /// @inheritdoc IBookings
@@ -124,7 +124,7 @@ contract Marketplace is MarketplaceBase, IBookings {
         Booking storage b = _bookings[bookingId];
         Status status = b.status;
         if (status != Status.Accepted) _requireStatus(bookingId, status, Status.Requested);
-        (uint32 providerId, IProviderRegistry.Listing storage l) = _asOwner(bookingId);
+        (, IProviderRegistry.Listing storage l) = _asOwner(bookingId);
         bool afterAcceptance = status == Status.Accepted;
         if (afterAcceptance) {
             _requireBeforeStart(bookingId);
@@ -134,7 +134,7 @@ contract Marketplace is MarketplaceBase, IBookings {
         address customer = _customerOf(bookingId);
         b.status = Status.Declined;
         _credit(customer, b.currency, refund);
-        emit BookingDeclined(bookingId, customer, providerId, refund, afterAcceptance);
+        emit BookingDeclined(bookingId, refund, afterAcceptance);
     }
 
     /// @inheritdoc IBookings
@@ -157,7 +157,7 @@ contract Marketplace is MarketplaceBase, IBookings {
         uint88 refund = price - compensation;
         b.status = Status.Cancelled;
         _credit(customer, currency, refund);
-        emit BookingCancelled(bookingId, customer, providerId, refund, compensation);
+        emit BookingCancelled(bookingId, refund, compensation);
     }
 
     /// @inheritdoc IBookings
@@ -183,13 +183,13 @@ contract Marketplace is MarketplaceBase, IBookings {
                 emit IProviderRegistry.StakeSlashed(providerId, bookingId, customer, slash);
             }
         }
-        emit BookingExpired(bookingId, customer, providerId, refund, noShow);
+        emit BookingExpired(bookingId, refund, noShow);
     }
 
     /// @inheritdoc IBookings
     function complete(uint256 bookingId) external {
         Booking storage b = _at(bookingId, Status.Accepted);
-        (uint32 providerId,) = _asOwner(bookingId);
+        _asOwner(bookingId);
         uint40 start = _startOf(bookingId);
         if (block.timestamp < start) revert MarketplaceTooEarly(start);
         uint32 deadline = b.deadline;
@@ -197,7 +197,7 @@ contract Marketplace is MarketplaceBase, IBookings {
         uint32 confirmBy = uint32(block.timestamp) + CONFIRM_WINDOW;
         b.status = Status.Completed;
         b.deadline = confirmBy;
-        emit BookingCompleted(bookingId, _customerOf(bookingId), providerId, confirmBy);
+        emit BookingCompleted(bookingId, confirmBy);
     }
 
     /// @inheritdoc IBookings
@@ -221,7 +221,7 @@ contract Marketplace is MarketplaceBase, IBookings {
     /// @inheritdoc IBookings
     function dispute(uint256 bookingId) external payable nonReentrant {
         Booking storage b = _at(bookingId, Status.Completed);
-        address customer = _asCustomer(bookingId);
+        _asCustomer(bookingId);
         _requireOpen(bookingId, b.deadline);
         uint96 bond = _params.disputeBond;
         if (msg.value != bond) revert MarketplaceValueMismatch(msg.value, bond);
@@ -229,7 +229,7 @@ contract Marketplace is MarketplaceBase, IBookings {
         uint32 arbitrateBy = uint32(block.timestamp) + ARBITRATION_WINDOW;
         b.status = Status.Disputed;
         b.deadline = arbitrateBy;
-        emit BookingDisputed(bookingId, customer, _providerOf(bookingId), bond, arbitrateBy);
+        emit BookingDisputed(bookingId, bond, arbitrateBy);
     }
 
     /// @inheritdoc IBookings
@@ -317,7 +317,8 @@ contract Marketplace is MarketplaceBase, IBookings {
         view
         returns (ICriteriaRegistry.Criterion)
     {
-        return _firstFailure(customer, _listings[providerId], providerId);
+        (uint256 a, uint256 b) = _listingWords(providerId);
+        return _firstFailure(customer, providerId, a, b);
     }
 
     /// @notice See ICriteriaRegistry.priceCeiling.
@@ -354,23 +355,24 @@ contract Marketplace is MarketplaceBase, IBookings {
 
     // ---------------------------------------------------------------- internal: booking
 
-    /// @dev Every check and effect of a booking; the caller takes the payment.
+    /// @dev Every check and effect of a booking; the caller takes the payment. Reads the listing's
+    ///      first two slots as words `a` and `b` (layout at `_firstFailure`).
     function _book(BookingRequest calldata req) private returns (uint256 bookingId, uint88 price, address token) {
         Config memory config = _config;
         if (config.paused) revert IMarketplaceAdmin.MarketplacePaused();
         _checkSlot(req.start, req.durationMinutes);
         uint32 providerId = req.providerId;
-        IProviderRegistry.Listing storage l = _listings[providerId];
+        (uint256 a, uint256 b) = _listingWords(providerId);
         {
-            address owner_ = l.owner;
+            address owner_ = address(uint160(a));
             if (owner_ == address(0)) revert IProviderRegistry.MarketplaceProviderNotFound(providerId);
             if (owner_ == msg.sender) revert MarketplaceSelfBooking(providerId);
-            uint32 offer = l.offerVersion;
+            uint32 offer = uint32(a >> 160);
             if (offer != req.offerVersion) revert MarketplaceOfferChanged(req.offerVersion, offer);
         }
-        price = l.price;
-        uint8 currency = l.currency;
+        price = uint88(b);
         uint80 minFee_ = config.etherMinFee;
+        uint8 currency = uint8(b >> 184);
         if (currency != 0) {
             CurrencyInfo storage info = _currencies[currency];
             minFee_ = info.minFee;
@@ -378,31 +380,30 @@ contract Marketplace is MarketplaceBase, IBookings {
             token = info.token;
         }
         {
-            uint32 version = _criteria[msg.sender][l.category].version;
+            uint32 version = _criteria[msg.sender][uint16(b >> 152)].version;
             if (version != req.criteriaVersion) revert MarketplaceCriteriaVersionMismatch(req.criteriaVersion, version);
-            ICriteriaRegistry.Criterion failed = _firstFailure(msg.sender, l, providerId);
+            ICriteriaRegistry.Criterion failed = _firstFailure(msg.sender, providerId, a, b);
             if (failed != ICriteriaRegistry.Criterion.None) revert MarketplaceIneligible(providerId, failed);
         }
         uint256 fee = Score.bookingFee(price, config.feeBps, minFee_);
         if (fee > price) revert IProviderRegistry.MarketplacePriceBelowMinFee(price, minFee_);
         bookingId = _encode(msg.sender, providerId, req.start, req.durationMinutes, req.salt);
         // The booking stores the fee in 80 bits: a price above ~1.2e25 units at 10 % reverts, never truncates.
-        _store(bookingId, req, l, price, SafeCast.toUint80(fee), currency, config.defaultArbiterId);
+        _store(bookingId, req, a, b, SafeCast.toUint80(fee), config.defaultArbiterId);
     }
 
-    /// @dev Writes the new booking and emits its events (and the acceptance of an instant listing).
+    /// @dev Writes the new booking (one word: price 0-87 | fee 88-167 | deadline 168-199 | status
+    ///      200-207 | rated 208-215 | currency 216-223 | arbiterId 224-231 | freeCancelHours 232-247 |
+    ///      lateCancelPct 248-255) and emits its events (and the acceptance of an instant listing).
     function _store(
         uint256 bookingId,
         BookingRequest calldata req,
-        IProviderRegistry.Listing storage l,
-        uint88 price,
+        uint256 a,
+        uint256 b,
         uint80 fee,
-        uint8 currency,
         uint8 arbiterId_
     ) private {
-        Booking storage b = _bookings[bookingId];
-        if (b.status != Status.None) revert MarketplaceBookingExists(bookingId);
-        bool instant = l.instant;
+        bool instant = uint8(b >> 200) != 0;
         uint32 deadline;
         if (instant) {
             deadline = _serviceBy(bookingId);
@@ -410,36 +411,48 @@ contract Marketplace is MarketplaceBase, IBookings {
             uint256 respondBy = block.timestamp + RESPOND_WINDOW;
             deadline = uint32(respondBy < req.start ? respondBy : req.start);
         }
-        _bookings[bookingId] = Booking({
-            price: price,
-            fee: fee,
-            deadline: deadline,
-            status: instant ? Status.Accepted : Status.Requested,
-            rated: false,
-            currency: currency,
-            arbiterId: arbiterId_,
-            freeCancelHours: l.freeCancelHours,
-            lateCancelPct: l.lateCancelPct
-        });
-        _emitRequested(bookingId, req, instant ? uint32(block.timestamp) : deadline);
-        if (instant) emit BookingAccepted(bookingId, msg.sender, req.providerId, deadline, _lock(l, deadline));
-    }
-
-    /// @dev Emits BookingRequested from the stored booking (keeps `_store`'s stack shallow).
-    function _emitRequested(uint256 bookingId, BookingRequest calldata req, uint32 respondBy) private {
-        Booking memory bk = _bookings[bookingId];
+        _writeNew(bookingId, _bookingWord(b, fee, deadline, instant, arbiterId_));
         emit BookingRequested(
             bookingId,
             msg.sender,
             req.providerId,
-            bk.currency,
-            bk.price,
-            bk.fee,
+            uint8(b >> 184),
+            uint88(b),
+            fee,
             req.offerVersion,
             req.criteriaVersion,
-            bk.arbiterId,
-            respondBy
+            arbiterId_,
+            instant ? uint32(block.timestamp) : deadline
         );
+        if (instant) {
+            uint32 lockedUntil = _lock(_listings[req.providerId], uint32(a >> 192), deadline);
+            emit BookingAccepted(bookingId, deadline, lockedUntil);
+        }
+    }
+
+    /// @dev The new booking's word, from the listing's offer slot `b` (price, currency, terms).
+    function _bookingWord(uint256 b, uint80 fee, uint32 deadline, bool instant, uint8 arbiterId_)
+        private
+        pure
+        returns (uint256)
+    {
+        return uint256(uint88(b)) | (uint256(fee) << 88) | (uint256(deadline) << 168)
+            | (uint256(instant ? uint8(Status.Accepted) : uint8(Status.Requested)) << 200)
+            | (uint256(uint8(b >> 184)) << 216) | (uint256(arbiterId_) << 224)
+            | (uint256(uint16(b >> 208)) << 232) | (uint256(uint8(b >> 224)) << 248);
+    }
+
+    /// @dev Stores a booking's word; an existing id (any non-zero word) reverts.
+    function _writeNew(uint256 bookingId, uint256 word) private {
+        Booking storage bs = _bookings[bookingId];
+        uint256 existing;
+        assembly ("memory-safe") {
+            existing := sload(bs.slot)
+        }
+        if (existing != 0) revert MarketplaceBookingExists(bookingId);
+        assembly ("memory-safe") {
+            sstore(bs.slot, word)
+        }
     }
 
     /// @dev The slot must start in the future, at most MAX_ADVANCE ahead, and last at least a minute.
@@ -461,9 +474,11 @@ contract Marketplace is MarketplaceBase, IBookings {
     }
 
     /// @dev Locks the listing's stake until every slashing path of a booking served by `serviceBy` is over.
-    function _lock(IProviderRegistry.Listing storage l, uint32 serviceBy) private returns (uint32 lockedUntil) {
+    function _lock(IProviderRegistry.Listing storage l, uint32 current, uint32 serviceBy)
+        private
+        returns (uint32 lockedUntil)
+    {
         lockedUntil = serviceBy + CONFIRM_WINDOW + ARBITRATION_WINDOW;
-        uint32 current = l.lockedUntil;
         if (current >= lockedUntil) return current;
         l.lockedUntil = lockedUntil;
     }
@@ -489,7 +504,7 @@ contract Marketplace is MarketplaceBase, IBookings {
         _credit(l.owner, currency, payout);
         _accrueFee(currency, fee);
         _count(l, false);
-        emit BookingSettled(bookingId, _customerOf(bookingId), providerId, payout, fee, msg.sender);
+        emit BookingSettled(bookingId, payout, fee, msg.sender);
     }
 
     /// @dev Splits the escrow after taking the fee, returns or pays the bond, and for an arbiter's
@@ -501,8 +516,6 @@ contract Marketplace is MarketplaceBase, IBookings {
         (bool providerLost, uint64 weight) = _ruling(bookingId, arbiter_, refundBps, bond, fee, b.currency);
         emit DisputeResolved(
             bookingId,
-            _customerOf(bookingId),
-            _providerOf(bookingId),
             arbiter_,
             refundBps,
             refund,
@@ -567,7 +580,7 @@ contract Marketplace is MarketplaceBase, IBookings {
         b.rated = true;
         uint32 providerId = _providerOf(bookingId);
         (uint64 weight, uint16 newScore) = _addRating(_listings[providerId], stars, b.fee, b.currency);
-        emit BookingRated(bookingId, msg.sender, providerId, stars, complaintTags, weight, newScore);
+        emit BookingRated(bookingId, stars, complaintTags, weight, newScore);
     }
 
     /// @dev Adds a rating of `stars` weighted by the fee the booking paid; returns its weight and the new score.

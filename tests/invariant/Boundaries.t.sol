@@ -386,6 +386,35 @@ contract Boundaries is V2Base {
         assertEq(uint8(m.firstFailedCriterion(customer, fresh)), 0, "unblocked");
     }
 
+    function test_ownerBlock_countsInEveryCategory_presentAndFuture() public {
+        // the owner block comes first, the criteria later (and in a second category)
+        vm.prank(customer);
+        m.setOwnerBlocked(provider, true);
+        uint32 pid = _listing();
+        _setCriteria(customer, _openCriteria(0));
+        assertEq(m.getCriteria(customer, 1).blockedCount, 1, "a new criteria set inherits the owner blocks");
+        _expectIneligible(pid, ICriteriaRegistry.Criterion.OwnerBlocked);
+        ICriteriaRegistry.CriteriaInput memory c2 = _openCriteria(0);
+        c2.category = 2;
+        _setCriteria(customer, c2);
+        IProviderRegistry.ListingInput memory input = _input(0, PRICE, false);
+        input.category = 2;
+        uint32 other = _register(provider, input);
+        assertEq(uint8(m.firstFailedCriterion(customer, other)), uint8(ICriteriaRegistry.Criterion.OwnerBlocked), "cat 2");
+        vm.prank(customer);
+        m.setBlocked(pid, true);
+        assertEq(m.getCriteria(customer, 1).blockedCount, 2, "listing + owner block");
+        vm.prank(customer);
+        m.setOwnerBlocked(provider, false);
+        assertEq(m.getCriteria(customer, 1).blockedCount, 1, "owner block lifted");
+        assertEq(m.getCriteria(customer, 2).blockedCount, 0, "owner block lifted in cat 2");
+        _expectIneligible(pid, ICriteriaRegistry.Criterion.Blocked);
+        assertEq(uint8(m.firstFailedCriterion(customer, other)), 0, "cat 2 eligible");
+        // rewriting criteria keeps the count
+        _setCriteria(customer, _openCriteria(0));
+        assertEq(m.getCriteria(customer, 1).blockedCount, 1, "kept");
+    }
+
     function test_criterion_requiredRefused() public {
         uint32 pid = _listing(); // attributes 0x5
         ICriteriaRegistry.CriteriaInput memory c = _openCriteria(0);
