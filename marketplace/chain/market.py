@@ -258,6 +258,21 @@ class Market(Binding):
         """The timing windows, seconds, by field name."""
         return {k: int(v) for k, v in self.struct("windows").items()}
 
+    def offer(self, provider_id: int, from_block: int = 0) -> dict[str, Any]:
+        """The listing's current offer as its last ListingRegistered/ListingUpdated event
+        carries it (the ListingInput fields by name, metadataHash included, which the chain does
+        not store) plus `offerVersion`; {} if no such event is found."""
+        found: dict[str, Any] = {}
+        for name in ("ListingRegistered", "ListingUpdated"):
+            event = getattr(self.contract.events, name)
+            for log in event.get_logs(
+                from_block=from_block, argument_filters={"providerId": provider_id}
+            ):
+                version = int(log["args"].get("offerVersion", 1))
+                if not found or version > found["offerVersion"]:
+                    found = {**dict(log["args"]["listing"]), "offerVersion": version}
+        return found
+
     def currency(self, currency_id: int) -> dict[str, Any]:
         """`currency(id)`: token (zero for ether), enabled, minFee."""
         token, enabled, min_fee = self.call("currency", currency_id)
