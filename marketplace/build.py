@@ -46,9 +46,6 @@ ARTIFACT_OUTPUTS = (
     "evm.deployedBytecode.linkReferences",
     "evm.methodIdentifiers",
 )
-ABI_ONLY_ARTIFACTS = ("IMarketplace",)
-"""Interfaces written as artifacts too (empty bytecode): IMarketplace is the whole ABI of the
-marketplace address (`marketplace.chain.scan.marketplace_abi`)."""
 ANALYSIS_OUTPUTS = ("abi", "devdoc", "userdoc", "evm.bytecode", "evm.deployedBytecode")
 
 

@@ -739,17 +739,17 @@ def _dispute_resolved(uow: UnitOfWork, ev: DecodedEvent) -> None:
     if by_default:
         return
     provider = _require(uow, "providers", (row["provider_id"],), "provider")
-    if lost:
-        weight = a["weight"]
-        provider["disputes_lost"] += 1
-        provider["rating_weight"] += weight
-        provider["weighted_stars"] += rules.LOST_DISPUTE_STARS * weight
-        _record_outcome(provider, failure=False)  # a resolution: a completion, and a failure
-        _record_outcome(provider, failure=True)
-        _put_provider(uow, ev, provider, stars=rules.LOST_DISPUTE_STARS, weight=weight)
-    else:
-        _record_outcome(provider, failure=False)
+    provider["completed"], provider["failures"] = rules.record_resolution(
+        provider["completed"], provider["failures"], lost
+    )
+    if not lost:
         _put_provider(uow, ev, provider)
+        return
+    weight = a["weight"]
+    provider["disputes_lost"] += 1
+    provider["rating_weight"] += weight
+    provider["weighted_stars"] += rules.LOST_DISPUTE_STARS * weight
+    _put_provider(uow, ev, provider, stars=rules.LOST_DISPUTE_STARS, weight=weight)
 
 
 def _booking_rated(uow: UnitOfWork, ev: DecodedEvent) -> None:

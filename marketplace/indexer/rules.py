@@ -31,6 +31,12 @@ def record_outcome(completed: int, failures: int, failure: bool) -> tuple[int, i
     return domain.count_outcome(completed, failures, failure=failure)
 
 
+def record_resolution(completed: int, failures: int, lost: bool) -> tuple[int, int]:
+    """The counters after an arbiter's ruling: a completion, and a failure when the provider
+    lost."""
+    return domain.count_resolution(completed, failures, provider_lost=lost)
+
+
 def rating_weight(fee: int, min_fee: int) -> int:
     """The weight of a rating of a booking that paid `fee` (0 when the minimum fee is unknown)."""
     return domain.rating_weight(fee, min_fee) if min_fee > 0 else 0

@@ -10,13 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from marketplace import domain
-from marketplace.artifacts import load_artifact
 from marketplace.chain.logs import EventDecoder, MalformedLog
+from marketplace.chain.scan import marketplace_abi
 from marketplace.indexer import marketplace_decoder
 from marketplace.indexer.projections import HANDLERS
 
 DECODER = marketplace_decoder()
-ABI_EVENTS = {e["name"]: e for e in load_artifact("Marketplace")["abi"] if e["type"] == "event"}
+ABI_EVENTS = {e["name"]: e for e in marketplace_abi() if e["type"] == "event"}
 POSITION = {
     "blockNumber": "0x10",
     "blockHash": "0x" + "11" * 32,
