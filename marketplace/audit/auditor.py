@@ -280,6 +280,7 @@ class Auditor:
             self._check_solvency(self.replay.checkpoint_at(to_block, None), {})
         self.anchor = (to_block, self._block_hash(to_block))
         self._check_events_still_canonical()
+        self.token_info()  # symbols and decimals of new token currencies, for the report
         self.seconds += time.monotonic() - started
         return self.replay.events_seen - before
 

@@ -135,8 +135,7 @@ class AuditReport:
 def build_report(auditor: Auditor) -> AuditReport:
     """The report of what `auditor` has audited so far."""
     replay = auditor.replay
-    auditor.token_info()
-    money = Money(replay.currencies)
+    money = Money(replay.currencies)  # the auditor read each token's symbol and decimals
     violations = sorted(replay.violations, key=sort_key)
     counts = Counter(v.invariant for v in violations)
     checked = [c for c in replay.checkpoints if c.actual is not None and c.currency == 0]
