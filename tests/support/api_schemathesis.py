@@ -23,7 +23,8 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.serving import make_server
 
-from tests.support.world import CUSTOMERS, HELSINKI, RIDES, World
+from marketplace.availability import demo_schedule, save_schedule
+from tests.support.world import CUSTOMERS, DUSD, DUSD_UNIT, HELSINKI, PROVIDERS, RIDES, World
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMATHESIS = ROOT / ".cache" / "schemathesis-venv" / "bin" / "schemathesis"
@@ -53,10 +54,15 @@ class Run:
 
 
 def seed_market(world: World) -> None:
-    """A provider, on-chain criteria and a booking, indexed."""
-    provider = world.register("Aino's Rides", RIDES, HELSINKI, 0, 4 * 10**16)
+    """Two listings (one in ether with weekly hours and cancellation terms, one in DemoUSD),
+    on-chain criteria and a booking of a slot, indexed."""
+    provider = world.register("Aino's Rides", RIDES, HELSINKI, 0, 4 * 10**16,
+                              free_cancel_hours=24, late_cancel_pct=30)
+    world.register("Dollar Rides", RIDES, HELSINKI, 0, 12 * DUSD_UNIT, currency=DUSD)
     world.set_criteria(CUSTOMERS[0], RIDES)
-    world.transact("book", provider, 4 * 10**16, 1, sender=CUSTOMERS[0], value=4 * 10**16)
+    world.book_direct(CUSTOMERS[0], provider)
+    engine = world.services.engine
+    save_schedule(engine, provider, demo_schedule(provider), world.address(PROVIDERS[0]))
     world.sync()
 
 

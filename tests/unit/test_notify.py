@@ -20,12 +20,14 @@ from marketplace.profile.notify import (
 from marketplace.profile.records import Notification
 from marketplace.profile.repository import InMemoryProfileRepository
 
+OWNER = "0x" + "0d" * 20
+
 RIDES = 1
 CRITERIA = CriteriaView(category=RIDES, max_price=100, version=1)
 
 
 def provider(pid: int, price: int, *, active: bool = True, region: int = 1) -> ProviderView:
-    return ProviderView(pid, RIDES, region, 0, price, active)
+    return ProviderView(pid, OWNER, RIDES, region, 0, 0, price, active)
 
 
 def top(providers: list[ProviderView]) -> list[int]:

@@ -17,6 +17,13 @@ from marketplace.profile import InMemoryProfileRepository, ProfileService
 from marketplace.profile.dislikes import PRIOR_DISLIKE, Observation, forgetting_weight, infer
 from marketplace.profile.learning import DISLIKE_COST, UNSURE_BELOW
 
+OWNER = "0x" + "0d" * 20
+
+
+def bid(customer: str, n: int) -> int:
+    """The customer's n-th booking's id: listing 1, an hour-long slot n seconds apart."""
+    return booking_id(customer, 1, 1_800_000_000 + n, 60)
+
 CUSTOMER = "0x" + "ef" * 20
 CRITERIA = CriteriaView(category=1, min_score=30_000, max_price=10**17, premium_per_star=10**16,
                         score_weight=5_000, price_weight=5_000, version=1)
@@ -122,8 +129,8 @@ def test_without_complaints_or_poor_ratings_the_ranking_of_new_providers_is_the_
 ) -> None:
     service = service_with([(attributes, stars, set()) for attributes, stars in ratings])
     fresh = ProviderIndex.from_views([
-        ProviderView(100 + n, 1, 1, (0x9_5A5A * (n + 1)) & ((1 << 20) - 1),
-                     (4 + n % 5) * 10**16, True, 10, 30 + n) for n in range(12)
+        ProviderView(100 + n, OWNER, 1, 1, (0x9_5A5A * (n + 1)) & ((1 << 20) - 1), 0,
+                     (4 + n % 5) * 10**16, True, 40_000, 4_000 * (30 + n)) for n in range(12)
     ])
     affinity = service.affinity(CUSTOMER, CRITERIA)
     assert affinity is not None and affinity.traits == ()
@@ -147,8 +154,8 @@ def test_old_evidence_is_said_to_count_less() -> None:
     repository = InMemoryProfileRepository()
     then = ProfileService(repository, clock=lambda: T0)
     then.grant_consent(CUSTOMER)
-    provider = ProviderView(1, 1, 1, SMOKER, 8 * 10**16, True, 10, 40)
-    then.record_rating(CUSTOMER, booking_id(CUSTOMER, 1), provider, CRITERIA, 1, SMOKE)
+    provider = ProviderView(1, OWNER, 1, 1, SMOKER, 0, 8 * 10**16, True, 40_000, 160_000)
+    then.record_rating(CUSTOMER, bid(CUSTOMER, 1), provider, CRITERIA, 1, SMOKE)
     later = ProfileService(repository, clock=lambda: T0 + timedelta(days=730))
     profile_then, profile_later = then.profile(CUSTOMER), later.profile(CUSTOMER)
     assert profile_then is not None and profile_later is not None
@@ -163,7 +170,8 @@ def service_with(ratings: list[tuple[int, int, set[int]]]) -> ProfileService:
     service = ProfileService(InMemoryProfileRepository(), clock=lambda: next(clock))
     service.grant_consent(CUSTOMER)
     for n, (attributes, stars, tags) in enumerate(ratings):
-        provider = ProviderView(n + 1, 1, 1, attributes, 8 * 10**16, True, 10, 40)
-        service.record_rating(CUSTOMER, booking_id(CUSTOMER, n), provider, CRITERIA, stars,
+        provider = ProviderView(n + 1, OWNER, 1, 1, attributes, 0, 8 * 10**16, True, 40_000,
+                                160_000)
+        service.record_rating(CUSTOMER, bid(CUSTOMER, n), provider, CRITERIA, stars,
                               sum(1 << tag for tag in tags))
     return service

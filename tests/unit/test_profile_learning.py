@@ -20,6 +20,13 @@ from marketplace.profile import (
     ProfileService,
 )
 
+OWNER = "0x" + "0d" * 20
+
+
+def bid(customer: str, n: int) -> int:
+    """The customer's n-th booking's id: listing 1, an hour-long slot n seconds apart."""
+    return booking_id(customer, 1, 1_800_000_000 + n, 60)
+
 CUSTOMER = "0x" + "ab" * 20
 OTHER = "0x" + "cd" * 20
 CRITERIA = CriteriaView(category=1, min_score=30_000, max_price=10**17, premium_per_star=10**16,
@@ -45,7 +52,7 @@ class Clock:
 
 
 def ride(pid: int, attributes: int = 0, price: int = 8 * 10**16, stars: int = 4) -> ProviderView:
-    return ProviderView(pid, 1, 1, attributes, price, True, 10, 10 * stars)
+    return ProviderView(pid, OWNER, 1, 1, attributes, 0, price, True, 40_000, 40_000 * stars)
 
 
 @pytest.fixture
@@ -61,7 +68,7 @@ def consenting(service: ProfileService) -> ProfileService:
 
 def rate(service: ProfileService, n: int, provider: ProviderView, stars: int,
          complaints: int = 0, customer: str = CUSTOMER) -> bool:
-    return service.record_rating(customer, booking_id(customer, n), provider, CRITERIA, stars,
+    return service.record_rating(customer, bid(customer, n), provider, CRITERIA, stars,
                                  complaints)
 
 
@@ -167,11 +174,11 @@ def test_a_replayed_rating_is_learned_once(consenting: ProfileService) -> None:
 
 def test_ratings_are_checked_before_anything_is_stored(consenting: ProfileService) -> None:
     with pytest.raises(ProfileError, match="not"):
-        consenting.record_rating(CUSTOMER, booking_id(OTHER, 1), ride(1), CRITERIA, 5)
+        consenting.record_rating(CUSTOMER, bid(OTHER, 1), ride(1), CRITERIA, 5)
     with pytest.raises(ProfileError):
         rate(consenting, 1, ride(1), 6)
     with pytest.raises(ProfileError):
-        consenting.record_rating(CUSTOMER, booking_id(CUSTOMER, 1), replace(ride(1), category=2),
+        consenting.record_rating(CUSTOMER, bid(CUSTOMER, 1), replace(ride(1), category=2),
                                  CRITERIA, 5)
     with pytest.raises(ProfileError):
         consenting.grant_consent("alice")
@@ -226,7 +233,7 @@ def test_the_export_is_json_with_everything_stored_and_learned(consenting: Profi
     decoded = json.loads(json.dumps(exported))
     assert decoded["customer"] == CUSTOMER
     (rating,) = decoded["ratings"]
-    assert rating["booking_id"] == str(booking_id(CUSTOMER, 1))
+    assert rating["booking_id"] == str(bid(CUSTOMER, 1))
     assert rating["price"] == str(2**70)
     assert rating["complaints"] == SMOKE
     assert decoded["consents"][0]["purpose"] == PERSONALISATION

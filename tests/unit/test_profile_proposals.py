@@ -19,6 +19,13 @@ from marketplace.profile import (
     ProposalKind,
 )
 
+OWNER = "0x" + "0d" * 20
+
+
+def bid(customer: str, n: int) -> int:
+    """The customer's n-th booking's id: listing 1, an hour-long slot n seconds apart."""
+    return booking_id(customer, 1, 1_800_000_000 + n, 60)
+
 CUSTOMER = "0x" + "12" * 20
 CRITERIA = CriteriaView(category=1, region=1, min_score=30_000, max_price=10**17,
                         premium_per_star=10**16, refused_attributes=1 << 19,
@@ -38,13 +45,15 @@ def service() -> ProfileService:
 
 def ride(pid: int, attributes: int = 0, count: int = 10, total: int = 40,
          price: int = 8 * 10**16) -> ProviderView:
-    return ProviderView(pid, 1, 1, attributes, price, True, count, total)
+    # 4,000 a rating: the prior weighs five such ratings, so scores read as v1's did.
+    return ProviderView(pid, OWNER, 1, 1, attributes, 0, price, True, count * 4_000,
+                        total * 4_000)
 
 
 def rate(service: ProfileService, n: int, provider: ProviderView, stars: int,
          complaints: str | None = None) -> None:
     tags = mask("complaint tag", [complaints]) if complaints else 0
-    service.record_rating(CUSTOMER, booking_id(CUSTOMER, n), provider, CRITERIA, stars, tags)
+    service.record_rating(CUSTOMER, bid(CUSTOMER, n), provider, CRITERIA, stars, tags)
 
 
 def kinds(proposals: list[Proposal]) -> list[ProposalKind]:
@@ -181,5 +190,5 @@ def test_a_proposal_serialises_to_json_with_its_transaction(service: ProfileServ
     (proposal,) = service.proposals(CUSTOMER, CRITERIA)
     decoded = json.loads(json.dumps(proposal.to_json()))
     assert decoded["kind"] == "refuse_attribute"
-    assert decoded["criteria"][0] == 1 and decoded["criteria"][6] == (1 << 19 | 1 << SMOKER)
-    assert decoded["criteria"][3] == str(10**17)  # beyond 2**53: a string
+    assert decoded["criteria"][0] == 1 and decoded["criteria"][7] == (1 << 19 | 1 << SMOKER)
+    assert decoded["criteria"][4] == str(10**17)  # beyond 2**53: a string

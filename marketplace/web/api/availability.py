@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify
+from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
 from marketplace.availability import (
@@ -55,16 +55,22 @@ def availability_json(provider_id: int, schedule: WeeklySchedule | None) -> dict
     }
 
 
-@bp.get("/providers/<pid:provider_id>/availability")
+# One rule for the three methods: with a rule per method, werkzeug answers a provider id its
+# converter refuses (0) with 405 for PUT and DELETE instead of 404.
+@bp.route("/providers/<pid:provider_id>/availability", methods=["GET", "PUT", "DELETE"])
 def availability(provider_id: int) -> ResponseReturnValue:
-    """The listing's weekly hours (null: bookable at any time)."""
+    """GET the listing's weekly hours (null: bookable at any time); PUT and DELETE them (its
+    owner)."""
+    if request.method == "PUT":
+        return put_availability(provider_id)
+    if request.method == "DELETE":
+        return delete_availability(provider_id)
     _owner(provider_id)
     with services().engine.connect() as conn:
         schedule = schedule_in(conn, provider_id)
     return jsonify(availability_json(provider_id, schedule))
 
 
-@bp.put("/providers/<pid:provider_id>/availability")
 def put_availability(provider_id: int) -> ResponseReturnValue:
     """Publish the listing's weekly hours (its owner, signed in)."""
     account = require_account()
@@ -81,7 +87,6 @@ def put_availability(provider_id: int) -> ResponseReturnValue:
     return jsonify(availability_json(provider_id, schedule))
 
 
-@bp.delete("/providers/<pid:provider_id>/availability")
 def delete_availability(provider_id: int) -> ResponseReturnValue:
     """Withdraw the published hours: the listing becomes bookable at any time (its owner)."""
     account = require_account()

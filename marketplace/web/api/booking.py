@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+from eth_utils.address import to_checksum_address
 from flask import jsonify, url_for
 from flask.typing import ResponseReturnValue
 
 from marketplace import domain
 from marketplace.availability import SlotProblem, SlotRefused, booked_slots, check_slot
 from marketplace.availability import schedule_in as schedule_of
+from marketplace.chain.market import Market
 from marketplace.chain.nodeerrors import NodeError
 from marketplace.chain.revert import ContractRevert
 from marketplace.chain.token import Token
@@ -222,8 +224,9 @@ def book_permit_tx() -> ResponseReturnValue:
         raise _unprocessable("This listing is priced in ether: there is no permit; send the "
                              "book transaction with the price as value.", "currency")
     if body.value is not None:
-        try:
-            signed = parse_amount(body.value, "value", p.currency)
+        try:  # bare digits are the smallest unit, as every amount the API returns
+            signed = int(body.value) if isinstance(body.value, int) or body.value.isdigit() else (
+                parse_amount(body.value, "value", p.currency))
         except InvalidCriteria as exc:
             raise _unprocessable(exc.message, "value") from None
         if signed != p.price:
@@ -276,7 +279,9 @@ def _approve_tx(token: str, spender: str, amount: int, sender: str) -> dict[str,
                       label=f"Allow the marketplace to take {amount} of the token",
                       api_path="", api_body={}, next_url="")
     try:
-        tx = build_transaction(contract, "approve", spender, amount, sender=sender)
+        # build_transaction reads only Binding's parts (w3, address, contract, decode).
+        tx = build_transaction(cast(Market, contract), "approve",
+                               to_checksum_address(spender), amount, sender=sender)
     except ContractRevert as exc:
         raise refused(exc) from exc
     except NodeError as exc:

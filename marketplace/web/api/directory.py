@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from flask import jsonify
 from flask.typing import ResponseReturnValue
 
-from marketplace.catalogue import ATTRIBUTES, CATEGORIES, COMPLAINT_TAGS, REGIONS, Entry, names
-from marketplace.domain import STAR
+from marketplace.catalogue import (
+    ATTRIBUTES,
+    CATEGORIES,
+    COMPLAINT_TAGS,
+    REGIONS,
+    Entry,
+    key_of,
+    names,
+)
+from marketplace.domain import RATING_WEIGHT_UNIT, STAR
 from marketplace.matching.eligibility import CriteriaView
-from marketplace.matching.explain import explain_exclusion
+from marketplace.matching.explain import explain_exclusion, format_stars
 from marketplace.matching.listing import ListingFilter, listed_provider_ids
+from marketplace.matching.ranking import Match
 from marketplace.store import queries as store_queries
 from marketplace.web import forms, queries, ranking
 from marketplace.web.api import bp
@@ -29,6 +39,7 @@ from marketplace.web.api.models import CriteriaBody, MatchBody, ProviderQuery, P
 from marketplace.web.auth import current_account
 from marketplace.web.context import services
 from marketplace.web.errors import FieldError, NotFound
+from marketplace.web.money import currencies
 from marketplace.web.present import providers_json, view_of_row
 
 # Path values of a category: its key or its code, as the document's enum says.
@@ -69,14 +80,16 @@ def providers() -> ResponseReturnValue:
         min_score=math.ceil(query.min_stars * STAR) if query.min_stars is not None else None,
         max_price=(forms.amount(query.max_price, "max_price")
                    if query.max_price is not None else None),
+        currency=query.currency,
+        min_reliability=(math.ceil(query.min_reliability * 100)
+                         if query.min_reliability is not None else None),
+        min_rating_weight=(math.ceil(query.min_track_record * RATING_WEIGHT_UNIT)
+                           if query.min_track_record is not None else None),
+        owner=query.owner.lower() if query.owner is not None else None,
     )
     svc = services()
     with svc.index.current().read() as columns:
         ids = listed_provider_ids(columns, wanted)
-    if query.owner is not None:
-        owner = query.owner.lower()
-        ids = [i for i in ids
-               if (listing := svc.index.listing(i)) is not None and listing.owner == owner]
     chosen = ids[(query.page - 1) * query.per_page: query.page * query.per_page]
     with svc.engine.connect() as conn:
         rows = queries.search_providers_by_ids(conn, chosen)
@@ -107,7 +120,9 @@ def provider(provider_id: int) -> ResponseReturnValue:
         for r in reviews
     ]
     if customer is not None:
-        exclusion = explain_exclusion(view_of_row(row), criteria)
+        index = svc.index.current()
+        listing = index.view(provider_id) if provider_id in index else view_of_row(row)
+        exclusion = explain_exclusion(listing, criteria, named_attestors=index.named_attestors())
         data["eligibility"] = {
             "customer": customer,
             "eligible": not exclusion.excluded,
@@ -128,19 +143,40 @@ def criteria_view_of(body: CriteriaBody, customer: str | None
             float(body.score_weight) == 0 and float(body.price_weight) == 0):
         raise FieldError("Score and price weights cannot both be zero.", "score_weight",
                          status=422, code="unprocessable")
+    with services().engine.connect() as conn:
+        known = currencies(conn)
     with semantic():
-        criteria = forms.parse_criteria_inputs(inputs_of(body))
+        criteria = forms.parse_criteria_inputs(inputs_of(body), known)
     blocked: list[int] = []
+    owners: list[str] = []
     version: int | None = None
     if customer is not None:
         with services().engine.connect() as conn:
             current = store_queries.current_criteria(conn, customer, criteria.category)
+            owners = store_queries.blocked_owners(conn, customer)
         if current is not None and int(current["version"]):
             blocked = list(current["blocked"])
-            stored = queries.view_of_criteria(current, criteria.category, blocked)
-            if stored == criteria.to_view(stored.version, blocked):
+            stored = queries.view_of_criteria(current, criteria.category, blocked, owners)
+            if stored == criteria.to_view(stored.version, blocked, owners):
                 version = stored.version
-    return criteria.to_view(version or 1, blocked), version
+    return criteria.to_view(version or 1, blocked, owners), version
+
+
+def signals_json(found: Match, accounts: Mapping[int, str]) -> dict[str, Any]:
+    """What a match adds to its listing's facts: who verified which attribute, the owner's
+    history for a listing without ratings, the score-adjusted price."""
+    history = found.owner_history
+    return {
+        "adjusted_price": str(found.adjusted_price),
+        "verified": [{"attribute": key_of("attribute", v.attribute) or str(v.attribute),
+                      "attestors": [{"id": a, "account": accounts.get(a)} for a in v.attestors],
+                      "trusted": v.trusted} for v in found.verified],
+        "owner_history": None if history is None else {
+            "owner": history.owner, "listings": history.listings,
+            "rating_weight": history.rating_weight, "score": history.score,
+            "stars": format_stars(history.score), "reliability": history.reliability,
+            "completed": history.completed, "failures": history.failures},
+    }
 
 
 @bp.post("/match")
@@ -153,6 +189,10 @@ def match() -> ResponseReturnValue:
     result, matches = ranking.match(
         svc, view, customer=customer if customer and customer == current_account() else None,
         personalise=body.personalise, k=body.k)
+    with svc.index.current().read() as columns:
+        accounts = dict(columns.attestor_accounts)
+    for found, out in zip(result.matches, matches, strict=True):
+        out.update(signals_json(found, accounts))
     payload: dict[str, Any] = {
         "matches": matches,
         "eligible_count": result.eligible_count,
@@ -178,30 +218,26 @@ def match_count() -> ResponseReturnValue:
 # ------------------------------------------------------------------ criteria
 
 
+_RAW_NUMBERS = ("region", "currency", "min_score", "min_reliability", "score_weight",
+                "price_weight")
+_RAW_AMOUNTS = ("max_price", "premium_per_star", "required_attributes", "refused_attributes",
+                "verified_attributes", "trusted_attestors", "min_rating_weight")
+
+
 def _criteria_row_json(row: dict[str, Any]) -> dict[str, Any]:
     from marketplace.matching.criteria import CriteriaInput, InvalidCriteria
 
+    raw: dict[str, Any] = {name: int(row.get(name) or 0) for name in _RAW_NUMBERS}
+    raw.update({name: str(int(row.get(name) or 0)) for name in _RAW_AMOUNTS})
     out: dict[str, Any] = {
         "category": int(row["category"]),
         "version": int(row["version"]),
         "blocked": list(row.get("blocked", [])),
-        "raw": {
-            "region": int(row["region"]), "min_score": int(row["min_score"]),
-            "max_price": str(int(row["max_price"])),
-            "premium_per_star": str(int(row["premium_per_star"])),
-            "required_attributes": str(int(row["required_attributes"])),
-            "refused_attributes": str(int(row["refused_attributes"])),
-            "score_weight": int(row["score_weight"]), "price_weight": int(row["price_weight"]),
-        },
+        "blocked_owners": list(row.get("blocked_owners", [])),
+        "raw": raw,
     }
     try:
-        criteria = CriteriaInput(
-            category=int(row["category"]), region=int(row["region"]),
-            min_score=int(row["min_score"]), max_price=int(row["max_price"]),
-            premium_per_star=int(row["premium_per_star"]),
-            required_attributes=int(row["required_attributes"]),
-            refused_attributes=int(row["refused_attributes"]),
-            score_weight=int(row["score_weight"]), price_weight=int(row["price_weight"]))
+        criteria = CriteriaInput.from_view(queries.view_of_criteria(row, int(row["category"])))
     except InvalidCriteria:  # a block-only row (never set) has no valid criteria
         return out
     if int(row["version"]):

@@ -34,6 +34,18 @@ def _ref(name: str) -> dict[str, str]:
 
 
 WEI = {"type": "string", "pattern": "^[0-9]+$", "description": "an amount in wei"}
+UNITS = {"type": "string", "pattern": "^[0-9]+$",
+         "description": "an amount in the smallest unit of its currency"}
+CURRENCY = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "symbol": {"type": "string"}, "decimals": {"type": "integer"},
+    "token": {"type": ["string", "null"]}}}
+TERMS = {"type": "object", "properties": {
+    "free_cancel_hours": {"type": "integer"}, "late_cancel_pct": {"type": "integer"}}}
+SCHEDULE = {"type": "object", "properties": {
+    "time_zone": {"type": "string"},
+    "hours": {"type": "array", "items": {"type": "object", "properties": {
+        "day": {"enum": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]},
+        "from": {"type": "string"}, "to": {"type": "string"}}}}}}
 ADDRESS = {"type": "string", "pattern": "^0x[0-9a-fA-F]{40}$"}
 OBJECT = {"type": "object"}
 STRINGS = {"type": "array", "items": {"type": "string"}}
@@ -57,8 +69,39 @@ RESPONSE_SCHEMAS: dict[str, Any] = {
             "rank": {"type": "integer"}, "provider_id": {"type": "integer"},
             "name": {"type": "string"}, "owner": {"type": ["string", "null"]},
             "score": {"type": "integer"}, "stars": {"type": "string"},
-            "price": WEI, "ceiling": WEI, "utility": {"type": "number"},
+            "rating_weight": {"type": "integer", "description": (
+                "the track record behind the stars: 1,000 = one minimum-fee rating")},
+            "weight_label": {"type": "string"},
+            "reliability": {"type": ["integer", "null"], "description": "basis points"},
+            "reliability_label": {"type": "string"},
+            "currency_id": {"type": "integer"},
+            "price": UNITS, "price_label": {"type": "string"}, "ceiling": UNITS,
+            "adjusted_price": {"type": "string", "pattern": "^-?[0-9]+$", "description": (
+                "the price less the premium your criteria accept for the score above your "
+                "minimum (smallest units; may be negative)")},
+            "verified": {"type": "array", "items": _ref("Verified")},
+            "owner_history": {"oneOf": [{"type": "null"}, _ref("OwnerHistory")],
+                              "description": "a listing without ratings: its owner's record"},
+            "utility": {"type": "number"},
             "reasons": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "Verified": {
+        "type": "object",
+        "properties": {
+            "attribute": {"type": "string"},
+            "attestors": {"type": "array", "items": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "account": {"type": ["string", "null"]}}}},
+            "trusted": {"type": "boolean", "description": "one of them is trusted by you"},
+        },
+    },
+    "OwnerHistory": {
+        "type": "object",
+        "properties": {
+            "owner": ADDRESS, "listings": {"type": "integer"},
+            "rating_weight": {"type": "integer"}, "score": {"type": "integer"},
+            "stars": {"type": "string"}, "reliability": {"type": "integer"},
+            "completed": {"type": "integer"}, "failures": {"type": "integer"},
         },
     },
     "MatchResult": {
@@ -86,10 +129,81 @@ RESPONSE_SCHEMAS: dict[str, Any] = {
             "owner": ADDRESS, "category": {"type": ["string", "null"]},
             "region": {"type": ["string", "null"]},
             "attributes": {"type": "array", "items": {"type": "string"}},
-            "price": WEI, "stake": WEI, "active": {"type": "boolean"},
+            "price": UNITS, "stake": WEI, "active": {"type": "boolean"},
             "score": {"type": "integer"}, "stars": {"type": "string"},
             "rating_count": {"type": "integer"},
+            "rating_weight": {"type": "integer"}, "reliability": {"type": "integer"},
+            "currency_id": {"type": "integer"}, "offer_version": {"type": ["integer", "null"]},
+            "instant": {"type": ["boolean", "null"]},
+            "free_cancel_hours": {"type": ["integer", "null"]},
+            "late_cancel_pct": {"type": ["integer", "null"]},
         },
+    },
+    "Availability": {
+        "type": "object",
+        "required": ["provider_id", "schedule", "description", "bookable_any_time"],
+        "properties": {
+            "provider_id": {"type": "integer"},
+            "schedule": {"oneOf": [{"type": "null"}, SCHEDULE]},
+            "description": {"type": "string"},
+            "bookable_any_time": {"type": "boolean"},
+        },
+    },
+    "Slots": {
+        "type": "object",
+        "required": ["provider_id", "slots"],
+        "properties": {
+            "provider_id": {"type": "integer"}, "time_zone": {"type": ["string", "null"]},
+            "from": {"type": "integer"}, "to": {"type": "integer"},
+            "duration": {"type": "integer"}, "bookable_any_time": {"type": "boolean"},
+            "slots": {"type": "array", "items": {"type": "object", "properties": {
+                "start": {"type": "integer"}, "end": {"type": "integer"},
+                "start_utc": {"type": "string", "format": "date-time"}}}},
+            "booked": {"type": "array", "items": {"type": "object", "properties": {
+                "start": {"type": "integer"}, "end": {"type": "integer"}}}},
+            "truncated": {"type": "boolean"},
+        },
+    },
+    "BookingPreparation": {
+        "type": "object",
+        "required": ["kind", "booking_id", "request", "price", "currency"],
+        "properties": {
+            "kind": {"enum": ["transaction", "permit", "approve"], "description": (
+                "transaction: sign and send `tx`; permit: sign `typed_data` with "
+                "eth_signTypedData_v4, then POST `then`; approve: send `approve`, then POST "
+                "`then`")},
+            "booking_id": {"type": "string"},
+            "request": {"type": "object", "description": "BookingRequest fields"},
+            "start_utc": {"type": "string"}, "end_utc": {"type": "string"},
+            "price": UNITS, "price_label": {"type": "string"}, "currency": CURRENCY,
+            "instant": {"type": "boolean"}, "terms": TERMS,
+            "tx": {"type": "object"}, "function": {"type": "string"}, "args": {"type": "array"},
+            "value": WEI, "label": {"type": "string"}, "next": {"type": "string"},
+            "typed_data": {"type": "object", "description": "EIP-712 typed data (EIP-2612)"},
+            "deadline": {"type": "integer"},
+            "approve": _ref("UnsignedTransaction"),
+            "then": {"type": "object", "properties": {"path": {"type": "string"},
+                                                      "body": {"type": "object"}}},
+        },
+    },
+    "CancellationPreview": {
+        "type": "object",
+        "required": ["booking_id", "status", "cancellable", "terms", "message"],
+        "properties": {
+            "booking_id": {"type": "string"}, "status": {"type": "string"},
+            "at": {"type": "integer"}, "cancellable": {"type": "boolean"},
+            "terms": TERMS, "free_until": {"type": "integer"}, "currency": CURRENCY,
+            "refund": UNITS, "compensation": UNITS, "free": {"type": "boolean"},
+            "message": {"type": "string"},
+        },
+    },
+    "OperatorChanges": {
+        "type": "object",
+        "properties": {"items": {"type": "array", "items": {"type": "object", "properties": {
+            "kind": {"type": "string"}, "account": ADDRESS, "value": {"type": "string"},
+            "status": {"enum": ["scheduled", "applied", "cancelled"]},
+            "eta": {"type": "integer"}, "scheduled_block": {"type": "integer"},
+            "done_block": {"type": ["integer", "null"]}}}}},
     },
     "ProviderPage": {
         "type": "object",
@@ -103,7 +217,7 @@ RESPONSE_SCHEMAS: dict[str, Any] = {
         "type": "object",
         "properties": {
             "id": {"type": "string"}, "customer": ADDRESS,
-            "provider_id": {"type": "integer"}, "price": WEI,
+            "provider_id": {"type": "integer"}, "price": UNITS,
             "status": {"type": "string"}, "deadline": {"type": "integer"},
             "rated": {"type": "boolean"}, "stars": {"type": ["integer", "null"]},
             "complaint_tags": {"type": "array", "items": {"type": "string"}},
@@ -130,6 +244,7 @@ RESPONSE_SCHEMAS: dict[str, Any] = {
             "value": WEI,
             "label": {"type": "string"},
             "next": {"type": "string"},
+            "refund_preview": _ref("CancellationPreview"),
         },
     },
     "TxStatus": {
@@ -276,7 +391,9 @@ AUTH_ERRORS = ("401", "503")
 # 503: the language model is missing on this server. Nothing here is a 422: the schema states
 # every rule (a blank or too long text, an unknown category).
 TEXT_ERRORS = ("400", "403", "413", "415", "503")
-PLAIN_BOOKING_ACTIONS = sorted(set(BOOKING_ACTIONS) - {"rate", "resolve"})
+PLAIN_BOOKING_ACTIONS = sorted(set(BOOKING_ACTIONS) - {"rate", "resolve", "confirm_and_rate"})
+PROVIDER = {"provider_id": PROVIDER_ID}
+OWNER_ERRORS = ("400", "401", "403", "404", "413", "415", "422", "503")
 
 OPERATIONS: tuple[Op, ...] = (
     Op("get", "/catalogue", "Names of categories, regions, attributes and tags", OBJECT,
@@ -299,18 +416,32 @@ OPERATIONS: tuple[Op, ...] = (
        errors=(*INPUT_ERRORS, "404")),
     Op("post", "/criteria/tx", "Build setCriteria", _ref("UnsignedTransaction"),
        body=models.CriteriaTxBody, errors=TX_ERRORS),
-    Op("post", "/blocks/tx", "Build setBlocked", _ref("UnsignedTransaction"),
+    Op("post", "/blocks/tx", "Build setBlocked (provider_id) or setOwnerBlocked (owner)",
+       _ref("UnsignedTransaction"),
        body=models.BlockTxBody, errors=TX_ERRORS),
     Op("get", "/bookings", "Bookings of a customer and/or a provider, newest first",
        _ref("BookingPage"), query=models.BookingsQuery, errors=INPUT_ERRORS),
-    Op("post", "/bookings/tx", "Build book (escrows the quoted price)",
-       _ref("UnsignedTransaction"), body=models.BookTxBody, errors=TX_ERRORS),
+    Op("post", "/bookings/tx",
+       "Prepare a booking of a slot: the book transaction (ether), or the permit to sign or "
+       "the approve transaction (a token)", _ref("BookingPreparation"),
+       body=models.BookTxBody, errors=(*TX_ERRORS, "404")),
+    Op("post", "/bookings/permit/tx",
+       "Build bookWithPermit from the signed permit (a token listing)",
+       _ref("BookingPreparation"), body=models.PermitBookTxBody, errors=(*TX_ERRORS, "404")),
+    Op("get", "/bookings/{booking_id}/cancellation",
+       "What cancelling would refund under the booking's locked terms",
+       _ref("CancellationPreview"), BOOKING, query=models.CancellationQuery,
+       errors=(*INPUT_ERRORS, "404")),
     Op("get", "/bookings/{booking_id}", "One booking and its timeline", _ref("Booking"),
        BOOKING, errors=(*INPUT_ERRORS, "404")),
     Op("post", "/bookings/{booking_id}/tx/{action}", "Build one booking action",
        _ref("UnsignedTransaction"), {**BOOKING, "action": {"enum": PLAIN_BOOKING_ACTIONS}},
        body=Sender, errors=(*TX_ERRORS, "404")),
     Op("post", "/bookings/{booking_id}/tx/rate", "Build rate (stars and complaint tags)",
+       _ref("UnsignedTransaction"), BOOKING, body=models.RateTxBody,
+       errors=(*TX_ERRORS, "404")),
+    Op("post", "/bookings/{booking_id}/tx/confirm_and_rate",
+       "Build confirmAndRate (confirm and rate in one call)",
        _ref("UnsignedTransaction"), BOOKING, body=models.RateTxBody,
        errors=(*TX_ERRORS, "404")),
     Op("post", "/bookings/{booking_id}/tx/resolve",
@@ -321,12 +452,34 @@ OPERATIONS: tuple[Op, ...] = (
     Op("post", "/providers/{provider_id}/tx/update", "Build updateProvider",
        _ref("UnsignedTransaction"), {"provider_id": PROVIDER_ID}, body=models.UpdateTxBody,
        errors=(*TX_ERRORS, "404")),
+    Op("post", "/providers/{provider_id}/tx/top_up", "Build topUpStake (value = amount)",
+       _ref("UnsignedTransaction"), PROVIDER, body=models.TopUpTxBody,
+       errors=(*TX_ERRORS, "404")),
+    Op("get", "/providers/{provider_id}/availability",
+       "The listing's weekly hours (null: bookable at any time)", _ref("Availability"),
+       PROVIDER, errors=(*INPUT_ERRORS, "404")),
+    Op("put", "/providers/{provider_id}/availability",
+       "Publish the listing's weekly hours (its owner)", _ref("Availability"), PROVIDER,
+       body=models.AvailabilityBody, errors=OWNER_ERRORS),
+    Op("delete", "/providers/{provider_id}/availability",
+       "Withdraw the weekly hours: bookable at any time (its owner)", _ref("Availability"),
+       PROVIDER, errors=("401", "403", "404", "503")),
+    Op("get", "/providers/{provider_id}/slots",
+       "Free start times: inside the weekly hours, after now, clear of open bookings",
+       _ref("Slots"), PROVIDER, query=models.SlotsQuery, errors=(*INPUT_ERRORS, "404")),
+    Op("post", "/attestations/tx", "Build attest (an attestor's verified attributes)",
+       _ref("UnsignedTransaction"), body=models.AttestTxBody, errors=TX_ERRORS),
+    Op("post", "/operator/changes/tx",
+       "Build scheduleChange, applyChange or cancelChange (timelocked operator changes)",
+       _ref("UnsignedTransaction"), body=models.ChangeTxBody, errors=TX_ERRORS),
+    Op("get", "/operator/changes", "Timelocked changes: scheduled, applied, cancelled",
+       _ref("OperatorChanges"), query=models.ChangesQuery, errors=INPUT_ERRORS),
     Op("post", "/providers/{provider_id}/tx/{action}", "Build a listing change",
        _ref("UnsignedTransaction"),
        {"provider_id": PROVIDER_ID, "action": {"enum": sorted(LISTING_ACTIONS)}},
        body=Sender, errors=(*TX_ERRORS, "404")),
-    Op("post", "/withdraw/tx", "Build withdraw", _ref("UnsignedTransaction"),
-       body=Sender, errors=TX_ERRORS),
+    Op("post", "/withdraw/tx", "Build withdraw(currency)", _ref("UnsignedTransaction"),
+       body=models.WithdrawTxBody, errors=TX_ERRORS),
     Op("get", "/tx/{hash}", "Where a transaction is: pending, mined, indexed, failed",
        _ref("TxStatus"), {"hash": schema_of(TxHash)}, errors=(*INPUT_ERRORS, "404")),
     Op("get", "/profile", "My consent, what was learned, suggested changes",
@@ -430,8 +583,11 @@ def document(server: str = "") -> dict[str, Any]:
             "title": "Curated marketplace API",
             "version": __version__,
             "description": (
-                "Matching, criteria, bookings and profiles. Amounts are wei as decimal "
-                "strings; transaction endpoints return unsigned transactions for a wallet. "
+                "Matching, criteria, availability, bookings and profiles (contract v2). "
+                "Amounts are decimal strings in the smallest unit of their currency (wei for "
+                "ether); times are Unix seconds; transaction endpoints return unsigned "
+                "transactions for a wallet (a token booking: EIP-2612 typed data to sign with "
+                "eth_signTypedData_v4). "
                 "State-changing calls from a browser session need the X-CSRF-Token header "
                 "(GET /auth/session). A request that breaks a schema below is a 400; one that "
                 "matches it but breaks a rule no schema can state is a 422. Unknown paths are "

@@ -37,6 +37,9 @@ from marketplace.web.api.contract import (
 )
 from marketplace.web.ranking import MAX_K
 
+CurrencyRef = (int_in(0, 255, examples=[0])
+               | Annotated[str, Field(pattern="^[A-Za-z][A-Za-z0-9.]{0,31}$", examples=["ETH"])])
+
 # ------------------------------------------------------------------ query strings
 
 
@@ -58,6 +61,11 @@ class ProvidersQuery(Paging):
     min_stars: float | None = Field(default=None, ge=0, le=5, allow_inf_nan=False)
     max_price: AmountText | None = None
     owner: Address | None = None
+    currency: int | None = Field(default=None, ge=0, le=255)
+    min_reliability: float | None = Field(default=None, ge=0, le=100, allow_inf_nan=False,
+                                          description="percent")
+    min_track_record: float | None = Field(default=None, ge=0, le=10**12, allow_inf_nan=False,
+                                           description="minimum-fee ratings")
 
 
 class ProviderQuery(Query):
@@ -89,15 +97,26 @@ class CriteriaBody(Body):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"category": "rides", "region": "helsinki", "max_price": "0.1 ether",
          "min_stars": 3.5, "required": ["electric_vehicle"], "refused": ["smoker"],
-         "score_weight": 60, "price_weight": 40}]})
+         "verified": ["electric_vehicle"], "trusted_attestors": [1], "min_track_record": 2,
+         "min_reliability": 90, "score_weight": 60, "price_weight": 40}]})
 
     category: Category
     region: Region | None = None
+    currency: CurrencyRef | None = None  # type: ignore[valid-type]
     min_stars: Stars | None = None
     max_price: Amount
     premium_per_star: Amount | None = None
     required: Attributes | None = None
     refused: Attributes | None = None
+    verified: Attributes | None = Field(default=None, description=(
+        "attributes that trusted attestors must have verified (required too)"))
+    trusted_attestors: list[int_in(1, 32)] | None = Field(  # type: ignore[valid-type]
+        default=None, max_length=32, description="attestor ids you trust (at most four)")
+    min_track_record: Weight | None = Field(default=None, description=(
+        "minimum rating weight in minimum-fee ratings (2.5: two and a half)"))
+    min_rating_weight: int_in(0, 2**64 - 1) | None = Field(  # type: ignore[valid-type]
+        default=None, description="the same in weight units (1,000 = one minimum-fee rating)")
+    min_reliability: Percent | None = Field(default=None, description="percent, 0 to 100")
     score_weight: Weight | None = None
     price_weight: Weight | None = None
 
@@ -272,8 +291,6 @@ class SlotsQuery(Query):
 
 # ------------------------------------------------------------------ contract v2: bookings
 
-CurrencyRef = (int_in(0, 255, examples=[0])
-               | Annotated[str, Field(pattern="^[A-Za-z][A-Za-z0-9.]{0,31}$", examples=["ETH"])])
 Signature = Annotated[str, Field(pattern="^0x[0-9a-fA-F]{130}$")]
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from eth_utils.address import to_checksum_address
 from flask import jsonify, url_for
 from flask.typing import ResponseReturnValue
 
@@ -86,6 +87,8 @@ def block_tx() -> ResponseReturnValue:
     with semantic():
         if body.owner is not None:
             intent = actions.owner_block_intent(inputs_of(body))
+            owner, blocked = intent.args  # web3 takes addresses checksummed
+            intent = replace(intent, args=(to_checksum_address(owner), blocked))
         else:
             intent = actions.block_intent(inputs_of(body))
     return _built(intent, body)
@@ -112,7 +115,7 @@ def operator_change_tx() -> ResponseReturnValue:
     function = {"schedule": "scheduleChange", "apply": "applyChange",
                 "cancel": "cancelChange"}[body.step]
     intent = TxIntent(
-        function=function, args=(int(kind), account, value),
+        function=function, args=(int(kind), to_checksum_address(account), value),
         label=f"{body.step.capitalize()} the change {kind.key} ({account}, {value})",
         api_path=url_for("api.operator_change_tx"),
         api_body={"kind": kind.key, "account": account, "value": str(value),
