@@ -27,7 +27,7 @@ abstract contract CriteriaRegistry is ProviderRegistry {
         uint64 extra = input.verifiedAttributes & ~input.requiredAttributes;
         if (extra != 0) revert ICriteriaRegistry.MarketplaceVerifiedNotRequired(extra);
         uint32 trusted = input.trustedAttestors;
-        uint256 n;
+        uint256 n = 0;
         for (uint32 m = trusted; m != 0; m &= m - 1) ++n;
         if (n > MAX_TRUSTED) revert ICriteriaRegistry.MarketplaceTooManyAttestors(trusted);
 

@@ -11,6 +11,8 @@ import {IMarketplaceAdmin} from "./interfaces/IMarketplaceAdmin.sol";
 ///         address in an immutable: it can never be replaced. Called directly it acts on its own
 ///         empty storage and cannot touch the marketplace. Its functions are those of
 ///         IMarketplaceAdmin (but the withdrawals), IProviderRegistry and ICriteriaRegistry.
+// Ether sent to `register`/`topUpStake` arrives by DELEGATECALL and stays with the marketplace.
+// slither-disable-next-line locked-ether
 contract MarketplaceModule is CriteriaRegistry {
     uint32 internal immutable RESPOND_WINDOW;
     uint32 internal immutable SERVICE_GRACE;
@@ -262,7 +264,7 @@ contract MarketplaceModule is CriteriaRegistry {
         } else if (kind == IMarketplaceAdmin.ChangeKind.Arbiter) {
             _applyArbiter(account, value == 1);
         } else if (kind == IMarketplaceAdmin.ChangeKind.DefaultArbiter) {
-            uint8 id;
+            uint8 id = 0;
             if (account != address(0)) {
                 id = _arbiterIds[account];
                 if (id == 0 || !_arbiters[id].allowed) {
