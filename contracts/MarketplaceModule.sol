@@ -74,7 +74,9 @@ contract MarketplaceModule is CriteriaRegistry {
         _validate(kind, account, value);
         bytes32 key = _changeKey(kind, account, value);
         uint32 scheduled = _changeEtas[key];
-        if (scheduled != 0) revert IMarketplaceAdmin.MarketplaceChangeAlreadyScheduled(kind, account, value, scheduled);
+        if (scheduled != 0) {
+            revert IMarketplaceAdmin.MarketplaceChangeAlreadyScheduled(kind, account, value, scheduled);
+        }
         eta = uint32(block.timestamp) + CHANGE_DELAY;
         _changeEtas[key] = eta;
         emit IMarketplaceAdmin.ChangeScheduled(kind, account, value, eta);
@@ -166,9 +168,8 @@ contract MarketplaceModule is CriteriaRegistry {
 
     /// @notice See IMarketplaceAdmin.windows.
     function windows() external view returns (IMarketplaceAdmin.Windows memory) {
-        return IMarketplaceAdmin.Windows(
-            RESPOND_WINDOW, SERVICE_GRACE, CONFIRM_WINDOW, ARBITRATION_WINDOW, STAKE_COOLDOWN
-        );
+        return
+            IMarketplaceAdmin.Windows(RESPOND_WINDOW, SERVICE_GRACE, CONFIRM_WINDOW, ARBITRATION_WINDOW, STAKE_COOLDOWN);
     }
 
     /// @notice See IMarketplaceAdmin.currency.
@@ -304,7 +305,9 @@ contract MarketplaceModule is CriteriaRegistry {
         uint8 id = _arbiterIds[account];
         if (id == 0) {
             uint8 count = _params.arbiterCount;
-            if (count == type(uint8).max) revert IMarketplaceAdmin.MarketplaceIdsExhausted(IMarketplaceAdmin.ChangeKind.Arbiter);
+            if (count == type(uint8).max) {
+                revert IMarketplaceAdmin.MarketplaceIdsExhausted(IMarketplaceAdmin.ChangeKind.Arbiter);
+            }
             id = count + 1;
             _params.arbiterCount = id;
             _arbiterIds[account] = id;
@@ -323,7 +326,9 @@ contract MarketplaceModule is CriteriaRegistry {
         uint8 id = _attestorIds[account];
         if (id == 0) {
             uint8 count = _params.attestorCount;
-            if (count == MAX_ATTESTORS) revert IMarketplaceAdmin.MarketplaceIdsExhausted(IMarketplaceAdmin.ChangeKind.Attestor);
+            if (count == MAX_ATTESTORS) {
+                revert IMarketplaceAdmin.MarketplaceIdsExhausted(IMarketplaceAdmin.ChangeKind.Attestor);
+            }
             id = count + 1;
             _params.attestorCount = id;
             _attestorIds[account] = id;

@@ -35,7 +35,9 @@ contract V2Rules is V2Base {
         vm.prank(customer);
         m.cancel(id);
         V2Refuser refuser = new V2Refuser();
-        vm.expectRevert(abi.encodeWithSelector(IMarketplaceAdmin.MarketplaceTransferFailed.selector, address(refuser), PRICE));
+        vm.expectRevert(
+            abi.encodeWithSelector(IMarketplaceAdmin.MarketplaceTransferFailed.selector, address(refuser), PRICE)
+        );
         vm.prank(customer);
         m.withdrawTo(0, address(refuser));
         assertEq(m.creditOf(customer, 0), PRICE, "credit kept");
@@ -54,7 +56,9 @@ contract V2Rules is V2Base {
         }
         assertEq(m.namedAttestors(), type(uint32).max, "32 attestors");
         vm.expectRevert(
-            abi.encodeWithSelector(IMarketplaceAdmin.MarketplaceIdsExhausted.selector, IMarketplaceAdmin.ChangeKind.Attestor)
+            abi.encodeWithSelector(
+                IMarketplaceAdmin.MarketplaceIdsExhausted.selector, IMarketplaceAdmin.ChangeKind.Attestor
+            )
         );
         m.applyChange(IMarketplaceAdmin.ChangeKind.Attestor, address(0xA0FF), 1);
     }
@@ -70,7 +74,9 @@ contract V2Rules is V2Base {
 
     function test_setBlocked_needsCriteria_andAListing() public {
         uint32 pid = _listing();
-        vm.expectRevert(abi.encodeWithSelector(ICriteriaRegistry.MarketplaceCriteriaNotSet.selector, customer, uint16(1)));
+        vm.expectRevert(
+            abi.encodeWithSelector(ICriteriaRegistry.MarketplaceCriteriaNotSet.selector, customer, uint16(1))
+        );
         vm.prank(customer);
         m.setBlocked(pid, true);
         vm.expectRevert(abi.encodeWithSelector(IProviderRegistry.MarketplaceProviderNotFound.selector, uint32(77)));
@@ -97,7 +103,11 @@ contract V2Rules is V2Base {
 
     function testFuzz_bookingId_roundTrip(address c, uint32 p, uint40 s, uint16 d, uint8 salt) public view {
         uint256 id = m.encodeBookingId(c, p, s, d, salt);
-        assertEq(id, (uint256(uint160(c)) << 96) | (uint256(p) << 64) | (uint256(s) << 24) | (uint256(d) << 8) | salt, "layout");
+        assertEq(
+            id,
+            (uint256(uint160(c)) << 96) | (uint256(p) << 64) | (uint256(s) << 24) | (uint256(d) << 8) | salt,
+            "layout"
+        );
         (address c2, uint32 p2, uint40 s2,,) = m.decodeBookingId(id);
         assertTrue(c == c2 && p == p2 && s == s2, "round trip: customer, listing, start");
         (,,, uint16 d2, uint8 salt2) = m.decodeBookingId(id);
