@@ -29,6 +29,10 @@ REMAPPINGS = ("@openzeppelin/contracts/=node_modules/@openzeppelin/contracts/",)
 DEPENDENCIES = ("@openzeppelin/contracts",)
 MANIFEST = "manifest.json"
 FORMAT = 1
+ABI_ONLY = frozenset({"IMarketplace"})
+"""Interfaces written as artifacts too (ABI only, empty bytecode): the marketplace's one address
+is two code units, and clients bind the whole interface's ABI there (docs/contract-v2.md,
+Deployment)."""
 
 # What artifacts keep; the analysis input (for slither) also needs source maps and the AST.
 ARTIFACT_OUTPUTS = (
@@ -156,10 +160,10 @@ def _artifact(name: str, source: str, data: dict[str, Any], meta: dict[str, Any]
         "contractName": name,
         "sourceName": source,
         "abi": data.get("abi", []),
-        "bytecode": "0x" + evm["bytecode"]["object"],
-        "deployedBytecode": "0x" + evm["deployedBytecode"]["object"],
-        "linkReferences": evm["bytecode"].get("linkReferences", {}),
-        "deployedLinkReferences": evm["deployedBytecode"].get("linkReferences", {}),
+        "bytecode": "0x" + evm.get("bytecode", {}).get("object", ""),
+        "deployedBytecode": "0x" + evm.get("deployedBytecode", {}).get("object", ""),
+        "linkReferences": evm.get("bytecode", {}).get("linkReferences", {}),
+        "deployedLinkReferences": evm.get("deployedBytecode", {}).get("linkReferences", {}),
         "methodIdentifiers": evm.get("methodIdentifiers", {}),
         "devdoc": data.get("devdoc", {}),
         "userdoc": data.get("userdoc", {}),
@@ -201,7 +205,7 @@ def build(root: Path | None = None, *, force: bool = False) -> BuildResult:
         if source not in sources:
             continue  # a dependency such as OpenZeppelin: not a project artifact
         for name, data in sorted(units.items()):
-            if not data.get("evm", {}).get("bytecode", {}).get("object"):
+            if not data.get("evm", {}).get("bytecode", {}).get("object") and name not in ABI_ONLY:
                 continue  # interface or abstract contract
             if name in contracts:
                 raise CompilationError(

@@ -120,8 +120,9 @@ def start_anvil(
     args += extra_args or []
     # The child writes to its own copy of the log's descriptor; ours is closed right away.
     with open(log_path, "ab") if log_path else nullcontext(subprocess.DEVNULL) as out:
-        process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     node = Anvil(port=port, process=process, chain_id=chain_id, args=args)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -1,4 +1,5 @@
-"""Deployment records: `deployments/<chainId>.json` holds the address, start block and chain id."""
+"""Deployment records: `deployments/<chainId>.json` holds the address, start block and chain id,
+the Setup the marketplace was deployed with and its currencies (id, symbol, decimals, token)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from marketplace.errors import MarketplaceError
+from marketplace.units import ETHER_CURRENCY, Currency
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,10 +40,38 @@ class Deployment:
     compiler: str = ""
     source_hash: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    dispute_bond: int = 0
+    min_fee: int = 0  # of ether bookings, wei
+    change_delay: int = 0
+    arbiter: str = ""  # the Setup's default arbiter ("" if none)
+    attestor: str = ""  # the Setup's attestor ("" if none)
+    currencies: list[dict[str, Any]] = field(default_factory=list)
+    """Token currencies known at deployment: {id, symbol, decimals, token, min_fee} each (ether,
+    id 0, is implied). A currency enabled later is read from the chain (`CurrencySet`)."""
 
     def to_json(self) -> str:
         """The record as pretty JSON."""
         return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
+
+    def currency(self, currency_id: int) -> Currency:
+        """The currency `currency_id` as recorded (0: ether). KeyError if the record lacks it."""
+        if currency_id == 0:
+            return ETHER_CURRENCY
+        for entry in self.currencies:
+            if int(entry["id"]) == currency_id:
+                return Currency(
+                    int(entry["id"]),
+                    str(entry["symbol"]),
+                    int(entry["decimals"]),
+                    str(entry["token"]),
+                )
+        raise KeyError(f"the deployment record names no currency {currency_id}")
+
+    def all_currencies(self) -> list[Currency]:
+        """Ether and every recorded token currency, by id."""
+        return [ETHER_CURRENCY] + sorted(
+            (self.currency(int(e["id"])) for e in self.currencies), key=lambda c: c.id
+        )
 
 
 def deployments_dir() -> Path:

@@ -45,10 +45,15 @@ FEATURES: tuple[Feature, ...] = (
     # mstore(push0, 7); return(0, 32)
     Feature("PUSH0", "EIP-3855", "shanghai", "0x60075f5260206000f3", 7),
     # tstore(0, 1); mstore(0, tload(0)); return(0, 32)
-    Feature("TSTORE/TLOAD transient storage", "EIP-1153", "cancun",
-            "0x600160005d60005c60005260206000f3", 1),
+    Feature(
+        "TSTORE/TLOAD transient storage",
+        "EIP-1153",
+        "cancun",
+        "0x600160005d60005c60005260206000f3",
+        1,
+    ),
     # mstore(0, 42); mcopy(32, 0, 32); return(32, 32)
-    Feature("MCOPY", "EIP-5656", "cancun", "0x602a600052602060006020" "5e" "60206020f3", 42),
+    Feature("MCOPY", "EIP-5656", "cancun", "0x602a6000526020600060205e60206020f3", 42),
     # mstore(0, clz(1)); return(0, 32)
     Feature("CLZ", "EIP-7939", "osaka", "0x60011e60005260206000f3", 255),
 )

@@ -35,8 +35,10 @@ def hardhat_command() -> list[str]:
     cli = REPO_ROOT / "node_modules/hardhat/dist/src/cli.js"
     for path in (node, cli):
         if not path.exists():
-            raise HardhatError(f"{path} is missing: run `make setup` (npm ci installs hardhat "
-                               "and Node 22 from package-lock.json)")
+            raise HardhatError(
+                f"{path} is missing: run `make setup` (npm ci installs hardhat "
+                "and Node 22 from package-lock.json)"
+            )
     return [str(node), str(cli), "--config", str(HARDHAT_CONFIG)]
 
 
@@ -80,20 +82,36 @@ def start_hardhat(
     if hardfork not in HARDFORKS:
         raise ValueError(f"hardfork {hardfork!r} is not one of {HARDFORKS}")
     port = port or free_port()
-    args = [*hardhat_command(), "--network", hardfork, "node", "--hostname", "127.0.0.1",
-            "--port", str(port)]
+    args = [
+        *hardhat_command(),
+        "--network",
+        hardfork,
+        "node",
+        "--hostname",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     # No telemetry (nothing leaves this machine; stdout is not a terminal anyway), no colours.
     env = {**os.environ, "HARDHAT_DISABLE_TELEMETRY": "true", "NO_COLOR": "1"}
     # The child writes to its own copy of the log's descriptor; ours is closed right away.
     with open(log_path, "ab") if log_path else nullcontext(subprocess.DEVNULL) as out:
-        process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                   cwd=HARDHAT_CONFIG.parent, start_new_session=True)
+        process = subprocess.Popen(
+            args,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=HARDHAT_CONFIG.parent,
+            start_new_session=True,
+        )
     node = HardhatNode(port=port, process=process, hardfork=hardfork, log_path=log_path)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise HardhatError(f"hardhat node exited with code {process.returncode} "
-                               f"(port {port} taken?{f' see {log_path}' if log_path else ''})")
+            raise HardhatError(
+                f"hardhat node exited with code {process.returncode} "
+                f"(port {port} taken?{f' see {log_path}' if log_path else ''})"
+            )
         if _rpc_ready(node.url):
             return node
         time.sleep(0.1)

@@ -52,47 +52,71 @@ class NodeErrorKind:
 # problem, not a fee one; "gas required exceeds allowance: 0" means the sender holds nothing).
 KINDS: tuple[NodeErrorKind, ...] = (
     NodeErrorKind(
-        "insufficient_funds", 409,
-        "The sending account cannot pay this transaction's value and gas: fund it, or send "
-        "less.",
-        (r"insufficient funds", r"doesn't have enough funds", r"not enough funds",
-         r"insufficient balance", r"exceeds allowance: 0\b"),
+        "insufficient_funds",
+        409,
+        "The sending account cannot pay this transaction's value and gas: fund it, or send less.",
+        (
+            r"insufficient funds",
+            r"doesn't have enough funds",
+            r"not enough funds",
+            r"insufficient balance",
+            r"exceeds allowance: 0\b",
+        ),
     ),
     NodeErrorKind(
-        "nonce_conflict", 409,
+        "nonce_conflict",
+        409,
         "Another transaction from this account went first (its transaction count changed); "
         "prepare the transaction again.",
         tuple(re.escape(marker) for marker in NONCE_MARKERS),
     ),
     NodeErrorKind(
-        "fee_too_low", 409,
+        "fee_too_low",
+        409,
         "The network's base fee rose above the fee this transaction offers; prepare it again.",
-        (r"less than (the )?block'?s? base ?fee", r"too low for the next block",
-         r"fee cap less than", r"underpriced", r"max fee per gas less than"),
+        (
+            r"less than (the )?block'?s? base ?fee",
+            r"too low for the next block",
+            r"fee cap less than",
+            r"underpriced",
+            r"max fee per gas less than",
+        ),
     ),
     NodeErrorKind(
-        "gas_limit_too_high", 409,
+        "gas_limit_too_high",
+        409,
         "The transaction asks for more gas than a block can hold.",
         (r"exceeds (the )?block gas limit", r"intrinsic gas too high", r"gas limit reached"),
     ),
     NodeErrorKind(
-        "gas_too_low", 409,
+        "gas_too_low",
+        409,
         "The transaction's gas limit is too low for what it does; prepare it again.",
-        (r"intrinsic gas too low", r"requires at least \d+ gas", r"out of gas",
-         r"gas required exceeds allowance"),
+        (
+            r"intrinsic gas too low",
+            r"requires at least \d+ gas",
+            r"out of gas",
+            r"gas required exceeds allowance",
+        ),
     ),
     NodeErrorKind(
-        "wrong_chain", 409,
+        "wrong_chain",
+        409,
         "The transaction is signed for another chain than the one this node serves.",
         (r"invalid chain ?id",),
     ),
     NodeErrorKind(
-        "chain_incompatible", 503,
+        "chain_incompatible",
+        503,
         "This chain cannot run the marketplace's contract code (an opcode it uses is missing: "
         "the contracts need the Cancun hardfork). Nothing was sent; the operator must deploy "
         "on a chain with Cancun active.",
-        (r"invalid opcode", r"\bnotactivated\b", r"opcode .*not (activated|defined)",
-         r"invalidfeopcode"),
+        (
+            r"invalid opcode",
+            r"\bnotactivated\b",
+            r"opcode .*not (activated|defined)",
+            r"invalidfeopcode",
+        ),
     ),
 )
 

@@ -25,7 +25,6 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
-
 def is_nonce_error(exc: BaseException) -> bool:
     """Whether a node's error says the nonce was wrong (so a resync may fix it)."""
     text = str(exc).lower()

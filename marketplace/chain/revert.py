@@ -4,67 +4,142 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from eth_abi.abi import decode as abi_decode
 from eth_utils.abi import function_signature_to_4byte_selector
 
-from marketplace.domain import Criterion, Status
+from marketplace.domain import ChangeKind, Criterion, Status
 from marketplace.errors import MarketplaceError
 
 STATUS_NAMES = tuple(status.name.capitalize() for status in Status)
+CHANGE_NAMES = tuple(kind.key for kind in ChangeKind)
 
 
 def _eth(wei: int) -> str:
     return f"{wei / 10**18:.6g} ETH ({wei} wei)"
 
 
+def _units(amount: int) -> str:
+    """An amount in a currency the error does not name: its smallest units."""
+    return f"{amount:,} (smallest units of the listing's currency)"
+
+
 def _stars(bps: int) -> str:
     return f"{bps / 10_000:.2f} stars"
 
 
+def _when(timestamp: int) -> str:
+    moment = datetime.fromtimestamp(int(timestamp), tz=UTC)
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+def _currency(currency: int) -> str:
+    return "ether" if currency == 0 else f"currency {currency}"
+
+
+def _kind(kind: int) -> str:
+    return CHANGE_NAMES[kind] if kind < len(CHANGE_NAMES) else str(kind)
+
+
+def _change(a: Mapping[str, Any]) -> str:
+    return f"{_kind(a['kind'])} (account {a['account']}, value {a['value']})"
+
+
+def _booking(a: Mapping[str, Any]) -> str:
+    return f"booking {a['bookingId']:#x}"
+
+
 # One sentence per error, in the user's words; arguments arrive by name.
 _MESSAGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    # operator, timelock, money
     "MarketplacePaused": lambda a: (
-        "The marketplace is paused: new bookings and registrations are stopped."
+        "The marketplace is paused: new listings and bookings are stopped."
     ),
     "MarketplaceFeeAboveCap": lambda a: (
         f"Fee {a['feeBps']} bps is above the cap of {a['cap']} bps."
     ),
     "MarketplaceZeroAddress": lambda a: "The zero address is not allowed here.",
-    "MarketplaceInvalidWindow": lambda a: "Every timing window must be 1 second to 365 days.",
+    "MarketplaceInvalidWindow": lambda a: (
+        "Every timing window must be 1 second to 365 days, and the change delay at most 365 days."
+    ),
     "MarketplaceRenounceDisabled": lambda a: (
         "Renouncing ownership is disabled; transfer it to another operator instead."
     ),
     "MarketplaceInsufficientFees": lambda a: (
-        f"Requested {_eth(a['requested'])} of fees but only {_eth(a['available'])} accrued."
+        f"Requested {a['requested']:,} of {_currency(a['currency'])} fees but only "
+        f"{a['available']:,} accrued."
     ),
-    "MarketplaceNothingToWithdraw": lambda a: f"{a['account']} has no credit to withdraw.",
+    "MarketplaceNothingToWithdraw": lambda a: (
+        f"{a['account']} has no {_currency(a['currency'])} credit to withdraw."
+    ),
     "MarketplaceTransferFailed": lambda a: (
         f"{a['to']} refused a payment of {_eth(a['amount'])}; the credit is kept."
     ),
-    "MarketplaceProviderNotFound": lambda a: f"There is no provider #{a['providerId']}.",
+    "MarketplaceInvalidRecipient": lambda a: (
+        f"{a['to']} cannot receive a withdrawal (neither the zero address nor the marketplace)."
+    ),
+    "MarketplaceCurrencyDisabled": lambda a: (
+        f"{_currency(a['currency']).capitalize()} is not enabled (unknown, disabled, or without a "
+        "minimum fee): it takes no new listings or bookings."
+    ),
+    "MarketplaceInvalidChange": lambda a: f"The change {_change(a)} is not valid for its kind.",
+    "MarketplaceChangeAlreadyScheduled": lambda a: (
+        f"The change {_change(a)} is already scheduled (applicable from {_when(a['eta'])})."
+    ),
+    "MarketplaceChangeNotScheduled": lambda a: (
+        f"The change {_change(a)} is not scheduled (never, or already applied or cancelled)."
+    ),
+    "MarketplaceChangeNotReady": lambda a: (
+        f"The change cannot be applied before {_when(a['eta'])}."
+    ),
+    "MarketplaceIdsExhausted": lambda a: f"Every id of kind {_kind(a['kind'])} is taken.",
+    # listings
+    "MarketplaceProviderNotFound": lambda a: f"There is no listing #{a['providerId']}.",
+    "MarketplaceNotConstructing": lambda a: (
+        "The marketplace module can only be initialised by the marketplace's constructor."
+    ),
     "MarketplaceNotProviderOwner": lambda a: (
-        f"{a['caller']} does not own provider #{a['providerId']}."
+        f"{a['caller']} does not own listing #{a['providerId']}."
     ),
     "MarketplaceInsufficientStake": lambda a: (
         f"Stake {_eth(a['sent'])} is below the required {_eth(a['required'])}."
     ),
-    "MarketplaceStakeTooLarge": lambda a: f"A stake of {_eth(a['sent'])} is too large to store.",
+    "MarketplaceStakeTooLarge": lambda a: f"A stake of {_eth(a['stake'])} is too large to store.",
     "MarketplaceZeroPrice": lambda a: "The price must be above zero.",
-    "MarketplaceInvalidCategory": lambda a: "Category 0 does not exist; pick a category.",
+    "MarketplacePriceBelowMinFee": lambda a: (
+        f"The price {_units(a['price'])} is below the currency's minimum fee of "
+        f"{a['minFee']:,}: raise the price."
+    ),
+    "MarketplaceInvalidCategory": lambda a: (
+        "Pick a category (0 is none); a listing's category cannot change."
+    ),
+    "MarketplaceInvalidCancelTerms": lambda a: (
+        f"A late-cancellation share of {a['lateCancelPct']} % is above 100 %."
+    ),
     "MarketplaceProviderStateUnchanged": lambda a: (
-        f"Provider #{a['providerId']} is already {'active' if a['active'] else 'inactive'}."
+        f"Listing #{a['providerId']} is already {'active' if a['active'] else 'inactive'}."
     ),
     "MarketplaceStakeLocked": lambda a: (
-        f"The stake of provider #{a['providerId']} is locked (unlocks at {a['unlockAt']}, "
-        "only after deactivation, and only once)."
+        f"The stake of listing #{a['providerId']} cannot be released: "
+        + (
+            "deactivate the listing first (or its stake was already released)."
+            if a["until"] == 0
+            else f"it is locked until {_when(a['until'])}."
+        )
     ),
+    "MarketplaceNotAttestor": lambda a: f"{a['caller']} is not a named attestor.",
+    "MarketplaceZeroValue": lambda a: "Send more than zero.",
+    # criteria
     "MarketplaceCriteriaNotSet": lambda a: (
         f"{a['customer']} has no criteria for category {a['category']}."
     ),
     "MarketplaceInvalidMinScore": lambda a: (
         f"Minimum score {_stars(a['minScore'])} is above five stars."
+    ),
+    "MarketplaceInvalidMinReliability": lambda a: (
+        f"Minimum reliability {a['minReliability']} bps is above 10,000 bps (100 %)."
     ),
     "MarketplaceInvalidWeights": lambda a: (
         f"Weights score={a['scoreWeight']} price={a['priceWeight']} must each be 0-10000 "
@@ -73,45 +148,96 @@ _MESSAGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "MarketplaceConflictingAttributes": lambda a: (
         f"Attributes {a['overlap']:#x} are both required and refused."
     ),
-    "MarketplaceBlockUnchanged": lambda a: (
-        f"Provider #{a['providerId']} is already {'blocked' if a['blocked'] else 'unblocked'}."
+    "MarketplaceVerifiedNotRequired": lambda a: (
+        f"Attributes {a['extra']:#x} must be required before they can be required verified."
     ),
+    "MarketplaceTooManyAttestors": lambda a: (
+        f"At most 4 trusted attestors; {bin(a['trustedAttestors']).count('1')} were named."
+    ),
+    "MarketplaceBlockUnchanged": lambda a: (
+        f"Listing #{a['providerId']} is already {'blocked' if a['blocked'] else 'unblocked'}."
+    ),
+    "MarketplaceOwnerBlockUnchanged": lambda a: (
+        f"Owner {a['owner']} is already {'blocked' if a['blocked'] else 'unblocked'}."
+    ),
+    # bookings
     "MarketplaceCriteriaVersionMismatch": lambda a: (
         f"Your criteria changed (version {a['current']}, the quote used {a['expected']}); "
         "review the match again."
     ),
-    "MarketplacePriceChanged": lambda a: (
-        f"The price changed from {_eth(a['expected'])} to {_eth(a['current'])}; review the quote."
+    "MarketplaceOfferChanged": lambda a: (
+        f"The provider changed the offer (version {a['current']}, you saw {a['expected']}); "
+        "review the new price and terms."
     ),
-    "MarketplaceValueMismatch": lambda a: (
-        f"Sent {_eth(a['sent'])} but the price is {_eth(a['price'])}."
-    ),
+    "MarketplaceValueMismatch": lambda a: f"Sent {_eth(a['sent'])} but {_eth(a['due'])} is due.",
     "MarketplaceIneligible": lambda a: (
-        f"Provider #{a['providerId']} breaks your criteria: {Criterion(a['criterion']).reason}."
+        f"Listing #{a['providerId']} breaks your criteria: {Criterion(a['criterion']).reason}."
     ),
-    "MarketplaceBookingNotFound": lambda a: f"There is no booking {a['bookingId']:#x}.",
+    "MarketplaceSelfBooking": lambda a: f"You own listing #{a['providerId']}: you cannot book it.",
+    "MarketplaceSlotInPast": lambda a: (
+        f"The slot starts at {_when(a['start'])}, which is not in the future."
+    ),
+    "MarketplaceSlotTooFar": lambda a: (
+        f"The slot starts at {_when(a['start'])}, after the latest bookable start "
+        f"{_when(a['latest'])} (365 days ahead)."
+    ),
+    "MarketplaceInvalidDuration": lambda a: "A slot lasts at least one minute.",
+    "MarketplaceBookingExists": lambda a: (
+        f"You already booked this slot ({_booking(a)}); book it again with another salt."
+    ),
+    "MarketplaceTokenShortfall": lambda a: (
+        f"The token delivered {a['received']:,} instead of {a['expected']:,}: tokens that take a "
+        "fee on transfer or rebase are refused."
+    ),
+    "MarketplacePermitFailed": lambda a: (
+        "The permit signature was refused (expired, for another amount or already used) and the "
+        "allowance does not cover the price; sign a new permit or approve the token."
+    ),
+    "MarketplaceBookingNotFound": lambda a: f"There is no {_booking(a)}.",
     "MarketplaceInvalidStatus": lambda a: (
         f"Booking {a['bookingId']:#x} is {STATUS_NAMES[a['status']]}; "
         "that action is not allowed now."
     ),
-    "MarketplaceNotCustomer": lambda a: (
-        f"{a['caller']} is not the customer of booking {a['bookingId']:#x}."
-    ),
+    "MarketplaceNotCustomer": lambda a: f"{a['caller']} is not the customer of {_booking(a)}.",
     "MarketplaceNotArbiter": lambda a: (
-        f"{a['caller']} is not an arbiter independent of booking {a['bookingId']:#x}."
+        f"{a['caller']} is not the arbiter of {_booking(a)} (or is no longer named, or is a party)."
     ),
     "MarketplaceDeadlinePassed": lambda a: (
-        f"The deadline of booking {a['bookingId']:#x} passed at {a['deadline']}."
+        f"The deadline of {_booking(a)} passed at {_when(a['deadline'])}."
     ),
     "MarketplaceDeadlineNotReached": lambda a: (
-        f"Booking {a['bookingId']:#x} can only time out after {a['deadline']}."
+        f"Booking {a['bookingId']:#x} can only time out after {_when(a['deadline'])}."
+    ),
+    "MarketplaceTooEarly": lambda a: (
+        f"The service can be marked delivered only from its start, {_when(a['start'])}."
+    ),
+    "MarketplaceSlotStarted": lambda a: (
+        f"The slot started at {_when(a['start'])}: it can no longer be cancelled or declined."
     ),
     "MarketplaceInvalidRefundBps": lambda a: f"Refund share {a['refundBps']} bps is above 100%.",
     "MarketplaceInvalidStars": lambda a: f"A rating is 1 to 5 stars, not {a['stars']}.",
     "MarketplaceAlreadyRated": lambda a: f"Booking {a['bookingId']:#x} was already rated.",
+    # OpenZeppelin
     "OwnableUnauthorizedAccount": lambda a: f"{a['account']} is not the operator.",
     "OwnableInvalidOwner": lambda a: f"{a['owner']} cannot be the operator.",
     "ReentrancyGuardReentrantCall": lambda a: "Re-entrant call refused.",
+    "SafeCastOverflowedUintDowncast": lambda a: (
+        f"A value does not fit in {a['bits']} bits (the amount is too large to store)."
+    ),
+    "SafeERC20FailedOperation": lambda a: (
+        f"The token {a['token']} refused the transfer (it returned false or reverted)."
+    ),
+    "ERC20InsufficientAllowance": lambda a: (
+        f"The token allowance for {a['spender']} is {a['allowance']:,}, below the {a['needed']:,} "
+        "needed: approve the marketplace for the price first (or book with a permit)."
+    ),
+    "ERC20InsufficientBalance": lambda a: (
+        f"{a['sender']} holds {a['balance']:,} of the token, below the {a['needed']:,} needed."
+    ),
+    "ERC2612ExpiredSignature": lambda a: f"The permit expired at {_when(a['deadline'])}.",
+    "ERC2612InvalidSigner": lambda a: (
+        f"The permit was signed by {a['signer']}, not by {a['owner']}."
+    ),
 }
 
 _PANICS = {

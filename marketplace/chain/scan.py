@@ -8,20 +8,60 @@ does not import web3, so the auditor may use it.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 from marketplace.chain.deployment import Deployment
 from marketplace.chain.logs import EventDecoder
 
 CONTRACT_NAME = "Marketplace"
-"""The compiled contract whose ABI the readers decode and `deploy` deploys."""
+"""The compiled contract `deploy` deploys (its constructor deploys its module)."""
+
+ABI_SOURCES = ("IMarketplace", CONTRACT_NAME, "MarketplaceModule")
+"""The artifacts whose ABIs together describe the one marketplace address: the interface (every
+function, event and error of the spec), the contract and its delegate-called module (their own
+extra errors and events)."""
+
+
+def marketplace_abi() -> list[dict[str, Any]]:
+    """The whole ABI of the marketplace address: IMarketplace plus whatever the Marketplace and
+    MarketplaceModule artifacts add (each entry once; a missing artifact but the interface's is
+    skipped). Every binding, decoder and crafter uses this, never one artifact's ABI alone."""
+    from marketplace.artifacts import load_artifact
+    from marketplace.errors import ArtifactNotFoundError
+
+    merged: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for name in ABI_SOURCES:
+        try:
+            abi = load_artifact(name)["abi"]
+        except ArtifactNotFoundError:
+            if name == ABI_SOURCES[0]:
+                raise
+            continue
+        for entry in abi:
+            if entry.get("type") in ("constructor", "fallback", "receive"):
+                if name != CONTRACT_NAME:
+                    continue
+            key = json.dumps(
+                [entry.get("type"), entry.get("name"), _types(entry.get("inputs", []))]
+            )
+            if key not in seen:
+                seen.add(key)
+                merged.append(entry)
+    return merged
+
+
+def _types(params: list[dict[str, Any]]) -> list[Any]:
+    """Parameter types (structs by their components' types): names differ between the
+    interface and an implementation (`currency` / `currency_`) for one and the same entry."""
+    return [_types(p["components"]) if "components" in p else p["type"] for p in params]
 
 
 def marketplace_decoder() -> EventDecoder:
-    """A decoder for every event of the compiled Marketplace ABI."""
-    from marketplace.artifacts import load_artifact
-
-    return EventDecoder(load_artifact(CONTRACT_NAME)["abi"])
+    """A decoder for every event of the marketplace (`marketplace_abi`)."""
+    return EventDecoder(marketplace_abi())
 
 
 @dataclass(frozen=True)
@@ -49,9 +89,7 @@ class ChunkSizer:
     lifted to find out whether the node accepts more again.
     """
 
-    def __init__(
-        self, initial: int, maximum: int, target_logs: int, probe_after: int = 20
-    ) -> None:
+    def __init__(self, initial: int, maximum: int, target_logs: int, probe_after: int = 20) -> None:
         self.size = max(1, min(initial, maximum))
         self.maximum = maximum
         self.target_logs = target_logs

@@ -27,44 +27,104 @@ from web3.exceptions import ContractLogicError
 from web3.types import RPCEndpoint, TxReceipt
 
 from marketplace.artifacts import load_artifact
-from marketplace.chain.market import Market
+from marketplace.chain.deploy import DeployParams, deploy_marketplace, fund_dev_accounts
+from marketplace.chain.market import Binding, BookingRequest, ListingInput
 from marketplace.chain.revert import ContractRevert
-from marketplace.domain import OPEN_STATUSES, Status
+from marketplace.chain.token import Token
+from marketplace.domain import ETHER, OPEN_STATUSES, Status, weighted_score
 
 FEE_BPS = 250
 MIN_STAKE = 10**16
-PRICE = 10**15 + 7  # odd, so every fee and split floors somewhere
+MIN_FEE = 10**12  # ether bookings: a minimum-fee rating weighs 1,000
+DISPUTE_BOND = 3 * 10**15
+PRICE = 10**15 + 7  # odd, so every fee and split rounds somewhere
+TOKEN_MIN_FEE = 10_000  # DemoUSD (6 decimals): 0.01 dUSD
+TOKEN_PRICE = 20 * 10**6 + 7
+TOKEN_FUNDS = 10**6 * 10**6  # DemoUSD minted to every known account
 CATEGORY = 1
 METADATA = bytes.fromhex("11" * 32)
+DURATION = 90  # minutes of a default slot
+LEAD = 3 * 86_400  # a default slot starts this long after the booking
 # Distinct windows, so a deadline computed from the wrong window cannot pass by coincidence.
 WINDOWS = {
     "respond": 1 * 86_400,
-    "service": 5 * 86_400,
+    "serviceGrace": 2 * 3_600,
     "confirm": 3 * 86_400,
     "arbitration": 4 * 86_400,
     "stakeCooldown": 6 * 86_400,
 }
+CHANGE_DELAY = 2 * 86_400
 TX_GAS = 3_000_000  # gas limit of every test transaction (none needs a tenth of it)
 GAS_PRICE = 2 * 10**9  # legacy gas price: anvil's base fee starts at 1 gwei and only falls here
+ROLES = ("owner", "provider", "customer", "other_customer", "arbiter", "stranger",
+         "other_provider", "treasury", "attestor")
+"""anvil's dev accounts by role, in account order (`roles_of`)."""
 
-# Criteria that `provider`'s default listing meets: any region, no attributes, no minimum score.
+# Criteria that `provider`'s default listing meets: any region, ether, no minimum.
 OPEN_CRITERIA: dict[str, int] = {
     "category": CATEGORY,
     "region": 0,
+    "currency": ETHER,
     "minScore": 0,
     "maxPrice": 10**18,
     "premiumPerStar": 0,
     "requiredAttributes": 0,
     "refusedAttributes": 0,
+    "verifiedAttributes": 0,
+    "trustedAttestors": 0,
+    "minRatingWeight": 0,
+    "minReliability": 0,
     "scoreWeight": 6_000,
     "priceWeight": 4_000,
 }
 CRITERIA_FIELDS = tuple(OPEN_CRITERIA)
 
 
-def bayesian(count: int, stars: int) -> int:
-    """Score.sol's formula, written out: (5 * 35000 + 10000 * stars) // (5 + count)."""
-    return (5 * 35_000 + 10_000 * stars) // (5 + count)
+def score(rating_weight: int, weighted_stars: int) -> int:
+    """Score.sol's formula (`marketplace.domain.weighted_score`)."""
+    return weighted_score(rating_weight, weighted_stars)
+
+
+def roles_of(accounts: list[str]) -> dict[str, str]:
+    """The accounts by role name (ROLES order)."""
+    return dict(zip(ROLES, accounts, strict=False))
+
+
+def driver_params(roles: dict[str, str], **overrides: Any) -> DeployParams:
+    """The Setup of the tests' deployment: the module's constants, `arbiter` named and made
+    default, `attestor` named; the demo token is deployed and enabled as currency 1."""
+    fields: dict[str, Any] = {
+        "fee_bps": FEE_BPS,
+        "min_stake": MIN_STAKE,
+        "dispute_bond": DISPUTE_BOND,
+        "min_fee": MIN_FEE,
+        "respond_window": WINDOWS["respond"],
+        "service_grace": WINDOWS["serviceGrace"],
+        "confirm_window": WINDOWS["confirm"],
+        "arbitration_window": WINDOWS["arbitration"],
+        "stake_cooldown": WINDOWS["stakeCooldown"],
+        "change_delay": CHANGE_DELAY,
+        "owner": roles["owner"],
+        "arbiter": roles.get("arbiter"),
+        "attestor": roles.get("attestor"),
+        "demo_token": True,
+        "token_min_fee": TOKEN_MIN_FEE,
+    }
+    fields.update(overrides)
+    return DeployParams(**fields)
+
+
+def deploy_driver(w3: Web3, roles: dict[str, str], **overrides: Any) -> MarketDriver:
+    """Deploy (DemoUSD first) from `owner`, fund every role with DemoUSD, and wrap the
+    marketplace in a MarketDriver."""
+    params = driver_params(roles, **overrides)
+    market, deployment = deploy_marketplace(w3, params, deployer=roles["owner"], record=False)
+    driver = MarketDriver(w3, deployment.address, market.abi, roles)
+    if deployment.currencies:
+        token = str(deployment.currencies[0]["token"])
+        fund_dev_accounts(w3, token, list(w3.eth.accounts), TOKEN_FUNDS, minter=roles["owner"])
+        driver.token = Token(w3, token, load_artifact("DemoUSD")["abi"])
+    return driver
 
 
 def _normalise(value: Any) -> Any:
@@ -139,7 +199,7 @@ def _plain(value: Any) -> Any:
 class Actor:
     """A test-only contract account (contracts/test/) acting on the marketplace for `controller`."""
 
-    def __init__(self, market: MarketDriver, binding: Market, controller: str) -> None:
+    def __init__(self, market: MarketDriver, binding: Binding, controller: str) -> None:
         self.market = market
         self.binding = binding
         self.address = binding.address
@@ -156,7 +216,7 @@ class Actor:
         return self.binding.call(function, *args)
 
 
-class MarketDriver(Market):
+class MarketDriver(Binding):
     """The deployed Marketplace plus the shared arrange/act/assert helpers of the tests.
 
     The deployment's parameters are attributes, so test modules need not import this module.
@@ -164,18 +224,27 @@ class MarketDriver(Market):
 
     FEE_BPS = FEE_BPS
     MIN_STAKE = MIN_STAKE
+    MIN_FEE = MIN_FEE
+    DISPUTE_BOND = DISPUTE_BOND
     PRICE = PRICE
+    TOKEN_PRICE = TOKEN_PRICE
+    TOKEN_MIN_FEE = TOKEN_MIN_FEE
     CATEGORY = CATEGORY
     METADATA = METADATA
+    DURATION = DURATION
+    LEAD = LEAD
     WINDOWS = WINDOWS
+    CHANGE_DELAY = CHANGE_DELAY
     OPEN_CRITERIA = OPEN_CRITERIA
-    bayesian = staticmethod(bayesian)
+    score = staticmethod(score)
 
     def __init__(self, w3: Web3, address: str, abi: list[dict[str, Any]], roles: dict[str, str]):
         super().__init__(w3, address, abi)
         self.roles = roles
         self.codec = RawCodec(self.abi)
         self.known_accounts: list[str] = list(w3.eth.accounts)
+        self.token: Token | None = None  # DemoUSD, currency 1, when deployed with it
+        self._salts: dict[str, int] = {}
 
     def call(self, function: str, *args: Any, block: int | str = "latest") -> Any:
         """Market.call through a raw eth_call: same values, same ContractRevert."""
@@ -277,23 +346,45 @@ class MarketDriver(Market):
         plain: dict[str, Any] = _plain(events[0])
         return plain
 
+    def booking_ids(self) -> list[int]:
+        """Every booking id the chain has seen (its BookingRequested logs)."""
+        topic = self.contract.events.BookingRequested().topic
+        logs = self.w3.eth.get_logs(
+            {"address": self.address, "fromBlock": 0, "toBlock": "latest", "topics": [topic]}
+        )
+        return [int.from_bytes(bytes(log["topics"][1]), "big") for log in logs]
+
     def assert_solvent(self) -> dict[str, int]:
-        """Invariant 1: balance == open escrows + credits of every known account + fees + stakes."""
-        escrow = 0
-        for account in self.known_accounts:
-            for n in range(1, self.call("bookingCountOf", account) + 1):
-                booking = self.booking((int(account, 16) << 64) | n)
-                if Status(booking["status"]) in OPEN_STATUSES:
-                    escrow += booking["price"]
-        stakes = sum(self.provider_of(i)["stake"] for i in range(1, self.call("providerCount") + 1))
+        """Invariant 1, per currency: the ether balance == open ether escrows + ether credits of
+        every known account + ether fees + stakes + open dispute bonds; the token balance ==
+        open token escrows + token credits + token fees. Returns the ether parts."""
+        escrow: dict[int, int] = {}
+        bonds = 0
+        for booking_id in self.booking_ids():
+            booking = self.booking(booking_id)
+            if Status(booking["status"]) in OPEN_STATUSES:
+                currency = int(booking["currency"])
+                escrow[currency] = escrow.get(currency, 0) + int(booking["price"])
+            if Status(booking["status"]) is Status.DISPUTED:
+                bonds += int(self.call("disputeBondOf", booking_id))
+        stakes = sum(self.listing(i)["stake"] for i in range(1, self.call("providerCount") + 1))
         parts = {
-            "escrow": escrow,
+            "escrow": escrow.get(ETHER, 0),
             "credits": sum(self.credit(a) for a in self.known_accounts),
-            "fees": self.call("accruedFees"),
+            "fees": int(self.call("accruedFees", ETHER)),
             "stakes": stakes,
+            "bonds": bonds,
         }
         balance = self.w3.eth.get_balance(self.address)
         assert balance == sum(parts.values()), f"balance {balance} != {parts}"
+        if self.token is not None:
+            token_parts = {
+                "escrow": escrow.get(1, 0),
+                "credits": sum(self.credit(a, 1) for a in self.known_accounts),
+                "fees": int(self.call("accruedFees", 1)),
+            }
+            held = self.token.balance_of(self.address)
+            assert held == sum(token_parts.values()), f"token {held} != {token_parts}"
         return parts
 
     # ------------------------------------------------------------------ views as dicts
@@ -307,9 +398,9 @@ class MarketDriver(Market):
         """getBooking as a dict by field name."""
         return self._struct("getBooking", booking_id)
 
-    def provider_of(self, provider_id: int) -> dict[str, Any]:
-        """getProvider as a dict by field name."""
-        return self._struct("getProvider", provider_id)
+    def listing(self, provider_id: int) -> dict[str, Any]:
+        """getListing as a dict by field name."""
+        return self._struct("getListing", provider_id)
 
     def criteria(self, customer: str, category: int = CATEGORY) -> dict[str, Any]:
         """getCriteria as a dict by field name."""
@@ -319,9 +410,9 @@ class MarketDriver(Market):
         """The booking's status."""
         return Status(self.booking(booking_id)["status"])
 
-    def credit(self, account: str) -> int:
-        """The account's withdrawable credit."""
-        return int(self.call("creditOf", account))
+    def credit(self, account: str, currency: int = ETHER) -> int:
+        """The account's withdrawable credit in `currency`."""
+        return int(self.call("creditOf", account, currency))
 
     def balance(self, account: str) -> int:
         """Ether balance of `account`."""
@@ -341,15 +432,22 @@ class MarketDriver(Market):
         category: int = CATEGORY,
         region: int = 0,
         attributes: int = 0,
-        price: int = PRICE,
+        price: int | None = None,
         stake: int = MIN_STAKE,
         metadata: bytes = METADATA,
+        currency: int = ETHER,
+        instant: bool = False,
+        free_cancel_hours: int = 0,
+        late_cancel_pct: int = 0,
     ) -> int:
-        """Register a listing owned by `owner`; returns its id."""
-        receipt = self.transact(
-            "register", category, region, attributes, price, metadata, sender=owner, value=stake
-        )
-        return int(self.events("ProviderRegistered", receipt)[0]["providerId"])
+        """Register a listing owned by `owner` (price: PRICE in ether, TOKEN_PRICE in a token);
+        returns its id."""
+        if price is None:
+            price = PRICE if currency == ETHER else TOKEN_PRICE
+        listing = ListingInput(category, region, attributes, currency, price, metadata, instant,
+                               free_cancel_hours, late_cancel_pct)
+        receipt = self.transact("register", listing.as_tuple(), sender=owner, value=stake)
+        return int(self.events("ListingRegistered", receipt)[0]["providerId"])
 
     def set_criteria(self, customer: str, **fields: int) -> int:
         """Write `customer`'s criteria (OPEN_CRITERIA but `fields`); returns the version."""
@@ -364,31 +462,84 @@ class MarketDriver(Market):
         merged = {**OPEN_CRITERIA, **fields}
         return tuple(merged[name] for name in CRITERIA_FIELDS)
 
-    def book(self, customer: str, provider_id: int, *, value: int | None = None) -> int:
-        """Book `provider_id` for `customer` at its current price and the customer's current
-        criteria version for the provider's category (set open criteria first if there are none)."""
-        return self._book(customer, provider_id, self.provider_of(provider_id), value)
-
-    def _book(
-        self, customer: str, provider_id: int, listing: dict[str, Any], value: int | None
-    ) -> int:
+    def request(
+        self,
+        customer: str,
+        provider_id: int,
+        *,
+        start: int | None = None,
+        duration: int = DURATION,
+        salt: int | None = None,
+        listing: dict[str, Any] | None = None,
+    ) -> BookingRequest:
+        """A BookingRequest at the listing's offer version and the customer's criteria version
+        of its category (open criteria in the listing's currency are set first if there are
+        none); the slot starts LEAD after the latest block unless given; the salt, unless
+        given, is the driver's next one for the customer (so default slots never collide)."""
+        if salt is None:
+            salt = self._salts[customer.lower()] = (self._salts.get(customer.lower(), -1) + 1) % 256
+        listing = listing or self.listing(provider_id)
         version = self.criteria(customer, listing["category"])["version"]
         if version == 0:
-            version = self.set_criteria(customer, category=listing["category"])
-        price = listing["price"]
-        receipt = self.transact(
-            "book",
+            version = self.set_criteria(
+                customer, category=listing["category"], currency=listing["currency"]
+            )
+        return BookingRequest(
             provider_id,
-            price,
-            version,
-            sender=customer,
-            value=price if value is None else value,
+            self.now() + LEAD if start is None else start,
+            duration,
+            salt,
+            int(listing["offerVersion"]),
+            int(version),
+        )
+
+    def book(
+        self,
+        customer: str,
+        provider_id: int,
+        *,
+        value: int | None = None,
+        start: int | None = None,
+        duration: int = DURATION,
+        salt: int | None = None,
+    ) -> int:
+        """Book `provider_id` for `customer` (a token listing: approved for its price first);
+        returns the booking id."""
+        return self._book(customer, provider_id, self.listing(provider_id), value,
+                          start=start, duration=duration, salt=salt)
+
+    def _book(
+        self,
+        customer: str,
+        provider_id: int,
+        listing: dict[str, Any],
+        value: int | None,
+        *,
+        start: int | None = None,
+        duration: int = DURATION,
+        salt: int | None = None,
+    ) -> int:
+        request = self.request(customer, provider_id, start=start, duration=duration, salt=salt,
+                               listing=listing)
+        price = int(listing["price"])
+        if listing["currency"] != ETHER:
+            assert self.token is not None, "no token deployed"
+            self.token.approve(self.address, price, sender=customer)
+            due = 0
+        else:
+            due = price
+        receipt = self.transact(
+            "book", request.as_tuple(), sender=customer, value=due if value is None else value
         )
         return int(self.events("BookingRequested", receipt)[0]["bookingId"])
 
     def owner_of(self, booking_id: int) -> str:
-        """The owner of the booking's provider listing."""
-        return str(self.provider_of(self.booking(booking_id)["providerId"])["owner"])
+        """The owner of the booking's listing."""
+        return str(self.listing(booking_id >> 64 & 0xFFFFFFFF)["owner"])
+
+    def start_of(self, booking_id: int) -> int:
+        """The slot start encoded in the booking id."""
+        return booking_id >> 24 & (2**40 - 1)
 
     def drive(
         self,
@@ -398,11 +549,14 @@ class MarketDriver(Market):
         customer: str | None = None,
         owner: str | None = None,
     ) -> None:
-        """Move a Requested booking on to `status` along the shortest legal path (a dispute is
-        resolved with the default even split). `customer` and `owner` save reading them."""
-        customer = customer or self.call("customerOf", booking_id)
+        """Move a Requested (or, instant, Accepted) booking on to `status` along the shortest
+        legal path: completion waits for the slot's start; a dispute pays the bond and is
+        resolved by the arbiter with an even split."""
+        customer = customer or "0x" + format(booking_id >> 96, "040x")
+        customer = Web3.to_checksum_address(customer)
         owner = owner or self.owner_of(booking_id)
-        if status == Status.REQUESTED:
+        current = self.status(booking_id)
+        if status == current:
             return
         if status == Status.CANCELLED:
             self.transact("cancel", booking_id, sender=customer)
@@ -412,20 +566,24 @@ class MarketDriver(Market):
             self.mine_at(self.booking(booking_id)["deadline"] + 1)
             self.transact("expire", booking_id, sender=self.roles["stranger"])
         else:
-            self.transact("accept", booking_id, sender=owner)
+            if current == Status.REQUESTED:
+                self.transact("accept", booking_id, sender=owner)
             if status == Status.ACCEPTED:
                 return
+            start = self.start_of(booking_id)
+            if self.now() < start:
+                self.mine_at(start)
             self.transact("complete", booking_id, sender=owner)
             if status == Status.SETTLED:
                 self.transact("confirm", booking_id, sender=customer)
             elif status in (Status.DISPUTED, Status.RESOLVED):
-                self.transact("dispute", booking_id, sender=customer)
+                self.transact("dispute", booking_id, sender=customer, value=DISPUTE_BOND)
                 if status == Status.RESOLVED:
                     self.transact("resolve", booking_id, 5_000, sender=self.roles["arbiter"])
 
     def booking_in(self, status: Status, customer: str, provider_id: int) -> int:
         """A new booking of `provider_id` by `customer`, driven to `status`."""
-        listing = self.provider_of(provider_id)
+        listing = self.listing(provider_id)
         booking_id = self._book(customer, provider_id, listing, None)
         self.drive(booking_id, status, customer=customer, owner=listing["owner"])
         return booking_id
@@ -441,6 +599,6 @@ class MarketDriver(Market):
         address = str(receipt["contractAddress"])
         # The actor bubbles the marketplace's reverts: let its binding decode them too.
         errors = [entry for entry in self.abi if entry.get("type") == "error"]
-        binding = Market(self.w3, address, artifact["abi"] + errors)
+        binding = Binding(self.w3, address, artifact["abi"] + errors)
         self.known_accounts.append(binding.address)
         return Actor(self, binding, controller)

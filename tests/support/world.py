@@ -20,9 +20,10 @@ from werkzeug.test import TestResponse
 from marketplace.chain.accounts import dev_accounts
 from marketplace.chain.anvil import Anvil, start_anvil
 from marketplace.chain.connection import connect, disconnect
-from marketplace.chain.deploy import DeployParams, deploy_marketplace
+from marketplace.chain.deploy import DeployParams, deploy_marketplace, fund_dev_accounts
 from marketplace.chain.deployment import Deployment
-from marketplace.chain.market import Market
+from marketplace.chain.market import BookingRequest, CriteriaInput, ListingInput, Market
+from marketplace.chain.token import Token
 from marketplace.config import Settings
 from marketplace.indexer import Indexer, create_indexer
 from marketplace.web import create_app
@@ -30,8 +31,11 @@ from marketplace.web.config import WebConfig
 from marketplace.web.context import Services
 from marketplace.web.db import put_metadata
 
-OPERATOR, PROVIDERS, CUSTOMERS, ARBITER, STRANGER = 0, (1, 2, 3), (4, 5, 6, 7), 8, 9
+OPERATOR, PROVIDERS, CUSTOMERS, ARBITER, STRANGER, ATTESTOR = 0, (1, 2, 3), (4, 5, 6, 7), 8, 9, 10
 MIN_STAKE = 10**15
+ETHER, DUSD = 0, 1  # currency ids: DemoUSD (6 decimals) is enabled as currency 1 at deployment
+DUSD_UNIT = 10**6
+HOUR = 3_600
 RIDES, CLEANING = 1, 2
 HELSINKI, ESPOO = 1, 2
 ATTR = {"electric_vehicle": 0, "pet_friendly": 2, "speaks_finnish": 3, "compact_car": 6,
@@ -73,31 +77,60 @@ class World:
         self.indexer.sync()
 
     def transact(self, function: str, *args: Any, sender: int, value: int = 0) -> Any:
-        """A dev-signed transaction straight to the contract (arranging a test)."""
+        """A dev-signed transaction straight to the contract by name (arranging a test)."""
         return self.market.transact(function, *args, sender=self.addresses[sender], value=value)
 
     def checksum(self, index: int) -> str:
         """Checksummed address of dev account `index` (web3 wants these as arguments)."""
         return str(to_checksum_address(self.addresses[index]))
 
+    @property
+    def token(self) -> Token:
+        """The DemoUSD token (currency 1); every dev account holds 10,000 dUSD."""
+        return Token(self.market.w3, self.deployment.currency(DUSD).token or "")
+
+    def now(self) -> int:
+        """Timestamp of the latest block."""
+        return int(self.market.w3.eth.get_block("latest")["timestamp"])
+
     def register(self, name: str, category: int, region: int, attributes: int, price: int,
-                 owner: int = PROVIDERS[0]) -> int:
-        """Register a listing with its metadata stored; returns its id."""
+                 owner: int = PROVIDERS[0], *, currency: int = ETHER, instant: bool = False,
+                 free_cancel_hours: int = 0, late_cancel_pct: int = 0) -> int:
+        """Register a listing with its metadata stored; returns its id. `price` is in the
+        smallest unit of `currency` (wei, or DemoUSD's 6 decimals)."""
         digest = put_metadata(self.app.extensions["marketplace"].engine,
                               {"name": name, "description": f"{name} description"})
-        receipt = self.transact("register", category, region, attributes, price,
-                                bytes.fromhex(digest[2:]), sender=owner, value=MIN_STAKE)
-        provider_id = int(self.market.events("ProviderRegistered", receipt)[0]["providerId"])
+        listing = ListingInput(category, region, attributes, currency, price,
+                               bytes.fromhex(digest[2:]), instant, free_cancel_hours,
+                               late_cancel_pct)
+        provider_id = self.market.register(listing, sender=self.addresses[owner],
+                                           stake=MIN_STAKE)
         self.providers[name] = provider_id
         return provider_id
 
     def set_criteria(self, customer: int, category: int = RIDES, *, region: int = 0,
                      min_score: int = 0, max_price: int = 10**17, premium: int = 0,
-                     required: int = 0, refused: int = 0, weights: tuple[int, int] = (5000, 5000)
-                     ) -> None:
-        """Write a customer's criteria on-chain."""
-        self.transact("setCriteria", (category, region, min_score, max_price, premium, required,
-                                      refused, weights[0], weights[1]), sender=customer)
+                     required: int = 0, refused: int = 0, weights: tuple[int, int] = (5000, 5000),
+                     currency: int = ETHER, verified: int = 0, trusted_attestors: int = 0,
+                     min_rating_weight: int = 0, min_reliability: int = 0) -> int:
+        """Write a customer's criteria on-chain; returns the new criteria version."""
+        criteria = CriteriaInput(category, region, currency, min_score, max_price, premium,
+                                 required, refused, verified, trusted_attestors,
+                                 min_rating_weight, min_reliability, weights[0], weights[1])
+        return self.market.set_criteria(criteria, sender=self.addresses[customer])
+
+    def book_direct(self, customer: int, provider_id: int, *, start: int | None = None,
+                    duration_minutes: int = 60, salt: int = 0) -> int:
+        """Book straight on the contract (arranging a test): the slot starts a day from now
+        unless given; a token listing is approved for its price first. Returns the booking id."""
+        address = self.addresses[customer]
+        request: BookingRequest = self.market.request_for(
+            address, provider_id, start or self.now() + 24 * HOUR, duration_minutes, salt)
+        listing = self.market.listing(provider_id)
+        if listing["currency"] == ETHER:
+            return self.market.book(request, sender=address, value=int(listing["price"]))
+        self.token.approve(self.market.address, int(listing["price"]), sender=address)
+        return self.market.book(request, sender=address)
 
     def client(self) -> Client:
         """A fresh browser-like test client."""
@@ -200,15 +233,28 @@ def main_part(page: str) -> str:
     return re.sub(r"\s+", " ", found.group(1) if found else page)[:1500]
 
 
-def book(world: World, client: Client, provider_id: int) -> str:
-    """Book through the quote page; the booking page's path."""
+_HIDDEN = re.compile(r'<input[^>]*type="hidden"[^>]*>')
+_NAME = re.compile(r'name="([^"]+)"')
+_VALUE = re.compile(r'value="([^"]*)"')
+
+
+def hidden_fields(page: str) -> dict[str, str]:
+    """The hidden inputs of a page's forms (name -> value; the CSRF token left out)."""
+    fields: dict[str, str] = {}
+    for tag in _HIDDEN.findall(page):
+        name, value = _NAME.search(tag), _VALUE.search(tag)
+        if name and name.group(1) != "csrf_token":
+            fields[name.group(1)] = value.group(1) if value else ""
+    return fields
+
+
+def book(world: World, client: Client, provider_id: int, **fields: Any) -> str:
+    """Book through the quote page (posting back its hidden fields: offer and criteria versions,
+    the slot, ..., overridden by `fields`); the booking page's path."""
     page = client.get(f"/book/{provider_id}").get_data(as_text=True)
-    version = re.search(r'name="criteria_version" value="(\d+)"', page)
-    price = re.search(r'name="expected_price" value="(\d+)"', page)
-    assert version and price, page[:2000]
-    response = client.post(f"/book/{provider_id}", {
-        "provider_id": provider_id, "expected_price": price.group(1),
-        "criteria_version": version.group(1)})
+    form = {"provider_id": provider_id, **hidden_fields(page), **fields}
+    assert "criteria_version" in form, page[:2000]
+    response = client.post(f"/book/{provider_id}", form)
     assert response.status_code == 302, response.get_data(as_text=True)[:1000]
     return follow_pending(world, client, response.headers["Location"])
 
@@ -220,11 +266,16 @@ def make_world(tmp: Path, *, accounts: int = 12, database_url: str | None = None
     try:
         w3 = connect(node.url)
         deployment_path = tmp / "deployment.json"
-        market, deployment = deploy_marketplace(
-            w3, DeployParams(min_stake=MIN_STAKE), record=True, record_path=deployment_path)
         addresses = [a.address.lower() for a in dev_accounts(accounts)]
-        market.transact("setArbiter", to_checksum_address(addresses[ARBITER]), True,
-                        sender=addresses[OPERATOR])
+        market, deployment = deploy_marketplace(
+            w3,
+            DeployParams(min_stake=MIN_STAKE, arbiter=addresses[ARBITER],
+                         attestor=addresses[ATTESTOR] if accounts > ATTESTOR else None,
+                         demo_token=True),
+            deployer=to_checksum_address(addresses[OPERATOR]),
+            record=True, record_path=deployment_path)
+        fund_dev_accounts(w3, deployment.currency(DUSD).token or "", addresses,
+                          minter=to_checksum_address(addresses[OPERATOR]))
         database_url = database_url or f"sqlite:///{tmp / 'store.sqlite'}"
         settings = Settings(rpc_url=node.url, database_url=database_url,
                             deployment_path=deployment_path, confirmations=2, retry_for=5)

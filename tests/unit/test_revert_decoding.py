@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from eth_abi.abi import encode
 from eth_utils.abi import function_signature_to_4byte_selector
 
-from marketplace.chain.revert import RevertDecoder
+from marketplace.chain.revert import _MESSAGES, RevertDecoder, describe
 
 ABI: list[dict[str, Any]] = [
     {
@@ -20,8 +21,13 @@ ABI: list[dict[str, Any]] = [
     },
     {
         "type": "error",
-        "name": "MarketplacePriceChanged",
-        "inputs": [{"name": "expected", "type": "uint96"}, {"name": "current", "type": "uint96"}],
+        "name": "MarketplaceOfferChanged",
+        "inputs": [{"name": "expected", "type": "uint32"}, {"name": "current", "type": "uint32"}],
+    },
+    {
+        "type": "error",
+        "name": "MarketplaceValueMismatch",
+        "inputs": [{"name": "sent", "type": "uint256"}, {"name": "due", "type": "uint256"}],
     },
     {"type": "error", "name": "MarketplacePaused", "inputs": []},
 ]
@@ -32,16 +38,22 @@ def _data(signature: str, types: list[str], values: list[Any]) -> str:
 
 
 def test_ineligible_booking_names_the_failed_criterion_in_words() -> None:
-    data = _data("MarketplaceIneligible(uint32,uint8)", ["uint32", "uint8"], [12, 7])
+    data = _data("MarketplaceIneligible(uint32,uint8)", ["uint32", "uint8"], [12, 6])
     revert = RevertDecoder(ABI).decode(data)
     assert revert.error == "MarketplaceIneligible"
-    assert revert.args_by_name == {"providerId": 12, "criterion": 7}
-    assert "score is below your minimum" in revert.message
+    assert revert.args_by_name == {"providerId": 12, "criterion": 6}
+    assert "you blocked the owner of this listing" in revert.message
 
 
-def test_price_change_reports_both_prices() -> None:
+def test_a_changed_offer_reports_both_versions() -> None:
+    data = _data("MarketplaceOfferChanged(uint32,uint32)", ["uint32", "uint32"], [3, 4])
+    revert = RevertDecoder(ABI).decode(data)
+    assert "version 4, you saw 3" in revert.message
+
+
+def test_value_mismatch_reports_both_amounts() -> None:
     data = _data(
-        "MarketplacePriceChanged(uint96,uint96)", ["uint96", "uint96"], [10**17, 2 * 10**17]
+        "MarketplaceValueMismatch(uint256,uint256)", ["uint256", "uint256"], [10**17, 2 * 10**17]
     )
     revert = RevertDecoder(ABI).decode(data)
     assert "0.1 ETH" in revert.message and "0.2 ETH" in revert.message
@@ -67,19 +79,40 @@ def test_unknown_selector_and_empty_data_do_not_crash() -> None:
 
 
 def test_truncated_arguments_keep_the_error_name() -> None:
-    selector = function_signature_to_4byte_selector("MarketplacePriceChanged(uint96,uint96)")
+    selector = function_signature_to_4byte_selector("MarketplaceOfferChanged(uint32,uint32)")
     revert = RevertDecoder(ABI).decode("0x" + selector.hex() + "00ff")
-    assert revert.error == "MarketplacePriceChanged"
+    assert revert.error == "MarketplaceOfferChanged"
 
 
 def test_big_integers_become_strings_in_json() -> None:
-    data = _data("MarketplacePriceChanged(uint96,uint96)", ["uint96", "uint96"], [2**90, 1])
-    assert RevertDecoder(ABI).decode(data).to_dict()["args"]["expected"] == str(2**90)
+    data = _data("MarketplaceValueMismatch(uint256,uint256)", ["uint256", "uint256"], [2**90, 1])
+    assert RevertDecoder(ABI).decode(data).to_dict()["args"]["sent"] == str(2**90)
+
+
+def test_times_read_as_dates_and_stake_lock_says_why() -> None:
+    assert "2027-01-15 08:00 UTC" in describe("MarketplaceSlotInPast", {"start": 1_800_000_000})
+    unlock = describe("MarketplaceStakeLocked", {"providerId": 3, "until": 0})
+    assert "deactivate the listing first" in unlock
+    assert "locked until" in describe("MarketplaceStakeLocked", {"providerId": 3, "until": 9})
+
+
+def _marketplace_errors() -> list[dict[str, Any]]:
+    from marketplace.chain.scan import marketplace_abi
+
+    return [e for e in marketplace_abi() if e["type"] == "error"]
 
 
 def test_every_error_of_the_marketplace_abi_has_a_plain_words_message() -> None:
-    from marketplace.artifacts import load_artifact
-    from marketplace.chain.revert import _MESSAGES
-
-    names = {e["name"] for e in load_artifact("Marketplace")["abi"] if e["type"] == "error"}
+    names = {e["name"] for e in _marketplace_errors()}
     assert names - set(_MESSAGES) == set()
+
+
+_SAMPLES = {"address": "0x" + "ab" * 20, "bool": True}
+
+
+@pytest.mark.parametrize("error", _marketplace_errors(), ids=lambda e: str(e["name"]))
+def test_every_message_renders_with_its_arguments(error: dict[str, Any]) -> None:
+    args = {i["name"]: _SAMPLES.get(i["type"], 1) for i in error["inputs"]}
+    message = describe(error["name"], args)
+    assert not message.startswith("The contract refused"), message
+    assert message.endswith((".", ")")), message
