@@ -68,8 +68,13 @@ def test_weight_and_score(
         listing = market.register(provider, instant=True)
         total, weighted = 0, 0
         for salt, (price, stars) in enumerate(ratings):
-            market.tx("updateListing", listing, market.listing_input(listing, price=price), sender=provider)
-            booking = market.book(customer, listing, salt=salt, start=market.now() + 60)
+            market.tx(
+                "updateListing",
+                listing,
+                market.listing_input(listing, price=price),
+                sender=provider,
+            )
+            booking = market.book_as(customer, listing, salt=salt, start=market.now() + 60)
             market.drive(booking, "Completed")
             receipt = market.tx("confirmAndRate", booking, stars, 0, sender=customer)
             rated = market.one(receipt, "BookingRated")
@@ -127,7 +132,9 @@ def test_reliability(
     duration=st.integers(0, 2**16 - 1),
     salt=st.integers(0, 255),
 )
-def test_booking_id(market: V2, customer: str, provider_id: int, start: int, duration: int, salt: int) -> None:
+def test_booking_id(
+    market: V2, customer: str, provider_id: int, start: int, duration: int, salt: int
+) -> None:
     want = domain.booking_id(customer, provider_id, start, duration, salt)
     assert market.call("encodeBookingId", customer, provider_id, start, duration, salt) == want
     parts = market.booking_id_parts(want)
@@ -179,7 +186,11 @@ def test_dispute_resolution(
         event = market.one(receipt, "DisputeResolved")
         fee = market.booking(booking)["fee"]
         want = domain.resolve_dispute(price, fee, bps, d.DISPUTE_BOND, stake)
-        assert (event["refund"], event["payout"], event["fee"]) == (want.refund, want.payout, want.fee)
+        assert (event["refund"], event["payout"], event["fee"]) == (
+            want.refund,
+            want.payout,
+            want.fee,
+        )
         assert event["providerLost"] is want.provider_lost
         assert market.credit(arbiter) == want.bond_to_arbiter + want.arbiter_from_stake
         assert market.credit(customer) == want.refund + want.bond_to_customer
