@@ -195,7 +195,7 @@ def test_token_bookings_keep_their_own_ledger_equal_to_the_tokens_balance(
 ) -> None:
     with running_chain(DeployParams(min_stake=10**15, demo_token=True), accounts=4) as chain:
         w3 = chain.w3
-        operator, provider, customer = w3.eth.accounts[:3]
+        operator, provider, customer = (str(a) for a in list(w3.eth.accounts)[:3])
         record = chain.deployment.currencies[0]
         token = w3.eth.contract(address=record["token"], abi=load_artifact("DemoUSD")["abi"])
         m = chain.market.contract.functions
