@@ -125,7 +125,8 @@ class Auditor:
         self.decoder = decoder or marketplace_decoder()
         self.progress = progress
         self.progress_delay = 0.5  # seconds before the bar appears: short scans stay quiet
-        self.replay = Replay(from_block=self.from_block, keep_events=keep_events)
+        self.replay = Replay(from_block=self.from_block, keep_events=keep_events,
+                             address=target.address)
         self.sizer = ChunkSizer(chunk_blocks, max_chunk_blocks, target_logs)
         self.next_block = target.start_block  # first block not yet scanned
         self.head: int | None = None

@@ -61,6 +61,8 @@ def requested(r: Replay, ev: DecodedEvent) -> None:
         b.free_cancel_hours, b.late_cancel_pct = offer.free_cancel_hours, offer.late_cancel_pct
     checks.check_request(r, ev, b, provider)
     compliance.check_booking(r, ev, b, provider)
+    if offer is not None and offer.instant:  # accepted in the same transaction
+        r.defer(partial(checks.check_instant, r, ev, b))
     if r.keep_events:
         b.events.append(len(r.events) - 1)
     r.bookings[booking_id] = b

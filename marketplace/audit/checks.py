@@ -243,6 +243,16 @@ def check_request(
              fee=b.fee, price=b.price)
 
 
+def check_instant(r: Replay, ev: DecodedEvent, b: BookingState) -> None:
+    """(After the transaction) a booking of an instant listing was accepted on booking."""
+    if not b.accepted:
+        _booking_violation(
+            r, b, Invariant.TRANSITIONS, ev,
+            f"booking {short_id(b.booking_id)} of an instant listing was not accepted in the "
+            "transaction that made it",
+        )
+
+
 # ---------------------------------------------------------------- paying a booking out
 
 
@@ -613,8 +623,15 @@ def check_registration(r: Replay, ev: DecodedEvent) -> None:
 
 def check_listing_price(r: Replay, ev: DecodedEvent, provider_id: int,
                         listing: dict[str, Any]) -> None:
-    """A listing's currency is enabled and its price bears its fee."""
+    """A listing's currency is enabled, its price bears its fee, its terms are possible."""
     currency, price = listing["currency"], listing["price"]
+    if listing["lateCancelPct"] > 100:
+        r.violate(
+            Invariant.CONSERVATION, ev,
+            f"listing {provider_id} keeps {listing['lateCancelPct']}% of the price on a late "
+            "cancellation, more than 100%",
+            provider=provider_id,
+        )
     cur = r.currencies.get(currency)
     if cur is None or not cur.enabled:
         r.violate(
@@ -715,6 +732,14 @@ def check_withdrawal(r: Replay, ev: DecodedEvent, account: str, currency: int,
                      amount: int) -> None:
     """A withdrawal pays exactly the account's whole (non-zero) credit in that currency."""
     credit = r.credits.get((account, currency), 0)
+    to = ev.args["to"]
+    if to in (ZERO_ADDRESS, r.address):
+        r.violate(
+            Invariant.SOLVENCY, ev,
+            f"{account} withdrew {amount} of currency {currency} to {to}, which may not receive "
+            "(the zero address or the marketplace itself)",
+            account=account, to=to,
+        )
     if amount != credit or amount == 0:
         r.violate(
             Invariant.SOLVENCY, ev,

@@ -47,8 +47,10 @@ class Replay:
     explorer and booking timelines read them).
     """
 
-    def __init__(self, from_block: int = 0, keep_events: bool = False) -> None:
+    def __init__(self, from_block: int = 0, keep_events: bool = False,
+                 address: str = "") -> None:
         self.from_block = from_block
+        self.address = address.lower()  # the marketplace's own address
         self.keep_events = keep_events
         self.events: list[DecodedEvent] = []
         self.violations: list[Violation] = []

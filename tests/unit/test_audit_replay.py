@@ -477,6 +477,23 @@ def test_a_slot_in_the_past_is_flagged(chain: TokenChain, ready: V2Market) -> No
                for v in violations)
 
 
+def test_an_instant_listing_s_booking_must_be_accepted_on_booking(
+    chain: TokenChain, ready: V2Market
+) -> None:
+    ready.listings[2].instant = False  # the model forgets; the listing's offer says instant
+    ready.book(C2, 2, respondBy=chain.now())
+    [violation] = only(audit(chain), Invariant.TRANSITIONS)
+    assert "instant listing was not accepted" in violation.message
+
+
+def test_a_withdrawal_to_the_marketplace_itself_is_flagged(chain: TokenChain,
+                                                           ready: V2Market) -> None:
+    ready.decline(ready.book(C1, 1))
+    ready.withdraw(C1, to=chain.address)
+    [violation] = only(audit(chain), Invariant.SOLVENCY)
+    assert "may not receive" in violation.message
+
+
 def test_a_booking_made_while_paused_is_flagged(chain: TokenChain, ready: V2Market) -> None:
     ready.pause()
     ready.book(C1, 1)
