@@ -34,6 +34,11 @@ abstract contract CriteriaRegistry is ProviderRegistry {
         version = _nextVersion(msg.sender);
         ICriteriaRegistry.Criteria storage c = _criteria[msg.sender][input.category];
         uint16 blockedCount = c.blockedCount;
+        if (c.version == 0) {
+            // A first criteria set in this category starts with the owner blocks the customer has.
+            _categoriesOf[msg.sender].push(input.category);
+            blockedCount = _customers[msg.sender].ownerBlocks;
+        }
         _criteria[msg.sender][input.category] = ICriteriaRegistry.Criteria({
             maxPrice: input.maxPrice,
             premiumPerStar: input.premiumPerStar,
@@ -73,6 +78,16 @@ abstract contract CriteriaRegistry is ProviderRegistry {
         if (owner_ == address(0)) revert IMarketplaceAdmin.MarketplaceZeroAddress();
         if (_ownerBlocked[msg.sender][owner_] == blocked) revert ICriteriaRegistry.MarketplaceOwnerBlockUnchanged(owner_, blocked);
         _ownerBlocked[msg.sender][owner_] = blocked;
+        Customer storage customer = _customers[msg.sender];
+        customer.ownerBlocks = blocked ? customer.ownerBlocks + 1 : customer.ownerBlocks - 1;
+        // Every category's blockedCount counts owner blocks too, so `book` reads no block flag
+        // for a customer who blocks nobody. The loop is over the caller's own categories.
+        uint16[] storage categories = _categoriesOf[msg.sender];
+        uint256 n = categories.length;
+        for (uint256 i; i < n; ++i) {
+            ICriteriaRegistry.Criteria storage c = _criteria[msg.sender][categories[i]];
+            c.blockedCount = blocked ? c.blockedCount + 1 : c.blockedCount - 1;
+        }
         version = _nextVersion(msg.sender);
         emit ICriteriaRegistry.OwnerBlockChanged(msg.sender, owner_, blocked, version);
     }
@@ -94,12 +109,12 @@ abstract contract CriteriaRegistry is ProviderRegistry {
 
     /// @notice See ICriteriaRegistry.criteriaVersionOf.
     function criteriaVersionOf(address customer) external view returns (uint32) {
-        return _criteriaVersions[customer];
+        return _customers[customer].version;
     }
 
     /// @dev Bumps and returns the customer's criteria version.
     function _nextVersion(address customer) private returns (uint32 version) {
-        version = _criteriaVersions[customer] + 1;
-        _criteriaVersions[customer] = version;
+        version = _customers[customer].version + 1;
+        _customers[customer].version = version;
     }
 }

@@ -4,6 +4,7 @@ pragma solidity 0.8.37;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {MarketplaceBase} from "./MarketplaceBase.sol";
 import {MarketplaceModule} from "./MarketplaceModule.sol";
 import {IBookings} from "./interfaces/IBookings.sol";
@@ -108,14 +109,13 @@ contract Marketplace is MarketplaceBase, IBookings {
     /// @inheritdoc IBookings
     function accept(uint256 bookingId) external {
         Booking storage b = _at(bookingId, Status.Requested);
-        (uint32 providerId, IProviderRegistry.Listing storage l) = _asOwner(bookingId);
+        (, IProviderRegistry.Listing storage l) = _asOwner(bookingId);
         uint32 deadline = b.deadline;
         if (block.timestamp > deadline) revert MarketplaceDeadlinePassed(bookingId, deadline);
         uint32 serviceBy = _serviceBy(bookingId);
-        b.status = Status.Accepted;
-        b.deadline = serviceBy;
-        uint32 lockedUntil = _lock(l, serviceBy);
-        emit BookingAccepted(bookingId, _customerOf(bookingId), providerId, serviceBy, lockedUntil);
+        _advance(b, Status.Accepted, serviceBy);
+        uint32 lockedUntil = _lock(l, l.lockedUntil, serviceBy);
+        emit BookingAccepted(bookingId, serviceBy, lockedUntil);
     }
 
     /// @inheritdoc IBookings
@@ -123,7 +123,7 @@ contract Marketplace is MarketplaceBase, IBookings {
         Booking storage b = _bookings[bookingId];
         Status status = b.status;
         if (status != Status.Accepted) _requireStatus(bookingId, status, Status.Requested);
-        (uint32 providerId, IProviderRegistry.Listing storage l) = _asOwner(bookingId);
+        (, IProviderRegistry.Listing storage l) = _asOwner(bookingId);
         bool afterAcceptance = status == Status.Accepted;
         if (afterAcceptance) {
             _requireBeforeStart(bookingId);
@@ -133,7 +133,7 @@ contract Marketplace is MarketplaceBase, IBookings {
         address customer = _customerOf(bookingId);
         b.status = Status.Declined;
         _credit(customer, b.currency, refund);
-        emit BookingDeclined(bookingId, customer, providerId, refund, afterAcceptance);
+        emit BookingDeclined(bookingId, refund, afterAcceptance);
     }
 
     /// @inheritdoc IBookings
@@ -156,7 +156,7 @@ contract Marketplace is MarketplaceBase, IBookings {
         uint88 refund = price - compensation;
         b.status = Status.Cancelled;
         _credit(customer, currency, refund);
-        emit BookingCancelled(bookingId, customer, providerId, refund, compensation);
+        emit BookingCancelled(bookingId, refund, compensation);
     }
 
     /// @inheritdoc IBookings
@@ -182,21 +182,20 @@ contract Marketplace is MarketplaceBase, IBookings {
                 emit IProviderRegistry.StakeSlashed(providerId, bookingId, customer, slash);
             }
         }
-        emit BookingExpired(bookingId, customer, providerId, refund, noShow);
+        emit BookingExpired(bookingId, refund, noShow);
     }
 
     /// @inheritdoc IBookings
     function complete(uint256 bookingId) external {
         Booking storage b = _at(bookingId, Status.Accepted);
-        (uint32 providerId,) = _asOwner(bookingId);
+        _asOwner(bookingId);
         uint40 start = _startOf(bookingId);
         if (block.timestamp < start) revert MarketplaceTooEarly(start);
         uint32 deadline = b.deadline;
         if (block.timestamp > deadline) revert MarketplaceDeadlinePassed(bookingId, deadline);
         uint32 confirmBy = uint32(block.timestamp) + CONFIRM_WINDOW;
-        b.status = Status.Completed;
-        b.deadline = confirmBy;
-        emit BookingCompleted(bookingId, _customerOf(bookingId), providerId, confirmBy);
+        _advance(b, Status.Completed, confirmBy);
+        emit BookingCompleted(bookingId, confirmBy);
     }
 
     /// @inheritdoc IBookings
@@ -212,23 +211,27 @@ contract Marketplace is MarketplaceBase, IBookings {
 
     /// @inheritdoc IBookings
     function settle(uint256 bookingId) external nonReentrant {
-        Booking storage b = _at(bookingId, Status.Completed);
-        _requireExpired(bookingId, b.deadline);
-        _settle(bookingId, b);
+        Booking storage b = _bookings[bookingId];
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(b.slot)
+        }
+        _requireStatus(bookingId, Status(uint8(word >> 200)), Status.Completed);
+        _requireExpired(bookingId, uint32(word >> 168));
+        _settle(bookingId, b, word);
     }
 
     /// @inheritdoc IBookings
     function dispute(uint256 bookingId) external payable nonReentrant {
         Booking storage b = _at(bookingId, Status.Completed);
-        address customer = _asCustomer(bookingId);
+        _asCustomer(bookingId);
         _requireOpen(bookingId, b.deadline);
         uint96 bond = _params.disputeBond;
         if (msg.value != bond) revert MarketplaceValueMismatch(msg.value, bond);
         if (bond != 0) _bonds[bookingId] = bond;
         uint32 arbitrateBy = uint32(block.timestamp) + ARBITRATION_WINDOW;
-        b.status = Status.Disputed;
-        b.deadline = arbitrateBy;
-        emit BookingDisputed(bookingId, customer, _providerOf(bookingId), bond, arbitrateBy);
+        _advance(b, Status.Disputed, arbitrateBy);
+        emit BookingDisputed(bookingId, bond, arbitrateBy);
     }
 
     /// @inheritdoc IBookings
@@ -316,7 +319,8 @@ contract Marketplace is MarketplaceBase, IBookings {
         view
         returns (ICriteriaRegistry.Criterion)
     {
-        return _firstFailure(customer, _listings[providerId], providerId);
+        (uint256 a, uint256 b) = _listingWords(providerId);
+        return _firstFailure(customer, providerId, a, b);
     }
 
     /// @notice See ICriteriaRegistry.priceCeiling.
@@ -353,23 +357,24 @@ contract Marketplace is MarketplaceBase, IBookings {
 
     // ---------------------------------------------------------------- internal: booking
 
-    /// @dev Every check and effect of a booking; the caller takes the payment.
+    /// @dev Every check and effect of a booking; the caller takes the payment. Reads the listing's
+    ///      first two slots as words `a` and `b` (layout at `_firstFailure`).
     function _book(BookingRequest calldata req) private returns (uint256 bookingId, uint88 price, address token) {
         Config memory config = _config;
         if (config.paused) revert IMarketplaceAdmin.MarketplacePaused();
         _checkSlot(req.start, req.durationMinutes);
         uint32 providerId = req.providerId;
-        IProviderRegistry.Listing storage l = _listings[providerId];
+        (uint256 a, uint256 b) = _listingWords(providerId);
         {
-            address owner_ = l.owner;
+            address owner_ = address(uint160(a));
             if (owner_ == address(0)) revert IProviderRegistry.MarketplaceProviderNotFound(providerId);
             if (owner_ == msg.sender) revert MarketplaceSelfBooking(providerId);
-            uint32 offer = l.offerVersion;
+            uint32 offer = uint32(a >> 160);
             if (offer != req.offerVersion) revert MarketplaceOfferChanged(req.offerVersion, offer);
         }
-        price = l.price;
-        uint8 currency = l.currency;
+        price = uint88(b);
         uint80 minFee_ = config.etherMinFee;
+        uint8 currency = uint8(b >> 184);
         if (currency != 0) {
             CurrencyInfo storage info = _currencies[currency];
             minFee_ = info.minFee;
@@ -377,30 +382,30 @@ contract Marketplace is MarketplaceBase, IBookings {
             token = info.token;
         }
         {
-            uint32 version = _criteria[msg.sender][l.category].version;
+            uint32 version = _criteria[msg.sender][uint16(b >> 152)].version;
             if (version != req.criteriaVersion) revert MarketplaceCriteriaVersionMismatch(req.criteriaVersion, version);
-            ICriteriaRegistry.Criterion failed = _firstFailure(msg.sender, l, providerId);
+            ICriteriaRegistry.Criterion failed = _firstFailure(msg.sender, providerId, a, b);
             if (failed != ICriteriaRegistry.Criterion.None) revert MarketplaceIneligible(providerId, failed);
         }
         uint256 fee = Score.bookingFee(price, config.feeBps, minFee_);
         if (fee > price) revert IProviderRegistry.MarketplacePriceBelowMinFee(price, minFee_);
         bookingId = _encode(msg.sender, providerId, req.start, req.durationMinutes, req.salt);
-        _store(bookingId, req, l, price, uint80(fee), currency, config.defaultArbiterId);
+        // The booking stores the fee in 80 bits: a price above ~1.2e25 units at 10 % reverts, never truncates.
+        _store(bookingId, req, a, b, SafeCast.toUint80(fee), config.defaultArbiterId);
     }
 
-    /// @dev Writes the new booking and emits its events (and the acceptance of an instant listing).
+    /// @dev Writes the new booking (one word: price 0-87 | fee 88-167 | deadline 168-199 | status
+    ///      200-207 | rated 208-215 | currency 216-223 | arbiterId 224-231 | freeCancelHours 232-247 |
+    ///      lateCancelPct 248-255) and emits its events (and the acceptance of an instant listing).
     function _store(
         uint256 bookingId,
         BookingRequest calldata req,
-        IProviderRegistry.Listing storage l,
-        uint88 price,
+        uint256 a,
+        uint256 b,
         uint80 fee,
-        uint8 currency,
         uint8 arbiterId_
     ) private {
-        Booking storage b = _bookings[bookingId];
-        if (b.status != Status.None) revert MarketplaceBookingExists(bookingId);
-        bool instant = l.instant;
+        bool instant = uint8(b >> 200) != 0;
         uint32 deadline;
         if (instant) {
             deadline = _serviceBy(bookingId);
@@ -408,36 +413,48 @@ contract Marketplace is MarketplaceBase, IBookings {
             uint256 respondBy = block.timestamp + RESPOND_WINDOW;
             deadline = uint32(respondBy < req.start ? respondBy : req.start);
         }
-        _bookings[bookingId] = Booking({
-            price: price,
-            fee: fee,
-            deadline: deadline,
-            status: instant ? Status.Accepted : Status.Requested,
-            rated: false,
-            currency: currency,
-            arbiterId: arbiterId_,
-            freeCancelHours: l.freeCancelHours,
-            lateCancelPct: l.lateCancelPct
-        });
-        _emitRequested(bookingId, req, instant ? uint32(block.timestamp) : deadline);
-        if (instant) emit BookingAccepted(bookingId, msg.sender, req.providerId, deadline, _lock(l, deadline));
-    }
-
-    /// @dev Emits BookingRequested from the stored booking (keeps `_store`'s stack shallow).
-    function _emitRequested(uint256 bookingId, BookingRequest calldata req, uint32 respondBy) private {
-        Booking memory bk = _bookings[bookingId];
+        _writeNew(bookingId, _bookingWord(b, fee, deadline, instant, arbiterId_));
         emit BookingRequested(
             bookingId,
             msg.sender,
             req.providerId,
-            bk.currency,
-            bk.price,
-            bk.fee,
+            uint8(b >> 184),
+            uint88(b),
+            fee,
             req.offerVersion,
             req.criteriaVersion,
-            bk.arbiterId,
-            respondBy
+            arbiterId_,
+            instant ? uint32(block.timestamp) : deadline
         );
+        if (instant) {
+            uint32 lockedUntil = _lock(_listings[req.providerId], uint32(a >> 192), deadline);
+            emit BookingAccepted(bookingId, deadline, lockedUntil);
+        }
+    }
+
+    /// @dev The new booking's word, from the listing's offer slot `b` (price, currency, terms).
+    function _bookingWord(uint256 b, uint80 fee, uint32 deadline, bool instant, uint8 arbiterId_)
+        private
+        pure
+        returns (uint256)
+    {
+        return uint256(uint88(b)) | (uint256(fee) << 88) | (uint256(deadline) << 168)
+            | (uint256(instant ? uint8(Status.Accepted) : uint8(Status.Requested)) << 200)
+            | (uint256(uint8(b >> 184)) << 216) | (uint256(arbiterId_) << 224)
+            | (uint256(uint16(b >> 208)) << 232) | (uint256(uint8(b >> 224)) << 248);
+    }
+
+    /// @dev Stores a booking's word; an existing id (any non-zero word) reverts.
+    function _writeNew(uint256 bookingId, uint256 word) private {
+        Booking storage bs = _bookings[bookingId];
+        uint256 existing;
+        assembly ("memory-safe") {
+            existing := sload(bs.slot)
+        }
+        if (existing != 0) revert MarketplaceBookingExists(bookingId);
+        assembly ("memory-safe") {
+            sstore(bs.slot, word)
+        }
     }
 
     /// @dev The slot must start in the future, at most MAX_ADVANCE ahead, and last at least a minute.
@@ -459,9 +476,11 @@ contract Marketplace is MarketplaceBase, IBookings {
     }
 
     /// @dev Locks the listing's stake until every slashing path of a booking served by `serviceBy` is over.
-    function _lock(IProviderRegistry.Listing storage l, uint32 serviceBy) private returns (uint32 lockedUntil) {
+    function _lock(IProviderRegistry.Listing storage l, uint32 current, uint32 serviceBy)
+        private
+        returns (uint32 lockedUntil)
+    {
         lockedUntil = serviceBy + CONFIRM_WINDOW + ARBITRATION_WINDOW;
-        uint32 current = l.lockedUntil;
         if (current >= lockedUntil) return current;
         l.lockedUntil = lockedUntil;
     }
@@ -469,25 +488,32 @@ contract Marketplace is MarketplaceBase, IBookings {
     // ---------------------------------------------------------------- internal: settlement
 
     function _confirm(uint256 bookingId) private returns (Booking storage b) {
-        b = _at(bookingId, Status.Completed);
+        b = _bookings[bookingId];
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(b.slot)
+        }
+        _requireStatus(bookingId, Status(uint8(word >> 200)), Status.Completed);
         _asCustomer(bookingId);
-        _requireOpen(bookingId, b.deadline);
-        _settle(bookingId, b);
+        _requireOpen(bookingId, uint32(word >> 168));
+        _settle(bookingId, b, word);
     }
 
     /// @dev Releases the escrow: payout to the listing's owner, fee accrued; counts a completion.
-    function _settle(uint256 bookingId, Booking storage b) private {
-        uint88 price = b.price;
-        uint80 fee = b.fee;
-        uint8 currency = b.currency;
-        uint88 payout = price - fee;
-        uint32 providerId = _providerOf(bookingId);
-        IProviderRegistry.Listing storage l = _listings[providerId];
-        b.status = Status.Settled;
+    ///      `word` is the booking's slot (price bits 0-87, fee 88-167, status 200-207, currency 216-223).
+    function _settle(uint256 bookingId, Booking storage b, uint256 word) private {
+        uint80 fee = uint80(word >> 88);
+        uint8 currency = uint8(word >> 216);
+        uint88 payout = uint88(word) - fee;
+        IProviderRegistry.Listing storage l = _listings[_providerOf(bookingId)];
+        word = (word & ~(uint256(0xff) << 200)) | (uint256(uint8(Status.Settled)) << 200);
+        assembly ("memory-safe") {
+            sstore(b.slot, word)
+        }
         _credit(l.owner, currency, payout);
         _accrueFee(currency, fee);
         _count(l, false);
-        emit BookingSettled(bookingId, _customerOf(bookingId), providerId, payout, fee, msg.sender);
+        emit BookingSettled(bookingId, payout, fee, msg.sender);
     }
 
     /// @dev Splits the escrow after taking the fee, returns or pays the bond, and for an arbiter's
@@ -499,8 +525,6 @@ contract Marketplace is MarketplaceBase, IBookings {
         (bool providerLost, uint64 weight) = _ruling(bookingId, arbiter_, refundBps, bond, fee, b.currency);
         emit DisputeResolved(
             bookingId,
-            _customerOf(bookingId),
-            _providerOf(bookingId),
             arbiter_,
             refundBps,
             refund,
@@ -561,23 +585,38 @@ contract Marketplace is MarketplaceBase, IBookings {
 
     function _rate(uint256 bookingId, Booking storage b, uint8 stars, uint32 complaintTags) private {
         if (stars == 0 || stars > 5) revert MarketplaceInvalidStars(stars);
-        if (b.rated) revert MarketplaceAlreadyRated(bookingId);
-        b.rated = true;
-        uint32 providerId = _providerOf(bookingId);
-        (uint64 weight, uint16 newScore) = _addRating(_listings[providerId], stars, b.fee, b.currency);
-        emit BookingRated(bookingId, msg.sender, providerId, stars, complaintTags, weight, newScore);
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(b.slot)
+        }
+        // rated: bits 208-215 of the booking's word; fee 88-167; currency 216-223
+        if (uint8(word >> 208) != 0) revert MarketplaceAlreadyRated(bookingId);
+        assembly ("memory-safe") {
+            sstore(b.slot, or(word, shl(208, 1)))
+        }
+        (uint64 weight, uint16 newScore) =
+            _addRating(_listings[_providerOf(bookingId)], stars, uint80(word >> 88), uint8(word >> 216));
+        emit BookingRated(bookingId, stars, complaintTags, weight, newScore);
     }
 
-    /// @dev Adds a rating of `stars` weighted by the fee the booking paid; returns its weight and the new score.
+    /// @dev Adds a rating of `stars` weighted by the fee the booking paid; returns its weight and the
+    ///      new score. One read and one write of the listing's rating slot (ratingWeight bits 0-71,
+    ///      weightedStars 72-151, stake 152-247).
     function _addRating(IProviderRegistry.Listing storage l, uint8 stars, uint80 fee, uint8 currency)
         private
         returns (uint64 weight, uint16 newScore)
     {
         weight = Score.weight(fee, _minFee(currency));
-        uint72 ratingWeight = l.ratingWeight + weight;
-        uint80 weightedStars = l.weightedStars + uint80(stars) * weight;
-        l.ratingWeight = ratingWeight;
-        l.weightedStars = weightedStars;
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(add(l.slot, 2))
+        }
+        uint256 ratingWeight = SafeCast.toUint72(uint256(uint72(word)) + weight);
+        uint256 weightedStars = SafeCast.toUint80(uint256(uint80(word >> 72)) + uint256(stars) * weight);
+        word = (word & ~uint256(type(uint152).max)) | ratingWeight | (weightedStars << 72);
+        assembly ("memory-safe") {
+            sstore(add(l.slot, 2), word)
+        }
         newScore = Score.score(ratingWeight, weightedStars);
     }
 
@@ -597,6 +636,17 @@ contract Marketplace is MarketplaceBase, IBookings {
     }
 
     // ---------------------------------------------------------------- internal: checks and ids
+
+    /// @dev Moves a booking to `status` with its new `deadline` in one write (deadline bits 168-199,
+    ///      status bits 200-207 of the booking's word).
+    function _advance(Booking storage b, Status status, uint32 deadline) private {
+        assembly ("memory-safe") {
+            let word := sload(b.slot)
+            word := and(word, not(shl(168, 0xffffffffff)))
+            word := or(word, or(shl(168, deadline), shl(200, status)))
+            sstore(b.slot, word)
+        }
+    }
 
     /// @dev The booking, which must be in `expected`.
     function _at(uint256 bookingId, Status expected) private view returns (Booking storage b) {

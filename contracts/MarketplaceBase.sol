@@ -43,6 +43,12 @@ abstract contract MarketplaceBase is Ownable2Step, ReentrancyGuardTransient {
         uint80 minFee;
     }
 
+    /// @dev A customer's criteria version (over all categories and blocks) and number of owners it blocks.
+    struct Customer {
+        uint32 version;
+        uint16 ownerBlocks;
+    }
+
     /// @dev A named account (arbiter or attestor), one slot.
     struct Named {
         address account;
@@ -69,7 +75,8 @@ abstract contract MarketplaceBase is Ownable2Step, ReentrancyGuardTransient {
     mapping(address customer => mapping(uint16 category => ICriteriaRegistry.Criteria)) internal _criteria;
     mapping(address customer => mapping(uint32 providerId => bool)) internal _blocked;
     mapping(address customer => mapping(address owner => bool)) internal _ownerBlocked;
-    mapping(address customer => uint32) internal _criteriaVersions;
+    mapping(address customer => Customer) internal _customers;
+    mapping(address customer => uint16[]) internal _categoriesOf; // categories with criteria, in order set
     mapping(uint256 bookingId => IBookings.Booking) internal _bookings;
     mapping(uint256 bookingId => uint96) internal _bonds;
     mapping(address account => mapping(uint8 currency => uint256)) internal _credits;
@@ -122,15 +129,13 @@ abstract contract MarketplaceBase is Ownable2Step, ReentrancyGuardTransient {
         uint16 completed = l.completed;
         uint16 failures = l.failures;
         if ((failure ? failures : completed) == type(uint16).max) {
-            completed >>= 1;
-            failures >>= 1;
+            l.completed = completed >> 1;
+            l.failures = failures >> 1;
         }
         unchecked {
-            if (failure) ++failures;
-            else ++completed;
+            if (failure) l.failures += 1;
+            else l.completed += 1;
         }
-        l.completed = completed;
-        l.failures = failures;
     }
 
     /// @dev Union of the attribute bits verified for a listing by the still-named attestors of `mask`.
@@ -155,45 +160,92 @@ abstract contract MarketplaceBase is Ownable2Step, ReentrancyGuardTransient {
     // ---------------------------------------------------------------- eligibility
 
     /// @dev The eligibility rule on stored state: the first failed criterion in the enum's order.
-    ///      Reads lazily: the blocked flag only when the customer blocks someone in the category,
-    ///      attestations only when verified attributes are required, the rating slot only when a
-    ///      score, a premium or a track record is asked for.
-    function _firstFailure(address customer, IProviderRegistry.Listing storage l, uint32 providerId)
+    ///      `a` and `b` are the listing's first two slots as read by the caller; the criteria's first
+    ///      two slots are read as two words. Read only when needed: the criteria's third slot
+    ///      (verified attributes), the listing's third (a score, a premium or a track record asked
+    ///      for), the block flags (the customer blocks a listing in the category or an owner).
+    /// @param a Listing slot 0: owner 0-159 | offerVersion 160-191 | lockedUntil 192-223 | completed 224-239 | failures 240-255.
+    /// @param b Listing slot 1: price 0-87 | attributes 88-151 | category 152-167 | region 168-183 |
+    ///        currency 184-191 | active 192-199 | instant 200-207 | freeCancelHours 208-223 | lateCancelPct 224-231.
+    function _firstFailure(address customer, uint32 providerId, uint256 a, uint256 b)
         internal
         view
         returns (ICriteriaRegistry.Criterion)
     {
-        if (!l.active) return ICriteriaRegistry.Criterion.ProviderInactive;
-        ICriteriaRegistry.Criteria storage c = _criteria[customer][l.category];
-        if (c.version == 0) return ICriteriaRegistry.Criterion.CriteriaNotSet;
-        if (c.currency != l.currency) return ICriteriaRegistry.Criterion.Currency;
-        uint16 region = c.region;
-        if (region != 0 && region != l.region) return ICriteriaRegistry.Criterion.Region;
-        if (c.blockedCount != 0 && _blocked[customer][providerId]) return ICriteriaRegistry.Criterion.Blocked;
-        if (_ownerBlocked[customer][l.owner]) return ICriteriaRegistry.Criterion.OwnerBlocked;
-        uint64 attributes = l.attributes;
-        uint64 required = c.requiredAttributes;
-        if (attributes & required != required) return ICriteriaRegistry.Criterion.RequiredAttributes;
-        if (attributes & c.refusedAttributes != 0) return ICriteriaRegistry.Criterion.RefusedAttributes;
-        uint64 wanted = c.verifiedAttributes;
-        if (wanted != 0 && (_verified(providerId, c.trustedAttestors) & attributes & wanted) != wanted) {
-            return ICriteriaRegistry.Criterion.VerifiedAttributes;
+        if (uint8(b >> 192) == 0) return ICriteriaRegistry.Criterion.ProviderInactive;
+        ICriteriaRegistry.Criteria storage c = _criteria[customer][uint16(b >> 152)];
+        uint256 w0;
+        uint256 w1;
+        assembly ("memory-safe") {
+            w0 := sload(c.slot)
+            w1 := sload(add(c.slot, 1))
         }
-        uint16 minScore = c.minScore;
-        uint88 premium = c.premiumPerStar;
-        uint16 score;
-        if (minScore != 0 || premium != 0) {
-            score = Score.score(l.ratingWeight, l.weightedStars);
-            if (score < minScore) return ICriteriaRegistry.Criterion.MinScore;
+        // slot 0: maxPrice 0-87 | premiumPerStar 88-175 | minScore 176-191 | region 192-207 | currency 208-215 | version 216-247
+        if (uint32(w0 >> 216) == 0) return ICriteriaRegistry.Criterion.CriteriaNotSet;
+        if (uint8(w0 >> 208) != uint8(b >> 184)) return ICriteriaRegistry.Criterion.Currency;
+        {
+            uint256 region = uint16(w0 >> 192);
+            if (region != 0 && region != uint16(b >> 168)) return ICriteriaRegistry.Criterion.Region;
         }
-        uint64 minWeight = c.minRatingWeight;
-        if (minWeight != 0 && l.ratingWeight < minWeight) return ICriteriaRegistry.Criterion.TrackRecord;
-        if (Score.reliability(l.completed, l.failures) < c.minReliability) {
+        // slot 1: required 0-63 | refused 64-127 | verified 128-191 | minRatingWeight 192-223 | minReliability 224-239 | blockedCount 240-255
+        // blockedCount counts the category's listing blocks and the customer's owner blocks: zero
+        // (the common case) spares both block reads.
+        if (uint16(w1 >> 240) != 0) {
+            if (_blocked[customer][providerId]) return ICriteriaRegistry.Criterion.Blocked;
+            if (_ownerBlocked[customer][address(uint160(a))]) return ICriteriaRegistry.Criterion.OwnerBlocked;
+        }
+        return _firstFailureOfRecord(providerId, b, w0, w1, c, a);
+    }
+
+    /// @dev `_firstFailure` from RequiredAttributes on: attributes, score, track record, reliability, price.
+    function _firstFailureOfRecord(
+        uint32 providerId,
+        uint256 b,
+        uint256 w0,
+        uint256 w1,
+        ICriteriaRegistry.Criteria storage c,
+        uint256 a
+    ) private view returns (ICriteriaRegistry.Criterion) {
+        {
+            uint64 attributes = uint64(b >> 88);
+            uint64 required = uint64(w1);
+            if (attributes & required != required) return ICriteriaRegistry.Criterion.RequiredAttributes;
+            if (attributes & uint64(w1 >> 64) != 0) return ICriteriaRegistry.Criterion.RefusedAttributes;
+            uint64 wanted = uint64(w1 >> 128);
+            if (wanted != 0 && (_verified(providerId, c.trustedAttestors) & attributes & wanted) != wanted) {
+                return ICriteriaRegistry.Criterion.VerifiedAttributes;
+            }
+        }
+        uint256 minScore = uint16(w0 >> 176);
+        uint256 premium = uint88(w0 >> 88);
+        uint256 score;
+        {
+            uint256 minWeight = uint32(w1 >> 192);
+            if (minScore != 0 || premium != 0 || minWeight != 0) {
+                IProviderRegistry.Listing storage l = _listings[providerId];
+                uint256 ratingWeight = l.ratingWeight;
+                if (minScore != 0 || premium != 0) {
+                    score = Score.score(ratingWeight, l.weightedStars);
+                    if (score < minScore) return ICriteriaRegistry.Criterion.MinScore;
+                }
+                if (ratingWeight < minWeight) return ICriteriaRegistry.Criterion.TrackRecord;
+            }
+        }
+        if (Score.reliability(uint16(a >> 224), uint16(a >> 240)) < uint16(w1 >> 224)) {
             return ICriteriaRegistry.Criterion.Reliability;
         }
-        if (l.price > Eligibility.ceiling(c.maxPrice, premium, minScore, score)) {
+        if (uint88(b) > Eligibility.ceiling(uint88(w0), premium, minScore, score)) {
             return ICriteriaRegistry.Criterion.MaxPrice;
         }
         return ICriteriaRegistry.Criterion.None;
+    }
+
+    /// @dev A listing's first two slots as words (see `_firstFailure`).
+    function _listingWords(uint32 providerId) internal view returns (uint256 a, uint256 b) {
+        IProviderRegistry.Listing storage l = _listings[providerId];
+        assembly ("memory-safe") {
+            a := sload(l.slot)
+            b := sload(add(l.slot, 1))
+        }
     }
 }

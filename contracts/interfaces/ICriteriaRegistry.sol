@@ -36,13 +36,14 @@ interface ICriteriaRegistry {
         uint64 refusedAttributes;
         uint64 verifiedAttributes; // subset of requiredAttributes, each verified by a trusted attestor
         uint32 trustedAttestors; // bit (id - 1) per trusted attestor; at most 4 bits set
-        uint64 minRatingWeight; // minimum track record, in weight units (1,000 = one minimum-fee rating)
+        uint32 minRatingWeight; // minimum track record, in weight units (1,000 = one minimum-fee rating)
         uint16 minReliability; // basis points, 0..10,000
         uint16 scoreWeight; // ranking weights in basis points, used off-chain
         uint16 priceWeight;
     }
 
-    /// @notice A stored criteria set, packed in three slots.
+    /// @notice A stored criteria set, packed in three slots; `book` reads the third only when
+    ///         verified attributes are required.
     struct Criteria {
         // slot 0
         uint88 maxPrice;
@@ -55,11 +56,11 @@ interface ICriteriaRegistry {
         uint64 requiredAttributes;
         uint64 refusedAttributes;
         uint64 verifiedAttributes;
-        uint32 trustedAttestors;
+        uint32 minRatingWeight;
         uint16 minReliability;
-        uint16 blockedCount; // listings of this category the customer blocks
+        uint16 blockedCount; // listings of this category plus owners the customer blocks
         // slot 2
-        uint64 minRatingWeight;
+        uint32 trustedAttestors;
         uint16 scoreWeight;
         uint16 priceWeight;
     }
