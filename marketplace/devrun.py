@@ -14,14 +14,17 @@ from eth_account.signers.local import LocalAccount
 from marketplace.chain.accounts import dev_accounts
 from marketplace.chain.anvil import REPO_ROOT, Anvil, free_port, start_anvil
 from marketplace.chain.connection import connected
-from marketplace.chain.deploy import DeployParams, deploy_marketplace
-from marketplace.chain.deployment import deployment_path
+from marketplace.chain.deploy import DeployParams, deploy_marketplace, fund_dev_accounts
+from marketplace.chain.deployment import Deployment, deployment_path
 from marketplace.config import load_settings
 from marketplace.store.engine import init_db, open_engine
 from marketplace.web.demo import DemoMarket, seed_market
 from marketplace.web.devstack import start_services
 
-DEV_ACCOUNTS = 40  # operator, 12 provider owners, 24 customers, arbiter, 2 strangers
+DEV_ACCOUNTS = 40  # operator, 12 provider owners, 24 customers, arbiter, attestor, stranger
+OWNERS, CUSTOMERS = 12, 24
+ARBITER, ATTESTOR = 1 + OWNERS + CUSTOMERS, 2 + OWNERS + CUSTOMERS
+DEMO_CHANGE_DELAY = 300  # seconds: a dev chain's operator sees a scheduled change apply soon
 
 
 def _port_free(port: int) -> bool:
@@ -52,11 +55,20 @@ def main(argv: list[str] | None = None) -> int:
         addresses = [a.address for a in accounts]
         database_url = load_settings().database_url
         with connected(node.url) as w3:
-            market, deployment = deploy_marketplace(w3, DeployParams(), deployer=addresses[0])
+            params = DeployParams(
+                arbiter=addresses[ARBITER],
+                attestor=addresses[ATTESTOR],
+                demo_token=True,
+                change_delay=DEMO_CHANGE_DELAY,
+            )
+            market, deployment = deploy_marketplace(w3, params, deployer=addresses[0])
+            token = str(deployment.currencies[0]["token"])
+            fund_dev_accounts(w3, token, addresses, minter=addresses[0])
             engine = open_engine(database_url)
             try:
                 init_db(engine, reset=True)  # a fresh chain: the old store's deployment is gone
                 demo = seed_market(market, addresses, engine, n_providers=args.providers,
+                                   n_owners=OWNERS, n_customers=CUSTOMERS,
                                    progress=lambda m: print(f"demo: {m}", flush=True))
             finally:
                 engine.dispose()
@@ -66,8 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             database_url=database_url, log_dir=REPO_ROOT / ".cache", port=web_port,
             dev_accounts=DEV_ACCOUNTS, dev_roles=demo.roles)
         try:
-            _print_summary(node, deployment.address, deployment.start_block, accounts, demo,
-                           services.url)
+            _print_summary(node, deployment, accounts, demo, services.url)
             if not args.no_wait:
                 print("\nRunning. Press Ctrl-C to stop.", flush=True)
                 while not stop.wait(1.0):
@@ -85,8 +96,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _print_summary(
     node: Anvil,
-    address: str,
-    start_block: int,
+    deployment: Deployment,
     accounts: list[LocalAccount],
     demo: DemoMarket,
     web_url: str,
@@ -94,16 +104,21 @@ def _print_summary(
     out = sys.stdout
     out.write(f"\nWeb app       {web_url}\n")
     out.write(f"Local chain   {node.url}  (chain id {node.chain_id})\n")
-    out.write(f"Marketplace   {address}  (from block {start_block})\n")
+    out.write(f"Marketplace   {deployment.address}  (from block {deployment.start_block})\n")
+    for currency in deployment.all_currencies()[1:]:
+        out.write(
+            f"Currency {currency.id}    {currency.symbol} ({currency.decimals} decimals) at "
+            f"{currency.token}; every dev account holds 10,000 {currency.symbol}\n"
+        )
     out.write(f"Deployment    {deployment_path(node.chain_id)}\n\n")
     out.write("Dev accounts (local chain only; never use these keys elsewhere):\n")
     for role, account in zip(demo.roles, accounts, strict=True):
         story = "  <- the demo story" if account.address.lower() == demo.story_customer else ""
         out.write(f"  {role:<9} {account.address}  {account.key.hex()}{story}\n")
     out.write(
-        f"\nDemo: {len(demo.providers)} providers, {len(demo.customers)} customers, "
+        f"\nDemo: {len(demo.providers)} listings, {len(demo.customers)} customers, "
         f"{demo.bookings} rated bookings ({demo.complaints} with complaints), "
-        f"{demo.open_bookings} open\n"
+        f"{demo.disputes} disputes, {demo.open_bookings} open, {demo.attested} attested\n"
     )
     out.flush()
 

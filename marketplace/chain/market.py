@@ -26,7 +26,7 @@ from web3.exceptions import (
     Web3RPCError,
 )
 from web3.logs import DISCARD
-from web3.types import TxReceipt
+from web3.types import RPCEndpoint, TxReceipt
 
 from marketplace.chain.connection import is_local_chain
 from marketplace.chain.nodeerrors import NodeError, classify
@@ -228,6 +228,22 @@ class Market(Binding):
     def __init__(self, w3: Web3, address: str, abi: list[dict[str, Any]] | None = None) -> None:
         super().__init__(w3, address, abi if abi is not None else marketplace_abi())
 
+    # ------------------------------------------------------------------ dev chains
+
+    def now(self) -> int:
+        """The latest block's timestamp (the chain's clock)."""
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def dev_mine_at(self, timestamp: int) -> None:
+        """Mine a block at `timestamp` if the chain's clock is behind it (local dev chains only:
+        anvil and Hardhat's `evm_setNextBlockTimestamp`)."""
+        chain_id = int(self.w3.eth.chain_id)
+        if not is_local_chain(chain_id):
+            raise SigningRefused(f"chain {chain_id} is not a local development chain")
+        if self.now() < timestamp:
+            self.w3.provider.make_request(RPCEndpoint("evm_setNextBlockTimestamp"), [timestamp])
+            self.w3.provider.make_request(RPCEndpoint("evm_mine"), [])
+
     # ------------------------------------------------------------------ struct views
 
     def struct(self, function: str, *args: Any, block: int | str = "latest") -> dict[str, Any]:
@@ -257,6 +273,21 @@ class Market(Binding):
     def windows(self) -> dict[str, int]:
         """The timing windows, seconds, by field name."""
         return {k: int(v) for k, v in self.struct("windows").items()}
+
+    def offer(self, provider_id: int, from_block: int = 0) -> dict[str, Any]:
+        """The listing's current offer as its last ListingRegistered/ListingUpdated event
+        carries it (the ListingInput fields by name, metadataHash included, which the chain does
+        not store) plus `offerVersion`; {} if no such event is found."""
+        found: dict[str, Any] = {}
+        for name in ("ListingRegistered", "ListingUpdated"):
+            event = getattr(self.contract.events, name)
+            for log in event.get_logs(
+                from_block=from_block, argument_filters={"providerId": provider_id}
+            ):
+                version = int(log["args"].get("offerVersion", 1))
+                if not found or version > found["offerVersion"]:
+                    found = {**dict(log["args"]["listing"]), "offerVersion": version}
+        return found
 
     def currency(self, currency_id: int) -> dict[str, Any]:
         """`currency(id)`: token (zero for ether), enabled, minFee."""

@@ -221,6 +221,9 @@ _MESSAGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "OwnableUnauthorizedAccount": lambda a: f"{a['account']} is not the operator.",
     "OwnableInvalidOwner": lambda a: f"{a['owner']} cannot be the operator.",
     "ReentrancyGuardReentrantCall": lambda a: "Re-entrant call refused.",
+    "SafeCastOverflowedUintDowncast": lambda a: (
+        f"A value does not fit in {a['bits']} bits (the amount is too large to store)."
+    ),
     "SafeERC20FailedOperation": lambda a: (
         f"The token {a['token']} refused the transfer (it returned false or reverted)."
     ),

@@ -21,6 +21,9 @@ from marketplace.cli.exits import CommandFailed, ExitCode, epilog
 COMMANDS: dict[str, tuple[str, str]] = {
     "build": ("marketplace.cli.build", "build"),
     "deploy": ("marketplace.cli.deploy", "deploy"),
+    "operator": ("marketplace.cli.operator", "operator"),
+    "provider": ("marketplace.cli.provider", "provider"),
+    "attest": ("marketplace.cli.attest", "attest"),
     "index": ("marketplace.cli.index", "index"),
     "db": ("marketplace.cli.db", "db"),
     "audit": ("marketplace.cli.audit", "audit"),

@@ -131,3 +131,27 @@ def test_a_deployer_key_without_funds_gets_a_sentence_not_a_node_error(records: 
     assert "Error: The sending account cannot pay this transaction's value and gas" in result.output
     assert "code" not in result.output and "{" not in result.output
     assert not (records / "424242.json").exists()
+
+
+def test_a_demo_token_deployment_records_the_currency_with_its_symbol_and_decimals(
+    records: Path,
+) -> None:
+    with running_anvil() as node:
+        accounts = [a.address for a in dev_accounts(3)]
+        result = CliRunner().invoke(main, [
+            "deploy", "--rpc", node.url, "--demo-token", "--arbiter", accounts[1],
+            "--attestor", accounts[2], "--change-delay", "60",
+        ])
+        assert result.exit_code == 0, result.output
+        record = json.loads((records / "31337.json").read_text())
+        assert record["currencies"][0]["id"] == 1
+        assert record["currencies"][0]["symbol"] == "dUSD"
+        assert record["currencies"][0]["decimals"] == 6
+        assert record["arbiter"] == accounts[1] and record["change_delay"] == 60
+        assert "Currency 1: dUSD (6 decimals)" in result.output
+
+
+def test_a_token_without_a_minimum_fee_is_a_usage_error(records: Path) -> None:
+    result = CliRunner().invoke(main, ["deploy", "--token", "0x" + "11" * 20])
+    assert result.exit_code == ExitCode.USAGE
+    assert "minimum fee above 0" in result.output

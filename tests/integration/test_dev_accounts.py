@@ -10,6 +10,7 @@ from marketplace.chain.accounts import dev_accounts, node_dev_accounts
 from marketplace.chain.anvil import running_anvil
 from marketplace.chain.connection import connected
 from marketplace.chain.deploy import DeployParams, deploy_marketplace
+from marketplace.chain.market import ListingInput
 from marketplace.config import Settings
 from marketplace.web import create_app
 from marketplace.web.chainio import ChainGateway
@@ -41,8 +42,8 @@ def test_a_node_with_another_mnemonic_offers_its_own_accounts_and_signs_for_them
         gateway = ChainGateway(settings, dev_mode=True, dev_account_count=3,
                                store_deployment=lambda: None)
         provider = accounts[1].address
-        tx = gateway.build("register", 1, 1, 0, 10**16, b"\x01" * 32, sender=provider,
-                           value=10**15)
+        listing = ListingInput(1, 1, 0, 0, 10**16, b"\x01" * 32)
+        tx = gateway.build("register", listing.as_tuple(), sender=provider, value=10**15)
         receipt = w3.eth.wait_for_transaction_receipt(HexStr(gateway.dev_send(tx)))
         gateway.close()
         assert receipt["status"] == 1 and receipt["from"] == provider

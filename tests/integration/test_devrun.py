@@ -24,6 +24,7 @@ def test_devrun_deploys_seeds_serves_and_prints_the_accounts(
     record = json.loads((tmp_path / "31337.json").read_text())
     assert record["address"] in out
     assert f"127.0.0.1:{port}" in out and f"http://127.0.0.1:{web_port}" in out
-    assert "Demo: 20 providers, 24 customers" in out
+    assert "Demo: 20 listings, 24 customers" in out and "Currency 1    dUSD (6 decimals)" in out
     assert out.count("customer ") >= 20 and "arbiter" in out and "the demo story" in out
+    assert "attestor" in out
     assert "Stopped the web app and the indexer." in out and "Stopped anvil." in out

@@ -16,24 +16,28 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from eth_typing import HexStr
 from web3 import Web3
 
 from marketplace.artifacts import load_artifact
 from marketplace.chain.accounts import DevAccount, node_dev_accounts
 from marketplace.chain.connection import connect, connected, disconnect
+from marketplace.chain.deploy import DeployParams, _Sender
 from marketplace.chain.hardhat import HardhatNode, start_hardhat
-from marketplace.chain.market import Market
+from marketplace.chain.market import CriteriaInput, ListingInput, Market
 from marketplace.chain.nodeerrors import NodeError
 from marketplace.cli import main
 from marketplace.cli.exits import ExitCode
 from marketplace.config import Settings
+from marketplace.domain import booking_fee
 from marketplace.web import create_app
 from marketplace.web.config import WebConfig
 
 MIN_STAKE = 10**15
 PRICE = 3 * 10**16
 RIDES, HELSINKI = 1, 1
-CRITERIA = (RIDES, HELSINKI, 0, 10**17, 0, 0, 0, 5_000, 5_000)
+CRITERIA = CriteriaInput(RIDES, HELSINKI, max_price=10**17).as_tuple()
+LISTING = ListingInput(RIDES, HELSINKI, 0, 0, PRICE, b"\x01" * 32)
 
 
 def _node(hardfork: str, tmp: Path) -> Iterator[HardhatNode]:
@@ -96,26 +100,22 @@ def test_the_whole_lifecycle_runs_on_hardhat_and_audits_clean(
         receipt = market.transact(function, *args, sender=by.key or by.address, value=value)
         return [dict(log) for log in receipt["logs"]]
 
-    registered = market.transact("register", RIDES, HELSINKI, 0, PRICE, b"\x01" * 32,
-                                 sender=provider.address, value=MIN_STAKE)
-    provider_id = market.events("ProviderRegistered", registered)[0]["providerId"]
+    provider_id = market.register(LISTING, sender=provider.address, stake=MIN_STAKE)
     send("setCriteria", CRITERIA, by=customer)
-    booked = market.transact("book", provider_id, PRICE, 1, sender=customer.address, value=PRICE)
-    booking = market.events("BookingRequested", booked)[0]["bookingId"]
+    start = int(w3.eth.get_block("latest")["timestamp"]) + 120
+    slot = market.request_for(customer.address, provider_id, start, 30)
+    booking = market.book(slot, sender=customer.address, value=PRICE)
     send("accept", booking, by=provider)
+    advance(w3, 121)
     send("complete", booking, by=provider)
-    send("confirm", booking, by=customer)
-    send("rate", booking, 5, 0, by=customer)
-    earned = market.events(
-        "Withdrawn", market.transact("withdraw", sender=provider.address))[0]["amount"]
-    assert earned == PRICE - PRICE * record["fee_bps"] // 10_000
-    market.transact("deactivate", provider_id, sender=provider.address)
-    advance(w3, 61)
-    released = market.transact("releaseStake", provider_id, sender=provider.address)
-    assert market.events("StakeReleased", released)[0]["amount"] == MIN_STAKE
-    refunded = market.transact("withdraw", sender=provider.address)  # pull payment: credited
-    assert market.events("Withdrawn", refunded)[0]["amount"] == MIN_STAKE
-    assert w3.eth.get_balance(market.address) == PRICE * record["fee_bps"] // 10_000
+    send("confirmAndRate", booking, 5, 0, by=customer)
+    fee = booking_fee(PRICE, record["fee_bps"], record["min_fee"])
+    assert market.withdraw(0, sender=provider.address) == PRICE - fee
+    unlock = market.deactivate(provider_id, sender=provider.address)
+    advance(w3, unlock - int(w3.eth.get_block("latest")["timestamp"]) + 1)
+    assert market.release_stake(provider_id, sender=provider.address) == MIN_STAKE
+    assert market.withdraw(0, sender=provider.address) == MIN_STAKE  # pull payment: credited
+    assert w3.eth.get_balance(market.address) == fee
 
     audit = CliRunner().invoke(main, [
         "audit", "--rpc", cancun.url, "--deployment", str(records / "31337.json")])
@@ -139,42 +139,38 @@ def test_deploy_refuses_hardhat_without_cancun_before_sending_anything(
     assert not (records / "31337.json").exists()
 
 
+STOP_CONTRACT = "0x6001600c60003960016000f300"
+"""Initcode of a contract whose code is one STOP: any code at an address, on any fork."""
+
+
 @pytest.fixture(scope="module")
-def unpayable(shanghai: HardhatNode) -> Iterator[tuple[Market, dict[str, object]]]:
-    """What an older deploy did: the contract on Shanghai, and a provider whose stake it took."""
+def unpayable(shanghai: HardhatNode) -> Iterator[tuple[Web3, dict[str, object]]]:
+    """A deployment record naming code on Shanghai (as an old, forced deploy would have left:
+    v2's constructor itself needs Cancun, so only a stand-in can be there)."""
     with connected(shanghai.url) as w3:
-        yield _deploy_unpayable(w3)
+        owner = w3.eth.accounts[0]
+        tx_hash = w3.eth.send_transaction({"from": owner, "data": HexStr(STOP_CONTRACT)})
+        receipt = w3.eth.wait_for_transaction_receipt(tx_hash)
+        yield w3, {
+            "chain_id": 31337, "address": str(receipt["contractAddress"]),
+            "start_block": receipt["blockNumber"], "tx_hash": tx_hash.to_0x_hex(),
+            "deployer": owner, "owner": owner, "fee_bps": 250, "min_stake": MIN_STAKE,
+            "windows": {},
+        }
 
 
-def _deploy_unpayable(w3: Web3) -> tuple[Market, dict[str, object]]:
-    artifact = load_artifact("Marketplace")
-    owner = w3.eth.accounts[0]
-    factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
-    tx_hash = factory.constructor(owner, 250, MIN_STAKE, (86_400,) * 4 + (60,)).transact(
-        {"from": owner})
-    receipt = w3.eth.wait_for_transaction_receipt(tx_hash)
-    market = Market(w3, str(receipt["contractAddress"]), artifact["abi"])
-    registered = market.transact("register", RIDES, HELSINKI, 0, PRICE, b"\x01" * 32,
-                                 sender=list(w3.eth.accounts)[1], value=MIN_STAKE)
-    record = {
-        "chain_id": 31337, "address": market.address, "start_block": receipt["blockNumber"],
-        "tx_hash": tx_hash.to_0x_hex(), "deployer": owner, "owner": owner, "fee_bps": 250,
-        "min_stake": MIN_STAKE, "windows": {},
-        "provider_id": market.events("ProviderRegistered", registered)[0]["providerId"],
-    }
-    return market, record
-
-
-def test_payouts_on_a_chain_without_cancun_fail_in_the_products_words(
-    unpayable: tuple[Market, dict[str, object]],
+def test_a_deployment_forced_onto_a_chain_without_cancun_fails_in_the_products_words(
+    shanghai: HardhatNode,
 ) -> None:
-    market, record = unpayable
-    provider = list(market.w3.eth.accounts)[1]
-    market.transact("deactivate", record["provider_id"], sender=provider)
-    advance(market.w3, 61)
-
-    with pytest.raises(NodeError) as refused:
-        market.transact("releaseStake", record["provider_id"], sender=provider)
+    with connected(shanghai.url) as w3:
+        artifact = load_artifact("Marketplace")
+        owner = w3.eth.accounts[0]
+        factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+        setup = DeployParams(min_stake=MIN_STAKE, stake_cooldown=60).setup(owner, None, 0)
+        before = w3.eth.block_number
+        with pytest.raises(NodeError) as refused:
+            _Sender(w3, owner, None).send(factory.constructor(setup), "deployment")
+        assert w3.eth.block_number == before
 
     assert refused.value.code == "chain_incompatible" and refused.value.status == 503
     assert "Cancun" in refused.value.message
@@ -182,11 +178,11 @@ def test_payouts_on_a_chain_without_cancun_fail_in_the_products_words(
 
 
 def test_the_auditor_flags_a_deployment_that_cannot_pay_out(
-    shanghai: HardhatNode, unpayable: tuple[Market, dict[str, object]], tmp_path: Path
+    shanghai: HardhatNode, unpayable: tuple[Web3, dict[str, object]], tmp_path: Path
 ) -> None:
     _, record = unpayable
     path = tmp_path / "record.json"
-    path.write_text(json.dumps({k: v for k, v in record.items() if k != "provider_id"}))
+    path.write_text(json.dumps(record))
 
     audit = CliRunner().invoke(main, [
         "audit", "--rpc", shanghai.url, "--deployment", str(path), "--format", "json"])

@@ -12,12 +12,19 @@ from marketplace.chain.accounts import dev_accounts
 from marketplace.chain.anvil import start_anvil
 from marketplace.chain.connection import connected
 from marketplace.chain.deploy import DeployParams, deploy_marketplace
-from marketplace.chain.market import Market, SigningRefused
+from marketplace.chain.market import (
+    BookingRequest,
+    CriteriaInput,
+    ListingInput,
+    Market,
+    SigningRefused,
+)
 from marketplace.chain.revert import ContractRevert
 from marketplace.chain.tx import DevSigner, build_transaction
 
 PRICE = 10**16
-CRITERIA = (1, 0, 0, 10**17, 0, 0, 0, 5_000, 5_000)  # category 1, any region, price <= 0.1 ETH
+CRITERIA = CriteriaInput(1, max_price=10**17).as_tuple()  # category 1, any region, <= 0.1 ETH
+LISTING = ListingInput(1, 0, 0, 0, PRICE, b"\x01" * 32)
 
 
 @pytest.fixture(scope="module")
@@ -37,23 +44,31 @@ def customer(accounts: list[LocalAccount]) -> LocalAccount:
 
 @pytest.fixture(scope="module")
 def provider_id(market: Market, provider: LocalAccount, customer: LocalAccount) -> int:
-    market.transact("register", 1, 0, 0, PRICE, b"\x01" * 32, sender=provider, value=10**15)
+    market.transact("register", LISTING.as_tuple(), sender=provider, value=10**15)
     market.transact("setCriteria", CRITERIA, sender=customer)
     return int(market.call("providerCount"))
+
+
+def _request(market: Market, customer: LocalAccount, provider_id: int, salt: int) -> BookingRequest:
+    start = int(market.w3.eth.get_block("latest")["timestamp"]) + 86_400
+    return market.request_for(customer.address, provider_id, start, 60, salt)
 
 
 def test_an_unsigned_booking_carries_target_calldata_value_chain_id_gas_and_fees(
     market: Market, customer: LocalAccount, provider_id: int
 ) -> None:
-    version = market.call("criteriaVersionOf", customer.address)
+    request = _request(market, customer, provider_id, 0)
 
-    tx = build_transaction(market, "book", provider_id, PRICE, version, sender=customer.address,
-                           value=PRICE)
+    tx = build_transaction(market, "book", request.as_tuple(), sender=customer.address, value=PRICE)
 
-    selector = Web3.keccak(text="book(uint32,uint96,uint32)")[:4].to_0x_hex()
+    selector = Web3.keccak(text="book((uint32,uint40,uint16,uint8,uint32,uint32))")[:4].to_0x_hex()
     assert (tx.to, tx.sender, tx.value, tx.chain_id) == (
-        market.address, customer.address, PRICE, 31337)
-    assert tx.data.startswith(selector) and len(tx.data) == 2 + 8 + 3 * 64
+        market.address,
+        customer.address,
+        PRICE,
+        31337,
+    )
+    assert tx.data.startswith(selector) and len(tx.data) == 2 + 8 + 6 * 64
     assert 21_000 < tx.gas < 500_000
     assert tx.max_fee_per_gas >= tx.max_priority_fee_per_gas > 0
     assert tx.nonce is None
@@ -65,9 +80,10 @@ def test_an_unsigned_booking_carries_target_calldata_value_chain_id_gas_and_fees
 def test_a_wallet_that_signs_the_unsigned_transaction_books_the_provider(
     market: Market, w3: Web3, customer: LocalAccount, provider_id: int
 ) -> None:
-    version = market.call("criteriaVersionOf", customer.address)
-    tx = build_transaction(market, "book", provider_id, PRICE, version, sender=customer.address,
-                           value=PRICE, with_nonce=True)
+    request = _request(market, customer, provider_id, 1)
+    tx = build_transaction(
+        market, "book", request.as_tuple(), sender=customer.address, value=PRICE, with_nonce=True
+    )
     assert tx.nonce == w3.eth.get_transaction_count(customer.address, "pending")
 
     signed = customer.sign_transaction(tx.for_signing(tx.nonce))
@@ -82,15 +98,22 @@ def test_a_wallet_that_signs_the_unsigned_transaction_books_the_provider(
 def test_building_a_transaction_that_would_revert_raises_the_decoded_custom_error(
     market: Market, customer: LocalAccount, provider_id: int
 ) -> None:
-    version = market.call("criteriaVersionOf", customer.address)
+    request = _request(market, customer, provider_id, 2)
+    stale = BookingRequest(
+        request.provider_id,
+        request.start,
+        request.duration_minutes,
+        request.salt,
+        request.offer_version + 1,
+        request.criteria_version,
+    )
 
     with pytest.raises(ContractRevert) as raised:
-        build_transaction(market, "book", provider_id, PRICE - 1, version,
-                          sender=customer.address, value=PRICE - 1)
+        build_transaction(market, "book", stale.as_tuple(), sender=customer.address, value=PRICE)
 
-    assert raised.value.error == "MarketplacePriceChanged"
-    assert raised.value.args_by_name == {"expected": PRICE - 1, "current": PRICE}
-    assert "price changed" in raised.value.message
+    assert raised.value.error == "MarketplaceOfferChanged"
+    assert raised.value.args_by_name == {"expected": 2, "current": 1}
+    assert "changed the offer" in raised.value.message
 
 
 def test_dev_signing_sends_from_a_key_or_an_unlocked_account_on_a_local_chain(
@@ -111,7 +134,8 @@ def foreign_chain() -> Iterator[tuple[Web3, Market]]:
     try:
         with connected(node.url) as w3:
             market, _ = deploy_marketplace(
-                w3, DeployParams(), private_key=dev_accounts(1)[0].key.hex(), record=False)
+                w3, DeployParams(), private_key=dev_accounts(1)[0].key.hex(), record=False
+            )
             yield w3, market
     finally:
         node.stop()

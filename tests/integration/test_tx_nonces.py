@@ -10,14 +10,14 @@ from web3 import Web3
 from web3.types import RPCEndpoint, TxReceipt
 
 from marketplace.chain.accounts import dev_accounts
-from marketplace.chain.market import Market
+from marketplace.chain.market import CriteriaInput, Market
 from marketplace.chain.tx import DevSigner
 
 SENDS = 50
 
 
 def _criteria(i: int) -> tuple[int, ...]:
-    return (1 + i % 3, 0, 0, 10**17 + i, 0, 0, 0, 5_000, 5_000)
+    return CriteriaInput(1 + i % 3, max_price=10**17 + i).as_tuple()
 
 
 @pytest.fixture(scope="module")

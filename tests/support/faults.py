@@ -18,12 +18,15 @@ from eth_utils.crypto import keccak
 from web3.types import RPCEndpoint, TxParams, Wei
 
 from marketplace.chain.anvil import start_anvil
+from marketplace.chain.market import BookingRequest, ListingInput
 from tests.support.waiting import HANG
 from tests.support.world import CUSTOMERS, HELSINKI, PROVIDERS, RIDES, World
 
 PRICE = 4 * 10**16
-PRICE_CHANGED = "0x" + keccak(text="MarketplacePriceChanged(uint96,uint96)")[:4].hex()
+OFFER_CHANGED = "0x" + keccak(text="MarketplaceOfferChanged(uint32,uint32)")[:4].hex()
 RACERS = (*CUSTOMERS, 10, 11)  # accounts with criteria set (make_world gives 12 accounts)
+DAY = 86_400
+SLOT_MINUTES = 60
 
 
 @dataclass
@@ -42,9 +45,13 @@ def _rpc(world: World, method: str, params: list[Any]) -> Any:
     return reply["result"]
 
 
-def _booking_tx(world: World, customer: int, provider: int, price: int) -> dict[str, Any]:
+def _booking_tx(world: World, customer: int, provider: int, offer_version: int | None = None
+                ) -> dict[str, Any]:
+    """The API's booking body for a slot a day ahead at the listing's offer (or `offer_version`)."""
+    version = offer_version or int(world.market.listing(provider)["offerVersion"])
     return {"from": world.address(customer), "provider_id": provider,
-            "expected_price": str(price), "criteria_version": 1}
+            "start": world.now() + DAY, "duration": SLOT_MINUTES, "offer_version": version,
+            "currency": "ETH"}
 
 
 def prepare(world: World) -> int:
@@ -52,17 +59,17 @@ def prepare(world: World) -> int:
     provider = world.register(f"Racer target {time.monotonic_ns()}", RIDES, HELSINKI, 0, PRICE,
                               owner=PROVIDERS[0])
     for customer in RACERS:
-        if world.market.call("bookingCountOf", world.checksum(customer)) == 0:
-            try:
-                world.set_criteria(customer, RIDES)
-            except Exception:  # noqa: BLE001 - criteria already set (same values): fine
-                pass
+        if world.market.criteria_version_for(world.address(customer), RIDES) == 0:
+            world.set_criteria(customer, RIDES)
     world.sync()
     return provider
 
 
 def _bookings_of(world: World, customer: int) -> int:
-    return int(world.market.call("bookingCountOf", world.checksum(customer)))
+    """How many bookings the customer has made (its BookingRequested events)."""
+    event = world.market.contract.events.BookingRequested
+    return len(event.get_logs(from_block=world.deployment.start_block,
+                              argument_filters={"customer": world.checksum(customer)}))
 
 
 def anvil_killed_and_restarted(world: World, down_for: float = 1.0) -> FaultResult:
@@ -73,10 +80,10 @@ def anvil_killed_and_restarted(world: World, down_for: float = 1.0) -> FaultResu
     client = world.client()
     client.sign_in(CUSTOMERS[0])
     api = client.raw
-    build = _booking_tx(world, CUSTOMERS[0], provider, PRICE)
+    build = _booking_tx(world, CUSTOMERS[0], provider)
     assert api.post("/api/v1/bookings/tx", json=build,
                     headers={"X-CSRF-Token": client.csrf()}).status_code == 200
-    world.transact("book", provider, PRICE, 1, sender=CUSTOMERS[0], value=PRICE)
+    world.book_direct(CUSTOMERS[0], provider, start=world.now() + 2 * DAY)  # not the quoted slot
     world.sync()
     customer = world.address(CUSTOMERS[0])
     before = api.get(f"/api/v1/bookings?customer={customer}").get_json()
@@ -91,7 +98,8 @@ def anvil_killed_and_restarted(world: World, down_for: float = 1.0) -> FaultResu
         "api_tx": api.post("/api/v1/bookings/tx", json=build,
                            headers={"X-CSRF-Token": client.csrf()}),
         "page_book": api.post(f"/book/{provider}", data={
-            "provider_id": provider, "expected_price": PRICE, "criteria_version": 1,
+            "provider_id": provider, "offer_version": build["offer_version"],
+            "criteria_version": 1, "start": build["start"], "duration": SLOT_MINUTES,
             "csrf_token": client.csrf()}),
         "healthz": api.get("/healthz"),
     }
@@ -131,8 +139,13 @@ def anvil_killed_and_restarted(world: World, down_for: float = 1.0) -> FaultResu
     return result
 
 
-def _send_book(world: World, customer: int, provider: int, price: int) -> str:
-    fn = world.market.contract.functions.book(provider, price, 1)
+def _send_book(world: World, customer: int, provider: int, price: int, offer_version: int,
+               salt: int) -> str:
+    """Send `book` at `offer_version` for a slot a day ahead (the salt keeps slots apart)."""
+    start = world.now() + DAY
+    request = BookingRequest(provider, start, SLOT_MINUTES, salt, offer_version,
+                             world.market.criteria_version_for(world.address(customer), RIDES))
+    fn = world.market.contract.functions.book(request.as_tuple())
     tx: TxParams = {"from": world.checksum(customer), "value": Wei(price), "gas": 500_000}
     return fn.transact(tx).hex()
 
@@ -174,9 +187,11 @@ def concurrent_bookings(world: World, rounds: int = 2) -> FaultResult:
     w3 = world.market.w3
     escrow = w3.eth.get_balance(world.market.address)
     counts = {c: _bookings_of(world, c) for c in RACERS}
+    offer = int(world.market.listing(provider)["offerVersion"])
     hashes: dict[str, str] = {}
     for round_ in range(rounds):
-        jobs = [(f"{round_}:{c}", lambda c=c: _send_book(world, c, provider, PRICE))
+        jobs = [(f"{round_}:{c}",
+                 lambda c=c, r=round_: _send_book(world, c, provider, PRICE, offer, r))
                 for c in RACERS]
         hashes |= _race(world, jobs)
     ids = set()
@@ -199,18 +214,23 @@ def concurrent_bookings(world: World, rounds: int = 2) -> FaultResult:
 
 
 def price_change_races_bookings(world: World, new_price: int = 5 * 10**16) -> FaultResult:
-    """Racers book at the quoted price while the provider changes it in the same block: every
-    booking ordered before the change succeeds at the old price, every one after reverts with
-    MarketplacePriceChanged, and the escrow grows by exactly the successful bookings' price."""
+    """Racers book the quoted offer while the provider changes its price in the same block:
+    every booking ordered before the change succeeds at the old price, every one after reverts
+    with MarketplaceOfferChanged, and the escrow grows by exactly the successful bookings'
+    price."""
     result = FaultResult("price_change_races_bookings")
     provider = prepare(world)
     w3 = world.market.w3
-    listing = world.market.call("getProvider", provider)
+    offer = world.market.offer(provider, world.deployment.start_block)
+    version = int(offer["offerVersion"])
     escrow = w3.eth.get_balance(world.market.address)
-    update = world.market.contract.functions.updateProvider(
-        provider, listing[5], listing[3], new_price, listing[9])
-    jobs: list[tuple[str, Any]] = [(str(c), lambda c=c: _send_book(world, c, provider, PRICE))
-                                   for c in RACERS]
+    changed = ListingInput(offer["category"], offer["region"], offer["attributes"],
+                           offer["currency"], new_price, bytes(offer["metadataHash"]),
+                           offer["instant"], offer["freeCancelHours"], offer["lateCancelPct"])
+    update = world.market.contract.functions.updateListing(provider, changed.as_tuple())
+    jobs: list[tuple[str, Any]] = [
+        (str(c), lambda c=c: _send_book(world, c, provider, PRICE, version, 100))
+        for c in RACERS]
     half = len(jobs) // 2
     change_job = ("price", lambda: update.transact(
         {"from": world.checksum(PROVIDERS[0]), "gas": 300_000}).hex())
@@ -230,18 +250,18 @@ def price_change_races_bookings(world: World, new_price: int = 5 * 10**16) -> Fa
             assert receipt["status"] == 0, (label, "booked a stale price after the change")
             trace = _rpc(world, "debug_traceTransaction",
                          [hashes[label], {"tracer": "callTracer"}])
-            assert str(trace.get("output", "")).startswith(PRICE_CHANGED), trace
+            assert str(trace.get("output", "")).startswith(OFFER_CHANGED), trace
             stale += 1
     world.sync()
     escrowed = w3.eth.get_balance(world.market.address) - escrow
     quote = world.client().raw.post("/api/v1/bookings/tx", json=_booking_tx(
-        world, CUSTOMERS[0], provider, PRICE))
-    assert quote.status_code == 409 and quote.get_json()["field"] == "expected_price", (
+        world, CUSTOMERS[0], provider, version))
+    assert quote.status_code == 409 and quote.get_json()["field"] == "offer_version", (
         quote.get_json())
     indexed = world.client().raw.get(f"/api/v1/bookings?provider_id={provider}&per_page=100")
     result.details.update(booked_before_change=ok, refused_stale=stale, escrowed_wei=escrowed)
     result.lost += abs(escrowed - ok * PRICE) // PRICE
     result.lost += abs(ok - len(indexed.get_json()["items"]))
     result.lost += len(RACERS) - ok - stale
-    assert world.market.call("getProvider", provider)[2] == new_price
+    assert world.market.listing(provider)["price"] == new_price
     return result

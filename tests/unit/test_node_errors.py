@@ -13,7 +13,6 @@ from web3 import Web3
 from web3.exceptions import ContractLogicError, Web3RPCError
 from web3.types import RPCResponse
 
-from marketplace.artifacts import load_artifact
 from marketplace.chain.market import Market
 from marketplace.chain.nodeerrors import NodeError, classify, node_message
 from marketplace.chain.revert import ContractRevert
@@ -120,7 +119,7 @@ def test_node_message_drops_a_stack_even_inside_plain_text() -> None:
 
 @pytest.fixture(scope="module")
 def market() -> Market:
-    return Market(Web3(), "0x" + "11" * 20, load_artifact("Marketplace")["abi"])
+    return Market(Web3(), "0x" + "11" * 20)
 
 
 def test_hardhats_empty_revert_with_invalid_opcode_names_the_missing_hardfork(
