@@ -73,6 +73,10 @@ def _preload(uow: UnitOfWork, events: Sequence[DecodedEvent]) -> None:
             requested[a["bookingId"]] = (a["providerId"], a["currency"])
         elif name in _SETTLING:
             settling.append((a["bookingId"], a.get("customer")))
+            if name == "DisputeResolved":
+                accounts.add((a["arbiter"], ETHER))  # a bond that pays the arbiter
+        elif name == "StakeSlashed":
+            accounts.add((a["to"], ETHER))
         elif name == "ProviderRegistered":
             registered[a["providerId"]] = a["owner"]
         elif name == "StakeReleased":

@@ -222,14 +222,14 @@ def test_foreign_and_malformed_logs_at_the_contract_address_are_skipped_and_coun
     workload.pump(16)
     decoder = marketplace_decoder()
     accepted = decoder.topic0_of("BookingAccepted")
-    updated = decoder.topic0_of("ProviderUpdated")
+    updated = decoder.topic0_of("ListingUpdated")
     criteria = decoder.topic0_of("CriteriaSet")
     foreign = [
         (["0x" + "ab" * 32], b"not a marketplace event"),  # unknown signature
         ([], b"anonymous"),  # no topics at all
         ([accepted, _topic(1), _topic(2)], _word(3)),  # one topic short
         ([criteria, _topic(1), _topic(1), _topic(1)], _word(1) * 3),  # data too short
-        ([updated, _topic(1)], _word(2**16) + _word(0) + _word(1) + _word(0)),  # uint16 overflow
+        ([updated, _topic(1), _topic(2)], _word(2**16) + _word(0) * 8),  # uint16 overflow
     ]
     _emit_from(chain, chain.market.address, foreign)
     workload.pump(8)
