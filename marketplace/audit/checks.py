@@ -33,9 +33,11 @@ from marketplace.domain import (
     booking_fee,
     cancellation_split,
     count_outcome,
+    customer_of,
     decode_booking_id,
     free_cancellation,
     no_show_slash,
+    provider_of,
     rating_weight,
     resolve_by_default,
     resolve_dispute,
@@ -262,7 +264,8 @@ def paid_without_escrow(r: Replay, ev: DecodedEvent, refund: int, payout: int, f
     r.violate(
         Invariant.CONSERVATION, ev,
         f"{ev.name} pays out booking {short_id(booking_id)}, which never escrowed anything",
-        booking=booking_id, provider=ev.args["providerId"], refund=refund, payout=payout, fee=fee,
+        booking=booking_id, provider=provider_of(booking_id), refund=refund, payout=payout,
+        fee=fee,
     )
 
 
@@ -565,7 +568,8 @@ def check_rating(r: Replay, ev: DecodedEvent, b: BookingState | None) -> None:
         r.violate(
             Invariant.RATINGS, ev,
             f"booking {short_id(a['bookingId'])} " + "; ".join(problems),
-            booking=a["bookingId"], provider=a["providerId"], account=a["customer"],
+            booking=a["bookingId"], provider=provider_of(a["bookingId"]),
+            account=customer_of(a["bookingId"]),
         )
 
 
