@@ -269,9 +269,9 @@ def test_a_listing_whose_stored_counters_differ_from_its_events_is_flagged(
     # The contract's storage changed behind the events' back: one more failure in the
     # listing's first word (owner | offerVersion << 160 | lockedUntil << 192 | completed << 224
     # | failures << 240) of mapping `_listings` at slot 4.
-    slot = Web3.keccak(provider.to_bytes(32, "big") + (4).to_bytes(32, "big"))
+    slot = int.from_bytes(Web3.keccak(provider.to_bytes(32, "big") + (4).to_bytes(32, "big")))
     word = int.from_bytes(w3.eth.get_storage_at(world.market.address, slot), "big")
-    rpc(node, "anvil_setStorageAt", world.market.address, "0x" + slot.hex().removeprefix("0x"),
+    rpc(node, "anvil_setStorageAt", world.market.address, f"0x{slot:064x}",
         "0x" + format(word + (1 << 240), "064x"))
     rpc(node, "evm_mine")
 
