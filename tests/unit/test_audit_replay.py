@@ -577,6 +577,47 @@ def test_a_stale_criteria_version_is_a_compliance_violation(chain: TokenChain,
     assert violation.details["current_version"] == 1
 
 
+def test_the_terms_locked_at_booking_apply_after_the_listing_changes_them(
+    chain: TokenChain, ready: V2Market
+) -> None:
+    booking = accepted(ready)
+    ready.update(1, late_cancel_pct=100, free_cancel_hours=48)
+    chain.advance(2 * DAY - 2 * HOUR)
+    ready.cancel(booking)  # the model splits by the booking's terms: 50% after 24 free hours
+    assert audit(chain).clean
+    late = accepted(ready)
+    chain.advance(2 * DAY - 2 * HOUR)
+    ready.cancel(late, refund=5 * 10**15, compensation=5 * 10**15)  # the old terms, not its own
+    [violation] = only(audit(chain), Invariant.CONSERVATION)
+    assert violation.details["expected_compensation"] == 10**16
+
+
+def test_a_booking_in_a_disabled_currency_is_a_compliance_violation(
+    chain: TokenChain, ready: V2Market
+) -> None:
+    ready.send("CurrencySet", {"id": 1, "token": ready.tokens[1], "enabled": False}, {},
+               extra=[ready._applied(ChangeKind.CURRENCY, ready.tokens[1], 0)])
+    ready.book(C2, 2)
+    violations = audit(chain).violations
+    assert {v.invariant for v in violations} == {Invariant.COMPLIANCE, Invariant.TIMELOCK}
+    assert any("was not enabled" in v.message for v in violations)
+
+
+def test_an_attestation_by_someone_not_named_is_a_roles_violation(
+    chain: TokenChain, ready: V2Market
+) -> None:
+    ready.attest(1, 1, 0b100, attestor=STRANGER.lower())
+    [violation] = only(audit(chain), Invariant.ROLES)
+    assert "which it is not" in violation.message
+
+
+def test_a_registration_below_the_minimum_stake_is_flagged(chain: TokenChain,
+                                                           ready: V2Market) -> None:
+    ready.register(P1, stake=1)
+    [violation] = only(audit(chain), Invariant.TRANSITIONS)
+    assert "below the minimum" in violation.message
+
+
 # ---------------------------------------------------------------- timelock
 
 
