@@ -325,7 +325,8 @@ def check_cancellation(
 
 
 def check_settlement(r: Replay, ev: DecodedEvent, b: BookingState, previous: int) -> None:
-    """payout + fee == price, the fee stored at booking, and only the customer settles early."""
+    """payout + fee == price, the fee stored at booking, and only the customer settles before
+    confirmBy."""
     a = ev.args
     payout, fee, price = a["payout"], a["fee"], b.price
     if payout + fee != price:
@@ -336,11 +337,10 @@ def check_settlement(r: Replay, ev: DecodedEvent, b: BookingState, previous: int
             payout=payout, fee=fee, price=price,
         )
     _check_fee(r, ev, b, fee)
-    if previous in _SETTLE_FROM:
-        if a["by"] == b.customer:
-            late(r, ev, b, "was confirmed by its customer")
-        else:
-            early(r, ev, b, f"was settled by {a['by']} (not its customer)", Invariant.ROLES)
+    # The customer may confirm until confirmBy and, like anyone, settle after it: both emit
+    # BookingSettled with `by` the customer. Anyone else only settles after the window.
+    if previous in _SETTLE_FROM and a["by"] != b.customer:
+        early(r, ev, b, f"was settled by {a['by']} (not its customer)", Invariant.ROLES)
 
 
 def _check_fee(r: Replay, ev: DecodedEvent, b: BookingState, fee: int) -> None:

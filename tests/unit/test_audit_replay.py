@@ -433,12 +433,20 @@ def test_completing_before_the_slot_starts_is_illegal(chain: TokenChain,
     assert "before its slot started" in violation.message
 
 
-def test_confirming_after_confirm_by_is_late(chain: TokenChain, ready: V2Market) -> None:
+def test_disputing_after_confirm_by_is_late(chain: TokenChain, ready: V2Market) -> None:
     booking = completed(ready)
     chain.advance(4 * DAY)
-    ready.confirm(booking)  # by the customer, after the window
+    ready.dispute(booking)
     [violation] = only(audit(chain), Invariant.TRANSITIONS)
     assert "after its deadline" in violation.message
+
+
+def test_the_customer_may_settle_after_confirm_by_like_anyone(chain: TokenChain,
+                                                              ready: V2Market) -> None:
+    booking = completed(ready)
+    chain.advance(4 * DAY)
+    ready.confirm(booking)  # `settle` by the customer: BookingSettled with by = the customer
+    assert audit(chain).clean
 
 
 def test_a_settlement_by_a_stranger_inside_the_window_is_a_roles_violation(
