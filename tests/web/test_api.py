@@ -211,7 +211,7 @@ def test_the_criteria_transaction_is_unsigned_calldata_for_the_wallet(market: Wo
     assert tx["to"].lower() == market.market.address.lower()
     assert tx["from"].lower() == sender and tx["chainId"] == "0x7a69" and tx["value"] == "0x0"
     selector = keccak(text="setCriteria((uint16,uint16,uint8,uint16,uint88,uint88,uint64,uint64,"
-                           "uint64,uint32,uint64,uint16,uint16,uint16))")[:4].hex()
+                           "uint64,uint32,uint32,uint16,uint16,uint16))")[:4].hex()
     assert tx["data"].startswith("0x" + selector) and int(tx["gas"], 16) > 21_000
     assert "signature" not in body and "raw" not in str(body)
 
