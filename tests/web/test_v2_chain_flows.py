@@ -134,3 +134,42 @@ def test_cancelling_early_refunds_in_full_and_late_keeps_the_providers_share(
     assert int(rows[late.rsplit("/", 1)[1]]["refund"]) == ETH_PRICE // 2
     page = client.get(late).get_data(as_text=True)
     assert "Kept by the provider (late cancellation)" in page
+
+
+def test_no_rating_stake_dispute_block_or_withdrawal_is_sent_without_the_review(
+    market: World,
+) -> None:
+    """Issue 14: each money step answers with the review; the account's nonce does not move
+    until the review is confirmed."""
+    customer, owner = CUSTOMERS[1], PROVIDERS[1]
+    taxi = market.providers["Terms Taxi"]
+    completed = market.book_direct(customer, taxi, salt=9)
+    market.transact("accept", completed, sender=owner)
+    market.mine(86_400 + 60)
+    market.transact("complete", completed, sender=owner)
+    market.sync()
+    client, provider = signed_in(market, customer), signed_in(market, owner)
+    steps = [
+        (client, f"/bookings/{hex(completed)}/confirm_and_rate", {"stars": "4"},
+         "A rating is recorded on-chain for good"),
+        (client, f"/bookings/{hex(completed)}/dispute", {}, "Dispute bond (ether, sent now)"),
+        (client, "/blocks", {"provider_id": str(taxi), "blocked": "1"}, "Excluded"),
+        (client, "/blocks", {"owner": market.address(owner), "blocked": "1"},
+         "Every listing this owner has or registers later"),
+        (provider, f"/provider/listings/{taxi}/top_up", {"amount": "0.01"},
+         "Added to the stake now"),
+        (provider, "/provider/register", {"category": "rides", "region": "helsinki",
+                                          "price": "0.05", "stake": "0.002", "name": "New"},
+         "Stake sent now"),
+    ]
+    for actor, path, data, words in steps:
+        account = customer if actor is client else owner
+        nonce = market.market.w3.eth.get_transaction_count(market.checksum(account))
+        response = actor.post(path, data)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200 and 'data-testid="tx-review"' in page, (
+            path, main_part(page))
+        assert words in page, (path, main_part(page))
+        assert market.address(account) in page  # the signing account is named
+        assert market.market.w3.eth.get_transaction_count(
+            market.checksum(account)) == nonce, path
