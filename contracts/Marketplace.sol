@@ -109,14 +109,13 @@ contract Marketplace is MarketplaceBase, IBookings {
     /// @inheritdoc IBookings
     function accept(uint256 bookingId) external {
         Booking storage b = _at(bookingId, Status.Requested);
-        (uint32 providerId, IProviderRegistry.Listing storage l) = _asOwner(bookingId);
+        (, IProviderRegistry.Listing storage l) = _asOwner(bookingId);
         uint32 deadline = b.deadline;
         if (block.timestamp > deadline) revert MarketplaceDeadlinePassed(bookingId, deadline);
         uint32 serviceBy = _serviceBy(bookingId);
-        b.status = Status.Accepted;
-        b.deadline = serviceBy;
+        _advance(b, Status.Accepted, serviceBy);
         uint32 lockedUntil = _lock(l, l.lockedUntil, serviceBy);
-        emit BookingAccepted(bookingId, _customerOf(bookingId), providerId, serviceBy, lockedUntil);
+        emit BookingAccepted(bookingId, serviceBy, lockedUntil);
     }
 
     /// @inheritdoc IBookings
@@ -124,7 +123,7 @@ contract Marketplace is MarketplaceBase, IBookings {
         Booking storage b = _bookings[bookingId];
         Status status = b.status;
         if (status != Status.Accepted) _requireStatus(bookingId, status, Status.Requested);
-        (uint32 providerId, IProviderRegistry.Listing storage l) = _asOwner(bookingId);
+        (, IProviderRegistry.Listing storage l) = _asOwner(bookingId);
         bool afterAcceptance = status == Status.Accepted;
         if (afterAcceptance) {
             _requireBeforeStart(bookingId);
@@ -134,7 +133,7 @@ contract Marketplace is MarketplaceBase, IBookings {
         address customer = _customerOf(bookingId);
         b.status = Status.Declined;
         _credit(customer, b.currency, refund);
-        emit BookingDeclined(bookingId, customer, providerId, refund, afterAcceptance);
+        emit BookingDeclined(bookingId, refund, afterAcceptance);
     }
 
     /// @inheritdoc IBookings
@@ -157,7 +156,7 @@ contract Marketplace is MarketplaceBase, IBookings {
         uint88 refund = price - compensation;
         b.status = Status.Cancelled;
         _credit(customer, currency, refund);
-        emit BookingCancelled(bookingId, customer, providerId, refund, compensation);
+        emit BookingCancelled(bookingId, refund, compensation);
     }
 
     /// @inheritdoc IBookings
@@ -183,21 +182,20 @@ contract Marketplace is MarketplaceBase, IBookings {
                 emit IProviderRegistry.StakeSlashed(providerId, bookingId, customer, slash);
             }
         }
-        emit BookingExpired(bookingId, customer, providerId, refund, noShow);
+        emit BookingExpired(bookingId, refund, noShow);
     }
 
     /// @inheritdoc IBookings
     function complete(uint256 bookingId) external {
         Booking storage b = _at(bookingId, Status.Accepted);
-        (uint32 providerId,) = _asOwner(bookingId);
+        _asOwner(bookingId);
         uint40 start = _startOf(bookingId);
         if (block.timestamp < start) revert MarketplaceTooEarly(start);
         uint32 deadline = b.deadline;
         if (block.timestamp > deadline) revert MarketplaceDeadlinePassed(bookingId, deadline);
         uint32 confirmBy = uint32(block.timestamp) + CONFIRM_WINDOW;
-        b.status = Status.Completed;
-        b.deadline = confirmBy;
-        emit BookingCompleted(bookingId, _customerOf(bookingId), providerId, confirmBy);
+        _advance(b, Status.Completed, confirmBy);
+        emit BookingCompleted(bookingId, confirmBy);
     }
 
     /// @inheritdoc IBookings
@@ -213,23 +211,27 @@ contract Marketplace is MarketplaceBase, IBookings {
 
     /// @inheritdoc IBookings
     function settle(uint256 bookingId) external nonReentrant {
-        Booking storage b = _at(bookingId, Status.Completed);
-        _requireExpired(bookingId, b.deadline);
-        _settle(bookingId, b);
+        Booking storage b = _bookings[bookingId];
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(b.slot)
+        }
+        _requireStatus(bookingId, Status(uint8(word >> 200)), Status.Completed);
+        _requireExpired(bookingId, uint32(word >> 168));
+        _settle(bookingId, b, word);
     }
 
     /// @inheritdoc IBookings
     function dispute(uint256 bookingId) external payable nonReentrant {
         Booking storage b = _at(bookingId, Status.Completed);
-        address customer = _asCustomer(bookingId);
+        _asCustomer(bookingId);
         _requireOpen(bookingId, b.deadline);
         uint96 bond = _params.disputeBond;
         if (msg.value != bond) revert MarketplaceValueMismatch(msg.value, bond);
         if (bond != 0) _bonds[bookingId] = bond;
         uint32 arbitrateBy = uint32(block.timestamp) + ARBITRATION_WINDOW;
-        b.status = Status.Disputed;
-        b.deadline = arbitrateBy;
-        emit BookingDisputed(bookingId, customer, _providerOf(bookingId), bond, arbitrateBy);
+        _advance(b, Status.Disputed, arbitrateBy);
+        emit BookingDisputed(bookingId, bond, arbitrateBy);
     }
 
     /// @inheritdoc IBookings
@@ -426,7 +428,7 @@ contract Marketplace is MarketplaceBase, IBookings {
         );
         if (instant) {
             uint32 lockedUntil = _lock(_listings[req.providerId], uint32(a >> 192), deadline);
-            emit BookingAccepted(bookingId, msg.sender, req.providerId, deadline, lockedUntil);
+            emit BookingAccepted(bookingId, deadline, lockedUntil);
         }
     }
 
@@ -486,25 +488,32 @@ contract Marketplace is MarketplaceBase, IBookings {
     // ---------------------------------------------------------------- internal: settlement
 
     function _confirm(uint256 bookingId) private returns (Booking storage b) {
-        b = _at(bookingId, Status.Completed);
+        b = _bookings[bookingId];
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(b.slot)
+        }
+        _requireStatus(bookingId, Status(uint8(word >> 200)), Status.Completed);
         _asCustomer(bookingId);
-        _requireOpen(bookingId, b.deadline);
-        _settle(bookingId, b);
+        _requireOpen(bookingId, uint32(word >> 168));
+        _settle(bookingId, b, word);
     }
 
     /// @dev Releases the escrow: payout to the listing's owner, fee accrued; counts a completion.
-    function _settle(uint256 bookingId, Booking storage b) private {
-        uint88 price = b.price;
-        uint80 fee = b.fee;
-        uint8 currency = b.currency;
-        uint88 payout = price - fee;
-        uint32 providerId = _providerOf(bookingId);
-        IProviderRegistry.Listing storage l = _listings[providerId];
-        b.status = Status.Settled;
+    ///      `word` is the booking's slot (price bits 0-87, fee 88-167, status 200-207, currency 216-223).
+    function _settle(uint256 bookingId, Booking storage b, uint256 word) private {
+        uint80 fee = uint80(word >> 88);
+        uint8 currency = uint8(word >> 216);
+        uint88 payout = uint88(word) - fee;
+        IProviderRegistry.Listing storage l = _listings[_providerOf(bookingId)];
+        word = (word & ~(uint256(0xff) << 200)) | (uint256(uint8(Status.Settled)) << 200);
+        assembly ("memory-safe") {
+            sstore(b.slot, word)
+        }
         _credit(l.owner, currency, payout);
         _accrueFee(currency, fee);
         _count(l, false);
-        emit BookingSettled(bookingId, _customerOf(bookingId), providerId, payout, fee, msg.sender);
+        emit BookingSettled(bookingId, payout, fee, msg.sender);
     }
 
     /// @dev Splits the escrow after taking the fee, returns or pays the bond, and for an arbiter's
@@ -516,8 +525,6 @@ contract Marketplace is MarketplaceBase, IBookings {
         (bool providerLost, uint64 weight) = _ruling(bookingId, arbiter_, refundBps, bond, fee, b.currency);
         emit DisputeResolved(
             bookingId,
-            _customerOf(bookingId),
-            _providerOf(bookingId),
             arbiter_,
             refundBps,
             refund,
@@ -578,23 +585,38 @@ contract Marketplace is MarketplaceBase, IBookings {
 
     function _rate(uint256 bookingId, Booking storage b, uint8 stars, uint32 complaintTags) private {
         if (stars == 0 || stars > 5) revert MarketplaceInvalidStars(stars);
-        if (b.rated) revert MarketplaceAlreadyRated(bookingId);
-        b.rated = true;
-        uint32 providerId = _providerOf(bookingId);
-        (uint64 weight, uint16 newScore) = _addRating(_listings[providerId], stars, b.fee, b.currency);
-        emit BookingRated(bookingId, msg.sender, providerId, stars, complaintTags, weight, newScore);
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(b.slot)
+        }
+        // rated: bits 208-215 of the booking's word; fee 88-167; currency 216-223
+        if (uint8(word >> 208) != 0) revert MarketplaceAlreadyRated(bookingId);
+        assembly ("memory-safe") {
+            sstore(b.slot, or(word, shl(208, 1)))
+        }
+        (uint64 weight, uint16 newScore) =
+            _addRating(_listings[_providerOf(bookingId)], stars, uint80(word >> 88), uint8(word >> 216));
+        emit BookingRated(bookingId, stars, complaintTags, weight, newScore);
     }
 
-    /// @dev Adds a rating of `stars` weighted by the fee the booking paid; returns its weight and the new score.
+    /// @dev Adds a rating of `stars` weighted by the fee the booking paid; returns its weight and the
+    ///      new score. One read and one write of the listing's rating slot (ratingWeight bits 0-71,
+    ///      weightedStars 72-151, stake 152-247).
     function _addRating(IProviderRegistry.Listing storage l, uint8 stars, uint80 fee, uint8 currency)
         private
         returns (uint64 weight, uint16 newScore)
     {
         weight = Score.weight(fee, _minFee(currency));
-        uint72 ratingWeight = l.ratingWeight + weight;
-        uint80 weightedStars = l.weightedStars + uint80(stars) * weight;
-        l.ratingWeight = ratingWeight;
-        l.weightedStars = weightedStars;
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(add(l.slot, 2))
+        }
+        uint256 ratingWeight = SafeCast.toUint72(uint256(uint72(word)) + weight);
+        uint256 weightedStars = SafeCast.toUint80(uint256(uint80(word >> 72)) + uint256(stars) * weight);
+        word = (word & ~uint256(type(uint152).max)) | ratingWeight | (weightedStars << 72);
+        assembly ("memory-safe") {
+            sstore(add(l.slot, 2), word)
+        }
         newScore = Score.score(ratingWeight, weightedStars);
     }
 
@@ -614,6 +636,17 @@ contract Marketplace is MarketplaceBase, IBookings {
     }
 
     // ---------------------------------------------------------------- internal: checks and ids
+
+    /// @dev Moves a booking to `status` with its new `deadline` in one write (deadline bits 168-199,
+    ///      status bits 200-207 of the booking's word).
+    function _advance(Booking storage b, Status status, uint32 deadline) private {
+        assembly ("memory-safe") {
+            let word := sload(b.slot)
+            word := and(word, not(shl(168, 0xffffffffff)))
+            word := or(word, or(shl(168, deadline), shl(200, status)))
+            sstore(b.slot, word)
+        }
+    }
 
     /// @dev The booking, which must be in `expected`.
     function _at(uint256 bookingId, Status expected) private view returns (Booking storage b) {

@@ -129,15 +129,13 @@ abstract contract MarketplaceBase is Ownable2Step, ReentrancyGuardTransient {
         uint16 completed = l.completed;
         uint16 failures = l.failures;
         if ((failure ? failures : completed) == type(uint16).max) {
-            completed >>= 1;
-            failures >>= 1;
+            l.completed = completed >> 1;
+            l.failures = failures >> 1;
         }
         unchecked {
-            if (failure) ++failures;
-            else ++completed;
+            if (failure) l.failures += 1;
+            else l.completed += 1;
         }
-        l.completed = completed;
-        l.failures = failures;
     }
 
     /// @dev Union of the attribute bits verified for a listing by the still-named attestors of `mask`.
