@@ -47,7 +47,10 @@ contract Marketplace is MarketplaceBase, IBookings {
         CONFIRM_WINDOW = w.confirm;
         ARBITRATION_WINDOW = w.arbitration;
         address module = address(new MarketplaceModule(w, setup.changeDelay));
+        // slither-disable-next-line missing-zero-check
         MODULE = module;
+        // The module was created one line above and `initialize` is fixed: nothing here is caller-chosen.
+        // slither-disable-next-line controlled-delegatecall,missing-zero-check
         (bool ok, bytes memory err) = module.delegatecall(abi.encodeCall(MarketplaceModule.initialize, (setup)));
         if (!ok) {
             assembly ("memory-safe") {
@@ -144,7 +147,7 @@ contract Marketplace is MarketplaceBase, IBookings {
         address customer = _asCustomer(bookingId);
         uint88 price = b.price;
         uint8 currency = b.currency;
-        uint88 compensation;
+        uint88 compensation = 0;
         uint32 providerId = _providerOf(bookingId);
         if (status == Status.Accepted) {
             uint40 start = _requireBeforeStart(bookingId);
@@ -383,7 +386,9 @@ contract Marketplace is MarketplaceBase, IBookings {
         }
         {
             uint32 version = _criteria[msg.sender][uint16(b >> 152)].version;
-            if (version != req.criteriaVersion) revert MarketplaceCriteriaVersionMismatch(req.criteriaVersion, version);
+            if (version != req.criteriaVersion) {
+                revert MarketplaceCriteriaVersionMismatch(req.criteriaVersion, version);
+            }
             ICriteriaRegistry.Criterion failed = _firstFailure(msg.sender, providerId, a, b);
             if (failed != ICriteriaRegistry.Criterion.None) revert MarketplaceIneligible(providerId, failed);
         }
@@ -397,14 +402,9 @@ contract Marketplace is MarketplaceBase, IBookings {
     /// @dev Writes the new booking (one word: price 0-87 | fee 88-167 | deadline 168-199 | status
     ///      200-207 | rated 208-215 | currency 216-223 | arbiterId 224-231 | freeCancelHours 232-247 |
     ///      lateCancelPct 248-255) and emits its events (and the acceptance of an instant listing).
-    function _store(
-        uint256 bookingId,
-        BookingRequest calldata req,
-        uint256 a,
-        uint256 b,
-        uint80 fee,
-        uint8 arbiterId_
-    ) private {
+    function _store(uint256 bookingId, BookingRequest calldata req, uint256 a, uint256 b, uint80 fee, uint8 arbiterId_)
+        private
+    {
         bool instant = uint8(b >> 200) != 0;
         uint32 deadline;
         if (instant) {
@@ -440,8 +440,8 @@ contract Marketplace is MarketplaceBase, IBookings {
     {
         return uint256(uint88(b)) | (uint256(fee) << 88) | (uint256(deadline) << 168)
             | (uint256(instant ? uint8(Status.Accepted) : uint8(Status.Requested)) << 200)
-            | (uint256(uint8(b >> 184)) << 216) | (uint256(arbiterId_) << 224)
-            | (uint256(uint16(b >> 208)) << 232) | (uint256(uint8(b >> 224)) << 248);
+            | (uint256(uint8(b >> 184)) << 216) | (uint256(arbiterId_) << 224) | (uint256(uint16(b >> 208)) << 232)
+            | (uint256(uint8(b >> 224)) << 248);
     }
 
     /// @dev Stores a booking's word; an existing id (any non-zero word) reverts.
@@ -523,17 +523,7 @@ contract Marketplace is MarketplaceBase, IBookings {
         uint96 bond = _bonds[bookingId];
         if (bond != 0) delete _bonds[bookingId];
         (bool providerLost, uint64 weight) = _ruling(bookingId, arbiter_, refundBps, bond, fee, b.currency);
-        emit DisputeResolved(
-            bookingId,
-            arbiter_,
-            refundBps,
-            refund,
-            payout,
-            fee,
-            bond,
-            providerLost,
-            weight
-        );
+        emit DisputeResolved(bookingId, arbiter_, refundBps, refund, payout, fee, bond, providerLost, weight);
     }
 
     /// @dev Ends a dispute: the fee accrued, `refundBps` of the rest to the customer, the remainder to the owner.
@@ -661,11 +651,7 @@ contract Marketplace is MarketplaceBase, IBookings {
     }
 
     /// @dev Reverts unless the caller owns the booking's listing.
-    function _asOwner(uint256 bookingId)
-        private
-        view
-        returns (uint32 providerId, IProviderRegistry.Listing storage l)
-    {
+    function _asOwner(uint256 bookingId) private view returns (uint32 providerId, IProviderRegistry.Listing storage l) {
         providerId = _providerOf(bookingId);
         l = _ownedListing(providerId);
     }
