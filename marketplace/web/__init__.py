@@ -83,6 +83,7 @@ def create_app(config: Mapping[str, Any] | WebConfig | None = None) -> Flask:
         app.config.setdefault("AUDIT_DEPLOYMENT", str(web_config.settings.deployment_path))
     init_audit(app)
     app.add_url_rule("/healthz", "healthz", api.healthz)
+    app.add_url_rule("/favicon.ico", "favicon", _favicon)
     install_filters(app)
     app.jinja_env.globals.update(csrf_token=csrf_token)
     app.context_processor(customer.page_context)
@@ -96,6 +97,13 @@ def create_app(config: Mapping[str, Any] | WebConfig | None = None) -> Flask:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     return app
+
+
+def _favicon() -> ResponseReturnValue:
+    """Browsers ask for /favicon.ico whatever the page links: send them to the SVG icon."""
+    from flask import redirect, url_for
+
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 
 def _services(config: WebConfig) -> Services:

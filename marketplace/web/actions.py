@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from eth_utils.address import to_checksum_address
 from flask import url_for
 
 from marketplace.catalogue import key_of, names
@@ -426,7 +427,7 @@ def owner_block_intent(inputs: Inputs) -> TxIntent:
     blocked = forms.boolean(inputs.get("blocked"), "blocked", default=True)
     return TxIntent(
         function="setOwnerBlocked",
-        args=(owner, blocked),
+        args=(to_checksum_address(owner), blocked),
         label=f"{'Block' if blocked else 'Unblock'} every listing of owner {owner}",
         api_path=url_for("api.block_tx"),
         api_body={"owner": owner, "blocked": blocked},

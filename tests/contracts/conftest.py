@@ -101,9 +101,7 @@ def setup_struct(abi: list[dict[str, Any]], roles: dict[str, str], token: str) -
     windows = next((c for c in param["components"] if c["name"] == "windows"), None)
     if windows is not None:
         inner = {c["name"] for c in windows["components"]}
-        wanted["windows"] = build_struct(
-            windows, {k: v for k, v in wanted.items() if k in inner}
-        )
+        wanted["windows"] = build_struct(windows, {k: v for k, v in wanted.items() if k in inner})
     return build_struct(param, {k: v for k, v in wanted.items() if k in names})
 
 
@@ -135,7 +133,6 @@ def deployed(w3: Web3, roles: dict[str, str]) -> V2:
     )
     market = V2(w3, address, market_abi(), roles)
     usd = Market(w3, token_address, load_artifact("DemoUSD")["abi"])
-    market.usd = usd
     market.tokens[d.USD] = usd
     return market
 
@@ -195,4 +192,4 @@ def usd_provider_id(market: V2, provider: str) -> int:
 @pytest.fixture
 def booking_id(market: V2, customer: str, provider_id: int) -> int:
     """A Requested booking of `provider_id` by `customer` under open criteria."""
-    return market.book(customer, provider_id)
+    return market.book_as(customer, provider_id)

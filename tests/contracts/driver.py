@@ -107,22 +107,49 @@ def _zero(param: Mapping[str, Any]) -> Any:
 
 
 def build_struct(param: Mapping[str, Any], fields: Mapping[str, Any]) -> tuple[Any, ...]:
-    """A struct tuple for ABI `param`, by field name; unnamed fields are zero. Unknown names fail."""
+    """A struct tuple for ABI `param` by field name; unnamed fields are zero, unknown ones fail."""
     names = [c["name"] for c in param["components"]]
     unknown = set(fields) - set(names)
     assert not unknown, f"{param.get('internalType')}: no fields {sorted(unknown)} (has {names})"
-    return tuple(fields[c["name"]] if c["name"] in fields else _zero(c) for c in param["components"])
+    return tuple(
+        fields[c["name"]] if c["name"] in fields else _zero(c) for c in param["components"]
+    )
 
 
-class V2(Market):
-    """The deployed Marketplace v2 plus the shared helpers of the contract tests."""
+class V2:
+    """The deployed Marketplace v2 (a `Market` binding, wrapped rather than subclassed so the app's
+    own helpers on Market never collide with these) plus the shared helpers of the tests."""
 
     def __init__(self, w3: Web3, address: str, abi: list[dict[str, Any]], roles: dict[str, str]):
-        super().__init__(w3, address, abi)
+        self.binding = Market(w3, address, abi)
+        self.w3 = w3
+        self.abi = self.binding.abi
+        self.address = self.binding.address
+        self.contract = self.binding.contract
         self.roles = roles
         self.accounts: list[str] = list(w3.eth.accounts)  # every account a ledger may hold
-        self.usd: Market | None = None
-        self.tokens: dict[int, Market] = {}
+        self.tokens: dict[int, Market] = {}  # token currencies by id (DemoUSD is USD)
+
+    def call(self, function: str, *args: Any) -> Any:
+        """A view's value; a revert raises the decoded ContractRevert."""
+        return self.binding.call(function, *args)
+
+    def transact(self, function: str, *args: Any, sender: str, value: int = 0) -> TxReceipt:
+        """A transaction from an unlocked account; a revert raises the decoded ContractRevert."""
+        return self.binding.transact(function, *args, sender=sender, value=value)
+
+    def events(self, name: str, receipt: TxReceipt) -> list[dict[str, Any]]:
+        """The receipt's decoded `name` events."""
+        return self.binding.events(name, receipt)
+
+    def decode(self, exc: Exception) -> Exception:
+        """The ContractRevert (or node error) behind a web3 exception."""
+        return self.binding.decode(exc)
+
+    @property
+    def usd(self) -> Market:
+        """The DemoUSD binding (currency 1)."""
+        return self.tokens[USD]
 
     # ------------------------------------------------------------------ ABI
 
@@ -202,7 +229,9 @@ class V2(Market):
         """The next mined block (the next transaction) gets exactly `timestamp`."""
         self.rpc("evm_setNextBlockTimestamp", [timestamp])
 
-    def at(self, timestamp: int, function: str, *args: Any, sender: str, value: int = 0) -> TxReceipt:
+    def at(
+        self, timestamp: int, function: str, *args: Any, sender: str, value: int = 0
+    ) -> TxReceipt:
         """Send `function` in a block mined at exactly `timestamp`.
 
         Gas estimation runs against the latest block, not the next one, so the transaction is sent
@@ -240,7 +269,7 @@ class V2(Market):
 
     def status(self, booking_id: int) -> str:
         """The booking's status name."""
-        return STATUS[self.booking(booking_id)["status"]]
+        return str(STATUS[self.booking(booking_id)["status"]])
 
     def credit(self, account: str, currency: int = ETH) -> int:
         """`account`'s withdrawable credit in `currency`."""
@@ -259,7 +288,7 @@ class V2(Market):
     def register(
         self, owner: str, *, stake: int = MIN_STAKE, currency: int = ETH, **fields: Any
     ) -> int:
-        """Register a listing owned by `owner` (defaults: CATEGORY, PRICE or PRICE_USD, metadata)."""
+        """Register a listing owned by `owner` (default: CATEGORY, PRICE or PRICE_USD, METADATA)."""
         merged: dict[str, Any] = {
             "category": CATEGORY,
             "currency": currency,
@@ -267,7 +296,9 @@ class V2(Market):
             "metadataHash": METADATA,
         }
         merged.update(fields)
-        receipt = self.tx("register", self.struct("register", 0, **merged), sender=owner, value=stake)
+        receipt = self.tx(
+            "register", self.struct("register", 0, **merged), sender=owner, value=stake
+        )
         return int(self.one(receipt, "ListingRegistered")["providerId"])
 
     def listing_input(self, provider_id: int, **changes: Any) -> tuple[Any, ...]:
@@ -297,7 +328,9 @@ class V2(Market):
 
     def criteria_version(self, customer: str, category: int = CATEGORY) -> int:
         """`customer`'s criteria version for `category` (0: none)."""
-        return int(self.as_dict("getCriteria", Web3.to_checksum_address(customer), category)["version"])
+        return int(
+            self.as_dict("getCriteria", Web3.to_checksum_address(customer), category)["version"]
+        )
 
     def request(
         self,
@@ -313,7 +346,9 @@ class V2(Market):
         """A BookingRequest: open criteria set first if the customer has none for the category."""
         listing = self.listing(provider_id)
         if criteria_version is None:
-            current = self.as_dict("getCriteria", Web3.to_checksum_address(customer), listing["category"])
+            current = self.as_dict(
+                "getCriteria", Web3.to_checksum_address(customer), listing["category"]
+            )
             criteria_version = int(current["version"])
             if criteria_version == 0 or current["currency"] != listing["currency"]:
                 # open criteria in the listing's currency (a test wanting others sets them itself)
@@ -337,7 +372,9 @@ class V2(Market):
         token.transact("mint", account, amount, sender=self.roles["owner"])
         token.transact("approve", self.address, 2**256 - 1, sender=account)
 
-    def book(self, customer: str, provider_id: int, *, value: int | None = None, **request: Any) -> int:
+    def book_as(
+        self, customer: str, provider_id: int, *, value: int | None = None, **request: Any
+    ) -> int:
         """Book `provider_id` as `customer` (ether: the price sent; token: funded and approved)."""
         listing = self.listing(provider_id)
         req = self.request(customer, provider_id, **request)
@@ -358,7 +395,7 @@ class V2(Market):
         return self.as_dict("decodeBookingId", booking_id)
 
     def drive(self, booking_id: int, status: str, *, refund_bps: int = 5_000) -> None:
-        """Move a Requested (or, instant, Accepted) booking on to `status` by the shortest legal path."""
+        """Move a Requested (or instant Accepted) booking to `status` by the shortest legal path."""
         parts = self.booking_id_parts(booking_id)
         customer, owner = parts["customer"], self.owner_of(booking_id)
         current = self.status(booking_id)
@@ -396,16 +433,24 @@ class V2(Market):
             self.tx("resolve", booking_id, refund_bps, sender=self.roles["arbiter"])
 
     def booking_in(
-        self, status: str, customer: str, provider_id: int, *, refund_bps: int = 5_000, **request: Any
+        self,
+        status: str,
+        customer: str,
+        provider_id: int,
+        *,
+        refund_bps: int = 5_000,
+        **request: Any,
     ) -> int:
         """A new booking of `provider_id` by `customer`, driven to `status`."""
-        booking_id = self.book(customer, provider_id, **request)
+        booking_id = self.book_as(customer, provider_id, **request)
         self.drive(booking_id, status, refund_bps=refund_bps)
         return booking_id
 
     # ------------------------------------------------------------------ invariants
 
-    def solvency(self, booking_ids: list[int], provider_ids: list[int]) -> dict[int, dict[str, int]]:
+    def solvency(
+        self, booking_ids: list[int], provider_ids: list[int]
+    ) -> dict[int, dict[str, int]]:
         """Per currency: balance == escrow of open bookings + credits + fees (+ stakes + bonds in
         ether). `booking_ids`/`provider_ids` are every booking and listing the test made."""
         result: dict[int, dict[str, int]] = {}
@@ -432,7 +477,7 @@ class V2(Market):
     # ------------------------------------------------------------------ test contracts
 
     def deploy(self, contract: str, *args: Any, sender: str, value: int = 0) -> Market:
-        """Deploy a test contract (contracts/test/); its binding also decodes the market's errors."""
+        """Deploy a test contract (contracts/test/); its binding decodes the market's errors too."""
         artifact = load_artifact(contract)
         factory = self.w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
         tx_hash = factory.constructor(*args).transact({"from": sender, "value": value})

@@ -4,6 +4,8 @@ invalid; the immediate pause; fee collection per currency."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from web3 import Web3
 
@@ -22,7 +24,7 @@ def schedule(market: V2, owner: str, kind: str, account: str, value: int) -> int
     return int(event["eta"])
 
 
-def apply_change(market: V2, owner: str, kind: str, account: str, value: int) -> dict:
+def apply_change(market: V2, owner: str, kind: str, account: str, value: int) -> dict[str, Any]:
     eta = schedule(market, owner, kind, account, value)
     market.mine_at(eta)
     receipt = market.tx("applyChange", KIND[kind], account, value, sender=market.roles["stranger"])
@@ -56,7 +58,9 @@ def test_the_setup_is_applied(market: V2, owner: str, arbiter: str, attestor: st
     assert market.call("paused") is False
 
 
-def test_the_setup_emits_the_same_events_as_later_changes(market: V2, roles: dict) -> None:
+def test_the_setup_emits_the_same_events_as_later_changes(
+    market: V2, roles: dict[str, Any]
+) -> None:
     # The deployment's logs: a ChangeApplied per setting plus the naming events.
     logs = market.w3.eth.get_logs({"fromBlock": 0, "address": market.address})
     names = []
@@ -85,7 +89,7 @@ def test_the_setup_emits_the_same_events_as_later_changes(market: V2, roles: dic
     ],
 )
 def test_a_change_takes_effect_only_after_the_delay(
-    market: V2, owner: str, stranger: str, kind: str, value: int, view: str, args: tuple
+    market: V2, owner: str, stranger: str, kind: str, value: int, view: str, args: tuple[Any, ...]
 ) -> None:
     before = market.call(view, *args)
     eta = schedule(market, owner, kind, ZERO, value)
@@ -133,13 +137,17 @@ def test_a_fee_rate_above_the_cap_is_refused(market: V2, owner: str) -> None:
     ("kind", "value"),
     [("MinFee", 0), ("Arbiter", 2), ("Attestor", 2), ("Currency", 2)],
 )
-def test_an_invalid_change_is_refused(market: V2, owner: str, stranger: str, kind: str, value: int) -> None:
+def test_an_invalid_change_is_refused(
+    market: V2, owner: str, stranger: str, kind: str, value: int
+) -> None:
     account = ZERO if kind == "MinFee" else stranger
     with market.reverts("MarketplaceInvalidChange"):
         market.tx("scheduleChange", KIND[kind], account, value, sender=owner)
 
 
-def test_naming_an_arbiter_and_making_it_default(market: V2, owner: str, other_arbiter: str) -> None:
+def test_naming_an_arbiter_and_making_it_default(
+    market: V2, owner: str, other_arbiter: str
+) -> None:
     apply_change(market, owner, "Arbiter", other_arbiter, 1)
     assert market.call("arbiterId", other_arbiter) == 2
     assert market.call("arbiter", 2) == [other_arbiter, True]
@@ -149,7 +157,9 @@ def test_naming_an_arbiter_and_making_it_default(market: V2, owner: str, other_a
 
 def test_the_operator_cannot_name_itself_arbiter_at_once(market: V2, owner: str) -> None:
     schedule(market, owner, "Arbiter", owner, 1)
-    assert market.call("arbiterId", owner) == 0  # only after the delay, announced by ChangeScheduled
+    assert (
+        market.call("arbiterId", owner) == 0
+    )  # only after the delay, announced by ChangeScheduled
 
 
 def test_naming_and_removing_an_attestor(market: V2, owner: str, stranger: str) -> None:
@@ -165,13 +175,13 @@ def test_disabling_a_currency_stops_new_listings_and_bookings_only(
     market: V2, owner: str, provider: str, customer: str
 ) -> None:
     listing = market.register(provider, currency=d.USD)
-    booking = market.book(customer, listing)
+    booking = market.book_as(customer, listing)
     apply_change(market, owner, "Currency", market.usd.address, 0)
 
     with market.reverts("MarketplaceCurrencyDisabled", currency=d.USD):
         market.register(provider, currency=d.USD)
     with market.reverts("MarketplaceCurrencyDisabled", currency=d.USD):
-        market.book(customer, listing, salt=1)
+        market.book_as(customer, listing, salt=1)
     # the escrow still settles and the credit can still be withdrawn
     market.drive(booking, "Cancelled")
     market.tx("withdraw", d.USD, sender=customer)
@@ -189,7 +199,7 @@ def test_pause_is_immediate_and_never_traps_funds(
     with market.reverts("MarketplacePaused"):
         market.register(provider)
     with market.reverts("MarketplacePaused"):
-        market.book(customer, provider_id, salt=9)
+        market.book_as(customer, provider_id, salt=9)
     market.tx("cancel", booking_id, sender=customer)
     market.tx("withdraw", d.ETH, sender=customer)
     market.tx("setPaused", False, sender=owner)
@@ -219,7 +229,12 @@ def test_renounce_is_disabled(market: V2, owner: str) -> None:
 
     names = {e.get("name") for e in market.abi}
     extra = [e for e in load_artifact("Marketplace")["abi"] if e.get("name") not in names]
-    own = Market(market.w3, market.address, [e for e in market.abi if e.get("type") != "constructor"] + [e for e in extra if e.get("type") not in ("constructor", "fallback", "receive")])
+    own = Market(
+        market.w3,
+        market.address,
+        [e for e in market.abi if e.get("type") != "constructor"]
+        + [e for e in extra if e.get("type") not in ("constructor", "fallback", "receive")],
+    )
     with pytest.raises(Exception) as info:  # noqa: PT011
         own.transact("renounceOwnership", sender=owner)
     assert getattr(info.value, "error", "") == "MarketplaceRenounceDisabled"
@@ -242,14 +257,19 @@ def test_ownership_is_two_step(market: V2, owner: str, stranger: str, customer: 
     assert market.call("owner") == stranger
 
 
-def constructor_error(market: V2, roles: dict, **changes: object) -> str:
+def constructor_error(market: V2, roles: dict[str, Any], **changes: object) -> str:
     """The custom error a deployment with a changed Setup reverts with."""
     from marketplace.artifacts import load_artifact
     from tests.contracts.conftest import setup_struct
 
     artifact = load_artifact("Marketplace")
     setup = list(setup_struct(artifact["abi"], roles, market.usd.address if market.usd else ZERO))
-    names = [c["name"] for c in next(e for e in artifact["abi"] if e.get("type") == "constructor")["inputs"][0]["components"]]
+    names = [
+        c["name"]
+        for c in next(e for e in artifact["abi"] if e.get("type") == "constructor")["inputs"][0][
+            "components"
+        ]
+    ]
     for key, value in changes.items():
         setup[names.index(key)] = value
     errors = [e for e in market.abi if e.get("type") == "error"]
@@ -261,13 +281,19 @@ def constructor_error(market: V2, roles: dict, **changes: object) -> str:
     return str(getattr(market.decode(info.value), "error", ""))
 
 
-def test_a_deployment_refuses_a_bad_setup(market: V2, roles: dict) -> None:
-    assert constructor_error(market, roles, owner=ZERO) in ("OwnableInvalidOwner", "MarketplaceZeroAddress")
+def test_a_deployment_refuses_a_bad_setup(market: V2, roles: dict[str, Any]) -> None:
+    assert constructor_error(market, roles, owner=ZERO) in (
+        "OwnableInvalidOwner",
+        "MarketplaceZeroAddress",
+    )
     assert constructor_error(market, roles, windows=(0, 1, 1, 1, 1)) == "MarketplaceInvalidWindow"
-    assert constructor_error(market, roles, feeBps=1_001) in ("MarketplaceFeeAboveCap", "MarketplaceInvalidChange")
+    assert constructor_error(market, roles, feeBps=1_001) in (
+        "MarketplaceFeeAboveCap",
+        "MarketplaceInvalidChange",
+    )
 
 
-def test_finding_a_zero_change_delay_is_refused(market: V2, roles: dict) -> None:
+def test_finding_a_zero_change_delay_is_refused(market: V2, roles: dict[str, Any]) -> None:
     """FINDING (fails against v2-contract 243fa57): IMarketplaceAdmin.MarketplaceInvalidWindow says
     windows "must be from one second to MAX_WINDOW (365 days); so must the change delay", but the
     constructor checks only `changeDelay > MAX_WINDOW`: a deployment with changeDelay 0 has no

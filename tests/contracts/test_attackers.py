@@ -34,7 +34,10 @@ class Farm:
             "register", 0, category=d.CATEGORY, price=price, metadataHash=d.METADATA, instant=True
         )
         self.loop.transact(
-            "asOwner", market.encode("register", listing), d.MIN_STAKE, sender=controller,
+            "asOwner",
+            market.encode("register", listing),
+            d.MIN_STAKE,
+            sender=controller,
             value=d.MIN_STAKE,
         )
         self.listing = int(market.call("providerCount"))
@@ -51,8 +54,14 @@ class Farm:
         for i in range(count):
             sybil = self.sybils[i % len(self.sybils)]
             req = self.market.struct(
-                "book", 0, providerId=self.listing, start=start, durationMinutes=1, salt=i // len(self.sybils),
-                offerVersion=1, criteriaVersion=self.market.criteria_version(sybil),
+                "book",
+                0,
+                providerId=self.listing,
+                start=start,
+                durationMinutes=1,
+                salt=i // len(self.sybils),
+                offerVersion=1,
+                criteriaVersion=self.market.criteria_version(sybil),
             )
             calls.append(self.market.encode("book", req))
         return calls
@@ -64,8 +73,13 @@ class Farm:
 def test_the_owner_cannot_book_its_own_listing(market: V2, stranger: str) -> None:
     farm = Farm(market, stranger, d.MIN_FEE_ETH, 1)
     req = market.struct(
-        "book", 0, providerId=farm.listing, start=market.now() + 60, durationMinutes=1,
-        offerVersion=1, criteriaVersion=0,
+        "book",
+        0,
+        providerId=farm.listing,
+        start=market.now() + 60,
+        durationMinutes=1,
+        offerVersion=1,
+        criteriaVersion=0,
     )
     farm.act("asOwner", market.encode("setCriteria", market.criteria_input()), 0)
     req = req[:5] + (market.criteria_version(farm.loop.address),)
@@ -85,7 +99,10 @@ def test_a_loop_in_one_transaction_is_refused(market: V2, stranger: str) -> None
         farm.act("loop", calls, farm.price, False, STARS, value=6 * farm.price)
 
 
-@pytest.mark.parametrize(("sybils", "bookings", "price"), [(1, 10, d.MIN_FEE_ETH), (10, 10, d.MIN_FEE_ETH), (5, 10, 10**16 + 3)])
+@pytest.mark.parametrize(
+    ("sybils", "bookings", "price"),
+    [(1, 10, d.MIN_FEE_ETH), (10, 10, d.MIN_FEE_ETH), (5, 10, 10**16 + 3)],
+)
 def test_the_weight_bought_equals_the_fees_paid(
     market: V2, stranger: str, sybils: int, bookings: int, price: int
 ) -> None:
@@ -124,7 +141,9 @@ def test_farm_collects_back_everything_but_the_fees(market: V2, stranger: str) -
     farm.act("completeAll", False)
     farm.act("rateAll", STARS)
     before = market.balance(stranger)
-    receipt = farm.act("collect", market.encode("withdraw", d.ETH), market.encode("withdraw", d.ETH))
+    receipt = farm.act(
+        "collect", market.encode("withdraw", d.ETH), market.encode("withdraw", d.ETH)
+    )
     gas = receipt["gasUsed"] * receipt["effectiveGasPrice"]
     assert market.balance(stranger) - before + gas == 4 * 10**15 - market.fees()
 
@@ -136,12 +155,18 @@ def actor(market: V2, kind: str, controller: str) -> Market:
     return market.deploy(kind, market.address, sender=controller)
 
 
-def execute(contract: Market, market: V2, controller: str, function: str, *args: Any, value: int = 0) -> Any:
-    return contract.transact("execute", market.encode(function, *args), sender=controller, value=value)
+def execute(
+    contract: Market, market: V2, controller: str, function: str, *args: Any, value: int = 0
+) -> Any:
+    return contract.transact(
+        "execute", market.encode(function, *args), sender=controller, value=value
+    )
 
 
 def owned_listing(market: V2, contract: Market, controller: str) -> int:
-    listing = market.struct("register", 0, category=d.CATEGORY, price=d.PRICE, metadataHash=d.METADATA)
+    listing = market.struct(
+        "register", 0, category=d.CATEGORY, price=d.PRICE, metadataHash=d.METADATA
+    )
     execute(contract, market, controller, "register", listing, value=d.MIN_STAKE)
     return int(market.call("providerCount"))
 
@@ -155,7 +180,9 @@ def test_a_re_entrant_withdrawal_is_refused(
     execute(attacker, market, stranger, "setCriteria", market.criteria_input())
     req = market.request(attacker.address, provider_id)
     execute(attacker, market, stranger, "book", req, value=d.PRICE)
-    booking = int(market.call("encodeBookingId", attacker.address, provider_id, req[1], req[2], req[3]))
+    booking = int(
+        market.call("encodeBookingId", attacker.address, provider_id, req[1], req[2], req[3])
+    )
     market.tx("decline", booking, sender=market.roles["provider"])
     assert market.credit(attacker.address) == d.PRICE
     data = {
@@ -183,12 +210,12 @@ def test_a_refusing_owner_keeps_its_credit_and_blocks_nobody(
 ) -> None:
     hostile = actor(market, kind, stranger)
     listing = owned_listing(market, hostile, stranger)
-    booking = market.book(customer, listing)
+    booking = market.book_as(customer, listing)
     execute(hostile, market, stranger, "accept", booking)
     market.mine_at(market.booking_id_parts(booking)["start"])
     execute(hostile, market, stranger, "complete", booking)
     market.tx("confirm", booking, sender=customer)
-    other = market.book(other_customer, listing, salt=1)
+    other = market.book_as(other_customer, listing, salt=1)
     market.tx("cancel", other, sender=other_customer)
     payout = market.credit(hostile.address)
     assert payout == d.PRICE - market.booking(booking)["fee"]
@@ -206,7 +233,9 @@ def test_a_refusing_owner_keeps_its_credit_and_blocks_nobody(
 # ---------------------------------------------------------------------- event forger
 
 
-def test_the_event_forger_emits_v2_events_and_pays_tokens(market: V2, owner: str, stranger: str) -> None:
+def test_the_event_forger_emits_v2_events_and_pays_tokens(
+    market: V2, owner: str, stranger: str
+) -> None:
     forger = market.deploy("EventForger", sender=owner)
     topic = Web3.keccak(
         text="BookingRequested(uint256,address,uint32,uint8,uint88,uint80,uint32,uint32,uint8,uint32)"

@@ -31,7 +31,9 @@ def test_terms_are_locked_into_the_booking(
 ) -> None:
     booking, start = accepted(market, customer, termed)
     market.tx(
-        "updateListing", termed, market.listing_input(termed, freeCancelHours=0, lateCancelPct=100),
+        "updateListing",
+        termed,
+        market.listing_input(termed, freeCancelHours=0, lateCancelPct=100),
         sender=provider,
     )
     stored = market.booking(booking)
@@ -41,7 +43,7 @@ def test_terms_are_locked_into_the_booking(
 
 
 def test_a_requested_booking_cancels_free(market: V2, customer: str, termed: int) -> None:
-    booking = market.book(customer, termed, start=market.now() + 3_600)
+    booking = market.book_as(customer, termed, start=market.now() + 3_600)
     receipt = market.tx("cancel", booking, sender=customer)
     event = market.one(receipt, "BookingCancelled")
     assert (event["refund"], event["compensation"]) == (d.PRICE, 0)
@@ -55,7 +57,9 @@ def test_free_until_the_edge(market: V2, provider: str, customer: str, termed: i
     assert market.credit(provider) == 0
 
 
-def test_late_one_second_after_the_edge(market: V2, provider: str, customer: str, termed: int) -> None:
+def test_late_one_second_after_the_edge(
+    market: V2, provider: str, customer: str, termed: int
+) -> None:
     booking, start = accepted(market, customer, termed)
     receipt = market.at(start - HOURS * 3600 + 1, "cancel", booking, sender=customer)
     event = market.one(receipt, "BookingCancelled")
@@ -88,7 +92,7 @@ def test_a_providers_cancellation_after_acceptance_is_a_failure(
 def test_a_decline_before_acceptance_is_not_a_failure(
     market: V2, provider: str, customer: str, termed: int
 ) -> None:
-    booking = market.book(customer, termed)
+    booking = market.book_as(customer, termed)
     event = market.one(market.tx("decline", booking, sender=provider), "BookingDeclined")
     assert event["afterAcceptance"] is False
     assert market.listing(termed)["failures"] == 0

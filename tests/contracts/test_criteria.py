@@ -4,6 +4,8 @@ attributes verified by trusted attestors only."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.contracts import driver as d
@@ -13,18 +15,22 @@ C = {name: i for i, name in enumerate(CRITERION)}
 
 
 def first_failed(market: V2, customer: str, provider_id: int) -> str:
-    return CRITERION[market.call("firstFailedCriterion", customer, provider_id)]
+    return str(CRITERION[market.call("firstFailedCriterion", customer, provider_id)])
 
 
 def assert_refused(market: V2, customer: str, provider_id: int, criterion: str) -> None:
     assert first_failed(market, customer, provider_id) == criterion
     with market.reverts("MarketplaceIneligible", providerId=provider_id, criterion=C[criterion]):
-        market.book(customer, provider_id, salt=77, criteria_version=market.criteria_version(customer))
+        market.book_as(
+            customer, provider_id, salt=77, criteria_version=market.criteria_version(customer)
+        )
 
 
 def test_criteria_set_emits_every_field(market: V2, customer: str) -> None:
     receipt = market.tx(
-        "setCriteria", market.criteria_input(minRatingWeight=3_000, minReliability=8_500), sender=customer
+        "setCriteria",
+        market.criteria_input(minRatingWeight=3_000, minReliability=8_500),
+        sender=customer,
     )
     event = market.one(receipt, "CriteriaSet")
     assert event["version"] == 1 and event["category"] == d.CATEGORY
@@ -44,7 +50,9 @@ def test_criteria_set_emits_every_field(market: V2, customer: str) -> None:
         ({"trustedAttestors": 0b11111}, "MarketplaceTooManyAttestors"),
     ],
 )
-def test_bad_criteria_are_refused(market: V2, customer: str, fields: dict, error: str) -> None:
+def test_bad_criteria_are_refused(
+    market: V2, customer: str, fields: dict[str, Any], error: str
+) -> None:
     with market.reverts(error):
         market.tx("setCriteria", market.criteria_input(**fields), sender=customer)
 
@@ -71,7 +79,9 @@ def test_each_criterion_in_order(
     assert_refused(market, customer, pid, "RequiredAttributes")
     market.set_criteria(customer, refusedAttributes=0b0010)
     assert_refused(market, customer, pid, "RefusedAttributes")
-    market.set_criteria(customer, requiredAttributes=0b0100, verifiedAttributes=0b0100, trustedAttestors=1)
+    market.set_criteria(
+        customer, requiredAttributes=0b0100, verifiedAttributes=0b0100, trustedAttestors=1
+    )
     assert_refused(market, customer, pid, "VerifiedAttributes")
     market.tx("attest", pid, 0b0100, sender=attestor)
     market.set_criteria(customer, minScore=35_001)
@@ -110,9 +120,7 @@ def test_an_owner_block_covers_future_listings_in_every_category(
     assert first_failed(market, customer, later) == "OwnerBlocked"
 
 
-def test_a_listing_block_bumps_the_version(
-    market: V2, customer: str, provider_id: int
-) -> None:
+def test_a_listing_block_bumps_the_version(market: V2, customer: str, provider_id: int) -> None:
     version = market.set_criteria(customer)
     receipt = market.tx("setBlocked", provider_id, True, sender=customer)
     event = market.one(receipt, "ProviderBlockChanged")
@@ -121,8 +129,10 @@ def test_a_listing_block_bumps_the_version(
     assert market.criteria_version(customer) == version + 1
     with market.reverts("MarketplaceBlockUnchanged"):
         market.tx("setBlocked", provider_id, True, sender=customer)
-    with market.reverts("MarketplaceCriteriaVersionMismatch", expected=version, current=version + 1):
-        market.book(customer, provider_id, criteria_version=version)
+    with market.reverts(
+        "MarketplaceCriteriaVersionMismatch", expected=version, current=version + 1
+    ):
+        market.book_as(customer, provider_id, criteria_version=version)
 
 
 def test_attestations(market: V2, owner: str, provider: str, attestor: str, stranger: str) -> None:
@@ -147,9 +157,9 @@ def test_a_removed_attestor_no_longer_verifies(
     market.tx("attest", pid, 0b1, sender=attestor)
     market.set_criteria(customer, requiredAttributes=1, verifiedAttributes=1, trustedAttestors=1)
     assert first_failed(market, customer, pid) == "None"
-    eta = market.one(
-        market.tx("scheduleChange", 6, attestor, 0, sender=owner), "ChangeScheduled"
-    )["eta"]
+    eta = market.one(market.tx("scheduleChange", 6, attestor, 0, sender=owner), "ChangeScheduled")[
+        "eta"
+    ]
     market.mine_at(eta)
     market.tx("applyChange", 6, attestor, 0, sender=owner)
     assert first_failed(market, customer, pid) == "VerifiedAttributes"

@@ -23,13 +23,17 @@ def disputed(market: V2, customer: str, listing: int, salt: int = 0) -> int:
 
 
 @pytest.mark.parametrize("value", [0, d.DISPUTE_BOND - 1, d.DISPUTE_BOND + 1])
-def test_a_dispute_costs_exactly_the_bond(market: V2, customer: str, booking_id: int, value: int) -> None:
+def test_a_dispute_costs_exactly_the_bond(
+    market: V2, customer: str, booking_id: int, value: int
+) -> None:
     market.drive(booking_id, "Completed")
     with market.reverts("MarketplaceValueMismatch", sent=value, due=d.DISPUTE_BOND):
         market.tx("dispute", booking_id, sender=customer, value=value)
 
 
-def test_the_provider_loses(market: V2, provider: str, customer: str, arbiter: str, provider_id: int) -> None:
+def test_the_provider_loses(
+    market: V2, provider: str, customer: str, arbiter: str, provider_id: int
+) -> None:
     booking = disputed(market, customer, provider_id)
     receipt = market.tx("resolve", booking, 8_000, sender=arbiter)
     event = market.one(receipt, "DisputeResolved")
@@ -87,13 +91,21 @@ def test_the_arbiter_pay_is_capped_by_the_stake(
 
 
 def test_only_the_bookings_arbiter_resolves(
-    market: V2, owner: str, customer: str, provider: str, stranger: str, other_arbiter: str, provider_id: int
+    market: V2,
+    owner: str,
+    customer: str,
+    provider: str,
+    stranger: str,
+    other_arbiter: str,
+    provider_id: int,
 ) -> None:
     booking = disputed(market, customer, provider_id)
     assert market.booking(booking)["arbiterId"] == 1
     # name another arbiter and make it the default: the booking keeps its own
     for kind, value in ((4, 1), (5, 0)):
-        eta = market.one(market.tx("scheduleChange", kind, other_arbiter, value, sender=owner), "ChangeScheduled")["eta"]
+        eta = market.one(
+            market.tx("scheduleChange", kind, other_arbiter, value, sender=owner), "ChangeScheduled"
+        )["eta"]
         market.mine_at(eta)
         market.tx("applyChange", kind, other_arbiter, value, sender=owner)
     for who in (other_arbiter, stranger, owner, customer, provider):
@@ -101,16 +113,16 @@ def test_only_the_bookings_arbiter_resolves(
             market.tx("resolve", booking, 5_000, sender=who)
 
 
-def test_an_arbiter_that_is_a_party_cannot_resolve(
-    market: V2, customer: str, arbiter: str
-) -> None:
+def test_an_arbiter_that_is_a_party_cannot_resolve(market: V2, customer: str, arbiter: str) -> None:
     listing = market.register(arbiter)  # the arbiter owns the listing
     booking = disputed(market, customer, listing)
     with market.reverts("MarketplaceNotArbiter", bookingId=booking, caller=arbiter):
         market.tx("resolve", booking, 5_000, sender=arbiter)
 
 
-def test_a_refund_share_above_everything(market: V2, customer: str, arbiter: str, provider_id: int) -> None:
+def test_a_refund_share_above_everything(
+    market: V2, customer: str, arbiter: str, provider_id: int
+) -> None:
     booking = disputed(market, customer, provider_id)
     with market.reverts("MarketplaceInvalidRefundBps", refundBps=10_001):
         market.tx("resolve", booking, 10_001, sender=arbiter)

@@ -142,7 +142,10 @@ def test_transitions_from_the_wrong_state_are_refused(
     value = d.DISPUTE_BOND if function == "dispute" else 0
     with pytest.raises(Exception) as info:  # noqa: PT011
         market.tx(function, booking_id, sender=sender, value=value)
-    assert getattr(info.value, "error", "") in ("MarketplaceInvalidStatus", "MarketplaceSlotStarted")
+    assert getattr(info.value, "error", "") in (
+        "MarketplaceInvalidStatus",
+        "MarketplaceSlotStarted",
+    )
     assert market.status(booking_id) == status
 
 
@@ -150,8 +153,10 @@ def test_every_open_state_has_a_timed_exit(
     market: V2, provider: str, customer: str, stranger: str
 ) -> None:
     pid = market.register(provider)
-    ids = {status: market.booking_in(status, customer, pid, salt=i)
-           for i, status in enumerate(["Requested", "Accepted", "Completed", "Disputed"])}
+    ids = {
+        status: market.booking_in(status, customer, pid, salt=i)
+        for i, status in enumerate(["Requested", "Accepted", "Completed", "Disputed"])
+    }
     market.mine_at(market.now() + 30 * d.DAY)
     market.tx("expire", ids["Requested"], sender=stranger)
     market.tx("expire", ids["Accepted"], sender=stranger)

@@ -4,6 +4,8 @@ stake release (cooldown and locks)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.contracts import driver as d
@@ -48,7 +50,9 @@ def test_register_stores_the_offer_and_emits_it_whole(market: V2, provider: str)
         ({"currency": 9}, "MarketplaceCurrencyDisabled"),
     ],
 )
-def test_register_refuses_bad_input(market: V2, provider: str, fields: dict, error: str) -> None:
+def test_register_refuses_bad_input(
+    market: V2, provider: str, fields: dict[str, Any], error: str
+) -> None:
     with market.reverts(error):
         market.register(provider, **fields)
 
@@ -67,7 +71,7 @@ def test_register_needs_the_minimum_stake(market: V2, provider: str) -> None:
 def test_update_bumps_the_offer_version_and_keeps_open_bookings_terms(
     market: V2, provider: str, customer: str, provider_id: int
 ) -> None:
-    booking = market.book(customer, provider_id)
+    booking = market.book_as(customer, provider_id)
     receipt = market.tx(
         "updateListing",
         provider_id,
@@ -82,8 +86,8 @@ def test_update_bumps_the_offer_version_and_keeps_open_bookings_terms(
 
     # A booking against the old offer is refused: the offer changed in between.
     with market.reverts("MarketplaceOfferChanged", expected=1, current=2):
-        market.book(customer, provider_id, offer_version=1, salt=1)
-    assert market.booking(market.book(customer, provider_id, salt=2))["price"] == 3 * d.PRICE
+        market.book_as(customer, provider_id, offer_version=1, salt=1)
+    assert market.booking(market.book_as(customer, provider_id, salt=2))["price"] == 3 * d.PRICE
 
 
 def test_update_is_the_owners_and_keeps_the_category(
@@ -93,7 +97,10 @@ def test_update_is_the_owners_and_keeps_the_category(
         market.tx("updateListing", provider_id, market.listing_input(provider_id), sender=stranger)
     with market.reverts("MarketplaceInvalidCategory"):
         market.tx(
-            "updateListing", provider_id, market.listing_input(provider_id, category=2), sender=provider
+            "updateListing",
+            provider_id,
+            market.listing_input(provider_id, category=2),
+            sender=provider,
         )
     with market.reverts("MarketplaceProviderNotFound", providerId=99):
         market.tx("updateListing", 99, market.listing_input(provider_id), sender=provider)
@@ -106,10 +113,10 @@ def test_deactivate_reactivate(market: V2, provider: str, customer: str, provide
     with market.reverts("MarketplaceProviderStateUnchanged", providerId=provider_id, active=False):
         market.tx("deactivate", provider_id, sender=provider)
     with market.reverts("MarketplaceIneligible"):
-        market.book(customer, provider_id)
+        market.book_as(customer, provider_id)
     receipt = market.tx("reactivate", provider_id, sender=provider)
     assert market.one(receipt, "ListingReactivated")["providerId"] == provider_id
-    market.book(customer, provider_id)
+    market.book_as(customer, provider_id)
 
 
 def test_anyone_may_top_up_a_stake(market: V2, stranger: str, provider_id: int) -> None:
@@ -137,7 +144,7 @@ def test_release_waits_for_the_cooldown(market: V2, provider: str, provider_id: 
 def test_an_acceptance_locks_the_stake_until_every_exit_is_past(
     market: V2, provider: str, customer: str, provider_id: int
 ) -> None:
-    booking = market.book(customer, provider_id, start=market.now() + 30 * d.DAY, duration=90)
+    booking = market.book_as(customer, provider_id, start=market.now() + 30 * d.DAY, duration=90)
     receipt = market.tx("accept", booking, sender=provider)
     accepted = market.one(receipt, "BookingAccepted")
     start = market.booking_id_parts(booking)["start"]
@@ -147,9 +154,9 @@ def test_an_acceptance_locks_the_stake_until_every_exit_is_past(
     assert accepted["stakeLockedUntil"] == locked
     assert market.listing(provider_id)["lockedUntil"] == locked
 
-    unlock = market.one(market.tx("deactivate", provider_id, sender=provider), "ListingDeactivated")[
-        "unlockAt"
-    ]
+    unlock = market.one(
+        market.tx("deactivate", provider_id, sender=provider), "ListingDeactivated"
+    )["unlockAt"]
     assert unlock == locked  # later than the cooldown
     market.mine_at(market.now() + d.WINDOWS["stakeCooldown"] + 1)
     with market.reverts("MarketplaceStakeLocked", providerId=provider_id, until=locked):

@@ -26,7 +26,7 @@ def fee_of(price: int, fee_bps: int = d.FEE_BPS, min_fee: int = d.MIN_FEE_ETH) -
 
 
 def enable_token(market: V2, owner: str, contract: str, min_fee: int = 100) -> tuple[Market, int]:
-    """Deploy a test token and enable it as a currency (MinFee, then Currency, each after the delay)."""
+    """Deploy a test token, enable it as a currency (MinFee, then Currency, each after a delay)."""
     token = market.deploy(contract, sender=owner)
     for kind, value in ((3, min_fee), (7, 1)):
         eta = market.one(
@@ -58,12 +58,12 @@ def test_doubt_a_fee_above_80_bits_makes_a_listing_unbookable(
     market: V2, provider: str, customer: str
 ) -> None:
     """Documents behaviour (passes): a uint88 price whose fee overflows the booking's uint80 fee
-    registers, but every booking reverts with OpenZeppelin's SafeCast error, not a Marketplace one."""
+    registers, but every booking reverts with OpenZeppelin's SafeCast error (no Marketplace one)."""
     price = (2**80) * 41  # 2.5 % of it is above 2**80
     listing = market.register(provider, price=price)
     market.rpc("anvil_setBalance", [customer, hex(2 * price)])
     with market.reverts("SafeCastOverflowedUintDowncast", bits=80):
-        market.book(customer, listing)
+        market.book_as(customer, listing)
 
 
 @pytest.mark.parametrize(
@@ -94,14 +94,14 @@ def test_the_fee_does_not_depend_on_the_ruling(
 def test_a_fee_rate_change_applies_to_new_bookings_only(
     market: V2, owner: str, customer: str, provider_id: int
 ) -> None:
-    old = market.book(customer, provider_id)
+    old = market.book_as(customer, provider_id)
     zero = "0x" + "00" * 20
-    eta = market.one(
-        market.tx("scheduleChange", 0, zero, 1_000, sender=owner), "ChangeScheduled"
-    )["eta"]
+    eta = market.one(market.tx("scheduleChange", 0, zero, 1_000, sender=owner), "ChangeScheduled")[
+        "eta"
+    ]
     market.mine_at(eta)
     market.tx("applyChange", 0, zero, 1_000, sender=owner)
-    new = market.book(customer, provider_id, salt=1)
+    new = market.book_as(customer, provider_id, salt=1)
     assert market.booking(old)["fee"] == fee_of(d.PRICE)
     assert market.booking(new)["fee"] == fee_of(d.PRICE, 1_000)
 
@@ -122,7 +122,10 @@ def test_ledgers_are_per_currency(
     before = market.balance(provider, d.USD)
     receipt = market.tx("withdraw", d.USD, sender=provider)
     withdrawn = market.one(receipt, "Withdrawn")
-    assert (withdrawn["currency"], withdrawn["amount"]) == (d.USD, d.PRICE_USD - market.booking(usd)["fee"])
+    assert (withdrawn["currency"], withdrawn["amount"]) == (
+        d.USD,
+        d.PRICE_USD - market.booking(usd)["fee"],
+    )
     assert market.balance(provider, d.USD) == before + withdrawn["amount"]
     assert market.credit(provider, d.ETH) > 0  # the ether credit is untouched
     with market.reverts("MarketplaceNothingToWithdraw", account=provider, currency=d.USD):
@@ -188,7 +191,7 @@ def permit_signature(
 
 
 @pytest.fixture
-def holder(market: V2, roles: dict) -> Any:
+def holder(market: V2, roles: dict[str, Any]) -> Any:
     """`customer`'s local key (anvil's dev mnemonic), holding PRICE_USD of DemoUSD, no allowance."""
     account = dev_accounts(10)[ROLE_INDEX["customer"]]
     assert account.address == roles["customer"]
@@ -197,9 +200,7 @@ def holder(market: V2, roles: dict) -> Any:
     return account
 
 
-def test_book_with_permit_in_one_transaction(
-    market: V2, holder: Any, usd_provider_id: int
-) -> None:
+def test_book_with_permit_in_one_transaction(market: V2, holder: Any, usd_provider_id: int) -> None:
     deadline = market.now() + 3_600
     v, r, s = permit_signature(market, holder, d.PRICE_USD, deadline)
     req = market.request(holder.address, usd_provider_id)
@@ -210,7 +211,9 @@ def test_book_with_permit_in_one_transaction(
     assert market.usd.call("allowance", holder.address, market.address) == 0
 
 
-def test_a_front_run_permit_still_books(market: V2, holder: Any, stranger: str, usd_provider_id: int) -> None:
+def test_a_front_run_permit_still_books(
+    market: V2, holder: Any, stranger: str, usd_provider_id: int
+) -> None:
     deadline = market.now() + 3_600
     v, r, s = permit_signature(market, holder, d.PRICE_USD, deadline)
     # Someone submits the permit first: the nonce is used, but the allowance suffices.
@@ -235,7 +238,9 @@ def test_a_bad_permit_is_refused(market: V2, holder: Any, usd_provider_id: int, 
 # ---------------------------------------------------------------------- misbehaving tokens
 
 
-def test_a_fee_on_transfer_token_is_refused(market: V2, owner: str, provider: str, customer: str) -> None:
+def test_a_fee_on_transfer_token_is_refused(
+    market: V2, owner: str, provider: str, customer: str
+) -> None:
     token, currency = enable_token(market, owner, "FeeOnTransferToken")
     listing = token_listing(market, provider, currency)
     with market.reverts("MarketplaceTokenShortfall", expected=1_000_000, received=990_000):
@@ -246,7 +251,9 @@ def test_a_fee_on_transfer_token_is_refused(market: V2, owner: str, provider: st
     assert market.balance(market.address, currency) == 0
 
 
-def test_a_false_returning_token_is_refused(market: V2, owner: str, provider: str, customer: str) -> None:
+def test_a_false_returning_token_is_refused(
+    market: V2, owner: str, provider: str, customer: str
+) -> None:
     token, currency = enable_token(market, owner, "FalseReturnToken")
     listing = token_listing(market, provider, currency)
     with pytest.raises(Exception) as info:  # noqa: PT011 - SafeERC20FailedOperation
@@ -263,7 +270,9 @@ def test_a_false_returning_token_is_refused(market: V2, owner: str, provider: st
     assert market.credit(customer, currency) == 1_000_000
 
 
-def test_a_re_entrant_token_cannot_re_enter(market: V2, owner: str, provider: str, customer: str) -> None:
+def test_a_re_entrant_token_cannot_re_enter(
+    market: V2, owner: str, provider: str, customer: str
+) -> None:
     token, currency = enable_token(market, owner, "ReentrantToken")
     listing = token_listing(market, provider, currency)
     booking = token_book(market, customer, listing, token)
@@ -276,7 +285,13 @@ def test_a_re_entrant_token_cannot_re_enter(market: V2, owner: str, provider: st
     assert market.balance(customer, currency) == 1_000_000
     assert market.balance(market.address, currency) == 0
     # and re-entering book from a booking's transferFrom is refused too
-    token.transact("arm", market.address, market.encode("book", market.request(customer, listing, salt=5)), True, sender=owner)
+    token.transact(
+        "arm",
+        market.address,
+        market.encode("book", market.request(customer, listing, salt=5)),
+        True,
+        sender=owner,
+    )
     with pytest.raises(Exception):  # noqa: B017 - the guard's revert, bubbled by the token
         token_book(market, customer, listing, token, salt=2)
 

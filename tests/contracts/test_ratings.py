@@ -62,7 +62,7 @@ def test_twenty_minimum_fee_five_star_ratings_move_half_way(
     listing = market.register(provider, price=d.MIN_FEE_ETH, instant=True)
     for salt in range(20):
         who = customer if salt % 2 else other_customer
-        booking = market.book(who, listing, salt=salt, start=market.now() + 60)
+        booking = market.book_as(who, listing, salt=salt, start=market.now() + 60)
         market.drive(booking, "Completed")
         market.tx("confirmAndRate", booking, 5, 0, sender=who)
     assert market.listing(listing)["ratingWeight"] == 20_000
@@ -85,9 +85,7 @@ def test_only_the_customer_rates_once_a_settled_or_resolved_booking(
         market.tx("rate", booking_id, 5, 0, sender=customer)
 
 
-def test_a_resolved_booking_can_be_rated(
-    market: V2, customer: str, provider_id: int
-) -> None:
+def test_a_resolved_booking_can_be_rated(market: V2, customer: str, provider_id: int) -> None:
     booking = market.booking_in("Resolved", customer, provider_id, refund_bps=2_000)
     market.tx("rate", booking, 2, 0, sender=customer)
     assert market.booking(booking)["rated"] is True

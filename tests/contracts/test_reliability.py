@@ -5,6 +5,8 @@ booking could still slash it."""
 
 from __future__ import annotations
 
+from web3.types import TxReceipt
+
 from tests.contracts import driver as d
 from tests.contracts.driver import V2
 
@@ -13,11 +15,11 @@ def reliability(completed: int, failures: int) -> int:
     return (completed + 9) * 10_000 // (completed + failures + 10)
 
 
-def no_show(market: V2, customer: str, listing: int, salt: int = 0) -> tuple[int, dict]:
+def no_show(market: V2, customer: str, listing: int, salt: int = 0) -> tuple[int, TxReceipt]:
     booking = market.booking_in("Accepted", customer, listing, salt=salt)
     market.mine_at(market.booking(booking)["deadline"] + 1)
     receipt = market.tx("expire", booking, sender=market.roles["stranger"])
-    return booking, dict(receipt)
+    return booking, receipt
 
 
 def test_a_new_listing_is_ninety_percent(market: V2, provider_id: int) -> None:
@@ -63,7 +65,9 @@ def test_a_topped_up_stake_slashes_more(
     assert market.credit(customer) == d.PRICE + d.MIN_STAKE
 
 
-def test_an_expired_request_is_not_a_failure(market: V2, customer: str, stranger: str, booking_id: int) -> None:
+def test_an_expired_request_is_not_a_failure(
+    market: V2, customer: str, stranger: str, booking_id: int
+) -> None:
     market.mine_at(market.booking(booking_id)["deadline"] + 1)
     receipt = market.tx("expire", booking_id, sender=stranger)
     assert market.one(receipt, "BookingExpired")["noShow"] is False

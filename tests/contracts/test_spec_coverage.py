@@ -44,7 +44,13 @@ def test_every_abi_entry_is_named_by_some_test(market: V2, kind: str) -> None:
 
 # Named by the spec's Deployment section: contract names, and the module's constructor-only error
 # (never reachable after deployment, so not in the IMarketplace ABI).
-NOT_ABI = {"Marketplace", "MarketplaceModule", "MarketplaceNotConstructing", "DemoUSD", "IMarketplace"}
+NOT_ABI = {
+    "Marketplace",
+    "MarketplaceModule",
+    "MarketplaceNotConstructing",
+    "DemoUSD",
+    "IMarketplace",
+}
 
 
 def test_every_error_the_spec_names_is_in_the_abi_and_tested(market: V2) -> None:

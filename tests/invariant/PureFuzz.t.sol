@@ -319,7 +319,7 @@ contract PureFuzz is MarketFixture {
         uint88 price;
         uint88 maxPrice;
         uint88 premium;
-        uint64 minWeight;
+        uint32 minWeight;
         uint16 minReliability;
         bool blockIt;
         bool blockOwner;
@@ -336,7 +336,7 @@ contract PureFuzz is MarketFixture {
         e.refused = (e.refused % 16) & ~e.required;
         e.minScore = uint16(bound(e.minScore, 0, 50_000));
         e.price = uint88(bound(e.price, 1_000, 1e21));
-        e.minWeight = uint64(bound(e.minWeight, 0, 2_000));
+        e.minWeight = uint32(bound(e.minWeight, 0, 2_000));
         e.minReliability = uint16(bound(e.minReliability, 0, 10_000));
         IProviderRegistry.ListingInput memory in_ = _input(e.listingCurrency, e.price);
         in_.region = e.region;

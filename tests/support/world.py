@@ -223,7 +223,8 @@ def follow_pending(world: World, client: Client, location: str) -> str:
     assert location.startswith("/tx/0x"), location
     world.wait(location[4:70])
     response = client.get(location)
-    assert response.status_code == 302, main_part(response.get_data(as_text=True))
+    assert response.status_code == 302, (response.status_code, re.findall(
+        r'role="alert">([^<]*)<', response.get_data(as_text=True)))
     return str(response.headers["Location"])
 
 
@@ -254,8 +255,18 @@ def book(world: World, client: Client, provider_id: int, **fields: Any) -> str:
     page = client.get(f"/book/{provider_id}").get_data(as_text=True)
     form = {"provider_id": provider_id, **hidden_fields(page), **fields}
     assert "criteria_version" in form, page[:2000]
+    if "start" not in form and "slot_date" not in form:  # the web's slot picker: a day ahead
+        latest = world.market.w3.eth.get_block("latest")
+        form.update(start=str(int(latest["timestamp"]) + 2 * 86_400))
+    form.setdefault("duration", "60")
     response = client.post(f"/book/{provider_id}", form)
-    assert response.status_code == 302, response.get_data(as_text=True)[:1000]
+    text = response.get_data(as_text=True)
+    if response.status_code == 200 and 'data-testid="tx-review"' in text:
+        # The web's review step (issue 14): nothing is signed until the customer confirms.
+        response = client.post(f"/book/{provider_id}", {
+            **hidden_fields(text.split('id="review-form"', 1)[1]), "confirmed": "1"})
+    assert response.status_code == 302, (response.status_code, re.findall(
+        r'role="alert">([^<]*)<', response.get_data(as_text=True)))
     return follow_pending(world, client, response.headers["Location"])
 
 

@@ -260,7 +260,7 @@ def block() -> ResponseReturnValue:
     if inputs.get("owner"):
         intent = actions.owner_block_intent(inputs)
         owner, blocked = intent.args
-        facts = [("Owner", str(owner)),
+        facts = [("Owner", str(owner).lower()),
                  ("Effect", "Every listing this owner has or registers later, in every category, "
                   "is excluded for you" if blocked else "This owner's listings can match again")]
         final = [] if not blocked else ["You can unblock later; bookings already made stay."]

@@ -263,12 +263,12 @@ contract MarketplaceHandler is Helpers {
         uint256 k = limitsSeed % 16; // 1..4: one demanding limit; otherwise open
         uint16 minScore = k == 1 ? uint16(bound(limitsSeed >> 8, 30_000, 40_000)) : 0;
         uint88 maxPrice = k == 2 ? uint88(bound(limitsSeed >> 16, 0, 1e18)) : type(uint88).max;
-        uint64 minWeight = k == 3 ? uint64(bound(limitsSeed >> 24, 1, 5_000)) : 0;
+        uint32 minWeight = k == 3 ? uint32(bound(limitsSeed >> 24, 1, 5_000)) : 0;
         uint16 minRel = k == 4 ? uint16(bound(limitsSeed >> 32, 8_000, 9_500)) : 0;
         _setCriteria(who, uint8(currencySeed % 2), minScore, maxPrice, minWeight, minRel);
     }
 
-    function _setCriteria(address who, uint8 cur, uint16 minScore, uint88 maxPrice, uint64 minWeight, uint16 minRel)
+    function _setCriteria(address who, uint8 cur, uint16 minScore, uint88 maxPrice, uint32 minWeight, uint16 minRel)
         internal
     {
         ICriteriaRegistry.CriteriaInput memory in_;

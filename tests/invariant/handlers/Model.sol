@@ -45,6 +45,6 @@ struct MCriteria {
     uint8 currency;
     uint16 minScore;
     uint88 maxPrice;
-    uint64 minRatingWeight;
+    uint32 minRatingWeight;
     uint16 minReliability;
 }
