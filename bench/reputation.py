@@ -29,10 +29,11 @@ from web3 import Web3
 from bench.results import write_section
 from marketplace.chain.anvil import running_anvil
 from marketplace.chain.connection import connected
-from marketplace.chain.deploy import DeployParams, deploy_marketplace
+from marketplace.chain.deploy import DeployParams, deploy_marketplace, fund_dev_accounts
 from marketplace.chain.market import CriteriaInput, ListingInput, Market
 from marketplace.chain.revert import ContractRevert
-from marketplace.domain import ETHER, Criterion, booking_fee
+from marketplace.domain import ETHER, Criterion, booking_fee, decode_booking_id
+from marketplace.web.demo import seed_market
 
 TARGET_SCORE = 45_000  # 4.5 stars, in the contract's units
 CATEGORY = 1
@@ -41,6 +42,7 @@ SYBILS = (1, 5, 50)
 MAX_BOOKINGS = 400  # a strategy that needs more is reported as not reaching the target
 HONEST_CUSTOMERS = 10
 SLOT_LEAD = 60  # seconds between booking and the slot's start
+DEMO_ACCOUNTS = 1 + 12 + 24  # seed_market's operator, owners and customers
 
 
 @dataclass
@@ -80,6 +82,15 @@ class Arena:
         # The customer whose criteria "see" the score: 4.5 stars minimum, nothing else.
         criteria = CriteriaInput(category=CATEGORY, currency=ETHER, min_score=TARGET_SCORE)
         market.set_criteria(criteria, sender=self.judge)
+        self._with_criteria: set[str] = set()
+
+    def permissive_criteria(self, customer: str) -> None:
+        """A farm customer books anything in the category (criteria are a booking's precondition,
+        free apart from gas)."""
+        if customer not in self._with_criteria:
+            criteria = CriteriaInput(category=CATEGORY, currency=ETHER, max_price=2**88 - 1)
+            self.market.set_criteria(criteria, sender=customer)
+            self._with_criteria.add(customer)
 
     def take(self, count: int) -> list[str]:
         """Fresh accounts nobody used yet."""
@@ -89,11 +100,10 @@ class Arena:
         return taken
 
     def now(self) -> int:
-        return int(self.w3.eth.get_block("latest")["timestamp"])
+        return self.market.now()
 
     def warp_to(self, timestamp: int) -> None:
-        self.w3.provider.make_request("evm_setNextBlockTimestamp", [timestamp])  # type: ignore[arg-type]
-        self.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+        self.market.dev_mine_at(timestamp)
 
     def register(self, owner: str, price: int) -> int:
         listing = ListingInput(
@@ -114,6 +124,7 @@ class Arena:
 
     def book_once(self, provider_id: int, customer: str, price: int) -> tuple[int, int]:
         """Book an instant slot a minute ahead; returns (booking id, fee)."""
+        self.permissive_criteria(customer)
         start = self.now() + SLOT_LEAD
         request = self.market.request_for(customer, provider_id, start, 1)
         receipt = self.market.transact("book", request.as_tuple(), sender=customer, value=price)
@@ -122,7 +133,7 @@ class Arena:
 
     def deliver(self, booking: int, owner: str) -> None:
         """Reach the slot's start and complete it."""
-        start = (booking >> 24) & ((1 << 40) - 1)
+        start = decode_booking_id(booking).start
         if self.now() < start:
             self.warp_to(start)
         self.market.act("complete", booking, sender=owner)
@@ -167,11 +178,11 @@ def minimum_price(params: DeployParams) -> int:
     return price
 
 
-def demo_median_price() -> int:
-    """The median ether price of the demo market's listings (what `make run` seeds)."""
-    from marketplace.web.demo import demo_listing_prices
-
-    prices = [price for currency, price in demo_listing_prices() if currency == ETHER]
+def demo_median_price(market: Market, accounts: list[str]) -> int:
+    """The median ether price of the demo market's listings: the demo `make run` seeds, seeded
+    here for real on the same deployment (its listings, criteria and booking histories)."""
+    demo = seed_market(market, accounts, None)
+    prices = [p.price for p in demo.providers if p.currency == ETHER]
     if not prices:
         raise RuntimeError("the demo market has no ether listings")
     return int(statistics.median_low(prices))
@@ -185,7 +196,7 @@ def self_booking(arena: Arena) -> Outcome:
     try:
         arena.book_once(provider_id, owner, price)
     except ContractRevert as exc:
-        outcome.refused = exc.name
+        outcome.refused = exc.error
         return outcome
     outcome.notes.append("the owner's own booking went through")
     return arena.farm(outcome, provider_id, owner, [owner], price)
@@ -210,7 +221,7 @@ def loop_in_one_transaction(arena: Arena) -> Outcome:
     try:
         arena.market.act("complete", booking, sender=owner)
     except ContractRevert as exc:
-        outcome.refused = exc.name
+        outcome.refused = exc.error
         outcome.notes.append("complete in the booking's own block is refused; a loop is one booking per slot")
         outcome.cost_wei = fee
         outcome.bookings = 1
@@ -274,18 +285,24 @@ def honest(arena: Arena, price: int) -> Outcome:
 
 
 def run() -> dict[str, Any]:
-    params = DeployParams()
-    accounts_needed = 3 + 2 + sum(count + 1 for count in SYBILS) + 2 * 4 + HONEST_CUSTOMERS + 1
-    with running_anvil(accounts=accounts_needed + 5) as node, connected(node.url) as w3:
+    bench_accounts = 3 + 2 + sum(count + 1 for count in SYBILS) + 2 * 4 + HONEST_CUSTOMERS + 1
+    with running_anvil(accounts=DEMO_ACCOUNTS + bench_accounts + 5) as node, connected(
+        node.url
+    ) as w3:
         accounts = [Web3.to_checksum_address(a) for a in w3.eth.accounts]
-        setup = DeployParams(**{**params.__dict__, "arbiter": accounts[1]})
-        market, _ = deploy_marketplace(w3, setup, deployer=accounts[0], record=False)
+        demo_accounts, accounts = accounts[:DEMO_ACCOUNTS], accounts[DEMO_ACCOUNTS:]
+        # The default deployment parameters, as `make run` deploys them (arbiter, attestor and
+        # the demo stablecoin named in the Setup).
+        setup = DeployParams(arbiter=accounts[1], attestor=accounts[2], demo_token=True)
+        market, deployment = deploy_marketplace(w3, setup, deployer=accounts[0], record=False)
+        token = str(deployment.currencies[0]["token"])
+        fund_dev_accounts(w3, token, demo_accounts, minter=accounts[0])
+        median = demo_median_price(market, demo_accounts)
         arena = Arena(w3, market, accounts, setup)
         strategies: list[Outcome] = [self_booking(arena)]
         strategies += [sybils_minimum_price(arena, count) for count in SYBILS]
         strategies += [loop_in_one_transaction(arena), large_bookings(arena)]
         strategies += [reregistration(arena), disputes(arena)]
-        median = demo_median_price()
         reference = honest(arena, median)
     reached = [s for s in strategies if s.reached]
     if not reference.reached or not reached:
