@@ -391,11 +391,12 @@ contract Marketplace is MarketplaceBase, IBookings {
             token = info.token;
         }
         {
-            uint32 version = _criteria[msg.sender][uint16(b >> 152)].version;
+            (ICriteriaRegistry.Criteria storage c, uint256 w0, uint256 w1) = _criteriaWords(msg.sender, b);
+            uint32 version = uint32(w0 >> 216); // Criteria.version
             if (version != req.criteriaVersion) {
                 revert MarketplaceCriteriaVersionMismatch(req.criteriaVersion, version);
             }
-            ICriteriaRegistry.Criterion failed = _firstFailure(msg.sender, providerId, a, b);
+            ICriteriaRegistry.Criterion failed = _firstFailureWith(msg.sender, providerId, a, b, c, w0, w1);
             if (failed != ICriteriaRegistry.Criterion.None) revert MarketplaceIneligible(providerId, failed);
         }
         uint256 fee = Score.bookingFee(price, config.feeBps, minFee_);
@@ -596,7 +597,7 @@ contract Marketplace is MarketplaceBase, IBookings {
         private
         returns (uint64 weight, uint16 newScore)
     {
-        weight = Score.weight(fee, _minFee(currency));
+        weight = Score.weight(fee, _ledgers[currency].minFee);
         uint256 word;
         assembly ("memory-safe") {
             word := sload(add(l.slot, 2))
