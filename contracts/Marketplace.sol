@@ -369,8 +369,13 @@ contract Marketplace is MarketplaceBase, IBookings {
     /// @dev Every check and effect of a booking; the caller takes the payment. Reads the listing's
     ///      first two slots as words `a` and `b` (layout at `_firstFailure`).
     function _book(BookingRequest calldata req) private returns (uint256 bookingId, uint88 price, address token) {
-        Config memory config = _config;
-        if (config.paused) revert IMarketplaceAdmin.MarketplacePaused();
+        // Config as one word: feeBps 0-15 | paused 16-23 | providerCount 24-55 | minStake 56-151 |
+        // etherMinFee 152-231 | defaultArbiterId 232-239
+        uint256 config;
+        assembly ("memory-safe") {
+            config := sload(_config.slot)
+        }
+        if (uint8(config >> 16) != 0) revert IMarketplaceAdmin.MarketplacePaused();
         _checkSlot(req.start, req.durationMinutes);
         uint32 providerId = req.providerId;
         (uint256 a, uint256 b) = _listingWords(providerId);
@@ -382,7 +387,7 @@ contract Marketplace is MarketplaceBase, IBookings {
             if (offer != req.offerVersion) revert MarketplaceOfferChanged(req.offerVersion, offer);
         }
         price = uint88(b);
-        uint80 minFee_ = config.etherMinFee;
+        uint80 minFee_ = uint80(config >> 152);
         uint8 currency = uint8(b >> 184);
         if (currency != 0) {
             CurrencyInfo storage info = _currencies[currency];
@@ -399,11 +404,11 @@ contract Marketplace is MarketplaceBase, IBookings {
             ICriteriaRegistry.Criterion failed = _firstFailureWith(msg.sender, providerId, a, b, c, w0, w1);
             if (failed != ICriteriaRegistry.Criterion.None) revert MarketplaceIneligible(providerId, failed);
         }
-        uint256 fee = Score.bookingFee(price, config.feeBps, minFee_);
+        uint256 fee = Score.bookingFee(price, uint16(config), minFee_);
         if (fee > price) revert IProviderRegistry.MarketplacePriceBelowMinFee(price, minFee_);
         bookingId = _encode(msg.sender, providerId, req.start, req.durationMinutes, req.salt);
         // The booking stores the fee in 80 bits: a price above ~1.2e25 units at 10 % reverts, never truncates.
-        _store(bookingId, req, a, b, SafeCast.toUint80(fee), config.defaultArbiterId);
+        _store(bookingId, req, a, b, SafeCast.toUint80(fee), uint8(config >> 232));
     }
 
     /// @dev Writes the new booking (one word: price 0-87 | fee 88-167 | deadline 168-199 | status
