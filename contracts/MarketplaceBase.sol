@@ -145,15 +145,22 @@ abstract contract MarketplaceBase is Ownable2Step, ReentrancyGuardTransient {
     /// @dev Counts a settled/resolved booking (`failure` false) or a failure, halving both counters
     ///      first when the one counted would pass 65,535.
     function _count(IProviderRegistry.Listing storage l, bool failure) internal {
-        uint16 completed = l.completed;
-        uint16 failures = l.failures;
-        if ((failure ? failures : completed) == type(uint16).max) {
-            l.completed = completed >> 1;
-            l.failures = failures >> 1;
+        // the listing's first slot: completed bits 224-239, failures 240-255
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(l.slot)
         }
-        unchecked {
-            if (failure) l.failures += 1;
-            else l.completed += 1;
+        uint256 completed = uint16(word >> 224);
+        uint256 failures = uint16(word >> 240);
+        if ((failure ? failures : completed) == type(uint16).max) {
+            completed >>= 1;
+            failures >>= 1;
+        }
+        if (failure) ++failures;
+        else ++completed;
+        word = (word & type(uint224).max) | (completed << 224) | (failures << 240);
+        assembly ("memory-safe") {
+            sstore(l.slot, word)
         }
     }
 
