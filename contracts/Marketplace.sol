@@ -423,23 +423,24 @@ contract Marketplace is MarketplaceBase, IBookings {
             deadline = _serviceBy(bookingId);
         } else {
             uint256 respondBy = block.timestamp + RESPOND_WINDOW;
-            deadline = uint32(respondBy < req.start ? respondBy : req.start);
+            uint256 start = _startOf(bookingId);
+            deadline = uint32(respondBy < start ? respondBy : start);
         }
         _writeNew(bookingId, _bookingWord(b, fee, deadline, instant, arbiterId_));
         emit BookingRequested(
             bookingId,
             msg.sender,
-            req.providerId,
+            _providerOf(bookingId),
             uint8(b >> 184),
             uint88(b),
             fee,
-            req.offerVersion,
+            uint32(a >> 160), // the listing's offerVersion, checked equal to the request's
             req.criteriaVersion,
             arbiterId_,
             instant ? uint32(block.timestamp) : deadline
         );
         if (instant) {
-            uint32 lockedUntil = _lock(_listings[req.providerId], uint32(a >> 192), deadline);
+            uint32 lockedUntil = _lock(_listings[_providerOf(bookingId)], uint32(a >> 192), deadline);
             emit BookingAccepted(bookingId, deadline, lockedUntil);
         }
     }
