@@ -179,3 +179,11 @@ def test_without_a_default_arbiter_only_the_default_ruling_ends_a_dispute(
     market.mine_at(market.booking(booking)["deadline"] + 1)
     market.tx("resolveByDefault", booking, sender=stranger)
     assert market.credit(customer) >= d.DISPUTE_BOND
+
+
+def test_an_arbiter_that_is_the_customer_cannot_resolve(
+    market: V2, arbiter: str, provider_id: int
+) -> None:
+    booking = disputed(market, arbiter, provider_id)
+    with market.reverts("MarketplaceNotArbiter", bookingId=booking, caller=arbiter):
+        market.tx("resolve", booking, 10_000, sender=arbiter)

@@ -184,3 +184,8 @@ def test_an_update_may_change_the_currency_but_not_to_a_disabled_one(
     assert (market.booking(booking)["currency"], market.booking(usd)["currency"]) == (d.ETH, d.USD)
     market.drive(booking, "Settled")  # the ether booking still settles in ether
     assert market.credit(provider, d.ETH) == d.PRICE - market.booking(booking)["fee"]
+
+
+def test_a_top_up_of_an_unknown_listing_is_refused(market: V2, stranger: str) -> None:
+    with market.reverts("MarketplaceProviderNotFound", providerId=999):
+        market.tx("topUpStake", 999, sender=stranger, value=1)
