@@ -42,8 +42,8 @@ contract MarketplaceHandler is Helpers {
     uint256 internal mBond;
     IMarketplaceAdmin.Windows internal w;
     bool public mPaused;
-    uint256 internal pendingFeeBps; // a scheduled FeeRate change, + 1 (0 = none)
-    uint32 internal pendingEta;
+    mapping(uint256 => uint32) internal feeEta; // scheduled FeeRate changes: bps => eta (0 = none)
+    uint256[] internal feePending; // their bps values
 
     // ---- model
     mapping(uint32 => MListing) internal ml;
@@ -758,39 +758,41 @@ contract MarketplaceHandler is Helpers {
     function scheduleFeeRate(uint256 whoSeed, uint256 bpsSeed) external {
         address who = whoSeed % 4 == 0 ? actors[whoSeed % actors.length] : op;
         uint256 bps = bound(bpsSeed, 0, 1_100); // above 1,000: refused
-        bool expected = who == op && bps <= 1_000 && pendingFeeBps == 0;
+        bool expected = who == op && bps <= 1_000 && feeEta[bps] == 0;
         (bool ok, bytes memory ret) = _act(
             "scheduleChange",
             who,
             0,
             abi.encodeCall(IMarketplaceAdmin.scheduleChange, (IMarketplaceAdmin.ChangeKind.FeeRate, address(0), bps))
         );
-        if (who == op && bps <= 1_000 && pendingFeeBps != 0 && pendingFeeBps - 1 != bps) {
-            if (!ok) return; // two different pending fee changes: the contract may allow or refuse
-            expected = true;
-        }
         _expect(expected, ok, ret, "scheduleChange");
         if (!ok) return;
-        pendingFeeBps = bps + 1;
-        pendingEta = abi.decode(ret, (uint32));
-        _check(pendingEta == block.timestamp + market.changeDelay(), "scheduleChange: eta != now + changeDelay");
+        uint32 eta = abi.decode(ret, (uint32));
+        _check(eta == block.timestamp + market.changeDelay(), "scheduleChange: eta != now + changeDelay");
+        feeEta[bps] = eta;
+        feePending.push(bps);
     }
 
     function applyFeeRate(uint256 whoSeed, uint256 waitSeed) external {
-        if (pendingFeeBps == 0) return;
-        if (waitSeed % 2 == 0 && block.timestamp < pendingEta) vm.warp(pendingEta - 1 + (waitSeed >> 8) % 2);
+        uint256 n = feePending.length;
+        if (n == 0) return;
+        uint256 k = waitSeed % n;
+        uint256 bps = feePending[k];
+        uint32 eta = feeEta[bps];
+        if ((waitSeed >> 64) % 2 == 0 && block.timestamp < eta) vm.warp(uint256(eta) - 1 + (waitSeed >> 8) % 2);
         address who = actors[whoSeed % actors.length];
-        uint256 bps = pendingFeeBps - 1;
         (bool ok, bytes memory ret) = _act(
             "applyChange",
             who,
             0,
             abi.encodeCall(IMarketplaceAdmin.applyChange, (IMarketplaceAdmin.ChangeKind.FeeRate, address(0), bps))
         );
-        _expect(block.timestamp >= pendingEta, ok, ret, "applyChange");
+        _expect(block.timestamp >= eta, ok, ret, "applyChange");
         if (!ok) return;
         mFeeBps = bps;
-        pendingFeeBps = 0;
+        feeEta[bps] = 0;
+        feePending[k] = feePending[n - 1];
+        feePending.pop();
         _check(market.feeRate() == bps, "applyChange: feeRate");
     }
 
