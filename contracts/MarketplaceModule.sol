@@ -11,6 +11,8 @@ import {IMarketplaceAdmin} from "./interfaces/IMarketplaceAdmin.sol";
 ///         address in an immutable: it can never be replaced. Called directly it acts on its own
 ///         empty storage and cannot touch the marketplace. Its functions are those of
 ///         IMarketplaceAdmin (but the withdrawals), IProviderRegistry and ICriteriaRegistry.
+// Ether sent to `register`/`topUpStake` arrives by DELEGATECALL and stays with the marketplace.
+// slither-disable-next-line locked-ether
 contract MarketplaceModule is CriteriaRegistry {
     uint32 internal immutable RESPOND_WINDOW;
     uint32 internal immutable SERVICE_GRACE;
@@ -72,7 +74,9 @@ contract MarketplaceModule is CriteriaRegistry {
         _validate(kind, account, value);
         bytes32 key = _changeKey(kind, account, value);
         uint32 scheduled = _changeEtas[key];
-        if (scheduled != 0) revert IMarketplaceAdmin.MarketplaceChangeAlreadyScheduled(kind, account, value, scheduled);
+        if (scheduled != 0) {
+            revert IMarketplaceAdmin.MarketplaceChangeAlreadyScheduled(kind, account, value, scheduled);
+        }
         eta = uint32(block.timestamp) + CHANGE_DELAY;
         _changeEtas[key] = eta;
         emit IMarketplaceAdmin.ChangeScheduled(kind, account, value, eta);
@@ -99,9 +103,9 @@ contract MarketplaceModule is CriteriaRegistry {
     /// @notice See IMarketplaceAdmin.collectFees.
     function collectFees(uint8 currency_, address to, uint256 amount) external onlyOwner {
         if (to == address(0)) revert IMarketplaceAdmin.MarketplaceZeroAddress();
-        uint256 available = _accruedFees[currency_];
+        uint256 available = _ledgers[currency_].accruedFees;
         if (amount > available) revert IMarketplaceAdmin.MarketplaceInsufficientFees(currency_, amount, available);
-        _accruedFees[currency_] = available - amount;
+        _ledgers[currency_].accruedFees = uint176(available - amount);
         _credit(to, currency_, amount);
         emit IMarketplaceAdmin.FeesCollected(currency_, to, amount);
     }
@@ -154,7 +158,7 @@ contract MarketplaceModule is CriteriaRegistry {
 
     /// @notice See IMarketplaceAdmin.accruedFees.
     function accruedFees(uint8 currency_) external view returns (uint256) {
-        return _accruedFees[currency_];
+        return _ledgers[currency_].accruedFees;
     }
 
     /// @notice See IMarketplaceAdmin.creditOf.
@@ -164,9 +168,8 @@ contract MarketplaceModule is CriteriaRegistry {
 
     /// @notice See IMarketplaceAdmin.windows.
     function windows() external view returns (IMarketplaceAdmin.Windows memory) {
-        return IMarketplaceAdmin.Windows(
-            RESPOND_WINDOW, SERVICE_GRACE, CONFIRM_WINDOW, ARBITRATION_WINDOW, STAKE_COOLDOWN
-        );
+        return
+            IMarketplaceAdmin.Windows(RESPOND_WINDOW, SERVICE_GRACE, CONFIRM_WINDOW, ARBITRATION_WINDOW, STAKE_COOLDOWN);
     }
 
     /// @notice See IMarketplaceAdmin.currency.
@@ -257,12 +260,18 @@ contract MarketplaceModule is CriteriaRegistry {
         } else if (kind == IMarketplaceAdmin.ChangeKind.DisputeBond) {
             _params.disputeBond = uint96(value);
         } else if (kind == IMarketplaceAdmin.ChangeKind.MinFee) {
-            if (account == address(0)) _config.etherMinFee = uint80(value);
-            else _currencies[_currencyIdOf(account, kind)].minFee = uint80(value);
+            uint8 id = 0;
+            if (account == address(0)) {
+                _config.etherMinFee = uint80(value);
+            } else {
+                id = _currencyIdOf(account, kind);
+                _currencies[id].minFee = uint80(value);
+            }
+            _ledgers[id].minFee = uint80(value); // the copy `rate` reads (see MarketplaceBase.Ledger)
         } else if (kind == IMarketplaceAdmin.ChangeKind.Arbiter) {
             _applyArbiter(account, value == 1);
         } else if (kind == IMarketplaceAdmin.ChangeKind.DefaultArbiter) {
-            uint8 id;
+            uint8 id = 0;
             if (account != address(0)) {
                 id = _arbiterIds[account];
                 if (id == 0 || !_arbiters[id].allowed) {
@@ -302,7 +311,9 @@ contract MarketplaceModule is CriteriaRegistry {
         uint8 id = _arbiterIds[account];
         if (id == 0) {
             uint8 count = _params.arbiterCount;
-            if (count == type(uint8).max) revert IMarketplaceAdmin.MarketplaceIdsExhausted(IMarketplaceAdmin.ChangeKind.Arbiter);
+            if (count == type(uint8).max) {
+                revert IMarketplaceAdmin.MarketplaceIdsExhausted(IMarketplaceAdmin.ChangeKind.Arbiter);
+            }
             id = count + 1;
             _params.arbiterCount = id;
             _arbiterIds[account] = id;
@@ -321,7 +332,9 @@ contract MarketplaceModule is CriteriaRegistry {
         uint8 id = _attestorIds[account];
         if (id == 0) {
             uint8 count = _params.attestorCount;
-            if (count == MAX_ATTESTORS) revert IMarketplaceAdmin.MarketplaceIdsExhausted(IMarketplaceAdmin.ChangeKind.Attestor);
+            if (count == MAX_ATTESTORS) {
+                revert IMarketplaceAdmin.MarketplaceIdsExhausted(IMarketplaceAdmin.ChangeKind.Attestor);
+            }
             id = count + 1;
             _params.attestorCount = id;
             _attestorIds[account] = id;
