@@ -111,12 +111,11 @@ contract Marketplace is MarketplaceBase, IBookings {
 
     /// @inheritdoc IBookings
     function accept(uint256 bookingId) external {
-        Booking storage b = _at(bookingId, Status.Requested);
+        (Booking storage b, uint256 word) = _wordAt(bookingId, Status.Requested);
         (, IProviderRegistry.Listing storage l) = _asOwner(bookingId);
-        uint32 deadline = b.deadline;
-        if (block.timestamp > deadline) revert MarketplaceDeadlinePassed(bookingId, deadline);
+        _requireOpen(bookingId, uint32(word >> 168));
         uint32 serviceBy = _serviceBy(bookingId);
-        _advance(b, Status.Accepted, serviceBy);
+        _advance(b, word, Status.Accepted, serviceBy);
         uint32 lockedUntil = _lock(l, l.lockedUntil, serviceBy);
         emit BookingAccepted(bookingId, serviceBy, lockedUntil);
     }
@@ -190,14 +189,13 @@ contract Marketplace is MarketplaceBase, IBookings {
 
     /// @inheritdoc IBookings
     function complete(uint256 bookingId) external {
-        Booking storage b = _at(bookingId, Status.Accepted);
+        (Booking storage b, uint256 word) = _wordAt(bookingId, Status.Accepted);
         _asOwner(bookingId);
         uint40 start = _startOf(bookingId);
         if (block.timestamp < start) revert MarketplaceTooEarly(start);
-        uint32 deadline = b.deadline;
-        if (block.timestamp > deadline) revert MarketplaceDeadlinePassed(bookingId, deadline);
+        _requireOpen(bookingId, uint32(word >> 168));
         uint32 confirmBy = uint32(block.timestamp) + CONFIRM_WINDOW;
-        _advance(b, Status.Completed, confirmBy);
+        _advance(b, word, Status.Completed, confirmBy);
         emit BookingCompleted(bookingId, confirmBy);
     }
 
@@ -208,8 +206,8 @@ contract Marketplace is MarketplaceBase, IBookings {
 
     /// @inheritdoc IBookings
     function confirmAndRate(uint256 bookingId, uint8 stars, uint32 complaintTags) external nonReentrant {
-        Booking storage b = _confirm(bookingId);
-        _rate(bookingId, b, stars, complaintTags);
+        (Booking storage b, uint256 word) = _confirm(bookingId);
+        _rate(bookingId, b, word, stars, complaintTags);
     }
 
     /// @inheritdoc IBookings
@@ -233,7 +231,11 @@ contract Marketplace is MarketplaceBase, IBookings {
         if (msg.value != bond) revert MarketplaceValueMismatch(msg.value, bond);
         if (bond != 0) _bonds[bookingId] = bond;
         uint32 arbitrateBy = uint32(block.timestamp) + ARBITRATION_WINDOW;
-        _advance(b, Status.Disputed, arbitrateBy);
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(b.slot)
+        }
+        _advance(b, word, Status.Disputed, arbitrateBy);
         emit BookingDisputed(bookingId, bond, arbitrateBy);
     }
 
@@ -261,10 +263,14 @@ contract Marketplace is MarketplaceBase, IBookings {
     /// @inheritdoc IBookings
     function rate(uint256 bookingId, uint8 stars, uint32 complaintTags) external {
         Booking storage b = _bookings[bookingId];
-        Status status = b.status;
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(b.slot)
+        }
+        Status status = Status(uint8(word >> 200));
         if (status != Status.Settled) _requireStatus(bookingId, status, Status.Resolved);
         _asCustomer(bookingId);
-        _rate(bookingId, b, stars, complaintTags);
+        _rate(bookingId, b, word, stars, complaintTags);
     }
 
     // ---------------------------------------------------------------- withdrawals
@@ -385,11 +391,12 @@ contract Marketplace is MarketplaceBase, IBookings {
             token = info.token;
         }
         {
-            uint32 version = _criteria[msg.sender][uint16(b >> 152)].version;
+            (ICriteriaRegistry.Criteria storage c, uint256 w0, uint256 w1) = _criteriaWords(msg.sender, b);
+            uint32 version = uint32(w0 >> 216); // Criteria.version
             if (version != req.criteriaVersion) {
                 revert MarketplaceCriteriaVersionMismatch(req.criteriaVersion, version);
             }
-            ICriteriaRegistry.Criterion failed = _firstFailure(msg.sender, providerId, a, b);
+            ICriteriaRegistry.Criterion failed = _firstFailureWith(msg.sender, providerId, a, b, c, w0, w1);
             if (failed != ICriteriaRegistry.Criterion.None) revert MarketplaceIneligible(providerId, failed);
         }
         uint256 fee = Score.bookingFee(price, config.feeBps, minFee_);
@@ -487,21 +494,17 @@ contract Marketplace is MarketplaceBase, IBookings {
 
     // ---------------------------------------------------------------- internal: settlement
 
-    function _confirm(uint256 bookingId) private returns (Booking storage b) {
-        b = _bookings[bookingId];
-        uint256 word;
-        assembly ("memory-safe") {
-            word := sload(b.slot)
-        }
-        _requireStatus(bookingId, Status(uint8(word >> 200)), Status.Completed);
+    /// @dev Confirms a completed booking; returns it and its word after settlement.
+    function _confirm(uint256 bookingId) private returns (Booking storage b, uint256 word) {
+        (b, word) = _wordAt(bookingId, Status.Completed);
         _asCustomer(bookingId);
         _requireOpen(bookingId, uint32(word >> 168));
-        _settle(bookingId, b, word);
+        word = _settle(bookingId, b, word);
     }
 
     /// @dev Releases the escrow: payout to the listing's owner, fee accrued; counts a completion.
     ///      `word` is the booking's slot (price bits 0-87, fee 88-167, status 200-207, currency 216-223).
-    function _settle(uint256 bookingId, Booking storage b, uint256 word) private {
+    function _settle(uint256 bookingId, Booking storage b, uint256 word) private returns (uint256) {
         uint80 fee = uint80(word >> 88);
         uint8 currency = uint8(word >> 216);
         uint88 payout = uint88(word) - fee;
@@ -514,6 +517,7 @@ contract Marketplace is MarketplaceBase, IBookings {
         _accrueFee(currency, fee);
         _count(l, false);
         emit BookingSettled(bookingId, payout, fee, msg.sender);
+        return word;
     }
 
     /// @dev Splits the escrow after taking the fee, returns or pays the bond, and for an arbiter's
@@ -573,12 +577,9 @@ contract Marketplace is MarketplaceBase, IBookings {
         }
     }
 
-    function _rate(uint256 bookingId, Booking storage b, uint8 stars, uint32 complaintTags) private {
+    /// @dev Rates a settled or resolved booking whose current word is `word`.
+    function _rate(uint256 bookingId, Booking storage b, uint256 word, uint8 stars, uint32 complaintTags) private {
         if (stars == 0 || stars > 5) revert MarketplaceInvalidStars(stars);
-        uint256 word;
-        assembly ("memory-safe") {
-            word := sload(b.slot)
-        }
         // rated: bits 208-215 of the booking's word; fee 88-167; currency 216-223
         if (uint8(word >> 208) != 0) revert MarketplaceAlreadyRated(bookingId);
         assembly ("memory-safe") {
@@ -596,7 +597,7 @@ contract Marketplace is MarketplaceBase, IBookings {
         private
         returns (uint64 weight, uint16 newScore)
     {
-        weight = Score.weight(fee, _minFee(currency));
+        weight = Score.weight(fee, _ledgers[currency].minFee);
         uint256 word;
         assembly ("memory-safe") {
             word := sload(add(l.slot, 2))
@@ -627,11 +628,19 @@ contract Marketplace is MarketplaceBase, IBookings {
 
     // ---------------------------------------------------------------- internal: checks and ids
 
-    /// @dev Moves a booking to `status` with its new `deadline` in one write (deadline bits 168-199,
-    ///      status bits 200-207 of the booking's word).
-    function _advance(Booking storage b, Status status, uint32 deadline) private {
+    /// @dev The booking and its word (one read), which must be in `expected`.
+    function _wordAt(uint256 bookingId, Status expected) private view returns (Booking storage b, uint256 word) {
+        b = _bookings[bookingId];
         assembly ("memory-safe") {
-            let word := sload(b.slot)
+            word := sload(b.slot)
+        }
+        _requireStatus(bookingId, Status(uint8(word >> 200)), expected);
+    }
+
+    /// @dev Moves a booking (whose current word is `word`) to `status` with its new `deadline` in
+    ///      one write (deadline bits 168-199, status bits 200-207 of the booking's word).
+    function _advance(Booking storage b, uint256 word, Status status, uint32 deadline) private {
+        assembly ("memory-safe") {
             word := and(word, not(shl(168, 0xffffffffff)))
             word := or(word, or(shl(168, deadline), shl(200, status)))
             sstore(b.slot, word)
