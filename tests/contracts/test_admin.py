@@ -340,3 +340,16 @@ def test_finding_fees_cannot_be_collected_to_the_marketplace_itself(
     fee = market.fees()
     with market.reverts("MarketplaceInvalidRecipient", to=market.address):
         market.tx("collectFees", d.ETH, market.address, fee, sender=owner)
+
+
+def test_the_module_is_fixed_and_cannot_be_initialized_again(
+    market: V2, owner: str, stranger: str
+) -> None:
+    module = market.call("MODULE")
+    assert len(market.w3.eth.get_code(module)) > 0
+    setup = market.struct("initialize", 0, owner=stranger, feeBps=1_000, minFee=1)
+    for who in (stranger, owner):
+        with market.reverts("MarketplaceNotConstructing"):
+            market.tx("initialize", setup, sender=who)
+    assert market.call("owner") == owner
+    assert market.call("feeRate") == d.FEE_BPS
