@@ -20,6 +20,7 @@ from web3.types import RPCEndpoint
 from marketplace.artifacts import load_artifact
 from marketplace.chain.anvil import Anvil, start_anvil
 from marketplace.chain.market import Market
+from marketplace.chain.scan import marketplace_abi
 from tests.contracts import driver as d
 from tests.contracts.driver import V2, build_struct
 
@@ -106,20 +107,11 @@ def setup_struct(abi: list[dict[str, Any]], roles: dict[str, str], token: str) -
 
 
 def market_abi() -> list[dict[str, Any]]:
-    """The IMarketplace ABI (Marketplace's own lacks the module's functions and events); where the
-    build emits no interface artifact, Marketplace's and MarketplaceModule's ABIs merged."""
-    try:
-        return list(load_artifact("IMarketplace")["abi"])
-    except Exception:  # noqa: BLE001 - ArtifactNotFoundError: build without interfaces
-        merged: dict[tuple[str, str], dict[str, Any]] = {}
-        for name in ("Marketplace", "MarketplaceModule"):
-            for entry in load_artifact(name)["abi"]:
-                if entry.get("type") in ("constructor", "fallback", "receive"):
-                    continue
-                if entry.get("name") in ("initialize", "MarketplaceNotConstructing", "MODULE"):
-                    continue
-                merged.setdefault((entry["type"], entry.get("name", "")), entry)
-        return list(merged.values())
+    """The marketplace address's whole ABI (docs/contract-v2.md "Deployment": IMarketplace plus
+    what the Marketplace and MarketplaceModule artifacts add), from the app's one place for it."""
+    return [
+        e for e in marketplace_abi() if e.get("type") not in ("constructor", "fallback", "receive")
+    ]
 
 
 @pytest.fixture(scope="session")

@@ -326,3 +326,30 @@ def test_attestor_ids_run_out_at_32(market: V2, owner: str) -> None:
     market.mine_at(market.now() + d.CHANGE_DELAY + 1)
     with market.reverts("MarketplaceIdsExhausted", kind=KIND["Attestor"]):
         market.tx("applyChange", KIND["Attestor"], extra, 1, sender=owner)
+
+
+def test_finding_fees_cannot_be_collected_to_the_marketplace_itself(
+    market: V2, owner: str, customer: str, provider_id: int
+) -> None:
+    """FINDING (fails against v2-contract 243fa57): `withdrawTo` refuses the marketplace as a
+    recipient (`MarketplaceInvalidRecipient`), but `collectFees(currency, to, amount)` checks only
+    `to != 0`: fees collected to the marketplace's own address become a credit nobody can ever
+    withdraw (only the marketplace could call `withdraw` for it). Solvency still holds, the fees
+    are stuck."""
+    market.booking_in("Settled", customer, provider_id)
+    fee = market.fees()
+    with market.reverts("MarketplaceInvalidRecipient", to=market.address):
+        market.tx("collectFees", d.ETH, market.address, fee, sender=owner)
+
+
+def test_the_module_is_fixed_and_cannot_be_initialized_again(
+    market: V2, owner: str, stranger: str
+) -> None:
+    module = market.call("MODULE")
+    assert len(market.w3.eth.get_code(module)) > 0
+    setup = market.struct("initialize", 0, owner=stranger, feeBps=1_000, minFee=1)
+    for who in (stranger, owner):
+        with market.reverts("MarketplaceNotConstructing"):
+            market.tx("initialize", setup, sender=who)
+    assert market.call("owner") == owner
+    assert market.call("feeRate") == d.FEE_BPS

@@ -161,3 +161,29 @@ def test_a_token_booking_is_disputed_with_an_ether_bond(
     assert market.credit(customer, d.ETH) == d.DISPUTE_BOND
     assert market.fees(d.USD) == fee
     market.solvency([booking], [usd_provider_id])
+
+
+def test_without_a_default_arbiter_only_the_default_ruling_ends_a_dispute(
+    market: V2, owner: str, customer: str, arbiter: str, stranger: str, provider_id: int
+) -> None:
+    eta = market.one(
+        market.tx("scheduleChange", 5, "0x" + "00" * 20, 0, sender=owner), "ChangeScheduled"
+    )["eta"]
+    market.mine_at(eta)
+    market.tx("applyChange", 5, "0x" + "00" * 20, 0, sender=owner)
+    assert market.call("defaultArbiter") == 0
+    booking = disputed(market, customer, provider_id)
+    assert market.booking(booking)["arbiterId"] == 0
+    with market.reverts("MarketplaceNotArbiter", bookingId=booking, caller=arbiter):
+        market.tx("resolve", booking, 10_000, sender=arbiter)
+    market.mine_at(market.booking(booking)["deadline"] + 1)
+    market.tx("resolveByDefault", booking, sender=stranger)
+    assert market.credit(customer) >= d.DISPUTE_BOND
+
+
+def test_an_arbiter_that_is_the_customer_cannot_resolve(
+    market: V2, arbiter: str, provider_id: int
+) -> None:
+    booking = disputed(market, arbiter, provider_id)
+    with market.reverts("MarketplaceNotArbiter", bookingId=booking, caller=arbiter):
+        market.tx("resolve", booking, 10_000, sender=arbiter)

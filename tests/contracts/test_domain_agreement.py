@@ -22,7 +22,11 @@ from tests.contracts.driver import V2
 SETTINGS = settings(
     max_examples=20,
     deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
 )
 MIN_FEE = {d.ETH: d.MIN_FEE_ETH, d.USD: d.MIN_FEE_USD}
 # prices whose fee fits the booking's uint80 fee field (see test_doubt_a_fee_above_80_bits_...)

@@ -161,3 +161,31 @@ def test_an_acceptance_locks_the_stake_until_every_exit_is_past(
     market.mine_at(market.now() + d.WINDOWS["stakeCooldown"] + 1)
     with market.reverts("MarketplaceStakeLocked", providerId=provider_id, until=locked):
         market.tx("releaseStake", provider_id, sender=provider)
+
+
+def test_an_update_may_change_the_currency_but_not_to_a_disabled_one(
+    market: V2, provider: str, customer: str, provider_id: int
+) -> None:
+    booking = market.book_as(customer, provider_id)
+    with market.reverts("MarketplaceCurrencyDisabled", currency=9):
+        market.tx(
+            "updateListing",
+            provider_id,
+            market.listing_input(provider_id, currency=9),
+            sender=provider,
+        )
+    market.tx(
+        "updateListing",
+        provider_id,
+        market.listing_input(provider_id, currency=d.USD, price=d.PRICE_USD),
+        sender=provider,
+    )
+    usd = market.book_as(customer, provider_id, salt=1)
+    assert (market.booking(booking)["currency"], market.booking(usd)["currency"]) == (d.ETH, d.USD)
+    market.drive(booking, "Settled")  # the ether booking still settles in ether
+    assert market.credit(provider, d.ETH) == d.PRICE - market.booking(booking)["fee"]
+
+
+def test_a_top_up_of_an_unknown_listing_is_refused(market: V2, stranger: str) -> None:
+    with market.reverts("MarketplaceProviderNotFound", providerId=999):
+        market.tx("topUpStake", 999, sender=stranger, value=1)

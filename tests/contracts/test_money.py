@@ -328,3 +328,32 @@ def test_a_token_booking_pulls_exactly_the_price(
     market.tx("book", req, sender=customer)
     assert market.balance(customer, d.USD) == before - d.PRICE_USD
     assert Web3.to_checksum_address(market.usd.address) == market.usd.address
+
+
+def test_book_with_permit_refuses_an_ether_listing(
+    market: V2, customer: str, provider_id: int
+) -> None:
+    req = market.request(customer, provider_id)
+    with market.reverts("MarketplaceValueMismatch", sent=0, due=d.PRICE):
+        market.tx(
+            "bookWithPermit",
+            req,
+            market.now() + 60,
+            27,
+            b"\x00" * 32,
+            b"\x00" * 32,
+            sender=customer,
+        )
+
+
+def test_a_min_fee_above_a_listed_price_refuses_its_bookings(
+    market: V2, owner: str, customer: str, provider_id: int
+) -> None:
+    zero = "0x" + "00" * 20
+    eta = market.one(
+        market.tx("scheduleChange", 3, zero, d.PRICE + 1, sender=owner), "ChangeScheduled"
+    )["eta"]
+    market.mine_at(eta)
+    market.tx("applyChange", 3, zero, d.PRICE + 1, sender=owner)
+    with market.reverts("MarketplacePriceBelowMinFee", price=d.PRICE, minFee=d.PRICE + 1):
+        market.book_as(customer, provider_id)

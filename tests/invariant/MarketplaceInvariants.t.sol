@@ -79,11 +79,11 @@ contract MarketplaceInvariants is TestBase {
         // The booking flow weighted up (duplicates weight forge's selector choice).
         for (uint256 i = 33; i < 37; i++) s[i] = MarketplaceHandler.book.selector;
         for (uint256 i = 37; i < 43; i++) s[i] = MarketplaceHandler.advance.selector;
-        s[43] = MarketplaceHandler.warp.selector;
-        s[44] = MarketplaceHandler.warpToDeadline.selector;
+        s[43] = MarketplaceHandler.advance.selector;
+        s[44] = MarketplaceHandler.advance.selector;
         s[45] = MarketplaceHandler.withdraw.selector;
         s[46] = MarketplaceHandler.cancel.selector;
-        s[47] = MarketplaceHandler.rate.selector;
+        s[47] = MarketplaceHandler.advance.selector;
         targetContract(address(handler));
         targetSelector(address(handler), s);
     }

@@ -42,8 +42,8 @@ contract MarketplaceHandler is Helpers {
     uint256 internal mBond;
     IMarketplaceAdmin.Windows internal w;
     bool public mPaused;
-    uint256 internal pendingFeeBps; // a scheduled FeeRate change, + 1 (0 = none)
-    uint32 internal pendingEta;
+    mapping(uint256 => uint32) internal feeEta; // scheduled FeeRate changes: bps => eta (0 = none)
+    uint256[] internal feePending; // their bps values
 
     // ---- model
     mapping(uint32 => MListing) internal ml;
@@ -106,6 +106,8 @@ contract MarketplaceHandler is Helpers {
         // Two listings and open criteria so the first calls have something to book.
         _register(actors[0], 0, uint88(mMinFee[0] * 40 + 17), false, 24, 50, true);
         _register(actors[1], 1, uint88(mMinFee[1] * 40 + 3), true, 0, 100, true);
+        _register(actors[2], 0, uint88(mMinFee[0]), true, 2, 30, true);
+        _register(actors[3], 1, uint88(1e9 + 1), false, 48, 10, true);
         for (uint256 i = 0; i < actors.length; i++) {
             _setCriteria(actors[i], i == ATTACKER ? 0 : uint8(i % 2), 0, type(uint88).max, 0, 0);
         }
@@ -207,7 +209,7 @@ contract MarketplaceHandler is Helpers {
 
     function deactivate(uint256 pidSeed, uint256 whoSeed) external {
         (uint32 pid, MListing storage l) = _listing(pidSeed);
-        if (pid == 0) return;
+        if (pid == 0 || (whoSeed >> 8) % 3 != 0) return; // rarely: an inactive listing books nothing
         address who = whoSeed % 5 == 0 ? actors[whoSeed % actors.length] : l.owner;
         bool expected = who == l.owner && l.active;
         (bool ok, bytes memory ret) = _act("deactivate", who, 0, abi.encodeCall(IProviderRegistry.deactivate, (pid)));
@@ -350,7 +352,7 @@ contract MarketplaceHandler is Helpers {
         q.pid = pid;
         q.req = IBookings.BookingRequest({
             providerId: pid,
-            start: uint40(block.timestamp + bound(slotSeed, 1, 20 days)),
+            start: uint40(block.timestamp + (slotSeed % 4 == 0 ? bound(slotSeed, 1, 20 days) : bound(slotSeed, 1, 2 days))),
             durationMinutes: uint16(bound(slotSeed >> 64, 1, 600)),
             salt: uint8((slotSeed >> 128) % 4),
             offerVersion: l.offerVersion,
@@ -742,6 +744,7 @@ contract MarketplaceHandler is Helpers {
     // =================================================================== operator
 
     function setPaused(uint256 whoSeed, bool paused_) external {
+        if (paused_ && whoSeed % 3 != 0) paused_ = false; // paused a third of the time at most
         address who = whoSeed % 4 == 0 ? actors[whoSeed % actors.length] : op;
         (bool ok, bytes memory ret) = _act("setPaused", who, 0, abi.encodeCall(IMarketplaceAdmin.setPaused, (paused_)));
         if (who != op) {
@@ -755,46 +758,48 @@ contract MarketplaceHandler is Helpers {
     function scheduleFeeRate(uint256 whoSeed, uint256 bpsSeed) external {
         address who = whoSeed % 4 == 0 ? actors[whoSeed % actors.length] : op;
         uint256 bps = bound(bpsSeed, 0, 1_100); // above 1,000: refused
-        bool expected = who == op && bps <= 1_000 && pendingFeeBps == 0;
+        bool expected = who == op && bps <= 1_000 && feeEta[bps] == 0;
         (bool ok, bytes memory ret) = _act(
             "scheduleChange",
             who,
             0,
             abi.encodeCall(IMarketplaceAdmin.scheduleChange, (IMarketplaceAdmin.ChangeKind.FeeRate, address(0), bps))
         );
-        if (who == op && bps <= 1_000 && pendingFeeBps != 0 && pendingFeeBps - 1 != bps) {
-            if (!ok) return; // two different pending fee changes: the contract may allow or refuse
-            expected = true;
-        }
         _expect(expected, ok, ret, "scheduleChange");
         if (!ok) return;
-        pendingFeeBps = bps + 1;
-        pendingEta = abi.decode(ret, (uint32));
-        _check(pendingEta == block.timestamp + market.changeDelay(), "scheduleChange: eta != now + changeDelay");
+        uint32 eta = abi.decode(ret, (uint32));
+        _check(eta == block.timestamp + market.changeDelay(), "scheduleChange: eta != now + changeDelay");
+        feeEta[bps] = eta;
+        feePending.push(bps);
     }
 
     function applyFeeRate(uint256 whoSeed, uint256 waitSeed) external {
-        if (pendingFeeBps == 0) return;
-        if (waitSeed % 2 == 0 && block.timestamp < pendingEta) vm.warp(pendingEta - 1 + (waitSeed >> 8) % 2);
+        uint256 n = feePending.length;
+        if (n == 0) return;
+        uint256 k = waitSeed % n;
+        uint256 bps = feePending[k];
+        uint32 eta = feeEta[bps];
+        if ((waitSeed >> 64) % 2 == 0 && block.timestamp < eta) vm.warp(uint256(eta) - 1 + (waitSeed >> 8) % 2);
         address who = actors[whoSeed % actors.length];
-        uint256 bps = pendingFeeBps - 1;
         (bool ok, bytes memory ret) = _act(
             "applyChange",
             who,
             0,
             abi.encodeCall(IMarketplaceAdmin.applyChange, (IMarketplaceAdmin.ChangeKind.FeeRate, address(0), bps))
         );
-        _expect(block.timestamp >= pendingEta, ok, ret, "applyChange");
+        _expect(block.timestamp >= eta, ok, ret, "applyChange");
         if (!ok) return;
         mFeeBps = bps;
-        pendingFeeBps = 0;
+        feeEta[bps] = 0;
+        feePending[k] = feePending[n - 1];
+        feePending.pop();
         _check(market.feeRate() == bps, "applyChange: feeRate");
     }
 
     // =================================================================== time
 
     function warp(uint256 dtSeed) external {
-        vm.warp(block.timestamp + bound(dtSeed, 1, 3 days));
+        vm.warp(block.timestamp + (dtSeed % 8 == 0 ? bound(dtSeed, 1, 3 days) : bound(dtSeed, 1, 6 hours)));
     }
 
     function warpToDeadline(uint256 bidSeed, uint256 offset) external {
@@ -993,9 +998,20 @@ contract MarketplaceHandler is Helpers {
         l = ml[pid];
     }
 
+    /// @dev Three times in four the first open booking from `seed` on (if any), else any booking.
     function _booking(uint256 seed) internal view returns (uint256 id, MBooking storage b) {
-        if (bookingIds.length == 0) return (0, mb[0]);
-        id = bookingIds[seed % bookingIds.length];
+        uint256 n = bookingIds.length;
+        if (n == 0) return (0, mb[0]);
+        uint256 at = seed % n;
+        if ((seed >> 128) % 4 != 0) {
+            for (uint256 i = 0; i < n; i++) {
+                uint256 cand = bookingIds[(at + i) % n];
+                if (mb[cand].status.isOpen() || (mb[cand].status == IBookings.Status.Settled && !mb[cand].rated)) {
+                    return (cand, mb[cand]);
+                }
+            }
+        }
+        id = bookingIds[at];
         b = mb[id];
     }
 
