@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 
 from marketplace import domain
 from marketplace.chain.logs import DecodedEvent
 from marketplace.indexer.batch import apply_events
 from marketplace.indexer.scanner import _abi_small_uint, _abi_string
 from marketplace.indexer.state import UnitOfWork, rollback_to
-from marketplace.store import queries
+from marketplace.store import queries, schema
 from marketplace.store.engine import open_engine
 from tests.support.indexing import BACKENDS, store_factory
 
@@ -405,3 +405,36 @@ def test_token_symbols_decode_from_a_string_or_bytes32_and_junk_is_none(
     assert _abi_string(data) == text
     assert _abi_small_uint("0x" + "00" * 31 + "12") == 18
     assert _abi_small_uint("0x" + "ff" * 32) is None
+
+
+def test_an_owner_sums_its_listings_counters_through_the_contracts_halving(
+    tmp_path: Path,
+) -> None:
+    c = Chain()
+    setup_market(c)
+    register(c, 1)
+    register(c, 2)
+    with store_factory("sqlite", tmp_path) as make:
+        engine = open_engine(make())
+        fold(engine, c.events)
+        with engine.begin() as conn:  # listing 1 at the counter's limit (as 65,535 settlements)
+            conn.execute(update(schema.providers).where(schema.providers.c.provider_id == 1)
+                         .values(completed=domain.RELIABILITY_COUNTER_MAX, failures=7))
+            conn.execute(update(schema.owners).where(schema.owners.c.owner == OWNER)
+                         .values(completed=domain.RELIABILITY_COUNTER_MAX, failures=7))
+        c.next_block()
+        c.events.clear()
+        booking = book(c, 1)
+        serve(c, booking, 1, stars=None)
+        booking = book(c, 2, salt=1)
+        serve(c, booking, 2, stars=None)
+        fold(engine, c.events)
+        with engine.connect() as conn:
+            listing = queries.get_provider(conn, 1)
+            owner = queries.owner_history(conn, OWNER)
+        engine.dispose()
+    assert listing is not None and owner is not None
+    halved = domain.count_outcome(domain.RELIABILITY_COUNTER_MAX, 7, failure=False)
+    assert (listing["completed"], listing["failures"]) == halved == (32_768, 3)
+    assert (owner["completed"], owner["failures"]) == (32_768 + 1, 3)
+    assert owner["reliability"] == domain.reliability(32_769, 3)
