@@ -221,7 +221,7 @@ contract IndexerPump {
     }
 
     function _round(uint256 r) internal {
-        uint256 i = retired + (r + r / 20) % (providers.length - retired); // every kind on every listing
+        uint256 i = retired + (r % 20 + r / 20) % (providers.length - retired); // each kind on each listing
         uint32 p = providers[i];
         uint256 kind = r % 20;
         if (kind == 0) {
