@@ -17,7 +17,9 @@ abstract contract CriteriaRegistry is ProviderRegistry {
     function setCriteria(ICriteriaRegistry.CriteriaInput calldata input) external returns (uint32 version) {
         if (input.category == 0) revert IProviderRegistry.MarketplaceInvalidCategory();
         if (input.minScore > Score.MAX_SCORE) revert ICriteriaRegistry.MarketplaceInvalidMinScore(input.minScore);
-        if (input.minReliability > BPS) revert ICriteriaRegistry.MarketplaceInvalidMinReliability(input.minReliability);
+        if (input.minReliability > BPS) {
+            revert ICriteriaRegistry.MarketplaceInvalidMinReliability(input.minReliability);
+        }
         if (
             input.scoreWeight > MAX_WEIGHT || input.priceWeight > MAX_WEIGHT
                 || (input.scoreWeight == 0 && input.priceWeight == 0)
@@ -27,8 +29,10 @@ abstract contract CriteriaRegistry is ProviderRegistry {
         uint64 extra = input.verifiedAttributes & ~input.requiredAttributes;
         if (extra != 0) revert ICriteriaRegistry.MarketplaceVerifiedNotRequired(extra);
         uint32 trusted = input.trustedAttestors;
-        uint256 n;
-        for (uint32 m = trusted; m != 0; m &= m - 1) ++n;
+        uint256 n = 0;
+        for (uint32 m = trusted; m != 0; m &= m - 1) {
+            ++n;
+        }
         if (n > MAX_TRUSTED) revert ICriteriaRegistry.MarketplaceTooManyAttestors(trusted);
 
         version = _nextVersion(msg.sender);
@@ -61,11 +65,15 @@ abstract contract CriteriaRegistry is ProviderRegistry {
 
     /// @notice See ICriteriaRegistry.setBlocked.
     function setBlocked(uint32 providerId, bool blocked) external returns (uint32 version) {
-        if (_listings[providerId].owner == address(0)) revert IProviderRegistry.MarketplaceProviderNotFound(providerId);
+        if (_listings[providerId].owner == address(0)) {
+            revert IProviderRegistry.MarketplaceProviderNotFound(providerId);
+        }
         uint16 category = _listings[providerId].category;
         ICriteriaRegistry.Criteria storage c = _criteria[msg.sender][category];
         if (c.version == 0) revert ICriteriaRegistry.MarketplaceCriteriaNotSet(msg.sender, category);
-        if (_blocked[msg.sender][providerId] == blocked) revert ICriteriaRegistry.MarketplaceBlockUnchanged(providerId, blocked);
+        if (_blocked[msg.sender][providerId] == blocked) {
+            revert ICriteriaRegistry.MarketplaceBlockUnchanged(providerId, blocked);
+        }
         _blocked[msg.sender][providerId] = blocked;
         version = _nextVersion(msg.sender);
         c.version = version;
@@ -76,7 +84,9 @@ abstract contract CriteriaRegistry is ProviderRegistry {
     /// @notice See ICriteriaRegistry.setOwnerBlocked.
     function setOwnerBlocked(address owner_, bool blocked) external returns (uint32 version) {
         if (owner_ == address(0)) revert IMarketplaceAdmin.MarketplaceZeroAddress();
-        if (_ownerBlocked[msg.sender][owner_] == blocked) revert ICriteriaRegistry.MarketplaceOwnerBlockUnchanged(owner_, blocked);
+        if (_ownerBlocked[msg.sender][owner_] == blocked) {
+            revert ICriteriaRegistry.MarketplaceOwnerBlockUnchanged(owner_, blocked);
+        }
         _ownerBlocked[msg.sender][owner_] = blocked;
         Customer storage customer = _customers[msg.sender];
         customer.ownerBlocks = blocked ? customer.ownerBlocks + 1 : customer.ownerBlocks - 1;

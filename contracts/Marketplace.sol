@@ -47,7 +47,10 @@ contract Marketplace is MarketplaceBase, IBookings {
         CONFIRM_WINDOW = w.confirm;
         ARBITRATION_WINDOW = w.arbitration;
         address module = address(new MarketplaceModule(w, setup.changeDelay));
+        // slither-disable-next-line missing-zero-check
         MODULE = module;
+        // The module was created one line above and `initialize` is fixed: nothing here is caller-chosen.
+        // slither-disable-next-line controlled-delegatecall,missing-zero-check
         (bool ok, bytes memory err) = module.delegatecall(abi.encodeCall(MarketplaceModule.initialize, (setup)));
         if (!ok) {
             assembly ("memory-safe") {
@@ -108,13 +111,11 @@ contract Marketplace is MarketplaceBase, IBookings {
 
     /// @inheritdoc IBookings
     function accept(uint256 bookingId) external {
-        Booking storage b = _at(bookingId, Status.Requested);
+        (Booking storage b, uint256 word) = _wordAt(bookingId, Status.Requested);
         (, IProviderRegistry.Listing storage l) = _asOwner(bookingId);
-        uint32 deadline = b.deadline;
-        if (block.timestamp > deadline) revert MarketplaceDeadlinePassed(bookingId, deadline);
+        _requireOpen(bookingId, uint32(word >> 168));
         uint32 serviceBy = _serviceBy(bookingId);
-        b.status = Status.Accepted;
-        b.deadline = serviceBy;
+        _advance(b, word, Status.Accepted, serviceBy);
         uint32 lockedUntil = _lock(l, l.lockedUntil, serviceBy);
         emit BookingAccepted(bookingId, serviceBy, lockedUntil);
     }
@@ -145,7 +146,7 @@ contract Marketplace is MarketplaceBase, IBookings {
         address customer = _asCustomer(bookingId);
         uint88 price = b.price;
         uint8 currency = b.currency;
-        uint88 compensation;
+        uint88 compensation = 0;
         uint32 providerId = _providerOf(bookingId);
         if (status == Status.Accepted) {
             uint40 start = _requireBeforeStart(bookingId);
@@ -188,15 +189,13 @@ contract Marketplace is MarketplaceBase, IBookings {
 
     /// @inheritdoc IBookings
     function complete(uint256 bookingId) external {
-        Booking storage b = _at(bookingId, Status.Accepted);
+        (Booking storage b, uint256 word) = _wordAt(bookingId, Status.Accepted);
         _asOwner(bookingId);
         uint40 start = _startOf(bookingId);
         if (block.timestamp < start) revert MarketplaceTooEarly(start);
-        uint32 deadline = b.deadline;
-        if (block.timestamp > deadline) revert MarketplaceDeadlinePassed(bookingId, deadline);
+        _requireOpen(bookingId, uint32(word >> 168));
         uint32 confirmBy = uint32(block.timestamp) + CONFIRM_WINDOW;
-        b.status = Status.Completed;
-        b.deadline = confirmBy;
+        _advance(b, word, Status.Completed, confirmBy);
         emit BookingCompleted(bookingId, confirmBy);
     }
 
@@ -207,15 +206,20 @@ contract Marketplace is MarketplaceBase, IBookings {
 
     /// @inheritdoc IBookings
     function confirmAndRate(uint256 bookingId, uint8 stars, uint32 complaintTags) external nonReentrant {
-        Booking storage b = _confirm(bookingId);
-        _rate(bookingId, b, stars, complaintTags);
+        (Booking storage b, uint256 word) = _confirm(bookingId);
+        _rate(bookingId, b, word, stars, complaintTags);
     }
 
     /// @inheritdoc IBookings
     function settle(uint256 bookingId) external nonReentrant {
-        Booking storage b = _at(bookingId, Status.Completed);
-        _requireExpired(bookingId, b.deadline);
-        _settle(bookingId, b);
+        Booking storage b = _bookings[bookingId];
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(b.slot)
+        }
+        _requireStatus(bookingId, Status(uint8(word >> 200)), Status.Completed);
+        _requireExpired(bookingId, uint32(word >> 168));
+        _settle(bookingId, b, word);
     }
 
     /// @inheritdoc IBookings
@@ -227,8 +231,11 @@ contract Marketplace is MarketplaceBase, IBookings {
         if (msg.value != bond) revert MarketplaceValueMismatch(msg.value, bond);
         if (bond != 0) _bonds[bookingId] = bond;
         uint32 arbitrateBy = uint32(block.timestamp) + ARBITRATION_WINDOW;
-        b.status = Status.Disputed;
-        b.deadline = arbitrateBy;
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(b.slot)
+        }
+        _advance(b, word, Status.Disputed, arbitrateBy);
         emit BookingDisputed(bookingId, bond, arbitrateBy);
     }
 
@@ -256,10 +263,14 @@ contract Marketplace is MarketplaceBase, IBookings {
     /// @inheritdoc IBookings
     function rate(uint256 bookingId, uint8 stars, uint32 complaintTags) external {
         Booking storage b = _bookings[bookingId];
-        Status status = b.status;
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(b.slot)
+        }
+        Status status = Status(uint8(word >> 200));
         if (status != Status.Settled) _requireStatus(bookingId, status, Status.Resolved);
         _asCustomer(bookingId);
-        _rate(bookingId, b, stars, complaintTags);
+        _rate(bookingId, b, word, stars, complaintTags);
     }
 
     // ---------------------------------------------------------------- withdrawals
@@ -381,7 +392,9 @@ contract Marketplace is MarketplaceBase, IBookings {
         }
         {
             uint32 version = _criteria[msg.sender][uint16(b >> 152)].version;
-            if (version != req.criteriaVersion) revert MarketplaceCriteriaVersionMismatch(req.criteriaVersion, version);
+            if (version != req.criteriaVersion) {
+                revert MarketplaceCriteriaVersionMismatch(req.criteriaVersion, version);
+            }
             ICriteriaRegistry.Criterion failed = _firstFailure(msg.sender, providerId, a, b);
             if (failed != ICriteriaRegistry.Criterion.None) revert MarketplaceIneligible(providerId, failed);
         }
@@ -395,14 +408,9 @@ contract Marketplace is MarketplaceBase, IBookings {
     /// @dev Writes the new booking (one word: price 0-87 | fee 88-167 | deadline 168-199 | status
     ///      200-207 | rated 208-215 | currency 216-223 | arbiterId 224-231 | freeCancelHours 232-247 |
     ///      lateCancelPct 248-255) and emits its events (and the acceptance of an instant listing).
-    function _store(
-        uint256 bookingId,
-        BookingRequest calldata req,
-        uint256 a,
-        uint256 b,
-        uint80 fee,
-        uint8 arbiterId_
-    ) private {
+    function _store(uint256 bookingId, BookingRequest calldata req, uint256 a, uint256 b, uint80 fee, uint8 arbiterId_)
+        private
+    {
         bool instant = uint8(b >> 200) != 0;
         uint32 deadline;
         if (instant) {
@@ -438,8 +446,8 @@ contract Marketplace is MarketplaceBase, IBookings {
     {
         return uint256(uint88(b)) | (uint256(fee) << 88) | (uint256(deadline) << 168)
             | (uint256(instant ? uint8(Status.Accepted) : uint8(Status.Requested)) << 200)
-            | (uint256(uint8(b >> 184)) << 216) | (uint256(arbiterId_) << 224)
-            | (uint256(uint16(b >> 208)) << 232) | (uint256(uint8(b >> 224)) << 248);
+            | (uint256(uint8(b >> 184)) << 216) | (uint256(arbiterId_) << 224) | (uint256(uint16(b >> 208)) << 232)
+            | (uint256(uint8(b >> 224)) << 248);
     }
 
     /// @dev Stores a booking's word; an existing id (any non-zero word) reverts.
@@ -485,26 +493,30 @@ contract Marketplace is MarketplaceBase, IBookings {
 
     // ---------------------------------------------------------------- internal: settlement
 
-    function _confirm(uint256 bookingId) private returns (Booking storage b) {
-        b = _at(bookingId, Status.Completed);
+    /// @dev Confirms a completed booking; returns it and its word after settlement.
+    function _confirm(uint256 bookingId) private returns (Booking storage b, uint256 word) {
+        (b, word) = _wordAt(bookingId, Status.Completed);
         _asCustomer(bookingId);
-        _requireOpen(bookingId, b.deadline);
-        _settle(bookingId, b);
+        _requireOpen(bookingId, uint32(word >> 168));
+        word = _settle(bookingId, b, word);
     }
 
     /// @dev Releases the escrow: payout to the listing's owner, fee accrued; counts a completion.
-    function _settle(uint256 bookingId, Booking storage b) private {
-        uint88 price = b.price;
-        uint80 fee = b.fee;
-        uint8 currency = b.currency;
-        uint88 payout = price - fee;
-        uint32 providerId = _providerOf(bookingId);
-        IProviderRegistry.Listing storage l = _listings[providerId];
-        b.status = Status.Settled;
+    ///      `word` is the booking's slot (price bits 0-87, fee 88-167, status 200-207, currency 216-223).
+    function _settle(uint256 bookingId, Booking storage b, uint256 word) private returns (uint256) {
+        uint80 fee = uint80(word >> 88);
+        uint8 currency = uint8(word >> 216);
+        uint88 payout = uint88(word) - fee;
+        IProviderRegistry.Listing storage l = _listings[_providerOf(bookingId)];
+        word = (word & ~(uint256(0xff) << 200)) | (uint256(uint8(Status.Settled)) << 200);
+        assembly ("memory-safe") {
+            sstore(b.slot, word)
+        }
         _credit(l.owner, currency, payout);
         _accrueFee(currency, fee);
         _count(l, false);
         emit BookingSettled(bookingId, payout, fee, msg.sender);
+        return word;
     }
 
     /// @dev Splits the escrow after taking the fee, returns or pays the bond, and for an arbiter's
@@ -514,17 +526,7 @@ contract Marketplace is MarketplaceBase, IBookings {
         uint96 bond = _bonds[bookingId];
         if (bond != 0) delete _bonds[bookingId];
         (bool providerLost, uint64 weight) = _ruling(bookingId, arbiter_, refundBps, bond, fee, b.currency);
-        emit DisputeResolved(
-            bookingId,
-            arbiter_,
-            refundBps,
-            refund,
-            payout,
-            fee,
-            bond,
-            providerLost,
-            weight
-        );
+        emit DisputeResolved(bookingId, arbiter_, refundBps, refund, payout, fee, bond, providerLost, weight);
     }
 
     /// @dev Ends a dispute: the fee accrued, `refundBps` of the rest to the customer, the remainder to the owner.
@@ -574,25 +576,37 @@ contract Marketplace is MarketplaceBase, IBookings {
         }
     }
 
-    function _rate(uint256 bookingId, Booking storage b, uint8 stars, uint32 complaintTags) private {
+    /// @dev Rates a settled or resolved booking whose current word is `word`.
+    function _rate(uint256 bookingId, Booking storage b, uint256 word, uint8 stars, uint32 complaintTags) private {
         if (stars == 0 || stars > 5) revert MarketplaceInvalidStars(stars);
-        if (b.rated) revert MarketplaceAlreadyRated(bookingId);
-        b.rated = true;
-        uint32 providerId = _providerOf(bookingId);
-        (uint64 weight, uint16 newScore) = _addRating(_listings[providerId], stars, b.fee, b.currency);
+        // rated: bits 208-215 of the booking's word; fee 88-167; currency 216-223
+        if (uint8(word >> 208) != 0) revert MarketplaceAlreadyRated(bookingId);
+        assembly ("memory-safe") {
+            sstore(b.slot, or(word, shl(208, 1)))
+        }
+        (uint64 weight, uint16 newScore) =
+            _addRating(_listings[_providerOf(bookingId)], stars, uint80(word >> 88), uint8(word >> 216));
         emit BookingRated(bookingId, stars, complaintTags, weight, newScore);
     }
 
-    /// @dev Adds a rating of `stars` weighted by the fee the booking paid; returns its weight and the new score.
+    /// @dev Adds a rating of `stars` weighted by the fee the booking paid; returns its weight and the
+    ///      new score. One read and one write of the listing's rating slot (ratingWeight bits 0-71,
+    ///      weightedStars 72-151, stake 152-247).
     function _addRating(IProviderRegistry.Listing storage l, uint8 stars, uint80 fee, uint8 currency)
         private
         returns (uint64 weight, uint16 newScore)
     {
         weight = Score.weight(fee, _minFee(currency));
-        uint72 ratingWeight = l.ratingWeight + weight;
-        uint80 weightedStars = l.weightedStars + uint80(stars) * weight;
-        l.ratingWeight = ratingWeight;
-        l.weightedStars = weightedStars;
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(add(l.slot, 2))
+        }
+        uint256 ratingWeight = SafeCast.toUint72(uint256(uint72(word)) + weight);
+        uint256 weightedStars = SafeCast.toUint80(uint256(uint80(word >> 72)) + uint256(stars) * weight);
+        word = (word & ~uint256(type(uint152).max)) | ratingWeight | (weightedStars << 72);
+        assembly ("memory-safe") {
+            sstore(add(l.slot, 2), word)
+        }
         newScore = Score.score(ratingWeight, weightedStars);
     }
 
@@ -613,6 +627,25 @@ contract Marketplace is MarketplaceBase, IBookings {
 
     // ---------------------------------------------------------------- internal: checks and ids
 
+    /// @dev The booking and its word (one read), which must be in `expected`.
+    function _wordAt(uint256 bookingId, Status expected) private view returns (Booking storage b, uint256 word) {
+        b = _bookings[bookingId];
+        assembly ("memory-safe") {
+            word := sload(b.slot)
+        }
+        _requireStatus(bookingId, Status(uint8(word >> 200)), expected);
+    }
+
+    /// @dev Moves a booking (whose current word is `word`) to `status` with its new `deadline` in
+    ///      one write (deadline bits 168-199, status bits 200-207 of the booking's word).
+    function _advance(Booking storage b, uint256 word, Status status, uint32 deadline) private {
+        assembly ("memory-safe") {
+            word := and(word, not(shl(168, 0xffffffffff)))
+            word := or(word, or(shl(168, deadline), shl(200, status)))
+            sstore(b.slot, word)
+        }
+    }
+
     /// @dev The booking, which must be in `expected`.
     function _at(uint256 bookingId, Status expected) private view returns (Booking storage b) {
         b = _bookings[bookingId];
@@ -626,11 +659,7 @@ contract Marketplace is MarketplaceBase, IBookings {
     }
 
     /// @dev Reverts unless the caller owns the booking's listing.
-    function _asOwner(uint256 bookingId)
-        private
-        view
-        returns (uint32 providerId, IProviderRegistry.Listing storage l)
-    {
+    function _asOwner(uint256 bookingId) private view returns (uint32 providerId, IProviderRegistry.Listing storage l) {
         providerId = _providerOf(bookingId);
         l = _ownedListing(providerId);
     }

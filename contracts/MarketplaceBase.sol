@@ -68,12 +68,18 @@ abstract contract MarketplaceBase is Ownable2Step, ReentrancyGuardTransient {
     uint256 internal constant MAX_ATTESTORS = 32;
     uint256 internal constant BPS = 10_000;
 
+    // slither-disable-next-line uninitialized-state (written by MarketplaceModule on this storage)
     Config internal _config;
+    // slither-disable-next-line uninitialized-state (written by MarketplaceModule on this storage)
     Params internal _params;
     mapping(uint32 providerId => IProviderRegistry.Listing) internal _listings;
+    // slither-disable-next-line uninitialized-state (written by MarketplaceModule on this storage)
     mapping(uint32 providerId => mapping(uint8 attestorId => uint64)) internal _attestations;
+    // slither-disable-next-line uninitialized-state (written by MarketplaceModule on this storage)
     mapping(address customer => mapping(uint16 category => ICriteriaRegistry.Criteria)) internal _criteria;
+    // slither-disable-next-line uninitialized-state (written by MarketplaceModule on this storage)
     mapping(address customer => mapping(uint32 providerId => bool)) internal _blocked;
+    // slither-disable-next-line uninitialized-state (written by MarketplaceModule on this storage)
     mapping(address customer => mapping(address owner => bool)) internal _ownerBlocked;
     mapping(address customer => Customer) internal _customers;
     mapping(address customer => uint16[]) internal _categoriesOf; // categories with criteria, in order set
@@ -81,8 +87,10 @@ abstract contract MarketplaceBase is Ownable2Step, ReentrancyGuardTransient {
     mapping(uint256 bookingId => uint96) internal _bonds;
     mapping(address account => mapping(uint8 currency => uint256)) internal _credits;
     mapping(uint8 currency => uint256) internal _accruedFees;
+    // slither-disable-next-line uninitialized-state (written by MarketplaceModule on this storage)
     mapping(uint8 currency => CurrencyInfo) internal _currencies;
     mapping(address token => uint8) internal _currencyIds;
+    // slither-disable-next-line uninitialized-state (written by MarketplaceModule on this storage)
     mapping(uint8 id => Named) internal _arbiters;
     mapping(address account => uint8) internal _arbiterIds;
     mapping(uint8 id => Named) internal _attestors;
@@ -129,15 +137,13 @@ abstract contract MarketplaceBase is Ownable2Step, ReentrancyGuardTransient {
         uint16 completed = l.completed;
         uint16 failures = l.failures;
         if ((failure ? failures : completed) == type(uint16).max) {
-            completed >>= 1;
-            failures >>= 1;
+            l.completed = completed >> 1;
+            l.failures = failures >> 1;
         }
         unchecked {
-            if (failure) ++failures;
-            else ++completed;
+            if (failure) l.failures += 1;
+            else l.completed += 1;
         }
-        l.completed = completed;
-        l.failures = failures;
     }
 
     /// @dev Union of the attribute bits verified for a listing by the still-named attestors of `mask`.
@@ -220,7 +226,7 @@ abstract contract MarketplaceBase is Ownable2Step, ReentrancyGuardTransient {
         }
         uint256 minScore = uint16(w0 >> 176);
         uint256 premium = uint88(w0 >> 88);
-        uint256 score;
+        uint256 score = 0;
         {
             uint256 minWeight = uint32(w1 >> 192);
             if (minScore != 0 || premium != 0 || minWeight != 0) {

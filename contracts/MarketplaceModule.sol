@@ -11,6 +11,8 @@ import {IMarketplaceAdmin} from "./interfaces/IMarketplaceAdmin.sol";
 ///         address in an immutable: it can never be replaced. Called directly it acts on its own
 ///         empty storage and cannot touch the marketplace. Its functions are those of
 ///         IMarketplaceAdmin (but the withdrawals), IProviderRegistry and ICriteriaRegistry.
+// Ether sent to `register`/`topUpStake` arrives by DELEGATECALL and stays with the marketplace.
+// slither-disable-next-line locked-ether
 contract MarketplaceModule is CriteriaRegistry {
     uint32 internal immutable RESPOND_WINDOW;
     uint32 internal immutable SERVICE_GRACE;
@@ -72,7 +74,9 @@ contract MarketplaceModule is CriteriaRegistry {
         _validate(kind, account, value);
         bytes32 key = _changeKey(kind, account, value);
         uint32 scheduled = _changeEtas[key];
-        if (scheduled != 0) revert IMarketplaceAdmin.MarketplaceChangeAlreadyScheduled(kind, account, value, scheduled);
+        if (scheduled != 0) {
+            revert IMarketplaceAdmin.MarketplaceChangeAlreadyScheduled(kind, account, value, scheduled);
+        }
         eta = uint32(block.timestamp) + CHANGE_DELAY;
         _changeEtas[key] = eta;
         emit IMarketplaceAdmin.ChangeScheduled(kind, account, value, eta);
@@ -164,9 +168,8 @@ contract MarketplaceModule is CriteriaRegistry {
 
     /// @notice See IMarketplaceAdmin.windows.
     function windows() external view returns (IMarketplaceAdmin.Windows memory) {
-        return IMarketplaceAdmin.Windows(
-            RESPOND_WINDOW, SERVICE_GRACE, CONFIRM_WINDOW, ARBITRATION_WINDOW, STAKE_COOLDOWN
-        );
+        return
+            IMarketplaceAdmin.Windows(RESPOND_WINDOW, SERVICE_GRACE, CONFIRM_WINDOW, ARBITRATION_WINDOW, STAKE_COOLDOWN);
     }
 
     /// @notice See IMarketplaceAdmin.currency.
@@ -262,7 +265,7 @@ contract MarketplaceModule is CriteriaRegistry {
         } else if (kind == IMarketplaceAdmin.ChangeKind.Arbiter) {
             _applyArbiter(account, value == 1);
         } else if (kind == IMarketplaceAdmin.ChangeKind.DefaultArbiter) {
-            uint8 id;
+            uint8 id = 0;
             if (account != address(0)) {
                 id = _arbiterIds[account];
                 if (id == 0 || !_arbiters[id].allowed) {
@@ -302,7 +305,9 @@ contract MarketplaceModule is CriteriaRegistry {
         uint8 id = _arbiterIds[account];
         if (id == 0) {
             uint8 count = _params.arbiterCount;
-            if (count == type(uint8).max) revert IMarketplaceAdmin.MarketplaceIdsExhausted(IMarketplaceAdmin.ChangeKind.Arbiter);
+            if (count == type(uint8).max) {
+                revert IMarketplaceAdmin.MarketplaceIdsExhausted(IMarketplaceAdmin.ChangeKind.Arbiter);
+            }
             id = count + 1;
             _params.arbiterCount = id;
             _arbiterIds[account] = id;
@@ -321,7 +326,9 @@ contract MarketplaceModule is CriteriaRegistry {
         uint8 id = _attestorIds[account];
         if (id == 0) {
             uint8 count = _params.attestorCount;
-            if (count == MAX_ATTESTORS) revert IMarketplaceAdmin.MarketplaceIdsExhausted(IMarketplaceAdmin.ChangeKind.Attestor);
+            if (count == MAX_ATTESTORS) {
+                revert IMarketplaceAdmin.MarketplaceIdsExhausted(IMarketplaceAdmin.ChangeKind.Attestor);
+            }
             id = count + 1;
             _params.attestorCount = id;
             _attestorIds[account] = id;

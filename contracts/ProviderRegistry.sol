@@ -19,7 +19,9 @@ abstract contract ProviderRegistry is MarketplaceBase {
     function register(IProviderRegistry.ListingInput calldata input) external payable returns (uint32 providerId) {
         Config memory config = _config;
         if (config.paused) revert IMarketplaceAdmin.MarketplacePaused();
-        if (msg.value < config.minStake) revert IProviderRegistry.MarketplaceInsufficientStake(msg.value, config.minStake);
+        if (msg.value < config.minStake) {
+            revert IProviderRegistry.MarketplaceInsufficientStake(msg.value, config.minStake);
+        }
         if (msg.value > type(uint96).max) revert IProviderRegistry.MarketplaceStakeTooLarge(msg.value);
         if (input.category == 0) revert IProviderRegistry.MarketplaceInvalidCategory();
         _checkOffer(input, config.etherMinFee);
@@ -108,7 +110,9 @@ abstract contract ProviderRegistry is MarketplaceBase {
     function attest(uint32 providerId, uint64 attributes) external {
         uint8 id = _attestorIds[msg.sender];
         if (id == 0 || !_attestors[id].allowed) revert IProviderRegistry.MarketplaceNotAttestor(msg.sender);
-        if (_listings[providerId].owner == address(0)) revert IProviderRegistry.MarketplaceProviderNotFound(providerId);
+        if (_listings[providerId].owner == address(0)) {
+            revert IProviderRegistry.MarketplaceProviderNotFound(providerId);
+        }
         _attestations[providerId][id] = attributes;
         emit IProviderRegistry.AttributesAttested(providerId, msg.sender, id, attributes);
     }

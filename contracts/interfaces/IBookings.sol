@@ -66,40 +66,26 @@ interface IBookings {
     );
     /// @notice The provider accepted (or the listing is instant); it must complete between the
     ///         start and `serviceBy`. The listing's stake is locked until `stakeLockedUntil`.
-    event BookingAccepted(
-        uint256 indexed bookingId,
-        uint32 serviceBy,
-        uint32 stakeLockedUntil
-    );
+    event BookingAccepted(uint256 indexed bookingId, uint32 serviceBy, uint32 stakeLockedUntil);
     /// @notice The provider declined a requested booking, or cancelled an accepted one
     ///         (`afterAcceptance`: a reliability failure); `refund` (the whole price) was credited.
-    event BookingDeclined(
-        uint256 indexed bookingId, uint88 refund, bool afterAcceptance
-    );
+    event BookingDeclined(uint256 indexed bookingId, uint88 refund, bool afterAcceptance);
     /// @notice The customer cancelled; `refund` was credited to the customer and `compensation`
     ///         (a late cancellation of an accepted booking) to the listing's owner. No fee.
-    event BookingCancelled(
-        uint256 indexed bookingId, uint88 refund, uint88 compensation
-    );
+    event BookingCancelled(uint256 indexed bookingId, uint88 refund, uint88 compensation);
     /// @notice A deadline passed: `refund` (the whole price) was credited to the customer. `noShow`:
     ///         an accepted booking never completed (a reliability failure; StakeSlashed follows if
     ///         the listing had stake).
-    event BookingExpired(
-        uint256 indexed bookingId, uint88 refund, bool noShow
-    );
+    event BookingExpired(uint256 indexed bookingId, uint88 refund, bool noShow);
     /// @notice The provider marked the service delivered. The customer may confirm or dispute until `confirmBy`;
     ///         after it anyone may settle.
     event BookingCompleted(uint256 indexed bookingId, uint32 confirmBy);
     /// @notice Escrow released: `payout` credited to the listing's owner, `fee` accrued.
     ///         `by` is the customer (confirmation) or whoever settled after the window.
-    event BookingSettled(
-        uint256 indexed bookingId, uint88 payout, uint80 fee, address by
-    );
+    event BookingSettled(uint256 indexed bookingId, uint88 payout, uint80 fee, address by);
     /// @notice The customer disputed the completion with a `bond` (wei); the booking's arbiter must
     ///         resolve by `arbitrateBy`.
-    event BookingDisputed(
-        uint256 indexed bookingId, uint96 bond, uint32 arbitrateBy
-    );
+    event BookingDisputed(uint256 indexed bookingId, uint96 bond, uint32 arbitrateBy);
     /// @notice A dispute was resolved by `arbiter` (zero address: the default 50/50 after the deadline).
     ///         `refund` to the customer, `payout` to the owner, `fee` accrued. `providerLost`
     ///         (refundBps > 5,000): the bond went back to the customer, the arbiter was paid from the
@@ -118,13 +104,7 @@ interface IBookings {
     );
     /// @notice The customer rated a settled or resolved booking with `weight`; `newScore` is the
     ///         listing's score after it.
-    event BookingRated(
-        uint256 indexed bookingId,
-        uint8 stars,
-        uint32 complaintTags,
-        uint64 weight,
-        uint16 newScore
-    );
+    event BookingRated(uint256 indexed bookingId, uint8 stars, uint32 complaintTags, uint64 weight, uint16 newScore);
 
     /// @notice The customer's criteria version for the listing's category differs from the request's.
     error MarketplaceCriteriaVersionMismatch(uint32 expected, uint32 current);

@@ -66,7 +66,9 @@ interface ICriteriaRegistry {
     }
 
     /// @notice A customer wrote the criteria for a category; `version` is the customer's new version.
-    event CriteriaSet(address indexed customer, uint16 indexed category, uint32 indexed version, CriteriaInput criteria);
+    event CriteriaSet(
+        address indexed customer, uint16 indexed category, uint32 indexed version, CriteriaInput criteria
+    );
     /// @notice A customer blocked or unblocked a listing (in the listing's category); `version` is
     ///         the customer's new version, also stored as that category's criteria version.
     event ProviderBlockChanged(

@@ -25,9 +25,10 @@ library Score {
     /// @notice The score of a listing with `ratingWeight` total weight and `weightedStars` = sum of stars x weight.
     function score(uint256 ratingWeight, uint256 weightedStars) internal pure returns (uint16) {
         // weightedStars <= 5 x ratingWeight, so the result is at most MAX_SCORE.
-        return uint16(
-            (uint256(PRIOR_WEIGHT) * PRIOR_SCORE + weightedStars * STAR) / (uint256(PRIOR_WEIGHT) + ratingWeight)
-        );
+        return
+            uint16(
+                (uint256(PRIOR_WEIGHT) * PRIOR_SCORE + weightedStars * STAR) / (uint256(PRIOR_WEIGHT) + ratingWeight)
+            );
     }
 
     /// @notice The weight of a rating of a booking that paid `fee` when the minimum fee is `minFee_`.

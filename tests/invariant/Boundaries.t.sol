@@ -115,7 +115,9 @@ contract Boundaries is V2Base {
         vm.prank(customer);
         m.book{value: PRICE - 1}(r);
         r.criteriaVersion = 9;
-        vm.expectRevert(abi.encodeWithSelector(IBookings.MarketplaceCriteriaVersionMismatch.selector, uint32(9), uint32(1)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IBookings.MarketplaceCriteriaVersionMismatch.selector, uint32(9), uint32(1))
+        );
         vm.prank(customer);
         m.book{value: PRICE}(r);
         r.criteriaVersion = 1;
@@ -294,11 +296,15 @@ contract Boundaries is V2Base {
     }
 
     function test_priceBelowMinFee_register_update_book() public {
-        vm.expectRevert(abi.encodeWithSelector(IProviderRegistry.MarketplacePriceBelowMinFee.selector, MIN_FEE - 1, MIN_FEE));
+        vm.expectRevert(
+            abi.encodeWithSelector(IProviderRegistry.MarketplacePriceBelowMinFee.selector, MIN_FEE - 1, MIN_FEE)
+        );
         vm.prank(provider);
         m.register{value: MIN_STAKE}(_input(0, MIN_FEE - 1, false));
         uint32 pid = _register(provider, _input(0, MIN_FEE, false));
-        vm.expectRevert(abi.encodeWithSelector(IProviderRegistry.MarketplacePriceBelowMinFee.selector, MIN_FEE - 1, MIN_FEE));
+        vm.expectRevert(
+            abi.encodeWithSelector(IProviderRegistry.MarketplacePriceBelowMinFee.selector, MIN_FEE - 1, MIN_FEE)
+        );
         vm.prank(provider);
         m.updateListing(pid, _input(0, MIN_FEE - 1, false));
         vm.expectRevert(IProviderRegistry.MarketplaceZeroPrice.selector);
@@ -308,7 +314,9 @@ contract Boundaries is V2Base {
         _change(IMarketplaceAdmin.ChangeKind.MinFee, address(0), MIN_FEE + 1);
         _setCriteria(customer, _openCriteria(0));
         IBookings.BookingRequest memory r = _req(customer, pid, uint40(block.timestamp + 1 days), 0);
-        vm.expectRevert(abi.encodeWithSelector(IProviderRegistry.MarketplacePriceBelowMinFee.selector, MIN_FEE, MIN_FEE + 1));
+        vm.expectRevert(
+            abi.encodeWithSelector(IProviderRegistry.MarketplacePriceBelowMinFee.selector, MIN_FEE, MIN_FEE + 1)
+        );
         vm.prank(customer);
         m.book{value: MIN_FEE}(r);
     }
@@ -322,7 +330,9 @@ contract Boundaries is V2Base {
     }
 
     function test_register_stakeAndCategory() public {
-        vm.expectRevert(abi.encodeWithSelector(IProviderRegistry.MarketplaceInsufficientStake.selector, MIN_STAKE - 1, MIN_STAKE));
+        vm.expectRevert(
+            abi.encodeWithSelector(IProviderRegistry.MarketplaceInsufficientStake.selector, MIN_STAKE - 1, MIN_STAKE)
+        );
         vm.prank(provider);
         m.register{value: MIN_STAKE - 1}(_input(0, PRICE, false));
         IProviderRegistry.ListingInput memory input = _input(0, PRICE, false);
@@ -378,7 +388,9 @@ contract Boundaries is V2Base {
         // escape by re-registering does not work
         uint32 fresh = _listing();
         _expectIneligible(fresh, ICriteriaRegistry.Criterion.OwnerBlocked);
-        vm.expectRevert(abi.encodeWithSelector(ICriteriaRegistry.MarketplaceOwnerBlockUnchanged.selector, provider, true));
+        vm.expectRevert(
+            abi.encodeWithSelector(ICriteriaRegistry.MarketplaceOwnerBlockUnchanged.selector, provider, true)
+        );
         vm.prank(customer);
         m.setOwnerBlocked(provider, true);
         vm.prank(customer);
@@ -400,7 +412,9 @@ contract Boundaries is V2Base {
         IProviderRegistry.ListingInput memory input = _input(0, PRICE, false);
         input.category = 2;
         uint32 other = _register(provider, input);
-        assertEq(uint8(m.firstFailedCriterion(customer, other)), uint8(ICriteriaRegistry.Criterion.OwnerBlocked), "cat 2");
+        assertEq(
+            uint8(m.firstFailedCriterion(customer, other)), uint8(ICriteriaRegistry.Criterion.OwnerBlocked), "cat 2"
+        );
         vm.prank(customer);
         m.setBlocked(pid, true);
         assertEq(m.getCriteria(customer, 1).blockedCount, 2, "listing + owner block");
@@ -509,12 +523,16 @@ contract Boundaries is V2Base {
         m.setCriteria(c);
         c.verifiedAttributes = 0x1;
         c.refusedAttributes = 0x1;
-        vm.expectRevert(abi.encodeWithSelector(ICriteriaRegistry.MarketplaceConflictingAttributes.selector, uint64(0x1)));
+        vm.expectRevert(
+            abi.encodeWithSelector(ICriteriaRegistry.MarketplaceConflictingAttributes.selector, uint64(0x1))
+        );
         vm.prank(customer);
         m.setCriteria(c);
         c.refusedAttributes = 0;
         c.minReliability = 10_001;
-        vm.expectRevert(abi.encodeWithSelector(ICriteriaRegistry.MarketplaceInvalidMinReliability.selector, uint16(10_001)));
+        vm.expectRevert(
+            abi.encodeWithSelector(ICriteriaRegistry.MarketplaceInvalidMinReliability.selector, uint16(10_001))
+        );
         vm.prank(customer);
         m.setCriteria(c);
         c.minReliability = 0;
@@ -525,7 +543,9 @@ contract Boundaries is V2Base {
         c.minScore = 0;
         c.scoreWeight = 0;
         c.priceWeight = 0;
-        vm.expectRevert(abi.encodeWithSelector(ICriteriaRegistry.MarketplaceInvalidWeights.selector, uint16(0), uint16(0)));
+        vm.expectRevert(
+            abi.encodeWithSelector(ICriteriaRegistry.MarketplaceInvalidWeights.selector, uint16(0), uint16(0))
+        );
         vm.prank(customer);
         m.setCriteria(c);
         c.scoreWeight = 1;
@@ -548,7 +568,9 @@ contract Boundaries is V2Base {
         m.expire(id);
         _accept(id);
         vm.warp(block.timestamp + RESPOND + 1);
-        vm.expectRevert(abi.encodeWithSelector(IBookings.MarketplaceDeadlinePassed.selector, later, uint32(T0 + RESPOND)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IBookings.MarketplaceDeadlinePassed.selector, later, uint32(T0 + RESPOND))
+        );
         vm.prank(provider);
         m.accept(later);
         vm.prank(stranger);
@@ -616,7 +638,9 @@ contract Boundaries is V2Base {
         m.cancel(id);
         vm.expectRevert(abi.encodeWithSelector(IBookings.MarketplaceBookingNotFound.selector, id + 1));
         m.expire(id + 1);
-        vm.expectRevert(abi.encodeWithSelector(IBookings.MarketplaceInvalidStatus.selector, id, IBookings.Status.Requested));
+        vm.expectRevert(
+            abi.encodeWithSelector(IBookings.MarketplaceInvalidStatus.selector, id, IBookings.Status.Requested)
+        );
         vm.prank(provider);
         m.complete(id);
     }
@@ -738,7 +762,9 @@ contract Boundaries is V2Base {
         vm.prank(provider);
         m.deactivate(pid);
         assertEq(m.getListing(pid).lockedUntil, block.timestamp + COOLDOWN, "cooldown");
-        vm.expectRevert(abi.encodeWithSelector(IProviderRegistry.MarketplaceProviderStateUnchanged.selector, pid, false));
+        vm.expectRevert(
+            abi.encodeWithSelector(IProviderRegistry.MarketplaceProviderStateUnchanged.selector, pid, false)
+        );
         vm.prank(provider);
         m.deactivate(pid);
         vm.prank(provider);
@@ -799,7 +825,9 @@ contract Boundaries is V2Base {
         uint32 pid = _register(provider, _input(0, huge, false));
         _setCriteria(customer, _openCriteria(0));
         IBookings.BookingRequest memory r = _req(customer, pid, uint40(block.timestamp + 1 days), 0);
-        vm.expectRevert(abi.encodeWithSignature("SafeCastOverflowedUintDowncast(uint8,uint256)", uint8(80), uint256(huge) / 40));
+        vm.expectRevert(
+            abi.encodeWithSignature("SafeCastOverflowedUintDowncast(uint8,uint256)", uint8(80), uint256(huge) / 40)
+        );
         vm.prank(customer);
         m.book{value: huge}(r);
     }
@@ -932,7 +960,11 @@ contract Boundaries is V2Base {
         assertEq(m.changeEta(IMarketplaceAdmin.ChangeKind.FeeRate, address(0), 500), eta, "eta view");
         vm.expectRevert(
             abi.encodeWithSelector(
-                IMarketplaceAdmin.MarketplaceChangeAlreadyScheduled.selector, IMarketplaceAdmin.ChangeKind.FeeRate, address(0), 500, eta
+                IMarketplaceAdmin.MarketplaceChangeAlreadyScheduled.selector,
+                IMarketplaceAdmin.ChangeKind.FeeRate,
+                address(0),
+                500,
+                eta
             )
         );
         vm.prank(operator);
@@ -946,7 +978,10 @@ contract Boundaries is V2Base {
         assertEq(m.feeRate(), 500, "applied");
         vm.expectRevert(
             abi.encodeWithSelector(
-                IMarketplaceAdmin.MarketplaceChangeNotScheduled.selector, IMarketplaceAdmin.ChangeKind.FeeRate, address(0), 500
+                IMarketplaceAdmin.MarketplaceChangeNotScheduled.selector,
+                IMarketplaceAdmin.ChangeKind.FeeRate,
+                address(0),
+                500
             )
         );
         m.applyChange(IMarketplaceAdmin.ChangeKind.FeeRate, address(0), 500);
@@ -957,7 +992,10 @@ contract Boundaries is V2Base {
         vm.warp(block.timestamp + DELAY);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IMarketplaceAdmin.MarketplaceChangeNotScheduled.selector, IMarketplaceAdmin.ChangeKind.MinStake, address(0), 1 ether
+                IMarketplaceAdmin.MarketplaceChangeNotScheduled.selector,
+                IMarketplaceAdmin.ChangeKind.MinStake,
+                address(0),
+                1 ether
             )
         );
         m.applyChange(IMarketplaceAdmin.ChangeKind.MinStake, address(0), 1 ether);
@@ -982,7 +1020,10 @@ contract Boundaries is V2Base {
         m.scheduleChange(IMarketplaceAdmin.ChangeKind.Arbiter, address(0), 1);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IMarketplaceAdmin.MarketplaceInvalidChange.selector, IMarketplaceAdmin.ChangeKind.Currency, address(usd), 2
+                IMarketplaceAdmin.MarketplaceInvalidChange.selector,
+                IMarketplaceAdmin.ChangeKind.Currency,
+                address(usd),
+                2
             )
         );
         m.scheduleChange(IMarketplaceAdmin.ChangeKind.Currency, address(usd), 2);
@@ -992,7 +1033,10 @@ contract Boundaries is V2Base {
         vm.warp(block.timestamp + DELAY);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IMarketplaceAdmin.MarketplaceInvalidChange.selector, IMarketplaceAdmin.ChangeKind.Currency, address(0xBEEF), 1
+                IMarketplaceAdmin.MarketplaceInvalidChange.selector,
+                IMarketplaceAdmin.ChangeKind.Currency,
+                address(0xBEEF),
+                1
             )
         );
         m.applyChange(IMarketplaceAdmin.ChangeKind.Currency, address(0xBEEF), 1);
@@ -1027,7 +1071,9 @@ contract Boundaries is V2Base {
         vm.prank(customer);
         m.withdrawTo(0, stranger);
         assertEq(stranger.balance, 1_000 ether + PRICE, "paid to stranger");
-        vm.expectRevert(abi.encodeWithSelector(IMarketplaceAdmin.MarketplaceNothingToWithdraw.selector, customer, uint8(0)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IMarketplaceAdmin.MarketplaceNothingToWithdraw.selector, customer, uint8(0))
+        );
         vm.prank(customer);
         m.withdraw(0);
     }
@@ -1037,7 +1083,9 @@ contract Boundaries is V2Base {
         _setCriteria(customer, _openCriteria(0));
         uint256 id = _settled(pid);
         uint256 fee = m.getBooking(id).fee;
-        vm.expectRevert(abi.encodeWithSelector(IMarketplaceAdmin.MarketplaceInsufficientFees.selector, uint8(0), fee + 1, fee));
+        vm.expectRevert(
+            abi.encodeWithSelector(IMarketplaceAdmin.MarketplaceInsufficientFees.selector, uint8(0), fee + 1, fee)
+        );
         vm.prank(operator);
         m.collectFees(0, operator, fee + 1);
         vm.prank(operator);

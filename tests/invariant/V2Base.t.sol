@@ -145,7 +145,11 @@ abstract contract V2Base {
 
     // ------------------------------------------------------------ listings and criteria
 
-    function _input(uint8 currency, uint88 price, bool instant) internal pure returns (IProviderRegistry.ListingInput memory) {
+    function _input(uint8 currency, uint88 price, bool instant)
+        internal
+        pure
+        returns (IProviderRegistry.ListingInput memory)
+    {
         return IProviderRegistry.ListingInput({
             category: 1,
             region: 7,
@@ -192,7 +196,11 @@ abstract contract V2Base {
         v = m.setCriteria(c);
     }
 
-    function _req(address who, uint32 pid, uint40 start, uint8 salt) internal view returns (IBookings.BookingRequest memory) {
+    function _req(address who, uint32 pid, uint40 start, uint8 salt)
+        internal
+        view
+        returns (IBookings.BookingRequest memory)
+    {
         return IBookings.BookingRequest({
             providerId: pid,
             start: start,
