@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 
-from brownie import DemoUSD, Marketplace, accounts, chain, network  # type: ignore[attr-defined]
+from brownie import DemoUSD, Marketplace, accounts, chain  # type: ignore[attr-defined]
 
 from marketplace.chain.deploy import DEMO_TOKEN_FUNDS, DEMO_TOKEN_MIN_FEE, DeployParams
 from marketplace.chain.deployment import Deployment, save_deployment
@@ -23,7 +23,7 @@ def main() -> None:
     """Deploy from brownie's first account and record the deployment."""
     defaults = DeployParams()
     deployer = accounts[0]
-    development = network.show_active().startswith("development") or chain.id in (1337, 31337)
+    development = chain.id in (1337, 31337)
     demo_token = os.environ.get("MARKETPLACE_DEMO_TOKEN", "1" if development else "0") == "1"
     params = DeployParams(
         fee_bps=int(os.environ.get("MARKETPLACE_FEE_BPS", defaults.fee_bps)),

@@ -26,7 +26,7 @@ from web3.exceptions import (
     Web3RPCError,
 )
 from web3.logs import DISCARD
-from web3.types import TxReceipt
+from web3.types import RPCEndpoint, TxReceipt
 
 from marketplace.chain.connection import is_local_chain
 from marketplace.chain.nodeerrors import NodeError, classify
@@ -227,6 +227,22 @@ class Market(Binding):
 
     def __init__(self, w3: Web3, address: str, abi: list[dict[str, Any]] | None = None) -> None:
         super().__init__(w3, address, abi if abi is not None else marketplace_abi())
+
+    # ------------------------------------------------------------------ dev chains
+
+    def now(self) -> int:
+        """The latest block's timestamp (the chain's clock)."""
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def dev_mine_at(self, timestamp: int) -> None:
+        """Mine a block at `timestamp` if the chain's clock is behind it (local dev chains only:
+        anvil and Hardhat's `evm_setNextBlockTimestamp`)."""
+        chain_id = int(self.w3.eth.chain_id)
+        if not is_local_chain(chain_id):
+            raise SigningRefused(f"chain {chain_id} is not a local development chain")
+        if self.now() < timestamp:
+            self.w3.provider.make_request(RPCEndpoint("evm_setNextBlockTimestamp"), [timestamp])
+            self.w3.provider.make_request(RPCEndpoint("evm_mine"), [])
 
     # ------------------------------------------------------------------ struct views
 

@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 
 from eth_utils.address import to_checksum_address
 from sqlalchemy import Engine
-from web3.types import RPCEndpoint
 
 from marketplace.catalogue import ATTRIBUTES, CATEGORIES, COMPLAINT_TAGS, REGIONS, lookup
 from marketplace.chain.market import BookingRequest, CriteriaInput, ListingInput, Market
@@ -234,14 +233,12 @@ def seed_market(
 
 
 def _now(market: Market) -> int:
-    return int(market.w3.eth.get_block("latest")["timestamp"])
+    return market.now()
 
 
 def _advance_to(market: Market, timestamp: int) -> None:
     """Mine a block at `timestamp` (a dev chain's clock moves forward)."""
-    if _now(market) < timestamp:
-        market.w3.provider.make_request(RPCEndpoint("evm_setNextBlockTimestamp"), [timestamp])
-        market.w3.provider.make_request(RPCEndpoint("evm_mine"), [])
+    market.dev_mine_at(timestamp)
 
 
 def _register(market: Market, engine: Engine | None, owner: str, i: int, stake: int,
