@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from marketplace.chain.logs import DecodedEvent, SkippedLog
+from marketplace.indexer import rules
 from marketplace.indexer.projections import ETHER, HANDLERS, SETTINGS_KEY, ProjectionGap
 from marketplace.indexer.state import Row, UnitOfWork
 
@@ -55,15 +56,17 @@ def _preload(uow: UnitOfWork, events: Sequence[DecodedEvent]) -> None:
     attestation_keys: set[tuple[Any, ...]] = set()
     change_keys: set[tuple[Any, ...]] = set()
     accounts: set[tuple[Any, ...]] = set()  # (account, currency)
-    settling: list[tuple[int, str | None]] = []  # (booking id, customer) credited per currency
+    settling: list[tuple[int, str]] = []  # (booking id, customer) credited per currency
     requested: dict[int, tuple[int, int]] = {}  # booking id -> (provider id, currency)
     registered: dict[int, str] = {}
     for ev in events:
         a = ev.args
-        if "providerId" in a:
+        if "bookingId" in a:  # booking events after the request index only the id
+            booking = a["bookingId"]
+            booking_ids.add((booking,))
+            provider_ids.add((rules.provider_of(booking),))
+        elif "providerId" in a:
             provider_ids.add((a["providerId"],))
-        if "bookingId" in a:
-            booking_ids.add((a["bookingId"],))
         name = ev.name
         if name == "CriteriaSet" or name == "ProviderBlockChanged":
             criteria_keys.add((a["customer"], a["category"]))
@@ -72,7 +75,11 @@ def _preload(uow: UnitOfWork, events: Sequence[DecodedEvent]) -> None:
         elif name == "BookingRequested":
             requested[a["bookingId"]] = (a["providerId"], a["currency"])
         elif name in _SETTLING:
-            settling.append((a["bookingId"], a.get("customer")))
+            settling.append((a["bookingId"], rules.customer_of(a["bookingId"])))
+            if name == "DisputeResolved":
+                accounts.add((a["arbiter"], ETHER))  # a bond that pays the arbiter
+        elif name == "StakeSlashed":
+            accounts.add((a["to"], ETHER))
         elif name == "ProviderRegistered":
             registered[a["providerId"]] = a["owner"]
         elif name == "StakeReleased":
@@ -116,9 +123,8 @@ def _preload(uow: UnitOfWork, events: Sequence[DecodedEvent]) -> None:
             owner = owner_of(provider_id)
         else:
             continue
-        if customer is not None:
-            accounts.add((customer, currency))
-            accounts.add((customer, ETHER))  # slashes and bonds are ether
+        accounts.add((customer, currency))
+        accounts.add((customer, ETHER))  # slashes and bonds are ether
         if owner is not None:
             accounts.add((owner, currency))
     uow.load("balances", accounts)
@@ -126,12 +132,20 @@ def _preload(uow: UnitOfWork, events: Sequence[DecodedEvent]) -> None:
 
 
 def _journal_row(ev: DecodedEvent) -> Row:
+    """The event's journal row; a booking event's listing and customer (its `account`) are the
+    ones its id names, whether the event repeats them or not."""
     a = ev.args
     account = None
-    for name in _ACCOUNT_ARGS:
-        if name in a:
-            account = a[name]
-            break
+    booking = a.get("bookingId")
+    provider = a.get("providerId")
+    if booking is not None:
+        account = rules.customer_of(booking)
+        provider = rules.provider_of(booking)
+    else:
+        for name in _ACCOUNT_ARGS:
+            if name in a:
+                account = a[name]
+                break
     return {
         "block_number": ev.block_number,
         "log_index": ev.log_index,
@@ -139,8 +153,8 @@ def _journal_row(ev: DecodedEvent) -> Row:
         "tx_index": ev.tx_index,
         "block_hash": ev.block_hash,
         "event": ev.name,
-        "booking_id": a.get("bookingId"),
-        "provider_id": a.get("providerId"),
+        "booking_id": booking,
+        "provider_id": provider,
         "account": account,
         "args": _encode_json(a),
     }

@@ -666,7 +666,7 @@ def _booking_refunded(uow: UnitOfWork, ev: DecodedEvent) -> None:
     row["failure"] = failure
     uow.put("bookings", (row["booking_id"],), row)
     ledger = _close_escrow(uow, row, refund + compensation)
-    _credit(uow, ledger, a["customer"], refund)
+    _credit(uow, ledger, row["customer"], refund)
     _credit(uow, ledger, row["owner"], compensation)
     _put_ledger(uow, ledger)
     if failure:
@@ -709,7 +709,7 @@ def _dispute_resolved(uow: UnitOfWork, ev: DecodedEvent) -> None:
             row["booking_id"], lost, a["refundBps"], ev.block_number,
         )
     bond = a["bond"]
-    bond_to = a["customer"] if by_default or lost else arbiter
+    bond_to = row["customer"] if by_default or lost else arbiter
     row.update(
         status=rules.status_after(ev.name),
         refund=a["refund"],
@@ -728,7 +728,7 @@ def _dispute_resolved(uow: UnitOfWork, ev: DecodedEvent) -> None:
     uow.put("bookings", (row["booking_id"],), row)
     ledger = _close_escrow(uow, row, a["refund"] + a["payout"] + a["fee"])
     ledger["accrued_fees"] += a["fee"]
-    _credit(uow, ledger, a["customer"], a["refund"])
+    _credit(uow, ledger, row["customer"], a["refund"])
     _credit(uow, ledger, row["owner"], a["payout"])
     _put_ledger(uow, ledger)
     if bond:

@@ -67,6 +67,16 @@ def decode_booking_id(booking_id: int) -> domain.BookingKey:
     return domain.decode_booking_id(booking_id)
 
 
+def customer_of(booking_id: int) -> str:
+    """The customer a booking id names."""
+    return domain.customer_of(booking_id)
+
+
+def provider_of(booking_id: int) -> int:
+    """The listing a booking id names."""
+    return domain.provider_of(booking_id)
+
+
 def change_kind_name(kind: int) -> str:
     """The ChangeKind's name (FEE_RATE, MIN_STAKE, ...); UNKNOWN_<n> for a kind we do not know."""
     try:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
+from marketplace.artifacts import load_artifact
+from marketplace.chain.deploy import DeployParams
 from marketplace.store import queries, schema
 from marketplace.store.engine import open_engine
 from tests.support.indexing import (
@@ -13,6 +17,7 @@ from tests.support.indexing import (
     assert_same_store,
     dump_store,
     make_indexer,
+    running_chain,
 )
 
 
@@ -183,3 +188,61 @@ def test_v2_signals_offers_owners_attestations_and_stakes_are_queryable(
         assert settings is not None and settings["default_arbiter_id"] == market.call(
             "defaultArbiter")
         assert {c["status"] for c in queries.operator_changes(conn)} >= {"applied"}
+
+
+def test_token_bookings_keep_their_own_ledger_equal_to_the_tokens_balance(
+    new_store: StoreFactory,
+) -> None:
+    with running_chain(DeployParams(min_stake=10**15, demo_token=True), accounts=4) as chain:
+        w3 = chain.w3
+        operator, provider, customer = (str(a) for a in list(w3.eth.accounts)[:3])
+        record = chain.deployment.currencies[0]
+        token = w3.eth.contract(address=record["token"], abi=load_artifact("DemoUSD")["abi"])
+        m = chain.market.contract.functions
+
+        def send(fn: Any, sender: str, value: int = 0) -> None:
+            receipt = w3.eth.wait_for_transaction_receipt(
+                fn.transact({"from": sender, "value": value})
+            )
+            assert receipt["status"] == 1
+
+        price = 10 * 10**6  # 10 dUSD
+        send(token.functions.mint(customer, 10**9), operator)
+        send(m.register((1, 1, 0b11, 1, price, b"\x11" * 32, False, 24, 50)), provider,
+             value=10**15)
+        send(m.setCriteria((1, 0, 1, 0, 10**9, 0, 0, 0, 0, 0, 0, 0, 5000, 5000)), customer)
+        version = chain.market.call("getCriteria", customer, 1)[5]
+        start = int(w3.eth.get_block("latest")["timestamp"]) + 3600
+        ids = []
+        for salt in (0, 1, 2):
+            send(token.functions.approve(chain.market.address, price), customer)
+            send(m.book((1, start, 60, salt, 1, version)), customer)
+            ids.append(chain.market.call("encodeBookingId", customer, 1, start, 60, salt))
+        send(m.accept(ids[0]), provider)
+        send(m.accept(ids[1]), provider)
+        send(m.cancel(ids[1]), customer)  # 24 free hours: a late cancellation, 50 % to provider
+        chain.rpc("evm_increaseTime", 3601)
+        chain.mine()
+        send(m.complete(ids[0]), provider)
+        send(m.confirmAndRate(ids[0], 5, 0), customer)
+        send(m.withdraw(1), provider)  # ids[2] stays requested: escrow in dUSD
+        url = new_store()
+        indexer = make_indexer(chain, url)
+
+        indexer.sync()
+
+        assert_projections_match_contract(chain, url)
+        with indexer.engine.connect() as conn:
+            dusd = queries.ledger_totals(conn, 1)
+            currency = queries.currency(conn, 1)
+            bookings = queries.bookings_of(conn, customer=customer)
+            listing = queries.get_provider(conn, 1)
+        assert dusd["escrow"] == price and dusd["open_bookings"] == 1
+        assert dusd["accrued_fees"] == chain.market.call("accruedFees", 1) > 0
+        assert currency is not None
+        assert (currency["symbol"], currency["decimals"]) == (
+            token.functions.symbol().call(), token.functions.decimals().call())
+        assert currency["min_fee"] == record["min_fee"]
+        assert [b["currency"] for b in bookings] == [1, 1, 1]
+        assert bookings[1]["compensation"] == price // 2
+        assert listing is not None and listing["rating_weight"] == bookings[0]["weight"] > 0

@@ -111,6 +111,7 @@ contract IndexerPump {
     mapping(uint32 => uint32) public offerVersion;
     mapping(uint32 => bool) public instant;
     uint256 public rounds;
+    uint256 public retired; // listings deactivated by finish(): rounds after it skip them
     Pending[] internal _pending; // accepted, waiting for their slot to start
     uint256[] internal _open; // left requested/accepted: expired after the deadlines
     uint256[] internal _completed; // left completed: settled after the confirm window
@@ -175,6 +176,7 @@ contract IndexerPump {
         delete _completed;
         delete _disputed;
         seller.deactivate(providers[0]);
+        retired = 1;
         _withdraw();
     }
 
@@ -219,7 +221,7 @@ contract IndexerPump {
     }
 
     function _round(uint256 r) internal {
-        uint256 i = r % providers.length;
+        uint256 i = retired + (r % 20 + r / 20) % (providers.length - retired); // each kind on each listing
         uint32 p = providers[i];
         uint256 kind = r % 20;
         if (kind == 0) {
@@ -256,7 +258,10 @@ contract IndexerPump {
         } else if (kind == 11) {
             arbiter.attest(market, p, uint64(r % 8));
         } else if (kind == 12) {
-            market.topUpStake{value: 1000}(p);
+            // keep the stake well above what no-shows and lost disputes take between top-ups
+            uint256 stake = market.getListing(p).stake;
+            uint256 target = 40 * uint256(market.disputeBond()) + market.minStake();
+            market.topUpStake{value: stake < target ? target - stake : 1000}(p);
         } else if (kind == 13) {
             _serve(p, r, NO_SHOW);
         } else if (kind == 14) {

@@ -146,13 +146,16 @@ class Chain:
 
 
 @contextmanager
-def running_chain(**anvil_options: Any) -> Iterator[Chain]:
-    """A fresh anvil with the marketplace deployed, stopped afterwards."""
+def running_chain(params: DeployParams | None = None, **anvil_options: Any) -> Iterator[Chain]:
+    """A fresh anvil with the marketplace deployed (`params`, default a 0.001 ETH minimum
+    stake), stopped afterwards."""
     node = start_anvil(**anvil_options)
     chain: Chain | None = None
     try:
         w3 = connect(node.url)
-        market, deployment = deploy_marketplace(w3, DeployParams(min_stake=10**15), record=False)
+        market, deployment = deploy_marketplace(
+            w3, params or DeployParams(min_stake=10**15), record=False
+        )
         chain = Chain(node, w3, deployment, market, RpcClient(node.url))
         yield chain
     finally:
@@ -250,6 +253,13 @@ _CRITERIA_COLUMNS = {
 }
 
 
+_BALANCE_OF: list[dict[str, Any]] = [{
+    "type": "function", "name": "balanceOf", "stateMutability": "view",
+    "inputs": [{"name": "account", "type": "address"}],
+    "outputs": [{"name": "", "type": "uint256"}],
+}]
+
+
 def _normal(value: Any) -> Any:
     if isinstance(value, bytes):
         return "0x" + value.hex()
@@ -326,6 +336,10 @@ def assert_projections_match_contract(chain: Chain, url: str) -> None:
         assert ledger["escrow"] == sum(b["price"] for b in held)
         if currency == 0:
             assert ledger["expected_balance"] == w3.eth.get_balance(market.address)
+        else:
+            token, _, _ = market.call("currency", currency)
+            erc20 = w3.eth.contract(address=token, abi=_BALANCE_OF)
+            assert ledger["expected_balance"] == erc20.functions.balanceOf(market.address).call()
         assert ledger["bonds"] == sum(
             b["bond"] or 0 for b in bookings if Status(b["status"]) == Status.DISPUTED)
 

@@ -140,7 +140,11 @@ def test_a_malformed_log_raises_malformed_log_naming_the_problem(
 
 
 def test_a_log_with_too_few_topics_or_a_dirty_indexed_value_is_malformed() -> None:
-    log = _valid_settled()
+    log = _log("BookingRequested", {
+        "bookingId": 5, "customer": "0x" + "44" * 20, "providerId": 7, "currency": 0,
+        "price": 100, "fee": 3, "offerVersion": 1, "criteriaVersion": 1, "arbiterId": 1,
+        "respondBy": 9,
+    })
     short = {**log, "topics": log["topics"][:3]}
     dirty = {**log, "topics": [*log["topics"][:2], "0x" + "ff" * 32, log["topics"][3]]}
 

@@ -123,20 +123,20 @@ def book(c: Chain, provider_id: int, start: int = START, salt: int = 0, currency
 
 
 def accept(c: Chain, booking: int, provider_id: int) -> None:
-    c.emit("BookingAccepted", bookingId=booking, customer=CUSTOMER, providerId=provider_id,
+    c.emit("BookingAccepted", bookingId=booking,
            serviceBy=START + 3 * HOUR, stakeLockedUntil=START + 20 * 24 * HOUR)
 
 
 def serve(c: Chain, booking: int, provider_id: int, price: int = 10**15,
           min_fee: int = MIN_FEE, stars: int | None = 5) -> None:
     accept(c, booking, provider_id)
-    c.emit("BookingCompleted", bookingId=booking, customer=CUSTOMER, providerId=provider_id,
+    c.emit("BookingCompleted", bookingId=booking,
            confirmBy=START + 5 * 24 * HOUR)
     fee = domain.booking_fee(price, 250, min_fee)
-    c.emit("BookingSettled", bookingId=booking, customer=CUSTOMER, providerId=provider_id,
+    c.emit("BookingSettled", bookingId=booking,
            payout=price - fee, fee=fee, by=CUSTOMER)
     if stars is not None:
-        c.emit("BookingRated", bookingId=booking, customer=CUSTOMER, providerId=provider_id,
+        c.emit("BookingRated", bookingId=booking,
                stars=stars, complaintTags=0, weight=domain.rating_weight(fee, min_fee),
                newScore=0)
 
@@ -166,44 +166,44 @@ def scenario() -> Chain:
     # a late cancellation of an accepted booking: 50 % compensation
     b3 = book(c, 1, salt=1, price=2 * 10**15, offer_version=2)
     accept(c, b3, 1)
-    c.emit("BookingCancelled", bookingId=b3, customer=CUSTOMER, providerId=1,
+    c.emit("BookingCancelled", bookingId=b3,
            refund=10**15, compensation=10**15)
     # a provider's cancellation after acceptance, and a decline of a request
     b4 = book(c, 1, salt=2, price=2 * 10**15, offer_version=2)
     accept(c, b4, 1)
-    c.emit("BookingDeclined", bookingId=b4, customer=CUSTOMER, providerId=1,
+    c.emit("BookingDeclined", bookingId=b4,
            refund=2 * 10**15, afterAcceptance=True)
     b5 = book(c, 3, salt=3)
-    c.emit("BookingDeclined", bookingId=b5, customer=CUSTOMER, providerId=3, refund=10**15,
+    c.emit("BookingDeclined", bookingId=b5, refund=10**15,
            afterAcceptance=False)
     c.next_block()
     # a no-show: full refund and 10 % of the stake to the customer
     b6 = book(c, 3, salt=4)
     accept(c, b6, 3)
-    c.emit("BookingExpired", bookingId=b6, customer=CUSTOMER, providerId=3, refund=10**15,
+    c.emit("BookingExpired", bookingId=b6, refund=10**15,
            noShow=True)
     c.emit("StakeSlashed", providerId=3, bookingId=b6, to=CUSTOMER, amount=STAKE // 10)
     # a dispute the provider loses: bond back, arbiter paid from the stake, one star at weight
     b7 = book(c, 3, salt=5)
     accept(c, b7, 3)
-    c.emit("BookingCompleted", bookingId=b7, customer=CUSTOMER, providerId=3, confirmBy=START)
-    c.emit("BookingDisputed", bookingId=b7, customer=CUSTOMER, providerId=3, bond=BOND,
+    c.emit("BookingCompleted", bookingId=b7, confirmBy=START)
+    c.emit("BookingDisputed", bookingId=b7, bond=BOND,
            arbitrateBy=START + 9 * 24 * HOUR)
     fee = domain.booking_fee(10**15, 250, MIN_FEE)
     refund, payout = (10**15 - fee) * 8000 // 10_000, (10**15 - fee) * 2000 // 10_000
     c.emit("StakeSlashed", providerId=3, bookingId=b7, to=ARBITER, amount=BOND)
-    c.emit("DisputeResolved", bookingId=b7, customer=CUSTOMER, providerId=3, arbiter=ARBITER,
+    c.emit("DisputeResolved", bookingId=b7, arbiter=ARBITER,
            refundBps=8000, refund=refund, payout=payout, fee=fee, bond=BOND,
            providerLost=True, weight=domain.rating_weight(fee, MIN_FEE))
     # a dispute resolved by default: 50/50, bond back, no effect
     b8 = book(c, 1, salt=6, price=2 * 10**15, offer_version=2)
     serve_fee = domain.booking_fee(2 * 10**15, 250, MIN_FEE)
     accept(c, b8, 1)
-    c.emit("BookingCompleted", bookingId=b8, customer=CUSTOMER, providerId=1, confirmBy=START)
-    c.emit("BookingDisputed", bookingId=b8, customer=CUSTOMER, providerId=1, bond=BOND,
+    c.emit("BookingCompleted", bookingId=b8, confirmBy=START)
+    c.emit("BookingDisputed", bookingId=b8, bond=BOND,
            arbitrateBy=START)
     half = (2 * 10**15 - serve_fee) // 2
-    c.emit("DisputeResolved", bookingId=b8, customer=CUSTOMER, providerId=1, arbiter=ZERO,
+    c.emit("DisputeResolved", bookingId=b8, arbiter=ZERO,
            refundBps=5000, refund=half, payout=2 * 10**15 - serve_fee - half, fee=serve_fee,
            bond=BOND, providerLost=False, weight=0)
     c.next_block()
