@@ -74,6 +74,18 @@ BALANCE_OF = "0x70a08231"  # balanceOf(address)
 WINDOWS = "0x2713f36e"  # windows()
 CHANGE_DELAY = "0xc55e4af8"  # changeDelay()
 SYMBOL = "0x95d89b41"  # symbol()
+GET_LISTING = "0xfdba6ac3"  # getListing(uint32)
+LISTING_FIELDS = (
+    "owner", "offerVersion", "lockedUntil", "completed", "failures", "price", "attributes",
+    "category", "region", "currency", "active", "instant", "freeCancelHours", "lateCancelPct",
+    "ratingWeight", "weightedStars", "stake",
+)
+"""`IProviderRegistry.Listing`, in its field order (every field static: one word each)."""
+_FIELD_INVARIANT = {
+    "completed": Invariant.RELIABILITY, "failures": Invariant.RELIABILITY,
+    "lockedUntil": Invariant.RELIABILITY, "ratingWeight": Invariant.RATINGS,
+    "weightedStars": Invariant.RATINGS, "stake": Invariant.SOLVENCY,
+}
 DECIMALS = "0x313ce567"  # decimals()
 
 
@@ -125,7 +137,8 @@ class Auditor:
         self.decoder = decoder or marketplace_decoder()
         self.progress = progress
         self.progress_delay = 0.5  # seconds before the bar appears: short scans stay quiet
-        self.replay = Replay(from_block=self.from_block, keep_events=keep_events)
+        self.replay = Replay(from_block=self.from_block, keep_events=keep_events,
+                             address=target.address)
         self.sizer = ChunkSizer(chunk_blocks, max_chunk_blocks, target_logs)
         self.next_block = target.start_block  # first block not yet scanned
         self.head: int | None = None
@@ -136,6 +149,8 @@ class Auditor:
         self._diff: dict[int, int] = {}  # per currency: balance - liabilities, last checked
         self._last_checked: dict[int, Checkpoint] = {}
         self.tokens_info: dict[int, tuple[str | None, int | None]] = {}  # symbol, decimals
+        self.listings_checked: int | None = None  # listings compared with getListing; None: no view
+        self._listing_findings: set[tuple[int, str, int, int]] = set()
         self._last_event: tuple[int, str] | None = None  # block and hash of the newest event
         self._state_from = 0  # the node has no state before this block (not an archive node)
         self.unchecked: list[int] = []  # blocks whose balance the node could not give
@@ -281,6 +296,8 @@ class Auditor:
         self.anchor = (to_block, self._block_hash(to_block))
         self._check_events_still_canonical()
         self.token_info()  # symbols and decimals of new token currencies, for the report
+        if self.replay.events_seen > before:
+            self._check_listings(to_block)
         self.seconds += time.monotonic() - started
         return self.replay.events_seen - before
 
@@ -442,6 +459,56 @@ class Auditor:
             raise
         except RpcError:
             return None
+
+    def _check_listings(self, block: int) -> None:
+        """At the last audited block, every listing as the contract stores it (`getListing`)
+        must be the listing rebuilt from events: reliability counters, rating weight and
+        weighted stars, stake and its lock, the offer. A node or chain without the view gets no
+        verdict (`listings_checked` stays None)."""
+        if block < self.from_block:
+            return
+        providers = [self.replay.providers[k] for k in sorted(self.replay.providers)]
+        address = self.target.address
+        stored: list[list[int]] = []
+        for i in range(0, len(providers), BALANCE_BATCH):
+            part = providers[i : i + BALANCE_BATCH]
+            calls = [("eth_call", [{"to": address,
+                                    "data": GET_LISTING + format(p.provider_id, "064x")},
+                                   hex(block)]) for p in part]
+            try:
+                stored += [_words(result) for result in self.rpc.batch(calls)]
+            except (RpcError, ValueError):
+                return
+        for p, words in zip(providers, stored, strict=True):
+            if len(words) < len(LISTING_FIELDS):
+                return
+            self._compare_listing(p, dict(zip(LISTING_FIELDS, words, strict=False)), block)
+        self.listings_checked = len(providers)
+
+    def _compare_listing(self, p: Any, chain: dict[str, int], block: int) -> None:
+        o = p.offer
+        rebuilt = {
+            "owner": int(p.owner, 16), "offerVersion": o.version, "lockedUntil": p.locked_until,
+            "completed": p.completed, "failures": p.failures, "price": o.price,
+            "attributes": o.attributes, "category": p.category, "region": o.region,
+            "currency": o.currency, "active": int(p.active), "instant": int(o.instant),
+            "freeCancelHours": o.free_cancel_hours, "lateCancelPct": o.late_cancel_pct,
+            "ratingWeight": p.rating_weight, "weightedStars": p.weighted_stars,
+            "stake": p.stake,
+        }
+        for name, expected in rebuilt.items():
+            actual = chain[name]
+            key = (p.provider_id, name, actual, expected)
+            if actual == expected or key in self._listing_findings:
+                continue
+            self._listing_findings.add(key)
+            self.replay.add_violation(Violation(
+                _FIELD_INVARIANT.get(name, Invariant.TRANSITIONS), block,
+                f"listing {p.provider_id}'s {name} is {actual} in the contract at block {block}, "
+                f"but its events make it {expected}",
+                provider_id=p.provider_id,
+                details={"field": name, "contract": actual, "events": expected},
+            ))
 
     def token_info(self) -> dict[int, tuple[str | None, int | None]]:
         """Symbol and decimals of every token currency (read once; None where the token does

@@ -28,8 +28,10 @@ from marketplace.domain import (
     LOST_DISPUTE_STARS,
     STATUS_AFTER,
     count_resolution,
+    customer_of,
     decode_booking_id,
     lost_dispute,
+    provider_of,
 )
 
 if TYPE_CHECKING:
@@ -61,6 +63,8 @@ def requested(r: Replay, ev: DecodedEvent) -> None:
         b.free_cancel_hours, b.late_cancel_pct = offer.free_cancel_hours, offer.late_cancel_pct
     checks.check_request(r, ev, b, provider)
     compliance.check_booking(r, ev, b, provider)
+    if offer is not None and offer.instant:  # accepted in the same transaction
+        r.defer(partial(checks.check_instant, r, ev, b))
     if r.keep_events:
         b.events.append(len(r.events) - 1)
     r.bookings[booking_id] = b
@@ -156,9 +160,10 @@ def _pay(
     b = r.bookings.get(a["bookingId"])
     if b is None:
         checks.paid_without_escrow(r, ev, refund, payout + compensation, fee)
-        provider = r.providers.get(a["providerId"])
+        provider = r.providers.get(provider_of(a["bookingId"]))
         currency = provider.offer.currency if provider is not None else ETHER
-        _credit_all(r, a["customer"], provider, currency, refund, payout + compensation, fee)
+        _credit_all(r, customer_of(a["bookingId"]), provider, currency, refund,
+                    payout + compensation, fee)
         return None, 0
     r.booking(ev, Invariant.CONSERVATION)  # checks the parties the event names
     provider = r.providers.get(b.provider_id)
@@ -324,7 +329,7 @@ def rated(r: Replay, ev: DecodedEvent) -> None:
     stars = a["stars"]
     b = r.booking(ev, Invariant.RATINGS)
     checks.check_rating(r, ev, b)
-    provider = r.providers.get(b.provider_id if b is not None else a["providerId"])
+    provider = r.providers.get(b.provider_id if b is not None else provider_of(a["bookingId"]))
     weight = a["weight"]
     if b is not None:
         checks.check_weight(r, ev, b, weight)
@@ -339,7 +344,7 @@ def rated(r: Replay, ev: DecodedEvent) -> None:
     checks.check_score(r, ev, provider)
     if r.scope:
         r.totals["ratings"] += 1
-        r.customer(a["customer"]).ratings += 1
+        r.customer(customer_of(a["bookingId"])).ratings += 1
 
 
 HANDLERS: dict[str, Handler] = {

@@ -33,9 +33,11 @@ from marketplace.domain import (
     booking_fee,
     cancellation_split,
     count_outcome,
+    customer_of,
     decode_booking_id,
     free_cancellation,
     no_show_slash,
+    provider_of,
     rating_weight,
     resolve_by_default,
     resolve_dispute,
@@ -243,6 +245,16 @@ def check_request(
              fee=b.fee, price=b.price)
 
 
+def check_instant(r: Replay, ev: DecodedEvent, b: BookingState) -> None:
+    """(After the transaction) a booking of an instant listing was accepted on booking."""
+    if not b.accepted:
+        _booking_violation(
+            r, b, Invariant.TRANSITIONS, ev,
+            f"booking {short_id(b.booking_id)} of an instant listing was not accepted in the "
+            "transaction that made it",
+        )
+
+
 # ---------------------------------------------------------------- paying a booking out
 
 
@@ -252,7 +264,8 @@ def paid_without_escrow(r: Replay, ev: DecodedEvent, refund: int, payout: int, f
     r.violate(
         Invariant.CONSERVATION, ev,
         f"{ev.name} pays out booking {short_id(booking_id)}, which never escrowed anything",
-        booking=booking_id, provider=ev.args["providerId"], refund=refund, payout=payout, fee=fee,
+        booking=booking_id, provider=provider_of(booking_id), refund=refund, payout=payout,
+        fee=fee,
     )
 
 
@@ -312,7 +325,8 @@ def check_cancellation(
 
 
 def check_settlement(r: Replay, ev: DecodedEvent, b: BookingState, previous: int) -> None:
-    """payout + fee == price, the fee stored at booking, and only the customer settles early."""
+    """payout + fee == price, the fee stored at booking, and only the customer settles before
+    confirmBy."""
     a = ev.args
     payout, fee, price = a["payout"], a["fee"], b.price
     if payout + fee != price:
@@ -323,11 +337,10 @@ def check_settlement(r: Replay, ev: DecodedEvent, b: BookingState, previous: int
             payout=payout, fee=fee, price=price,
         )
     _check_fee(r, ev, b, fee)
-    if previous in _SETTLE_FROM:
-        if a["by"] == b.customer:
-            late(r, ev, b, "was confirmed by its customer")
-        else:
-            early(r, ev, b, f"was settled by {a['by']} (not its customer)", Invariant.ROLES)
+    # The customer may confirm until confirmBy and, like anyone, settle after it: both emit
+    # BookingSettled with `by` the customer. Anyone else only settles after the window.
+    if previous in _SETTLE_FROM and a["by"] != b.customer:
+        early(r, ev, b, f"was settled by {a['by']} (not its customer)", Invariant.ROLES)
 
 
 def _check_fee(r: Replay, ev: DecodedEvent, b: BookingState, fee: int) -> None:
@@ -555,7 +568,8 @@ def check_rating(r: Replay, ev: DecodedEvent, b: BookingState | None) -> None:
         r.violate(
             Invariant.RATINGS, ev,
             f"booking {short_id(a['bookingId'])} " + "; ".join(problems),
-            booking=a["bookingId"], provider=a["providerId"], account=a["customer"],
+            booking=a["bookingId"], provider=provider_of(a["bookingId"]),
+            account=customer_of(a["bookingId"]),
         )
 
 
@@ -613,8 +627,15 @@ def check_registration(r: Replay, ev: DecodedEvent) -> None:
 
 def check_listing_price(r: Replay, ev: DecodedEvent, provider_id: int,
                         listing: dict[str, Any]) -> None:
-    """A listing's currency is enabled and its price bears its fee."""
+    """A listing's currency is enabled, its price bears its fee, its terms are possible."""
     currency, price = listing["currency"], listing["price"]
+    if listing["lateCancelPct"] > 100:
+        r.violate(
+            Invariant.CONSERVATION, ev,
+            f"listing {provider_id} keeps {listing['lateCancelPct']}% of the price on a late "
+            "cancellation, more than 100%",
+            provider=provider_id,
+        )
     cur = r.currencies.get(currency)
     if cur is None or not cur.enabled:
         r.violate(
@@ -715,6 +736,14 @@ def check_withdrawal(r: Replay, ev: DecodedEvent, account: str, currency: int,
                      amount: int) -> None:
     """A withdrawal pays exactly the account's whole (non-zero) credit in that currency."""
     credit = r.credits.get((account, currency), 0)
+    to = ev.args["to"]
+    if to in (ZERO_ADDRESS, r.address):
+        r.violate(
+            Invariant.SOLVENCY, ev,
+            f"{account} withdrew {amount} of currency {currency} to {to}, which may not receive "
+            "(the zero address or the marketplace itself)",
+            account=account, to=to,
+        )
     if amount != credit or amount == 0:
         r.violate(
             Invariant.SOLVENCY, ev,

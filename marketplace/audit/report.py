@@ -157,6 +157,7 @@ def build_report(auditor: Auditor) -> AuditReport:
         "first_unchecked_block": auditor.unchecked[0] if auditor.unchecked else None,
         "balance_reads": auditor.balance_calls,
         "windows_known": replay.windows is not None,
+        "listings_checked": auditor.listings_checked,
         "seconds": round(auditor.seconds, 3),
         "events_per_s": round(replay.events_seen / auditor.seconds, 1)
         if auditor.seconds > 0

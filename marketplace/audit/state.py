@@ -19,6 +19,8 @@ from marketplace.domain import (
     TRANSITIONS,
     ListingFacts,
     Status,
+    customer_of,
+    provider_of,
     weighted_score,
 )
 from marketplace.domain import reliability as reliability_bps
@@ -52,6 +54,18 @@ def status_name(status: int) -> str:
         return Status(status).name
     except ValueError:
         return str(status)
+
+
+def parties(ev: DecodedEvent) -> tuple[str | None, int | None]:
+    """The customer and listing of an event: as it names them, else (booking events after
+    BookingRequested carry only the id) as its booking id encodes them."""
+    a = ev.args
+    booking_id = a.get("bookingId")
+    customer, provider = a.get("customer"), a.get("providerId")
+    if isinstance(booking_id, int):
+        customer = customer if customer is not None else customer_of(booking_id)
+        provider = provider if provider is not None else provider_of(booking_id)
+    return customer, provider
 
 
 def short_id(booking_id: int) -> str:

@@ -20,7 +20,7 @@ from marketplace.audit.model import AuditError, Invariant, Violation, hex_id
 from marketplace.audit.money import Money, iso_time
 from marketplace.audit.report import booking_row
 from marketplace.audit.service import AuditState
-from marketplace.audit.state import DAY, BookingState, status_name
+from marketplace.audit.state import DAY, BookingState, parties, status_name
 from marketplace.chain.logs import DecodedEvent
 from marketplace.domain import STAR, STATUS_AFTER, Status
 from marketplace.units import WEI_PER_ETHER, format_eth
@@ -145,6 +145,7 @@ def event_row(ev: DecodedEvent, state: AuditState) -> dict[str, Any]:
     """One event as a row of the explorer."""
     a = ev.args
     found = state.violations_at.get((ev.block_number, ev.log_index), [])
+    customer, provider = parties(ev)
     booking = state.replay.bookings.get(a["bookingId"]) if "bookingId" in a else None
     currency = booking.currency if booking is not None else a.get("currency")
     return {
@@ -155,8 +156,8 @@ def event_row(ev: DecodedEvent, state: AuditState) -> dict[str, Any]:
         "log_index": ev.log_index,
         "event": ev.name,
         "booking_id": hex_id(a["bookingId"]) if "bookingId" in a else None,
-        "customer": a.get("customer"),
-        "provider_id": a.get("providerId"),
+        "customer": customer,
+        "provider_id": provider,
         "args": event_args(ev),
         "summary": summarise(ev, money_of(state), currency),
         "violations": len(found),
@@ -215,10 +216,12 @@ class EventFilter:
             return False
         if self.booking is not None and a.get("bookingId") != self.booking:
             return False
-        if self.provider is not None and a.get("providerId") != self.provider:
+        customer, provider = parties(ev)
+        if self.provider is not None and provider != self.provider:
             return False
         return not (
             self.customer is not None
+            and self.customer != customer
             and self.customer not in (v for v in a.values() if isinstance(v, str))
         )
 

@@ -64,8 +64,9 @@ def audit(
     out: Path | None,
     progress: bool | None,
 ) -> None:
-    """Audit the marketplace from its events: solvency, conservation, transitions, compliance,
-    ratings, fee cap.
+    """Audit the marketplace from its events: solvency per currency, conservation, transitions
+    and deadlines, compliance, ratings and weights, fees, reliability and slashes, disputes,
+    roles, timelock.
 
     The history is rebuilt from eth_getLogs in the auditor's own pass, and the contract's balance
     is read at every block with events; the app's database is never read. With no options it

@@ -213,6 +213,7 @@ def test_a_real_v2_workload_with_every_kind_of_event_audits_clean(
         "PauseChanged", "FeesCollected", "Withdrawn",
     }
     assert report.meta["windows_known"] is True
+    assert report.meta["listings_checked"] == 2
     dusd = next(c for c in report.currencies if c["currency"] == 1)
     assert dusd["symbol"] == world.token.symbol() and dusd["owed"] == dusd["balance"]
     assert report.ledger["owed"] == report.ledger["balance"]
@@ -258,3 +259,22 @@ def test_tokens_sent_to_the_marketplace_without_an_event_are_a_token_solvency_vi
     assert violation.details["currency"] == 1
     assert violation.details["difference"] == 5
     assert "currency 1" in violation.message
+
+
+def test_a_listing_whose_stored_counters_differ_from_its_events_is_flagged(
+    node: Anvil, w3: Web3
+) -> None:
+    world = World(node, w3)
+    provider = world.register(world.p1)
+    # The contract's storage changed behind the events' back: one more failure in the
+    # listing's first word (owner | offerVersion << 160 | lockedUntil << 192 | completed << 224
+    # | failures << 240) of mapping `_listings` at slot 4.
+    slot = int.from_bytes(Web3.keccak(provider.to_bytes(32, "big") + (4).to_bytes(32, "big")))
+    word = int.from_bytes(w3.eth.get_storage_at(world.market.address, slot), "big")
+    rpc(node, "anvil_setStorageAt", world.market.address, f"0x{slot:064x}",
+        "0x" + format(word + (1 << 240), "064x"))
+    rpc(node, "evm_mine")
+
+    [violation] = only(audit(node, world.deployment), Invariant.RELIABILITY)
+
+    assert violation.details == {"field": "failures", "contract": 1, "events": 0}

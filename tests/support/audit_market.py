@@ -12,6 +12,7 @@ exactly one rule; `extra=[...]` adds events to the same transaction.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,17 +72,20 @@ class TokenChain(CraftedChain):
     def token_balance(self, token: str, block: int | None = None) -> int:
         """The marketplace's balance of `token` at the end of `block` (default: the head)."""
         number = self.head if block is None else block
-        balance = 0
-        for at, value in self.token_changes.get(token.lower(), []):
-            if at <= number:
-                balance = value
-        return balance
+        changes = self.token_changes.get(token.lower())
+        if not changes:
+            return 0
+        index = bisect.bisect_right(changes, (number, 1 << 256)) - 1
+        return changes[index][1] if index >= 0 else 0
 
     def move_token(self, token: str, delta: int, block: int | None = None) -> None:
         """The marketplace's token balance changes by `delta` from `block` (default: head) on."""
         number = self.head if block is None else block
         changes = self.token_changes.setdefault(token.lower(), [(0, 0)])
         new = self.token_balance(token, number) + delta
+        if changes[-1][0] < number:  # the usual case: a change at the head
+            changes.append((number, new))
+            return
         later = [(at, value + delta) for at, value in changes if at > number]
         kept = [(at, value) for at, value in changes if at < number]
         self.token_changes[token.lower()] = [*kept, (number, new), *later]

@@ -433,12 +433,20 @@ def test_completing_before_the_slot_starts_is_illegal(chain: TokenChain,
     assert "before its slot started" in violation.message
 
 
-def test_confirming_after_confirm_by_is_late(chain: TokenChain, ready: V2Market) -> None:
+def test_disputing_after_confirm_by_is_late(chain: TokenChain, ready: V2Market) -> None:
     booking = completed(ready)
     chain.advance(4 * DAY)
-    ready.confirm(booking)  # by the customer, after the window
+    ready.dispute(booking)
     [violation] = only(audit(chain), Invariant.TRANSITIONS)
     assert "after its deadline" in violation.message
+
+
+def test_the_customer_may_settle_after_confirm_by_like_anyone(chain: TokenChain,
+                                                              ready: V2Market) -> None:
+    booking = completed(ready)
+    chain.advance(4 * DAY)
+    ready.confirm(booking)  # `settle` by the customer: BookingSettled with by = the customer
+    assert audit(chain).clean
 
 
 def test_a_settlement_by_a_stranger_inside_the_window_is_a_roles_violation(
@@ -475,6 +483,23 @@ def test_a_slot_in_the_past_is_flagged(chain: TokenChain, ready: V2Market) -> No
     violations = audit(chain).violations
     assert any(v.invariant is Invariant.TRANSITIONS and "in the past" in v.message
                for v in violations)
+
+
+def test_an_instant_listing_s_booking_must_be_accepted_on_booking(
+    chain: TokenChain, ready: V2Market
+) -> None:
+    ready.listings[2].instant = False  # the model forgets; the listing's offer says instant
+    ready.book(C2, 2, respondBy=chain.now())
+    [violation] = only(audit(chain), Invariant.TRANSITIONS)
+    assert "instant listing was not accepted" in violation.message
+
+
+def test_a_withdrawal_to_the_marketplace_itself_is_flagged(chain: TokenChain,
+                                                           ready: V2Market) -> None:
+    ready.decline(ready.book(C1, 1))
+    ready.withdraw(C1, to=chain.address)
+    [violation] = only(audit(chain), Invariant.SOLVENCY)
+    assert "may not receive" in violation.message
 
 
 def test_a_booking_made_while_paused_is_flagged(chain: TokenChain, ready: V2Market) -> None:
@@ -558,6 +583,47 @@ def test_a_stale_criteria_version_is_a_compliance_violation(chain: TokenChain,
     ready.book(C1, 1, criteriaVersion=0)
     [violation] = only(audit(chain), Invariant.COMPLIANCE)
     assert violation.details["current_version"] == 1
+
+
+def test_the_terms_locked_at_booking_apply_after_the_listing_changes_them(
+    chain: TokenChain, ready: V2Market
+) -> None:
+    booking = accepted(ready)
+    ready.update(1, late_cancel_pct=100, free_cancel_hours=48)
+    chain.advance(2 * DAY - 2 * HOUR)
+    ready.cancel(booking)  # the model splits by the booking's terms: 50% after 24 free hours
+    assert audit(chain).clean
+    late = accepted(ready)
+    chain.advance(2 * DAY - 2 * HOUR)
+    ready.cancel(late, refund=5 * 10**15, compensation=5 * 10**15)  # the old terms, not its own
+    [violation] = only(audit(chain), Invariant.CONSERVATION)
+    assert violation.details["expected_compensation"] == 10**16
+
+
+def test_a_booking_in_a_disabled_currency_is_a_compliance_violation(
+    chain: TokenChain, ready: V2Market
+) -> None:
+    ready.send("CurrencySet", {"id": 1, "token": ready.tokens[1], "enabled": False}, {},
+               extra=[ready._applied(ChangeKind.CURRENCY, ready.tokens[1], 0)])
+    ready.book(C2, 2)
+    violations = audit(chain).violations
+    assert {v.invariant for v in violations} == {Invariant.COMPLIANCE, Invariant.TIMELOCK}
+    assert any("was not enabled" in v.message for v in violations)
+
+
+def test_an_attestation_by_someone_not_named_is_a_roles_violation(
+    chain: TokenChain, ready: V2Market
+) -> None:
+    ready.attest(1, 1, 0b100, attestor=STRANGER.lower())
+    [violation] = only(audit(chain), Invariant.ROLES)
+    assert "which it is not" in violation.message
+
+
+def test_a_registration_below_the_minimum_stake_is_flagged(chain: TokenChain,
+                                                           ready: V2Market) -> None:
+    ready.register(P1, stake=1)
+    [violation] = only(audit(chain), Invariant.TRANSITIONS)
+    assert "below the minimum" in violation.message
 
 
 # ---------------------------------------------------------------- timelock
