@@ -85,7 +85,7 @@ class CriteriaInput:
             "refused_attributes": UINT64_MAX,
             "verified_attributes": UINT64_MAX,
             "trusted_attestors": UINT32_MAX,
-            "min_rating_weight": UINT64_MAX,
+            "min_rating_weight": UINT32_MAX,
             "min_reliability": UINT16_MAX,
             "score_weight": UINT16_MAX,
             "price_weight": UINT16_MAX,
@@ -193,7 +193,7 @@ def parse_criteria(
     required_mask = _attributes("required_attributes", required) | verified_mask
     refused_mask = _attributes("refused_attributes", refused)
     trusted_mask = _attestors(trusted_attestors)
-    min_weight = _scaled("min_rating_weight", min_ratings, RATING_WEIGHT_UNIT, UINT64_MAX)
+    min_weight = _scaled("min_rating_weight", min_ratings, RATING_WEIGHT_UNIT, UINT32_MAX)
     reliability_bps = _scaled("min_reliability", min_reliability, BPS // 100, BPS)
     score_bps, price_bps = weights_bps(parse_weight(score_weight, "score_weight"),
                                        parse_weight(price_weight, "price_weight"))

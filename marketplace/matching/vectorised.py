@@ -18,6 +18,7 @@ from marketplace.domain import (
     STAR,
     UINT8_MAX,
     UINT16_MAX,
+    UINT32_MAX,
     UINT64_MAX,
     UINT96_MAX,
     Criterion,
@@ -182,7 +183,7 @@ def _check_ranges(criteria: CriteriaView) -> None:
         ("currency", criteria.currency, UINT8_MAX),
         ("verified_attributes", criteria.verified_attributes, UINT64_MAX),
         ("trusted_attestors", criteria.trusted_attestors, (1 << MAX_ATTESTORS) - 1),
-        ("min_rating_weight", criteria.min_rating_weight, UINT64_MAX),
+        ("min_rating_weight", criteria.min_rating_weight, UINT32_MAX),
         ("min_reliability", criteria.min_reliability, UINT16_MAX),
     )
     for name, value, limit in limits:

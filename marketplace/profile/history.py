@@ -75,13 +75,19 @@ def provider_at_block(conn: Connection, provider_id: int, block: int) -> Provide
     ).mappings().first()
     if row is None:
         return None
-    # Attestations are not part of the history: a past view carries none.
+    # The store keeps each attestor's current record only: a past view carries the records
+    # made by then and still standing (a record revoked since is not seen).
+    a = schema.attestations
+    attested = {int(attestor): int(bits) for attestor, bits in conn.execute(
+        select(a.c.attestor_id, a.c.attributes)
+        .where(a.c.provider_id == provider_id, a.c.block_number <= block))}
     return ProviderView(
         provider_id=provider_id, owner=str(row["owner"]), category=int(row["category"]),
         region=int(row["region"]), attributes=int(row["attributes"]),
         currency=int(row["currency"]), price=int(row["price"]), active=bool(row["active"]),
         rating_weight=int(row["rating_weight"]), weighted_stars=int(row["weighted_stars"]),
         completed=int(row["completed"]), failures=int(row["failures"]),
+        attestations={k: v for k, v in attested.items() if v},
     )
 
 

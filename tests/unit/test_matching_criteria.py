@@ -98,6 +98,7 @@ def test_amounts_accept_wei_gwei_and_ether() -> None:
         ({"trusted_attestors": [33]}, "trusted_attestors"),
         ({"min_ratings": -1}, "min_rating_weight"),
         ({"min_ratings": "0.0001"}, "min_rating_weight"),
+        ({"min_ratings": 5_000_000}, "min_rating_weight"),  # past the uint32 field
         ({"min_reliability": "100.5"}, "min_reliability"),
         ({"max_price": -5}, "max_price"),
         ({"max_price": "0.1 dollars"}, "max_price"),

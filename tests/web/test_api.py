@@ -16,6 +16,7 @@ from werkzeug.test import TestResponse
 
 from marketplace.domain import booking_id
 from tests.support.world import (
+    ATTESTOR,
     ATTR,
     CLEANING,
     CUSTOMERS,
@@ -211,7 +212,7 @@ def test_the_criteria_transaction_is_unsigned_calldata_for_the_wallet(market: Wo
     assert tx["to"].lower() == market.market.address.lower()
     assert tx["from"].lower() == sender and tx["chainId"] == "0x7a69" and tx["value"] == "0x0"
     selector = keccak(text="setCriteria((uint16,uint16,uint8,uint16,uint88,uint88,uint64,uint64,"
-                           "uint64,uint32,uint64,uint16,uint16,uint16))")[:4].hex()
+                           "uint64,uint32,uint32,uint16,uint16,uint16))")[:4].hex()
     assert tx["data"].startswith("0x" + selector) and int(tx["gas"], 16) > 21_000
     assert "signature" not in body and "raw" not in str(body)
 
@@ -287,6 +288,36 @@ def test_a_token_booking_is_one_permit_signed_as_a_wallet_does_and_one_transacti
     assert approve["then"]["body"]["payment"] == "allowance"
     assert "exactly the price" in error_shape(wrong, 422, "value")["message"]
     error_shape(forged, 422, "signature")
+
+
+def test_a_listing_and_a_match_say_which_attributes_are_verified_and_by_whom(
+        market: World) -> None:
+    electric = 1 << ATTR["electric_vehicle"]
+    provider_id = market.register("Volt Rides", RIDES, HELSINKI, electric, 5 * 10**16,
+                                  owner=PROVIDERS[2])
+    market.transact("attest", provider_id, electric, sender=ATTESTOR)
+    market.sync()
+    client = market.client()
+
+    listing = client.get(f"/api/v1/providers/{provider_id}").get_json()
+    found = client.post("/api/v1/match", json={
+        "category": "rides", "max_price": "0.1 ether", "verified": ["electric_vehicle"],
+        "trusted_attestors": [1], "k": 50}).get_json()
+    refused = client.post("/api/v1/match", json={
+        "category": "rides", "max_price": "0.1 ether", "verified": ["electric_vehicle"],
+        "k": 50})
+
+    attestor = market.address(ATTESTOR)
+    assert listing["verified_by"] == [{"attribute": "electric_vehicle", "trusted": False,
+                                       "attestors": [{"id": 1, "account": attestor}]}]
+    assert listing["owner_history"]["listings"] >= 4  # PROVIDERS[2]'s other listings
+    (volt,) = [m for m in found["matches"] if m["provider_id"] == provider_id]
+    assert [m["provider_id"] for m in found["matches"]] == [provider_id]
+    assert volt["verified"][0]["trusted"] is True
+    assert any("verified: 'electric vehicle' by attestor #1" in r for r in volt["reasons"])
+    assert any(r.startswith("new listing; its owner's") for r in volt["reasons"])
+    assert int(volt["adjusted_price"]) == 5 * 10**16
+    error_shape(refused, 422, "trusted_attestors")
 
 
 def test_a_sender_without_the_funds_gets_a_409_in_the_products_words(market: World) -> None:

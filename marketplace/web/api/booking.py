@@ -117,7 +117,7 @@ def prepare(body: BookTxBody, sender: str) -> Prepared:
         known = currency_infos(conn)
         criteria = queries.criteria_view(conn, sender, int(row["category"]))
         schedule = schedule_of(conn, body.provider_id)
-        booked = booked_slots(conn, body.provider_id, body.start - 86_400 * 46,
+        booked = booked_slots(conn, body.provider_id, body.start,
                               body.start + body.duration * 60)
     if str(row["owner"]).lower() == sender:
         raise _unprocessable("This is your own listing: an owner cannot book it.", "provider_id")
@@ -161,13 +161,17 @@ def prepare(body: BookTxBody, sender: str) -> Prepared:
         raise _conflict(f"Your criteria changed (version {body.criteria_version} is now "
                         f"{version}): match again, then book.", "criteria_version",
                         "criteria_changed", expected=body.criteria_version, current=version)
-    salt = body.salt if body.salt is not None else secrets.randbelow(256)
-    booking_id = domain.booking_id(sender, body.provider_id, body.start, body.duration, salt)
+    # A given salt is used as given; otherwise a random one no booking of the customer's uses.
+    salts = [body.salt] if body.salt is not None else [secrets.randbelow(256) for _ in range(8)]
     with svc.engine.connect() as conn:
-        exists = store_queries.get_booking(conn, booking_id) is not None
-    if exists:
-        raise _conflict("You already booked this slot with this salt; give another salt.",
-                        "salt", "booking_exists", booking_id=hex(booking_id))
+        for salt in salts:
+            booking_id = domain.booking_id(sender, body.provider_id, body.start, body.duration,
+                                           salt)
+            if store_queries.get_booking(conn, booking_id) is None:
+                break
+        else:
+            raise _conflict("You already booked this slot with this salt; give another salt.",
+                            "salt", "booking_exists", booking_id=hex(booking_id))
     request_ = actions.booking_request(body.provider_id, body.start, body.duration, salt,
                                        current_offer, version)
     return Prepared(request_, booking_id, int(row["price"]), wanted.currency, row, now)

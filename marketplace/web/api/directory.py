@@ -21,8 +21,9 @@ from marketplace.catalogue import (
 from marketplace.domain import RATING_WEIGHT_UNIT, STAR
 from marketplace.matching.eligibility import CriteriaView
 from marketplace.matching.explain import explain_exclusion, format_stars
+from marketplace.matching.index import OwnerHistory
 from marketplace.matching.listing import ListingFilter, listed_provider_ids
-from marketplace.matching.ranking import Match
+from marketplace.matching.ranking import Match, Verified, verified_attributes
 from marketplace.store import queries as store_queries
 from marketplace.web import forms, queries, ranking
 from marketplace.web.api import bp
@@ -111,6 +112,7 @@ def provider(provider_id: int) -> ResponseReturnValue:
         criteria = (queries.criteria_view(conn, customer, int(row["category"]))
                     if customer else None)
     data = providers_json(svc.engine, [row])[0]
+    data.update(listing_signals(provider_id))
     data["score_history"] = history
     data["reviews"] = [
         {"booking_id": hex(int(r["booking_id"])), "customer": r["customer"],
@@ -162,20 +164,46 @@ def criteria_view_of(body: CriteriaBody, customer: str | None
     return criteria.to_view(version or 1, blocked, owners), version
 
 
+def listing_signals(provider_id: int) -> dict[str, Any]:
+    """Who verified which claimed attribute (named attestors only) and the owner's record on
+    its other listings, from the matching index (empty before the index has the listing)."""
+    index = services().index.current()
+    if provider_id not in index:
+        return {"verified_by": [], "owner_history": None}
+    with index.read() as columns:
+        row = columns.row_of.get(provider_id)
+        assert row is not None
+        listing = columns.view(row)
+        verified = verified_attributes(listing, columns.named_attestors)
+        history = columns.owner_history(listing.owner, excluding=provider_id)
+        accounts = dict(columns.attestor_accounts)
+    return {"verified_by": _verified_json(verified, accounts),
+            "owner_history": _history_json(history)}
+
+
+def _verified_json(verified: tuple[Verified, ...], accounts: Mapping[int, str]
+                   ) -> list[dict[str, Any]]:
+    return [{"attribute": key_of("attribute", v.attribute) or str(v.attribute),
+             "attestors": [{"id": a, "account": accounts.get(a)} for a in v.attestors],
+             "trusted": v.trusted} for v in verified]
+
+
+def _history_json(history: OwnerHistory | None) -> dict[str, Any] | None:
+    if history is None:
+        return None
+    return {"owner": history.owner, "listings": history.listings,
+            "rating_weight": history.rating_weight, "score": history.score,
+            "stars": format_stars(history.score), "reliability": history.reliability,
+            "completed": history.completed, "failures": history.failures}
+
+
 def signals_json(found: Match, accounts: Mapping[int, str]) -> dict[str, Any]:
     """What a match adds to its listing's facts: who verified which attribute, the owner's
     history for a listing without ratings, the score-adjusted price."""
-    history = found.owner_history
     return {
         "adjusted_price": str(found.adjusted_price),
-        "verified": [{"attribute": key_of("attribute", v.attribute) or str(v.attribute),
-                      "attestors": [{"id": a, "account": accounts.get(a)} for a in v.attestors],
-                      "trusted": v.trusted} for v in found.verified],
-        "owner_history": None if history is None else {
-            "owner": history.owner, "listings": history.listings,
-            "rating_weight": history.rating_weight, "score": history.score,
-            "stars": format_stars(history.score), "reliability": history.reliability,
-            "completed": history.completed, "failures": history.failures},
+        "verified": _verified_json(found.verified, accounts),
+        "owner_history": _history_json(found.owner_history),
     }
 
 

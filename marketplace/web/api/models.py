@@ -114,7 +114,7 @@ class CriteriaBody(Body):
         default=None, max_length=32, description="attestor ids you trust (at most four)")
     min_track_record: Weight | None = Field(default=None, description=(
         "minimum rating weight in minimum-fee ratings (2.5: two and a half)"))
-    min_rating_weight: int_in(0, 2**64 - 1) | None = Field(  # type: ignore[valid-type]
+    min_rating_weight: int_in(0, UINT32_MAX) | None = Field(  # type: ignore[valid-type]
         default=None, description="the same in weight units (1,000 = one minimum-fee rating)")
     min_reliability: Percent | None = Field(default=None, description="percent, 0 to 100")
     score_weight: Weight | None = None
