@@ -102,9 +102,6 @@ def test_a_permit_for_another_account_is_refused(market: World) -> None:
     assert response.status_code == 400 and response.get_json()["field"] == "from"
 
 
-@pytest.mark.xfail(reason="indexer v2 (P2, at 5f240de): the BookingCancelled projection reads "
-                   "a 'customer' argument the event does not carry (KeyError in "
-                   "projections.py), so a cancellation is never indexed", strict=False)
 def test_cancelling_early_refunds_in_full_and_late_keeps_the_providers_share(
     market: World,
 ) -> None:
