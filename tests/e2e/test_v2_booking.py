@@ -123,6 +123,7 @@ def test_a_token_booking_takes_one_permit_signature_and_one_transaction(
     # Instant listing: accepted in the same transaction.
     expect(page.get_by_test_id("booking-status")).to_have_attribute("data-status", "accepted")
     expect(page.get_by_test_id("booking-price")).to_have_text("45 dUSD")
+    expect(page.get_by_test_id("timeline")).to_contain_text("45 dUSD escrowed")
     shot(page, "v2-07-token-booked")
 
     assert calls.count("eth_signTypedData_v4") == 1
