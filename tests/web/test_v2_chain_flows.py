@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from eth_utils.address import to_checksum_address
 
 from marketplace.store import queries as store_queries
 from tests.support.world import (
@@ -41,12 +42,18 @@ def market(world: World) -> World:
     return world
 
 
+def nonce_of(world: World, account: int) -> int:
+    """How many transactions dev account `account` has sent."""
+    return int(world.market.w3.eth.get_transaction_count(
+        to_checksum_address(world.address(account))))
+
+
 def test_a_dev_account_books_a_token_listing_with_a_server_signed_permit(market: World) -> None:
     customer = CUSTOMERS[0]
     client = signed_in(market, customer)
     provider_id = market.providers["Sini Sparkle"]
     before = market.token.balance_of(market.address(customer))
-    nonce_before = market.market.w3.eth.get_transaction_count(market.checksum(customer))
+    nonce_before = nonce_of(market, customer)
 
     review = client.post(f"/book/{provider_id}", {
         "offer_version": "1", "criteria_version": "1", "tz": "UTC",
@@ -62,8 +69,7 @@ def test_a_dev_account_books_a_token_listing_with_a_server_signed_permit(market:
     assert "45 dUSD" in booking
     assert before - market.token.balance_of(market.address(customer)) == PRICE
     # One transaction: no approval before the booking.
-    assert market.market.w3.eth.get_transaction_count(
-        market.checksum(customer)) == nonce_before + 1
+    assert nonce_of(market, customer) == nonce_before + 1
 
 
 def test_an_expired_permit_is_a_sentence_for_the_permit_field(market: World) -> None:
@@ -161,12 +167,11 @@ def test_no_rating_stake_dispute_block_or_withdrawal_is_sent_without_the_review(
     ]
     for actor, path, data, words in steps:
         account = customer if actor is client else owner
-        nonce = market.market.w3.eth.get_transaction_count(market.checksum(account))
+        nonce = nonce_of(market, account)
         response = actor.post(path, data)
         page = response.get_data(as_text=True)
         assert response.status_code == 200 and 'data-testid="tx-review"' in page, (
             path, main_part(page))
         assert words in page, (path, main_part(page))
         assert market.address(account) in page  # the signing account is named
-        assert market.market.w3.eth.get_transaction_count(
-            market.checksum(account)) == nonce, path
+        assert nonce_of(market, account) == nonce, path
