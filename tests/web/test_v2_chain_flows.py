@@ -175,3 +175,26 @@ def test_no_rating_stake_dispute_block_or_withdrawal_is_sent_without_the_review(
         assert words in page, (path, main_part(page))
         assert market.address(account) in page  # the signing account is named
         assert nonce_of(market, account) == nonce, path
+
+
+def test_confirm_and_rate_is_one_step_with_no_star_chosen_in_advance(market: World) -> None:
+    customer, owner = CUSTOMERS[1], PROVIDERS[1]
+    booking = market.book_direct(customer, market.providers["Terms Taxi"], salt=21)
+    market.transact("accept", booking, sender=owner)
+    market.mine(86_400 + 60)
+    market.transact("complete", booking, sender=owner)
+    market.sync()
+    client = signed_in(market, customer)
+    path = f"/bookings/{hex(booking)}"
+
+    page = client.get(path).get_data(as_text=True)
+    assert f'action="{path}/confirm_and_rate"' in page
+    assert not re.search(r'name="stars" value="\d" checked', page)  # no preset stars
+    nonce = nonce_of(market, customer)
+    response = confirm(client, client.post(f"{path}/confirm_and_rate", {
+        "stars": "4", "complaint_tags": ["late"]}))
+    follow_pending(market, client, response.headers["Location"])
+
+    assert nonce_of(market, customer) == nonce + 1  # one transaction
+    done = client.get(path).get_data(as_text=True)
+    assert 'data-status="settled"' in done and "4 ★" in done and "Late" in done
