@@ -491,11 +491,11 @@ def parse_criteria_inputs(inputs: Inputs,
             if chosen.is_ether:
                 unit = "ether" if inputs.is_form else "wei"
                 return amount(raw, name, default_unit=unit)
-            if not inputs.is_form:
-                return integer(raw, name, low=0, high=UINT88_MAX)
             from marketplace.web.money import parse_amount as parse_money
 
-            return parse_money(raw, name, chosen)
+            if not inputs.is_form and not (isinstance(raw, str) and not raw.strip().isdigit()):
+                return integer(raw, name, low=0, high=UINT88_MAX)  # the smallest unit
+            return parse_money(raw, name, chosen)  # "12.5" on forms, "12.5 dUSD" in JSON
         return parse
 
     def reliability_bps(i: Inputs) -> int:
