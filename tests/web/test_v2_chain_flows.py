@@ -11,6 +11,7 @@ from eth_utils.address import to_checksum_address
 
 from marketplace.store import queries as store_queries
 from tests.support.world import (
+    ATTESTOR,
     CLEANING,
     CUSTOMERS,
     DUSD,
@@ -198,3 +199,22 @@ def test_confirm_and_rate_is_one_step_with_no_star_chosen_in_advance(market: Wor
     assert nonce_of(market, customer) == nonce + 1  # one transaction
     done = client.get(path).get_data(as_text=True)
     assert 'data-status="settled"' in done and "4 ★" in done and "Late" in done
+
+
+def test_an_attestor_verifies_an_attribute_and_the_listing_page_names_it(market: World) -> None:
+    electric = 1 << 0
+    listing = market.register("Volt Rides", RIDES, HELSINKI, electric, ETH_PRICE,
+                              owner=PROVIDERS[2])
+    market.sync()
+    attestor = signed_in(market, ATTESTOR)
+    page = attestor.get(f"/attest?provider_id={listing}").get_data(as_text=True)
+    assert "You are attestor #1" in page and 'value="electric_vehicle"' in page
+
+    review = attestor.post("/attest", {"provider_id": str(listing),
+                                       "attributes": ["electric_vehicle"]})
+    assert "You attest</dt><dd>Electric vehicle" in review.get_data(as_text=True)
+    follow_pending(market, attestor, confirm(attestor, review).headers["Location"])
+
+    shown = market.client().get(f"/providers/{listing}").get_data(as_text=True)
+    assert re.search(r"✓ Electric vehicle</span> <span[^>]*>by attestor #1", shown), \
+        main_part(shown)
