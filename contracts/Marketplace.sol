@@ -369,8 +369,13 @@ contract Marketplace is MarketplaceBase, IBookings {
     /// @dev Every check and effect of a booking; the caller takes the payment. Reads the listing's
     ///      first two slots as words `a` and `b` (layout at `_firstFailure`).
     function _book(BookingRequest calldata req) private returns (uint256 bookingId, uint88 price, address token) {
-        Config memory config = _config;
-        if (config.paused) revert IMarketplaceAdmin.MarketplacePaused();
+        // Config as one word: feeBps 0-15 | paused 16-23 | providerCount 24-55 | minStake 56-151 |
+        // etherMinFee 152-231 | defaultArbiterId 232-239
+        uint256 config;
+        assembly ("memory-safe") {
+            config := sload(_config.slot)
+        }
+        if (uint8(config >> 16) != 0) revert IMarketplaceAdmin.MarketplacePaused();
         _checkSlot(req.start, req.durationMinutes);
         uint32 providerId = req.providerId;
         (uint256 a, uint256 b) = _listingWords(providerId);
@@ -382,7 +387,7 @@ contract Marketplace is MarketplaceBase, IBookings {
             if (offer != req.offerVersion) revert MarketplaceOfferChanged(req.offerVersion, offer);
         }
         price = uint88(b);
-        uint80 minFee_ = config.etherMinFee;
+        uint80 minFee_ = uint80(config >> 152);
         uint8 currency = uint8(b >> 184);
         if (currency != 0) {
             CurrencyInfo storage info = _currencies[currency];
@@ -391,18 +396,19 @@ contract Marketplace is MarketplaceBase, IBookings {
             token = info.token;
         }
         {
-            uint32 version = _criteria[msg.sender][uint16(b >> 152)].version;
+            (ICriteriaRegistry.Criteria storage c, uint256 w0, uint256 w1) = _criteriaWords(msg.sender, b);
+            uint32 version = uint32(w0 >> 216); // Criteria.version
             if (version != req.criteriaVersion) {
                 revert MarketplaceCriteriaVersionMismatch(req.criteriaVersion, version);
             }
-            ICriteriaRegistry.Criterion failed = _firstFailure(msg.sender, providerId, a, b);
+            ICriteriaRegistry.Criterion failed = _firstFailureWith(msg.sender, providerId, a, b, c, w0, w1);
             if (failed != ICriteriaRegistry.Criterion.None) revert MarketplaceIneligible(providerId, failed);
         }
-        uint256 fee = Score.bookingFee(price, config.feeBps, minFee_);
+        uint256 fee = Score.bookingFee(price, uint16(config), minFee_);
         if (fee > price) revert IProviderRegistry.MarketplacePriceBelowMinFee(price, minFee_);
         bookingId = _encode(msg.sender, providerId, req.start, req.durationMinutes, req.salt);
         // The booking stores the fee in 80 bits: a price above ~1.2e25 units at 10 % reverts, never truncates.
-        _store(bookingId, req, a, b, SafeCast.toUint80(fee), config.defaultArbiterId);
+        _store(bookingId, req, a, b, SafeCast.toUint80(fee), uint8(config >> 232));
     }
 
     /// @dev Writes the new booking (one word: price 0-87 | fee 88-167 | deadline 168-199 | status
@@ -417,23 +423,24 @@ contract Marketplace is MarketplaceBase, IBookings {
             deadline = _serviceBy(bookingId);
         } else {
             uint256 respondBy = block.timestamp + RESPOND_WINDOW;
-            deadline = uint32(respondBy < req.start ? respondBy : req.start);
+            uint256 start = _startOf(bookingId);
+            deadline = uint32(respondBy < start ? respondBy : start);
         }
         _writeNew(bookingId, _bookingWord(b, fee, deadline, instant, arbiterId_));
         emit BookingRequested(
             bookingId,
             msg.sender,
-            req.providerId,
+            _providerOf(bookingId),
             uint8(b >> 184),
             uint88(b),
             fee,
-            req.offerVersion,
+            uint32(a >> 160), // the listing's offerVersion, checked equal to the request's
             req.criteriaVersion,
             arbiterId_,
             instant ? uint32(block.timestamp) : deadline
         );
         if (instant) {
-            uint32 lockedUntil = _lock(_listings[req.providerId], uint32(a >> 192), deadline);
+            uint32 lockedUntil = _lock(_listings[_providerOf(bookingId)], uint32(a >> 192), deadline);
             emit BookingAccepted(bookingId, deadline, lockedUntil);
         }
     }
@@ -596,7 +603,7 @@ contract Marketplace is MarketplaceBase, IBookings {
         private
         returns (uint64 weight, uint16 newScore)
     {
-        weight = Score.weight(fee, _minFee(currency));
+        weight = Score.weight(fee, _ledgers[currency].minFee);
         uint256 word;
         assembly ("memory-safe") {
             word := sload(add(l.slot, 2))

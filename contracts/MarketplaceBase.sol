@@ -49,6 +49,14 @@ abstract contract MarketplaceBase is Ownable2Step, ReentrancyGuardTransient {
         uint16 ownerBlocks;
     }
 
+    /// @dev Per currency, one slot: the accrued fees, and a copy of the minimum fee next to them so
+    ///      that rating in the transaction that settles (confirmAndRate) reads no other slot for the
+    ///      weight. Every MinFee change writes both copies (this one and Config/CurrencyInfo).
+    struct Ledger {
+        uint176 accruedFees;
+        uint80 minFee;
+    }
+
     /// @dev A named account (arbiter or attestor), one slot.
     struct Named {
         address account;
@@ -86,7 +94,7 @@ abstract contract MarketplaceBase is Ownable2Step, ReentrancyGuardTransient {
     mapping(uint256 bookingId => IBookings.Booking) internal _bookings;
     mapping(uint256 bookingId => uint96) internal _bonds;
     mapping(address account => mapping(uint8 currency => uint256)) internal _credits;
-    mapping(uint8 currency => uint256) internal _accruedFees;
+    mapping(uint8 currency => Ledger) internal _ledgers;
     // slither-disable-next-line uninitialized-state (written by MarketplaceModule on this storage)
     mapping(uint8 currency => CurrencyInfo) internal _currencies;
     mapping(address token => uint8) internal _currencyIds;
@@ -109,10 +117,13 @@ abstract contract MarketplaceBase is Ownable2Step, ReentrancyGuardTransient {
         }
     }
 
-    /// @dev Adds a booking's fee to the accrued fees of its currency; the caller's event carries it.
+    /// @dev Adds a booking's fee to the accrued fees of its currency (the low 176 bits of the
+    ///      currency's ledger word; a fee is below 2^80 and all fees ever below 2^176, so the add never
+    ///      reaches the minFee copy above them); the caller's event carries it.
     function _accrueFee(uint8 currency, uint256 fee) internal {
-        unchecked {
-            _accruedFees[currency] += fee;
+        Ledger storage ledger = _ledgers[currency];
+        assembly ("memory-safe") {
+            sstore(ledger.slot, add(sload(ledger.slot), fee))
         }
     }
 
@@ -134,15 +145,22 @@ abstract contract MarketplaceBase is Ownable2Step, ReentrancyGuardTransient {
     /// @dev Counts a settled/resolved booking (`failure` false) or a failure, halving both counters
     ///      first when the one counted would pass 65,535.
     function _count(IProviderRegistry.Listing storage l, bool failure) internal {
-        uint16 completed = l.completed;
-        uint16 failures = l.failures;
-        if ((failure ? failures : completed) == type(uint16).max) {
-            l.completed = completed >> 1;
-            l.failures = failures >> 1;
+        // the listing's first slot: completed bits 224-239, failures 240-255
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(l.slot)
         }
-        unchecked {
-            if (failure) l.failures += 1;
-            else l.completed += 1;
+        uint256 completed = uint16(word >> 224);
+        uint256 failures = uint16(word >> 240);
+        if ((failure ? failures : completed) == type(uint16).max) {
+            completed >>= 1;
+            failures >>= 1;
+        }
+        if (failure) ++failures;
+        else ++completed;
+        word = (word & type(uint224).max) | (completed << 224) | (failures << 240);
+        assembly ("memory-safe") {
+            sstore(l.slot, word)
         }
     }
 
@@ -180,14 +198,35 @@ abstract contract MarketplaceBase is Ownable2Step, ReentrancyGuardTransient {
         view
         returns (ICriteriaRegistry.Criterion)
     {
-        if (uint8(b >> 192) == 0) return ICriteriaRegistry.Criterion.ProviderInactive;
-        ICriteriaRegistry.Criteria storage c = _criteria[customer][uint16(b >> 152)];
-        uint256 w0;
-        uint256 w1;
+        (ICriteriaRegistry.Criteria storage c, uint256 w0, uint256 w1) = _criteriaWords(customer, b);
+        return _firstFailureWith(customer, providerId, a, b, c, w0, w1);
+    }
+
+    /// @dev The customer's criteria for the category of the listing whose offer slot is `b`, and
+    ///      their first two slots as words.
+    function _criteriaWords(address customer, uint256 b)
+        internal
+        view
+        returns (ICriteriaRegistry.Criteria storage c, uint256 w0, uint256 w1)
+    {
+        c = _criteria[customer][uint16(b >> 152)];
         assembly ("memory-safe") {
             w0 := sload(c.slot)
             w1 := sload(add(c.slot, 1))
         }
+    }
+
+    /// @dev `_firstFailure` on criteria words already read.
+    function _firstFailureWith(
+        address customer,
+        uint32 providerId,
+        uint256 a,
+        uint256 b,
+        ICriteriaRegistry.Criteria storage c,
+        uint256 w0,
+        uint256 w1
+    ) internal view returns (ICriteriaRegistry.Criterion) {
+        if (uint8(b >> 192) == 0) return ICriteriaRegistry.Criterion.ProviderInactive;
         // slot 0: maxPrice 0-87 | premiumPerStar 88-175 | minScore 176-191 | region 192-207 | currency 208-215 | version 216-247
         if (uint32(w0 >> 216) == 0) return ICriteriaRegistry.Criterion.CriteriaNotSet;
         if (uint8(w0 >> 208) != uint8(b >> 184)) return ICriteriaRegistry.Criterion.Currency;

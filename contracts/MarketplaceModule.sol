@@ -103,9 +103,9 @@ contract MarketplaceModule is CriteriaRegistry {
     /// @notice See IMarketplaceAdmin.collectFees.
     function collectFees(uint8 currency_, address to, uint256 amount) external onlyOwner {
         if (to == address(0)) revert IMarketplaceAdmin.MarketplaceZeroAddress();
-        uint256 available = _accruedFees[currency_];
+        uint256 available = _ledgers[currency_].accruedFees;
         if (amount > available) revert IMarketplaceAdmin.MarketplaceInsufficientFees(currency_, amount, available);
-        _accruedFees[currency_] = available - amount;
+        _ledgers[currency_].accruedFees = uint176(available - amount);
         _credit(to, currency_, amount);
         emit IMarketplaceAdmin.FeesCollected(currency_, to, amount);
     }
@@ -158,7 +158,7 @@ contract MarketplaceModule is CriteriaRegistry {
 
     /// @notice See IMarketplaceAdmin.accruedFees.
     function accruedFees(uint8 currency_) external view returns (uint256) {
-        return _accruedFees[currency_];
+        return _ledgers[currency_].accruedFees;
     }
 
     /// @notice See IMarketplaceAdmin.creditOf.
@@ -260,8 +260,14 @@ contract MarketplaceModule is CriteriaRegistry {
         } else if (kind == IMarketplaceAdmin.ChangeKind.DisputeBond) {
             _params.disputeBond = uint96(value);
         } else if (kind == IMarketplaceAdmin.ChangeKind.MinFee) {
-            if (account == address(0)) _config.etherMinFee = uint80(value);
-            else _currencies[_currencyIdOf(account, kind)].minFee = uint80(value);
+            uint8 id = 0;
+            if (account == address(0)) {
+                _config.etherMinFee = uint80(value);
+            } else {
+                id = _currencyIdOf(account, kind);
+                _currencies[id].minFee = uint80(value);
+            }
+            _ledgers[id].minFee = uint80(value); // the copy `rate` reads (see MarketplaceBase.Ledger)
         } else if (kind == IMarketplaceAdmin.ChangeKind.Arbiter) {
             _applyArbiter(account, value == 1);
         } else if (kind == IMarketplaceAdmin.ChangeKind.DefaultArbiter) {
