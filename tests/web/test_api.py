@@ -320,6 +320,24 @@ def test_a_listing_and_a_match_say_which_attributes_are_verified_and_by_whom(
     error_shape(refused, 422, "trusted_attestors")
 
 
+def test_v2_criteria_go_on_chain_in_the_contracts_order(market: World) -> None:
+    body = market.client().post("/api/v1/criteria/tx", json={
+        "from": market.address(CUSTOMERS[1]), "category": "rides", "currency": "dUSD",
+        "max_price": 15 * DUSD_UNIT, "verified": ["electric_vehicle"], "trusted_attestors": [1],
+        "min_track_record": 2.5, "min_reliability": 90}).get_json()
+    too_many = market.client().post("/api/v1/criteria/tx", json={
+        "from": market.address(CUSTOMERS[1]), "category": "rides", "max_price": "0.1 ether",
+        "trusted_attestors": [1, 2, 3, 4, 5]})
+
+    electric = 1 << ATTR["electric_vehicle"]
+    assert body["function"] == "setCriteria", body
+    (criteria,) = body["args"]
+    assert criteria[:3] == [RIDES, 0, DUSD] and int(criteria[4]) == 15 * DUSD_UNIT
+    assert criteria[6] == criteria[8] == electric and criteria[9] == 1
+    assert criteria[10:12] == [2_500, 9_000]
+    error_shape(too_many, 422, "trusted_attestors")
+
+
 def test_a_sender_without_the_funds_gets_a_409_in_the_products_words(market: World) -> None:
     response = market.client().post("/api/v1/providers/1/tx/top_up", json={
         "from": "0x" + "de" * 20, "amount": str(10**15)})
