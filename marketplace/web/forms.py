@@ -422,7 +422,7 @@ def currency_id(value: Any, field: str, known: Mapping[int, Currency]) -> int:
     else:
         raise FieldError("Must be a currency id or symbol.", field)
     if ident not in known:
-        raise FieldError(f"Currency #{ident} is not accepted by the marketplace; one of: "
+        raise FieldError(f"Currency #{ident} is not accepted by the marketplace now; one of: "
                          f"{', '.join(c.symbol for c in known.values())}.", field)
     return ident
 
