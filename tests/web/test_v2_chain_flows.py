@@ -61,6 +61,7 @@ def test_a_dev_account_books_a_token_listing_with_a_server_signed_permit(market:
         "start": str(market.now() + 2 * 86_400), "duration": "60"})
     page = review.get_data(as_text=True)
     assert "One signature: a permit for exactly 45 dUSD" in page, main_part(page)
+    assert "The service must be delivered by" in page and "answers by" not in page  # instant
     response = confirm(client, review)
     assert response.status_code == 302, main_part(response.get_data(as_text=True))
     path = follow_pending(market, client, response.headers["Location"])
