@@ -390,8 +390,8 @@ def criteria_json(c: CriteriaInput) -> dict[str, Any]:
         "currency": c.currency,
         "verified": names("attribute", c.verified_attributes),
         "trusted_attestors": attestor_ids(c.trusted_attestors),
-        "min_rating_weight": str(c.min_rating_weight),
-        "min_reliability": c.min_reliability,
+        "min_rating_weight": c.min_rating_weight,
+        "min_reliability": f"{Decimal(c.min_reliability) / 100:f}",
         "category": key_of("category", c.category) or c.category,
         "region": key_of("region", c.region) or (c.region if c.region else "any"),
         "min_stars": str(Decimal(c.min_score) / STAR),
@@ -422,7 +422,7 @@ def currency_id(value: Any, field: str, known: Mapping[int, Currency]) -> int:
     else:
         raise FieldError("Must be a currency id or symbol.", field)
     if ident not in known:
-        raise FieldError(f"Currency #{ident} is not accepted by the marketplace; one of: "
+        raise FieldError(f"Currency #{ident} is not accepted by the marketplace now; one of: "
                          f"{', '.join(c.symbol for c in known.values())}.", field)
     return ident
 
@@ -491,11 +491,11 @@ def parse_criteria_inputs(inputs: Inputs,
             if chosen.is_ether:
                 unit = "ether" if inputs.is_form else "wei"
                 return amount(raw, name, default_unit=unit)
-            if not inputs.is_form:
-                return integer(raw, name, low=0, high=UINT88_MAX)
             from marketplace.web.money import parse_amount as parse_money
 
-            return parse_money(raw, name, chosen)
+            if not inputs.is_form and not (isinstance(raw, str) and not raw.strip().isdigit()):
+                return integer(raw, name, low=0, high=UINT88_MAX)  # the smallest unit
+            return parse_money(raw, name, chosen)  # "12.5" on forms, "12.5 dUSD" in JSON
         return parse
 
     def reliability_bps(i: Inputs) -> int:

@@ -277,34 +277,62 @@ def _opt(value: Any) -> str | None:
     return None if value is None else str(int(value))
 
 
-def timeline_json(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """A booking's events as steps people read."""
+def timeline_json(events: Iterable[Mapping[str, Any]], currency: Currency | None = None,
+                  zone: tzinfo = UTC) -> list[dict[str, Any]]:
+    """A booking's events as steps people read: amounts in the booking's currency (bonds in
+    ether), times in the viewer's zone."""
+    money = currency or ETHER_CURRENCY
+
+    def amount(args: Mapping[str, Any], name: str) -> str:
+        return format_amount(int(args.get(name) or 0), money)
+
     steps = []
     for event in events:
         args = event["args"]
         detail = ""
         name = event["event"]
+        label_text = EVENT_LABELS.get(name, name)
         if name == "BookingRated":
             tags = labels("complaint tag", int(args.get("complaintTags", 0)))
             detail = f"{args['stars']} stars" + (f"; complaints: {', '.join(tags)}" if tags else "")
-        elif name in ("BookingCancelled", "BookingDeclined", "BookingExpired"):
-            detail = f"refund {format_wei(int(args['refund']))}"
+            if args.get("weight"):
+                detail += f"; {weight_label(int(args['weight']))}"
+        elif name == "BookingCancelled":
+            detail = f"refund {amount(args, 'refund')}"
+            if int(args.get("compensation") or 0):
+                detail += f", {amount(args, 'compensation')} kept by the provider (late)"
+        elif name == "BookingDeclined":
+            detail = f"refund {amount(args, 'refund')}"
+            if args.get("afterAcceptance"):
+                label_text = "Cancelled by the provider after accepting, refunded"
+                detail += "; counts against the listing's reliability"
+        elif name == "BookingExpired":
+            detail = f"refund {amount(args, 'refund')}"
+            if args.get("noShow"):
+                label_text = "No-show: the provider did not deliver, refunded"
+                detail += "; part of the provider's stake goes to the customer"
         elif name == "BookingSettled":
-            detail = (f"provider paid {format_wei(int(args['payout']))}, "
-                      f"fee {format_wei(int(args['fee']))}")
+            detail = f"provider paid {amount(args, 'payout')}, fee {amount(args, 'fee')}"
+        elif name == "BookingDisputed":
+            detail = (f"bond {format_wei(int(args.get('bond') or 0))}; the arbiter rules by "
+                      f"{local_time(int(args.get('arbitrateBy') or 0), zone)}")
         elif name == "DisputeResolved":
-            detail = (f"refund {format_wei(int(args['refund']))} to the customer, "
-                      f"{format_wei(int(args['payout']))} to the provider")
+            detail = (f"refund {amount(args, 'refund')} to the customer, "
+                      f"{amount(args, 'payout')} to the provider")
         elif name == "BookingRequested":
-            detail = f"{format_wei(int(args['price']))} escrowed"
+            detail = f"{amount(args, 'price')} escrowed"
+        elif name == "BookingAccepted" and args.get("serviceBy"):
+            detail = f"to be delivered by {local_time(int(args['serviceBy']), zone)}"
+        elif name == "BookingCompleted" and args.get("confirmBy"):
+            detail = f"confirm or dispute by {local_time(int(args['confirmBy']), zone)}"
         steps.append({
             "event": name,
-            "label": EVENT_LABELS.get(name, name),
+            "label": label_text,
             "detail": detail,
             "block": int(event["block_number"]),
             "tx_hash": event["tx_hash"],
             "timestamp": int(event["timestamp"]),
-            "when": when(int(event["timestamp"])),
+            "when": local_time(int(event["timestamp"]), zone),
         })
     return steps
 

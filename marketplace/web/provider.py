@@ -128,13 +128,19 @@ def _enabled_currencies() -> list[Any]:
     return [i.currency for _, i in sorted(infos.items()) if i.enabled]
 
 
+def _enabled() -> dict[int, Any]:
+    """The currencies a listing may price in now (a disabled one takes no new listings: the
+    form says so next to the currency)."""
+    return {c.id: c for c in _enabled_currencies()}
+
+
 @bp.post("/register")
 def register_submit() -> ResponseReturnValue:
     """Validate, store the metadata off-chain, review, and register the listing with its
     stake."""
     try:
         account = require_account()
-        intent = actions.register_intent(Inputs(request.form), _known())
+        intent = actions.register_intent(Inputs(request.form), _enabled())
         stake = intent.value
         listing = intent.args[0]
         currency = _known().get(int(listing[3]))
@@ -207,7 +213,7 @@ def edit_submit(provider_id: int) -> ResponseReturnValue:
     """Validate and send updateProvider."""
     row = _owned_listing(provider_id)
     try:
-        intent = actions.update_intent(provider_id, Inputs(request.form), _known())
+        intent = actions.update_intent(provider_id, Inputs(request.form), _enabled())
         return submit(intent)
     except (FieldError, TxRefused) as exc:
         values: dict[str, Any] = {k: request.form.get(k, "") for k in request.form}

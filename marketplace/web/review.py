@@ -57,8 +57,9 @@ def book_review(
     offer_version: int | None,
     permit: bool,
     back_url: str,
+    deadlines: Facts | None = None,
 ) -> Review:
-    """Booking: what is escrowed, when, under which terms."""
+    """Booking: what is escrowed, when, under which terms, and the deadlines that follow."""
     facts: Facts = [("Provider", f"{provider['name']} (listing #{provider['id']})")]
     if start is not None and minutes is not None:
         facts.append(("Slot", f"{local_time(start, zone)}, {minutes} minutes"))
@@ -70,6 +71,7 @@ def book_review(
         facts.append(("Cancellation terms", terms_text(*terms)))
     facts.append(("Acceptance", "Instant: the booking is accepted as soon as it is made."
                   if instant else "The provider accepts or declines before the start."))
+    facts.extend(deadlines or [])
     if offer_version is not None:
         facts.append(("Offer", f"version {offer_version}: if the provider changes it before "
                                "your transaction lands, nothing is booked and you are told."))
@@ -81,6 +83,24 @@ def book_review(
              "You get it back only if the provider declines or does not answer, or under the "
              "cancellation terms."]
     return Review(tuple(facts), tuple(final), back_url)
+
+
+def booking_deadlines(windows: Any, *, now: int, start: int, minutes: int, instant: bool,
+                      zone: tzinfo) -> Facts:
+    """The deadlines a booking will have (`domain.respond_by`, `domain.service_by`), in words;
+    `windows` is the contract's `windows()` (respond, serviceGrace, confirm, arbitration, ...)."""
+    respond, grace, confirm_window = int(windows[0]), int(windows[1]), int(windows[2])
+    out: Facts = []
+    if not instant:
+        out.append(("The provider answers by", local_time(
+            domain.respond_by(now, start, respond), zone) + " (else you are refunded)"))
+    out.append(("The service must be delivered by", local_time(
+        domain.service_by(start, minutes, grace), zone) + " (else it is a no-show: a full "
+        "refund and 10% of the provider's stake to you)"))
+    hours = confirm_window // 3600
+    out.append(("After delivery", f"you confirm or dispute within {hours} hour"
+                f"{'s' if hours != 1 else ''}; then anyone may settle"))
+    return out
 
 
 def action_review(

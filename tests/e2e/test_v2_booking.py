@@ -47,6 +47,7 @@ def test_a_customer_picks_a_free_slot_in_their_time_zone_and_reviews_before_book
         expect(review).to_contain_text("Price escrowed now")
         expect(review).to_contain_text("0.05 ETH")
         expect(review).to_contain_text("Marketplace fee")
+        expect(review).to_contain_text("The provider answers by")
         expect(review).to_contain_text(f"{clock} EET, 90 minutes")
         expect(page.get_by_test_id("review-final")).to_contain_text("escrow")
         expect(page.get_by_test_id("review-account")).to_contain_text(
@@ -123,6 +124,7 @@ def test_a_token_booking_takes_one_permit_signature_and_one_transaction(
     # Instant listing: accepted in the same transaction.
     expect(page.get_by_test_id("booking-status")).to_have_attribute("data-status", "accepted")
     expect(page.get_by_test_id("booking-price")).to_have_text("45 dUSD")
+    expect(page.get_by_test_id("timeline")).to_contain_text("45 dUSD escrowed")
     shot(page, "v2-07-token-booked")
 
     assert calls.count("eth_signTypedData_v4") == 1

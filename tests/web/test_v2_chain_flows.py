@@ -7,9 +7,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from eth_utils.address import to_checksum_address
 
 from marketplace.store import queries as store_queries
 from tests.support.world import (
+    ATTESTOR,
     CLEANING,
     CUSTOMERS,
     DUSD,
@@ -41,18 +43,25 @@ def market(world: World) -> World:
     return world
 
 
+def nonce_of(world: World, account: int) -> int:
+    """How many transactions dev account `account` has sent."""
+    return int(world.market.w3.eth.get_transaction_count(
+        to_checksum_address(world.address(account))))
+
+
 def test_a_dev_account_books_a_token_listing_with_a_server_signed_permit(market: World) -> None:
     customer = CUSTOMERS[0]
     client = signed_in(market, customer)
     provider_id = market.providers["Sini Sparkle"]
     before = market.token.balance_of(market.address(customer))
-    nonce_before = market.market.w3.eth.get_transaction_count(market.checksum(customer))
+    nonce_before = nonce_of(market, customer)
 
     review = client.post(f"/book/{provider_id}", {
         "offer_version": "1", "criteria_version": "1", "tz": "UTC",
         "start": str(market.now() + 2 * 86_400), "duration": "60"})
     page = review.get_data(as_text=True)
     assert "One signature: a permit for exactly 45 dUSD" in page, main_part(page)
+    assert "The service must be delivered by" in page and "answers by" not in page  # instant
     response = confirm(client, review)
     assert response.status_code == 302, main_part(response.get_data(as_text=True))
     path = follow_pending(market, client, response.headers["Location"])
@@ -62,8 +71,7 @@ def test_a_dev_account_books_a_token_listing_with_a_server_signed_permit(market:
     assert "45 dUSD" in booking
     assert before - market.token.balance_of(market.address(customer)) == PRICE
     # One transaction: no approval before the booking.
-    assert market.market.w3.eth.get_transaction_count(
-        market.checksum(customer)) == nonce_before + 1
+    assert nonce_of(market, customer) == nonce_before + 1
 
 
 def test_an_expired_permit_is_a_sentence_for_the_permit_field(market: World) -> None:
@@ -102,9 +110,6 @@ def test_a_permit_for_another_account_is_refused(market: World) -> None:
     assert response.status_code == 400 and response.get_json()["field"] == "from"
 
 
-@pytest.mark.xfail(reason="indexer v2 (P2, at 5f240de): the BookingCancelled projection reads "
-                   "a 'customer' argument the event does not carry (KeyError in "
-                   "projections.py), so a cancellation is never indexed", strict=False)
 def test_cancelling_early_refunds_in_full_and_late_keeps_the_providers_share(
     market: World,
 ) -> None:
@@ -164,12 +169,53 @@ def test_no_rating_stake_dispute_block_or_withdrawal_is_sent_without_the_review(
     ]
     for actor, path, data, words in steps:
         account = customer if actor is client else owner
-        nonce = market.market.w3.eth.get_transaction_count(market.checksum(account))
+        nonce = nonce_of(market, account)
         response = actor.post(path, data)
         page = response.get_data(as_text=True)
         assert response.status_code == 200 and 'data-testid="tx-review"' in page, (
             path, main_part(page))
         assert words in page, (path, main_part(page))
         assert market.address(account) in page  # the signing account is named
-        assert market.market.w3.eth.get_transaction_count(
-            market.checksum(account)) == nonce, path
+        assert nonce_of(market, account) == nonce, path
+
+
+def test_confirm_and_rate_is_one_step_with_no_star_chosen_in_advance(market: World) -> None:
+    customer, owner = CUSTOMERS[1], PROVIDERS[1]
+    booking = market.book_direct(customer, market.providers["Terms Taxi"], salt=21)
+    market.transact("accept", booking, sender=owner)
+    market.mine(86_400 + 60)
+    market.transact("complete", booking, sender=owner)
+    market.sync()
+    client = signed_in(market, customer)
+    path = f"/bookings/{hex(booking)}"
+
+    page = client.get(path).get_data(as_text=True)
+    assert f'action="{path}/confirm_and_rate"' in page
+    assert not re.search(r'name="stars" value="\d" checked', page)  # no preset stars
+    nonce = nonce_of(market, customer)
+    response = confirm(client, client.post(f"{path}/confirm_and_rate", {
+        "stars": "4", "complaint_tags": ["late"]}))
+    follow_pending(market, client, response.headers["Location"])
+
+    assert nonce_of(market, customer) == nonce + 1  # one transaction
+    done = client.get(path).get_data(as_text=True)
+    assert 'data-status="settled"' in done and "4 ★" in done and "Late" in done
+
+
+def test_an_attestor_verifies_an_attribute_and_the_listing_page_names_it(market: World) -> None:
+    electric = 1 << 0
+    listing = market.register("Volt Rides", RIDES, HELSINKI, electric, ETH_PRICE,
+                              owner=PROVIDERS[2])
+    market.sync()
+    attestor = signed_in(market, ATTESTOR)
+    page = attestor.get(f"/attest?provider_id={listing}").get_data(as_text=True)
+    assert "You are attestor #1" in page and 'value="electric_vehicle"' in page
+
+    review = attestor.post("/attest", {"provider_id": str(listing),
+                                       "attributes": ["electric_vehicle"]})
+    assert "You attest</dt><dd>Electric vehicle" in review.get_data(as_text=True)
+    follow_pending(market, attestor, confirm(attestor, review).headers["Location"])
+
+    shown = market.client().get(f"/providers/{listing}").get_data(as_text=True)
+    assert re.search(r"✓ Electric vehicle</span> <span[^>]*>by attestor #1", shown), \
+        main_part(shown)

@@ -331,3 +331,13 @@ def test_a_non_attestor_is_told_it_cannot_attest(app: Flask) -> None:
     page = signed_in(app).get("/attest?provider_id=2").get_data(as_text=True)
 
     assert 'data-testid="not-attestor"' in page and 'id="attest-form"' not in page
+
+
+def test_a_disabled_currency_is_refused_next_to_the_currency_on_register(app: Flask) -> None:
+    response = post(signed_in(app, OWNER), "/provider/register", {
+        "category": "rides", "region": "helsinki", "price": "1", "currency": "2",
+        "stake": "0.02", "name": "Old money"})
+
+    assert response.status_code == 400
+    assert re.search(r'data-error-for="currency"[^>]*>Currency #2 is not accepted',
+                     response.get_data(as_text=True))

@@ -120,8 +120,8 @@ def _booking_context(booking_id: int) -> dict[str, Any]:
         account = current_account()
         arbiter = bool(account and row.get("arbiter") and account == row["arbiter"])
         known = currencies(conn)
-    booking = booking_json(row, currency_or_default(known, int(row.get("currency") or 0)),
-                           slot_booking.zone())
+    currency = currency_or_default(known, int(row.get("currency") or 0))
+    booking = booking_json(row, currency, slot_booking.zone())
     provider_info = providers_json(svc.engine, [provider_row])[0] if provider_row else None
     role = None
     if account and account == row["customer"]:
@@ -132,7 +132,7 @@ def _booking_context(booking_id: int) -> dict[str, Any]:
         "booking": booking,
         "row": row,
         "provider": provider_info,
-        "timeline": timeline_json(events),
+        "timeline": timeline_json(events, currency, slot_booking.zone()),
         "role": role,
         "category": int(provider_row["category"]) if provider_row is not None else None,
         "arbiter": arbiter and role is None,

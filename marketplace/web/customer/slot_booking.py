@@ -45,7 +45,7 @@ from marketplace.web.money import (
 )
 from marketplace.web.permit import PERMIT_LIFETIME, check_permit, permit_of, typed_data, wallet_json
 from marketplace.web.present import providers_json, view_of_row
-from marketplace.web.review import book_review, booking_fee
+from marketplace.web.review import book_review, booking_deadlines, booking_fee
 from marketplace.web.slots import (
     DURATIONS,
     Slot,
@@ -211,11 +211,17 @@ def _review(q: dict[str, Any], slot: Slot, req: actions.BookingRequest,
     provider = q["provider"]
     terms = ((provider["free_cancel_hours"], provider["late_cancel_pct"])
              if provider["free_cancel_hours"] is not None else None)
+    try:
+        deadlines = booking_deadlines(services().chain.call("windows"), now=q["now"],
+                                      start=slot.start, minutes=slot.minutes,
+                                      instant=provider["instant"], zone=zone())
+    except WebError:  # the node is away: the review goes on without the deadlines
+        deadlines = []
     review = book_review(
         provider=provider, price=q["price"], currency=currency, fee=q["fee"], start=slot.start,
         minutes=slot.minutes, zone=zone(), terms=terms, instant=provider["instant"],
         offer_version=provider["offer_version"], permit=not currency.is_ether,
-        back_url=url_for("customer.book", provider_id=provider["id"]))
+        back_url=url_for("customer.book", provider_id=provider["id"]), deadlines=deadlines)
     intent = actions.book_v2_intent(
         req, price=q["price"], ether=currency.is_ether, label=label,
         api_path=url_for("customer.book_tx", provider_id=provider["id"]), api_body=_body(req))

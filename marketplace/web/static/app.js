@@ -168,14 +168,26 @@
 
     function collect() {
       var data = new FormData(form);
+      var currency = form.querySelector("#currency");
+      var symbol = currency && currency.selectedOptions.length ? currency.selectedOptions[0].textContent.trim() : "ETH";
+      var inUnits = function (value) {
+        if (symbol === "ETH") { return withUnit(value); }
+        value = (value || "").trim();
+        return value ? value + " " + symbol : value;
+      };
       var body = {
         category: data.get("category"),
         region: data.get("region"),
+        currency: currency ? Number(currency.value) : 0,
         min_stars: data.get("min_stars") || "0",
-        max_price: withUnit(data.get("max_price")),
-        premium_per_star: withUnit(data.get("premium_per_star")) || "0",
+        max_price: inUnits(data.get("max_price")),
+        premium_per_star: inUnits(data.get("premium_per_star")) || "0",
         required: data.getAll("required"),
         refused: data.getAll("refused"),
+        verified: data.getAll("verified"),
+        trusted_attestors: data.getAll("trusted_attestors").map(Number),
+        min_track_record: data.get("min_track_record") || "0",
+        min_reliability: data.get("min_reliability") || "0",
         score_weight: data.get("score_weight") || "0",
         price_weight: data.get("price_weight") || "0"
       };
