@@ -23,11 +23,12 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy.sparse import hstack  # type: ignore[import-untyped]
+from scipy.sparse import hstack, vstack  # type: ignore[import-untyped]
 from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped]
 from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 from sklearn.pipeline import Pipeline, make_pipeline  # type: ignore[import-untyped]
 from sklearn.preprocessing import StandardScaler  # type: ignore[import-untyped]
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from marketplace.catalogue import COMPLAINT_TAGS, lookup
 from marketplace.language.corpus import FeedbackExample, feedback_examples
@@ -48,10 +49,6 @@ CATEGORY_TAGS: dict[str, tuple[str, ...]] = {
                  "no_show", "language_barrier", "pet_hair"),
 }
 
-SECOND_TAG_THRESHOLD = 0.3  # P(tag | complaint) a further tag needs to be proposed too
-CLAUSE_TAG_THRESHOLD = 0.6  # the same for a tag found in one clause of a longer text
-
-
 @dataclass(frozen=True)
 class Settings:
     """The classifiers' hyper-parameters (the shipped ones: `SETTINGS`).
@@ -66,9 +63,19 @@ class Settings:
     text_detector_c: float = 100.0
     text_tagger_c: float = 10.0
     text_weight: float = 0.7
+    detector_text_weight: float = 0.7  # the same share in the complaint-or-not blend
     complaint_threshold: float = 0.65  # P(complaint) below this: praise or neutral, no tag
     # P(complaint) one clause needs to count when the whole text reads as praise
     clause_complaint_threshold: float = 0.9
+    second_tag_threshold: float = 0.3  # P(tag | complaint) a further tag needs to be proposed
+    clause_tag_threshold: float = 0.6  # the same for a tag found in one clause of a longer text
+    negation: bool = False  # words after "not", "no", "never", ... become cues of their own
+    char_ngrams: tuple[int, int] = (2, 5)  # character n-gram lengths in the TF-IDF
+    # P(complaint) the words after a contrast ("lovely driver, but ...") need to count when the
+    # whole text reads as praise (above 1: the contrast is not looked at on its own)
+    contrast_threshold: float = 1.01
+    # the clauses of praise texts also teach the complaint detector what praise looks like
+    praise_clauses: bool = False
 
 
 # Chosen by 5-fold cross-validation on the training part only (`bench/language.py --cv-grid`),
@@ -84,6 +91,10 @@ _STOPWORDS = frozenset(
     "has did do just all very up out about then there what when which who".split()
 )
 _CLAUSE = re.compile(r"[.;!?,]|\b(?:and|but|though|although)\b", re.IGNORECASE)
+# What follows one of these is what the customer means: "great car, but the driver was rude".
+_CONTRAST = re.compile(
+    r"\b(?:but|however|though|although|except|unfortunately|shame|pity|sadly)\b", re.IGNORECASE
+)
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?|\d+")
 
 
@@ -162,25 +173,46 @@ class FeedbackInterpreter:
         texts = [text for text, _ in training]
         # Words (with bigrams, so "not late" and "no smell" are cues of their own) and
         # character n-grams within words (so "stinking" shares with "stank", typos still match).
-        self._words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)
-        self._chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)
-        self._words.fit(texts)
-        self._chars.fit(texts)
-        dense = self.features(texts)
-        sparse = self._text_features(texts)
-        is_complaint = [int(bool(tags)) for _, tags in training]
-        # Balanced: praise is the rarer class, and a missed "no complaint" puts a false tag in
-        # front of the customer.
-        self._complaint = _Blend(dense, sparse, is_complaint, settings.detector_c,
-                                 settings.text_detector_c, settings.text_weight, balanced=True)
-        rows, labels = [], []
-        for row, (_, tags) in enumerate(training):
-            for tag in tags:  # a text with two complaints teaches both tags
-                rows.append(row)
-                labels.append(lookup("complaint tag", tag).code)
-        self._tags = _Blend(dense[rows], sparse[rows], labels, settings.tagger_c,
-                            settings.text_tagger_c, settings.text_weight, balanced=False)
+        self._words = TfidfVectorizer(
+            ngram_range=(1, 2), sublinear_tf=True, min_df=1,
+            preprocessor=_mark_negation if settings.negation else None,
+        )
+        self._chars = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=settings.char_ngrams, sublinear_tf=True
+        )
+        # One BLAS thread: on a small problem, threads contending for a busy 2-core machine made
+        # training 5-20x slower than running on one.
+        with threadpool_limits(limits=1):
+            self._words.fit(texts)
+            self._chars.fit(texts)
+            dense = self.features(texts)
+            sparse = self._text_features(texts)
+            is_complaint = [int(bool(tags)) for _, tags in training]
+            extra = [c for text, tags in training if not tags and settings.praise_clauses
+                     for c in _clauses(text)] if settings.praise_clauses else []
+            detector_dense, detector_sparse = dense, sparse
+            if extra:
+                detector_dense = np.vstack([dense, self.features(extra)])
+                detector_sparse = vstack([sparse, self._text_features(extra)]).tocsr()
+            # Balanced: praise is the rarer class, and a missed "no complaint" puts a false tag
+            # in front of the customer.
+            self._complaint = _Blend(detector_dense, detector_sparse,
+                                     is_complaint + [0] * len(extra), settings.detector_c,
+                                     settings.text_detector_c, settings.detector_text_weight,
+                                     balanced=True)
+            rows, labels = [], []
+            for row, (_, tags) in enumerate(training):
+                for tag in tags:  # a text with two complaints teaches both tags
+                    rows.append(row)
+                    labels.append(lookup("complaint tag", tag).code)
+            self._tags = _Blend(dense[rows], sparse[rows], labels, settings.tagger_c,
+                                settings.text_tagger_c, settings.text_weight, balanced=False)
         self._column = {code: column for column, code in enumerate(self._tags.classes)}
+        self._allowed = {
+            category: [lookup("complaint tag", key) for key in keys
+                       if lookup("complaint tag", key).code in self._column]
+            for category, keys in CATEGORY_TAGS.items()
+        }
 
     def _text_features(self, texts: list[str]) -> Any:
         """Word and character n-gram TF-IDF rows (sparse), one per text."""
@@ -214,37 +246,65 @@ class FeedbackInterpreter:
         Empty when the text states no complaint. Raises `InvalidText` for an empty or too long
         text or an unknown category.
         """
-        category = checked_category(category)
-        text = checked_text(text)
-        clauses = [c for c in _CLAUSE.split(text) if len(_content_words(c)) >= 2]
-        if len(clauses) < 2:
-            clauses = []
-        # The whole text and its clauses in one batch: each classifier call has a fixed cost
-        # that dominates the time of one short text.
-        all_complaints, all_tags = self._probabilities([text, *clauses])
-        clause_scores = (all_complaints[1:], all_tags[1:])
-        p_complaint = float(all_complaints[0])
-        if p_complaint < self._settings.complaint_threshold:
+        return self.interpret_many([(category, text)])[0]
+
+    def interpret_many(self, requests: list[tuple[str, str]]) -> list[list[TagGuess]]:
+        """`interpret` for many (category, text) pairs at once (the same answers, batched)."""
+        checked = [(checked_category(c), checked_text(t)) for c, t in requests]
+        batch: list[str] = []
+        spans: list[tuple[int, int, bool]] = []
+        for _, text in checked:
+            clauses = _clauses(text)
+            contrast = _CONTRAST.split(text)[-1] if _CONTRAST.search(text) else ""
+            has_tail = len(_content_words(contrast)) >= 2
+            start = len(batch)
+            # The whole text, the words after a contrast, and the clauses in one batch: each
+            # classifier call has a fixed cost that dominates the time of one short text.
+            batch += [text, *([contrast] if has_tail else []),
+                      *clauses]
+            spans.append((start, len(batch), has_tail))
+        p_complaints, p_tags = self._probabilities(batch)
+        return [
+            self._decide(category, p_complaints[start:end], p_tags[start:end], has_tail)
+            for (category, _), (start, end, has_tail) in zip(checked, spans, strict=True)
+        ]
+
+    def _decide(
+        self, category: str, p_complaints: npt.NDArray[np.float64],
+        p_tags: npt.NDArray[np.float64], has_tail: bool,
+    ) -> list[TagGuess]:
+        """The tags for one text from the scores of the whole text (row 0), the words after its
+        last contrast (row 1 when `has_tail`) and its clauses (the rows after)."""
+        settings = self._settings
+        first_clause = 2 if has_tail else 1
+        clause_scores = (p_complaints[first_clause:], p_tags[first_clause:])
+        p_complaint = float(p_complaints[0])
+        if p_complaint < settings.complaint_threshold:
             # Praise around a complaint ("great driver but the seats were rock hard") can
-            # outweigh it in the whole text; a clause that is clearly a complaint still counts.
-            return self._clause_tags(
-                category, clause_scores, set(), self._settings.clause_complaint_threshold
+            # outweigh it in the whole text; what follows a contrast, or a clause that is
+            # clearly a complaint, still counts.
+            tail = self._clause_tags(
+                category, (p_complaints[1:2], p_tags[1:2]) if has_tail
+                else (p_complaints[:0], p_tags[:0]), set(), settings.contrast_threshold,
             )
-        probabilities = all_tags[0]
-        allowed = [lookup("complaint tag", key) for key in CATEGORY_TAGS[category]]
-        scores = {e: float(probabilities[self._column[e.code]]) for e in allowed
-                  if e.code in self._column}
+            found = {g.key for g in tail}
+            more = self._clause_tags(
+                category, clause_scores, found, settings.clause_complaint_threshold
+            )
+            return sorted(tail + more, key=lambda g: -g.confidence)
+        probabilities = p_tags[0]
+        scores = {e: float(probabilities[self._column[e.code]]) for e in self._allowed[category]}
         total = sum(scores.values()) or 1.0
         ranked = sorted(scores.items(), key=lambda item: -item[1])
         guesses = []
         for rank, (entry, score) in enumerate(ranked):
             share = score / total  # renormalised over the category's tags
-            if rank > 0 and share < SECOND_TAG_THRESHOLD:
+            if rank > 0 and share < settings.second_tag_threshold:
                 break
             guesses.append(TagGuess(entry.key, entry.label, round(p_complaint * share, 3)))
         found = {g.key for g in guesses}
         return guesses + self._clause_tags(
-            category, clause_scores, found, self._settings.complaint_threshold
+            category, clause_scores, found, settings.complaint_threshold
         )
 
     def _clause_tags(
@@ -260,20 +320,50 @@ class FeedbackInterpreter:
         fewer than two clauses).
         """
         p_complaints, probabilities = clause_scores
-        allowed = [lookup("complaint tag", key) for key in CATEGORY_TAGS[category]]
         extra: dict[str, TagGuess] = {}
         for p_complaint, row in zip(p_complaints, probabilities, strict=True):
             if p_complaint < complaint_threshold:
                 continue
-            scores = {e: float(row[self._column[e.code]]) for e in allowed
-                      if e.code in self._column}
+            scores = {e: float(row[self._column[e.code]]) for e in self._allowed[category]}
             entry, score = max(scores.items(), key=lambda item: item[1])
             share = score / (sum(scores.values()) or 1.0)
-            if share >= CLAUSE_TAG_THRESHOLD and entry.key not in found:
+            if share >= self._settings.clause_tag_threshold and entry.key not in found:
                 confidence = round(float(p_complaint) * share, 3)
                 if entry.key not in extra or extra[entry.key].confidence < confidence:
                     extra[entry.key] = TagGuess(entry.key, entry.label, confidence)
         return sorted(extra.values(), key=lambda g: -g.confidence)
+
+
+# Words that turn what follows around ("not late", "no smell at all", "never rude").
+_NEGATORS = frozenset(
+    "not no never nothing nobody none without neither nor hardly barely zero".split()
+)
+_SCOPE_END = re.compile(r"[.;!?,]|\b(?:but|though|although|however)\b")
+
+
+def _mark_negation(text: str) -> str:
+    """Lower-cased `text` with the (up to three) words after a negator prefixed `neg_`, within
+    the clause: "no smell of smoke" -> "no neg_smell neg_of neg_smoke"."""
+    out: list[str] = []
+    for part in _SCOPE_END.split(text.lower()):
+        scope = 0
+        for word in _WORD.findall(part):
+            if word in _NEGATORS or word.endswith(("n't", "n’t")):
+                out.append(word)
+                scope = 3
+            elif scope:
+                out.append("neg_" + word)
+                scope -= 1
+            else:
+                out.append(word)
+        out.append(".")
+    return " ".join(out)
+
+
+def _clauses(text: str) -> list[str]:
+    """The clauses of `text` with at least two content words (none when fewer than two)."""
+    clauses = [c for c in _CLAUSE.split(text) if len(_content_words(c)) >= 2]
+    return clauses if len(clauses) >= 2 else []
 
 
 def _content_words(text: str) -> list[str]:
