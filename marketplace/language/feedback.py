@@ -1,16 +1,17 @@
 """Complaint tags from a rating's free text: "the suspension was too stiff" -> uncomfortable.
 
-Two small classifiers, each a blend of a logistic regression over the embedding model's word
-vectors and one over word and character n-gram TF-IDF, trained when first used from the
-training part of the corpus plus short per-tag phrases (`data/tag_phrases.txt`):
-
-1. *is there a complaint at all?* (so "great job, spotless kitchen" yields no tag), and
-2. *which tags?* over the tags that make sense for the booking's category.
+One classifier over eleven classes, the ten complaint tags and "no complaint", trained when
+first used from the training part of the corpus plus short per-tag phrases
+(`data/tag_phrases.txt`). It blends a logistic regression over the embedding model's word
+vectors with one over word (negation-marked) and character n-gram TF-IDF. P(complaint) is one
+minus P("no complaint") (so "great job, spotless kitchen" yields no tag); the tags are ranked
+over those that make sense for the booking's category.
 
 A tag's confidence is P(complaint) x P(tag | complaint). The most likely tag is returned when the
 text is a complaint; a second tag only when the text supports it on its own (two complaints in
-one text). Only the tags ever leave this module for the chain; the text itself is personal data
-and is neither stored nor logged here.
+one text, clause by clause); when the whole text reads as praise, the words after a "but" and
+clearly complaining clauses still count. Only the tags ever leave this module for the chain; the
+text itself is personal data and is neither stored nor logged here.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ class Settings:
 
     Each classifier blends two logistic regressions: one over the embedding features, one over
     word and character n-gram TF-IDF (which sees exact cues the static embeddings blur: "not",
-    "full hour", "heating"). `text_weight` is the TF-IDF model's share of the blend.
+    "full hour", "heating"). `text_weight` is the TF-IDF model's share of the blend. The
+    separate complaint detector (`detector_*`) is trained only when `none_weight` < 1.
     """
 
     detector_c: float = 0.003
