@@ -93,3 +93,35 @@ def test_blended_probabilities_match_scikit_learns(classes: int) -> None:
     expected = 0.3 * blend._dense.predict_proba(dense) + 0.7 * blend._text.predict_proba(sparse)
     assert np.allclose(blend.proba(dense, sparse), expected, atol=1e-9)
     assert np.allclose(blend.proba(dense, sparse).sum(axis=1), 1.0)
+
+
+def test_negation_marks_the_words_it_turns_around_within_the_clause() -> None:
+    from marketplace.language.feedback import _mark_negation
+
+    marked = _mark_negation("No smell of smoke at all, but the seats were hard.")
+    assert "neg_smell neg_of neg_smoke at" in marked
+    assert "neg_seats" not in marked and "seats" in marked
+    assert "neg_late" in _mark_negation("He wasn't late")
+
+
+def test_a_batch_gives_the_answers_of_one_text_at_a_time(
+    interpreter: FeedbackInterpreter,
+) -> None:
+    requests = [("rides", "Lovely driver."), ("cleaning", "She came two hours late, and rude."),
+                ("delivery", "The parcel was soaked and torn.")]
+    assert interpreter.interpret_many(requests) == [
+        interpreter.interpret(category, text) for category, text in requests
+    ]
+
+
+def test_only_decision_thresholds_may_change_after_training(
+    interpreter: FeedbackInterpreter,
+) -> None:
+    from dataclasses import replace
+
+    from marketplace.language.feedback import SETTINGS
+
+    stricter = interpreter.with_decisions(replace(SETTINGS, complaint_threshold=1.01))
+    assert stricter.interpret("rides", "Lovely driver, spotless car.") == []
+    with pytest.raises(ValueError):
+        interpreter.with_decisions(replace(SETTINGS, tagger_c=1.0))

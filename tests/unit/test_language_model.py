@@ -55,3 +55,13 @@ def test_the_corpus_covers_every_category_and_tag_in_both_parts() -> None:
         assert any(not e.tags for e in part) and any(len(e.tags) == 2 for e in part)
     assert {t for e in feedback_examples() for t in e.tags} == {t.key for t in COMPLAINT_TAGS}
     assert {e.split for e in criteria_examples()} == {"train", "test"}
+
+
+def test_the_held_out_feedback_set_is_its_own_frozen_test_part() -> None:
+    from marketplace.language.corpus import HELDOUT_FILE
+
+    test = [e for e in feedback_examples() if e.split == "test"]
+    train = {e.text for e in feedback_examples() if e.split == "train"}
+    assert HELDOUT_FILE == "feedback_heldout.txt"
+    assert len(test) >= 150 and not {e.text for e in test} & train
+    assert len(feedback_examples()) >= 400
