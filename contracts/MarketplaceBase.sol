@@ -94,6 +94,7 @@ abstract contract MarketplaceBase is Ownable2Step, ReentrancyGuardTransient {
     mapping(uint256 bookingId => IBookings.Booking) internal _bookings;
     mapping(uint256 bookingId => uint96) internal _bonds;
     mapping(address account => mapping(uint8 currency => uint256)) internal _credits;
+    // slither-disable-next-line uninitialized-state (written by MarketplaceModule on this storage)
     mapping(uint8 currency => Ledger) internal _ledgers;
     // slither-disable-next-line uninitialized-state (written by MarketplaceModule on this storage)
     mapping(uint8 currency => CurrencyInfo) internal _currencies;
