@@ -47,8 +47,9 @@ K = 20
 TARGETS = {"p99_ms_100k": 5, "p99_ms_1m": 50, "rss_mb_1m": 500}
 
 
-def build_index(n: int, seed: int) -> ProviderIndex:
-    """`n` providers: 40% rides, the rest spread over four categories, five regions."""
+def synthetic(n: int, seed: int) -> tuple[dict[str, Any], dict[int, dict[int, int]]]:
+    """`n` providers: 40% rides, the rest spread over four categories, five regions; their
+    columns (`ProviderIndex.from_columns`' keywords) and attestations {attestor: {id: bits}}."""
     rng = np.random.default_rng(seed)
     categories = rng.choice([1, 2, 3, 4, 5], size=n, p=[0.4, 0.15, 0.15, 0.15, 0.15])
     attributes = np.zeros(n, np.uint64)
@@ -56,25 +57,42 @@ def build_index(n: int, seed: int) -> ProviderIndex:
         attributes |= (rng.random(n) < 0.25).astype(np.uint64) << np.uint64(bit)
     weights = rng.integers(0, 200, n) * rng.choice([1_000, 4_000, 25_000], size=n)
     stars = np.clip(np.rint(weights * rng.uniform(2.5, 5.0, n)), weights, 5 * weights)
-    index = ProviderIndex.from_columns(
-        provider_id=np.arange(1, n + 1),
-        owner=[f"0x{o:040x}" for o in rng.integers(1, max(n // 5, 2), n).tolist()],
-        category=categories,
-        region=rng.integers(1, 6, n),
-        attributes=attributes,
-        currency=(rng.random(n) < 0.2).astype(np.int64),
-        price=rng.integers(20, 121, n) * 10**15,
-        active=rng.random(n) > 0.05,
-        rating_weight=weights,
-        weighted_stars=stars.astype(np.int64),
-        completed=rng.integers(0, 300, n),
-        failures=rng.integers(0, 12, n),
-    )
+    columns: dict[str, Any] = {
+        "provider_id": np.arange(1, n + 1),
+        "owner": [f"0x{o:040x}" for o in rng.integers(1, max(n // 5, 2), n).tolist()],
+        "category": categories,
+        "region": rng.integers(1, 6, n),
+        "attributes": attributes,
+        "currency": (rng.random(n) < 0.2).astype(np.int64),
+        "price": rng.integers(20, 121, n) * 10**15,
+        "active": rng.random(n) > 0.05,
+        "rating_weight": weights,
+        "weighted_stars": stars.astype(np.int64),
+        "completed": rng.integers(0, 300, n),
+        "failures": rng.integers(0, 12, n),
+    }
+    attestations: dict[int, dict[int, int]] = {}
     for attestor in (1, 2):
+        attestations[attestor] = {
+            pid + 1: int(rng.integers(0, 1 << 20))
+            for pid in np.flatnonzero(rng.random(n) < 0.2).tolist()
+        }
+    return columns, attestations
+
+
+def index_of(columns: dict[str, Any], attestations: dict[int, dict[int, int]]) -> ProviderIndex:
+    """The matching index of `synthetic`'s data, every attestor named."""
+    index = ProviderIndex.from_columns(**columns)
+    for attestor, by in attestations.items():
         index.set_attestor(attestor, f"0x{attestor:040x}", True)
-        for pid in np.flatnonzero(rng.random(n) < 0.2).tolist():
-            index.attest(pid + 1, attestor, int(rng.integers(0, 1 << 20)))
+        for pid, bits in by.items():
+            index.attest(pid, attestor, bits)
     return index
+
+
+def build_index(n: int, seed: int) -> ProviderIndex:
+    """`synthetic(n, seed)` as a matching index."""
+    return index_of(*synthetic(n, seed))
 
 
 def broad(rng: random.Random) -> CriteriaView:
