@@ -30,6 +30,7 @@ import argparse
 import json
 import os
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -115,7 +116,13 @@ def _generate(events: int, state: Path, anvil_args: Sequence[str] = ()) -> dict[
             "generation_s": round(time.monotonic() - started, 1),
         }
     finally:
-        node.stop()  # anvil writes the state dump on the way out
+        # anvil writes the state dump on the way out: hundreds of MB with historical states,
+        # longer than Anvil.stop's 5 s grace on a busy machine (a SIGKILL truncates the dump)
+        node.process.send_signal(signal.SIGTERM)
+        try:
+            node.process.wait(timeout=600)
+        except subprocess.TimeoutExpired:
+            node.stop()
     return meta
 
 
