@@ -12,7 +12,15 @@ median ether price add up to on the way to 4.5 stars with five-star ratings.
 
 Keys: `farm_cost_to_4_5_stars_wei` (the cheapest strategy that got there),
 `honest_cost_to_4_5_stars_wei`, `farm_to_honest_ratio` (target >= 1: faking is never cheaper than
-earning) and `strategies_tried` (each with its cost, bookings and outcome).
+earning), `farm_to_honest_cost_per_weight_ratio` (what one unit of rating weight costs the farmer
+over what it costs the honest listing), `honest_final_score` and `strategies_tried` (each with its
+cost, bookings, final rating weight and outcome).
+
+A bound worth knowing when reading the ratio: no rule can put it above 1. Sybil customers are
+indistinguishable from real ones, so a farmer can always copy an honest listing's bookings (same
+price, same fees, same weights); the farm is at most the honest cost. With weights linear in the
+fee, every path pays the same per unit of weight (the cost-per-weight ratio is 1), and the honest
+total exceeds the farm's only by how far its last booking overshoots 4.5 stars.
 """
 
 from __future__ import annotations
@@ -56,6 +64,8 @@ class Outcome:
     reached: bool = False
     refused: str | None = None
     notes: list[str] = field(default_factory=list)
+    weight: int = 0  # rating weight the listing ended with
+    final_score: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         row: dict[str, Any] = {
@@ -63,6 +73,7 @@ class Outcome:
             "cost_wei": self.cost_wei,
             "bookings": self.bookings,
             "reached_4_5_stars": self.reached,
+            "rating_weight": self.weight,
         }
         if self.refused:
             row["refused"] = self.refused
@@ -168,7 +179,9 @@ class Arena:
             outcome.cost_wei += fee
             outcome.bookings += 1
         outcome.reached = True
-        outcome.notes.append(f"score {self.market.call('scoreOf', provider_id)}")
+        outcome.final_score = int(self.market.call("scoreOf", provider_id))
+        outcome.weight = int(self.market.listing(provider_id)["ratingWeight"])
+        outcome.notes.append(f"score {outcome.final_score}, rating weight {outcome.weight}")
         return outcome
 
 
@@ -313,13 +326,20 @@ def run() -> dict[str, Any]:
     if not reference.reached or not reached:
         raise RuntimeError("no strategy reached 4.5 stars: the benchmark measured nothing")
     farm = min(s.cost_wei for s in reached)
+    cheapest = min(reached, key=lambda s: s.cost_wei)
     section: dict[str, Any] = {
         "farm_cost_to_4_5_stars_wei": farm,
         "honest_cost_to_4_5_stars_wei": reference.cost_wei,
         "farm_to_honest_ratio": round(farm / reference.cost_wei, 4),
-        "cheapest_strategy": min(reached, key=lambda s: s.cost_wei).name,
+        "cheapest_strategy": cheapest.name,
+        # What one unit of rating weight costs each way (fees per 1,000 weight): the honest
+        # path's total is higher only because its last booking overshoots 4.5 stars.
+        "farm_to_honest_cost_per_weight_ratio": round(
+            (farm / cheapest.weight) / (reference.cost_wei / reference.weight), 4
+        ),
         "honest_median_price_wei": median,
         "honest_bookings": reference.bookings,
+        "honest_final_score": reference.final_score,
         "strategies_tried": [s.as_dict() for s in strategies],
         "parameters": {
             "fee_bps": setup.fee_bps,

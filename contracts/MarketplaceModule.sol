@@ -240,7 +240,8 @@ contract MarketplaceModule is CriteriaRegistry {
             if (value > MAX_FEE_BPS_) revert IMarketplaceAdmin.MarketplaceFeeAboveCap(value, MAX_FEE_BPS_);
             ok = account == address(0);
         } else if (kind == IMarketplaceAdmin.ChangeKind.MinStake || kind == IMarketplaceAdmin.ChangeKind.DisputeBond) {
-            ok = account == address(0) && value <= type(uint96).max;
+            // Never zero: a free dispute pays to abuse, and a zero stake leaves a no-show unpunished.
+            ok = account == address(0) && value != 0 && value <= type(uint96).max;
         } else if (kind == IMarketplaceAdmin.ChangeKind.MinFee) {
             ok = value != 0 && value <= type(uint80).max;
         } else if (kind == IMarketplaceAdmin.ChangeKind.DefaultArbiter) {

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from web3 import Web3
 
+from marketplace.domain import ChangeKind
 from tests.contracts import driver as d
 from tests.contracts.driver import V2
 
@@ -353,3 +354,10 @@ def test_the_module_is_fixed_and_cannot_be_initialized_again(
             market.tx("initialize", setup, sender=who)
     assert market.call("owner") == owner
     assert market.call("feeRate") == d.FEE_BPS
+
+
+@pytest.mark.parametrize("kind", [ChangeKind.MIN_STAKE, ChangeKind.DISPUTE_BOND])
+def test_a_zero_stake_or_bond_is_refused(market: V2, owner: str, kind: ChangeKind) -> None:
+    """A free dispute pays to abuse; a zero stake leaves a no-show with nothing to slash."""
+    with market.reverts("MarketplaceInvalidChange"):
+        market.tx("scheduleChange", int(kind), ZERO, 0, sender=owner)
