@@ -359,6 +359,13 @@ def timeline(state: AuditState, booking: BookingState) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- charts
 
 
+def axis_number(value: float) -> str:
+    """A chart axis value to four significant digits, never in scientific notation
+    ('15,000', '0.000015'; issue 14 found '1.5e+04 ETH')."""
+    text = f"{Decimal(f'{value:.4g}'):,f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _eth(value: float) -> str:
     return format_eth(int(value), places=4)
 
@@ -472,7 +479,7 @@ def charts(state: AuditState) -> dict[str, Markup]:
                 Series("balance, from the node", eth_points("balance"), dashed=True),
             ],
             x_label="block",
-            y_format=lambda v: f"{v:.4g} ETH",
+            y_format=lambda v: f"{axis_number(v)} ETH",
         ),
         "volume": bar_chart(
             "Volume per day (booked)",
