@@ -134,12 +134,17 @@ def roles_for(count: int, owners: int, customers: int) -> list[str]:
     return (roles + ["stranger"] * count)[:count]
 
 
+STORY_ROLE = "customer (the demo story: compact cars)"
+
+
 def _roles(market: Market, addresses: Sequence[str], owners: Sequence[str],
            customers: Sequence[str], arbiter: str | None, attestor: str | None) -> list[str]:
     """Each account's role as the chain and the demo see it."""
     operator = str(market.call("owner")).lower()
     by_address = {a.lower(): "provider" for a in owners}
     by_address.update({a.lower(): "customer" for a in customers})
+    if customers:  # the README's story: the switcher marks it (issue 14)
+        by_address[customers[0].lower()] = STORY_ROLE
     for account, role in ((arbiter, "arbiter"), (attestor, "attestor"), (operator, "operator")):
         if account:
             by_address[account.lower()] = role

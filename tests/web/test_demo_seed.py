@@ -3,6 +3,8 @@ of the customer whose complaints about compact cars change their next ranking.""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from marketplace.web.demo import DemoMarket, seed_market
@@ -84,3 +86,19 @@ def test_signed_out_visitors_browse_matches_and_are_asked_to_sign_in_to_book(
     assert 'data-testid="match-summary"' in page and "active providers in this category" in page
     assert page.count('<li class="card match"') >= 1
     assert "Sign in to book" in page and "/auth/signin?next=/book/" in page
+
+
+def test_the_switcher_marks_the_demo_story_account(demo: tuple[World, DemoMarket]) -> None:
+    from marketplace.web.demo import STORY_ROLE
+
+    world, seeded = demo
+    story = world.addresses.index(seeded.story_customer)
+    assert seeded.roles[story] == STORY_ROLE and seeded.roles.count(STORY_ROLE) == 1
+    config = world.app.extensions["marketplace"].config
+    world.app.extensions["marketplace"].config = dataclasses.replace(
+        config, dev_account_roles=tuple(seeded.roles))
+    try:
+        page = world.client().get("/auth/signin").get_data(as_text=True)
+    finally:
+        world.app.extensions["marketplace"].config = config
+    assert f"{story} · {STORY_ROLE} · {seeded.story_customer}" in page
