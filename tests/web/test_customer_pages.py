@@ -86,6 +86,7 @@ def test_saving_criteria_sends_set_criteria_and_leads_to_the_ranked_matches(
     assert location == "/matches?category=rides"
     page = client.get(location).get_data(as_text=True)
     assert "<strong>2</strong> of 4 providers" in page
+    assert 'role="status">Done: Save your rides criteria' in page  # confirmed (issue 14)
     assert "Aino&#39;s Rides" in page and "Eero Electric" in page and "Smoky Cabs" not in page
     assert "under your ceiling" in page and "Ranked 60% on score and 40% on price" in page
     assert "the provider is outside your region" in page

@@ -78,6 +78,7 @@ def test_accepting_a_suggestion_signs_set_criteria_and_the_ranking_obeys_it(
 
     matches = client.get("/matches?category=rides").get_data(as_text=True)
     assert "<strong>1</strong> of 3 providers" in matches
+    assert 'role="status">Done: ' in matches  # the accepted suggestion is confirmed
     assert "Compact A" not in matches
     assert "Refuse &#39;compact car&#39;" not in client.get("/profile").get_data(as_text=True)
 
@@ -240,6 +241,7 @@ def test_incoming_requests_can_be_declined_and_earnings_withdrawn(market: World)
     assert path.rsplit("/", 1)[1] in requests_page
     assert 'data-status="declined"' in customer.get(path).get_data(as_text=True)
     assert follow_pending(market, owner, withdraw.headers["Location"]) == "/provider/"
-    assert "Withdrawable now: <strong data-testid=\"provider-credit\">nothing" in owner.get(
-        "/provider/").get_data(as_text=True)
+    dashboard = owner.get("/provider/").get_data(as_text=True)
+    assert "Withdrawable now: <strong data-testid=\"provider-credit\">nothing" in dashboard
+    assert 'role="status">Done: Withdraw your' in dashboard  # confirmed (issue 14)
     assert MIN_STAKE  # the stake stays locked while the listing is active
