@@ -364,3 +364,21 @@ def test_the_pending_page_never_redirects_off_site(market: World) -> None:
     redirected = client.get(f"{tx}?next=//evil.example/x")
 
     assert redirected.headers["Location"] == "/"
+
+
+def test_an_error_about_a_field_the_form_lacks_reaches_the_top_of_the_form(market: World) -> None:
+    """Issue 14: every error the API can return appears on the page that caused it, also one
+    naming a field the posted form did not have."""
+    from marketplace.web.customer.common import errors_of
+    from marketplace.web.errors import WebError
+
+    error = WebError("Bad.", fields={"currency": "That currency is disabled.",
+                                     "price": "Too low."})
+    with market.app.test_request_context("/provider/register", method="POST",
+                                         data={"price": "1", "attributes": "x"}):
+        shown = errors_of(error)
+    assert shown["_form"] == "That currency is disabled." and shown["price"] == "Too low."
+    error = WebError("The account cannot pay 9,999 ETH.", "from", status=409)
+    with market.app.test_request_context("/provider/register", method="POST",
+                                         data={"stake": "9999"}):
+        assert errors_of(error)["_form"] == "The account cannot pay 9,999 ETH."
