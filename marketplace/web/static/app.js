@@ -286,7 +286,28 @@
     });
   }
 
+  // The register form offers only the attributes of the chosen category (issue 14); an
+  // attribute of another category is hidden, disabled (not sent) and unticked.
+  function setupCategoryAttributes() {
+    var form = document.getElementById("register-form");
+    var field = form && form.querySelector("[data-attributes-by-category]");
+    var select = form && form.querySelector("select[name=category]");
+    if (!field || !select) { return; }
+    function follow() {
+      field.querySelectorAll("label[data-categories]").forEach(function (label) {
+        var offered = label.dataset.categories.split(" ").indexOf(select.value) >= 0;
+        var box = label.querySelector("input");
+        label.hidden = !offered;
+        box.disabled = !offered;
+        if (!offered) { box.checked = false; }
+      });
+    }
+    select.addEventListener("change", follow);
+    follow();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    setupCategoryAttributes();
     setupSignIn();
     setupWalletTx();
     setupPermit();
