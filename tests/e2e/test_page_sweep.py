@@ -79,7 +79,7 @@ def data(stack: Stack) -> Data:
     """A requested booking and a disputed one (for the arbiter), made straight on the contract
     and waited for until the app's indexer has them."""
     world = stack.world
-    customer, provider_name = CUSTOMERS[1], "Aino's Rides"
+    customer, provider_name = CUSTOMERS[2], "Aino's Rides"
     provider_id = world.providers[provider_name]
     owner = PROVIDERS[0]
     requested = world.book_direct(customer, provider_id, start=world.now() + 48 * HOUR, salt=91)
@@ -109,7 +109,7 @@ ROLES: dict[str, tuple[int | None, list[str]]] = {
         "/", "/auth/signin", "/matches?category=rides", "/providers/{provider_id}",
         "/no-such-page",
     ]),
-    "customer": (CUSTOMERS[1], [
+    "customer": (CUSTOMERS[2], [
         "/", "/criteria?category=rides", "/matches?category=rides", "/providers/{provider_id}",
         "/book/{provider_id}", "/bookings", "/bookings/{requested}", "/bookings/{disputed}",
         "/notifications", "/profile", "/tx/{tx_hash}", "/auth/signin",
