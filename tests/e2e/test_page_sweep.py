@@ -247,3 +247,37 @@ def test_every_page_fits_is_accessible_and_speaks_human_units(
 ])
 def test_the_raw_value_patterns_find_what_the_issue_quoted(text: str, raw: bool) -> None:
     assert bool(raw_values(text)) is raw
+
+
+def test_pages_reached_by_a_form_fit_and_are_accessible_too(
+    sized_page: tuple[str, Page], stack: Stack, data: Data,
+) -> None:
+    """The review before booking and a form re-rendered with its errors (POST answers)."""
+    size, page = sized_page
+    width = SIZES[size][0]
+    out = SWEEP / size
+    out.mkdir(parents=True, exist_ok=True)
+    problems: dict[str, list[str]] = {}
+
+    def check(name: str) -> None:
+        found = check_page(page, width)
+        page.screenshot(path=str(out / f"form-{name}.png"), full_page=True)
+        if found:
+            problems[name] = found
+
+    _sign_in(page, stack, CUSTOMERS[2])
+    page.goto(stack.url(f"/book/{stack.world.providers['Helmi Vans']}"))
+    page.locator("[data-slot-time]").first.click()
+    page.click("[data-testid=book-review]")
+    expect(page.get_by_test_id("tx-review")).to_be_visible()
+    check("booking-review")
+
+    _sign_in(page, stack, PROVIDERS[1])
+    page.goto(stack.url("/provider/register"))
+    page.select_option("#category", "cleaning")
+    page.fill("#name", "Sweep Cleaning")
+    page.fill("#price", "lots")
+    page.click("#register-form button[type=submit]")
+    expect(page.locator("#price-error")).to_be_visible()
+    check("register-errors")
+    assert not problems, json.dumps(problems, indent=1)
