@@ -382,3 +382,17 @@ def test_an_error_about_a_field_the_form_lacks_reaches_the_top_of_the_form(marke
     with market.app.test_request_context("/provider/register", method="POST",
                                          data={"stake": "9999"}):
         assert errors_of(error)["_form"] == "The account cannot pay 9,999 ETH."
+
+
+def test_the_app_and_the_audit_link_to_each_other(market: World) -> None:
+    client = market.client()
+    assert 'href="/audit/"' in client.get("/").get_data(as_text=True)
+    try:
+        audit = client.get("/audit/")
+    finally:  # the audit's own node connection, opened on first use
+        service = market.app.extensions.pop("marketplace_audit", None)
+        if service is not None:
+            service.rpc.close()
+    assert audit.status_code == 200
+    assert re.search(r'<a href="/" data-testid="app-link">Marketplace</a>',
+                     audit.get_data(as_text=True))
