@@ -46,7 +46,7 @@ import numpy as np
 
 from bench.results import write_section
 from marketplace.catalogue import COMPLAINT_TAGS, lookup
-from marketplace.domain import Criterion, booking_id
+from marketplace.domain import HOUR, RATING_WEIGHT_UNIT, Criterion, booking_id
 from marketplace.matching.criteria import CriteriaInput
 from marketplace.matching.eligibility import CriteriaView, first_failed_criterion
 from marketplace.matching.index import ProviderIndex
@@ -122,6 +122,9 @@ class Customer:
     score_share: float  # hidden: how much score matters against price, 0..1
 
 
+SLOT_ZERO = 1_800_000_000  # the synthetic bookings' slots: hourly from here (booking ids only)
+
+
 def build_world(rng: np.random.Generator, n: int) -> ProviderIndex:
     """`n` providers: attributes, quality-linked prices, and rating histories."""
     categories = rng.choice(list(CATEGORY_SHARES), size=n, p=list(CATEGORY_SHARES.values()))
@@ -138,15 +141,21 @@ def build_world(rng: np.random.Generator, n: int) -> ProviderIndex:
     ).astype(np.int64)
     base = rng.lognormal(np.log(5e16), 0.25, n)  # about 0.05 ether
     price = (base * (0.6 + 0.8 * quality) // 10**12 * 10**12).astype(np.int64)
+    # Every rating a minimum-fee one (weight 1,000), each listing its own owner, all in ether.
+    unit = RATING_WEIGHT_UNIT
     return ProviderIndex.from_columns(
         provider_id=np.arange(1, n + 1),
+        owner=[f"0x{i:040x}" for i in range(1, n + 1)],
         category=categories,
         region=rng.integers(1, 6, n),
         attributes=attributes,
+        currency=np.zeros(n, np.int64),
         price=price,
         active=rng.random(n) > 0.03,
-        score_count=counts,
-        score_sum=sums,
+        rating_weight=counts * unit,
+        weighted_stars=sums * unit,
+        completed=counts,
+        failures=np.zeros(n, np.int64),
     )
 
 
@@ -238,7 +247,7 @@ def simulate(
             if personalised:
                 service.record_rating(
                     customer.address,
-                    booking_id(customer.address, b),
+                    booking_id(customer.address, provider.provider_id, SLOT_ZERO + b * HOUR, 60),
                     provider,
                     customer.criteria,
                     stars,

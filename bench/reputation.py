@@ -222,7 +222,9 @@ def loop_in_one_transaction(arena: Arena) -> Outcome:
         arena.market.act("complete", booking, sender=owner)
     except ContractRevert as exc:
         outcome.refused = exc.error
-        outcome.notes.append("complete in the booking's own block is refused; a loop is one booking per slot")
+        outcome.notes.append(
+            "complete in the booking's own block is refused: a loop is one booking per slot"
+        )
         outcome.cost_wei = fee
         outcome.bookings = 1
         return outcome
@@ -289,7 +291,7 @@ def run() -> dict[str, Any]:
     with running_anvil(accounts=DEMO_ACCOUNTS + bench_accounts + 5) as node, connected(
         node.url
     ) as w3:
-        accounts = [Web3.to_checksum_address(a) for a in w3.eth.accounts]
+        accounts = [str(Web3.to_checksum_address(a)) for a in w3.eth.accounts]
         demo_accounts, accounts = accounts[:DEMO_ACCOUNTS], accounts[DEMO_ACCOUNTS:]
         # The default deployment parameters, as `make run` deploys them (arbiter, attestor and
         # the demo stablecoin named in the Setup).

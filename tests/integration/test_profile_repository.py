@@ -18,7 +18,7 @@ from sqlalchemy import Engine, create_engine, inspect, select, text
 from sqlalchemy.exc import OperationalError
 
 from marketplace.catalogue import mask
-from marketplace.domain import booking_id, customer_of
+from marketplace.domain import ETHER, booking_id, customer_of
 from marketplace.matching.eligibility import CriteriaView, ProviderView
 from marketplace.profile import (
     ChoiceRecord,
@@ -91,9 +91,15 @@ def backend(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Backend]:
         yield from _postgres()
 
 
+
+def bid(customer: str, n: int) -> int:
+    """The customer's n-th booking of listing 7: an hour-long slot, hourly from T0."""
+    return booking_id(customer, 7, int(T0.timestamp()) + n * 3_600, 60)
+
+
 def rating(customer: str, n: int, **changes: Any) -> RatingRecord:
     fields: dict[str, Any] = {
-        "customer": customer, "booking_id": booking_id(customer, n), "provider_id": 7,
+        "customer": customer, "booking_id": bid(customer, n), "provider_id": 7,
         "category": 1, "stars": 4, "complaints": mask("complaint tag", ["late", "rude"]),
         "attributes": 2**64 - 1, "score": 41_234, "price": 2**95 + 1, "min_score": 30_000,
         "ceiling": 2**96 + 5 * 2**96, "rated_at": T0 + timedelta(minutes=n),
@@ -174,12 +180,13 @@ def test_after_erase_nothing_about_the_customer_remains_in_any_profile_table(
     service = ProfileService(backend.repository, clock=lambda: T0)
     for customer in (ALICE, BOB):
         service.grant_consent(customer)
-        provider = ProviderView(7, 1, 1, 1 << 15, 9 * 10**16, True, 3, 12)
-        service.record_rating(customer, booking_id(customer, 1), provider, CRITERIA, 1,
+        provider = ProviderView(7, "0x" + "77" * 20, 1, 1, 1 << 15, ETHER, 9 * 10**16, True,
+                                3_000, 12_000, 3, 0)
+        service.record_rating(customer, bid(customer, 1), provider, CRITERIA, 1,
                               mask("complaint tag", ["smoke_smell"]))
         backend.repository.add_choice(choice(customer))
         service.dismiss(customer, "refuse_attribute:1:15")
-        assert service.record_feedback_text(customer, booking_id(customer, 1), "It reeked.")
+        assert service.record_feedback_text(customer, bid(customer, 1), "It reeked.")
     service.erase(ALICE)
 
     assert service.export(ALICE)["consents"] == []
@@ -209,11 +216,11 @@ def test_a_feedback_text_reads_back_and_a_later_one_for_the_booking_replaces_it(
     backend: Backend,
 ) -> None:
     repo = backend.repository
-    first = FeedbackText(ALICE, booking_id(ALICE, 1), "Late, and the seats — awful. 😞", T0)
-    other = FeedbackText(ALICE, booking_id(ALICE, 2), "x" * 2000, T0)
+    first = FeedbackText(ALICE, bid(ALICE, 1), "Late, and the seats — awful. 😞", T0)
+    other = FeedbackText(ALICE, bid(ALICE, 2), "x" * 2000, T0)
     repo.put_feedback_text(first)
     repo.put_feedback_text(other)
-    later = FeedbackText(ALICE, booking_id(ALICE, 1), "Only late.", T0 + timedelta(hours=1))
+    later = FeedbackText(ALICE, bid(ALICE, 1), "Only late.", T0 + timedelta(hours=1))
     repo.put_feedback_text(later)
     assert repo.feedback_texts(ALICE) == [other, later]
     assert repo.feedback_texts(BOB) == []
@@ -223,15 +230,15 @@ def test_a_feedback_text_reads_back_and_a_later_one_for_the_booking_replaces_it(
 
 def test_a_feedback_text_is_kept_only_with_consent_and_exported(backend: Backend) -> None:
     service = ProfileService(backend.repository, clock=lambda: T0)
-    assert not service.record_feedback_text(ALICE, booking_id(ALICE, 1), "Rude driver.")
+    assert not service.record_feedback_text(ALICE, bid(ALICE, 1), "Rude driver.")
     assert service.feedback_texts(ALICE) == []
     service.grant_consent(ALICE)
-    assert service.record_feedback_text(ALICE, booking_id(ALICE, 1), "  Rude driver.  ")
+    assert service.record_feedback_text(ALICE, bid(ALICE, 1), "  Rude driver.  ")
     assert [t["text"] for t in service.export(ALICE)["feedback_texts"]] == ["Rude driver."]
     with pytest.raises(ProfileError):
-        service.record_feedback_text(ALICE, booking_id(BOB, 1), "Not my booking.")
+        service.record_feedback_text(ALICE, bid(BOB, 1), "Not my booking.")
     with pytest.raises(ProfileError):
-        service.record_feedback_text(ALICE, booking_id(ALICE, 2), "x" * 2001)
+        service.record_feedback_text(ALICE, bid(ALICE, 2), "x" * 2001)
 
 
 def test_an_older_profile_database_gains_the_feedback_text_table_and_keeps_its_rows(
@@ -248,7 +255,7 @@ def test_an_older_profile_database_gains_the_feedback_text_table_and_keeps_its_r
     repo = SqlProfileRepository(engine)
     assert "profile_feedback_texts" in inspect(engine).get_table_names()
     assert repo.ratings(ALICE) == [rating(ALICE, 1)]
-    repo.put_feedback_text(FeedbackText(ALICE, booking_id(ALICE, 1), "Late.", T0))
+    repo.put_feedback_text(FeedbackText(ALICE, bid(ALICE, 1), "Late.", T0))
     assert [t.text for t in repo.feedback_texts(ALICE)] == ["Late."]
     engine.dispose()
 
