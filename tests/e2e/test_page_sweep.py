@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from marketplace.catalogue import lookup
 from tests.e2e.test_browser_flows import TIMEOUT
 from tests.support.browser import ROOT, Stack
 from tests.support.waiting import wait_for
@@ -49,6 +50,7 @@ RAW_PATTERNS: dict[str, re.Pattern[str]] = {
         r"|mask|score)\s*=\s*\d+(?![\d:.\-]|\s*(?:(?:stars?|ETH|dUSD|hours?|minutes?)\b|★|%))"),
 }
 HEX = re.compile(r"0x[0-9a-fA-F]+")
+COMPLAINT = {"uncomfortable_vehicle": lookup("complaint tag", "uncomfortable_vehicle").code}
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class Data:
     own_listing: int
     requested: str  # booking refs (0x hex)
     disputed: str
+    rated: str
     tx_hash: str
 
 
@@ -82,18 +85,26 @@ def data(stack: Stack) -> Data:
     customer, provider_name = CUSTOMERS[2], "Aino's Rides"
     provider_id = world.providers[provider_name]
     owner = PROVIDERS[0]
+    # consent first: the indexer then feeds the rating below to the profile (learned traits)
+    world.services.profiles.grant_consent(world.address(customer))
     requested = world.book_direct(customer, provider_id, start=world.now() + 48 * HOUR, salt=91)
     disputed = world.book_direct(customer, provider_id, start=world.now() + 2 * HOUR, salt=92)
-    world.market.act("accept", disputed, sender=world.address(owner))
+    rated = world.book_direct(customer, provider_id, start=world.now() + 2 * HOUR, salt=93)
+    for booking in (disputed, rated):
+        world.market.act("accept", booking, sender=world.address(owner))
     world.mine(3 * HOUR)
-    world.market.act("complete", disputed, sender=world.address(owner))
+    for booking in (disputed, rated):
+        world.market.act("complete", booking, sender=world.address(owner))
     receipt = world.market.dispute(disputed, sender=world.address(customer))
     tx_hash = "0x" + bytes(receipt["transactionHash"]).hex().removeprefix("0x")
-    for booking in (requested, disputed):
+    world.market.confirm_and_rate(rated, 2, 0b1 | 1 << COMPLAINT["uncomfortable_vehicle"],
+                                  sender=world.address(customer))
+    for booking in (requested, disputed, rated):
         wait_for(lambda b=booking: _api(stack, f"/api/v1/bookings/{_hex(b)}") == 200,  # type: ignore[misc]
                  f"the app to index booking {booking:#x}")
     wait_for(lambda: _disputed(stack, disputed), "the dispute to be indexed")
-    return Data(provider_id, provider_id, _hex(requested), _hex(disputed), tx_hash)
+    return Data(provider_id, provider_id, _hex(requested), _hex(disputed), _hex(rated),
+                tx_hash)
 
 
 def _disputed(stack: Stack, booking: int) -> bool:
@@ -112,18 +123,20 @@ ROLES: dict[str, tuple[int | None, list[str]]] = {
     "customer": (CUSTOMERS[2], [
         "/", "/criteria?category=rides", "/matches?category=rides", "/providers/{provider_id}",
         "/book/{provider_id}", "/bookings", "/bookings/{requested}", "/bookings/{disputed}",
+        "/bookings/{rated}",
         "/notifications", "/profile", "/tx/{tx_hash}", "/auth/signin",
     ]),
     "provider": (PROVIDERS[0], [
         "/provider/", "/provider/requests", "/provider/register",
         "/provider/listings/{own_listing}/edit", "/providers/{own_listing}",
-        "/bookings/{requested}",
+        "/bookings/{requested}", "/bookings/{rated}",
     ]),
     "arbiter": (ARBITER, ["/", "/bookings/{disputed}"]),
     "attestor": (ATTESTOR, ["/attest?provider_id={provider_id}"]),
     # The audit pages have no roles: an auditor reads them signed out.
     "auditor": (None, [
-        "/audit/", "/audit/bookings", "/audit/bookings/{disputed}", "/audit/charts",
+        "/audit/", "/audit/bookings", "/audit/bookings/{disputed}", "/audit/bookings/{rated}",
+        "/audit/charts",
         "/audit/customers", "/audit/events", "/audit/providers", "/audit/violations",
     ]),
 }
