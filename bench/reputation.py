@@ -39,7 +39,8 @@ TARGET_SCORE = 45_000  # 4.5 stars, in the contract's units
 CATEGORY = 1
 REGION = 1
 SYBILS = (1, 5, 50)
-MAX_BOOKINGS = 400  # a strategy that needs more is reported as not reaching the target
+MAX_BOOKINGS = 200  # a strategy that needs more is reported as not reaching the target
+MAX_PRICE = 2**88 - 1  # criteria that refuse no price: only the score (and what it needs) counts
 HONEST_CUSTOMERS = 10
 SLOT_LEAD = 60  # seconds between booking and the slot's start
 DEMO_ACCOUNTS = 1 + 12 + 24  # seed_market's operator, owners and customers
@@ -80,7 +81,9 @@ class Arena:
         self.operator, self.arbiter, self.judge = accounts[:3]
         self._free = list(accounts[3:])
         # The customer whose criteria "see" the score: 4.5 stars minimum, nothing else.
-        criteria = CriteriaInput(category=CATEGORY, currency=ETHER, min_score=TARGET_SCORE)
+        criteria = CriteriaInput(
+            category=CATEGORY, currency=ETHER, min_score=TARGET_SCORE, max_price=MAX_PRICE
+        )
         market.set_criteria(criteria, sender=self.judge)
         self._with_criteria: set[str] = set()
 
@@ -88,7 +91,7 @@ class Arena:
         """A farm customer books anything in the category (criteria are a booking's precondition,
         free apart from gas)."""
         if customer not in self._with_criteria:
-            criteria = CriteriaInput(category=CATEGORY, currency=ETHER, max_price=2**88 - 1)
+            criteria = CriteriaInput(category=CATEGORY, currency=ETHER, max_price=MAX_PRICE)
             self.market.set_criteria(criteria, sender=customer)
             self._with_criteria.add(customer)
 

@@ -40,7 +40,7 @@ contract Marketplace is MarketplaceBase, IBookings {
         IMarketplaceAdmin.Windows memory w = setup.windows;
         if (
             !_validWindow(w.respond) || !_validWindow(w.serviceGrace) || !_validWindow(w.confirm)
-                || !_validWindow(w.arbitration) || !_validWindow(w.stakeCooldown) || setup.changeDelay > MAX_WINDOW
+                || !_validWindow(w.arbitration) || !_validWindow(w.stakeCooldown) || !_validWindow(setup.changeDelay)
         ) revert IMarketplaceAdmin.MarketplaceInvalidWindow();
         RESPOND_WINDOW = w.respond;
         SERVICE_GRACE = w.serviceGrace;

@@ -103,6 +103,8 @@ contract MarketplaceModule is CriteriaRegistry {
     /// @notice See IMarketplaceAdmin.collectFees.
     function collectFees(uint8 currency_, address to, uint256 amount) external onlyOwner {
         if (to == address(0)) revert IMarketplaceAdmin.MarketplaceZeroAddress();
+        // A credit of the marketplace's own address could never be withdrawn.
+        if (to == address(this)) revert IMarketplaceAdmin.MarketplaceInvalidRecipient(to);
         uint256 available = _ledgers[currency_].accruedFees;
         if (amount > available) revert IMarketplaceAdmin.MarketplaceInsufficientFees(currency_, amount, available);
         _ledgers[currency_].accruedFees = uint176(available - amount);

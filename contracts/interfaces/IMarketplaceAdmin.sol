@@ -27,7 +27,7 @@ interface IMarketplaceAdmin {
         uint96 disputeBond; // wei a dispute costs
         uint80 minFee; // minimum fee of an ether booking, in wei (> 0)
         Windows windows;
-        uint32 changeDelay; // delay of every scheduled change, in seconds (0..MAX_WINDOW)
+        uint32 changeDelay; // delay of every scheduled change, in seconds (1..MAX_WINDOW)
         address arbiter; // optional: named arbiter 1 and made the default arbiter
         address attestor; // optional: named attestor 1
         address token; // optional: enabled as currency 1

@@ -100,13 +100,15 @@ def test_control_characters_in_a_listing_name_are_a_400(market: World, name: str
 
 @pytest.mark.parametrize("field, value", [
     ("provider_id", 2**300), ("provider_id", -1), ("provider_id", 2**32),
-    ("expected_price", str(2**96)), ("expected_price", 2**256), ("expected_price", "-5"),
+    ("start", 2**256), ("start", -5), ("duration", 2**16), ("duration", 0),
+    ("offer_version", 2**32), ("salt", 256),
     ("criteria_version", 2**32), ("criteria_version", 10**100),
 ])
 def test_huge_or_negative_integers_in_a_booking_are_a_400_naming_the_field(
         market: World, field: str, value: Any) -> None:
     body = {"from": market.address(CUSTOMERS[0]), "provider_id": 1,
-            "expected_price": str(4 * 10**16), "criteria_version": 1, field: value}
+            "start": market.market.now() + 86_400, "duration": 60, "offer_version": 1,
+            "currency": "ETH", "criteria_version": 1, field: value}
 
     response = market.client().raw.post("/api/v1/bookings/tx", json=body)
 

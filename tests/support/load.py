@@ -83,15 +83,17 @@ def load(seconds: float | None = None, threads: int = 8,
             database_url=settings.database_url, log_dir=tmp / "logs", port=port,
             dev_accounts=12, extra_env={"MARKETPLACE_SECRET_KEY": "bench-" + "k" * 40})
         plan: list[tuple[str, str, bytes | None]] = []
+        slot_start = world.market.now() + 7 * 86_400
         for pid in ids:
             plan.append(("GET", f"/providers/{pid}", None))
             plan.append(("POST", "/api/v1/match", json.dumps({
                 "category": "rides", "max_price": "0.1 ether", "k": 10,
                 "region": "helsinki" if pid % 2 else "any"}).encode()))
+            # A slot a week ahead at the listing's first offer (no weekly hours: any time).
             plan.append(("POST", "/api/v1/bookings/tx", json.dumps({
                 "from": world.address(CUSTOMERS[pid % 4]), "provider_id": pid,
-                "expected_price": str((3 + (pid - ids[0]) % 5) * 10**16),
-                "criteria_version": 1}).encode()))
+                "start": slot_start + 3_600 * pid, "duration": 60, "offer_version": 1,
+                "currency": "ETH", "criteria_version": 1}).encode()))
         latencies: list[float] = []
         errors: list[str] = []
         stop = time.monotonic() + (seconds if seconds is not None else float("inf"))

@@ -56,6 +56,23 @@ class World:
     app: Flask
     addresses: list[str]
     providers: dict[str, int] = field(default_factory=dict)
+    slot_starts: list[int] = field(default_factory=list)
+    """The starts `book` chose, in order: each test's booking gets a slot of its own."""
+
+    def next_slot_start(self) -> int:
+        """Two days ahead of the chain's clock, after every slot `book` chose before (a slot the
+        same customer holds open would be refused as booked)."""
+        latest = int(self.market.w3.eth.get_block("latest")["timestamp"])
+        start = max([latest + 2 * 86_400, *(s + 7_200 for s in self.slot_starts)])
+        self.slot_starts.append(start)
+        return start
+
+    def reach_last_slot(self) -> None:
+        """Move chain time just past the start of the last slot `book` chose."""
+        target = self.slot_starts[-1] + 60
+        latest = int(self.market.w3.eth.get_block("latest")["timestamp"])
+        if latest < target:
+            self.mine(target - latest)
 
     def address(self, index: int) -> str:
         """Lower-case address of dev account `index`."""
@@ -255,9 +272,8 @@ def book(world: World, client: Client, provider_id: int, **fields: Any) -> str:
     page = client.get(f"/book/{provider_id}").get_data(as_text=True)
     form = {"provider_id": provider_id, **hidden_fields(page), **fields}
     assert "criteria_version" in form, page[:2000]
-    if "start" not in form and "slot_date" not in form:  # the web's slot picker: a day ahead
-        latest = world.market.w3.eth.get_block("latest")
-        form.update(start=str(int(latest["timestamp"]) + 2 * 86_400))
+    if "start" not in form and "slot_date" not in form:  # the web's slot picker: days ahead
+        form.update(start=str(world.next_slot_start()))
     form.setdefault("duration", "60")
     response = client.post(f"/book/{provider_id}", form)
     text = response.get_data(as_text=True)

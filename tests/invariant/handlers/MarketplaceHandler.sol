@@ -658,7 +658,7 @@ contract MarketplaceHandler is Helpers {
             if (block.timestamp < b.start) vm.warp(b.start + (choice % 3600));
             this.complete(bidSeed, 1);
         } else if (s == IBookings.Status.Completed) {
-            uint256 k = choice % 4;
+            uint256 k = choice % 3; // disputes a third of the time: bonds, rulings, arbiter pay
             if (k == 0) this.dispute(bidSeed, 1, 2);
             else if (k == 1) this.confirm(bidSeed, 1);
             else this.confirmAndRate(bidSeed, 1, 1 + (choice >> 8) % 5);
