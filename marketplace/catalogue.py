@@ -64,6 +64,27 @@ ATTRIBUTES: tuple[Entry, ...] = (
     Entry(19, "cash_free", "Card or crypto only"),
 )
 
+# The attributes that make sense for each category (keys): the register form offers these.
+CATEGORY_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "rides": ("electric_vehicle", "wheelchair_access", "pet_friendly", "compact_car",
+              "large_vehicle", "child_seat", "smoker", "night_service", "speaks_finnish",
+              "speaks_english", "speaks_swedish", "cash_free"),
+    "cleaning": ("eco_products", "own_equipment", "allergy_safe", "pet_friendly", "insured",
+                 "weekend_service", "speaks_finnish", "speaks_english"),
+    "tutoring": ("online", "certified", "speaks_finnish", "speaks_english", "speaks_swedish",
+                 "weekend_service"),
+    "repairs": ("certified", "insured", "own_equipment", "weekend_service", "night_service",
+                "speaks_finnish"),
+    "delivery": ("bike_courier", "electric_vehicle", "large_vehicle", "night_service",
+                 "cash_free", "weekend_service"),
+}
+
+
+def categories_of_attribute(key: str) -> tuple[str, ...]:
+    """The categories (keys) whose listings may claim the attribute `key`."""
+    return tuple(c for c, keys in CATEGORY_ATTRIBUTES.items() if key in keys)
+
+
 # Complaint tags: the index is the bit in the 32-bit complaint mask of a rating. Which provider
 # attributes each tag implicates (so learning generalises) lives in marketplace/profile/traits.py.
 COMPLAINT_TAGS: tuple[Entry, ...] = (

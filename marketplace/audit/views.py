@@ -15,6 +15,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from marketplace import catalogue
 from marketplace.audit.charts import Series, bar_chart, line_chart
 from marketplace.audit.model import AuditError, Invariant, Violation, hex_id
 from marketplace.audit.money import Money, iso_time
@@ -22,7 +23,7 @@ from marketplace.audit.report import booking_row
 from marketplace.audit.service import AuditState
 from marketplace.audit.state import DAY, BookingState, parties, status_name
 from marketplace.chain.logs import DecodedEvent
-from marketplace.domain import STAR, STATUS_AFTER, Status
+from marketplace.domain import STAR, STATUS_AFTER, ChangeKind, Status
 from marketplace.units import WEI_PER_ETHER, format_eth
 
 PAGE_SIZE = 100
@@ -105,13 +106,67 @@ _BOOKING_AMOUNTS = frozenset({"price", "fee", "refund", "compensation", "payout"
 _ETHER_AMOUNTS = frozenset({"stake", "bond", "amount"})
 
 
+_ATTRIBUTE_MASKS = frozenset({"attributes", "requiredAttributes", "refusedAttributes",
+                              "verifiedAttributes"})
+_SCORES = frozenset({"newScore", "minScore", "score", "oldScore"})
+_CRITERIA_AMOUNTS = frozenset({"maxPrice", "premiumPerStar"})
+
+
+def _bits(labels: list[str], unnamed: int) -> str:
+    """A mask as its names ('none' when empty), never the bare number."""
+    parts = list(labels) + ([f"{unnamed} unnamed"] if unnamed else [])
+    return " + ".join(parts) if parts else "none"
+
+
+def _mask(kind: str, value: int) -> str:
+    named = catalogue.mask(kind, catalogue.names(kind, value))
+    return _bits(catalogue.labels(kind, value), bin(value & ~named).count("1"))
+
+
+def _change_value(ev: DecodedEvent, value: int, money: Money | None) -> Any:
+    """The value of an operator change in its unit (bps, ether, the token's units, yes/no)."""
+    kind = ev.args.get("kind")
+    if kind == ChangeKind.FEE_RATE:
+        return f"{Decimal(value) / 100:f}%"
+    if kind in (ChangeKind.MIN_STAKE, ChangeKind.DISPUTE_BOND):
+        return money.text(value, 0) if money is not None else format_eth(value)
+    if kind == ChangeKind.MIN_FEE and not int(str(ev.args.get("account", "0x0")), 16):
+        return money.text(value, 0) if money is not None else format_eth(value)
+    if kind in (ChangeKind.ARBITER, ChangeKind.ATTESTOR, ChangeKind.CURRENCY):
+        return "yes" if value else "no"
+    return value
+
+
 def _human(ev: DecodedEvent, name: str, value: Any, money: Money | None,
            currency: int | None) -> Any:
-    """One argument as people read it: times as dates, amounts with their symbol."""
-    if name in _TIME_ARGS and isinstance(value, int):
-        return iso_time(value)
-    if money is None or not isinstance(value, int) or isinstance(value, bool):
+    """One argument as people read it: times as dates, amounts with their symbol, masks and
+    codes by name, scores in stars (issue 14: no wei, Unix time or bare bitmask)."""
+    if isinstance(value, bool) or not isinstance(value, int):
         return value
+    if name in _TIME_ARGS:
+        return iso_time(value)
+    if name in _ATTRIBUTE_MASKS:
+        return _mask("attribute", value)
+    if name == "complaintTags":
+        return _mask("complaint tag", value)
+    if name == "trustedAttestors":
+        return _bits([f"attestor #{i}" for i in range(value.bit_length()) if value >> i & 1], 0)
+    if name in _SCORES:
+        return f"{Decimal(value) / STAR:f} stars"
+    if name == "category":
+        return catalogue.label("category", value)
+    if name == "region":
+        return "any" if value == 0 else catalogue.label("region", value)
+    if name == "kind" and "account" in ev.args and value in set(ChangeKind):
+        return ChangeKind(value).name.lower().replace("_", " ")
+    if name == "value" and "kind" in ev.args:
+        return _change_value(ev, value, money)
+    if money is None:
+        return value
+    if name == "currency":
+        return money.symbol(value)
+    if name in _CRITERIA_AMOUNTS and currency is not None:
+        return money.text(value, currency)
     if name in _BOOKING_AMOUNTS and currency is not None:
         return money.text(value, currency)
     if name == "amount" and "currency" in ev.args:
@@ -304,6 +359,13 @@ def timeline(state: AuditState, booking: BookingState) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- charts
 
 
+def axis_number(value: float) -> str:
+    """A chart axis value to four significant digits, never in scientific notation
+    ('15,000', '0.000015'; issue 14 found '1.5e+04 ETH')."""
+    text = f"{Decimal(f'{value:.4g}'):,f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _eth(value: float) -> str:
     return format_eth(int(value), places=4)
 
@@ -417,7 +479,7 @@ def charts(state: AuditState) -> dict[str, Markup]:
                 Series("balance, from the node", eth_points("balance"), dashed=True),
             ],
             x_label="block",
-            y_format=lambda v: f"{v:.4g} ETH",
+            y_format=lambda v: f"{axis_number(v)} ETH",
         ),
         "volume": bar_chart(
             "Volume per day (booked)",

@@ -161,7 +161,16 @@ def _helpers() -> dict[str, Any]:
         "url_with": _url_with,
         "invariant_codes": views.INVARIANT_CODES,
         "status_names": views.STATUS_NAMES,
+        "app_url": _app_url,
     }
+
+
+def _app_url(endpoint: str, **values: Any) -> str | None:
+    """A page of the marketplace app this blueprint is mounted in (issue 14: links between the
+    app and /audit), None when the audit runs on its own."""
+    if endpoint.split(".", 1)[0] not in current_app.blueprints:
+        return None
+    return url_for(endpoint, **values)
 
 
 @bp.errorhandler(views.BadFilter)

@@ -14,7 +14,7 @@ from typing import Any
 from eth_utils.address import to_checksum_address
 from flask import url_for
 
-from marketplace.catalogue import key_of, names
+from marketplace.catalogue import CATEGORY_ATTRIBUTES, key_of, label, labels, mask, names
 from marketplace.chain.market import ListingInput
 from marketplace.domain import MAX_LATE_CANCEL_PCT, UINT96_MAX
 from marketplace.matching.criteria import CriteriaInput
@@ -232,6 +232,16 @@ def listing_fields(inputs: Inputs, *, with_category: bool,
             values[name] = parse()
         except FieldError as exc:
             errors[name] = exc.message
+    if (with_category and inputs.is_form and "category" in values
+            and "attributes" in values):
+        # A form offers only the category's attributes (issue 14); the API takes any.
+        category_key = key_of("category", values["category"]) or ""
+        foreign = [a for a in names("attribute", values["attributes"])
+                   if a not in CATEGORY_ATTRIBUTES.get(category_key, ())]
+        if foreign:
+            errors["attributes"] = (
+                f"Not an attribute of {label('category', values['category'])} listings: "
+                + ", ".join(labels("attribute", mask("attribute", foreign))) + ".")
     if errors:
         raise FormErrors(errors)
     return values

@@ -28,7 +28,14 @@ from dataclasses import dataclass, field
 from eth_utils.address import to_checksum_address
 from sqlalchemy import Engine
 
-from marketplace.catalogue import ATTRIBUTES, CATEGORIES, COMPLAINT_TAGS, REGIONS, lookup
+from marketplace.catalogue import (
+    ATTRIBUTES,
+    CATEGORIES,
+    CATEGORY_ATTRIBUTES,
+    COMPLAINT_TAGS,
+    REGIONS,
+    lookup,
+)
 from marketplace.chain.market import BookingRequest, CriteriaInput, ListingInput, Market
 from marketplace.chain.token import Token
 from marketplace.domain import ETHER, ZERO_ADDRESS, attestor_bit
@@ -46,19 +53,7 @@ TRADES = {
     "delivery": ("Courier", "Deliveries", "Express", "Bike Post"),
 }
 # Attributes that make sense per category (keys of the catalogue).
-CATEGORY_TRAITS = {
-    "rides": ("electric_vehicle", "wheelchair_access", "pet_friendly", "compact_car",
-              "large_vehicle", "child_seat", "smoker", "night_service", "speaks_finnish",
-              "speaks_english", "speaks_swedish", "cash_free"),
-    "cleaning": ("eco_products", "own_equipment", "allergy_safe", "pet_friendly", "insured",
-                 "weekend_service", "speaks_finnish", "speaks_english"),
-    "tutoring": ("online", "certified", "speaks_finnish", "speaks_english", "speaks_swedish",
-                 "weekend_service"),
-    "repairs": ("certified", "insured", "own_equipment", "weekend_service", "night_service",
-                "speaks_finnish"),
-    "delivery": ("bike_courier", "electric_vehicle", "large_vehicle", "night_service",
-                 "cash_free", "weekend_service"),
-}
+CATEGORY_TRAITS = CATEGORY_ATTRIBUTES
 PRICE_RANGES = {  # whole dUSD; an ether listing costs the same number of finney (0.001 ETH)
     "rides": (20, 90), "cleaning": (40, 150), "tutoring": (30, 120), "repairs": (50, 200),
     "delivery": (10, 60),
@@ -134,12 +129,17 @@ def roles_for(count: int, owners: int, customers: int) -> list[str]:
     return (roles + ["stranger"] * count)[:count]
 
 
+STORY_ROLE = "customer (the demo story: compact cars)"
+
+
 def _roles(market: Market, addresses: Sequence[str], owners: Sequence[str],
            customers: Sequence[str], arbiter: str | None, attestor: str | None) -> list[str]:
     """Each account's role as the chain and the demo see it."""
     operator = str(market.call("owner")).lower()
     by_address = {a.lower(): "provider" for a in owners}
     by_address.update({a.lower(): "customer" for a in customers})
+    if customers:  # the README's story: the switcher marks it (issue 14)
+        by_address[customers[0].lower()] = STORY_ROLE
     for account, role in ((arbiter, "arbiter"), (attestor, "attestor"), (operator, "operator")):
         if account:
             by_address[account.lower()] = role

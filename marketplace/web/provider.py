@@ -83,13 +83,19 @@ def requests_page() -> ResponseReturnValue:
     account = current_account()
     if account is None:
         return redirect(url_for("auth.signin", next=request.path))
-    with services().engine.connect() as conn:
+    svc = services()
+    with svc.engine.connect() as conn:
         rows = queries.incoming_bookings(conn, account, include_closed=True)
+        listings = queries.providers_of_owner(conn, account)
         known = currencies(conn)
     tz = zone()
-    return render_template("provider/requests.html", bookings=[
-        booking_json(b, currency_or_default(known, int(b.get("currency") or 0)), tz)
-        for b in rows])
+    names = {p["id"]: p["name"] for p in providers_json(svc.engine, listings)}
+    bookings = []
+    for b in rows:
+        item = booking_json(b, currency_or_default(known, int(b.get("currency") or 0)), tz)
+        item["listing_name"] = names.get(item["provider_id"], f"listing #{item['provider_id']}")
+        bookings.append(item)
+    return render_template("provider/requests.html", bookings=bookings)
 
 
 def _register_defaults() -> dict[str, Any]:

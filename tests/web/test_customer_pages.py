@@ -86,6 +86,7 @@ def test_saving_criteria_sends_set_criteria_and_leads_to_the_ranked_matches(
     assert location == "/matches?category=rides"
     page = client.get(location).get_data(as_text=True)
     assert "<strong>2</strong> of 4 providers" in page
+    assert 'role="status">Done: Save your rides criteria' in page  # confirmed (issue 14)
     assert "Aino&#39;s Rides" in page and "Eero Electric" in page and "Smoky Cabs" not in page
     assert "under your ceiling" in page and "Ranked 60% on score and 40% on price" in page
     assert "the provider is outside your region" in page
@@ -363,3 +364,35 @@ def test_the_pending_page_never_redirects_off_site(market: World) -> None:
     redirected = client.get(f"{tx}?next=//evil.example/x")
 
     assert redirected.headers["Location"] == "/"
+
+
+def test_an_error_about_a_field_the_form_lacks_reaches_the_top_of_the_form(market: World) -> None:
+    """Issue 14: every error the API can return appears on the page that caused it, also one
+    naming a field the posted form did not have."""
+    from marketplace.web.customer.common import errors_of
+    from marketplace.web.errors import WebError
+
+    error = WebError("Bad.", fields={"currency": "That currency is disabled.",
+                                     "price": "Too low."})
+    with market.app.test_request_context("/provider/register", method="POST",
+                                         data={"price": "1", "attributes": "x"}):
+        shown = errors_of(error)
+    assert shown["_form"] == "That currency is disabled." and shown["price"] == "Too low."
+    error = WebError("The account cannot pay 9,999 ETH.", "from", status=409)
+    with market.app.test_request_context("/provider/register", method="POST",
+                                         data={"stake": "9999"}):
+        assert errors_of(error)["_form"] == "The account cannot pay 9,999 ETH."
+
+
+def test_the_app_and_the_audit_link_to_each_other(market: World) -> None:
+    client = market.client()
+    assert 'href="/audit/"' in client.get("/").get_data(as_text=True)
+    try:
+        audit = client.get("/audit/")
+    finally:  # the audit's own node connection, opened on first use
+        service = market.app.extensions.pop("marketplace_audit", None)
+        if service is not None:
+            service.rpc.close()
+    assert audit.status_code == 200
+    assert re.search(r'<a href="/" data-testid="app-link">Marketplace</a>',
+                     audit.get_data(as_text=True))

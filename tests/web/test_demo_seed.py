@@ -3,6 +3,8 @@ of the customer whose complaints about compact cars change their next ranking.""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from marketplace.web.demo import DemoMarket, seed_market
@@ -45,3 +47,58 @@ def test_the_story_customers_complaints_push_compact_cars_down_and_say_why(
     assert "you complained about &#39;uncomfortable vehicle&#39; twice on providers with " \
            "&#39;compact car&#39;" in matches
     assert "Refuse &#39;compact car&#39;" in profile
+
+
+def test_show_more_reaches_every_match_and_the_ranked_lower_compact_cars_with_their_reason(
+    demo: tuple[World, DemoMarket], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 14: the story's compact cars rank low; "Show more" must reach them (a step of 2
+    here, so this small market pages several times; the page's own step is 20)."""
+    import re
+
+    from marketplace.web.customer import browse
+
+    monkeypatch.setattr(browse, "MATCHES_STEP", 2)
+    world, seeded = demo
+    client = signed_in(world, world.addresses.index(seeded.story_customer))
+    path, pages = "/matches?category=rides", 0
+    while True:
+        page = client.get(path).get_data(as_text=True)
+        pages += 1
+        more = re.search(r'href="(/matches\?[^"#]*)#rank-\d+">Show \d+ more', page)
+        if more is None:
+            break
+        path = more.group(1).replace("&amp;", "&")
+        assert pages < 100
+    eligible = int(re.search(r"<strong>(\d+)</strong> of", page).group(1))  # type: ignore[union-attr]
+    listed = re.findall(r'<li class="card match" id="rank-(\d+)"', page)
+    assert pages > 1 and [int(r) for r in listed] == list(range(1, eligible + 1))
+    last = page.rsplit('<li class="card match"', 1)[1]
+    assert "ranked lower" in last and "compact car" in last.lower()
+
+
+def test_signed_out_visitors_browse_matches_and_are_asked_to_sign_in_to_book(
+    demo: tuple[World, DemoMarket],
+) -> None:
+    world, _ = demo
+    page = world.client().get("/matches?category=rides").get_data(as_text=True)
+
+    assert 'data-testid="match-summary"' in page and "active providers in this category" in page
+    assert page.count('<li class="card match"') >= 1
+    assert "Sign in to book" in page and "/auth/signin?next=/book/" in page
+
+
+def test_the_switcher_marks_the_demo_story_account(demo: tuple[World, DemoMarket]) -> None:
+    from marketplace.web.demo import STORY_ROLE
+
+    world, seeded = demo
+    story = world.addresses.index(seeded.story_customer)
+    assert seeded.roles[story] == STORY_ROLE and seeded.roles.count(STORY_ROLE) == 1
+    config = world.app.extensions["marketplace"].config
+    world.app.extensions["marketplace"].config = dataclasses.replace(
+        config, dev_account_roles=tuple(seeded.roles))
+    try:
+        page = world.client().get("/auth/signin").get_data(as_text=True)
+    finally:
+        world.app.extensions["marketplace"].config = config
+    assert f"{story} · {STORY_ROLE} · {seeded.story_customer}" in page

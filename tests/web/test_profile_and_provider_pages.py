@@ -78,6 +78,7 @@ def test_accepting_a_suggestion_signs_set_criteria_and_the_ranking_obeys_it(
 
     matches = client.get("/matches?category=rides").get_data(as_text=True)
     assert "<strong>1</strong> of 3 providers" in matches
+    assert 'role="status">Done: ' in matches  # the accepted suggestion is confirmed
     assert "Compact A" not in matches
     assert "Refuse &#39;compact car&#39;" not in client.get("/profile").get_data(as_text=True)
 
@@ -240,6 +241,31 @@ def test_incoming_requests_can_be_declined_and_earnings_withdrawn(market: World)
     assert path.rsplit("/", 1)[1] in requests_page
     assert 'data-status="declined"' in customer.get(path).get_data(as_text=True)
     assert follow_pending(market, owner, withdraw.headers["Location"]) == "/provider/"
-    assert "Withdrawable now: <strong data-testid=\"provider-credit\">nothing" in owner.get(
-        "/provider/").get_data(as_text=True)
+    dashboard = owner.get("/provider/").get_data(as_text=True)
+    assert "Withdrawable now: <strong data-testid=\"provider-credit\">nothing" in dashboard
+    assert 'role="status">Done: Withdraw your' in dashboard  # confirmed (issue 14)
     assert MIN_STAKE  # the stake stays locked while the listing is active
+
+
+def test_the_register_form_offers_only_the_attributes_of_the_chosen_category(
+    market: World,
+) -> None:
+    """Issue 14: register offered every attribute whatever the category."""
+    client = signed_in(market, 9)
+    page = client.get("/provider/register").get_data(as_text=True)
+    offered = set(re.findall(r'<label data-categories="[^"]*"><input type="checkbox" '
+                             r'name="attributes" value="([a-z_]+)"', page))
+    assert "compact_car" in offered and "smoker" in offered
+    assert "eco_products" not in offered and "online" not in offered
+    assert re.search(r'data-categories="cleaning"[^>]*hidden><input[^>]*value="eco_products"',
+                     page)
+
+    response = send(client, "/provider/register", {
+        "category": "tutoring", "region": "espoo", "price": "0.03", "stake": "0.002",
+        "name": "Maths Help", "attributes": ["online", "smoker"]})
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert "Not an attribute of Tutoring listings: Smoker." in text
+    # the page re-renders for the chosen category: its attributes, and the wrong one still shown
+    assert re.search(r'<label data-categories="[^"]*"><input type="checkbox" name="attributes" '
+                     r'value="online"', text)

@@ -13,11 +13,21 @@ from typing import Any
 from flask import Blueprint
 from sqlalchemy.exc import SQLAlchemyError
 
-from marketplace.catalogue import ATTRIBUTES, CATEGORIES, COMPLAINT_TAGS, REGIONS
+from marketplace.catalogue import (
+    ATTRIBUTES,
+    CATEGORIES,
+    CATEGORY_ATTRIBUTES,
+    COMPLAINT_TAGS,
+    REGIONS,
+    categories_of_attribute,
+)
 from marketplace.web.auth import current_account, signer
 from marketplace.web.context import services
 
 bp = Blueprint("customer", __name__)
+
+
+_ATTRIBUTE_CATEGORIES = {a.key: " ".join(categories_of_attribute(a.key)) for a in ATTRIBUTES}
 
 
 def page_context() -> dict[str, Any]:
@@ -33,6 +43,8 @@ def page_context() -> dict[str, Any]:
             "categories": CATEGORIES,
             "regions": REGIONS,
             "attributes": ATTRIBUTES,
+            "attributes_by_category": CATEGORY_ATTRIBUTES,
+            "attribute_categories": _ATTRIBUTE_CATEGORIES,
             "tags": COMPLAINT_TAGS,
         },
     }

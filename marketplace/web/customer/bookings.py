@@ -7,7 +7,7 @@ import logging
 from collections.abc import Collection
 from typing import Any
 
-from flask import redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from marketplace.catalogue import COMPLAINT_TAGS, entry_of, lookup
@@ -397,6 +397,9 @@ def pending(tx_hash: str) -> ResponseReturnValue:
     with services().engine.connect() as conn:
         status = tx_status(conn, checked)
     if status["status"] == "indexed":
+        # A confirmation on the page the transaction leads to (issue 14: saving criteria,
+        # accepting a suggestion, withdrawing, ... said nothing once done).
+        flash(f"Done: {label_text or 'your transaction'} (recorded on-chain and indexed).")
         return redirect(resolve_next(next_url, status))
     return render_template("tx_pending.html", tx_hash=checked, next_url=next_url,
                            label=label_text, status=status)

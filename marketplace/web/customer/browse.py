@@ -10,7 +10,7 @@ from flask import render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from marketplace.catalogue import key_of, label, names
-from marketplace.domain import RATING_WEIGHT_UNIT, STAR, Status, attestor_ids
+from marketplace.domain import RATING_WEIGHT_UNIT, STAR, UINT96_MAX, Status, attestor_ids
 from marketplace.matching.criteria import CriteriaInput
 from marketplace.matching.eligibility import CriteriaView
 from marketplace.matching.explain import explain_exclusion
@@ -200,18 +200,43 @@ def matches() -> ResponseReturnValue:
     result_ranking = None
     summary: dict[str, Any] = {}
     proposals = 0
+    shown = _shown_arg()
     if account:
         with svc.engine.connect() as conn:
             criteria_view = queries.criteria_view(conn, account, category)
         if criteria_view is not None:
-            result_ranking, results = ranking.match(svc, criteria_view, customer=account, k=20)
+            result_ranking, results = ranking.match(svc, criteria_view, customer=account,
+                                                    k=shown)
             summary = ranking.exclusions(svc, criteria_view)
             proposals = len(svc.profiles.proposals(account, criteria_view))
+    else:
+        # Signed out: browse every active listing of the category priced in ether, ranked by
+        # score and price as a new customer's would be; booking asks to sign in.
+        # (version 1: a set of criteria, as the rule requires; nothing is stored)
+        browse = CriteriaView(category=category, max_price=UINT96_MAX, version=1)
+        result_ranking, results = ranking.match(svc, browse, k=shown)
+        summary = ranking.exclusions(svc, browse)
     return render_template(
         "matches.html", category=category, criteria=criteria_view, matches=results,
         ranking=result_ranking, summary=summary, proposals=proposals,
-        categories=ranking.category_entries(),
+        categories=ranking.category_entries(), shown=shown, step=MATCHES_STEP,
     )
+
+
+MATCHES_STEP = 20  # results per "Show more"
+MATCHES_MAX = 10_000
+
+
+def _shown_arg() -> int:
+    """How many matches the page lists (`?show=`, a multiple of the step; every result is
+    reachable by "Show more", issue 14)."""
+    raw = request.args.get("show", "")
+    try:
+        wanted = int(raw) if raw.strip() else MATCHES_STEP
+    except ValueError:
+        wanted = MATCHES_STEP
+    wanted = max(MATCHES_STEP, min(wanted, MATCHES_MAX))
+    return -(-wanted // MATCHES_STEP) * MATCHES_STEP
 
 
 # ------------------------------------------------------------------ providers

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template, request
+from flask import has_request_context, render_template, request
 from flask.typing import ResponseReturnValue
 
 from marketplace.catalogue import CATEGORIES
@@ -54,13 +54,25 @@ def form_page(template: str, status: int, **context: Any) -> ResponseReturnValue
 NOT_ON_FORMS = frozenset({"from", "to", "action", "provider_id"})
 
 
+# Inputs a browser leaves out of a post when nothing is ticked: their errors stay next to them.
+UNSENT_WHEN_EMPTY = frozenset({"attributes", "complaint_tags", "confirm", "instant", "stars",
+                               "trusted_attestors", "required", "refused", "verified"})
+
+
 def errors_of(error: WebError) -> dict[str, str]:
-    """Field messages of an error for a form (`_form` when no field on the form is to blame)."""
+    """Field messages of an error for a form (`_form` when no field on the form is to blame:
+    one no form shows, or one the posted form did not have, so every error the API can return
+    reaches the page that caused it)."""
     if not error.fields:
         return {"_form": error.message}
     out = dict(error.fields)
-    for name in NOT_ON_FORMS & out.keys():
-        out.setdefault("_form", out[name])
+    posted = set(request.form.keys()) if has_request_context() and request.form else None
+    for name in sorted(out):
+        if name == "_form":
+            continue
+        if name in NOT_ON_FORMS or (posted is not None and name not in posted
+                                    and name not in UNSENT_WHEN_EMPTY):
+            out.setdefault("_form", out[name])
     return out
 
 

@@ -4,17 +4,6 @@
   "use strict";
   var W = window.MarketWallet;
 
-  function fillNext(next, status) {
-    var url = next || "/";
-    if (url.indexOf("{booking}") >= 0) {
-      url = status.booking_id ? url.replace("{booking}", status.booking_id) : "/bookings";
-    }
-    if (url.indexOf("{provider}") >= 0) {
-      url = status.provider_id ? url.replace("{provider}", status.provider_id) : "/provider/";
-    }
-    return url;
-  }
-
   function showError(element, message) {
     if (!element) { return; }
     element.textContent = message;
@@ -147,7 +136,9 @@
       line.classList.toggle("error", status.status === "failed");
     }, { interval: 400 }).then(function (status) {
       if (status.status === "indexed") {
-        window.location.assign(fillNext(box.dataset.next, status));
+        // Back through this page's URL: the server then says what was done on the next page
+        // (a flash) and fills {booking}/{provider} itself.
+        window.location.replace(window.location.href);
       }
     }).catch(function (e) { line.textContent = e.message; });
   }
@@ -295,7 +286,28 @@
     });
   }
 
+  // The register form offers only the attributes of the chosen category (issue 14); an
+  // attribute of another category is hidden, disabled (not sent) and unticked.
+  function setupCategoryAttributes() {
+    var form = document.getElementById("register-form");
+    var field = form && form.querySelector("[data-attributes-by-category]");
+    var select = form && form.querySelector("select[name=category]");
+    if (!field || !select) { return; }
+    function follow() {
+      field.querySelectorAll("label[data-categories]").forEach(function (label) {
+        var offered = label.dataset.categories.split(" ").indexOf(select.value) >= 0;
+        var box = label.querySelector("input");
+        label.hidden = !offered;
+        box.disabled = !offered;
+        if (!offered) { box.checked = false; }
+      });
+    }
+    select.addEventListener("change", follow);
+    follow();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    setupCategoryAttributes();
     setupSignIn();
     setupWalletTx();
     setupPermit();
