@@ -25,7 +25,7 @@ BROWNIE_PORT ?= 8546
 BROWNIE_NETWORK ?= development
 
 PYTEST_ARGS ?=
-BENCH_SECTIONS := gas indexer audit matching personalization http reliability language
+BENCH_SECTIONS := gas reputation indexer audit matching personalization http reliability language
 
 STAMP_PIP := $(VENV)/.stamp-requirements
 STAMP_EDITABLE := $(VENV)/.stamp-editable
@@ -170,6 +170,10 @@ bench: setup build
 
 bench-gas: setup build
 	$(PY) -m bench.gas
+
+# A search over reputation-farming strategies on anvil (what a 4.5-star score costs).
+bench-reputation: setup build
+	$(PY) -m bench.reputation
 
 bench-indexer: setup build
 	$(PY) -m bench.indexer

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from eth_utils.address import to_checksum_address
 from sqlalchemy import Engine
 
+from marketplace.availability import seed_demo_schedules
 from marketplace.catalogue import (
     ATTRIBUTES,
     CATEGORIES,
@@ -197,6 +198,9 @@ def seed_market(
         demo.providers.append(provider)
         if provider.category == "rides":
             story_rides.append(provider)
+    if engine is not None:
+        say("publishing weekly hours")
+        seed_demo_schedules(engine, {p.provider_id: p.owner for p in demo.providers})
     if attestor is not None:
         say("attesting verified attributes")
         demo.attested = _attest(market, attestor, demo.providers, rng)
