@@ -533,6 +533,9 @@ contract Marketplace is MarketplaceBase, IBookings {
         uint96 bond = _bonds[bookingId];
         if (bond != 0) delete _bonds[bookingId];
         (bool providerLost, uint64 weight) = _ruling(bookingId, arbiter_, refundBps, bond, fee, b.currency);
+        // A lost dispute is the booking's rating (one star at its weight): the customer cannot
+        // add a second one for the same fee.
+        if (providerLost) b.rated = true;
         emit DisputeResolved(bookingId, arbiter_, refundBps, refund, payout, fee, bond, providerLost, weight);
     }
 

@@ -306,6 +306,7 @@ def resolved(r: Replay, ev: DecodedEvent) -> None:
     weight = checks.weight_of(r, b)
     checks.check_loss_weight(r, ev, b, lost, a["weight"], weight)
     if lost:
+        b.rated = True  # the ruling is the booking's rating: a later BookingRated is a second one
         if provider is not None:
             provider.add_rating(LOST_DISPUTE_STARS, weight)
             provider.disputes_lost += 1

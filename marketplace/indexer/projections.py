@@ -723,8 +723,8 @@ def _dispute_resolved(uow: UnitOfWork, ev: DecodedEvent) -> None:
     )
     if bond and bond_to == arbiter:
         row["arbiter_pay"] = (row["arbiter_pay"] or 0) + bond
-    if lost:
-        row["weight"] = a["weight"]
+    if lost:  # the ruling is the booking's rating: one star at its weight, and no other
+        row.update(weight=a["weight"], rated=True, stars=rules.LOST_DISPUTE_STARS)
     uow.put("bookings", (row["booking_id"],), row)
     ledger = _close_escrow(uow, row, a["refund"] + a["payout"] + a["fee"])
     ledger["accrued_fees"] += a["fee"]

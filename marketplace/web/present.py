@@ -266,6 +266,9 @@ def booking_json(row: Mapping[str, Any], currency: Currency | None = None,
         "fee": _opt(row.get("fee")),
         "bond_label": format_wei(int(row["bond"])) if row.get("bond") else None,
         "rated": bool(row["rated"]),
+        # A dispute the provider lost is the booking's rating (one star), not the customer's.
+        "rated_by_ruling": bool(row.get("failure")) and not row.get("by_default")
+        and row.get("refund_bps") is not None,
         "stars": row.get("stars"),
         "weight_label": weight_label(int(row["weight"])) if row.get("weight") else "",
         "complaint_tags": names("complaint tag", int(row.get("complaint_tags") or 0)),

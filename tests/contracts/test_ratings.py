@@ -91,6 +91,17 @@ def test_a_resolved_booking_can_be_rated(market: V2, customer: str, provider_id:
     assert market.booking(booking)["rated"] is True
 
 
+def test_a_lost_dispute_is_the_bookings_one_rating(
+    market: V2, customer: str, provider_id: int
+) -> None:
+    """The ruling against the provider counts one star at the booking's weight; a second rating
+    by the customer for the same fee would count the booking twice."""
+    booking = market.booking_in("Resolved", customer, provider_id, refund_bps=8_000)
+    assert market.booking(booking)["rated"] is True
+    with market.reverts("MarketplaceAlreadyRated", bookingId=booking):
+        market.tx("rate", booking, 1, 0, sender=customer)
+
+
 def test_the_criteria_see_the_track_record(
     market: V2, provider: str, customer: str, other_customer: str
 ) -> None:

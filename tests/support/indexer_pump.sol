@@ -208,8 +208,10 @@ contract IndexerPump {
                 market.confirmAndRate(b.id, stars, uint32(b.r % 4));
             } else if (b.plan == DISPUTE_RESOLVE) {
                 market.dispute{value: market.disputeBond()}(b.id);
-                arbiter.resolve(market, b.id, uint16(3000 + (b.r % 5) * 1500)); // some lost
-                market.rate(b.id, stars, uint32(b.r % 4));
+                uint16 refundBps = uint16(3000 + (b.r % 5) * 1500); // some lost
+                arbiter.resolve(market, b.id, refundBps);
+                // A ruling against the provider is already the booking's rating.
+                if (refundBps <= 5000) market.rate(b.id, stars, uint32(b.r % 4));
             } else if (b.plan == LEAVE_COMPLETED) {
                 _completed.push(b.id);
             } else {

@@ -63,8 +63,7 @@ def run(chain: TokenChain, **options: object) -> AuditReport:
 
 def test_the_json_report_has_a_top_level_violations_list_in_human_units() -> None:
     chain, market, disputed = history()
-    market.rate(disputed, 1)
-    market.rate(disputed, 1)  # twice
+    market.rate(disputed, 1)  # twice: the lost dispute was already its rating
 
     data = json.loads(run(chain).to_json())
 

@@ -608,6 +608,7 @@ contract MarketplaceHandler is Helpers {
             uint256 wgt = Ref.weight(b.fee, mMinFee[b.currency]);
             l.ratingWeight += wgt;
             l.weightedStars += wgt; // one star
+            b.rated = true; // the ruling is the booking's rating
             _fail(b.pid);
         } else {
             mCredit[arb][0] += b.bond;
