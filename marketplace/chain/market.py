@@ -33,7 +33,7 @@ from marketplace.chain.nodeerrors import NodeError, classify
 from marketplace.chain.nonces import send_with_nonce
 from marketplace.chain.revert import ContractRevert, RevertDecoder
 from marketplace.chain.scan import marketplace_abi
-from marketplace.domain import ETHER, ZERO_ADDRESS, ChangeKind, booking_id
+from marketplace.domain import ETHER, ZERO_ADDRESS, ChangeKind, CriteriaFields, booking_id
 from marketplace.errors import MarketplaceError
 
 if TYPE_CHECKING:
@@ -100,28 +100,8 @@ class BookingRequest:
         return booking_id(customer, self.provider_id, self.start, self.duration_minutes, self.salt)
 
 
-@dataclass(frozen=True)
-class CriteriaInput:
-    """`ICriteriaRegistry.CriteriaInput`, in its field order."""
-
-    category: int
-    region: int = 0
-    currency: int = ETHER
-    min_score: int = 0
-    max_price: int = 0
-    premium_per_star: int = 0
-    required_attributes: int = 0
-    refused_attributes: int = 0
-    verified_attributes: int = 0
-    trusted_attestors: int = 0
-    min_rating_weight: int = 0
-    min_reliability: int = 0
-    score_weight: int = 5_000
-    price_weight: int = 5_000
-
-    def as_tuple(self) -> tuple[Any, ...]:
-        """The ABI tuple."""
-        return astuple(self)
+CriteriaInput = CriteriaFields
+"""`ICriteriaRegistry.CriteriaInput`: the domain's one list of criteria fields."""
 
 
 def snake_to_camel(name: str) -> str:
