@@ -28,6 +28,8 @@ from marketplace.web.context import EXTENSION, Services
 from marketplace.web.db import create_web_schema
 from marketplace.web.errors import STATUS_CODES, WebError
 from marketplace.web.live_index import LiveIndex, read_checkpoint
+from marketplace.web.media import takes_pictures
+from marketplace.web.pictures import too_large
 from marketplace.web.security import (
     add_security_headers,
     check_csrf,
@@ -68,7 +70,7 @@ def create_app(config: Mapping[str, Any] | WebConfig | None = None) -> Flask:
     app.extensions[EXTENSION] = _services(web_config)
 
     from marketplace.audit.web import init_app as init_audit
-    from marketplace.web import api, auth, customer, provider
+    from marketplace.web import api, auth, customer, media, provider
 
     app.url_map.converters["pid"] = ProviderIdConverter
     from marketplace.web.present import install_filters
@@ -77,6 +79,7 @@ def create_app(config: Mapping[str, Any] | WebConfig | None = None) -> Flask:
     app.register_blueprint(provider.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(media.bp)
     # The auditor's pages read the chain directly (never this app's store): same node, same record.
     app.config.setdefault("AUDIT_RPC_URL", web_config.settings.rpc_url)
     if web_config.settings.deployment_path is not None:
@@ -87,6 +90,7 @@ def create_app(config: Mapping[str, Any] | WebConfig | None = None) -> Flask:
     install_filters(app)
     app.jinja_env.globals.update(csrf_token=csrf_token)
     app.context_processor(customer.page_context)
+    app.before_request(media.allow_picture_uploads)  # before anything reads the body
     app.before_request(check_csrf)
     app.after_request(add_security_headers)
     _error_handlers(app)
@@ -192,7 +196,10 @@ def _error_handlers(app: Flask) -> None:
             405: "This address does not take that method.",
             413: "The request is too large.",
         }.get(status, error.description or error.name)
-        response = error_response(WebError(str(message), None, status=status, code=code))
+        shown = WebError(str(message), None, status=status, code=code)
+        if status == 413 and takes_pictures():
+            shown = too_large()  # the body is mostly the picture: say so, next to its field
+        response = error_response(shown)
         if isinstance(error, MethodNotAllowed) and error.valid_methods:
             # RFC 9110: a 405 names the methods the address does take.
             response = make_response(response)

@@ -21,7 +21,7 @@ from marketplace.matching.criteria import CriteriaInput
 from marketplace.units import ETHER_CURRENCY, Currency, format_wei
 from marketplace.web import forms
 from marketplace.web.context import services
-from marketplace.web.db import put_metadata
+from marketplace.web.db import picture_info, put_metadata
 from marketplace.web.errors import FieldError, FormErrors
 from marketplace.web.forms import Inputs
 from marketplace.web.txflow import TxIntent
@@ -185,9 +185,9 @@ def booking_action_intent(booking_id: int, action: str, inputs: Inputs) -> TxInt
 
 def listing_fields(inputs: Inputs, *, with_category: bool,
                    known: Mapping[int, Currency] | None = None) -> dict[str, Any]:
-    """Validated listing fields (`ListingInput` and the off-chain name and description);
-    FormErrors names every bad one. The price is in the chosen currency's units on forms and in
-    its smallest unit in JSON; the stake is always ether."""
+    """Validated listing fields (`ListingInput` and the off-chain name, description and
+    picture digest); FormErrors names every bad one. The price is in the chosen currency's
+    units on forms and in its smallest unit in JSON; the stake is always ether."""
     unit = "ether" if inputs.is_form else "wei"
     currencies = dict(known or {0: ETHER_CURRENCY})
     errors: dict[str, str] = {}
@@ -218,6 +218,7 @@ def listing_fields(inputs: Inputs, *, with_category: bool,
         ("name", lambda: forms.text(inputs.get("name"), "name", max_len=MAX_NAME)),
         ("description", lambda: forms.text(inputs.get("description"), "description",
                                            max_len=MAX_DESCRIPTION, required=False)),
+        ("picture", lambda: stored_picture(inputs.get("picture"))),
         ("instant", lambda: forms.boolean(inputs.get("instant"), "instant", default=False)),
         ("free_cancel_hours", lambda: forms.integer(
             inputs.get("free_cancel_hours") or 0, "free_cancel_hours", low=0, high=65_535)),
@@ -276,9 +277,30 @@ def services_min_stake() -> int | None:
     return int(settings["min_stake"]) if settings else None
 
 
+def stored_picture(raw: Any) -> str:
+    """The digest of a picture already stored (uploaded before: `POST /api/v1/pictures`, or a
+    file chosen on the form), '' for none."""
+    from marketplace.web.pictures import FIELD, is_digest
+
+    if raw is None or raw == "":
+        return ""
+    if not isinstance(raw, str) or not is_digest(raw.strip().lower()):
+        raise FieldError("A picture is named by the SHA-256 of its bytes: 64 hex digits.", FIELD)
+    digest = raw.strip().lower()
+    if picture_info(services().engine, digest) is None:
+        raise FieldError("No picture is stored under this digest; upload it first "
+                         "(POST /api/v1/pictures) or choose the file again.", FIELD)
+    return digest
+
+
 def metadata_document(values: dict[str, Any]) -> dict[str, str]:
-    """The off-chain metadata of a listing: name and description only (no personal data)."""
-    return {"name": values["name"], "description": values["description"]}
+    """The off-chain metadata of a listing: name, description and, when it has one, the
+    picture's SHA-256 (no personal data). A listing without a picture keeps the two-member
+    document, so its hash is what it always was."""
+    document = {"name": values["name"], "description": values["description"]}
+    if values.get("picture"):
+        document["picture"] = values["picture"]
+    return document
 
 
 def register_intent(inputs: Inputs, known: Mapping[int, Currency] | None = None) -> TxIntent:
@@ -359,6 +381,8 @@ def _listing_body(values: dict[str, Any], *, with_category: bool) -> dict[str, A
         "name": values["name"],
         "description": values["description"],
     }
+    if values.get("picture"):
+        body["picture"] = values["picture"]
     if with_category:
         body["category"] = values["category"]
         body["stake"] = str(values["stake"])

@@ -2,22 +2,30 @@
 
 - `web_siwe_nonces`: sign-in nonces, each usable once and only until it expires. Kept in the
   database, not in process memory, so any worker can check a nonce another worker issued.
-- `web_provider_metadata`: providers' off-chain metadata (name, description), addressed by the
-  keccak-256 of its canonical JSON, the `metadataHash` the contract stores.
+- `web_provider_metadata`: providers' off-chain metadata (name, description, and the picture's
+  digest when the listing has one), addressed by the keccak-256 of its canonical JSON, the
+  `metadataHash` the contract stores.
+- `web_pictures`: listing pictures (PNG, JPEG, WebP; checked by `marketplace.web.pictures`),
+  addressed by the SHA-256 of their bytes, the digest the metadata document names.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import time
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from eth_utils.crypto import keccak
 from sqlalchemy import (
     Column,
     Engine,
     Float,
+    Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -28,6 +36,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+
+if TYPE_CHECKING:
+    from marketplace.web.pictures import Picture
+
+log = logging.getLogger(__name__)
 
 web_metadata = MetaData()
 
@@ -46,6 +59,19 @@ provider_metadata = Table(
     Column("hash", String(66), primary_key=True),
     Column("document", Text, nullable=False),
     Column("stored_at", Float, nullable=False),
+)
+
+pictures = Table(
+    "web_pictures",
+    web_metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("content_type", String(32), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("stored_at", Float, nullable=False),
+    Column("stored_by", String(42), nullable=True),  # the signed-in account that uploaded it
 )
 
 
@@ -174,3 +200,57 @@ def cached_metadata_many(engine: Engine, digests: list[str]) -> dict[str, dict[s
             if digest not in loaded:
                 _UNKNOWN[digest] = now + UNKNOWN_TTL
     return found
+
+
+# ------------------------------------------------------------------ listing pictures
+
+
+@dataclass(frozen=True)
+class StoredPicture:
+    """A picture as stored: what it is, without its bytes unless read for serving."""
+
+    sha256: str
+    content_type: str
+    width: int
+    height: int
+    size: int
+    data: bytes = b""
+
+
+def put_picture(engine: Engine, picture: Picture, stored_by: str | None = None) -> str:
+    """Store an accepted picture under the SHA-256 of its bytes (idempotent); the digest."""
+    digest = picture.digest
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(pictures).values(
+                sha256=digest, content_type=picture.content_type, width=picture.width,
+                height=picture.height, size=len(picture.data), data=picture.data,
+                stored_at=time.time(), stored_by=stored_by))
+    except IntegrityError:  # stored before: same digest, same bytes
+        pass
+    return digest
+
+
+def picture_info(engine: Engine, digest: str) -> StoredPicture | None:
+    """What is stored under `digest` (without the bytes), or None."""
+    columns = (pictures.c.sha256, pictures.c.content_type, pictures.c.width,
+               pictures.c.height, pictures.c.size)
+    with engine.connect() as conn:
+        row = conn.execute(select(*columns).where(pictures.c.sha256 == digest)).first()
+    return None if row is None else StoredPicture(*row)
+
+
+def get_picture(engine: Engine, digest: str) -> StoredPicture | None:
+    """The picture stored under `digest`, bytes included; None if unknown, or if its bytes no
+    longer hash to its digest (an altered row is never served)."""
+    with engine.connect() as conn:
+        row = conn.execute(select(
+            pictures.c.sha256, pictures.c.content_type, pictures.c.width, pictures.c.height,
+            pictures.c.size, pictures.c.data).where(pictures.c.sha256 == digest)).first()
+    if row is None:
+        return None
+    stored = StoredPicture(row[0], row[1], row[2], row[3], row[4], bytes(row[5]))
+    if hashlib.sha256(stored.data).hexdigest() != digest:
+        log.error("picture %s: its stored bytes do not match its digest; not served", digest)
+        return None
+    return stored

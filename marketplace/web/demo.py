@@ -1,9 +1,10 @@
 """A realistic demo market for `make run`: hundreds of listings, customers with histories.
 
 `seed_market` registers listings in every category and region (with off-chain metadata stored for
-the web app), priced mostly in the demo stablecoin (DemoUSD, currency 1) and some in ether, a
-third of them instant, each with its cancellation terms; the deployment's attestor verifies some
-listings' attributes; every customer gets criteria in several categories (in dUSD or ether).
+the web app, and for five listings in six a picture drawn by `demo_pictures`), priced mostly in
+the demo stablecoin (DemoUSD, currency 1) and some in ether, a third of them instant, each with
+its cancellation terms; the deployment's attestor verifies some listings' attributes; every
+customer gets criteria in several categories (in dUSD or ether).
 Booking histories run through the contract with real time slots: most settled and rated (some
 with complaint tags that follow the listings' traits: compact cars are uncomfortable, smokers
 smell of smoke, pet-friendly cars have pet hair, and with confirmAndRate on instant listings),
@@ -42,7 +43,9 @@ from marketplace.chain.token import Token
 from marketplace.domain import ETHER, ZERO_ADDRESS, attestor_bit
 from marketplace.profile.service import ProfileService
 from marketplace.profile.sql import SqlProfileRepository, create_profile_schema
-from marketplace.web.db import create_web_schema, put_metadata
+from marketplace.web.db import create_web_schema, put_metadata, put_picture
+from marketplace.web.demo_pictures import demo_picture
+from marketplace.web.pictures import inspect
 
 FIRST_NAMES = ("Aino", "Eero", "Helmi", "Juho", "Lumi", "Mikko", "Noora", "Otso", "Saara",
                "Veeti", "Ilona", "Kalle", "Venla", "Onni", "Elsa", "Leevi", "Aada", "Niilo")
@@ -71,6 +74,7 @@ FREE_CANCEL_HOURS = (0, 2, 12, 24, 48)
 LATE_CANCEL_PCT = (0, 25, 50, 100)
 VERIFIABLE = ("certified", "insured", "electric_vehicle", "wheelchair_access", "child_seat",
               "allergy_safe", "eco_products")
+PICTURELESS_EVERY = 6  # one listing in six has no picture (the pages' placeholder shows)
 PAST_SLOT_LEAD = 900  # the past slots start this long after the seeding began (seconds)
 SLOT_MINUTES = 60
 DAY = 86_400
@@ -263,8 +267,13 @@ def _register(market: Market, engine: Engine | None, owner: str, i: int, stake: 
     name = f"{FIRST_NAMES[rng.randrange(len(FIRST_NAMES))]}'s {rng.choice(TRADES[category.key])}"
     labels = [a.label.lower() for a in ATTRIBUTES if a.key in traits]
     description = f"{category.label} in {region.label}: {', '.join(labels)}."
-    digest = (put_metadata(engine, {"name": name, "description": description})
-              if engine is not None else "0x" + "00" * 32)
+    document = {"name": name, "description": description}
+    if engine is not None and i % PICTURELESS_EVERY != PICTURELESS_EVERY - 1:
+        # Drawn here, deterministic; from the listing's index, so the rng sequence (and with
+        # it the rest of the market) is what it was before listings had pictures.
+        picture = inspect(demo_picture(category.key, i // len(CATEGORIES)))
+        document["picture"] = put_picture(engine, picture)
+    digest = put_metadata(engine, document) if engine is not None else "0x" + "00" * 32
     listing = ListingInput(category.code, region.code, mask, currency, price,
                            bytes.fromhex(digest[2:]), instant, hours, pct)
     provider_id = market.register(listing, sender=owner, stake=stake)

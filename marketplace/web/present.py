@@ -18,6 +18,13 @@ from marketplace.matching.explain import format_stars
 from marketplace.units import ETHER_CURRENCY, Currency, format_amount, format_wei
 from marketplace.web.db import cached_metadata_many
 from marketplace.web.money import iso_time, local_time
+from marketplace.web.pictures import (
+    MAX_PICTURE_BYTES,
+    is_digest,
+    megabytes,
+    picture_url,
+    too_large,
+)
 
 STATUS_LABELS = {
     Status.REQUESTED: "Requested: waiting for the provider",
@@ -93,8 +100,18 @@ def provider_json(
         "disputes_lost": int(row.get("disputes_lost", 0)),
         "metadata_hash": row["metadata_hash"],
         "metadata_known": bool(document),
+        **picture_json(document),
         **listing_v2(row),
     }
+
+
+def picture_json(document: Mapping[str, Any] | None) -> dict[str, str | None]:
+    """The picture a listing's metadata names: its digest and where it is served (None, None
+    without one, or when the document's value is not a digest)."""
+    digest = document.get("picture") if document else None
+    if not is_digest(digest):
+        return {"picture": None, "picture_url": None}
+    return {"picture": str(digest), "picture_url": picture_url(str(digest))}
 
 
 def listing_v2(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -365,4 +382,8 @@ def install_filters(app: Flask) -> None:
         attributes=lambda mask: labels("attribute", int(mask or 0)),
         tags=lambda mask: labels("complaint tag", int(mask or 0)),
     )
-    app.jinja_env.globals.update(now=lambda: int(time.time()))
+    app.jinja_env.filters.update(picture_url=picture_url)
+    app.jinja_env.tests.update(digest=is_digest)
+    app.jinja_env.globals.update(now=lambda: int(time.time()), picture_limits={
+        "bytes": MAX_PICTURE_BYTES, "label": megabytes(MAX_PICTURE_BYTES),
+        "too_large": too_large().message})

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import MultiDict
 
 from marketplace.availability import InvalidSchedule, parse_schedule
 from marketplace.availability.store import load_schedule, save_schedule
@@ -18,8 +20,15 @@ from marketplace.web.auth import current_account, require_account
 from marketplace.web.context import services
 from marketplace.web.customer.common import chain_time
 from marketplace.web.customer.slot_booking import zone
-from marketplace.web.db import get_metadata
-from marketplace.web.errors import FieldError, Forbidden, NotFound, TxRefused, WebError
+from marketplace.web.db import get_metadata, picture_info, put_picture
+from marketplace.web.errors import (
+    FieldError,
+    Forbidden,
+    FormErrors,
+    NotFound,
+    TxRefused,
+    WebError,
+)
 from marketplace.web.forms import Inputs
 from marketplace.web.money import (
     amount_text,
@@ -28,6 +37,7 @@ from marketplace.web.money import (
     currency_or_default,
     local_time,
 )
+from marketplace.web.pictures import FIELD, PictureRefused, inspect
 from marketplace.web.present import booking_json, providers_json
 from marketplace.web.review import simple_review, terms_text
 from marketplace.web.txflow import submit
@@ -112,6 +122,7 @@ def _register_defaults() -> dict[str, Any]:
         "stake": ether_text(minimum) if minimum else "0.01",
         "name": "",
         "description": "",
+        "picture": "",
     }
 
 
@@ -140,13 +151,72 @@ def _enabled() -> dict[int, Any]:
     return {c.id: c for c in _enabled_currencies()}
 
 
+# The form's file input; the hidden `picture` field carries the stored picture's digest (kept
+# across a re-rendered form and the review), `picture_remove` drops it.
+PICTURE_FILE = "picture_file"
+
+
+def _settle_picture(account: str) -> tuple[MultiDict[str, str], dict[str, str]]:
+    """The posted listing form with its picture settled: a chosen file is checked and stored,
+    and its digest replaces the `picture` field; `picture_remove` clears the field. A bad file
+    leaves the field as it was and comes back as the `picture` error."""
+    form = request.form.copy()
+    if form.get("picture_remove"):
+        form["picture"] = ""
+    upload = request.files.get(PICTURE_FILE)
+    if upload is None or not upload.filename:  # no file chosen (browsers send an empty part)
+        return form, {}
+    try:
+        picture = inspect(upload.read())
+    except PictureRefused as exc:
+        return form, {FIELD: exc.message}
+    form["picture"] = put_picture(services().engine, picture, account)
+    form.pop("picture_remove", None)
+    return form, {}
+
+
+T = TypeVar("T")
+
+
+def _with_picture_errors(build: Callable[[], T], picture_errors: dict[str, str]) -> T:
+    """`build()`, a bad picture reported beside every other bad field of the form."""
+    try:
+        built = build()
+    except FormErrors as exc:
+        if picture_errors:
+            raise FormErrors({**exc.fields, **picture_errors}) from exc
+        raise
+    if picture_errors:
+        raise FormErrors(picture_errors)
+    return built
+
+
+def _posted_values(form: MultiDict[str, str]) -> dict[str, Any]:
+    """A listing form's values to show again after an error (the settled picture kept)."""
+    values: dict[str, Any] = {k: form.get(k, "") for k in form}
+    values["attributes"] = form.getlist("attributes")
+    return values
+
+
+def _picture_fact(digest: str) -> str:
+    """How the review names the picture the metadata will cover."""
+    stored = picture_info(services().engine, digest) if digest else None
+    if stored is None:
+        return "none"
+    kind = stored.content_type.removeprefix("image/").upper()
+    return f"{kind}, {stored.width}×{stored.height} pixels (covered by the metadata hash)"
+
+
 @bp.post("/register")
 def register_submit() -> ResponseReturnValue:
-    """Validate, store the metadata off-chain, review, and register the listing with its
-    stake."""
+    """Validate, store the metadata off-chain (the picture first), review, and register the
+    listing with its stake."""
+    form: MultiDict[str, str] = request.form
     try:
         account = require_account()
-        intent = actions.register_intent(Inputs(request.form), _enabled())
+        form, picture_errors = _settle_picture(account)
+        intent = _with_picture_errors(
+            lambda: actions.register_intent(Inputs(form), _enabled()), picture_errors)
         stake = intent.value
         listing = intent.args[0]
         currency = _known().get(int(listing[3]))
@@ -157,16 +227,16 @@ def register_submit() -> ResponseReturnValue:
             ("Stake sent now", format_wei(stake)),
             ("Booking", "instant" if listing[6] else "you accept each request"),
             ("Cancellation terms", terms_text(int(listing[7]), int(listing[8]))),
+            ("Picture", _picture_fact(str(intent.api_body.get("picture") or ""))),
             ("Owner", account),
         ], [f"The stake ({format_wei(stake)}) stays in the contract while the listing is active "
             "and until every accepted booking's deadlines have passed; 10% of it goes to a "
             "customer for each no-show.",
             "The category cannot be changed later."], url_for("provider.register"))
-        return submit(dataclasses.replace(intent, review=review))
+        return submit(dataclasses.replace(intent, review=review), form)
     except (FieldError, TxRefused, Forbidden, WebError) as exc:
-        values: dict[str, Any] = {k: request.form.get(k, "") for k in request.form}
-        values["attributes"] = request.form.getlist("attributes")
-        return render_template("provider/register.html", values=values, errors=_errors_of(exc),
+        return render_template("provider/register.html", values=_posted_values(form),
+                               errors=_errors_of(exc),
                                min_stake=actions.services_min_stake(),
                                currencies=_enabled_currencies()), exc.status
 
@@ -187,20 +257,7 @@ def edit(provider_id: int) -> ResponseReturnValue:
     """Edit a listing's region, attributes, price and metadata."""
     row = _owned_listing(provider_id)
     info = providers_json(services().engine, [row])[0]
-    document = get_metadata(services().engine, str(row["metadata_hash"])) or {}
-    currency = currency_or_default(_known(), int(row.get("currency") or 0))
-    values = {
-        "region": info["region"] or "any",
-        "attributes": info["attributes"],
-        "currency": str(currency.id),
-        "price": amount_text(int(row["price"]), currency),
-        "name": document.get("name", ""),
-        "description": document.get("description", ""),
-        "instant": "1" if row.get("instant") else "",
-        "free_cancel_hours": str(int(row.get("free_cancel_hours") or 0)),
-        "late_cancel_pct": str(int(row.get("late_cancel_pct") or 0)),
-    }
-    return _edit_page(provider_id, info, values, {})
+    return _edit_page(provider_id, info, _edit_values(row), {})
 
 
 def _edit_page(provider_id: int, info: dict[str, Any], values: dict[str, Any],
@@ -218,14 +275,14 @@ def _edit_page(provider_id: int, info: dict[str, Any], values: dict[str, Any],
 def edit_submit(provider_id: int) -> ResponseReturnValue:
     """Validate and send updateProvider."""
     row = _owned_listing(provider_id)
+    form, picture_errors = _settle_picture(str(row["owner"]))
     try:
-        intent = actions.update_intent(provider_id, Inputs(request.form), _enabled())
-        return submit(intent)
+        intent = _with_picture_errors(
+            lambda: actions.update_intent(provider_id, Inputs(form), _enabled()), picture_errors)
+        return submit(intent, form)
     except (FieldError, TxRefused) as exc:
-        values: dict[str, Any] = {k: request.form.get(k, "") for k in request.form}
-        values["attributes"] = request.form.getlist("attributes")
         info = providers_json(services().engine, [row])[0]
-        return _edit_page(provider_id, info, values, _errors_of(exc), exc.status)
+        return _edit_page(provider_id, info, _posted_values(form), _errors_of(exc), exc.status)
 
 
 # ------------------------------------------------------------------ weekly availability
@@ -295,6 +352,7 @@ def _edit_values(row: dict[str, Any]) -> dict[str, Any]:
     return {"region": info["region"] or "any", "attributes": info["attributes"],
             "currency": str(currency.id), "price": amount_text(int(row["price"]), currency),
             "name": document.get("name", ""), "description": document.get("description", ""),
+            "picture": info["picture"] or "",
             "instant": "1" if row.get("instant") else "",
             "free_cancel_hours": str(int(row.get("free_cancel_hours") or 0)),
             "late_cancel_pct": str(int(row.get("late_cancel_pct") or 0))}

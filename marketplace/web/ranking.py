@@ -17,7 +17,7 @@ from marketplace.matching.ranking import Ranking, exclusion_counts, rank
 from marketplace.units import ETHER_CURRENCY, format_amount
 from marketplace.web.context import Services
 from marketplace.web.db import cached_metadata_many
-from marketplace.web.present import reliability_label, weight_label
+from marketplace.web.present import picture_json, reliability_label, weight_label
 
 MAX_K = 100
 
@@ -53,6 +53,8 @@ def match(
                 "provider_id": m.provider_id,
                 "name": name if isinstance(name, str) and name else f"Provider #{m.provider_id}",
                 "owner": listing.owner if listing else None,
+                "category": key_of("category", int(columns.category[row]))
+                if row is not None else None,
                 "region": key_of("region", region),
                 "attributes": labels("attribute", attributes),
                 "score": m.score,
@@ -72,6 +74,7 @@ def match(
                 "ceiling": str(m.ceiling),
                 "utility": round(m.utility, 6),
                 "reasons": list(m.reasons),
+                **picture_json(document),
             })
     return ranking, out
 

@@ -29,6 +29,7 @@ from urllib.parse import urlencode
 from flask import redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import Connection
+from werkzeug.datastructures import MultiDict
 
 from marketplace.chain.tx import UnsignedTransaction
 from marketplace.web import queries
@@ -80,9 +81,11 @@ def needs_review(intent: TxIntent) -> bool:
     return intent.function not in UNREVIEWED
 
 
-def submit(intent: TxIntent) -> ResponseReturnValue:
+def submit(intent: TxIntent,
+           form: MultiDict[str, str] | None = None) -> ResponseReturnValue:
     """Simulate, show the review (once), then sign on the server (dev) or hand over to the
-    wallet page."""
+    wallet page. The review posts `form` again (default: the request's own form; a page that
+    settled a file upload passes the form with the stored file's digest instead)."""
     account = require_account()
     chain = services().chain
     tx = chain.build(intent.function, *intent.args, sender=account, value=intent.value)
@@ -92,7 +95,7 @@ def submit(intent: TxIntent) -> ResponseReturnValue:
             intent=intent,
             tx=tx,
             signing_account=account,
-            fields=_resubmitted(),
+            fields=_resubmitted(request.form if form is None else form),
             action=request.path,
         )
     if signer() == SIGNER_DEV:
@@ -106,9 +109,9 @@ def submit(intent: TxIntent) -> ResponseReturnValue:
     )
 
 
-def _resubmitted() -> list[tuple[str, str]]:
+def _resubmitted(form: MultiDict[str, str]) -> list[tuple[str, str]]:
     """The form's own fields, to post again from the review page (not the token, not the flag)."""
-    return [(name, value) for name, values in request.form.lists()
+    return [(name, value) for name, values in form.lists()
             for value in values if name not in ("csrf_token", CONFIRMED)]
 
 

@@ -46,10 +46,11 @@ from marketplace.web.api import (  # noqa: E402
     directory,
     interpret,
     notifications,
+    pictures,
     profile,
     transactions,
 )
 from marketplace.web.api.health import healthz  # noqa: E402
 
 __all__ = ["availability", "booking", "bookings", "bp", "directory", "healthz", "interpret",
-           "notifications", "profile", "transactions"]
+           "notifications", "pictures", "profile", "transactions"]

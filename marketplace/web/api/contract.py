@@ -33,6 +33,7 @@ from marketplace.domain import UINT96_MAX
 from marketplace.language.errors import MAX_TEXT_CHARS
 from marketplace.web.errors import FieldError
 from marketplace.web.forms import Inputs
+from marketplace.web.pictures import DIGEST_RE
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -84,6 +85,10 @@ Percent = (Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
            | Annotated[str, Field(pattern=PERCENT_RE)])
 Name = Annotated[str, Field(max_length=80, pattern=NAME_RE, examples=["Aino's Rides"])]
 Description = Annotated[str, Field(max_length=1000, pattern=DESCRIPTION_RE)]
+PictureDigest = Annotated[str, Field(
+    pattern=DIGEST_RE.pattern, examples=["9f86d081884c7d659a2feaa0c55ad015"
+                                         "a3bf4f1b2b0b822cd15d6c15b0f00a08"],
+    description="the SHA-256 (hex) of a picture uploaded with POST /pictures")]
 
 
 def _not_blank(text: str) -> str:

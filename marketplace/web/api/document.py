@@ -27,6 +27,7 @@ from marketplace.web.api.contract import (
     TxHash,
     schema_of,
 )
+from marketplace.web.pictures import CONTENT_TYPES, MAX_PICTURE_BYTES
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -50,6 +51,9 @@ ADDRESS = {"type": "string", "pattern": "^0x[0-9a-fA-F]{40}$"}
 OBJECT = {"type": "object"}
 STRINGS = {"type": "array", "items": {"type": "string"}}
 ATTRIBUTE_KEYS = {"type": "array", "items": {"enum": [e.key for e in ATTRIBUTES]}}
+PICTURE = {"type": ["string", "null"], "pattern": "^[0-9a-f]{64}$",
+           "description": "the SHA-256 of the listing's picture (named in its metadata)"}
+PICTURE_URL = {"type": ["string", "null"], "description": "where the picture is served"}
 
 RESPONSE_SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -68,6 +72,7 @@ RESPONSE_SCHEMAS: dict[str, Any] = {
         "properties": {
             "rank": {"type": "integer"}, "provider_id": {"type": "integer"},
             "name": {"type": "string"}, "owner": {"type": ["string", "null"]},
+            "category": {"type": ["string", "null"]},
             "score": {"type": "integer"}, "stars": {"type": "string"},
             "rating_weight": {"type": "integer", "description": (
                 "the track record behind the stars: 1,000 = one minimum-fee rating")},
@@ -84,6 +89,7 @@ RESPONSE_SCHEMAS: dict[str, Any] = {
                               "description": "a listing without ratings: its owner's record"},
             "utility": {"type": "number"},
             "reasons": {"type": "array", "items": {"type": "string"}},
+            "picture": PICTURE, "picture_url": PICTURE_URL,
         },
     },
     "Verified": {
@@ -142,6 +148,20 @@ RESPONSE_SCHEMAS: dict[str, Any] = {
             "instant": {"type": ["boolean", "null"]},
             "free_cancel_hours": {"type": ["integer", "null"]},
             "late_cancel_pct": {"type": ["integer", "null"]},
+            "picture": PICTURE, "picture_url": PICTURE_URL,
+        },
+    },
+    "PictureStored": {
+        "type": "object",
+        "required": ["picture", "url", "content_type", "width", "height", "bytes"],
+        "properties": {
+            "picture": {"type": "string", "pattern": "^[0-9a-f]{64}$", "description": (
+                "the SHA-256 of the bytes: give it as `picture` to /providers/tx or "
+                "/providers/{provider_id}/tx/update")},
+            "url": {"type": "string", "description": "where it is served (/media/<sha256>)"},
+            "content_type": {"enum": sorted(CONTENT_TYPES.values())},
+            "width": {"type": "integer"}, "height": {"type": "integer"},
+            "bytes": {"type": "integer"},
         },
     },
     "Availability": {
@@ -365,8 +385,9 @@ ERROR_TEXTS = {
     "403": "A browser session's state-changing call without its X-CSRF-Token header",
     "404": "No such thing",
     "409": "The contract would revert; the message says why, `details` has the custom error",
-    "413": "The request body is too large",
-    "415": "The body is not JSON (send Content-Type: application/json)",
+    "413": "The request body is too large (a picture: over 2 MB)",
+    "415": "The body is not JSON (send Content-Type: application/json); for /pictures, not a "
+           "PNG, JPEG or WebP picture",
     "422": "The request matches the schema but breaks a rule it cannot state (a catalogue or "
            "market rule, or two fields that conflict); `field` names the input",
     "503": "The chain node or the store does not answer",
@@ -385,6 +406,8 @@ class Op:
     query: type[BaseModel] | None = None
     body: type[BaseModel] | None = None
     errors: tuple[str, ...] = ()
+    raw_body: dict[str, Any] | None = None  # a non-JSON body: its media types' content map
+    status: str = "200"
 
 
 PROVIDER_ID = schema_of(ProviderId)
@@ -452,6 +475,13 @@ OPERATIONS: tuple[Op, ...] = (
     Op("post", "/bookings/{booking_id}/tx/resolve",
        "Build resolve (the arbiter's refund share)", _ref("UnsignedTransaction"), BOOKING,
        body=models.ResolveTxBody, errors=(*TX_ERRORS, "404")),
+    Op("post", "/pictures",
+       "Store a listing picture (the raw bytes as the body: PNG, JPEG or WebP, told from the "
+       f"bytes, at most {MAX_PICTURE_BYTES // (1024 * 1024)} MB; signed in); its SHA-256 goes "
+       "in register or update as `picture`", _ref("PictureStored"),
+       raw_body={kind: {"schema": {"type": "string", "format": "binary"}}
+                 for kind in sorted(CONTENT_TYPES.values())},
+       errors=("400", "401", "403", "413", "415", "422", "503"), status="201"),
     Op("post", "/providers/tx", "Build register (value = stake); stores the metadata off-chain",
        _ref("UnsignedTransaction"), body=models.RegisterTxBody, errors=TX_ERRORS),
     Op("post", "/providers/{provider_id}/tx/update", "Build updateProvider",
@@ -550,7 +580,8 @@ def _operation(op: Op, body_refs: dict[type[BaseModel], dict[str, Any]]) -> dict
         "operationId": re.sub(r"[^a-z_]", "", f"{op.method}{op.path}".replace("/", "_")),
         "summary": op.summary,
         "responses": {
-            "200": {"description": "OK", "content": {"application/json": {"schema": op.response}}},
+            op.status: {"description": "OK" if op.status == "200" else "Created",
+                        "content": {"application/json": {"schema": op.response}}},
             **{code: {"$ref": f"#/components/responses/E{code}"} for code in sorted(op.errors)},
         },
     }
@@ -568,6 +599,8 @@ def _operation(op: Op, body_refs: dict[type[BaseModel], dict[str, Any]]) -> dict
             media["example"] = examples[0]
         required = any(f.is_required() for f in op.body.model_fields.values())
         spec["requestBody"] = {"required": required, "content": {"application/json": media}}
+    if op.raw_body is not None:
+        spec["requestBody"] = {"required": True, "content": op.raw_body}
     return spec
 
 

@@ -25,6 +25,7 @@ from marketplace.web.api.contract import (
     Name,
     NotificationId,
     Percent,
+    PictureDigest,
     ProviderId,
     Query,
     Region,
@@ -171,9 +172,10 @@ class ResolveTxBody(Sender):
 
 
 class ListingBody(Sender):
-    """The listing's public fields (name and description are stored off-chain): the price is
-    in `currency` (an id: 0 ether, else an allowlisted token; its smallest units, or a decimal
-    with the unit), the cancellation terms are locked into each booking."""
+    """The listing's public fields (name, description and picture are stored off-chain): the
+    price is in `currency` (an id: 0 ether, else an allowlisted token; its smallest units, or a
+    decimal with the unit), the cancellation terms are locked into each booking; `picture` is
+    the SHA-256 of a picture uploaded first with POST /pictures (none: no picture)."""
 
     region: Region | None = None
     attributes: Attributes | None = None
@@ -184,6 +186,7 @@ class ListingBody(Sender):
     late_cancel_pct: int_in(0, 100) | None = None  # type: ignore[valid-type]
     name: Name
     description: Description | None = None
+    picture: PictureDigest | None = None
 
 
 class RegisterTxBody(ListingBody):

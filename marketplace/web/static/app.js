@@ -306,8 +306,32 @@
     follow();
   }
 
+  // A picture over the size limit is said next to its field at once (and not sent), rather
+  // than after uploading it; the server checks everything again.
+  function setupPictureField() {
+    var input = document.getElementById("picture_file");
+    if (!input) { return; }
+    var message = document.createElement("p");
+    message.className = "error";
+    message.id = "picture-client-error";
+    message.setAttribute("role", "alert");
+    message.hidden = true;
+    input.insertAdjacentElement("afterend", message);
+    input.addEventListener("change", function () {
+      var file = input.files && input.files[0];
+      var limit = parseInt(input.dataset.maxBytes || "0", 10);
+      message.hidden = true;
+      if (file && limit && file.size > limit) {
+        message.textContent = input.dataset.tooLarge;
+        message.hidden = false;
+        input.value = "";
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     setupCategoryAttributes();
+    setupPictureField();
     setupSignIn();
     setupWalletTx();
     setupPermit();
