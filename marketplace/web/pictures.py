@@ -15,6 +15,7 @@ formats, 422 damaged or with impossible dimensions.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import struct
 import zlib
@@ -102,17 +103,20 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
-def megabytes(size: int) -> str:
-    """A byte count for people: '2 MB', '3.4 MB', '120 KB'."""
+def megabytes(size: int, *, up: bool = False) -> str:
+    """A byte count for people: '2 MB', '3.4 MB', '120 KB'; `up` rounds up (a size over a
+    limit never reads as the limit)."""
     if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
-    return f"{max(1, round(size / 1024))} KB"
+        tenths = size * 10 / (1024 * 1024)
+        shown = (math.ceil(tenths) if up else round(tenths)) / 10
+        return f"{shown:.1f}".removesuffix(".0") + " MB"
+    return f"{max(1, math.ceil(size / 1024) if up else round(size / 1024))} KB"
 
 
 def too_large(size: int | None = None) -> PictureRefused:
     """The refusal of a picture over the size limit."""
     limit = megabytes(MAX_PICTURE_BYTES)
-    said = f"The picture is {megabytes(size)}" if size else "The picture is too large"
+    said = f"The picture is {megabytes(size, up=True)}" if size else "The picture is too large"
     return PictureRefused(f"{said}; at most {limit} is accepted. Save it smaller (or as a "
                           "JPEG or WebP) and choose it again.", status=413,
                           code="payload_too_large")

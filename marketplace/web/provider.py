@@ -37,7 +37,7 @@ from marketplace.web.money import (
     currency_or_default,
     local_time,
 )
-from marketplace.web.pictures import FIELD, PictureRefused, inspect
+from marketplace.web.pictures import FIELD, PictureRefused, inspect, is_digest
 from marketplace.web.present import booking_json, providers_json
 from marketplace.web.review import simple_review, terms_text
 from marketplace.web.txflow import submit
@@ -192,9 +192,13 @@ def _with_picture_errors(build: Callable[[], T], picture_errors: dict[str, str])
 
 
 def _posted_values(form: MultiDict[str, str]) -> dict[str, Any]:
-    """A listing form's values to show again after an error (the settled picture kept)."""
+    """A listing form's values to show again after an error: the settled picture kept, a
+    `picture` naming no stored picture dropped (so the form can be sent again as it is)."""
     values: dict[str, Any] = {k: form.get(k, "") for k in form}
     values["attributes"] = form.getlist("attributes")
+    picture = str(values.get("picture") or "")
+    known = is_digest(picture) and picture_info(services().engine, picture) is not None
+    values["picture"] = picture if known else ""
     return values
 
 

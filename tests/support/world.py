@@ -29,7 +29,8 @@ from marketplace.indexer import Indexer, create_indexer
 from marketplace.web import create_app
 from marketplace.web.config import WebConfig
 from marketplace.web.context import Services
-from marketplace.web.db import put_metadata
+from marketplace.web.db import put_metadata, put_picture
+from marketplace.web.pictures import inspect
 
 OPERATOR, PROVIDERS, CUSTOMERS, ARBITER, STRANGER, ATTESTOR = 0, (1, 2, 3), (4, 5, 6, 7), 8, 9, 10
 MIN_STAKE = 10**15
@@ -112,11 +113,15 @@ class World:
 
     def register(self, name: str, category: int, region: int, attributes: int, price: int,
                  owner: int = PROVIDERS[0], *, currency: int = ETHER, instant: bool = False,
-                 free_cancel_hours: int = 0, late_cancel_pct: int = 0) -> int:
-        """Register a listing with its metadata stored; returns its id. `price` is in the
-        smallest unit of `currency` (wei, or DemoUSD's 6 decimals)."""
-        digest = put_metadata(self.app.extensions["marketplace"].engine,
-                              {"name": name, "description": f"{name} description"})
+                 free_cancel_hours: int = 0, late_cancel_pct: int = 0,
+                 picture: bytes | None = None) -> int:
+        """Register a listing with its metadata (and `picture`, if given) stored; returns its
+        id. `price` is in the smallest unit of `currency` (wei, or DemoUSD's 6 decimals)."""
+        engine = self.app.extensions["marketplace"].engine
+        document = {"name": name, "description": f"{name} description"}
+        if picture is not None:
+            document["picture"] = put_picture(engine, inspect(picture))
+        digest = put_metadata(engine, document)
         listing = ListingInput(category, region, attributes, currency, price,
                                bytes.fromhex(digest[2:]), instant, free_cancel_hours,
                                late_cancel_pct)

@@ -156,7 +156,7 @@ def test_a_picture_over_the_limit_is_refused_with_both_sizes() -> None:
     data = png() + b"\x00" * (MAX_PICTURE_BYTES + 1 - len(png()))
     error = _refusal(data)
     assert error.status == 413 and "at most 2 MB" in error.message
-    assert "The picture is 2 MB" in error.message
+    assert "The picture is 2.1 MB" in error.message  # rounded up: never "2 MB; at most 2 MB"
     assert len(png()) < MAX_PICTURE_BYTES and inspect(png())
 
 
