@@ -102,3 +102,16 @@ def test_the_switcher_marks_the_demo_story_account(demo: tuple[World, DemoMarket
     finally:
         world.app.extensions["marketplace"].config = config
     assert f"{story} · {STORY_ROLE} · {seeded.story_customer}" in page
+
+
+def test_five_listings_in_six_have_a_drawn_picture_and_media_serves_it(
+    demo: tuple[World, DemoMarket],
+) -> None:
+    world, _seeded = demo
+    body = world.client().get("/api/v1/providers?per_page=100").get_json()
+    pictured = [p for p in body["items"] if p["picture_url"]]
+    served = world.client().get(pictured[0]["picture_url"])
+
+    assert len(pictured) == 45 - 45 // 6  # every sixth listing shows the placeholder
+    assert len({p["picture"] for p in pictured}) <= 5 * 4  # shared: stored once per drawing
+    assert served.status_code == 200 and served.mimetype == "image/png"
