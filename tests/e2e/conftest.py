@@ -16,6 +16,7 @@ import pytest
 from marketplace.availability import parse_schedule
 from marketplace.availability.store import save_schedule
 from marketplace.chain.anvil import free_port
+from marketplace.web.demo_pictures import demo_picture
 from marketplace.web.devstack import start_services
 from tests.support.browser import CHROMIUM, ROOT, SCREENSHOTS, Stack
 from tests.support.world import (
@@ -54,9 +55,11 @@ def _patient_page(page: Any) -> None:
 
 
 def _seed(world: World) -> None:
-    """A small market: rides and cleaning providers in two regions, customers with history."""
+    """A small market: rides and cleaning providers in two regions, customers with history;
+    one listing with a picture (the others show the placeholder)."""
     compact, electric, large = 1 << 6, 1 << 0, 1 << 7
-    world.register("Aino's Rides", RIDES, HELSINKI, compact, 4 * 10**16, owner=PROVIDERS[0])
+    world.register("Aino's Rides", RIDES, HELSINKI, compact, 4 * 10**16, owner=PROVIDERS[0],
+                   picture=demo_picture("rides"))
     world.register("Eero Electric", RIDES, HELSINKI, electric, 6 * 10**16, owner=PROVIDERS[1])
     world.register("Helmi Vans", RIDES, HELSINKI, large, 5 * 10**16, owner=PROVIDERS[2])
     world.register("Juho Taxi", RIDES, ESPOO, compact, 3 * 10**16, owner=PROVIDERS[1])

@@ -230,3 +230,59 @@ def test_a_new_provider_registers_after_fixing_a_field_the_form_flagged(
     shot(page, "15-registered-provider")
     page.goto(stack.url("/provider/"))
     expect(page.get_by_test_id("listings")).to_contain_text("Noora's Spotless Homes")
+
+
+def test_a_provider_uploads_a_picture_and_sees_it_on_the_listing_page(
+    page: Page, stack: Stack
+) -> None:
+    """Issue 14: a picture per listing. A refused file is said next to the field with the
+    form kept; the accepted one shows on the listing page, served from /media by its SHA-256."""
+    import hashlib
+
+    from playwright.sync_api import FilePayload
+
+    from marketplace.web.demo_pictures import demo_picture
+
+    picture = demo_picture("delivery", 1)
+    digest = hashlib.sha256(picture).hexdigest()
+    act_as(page, stack, 11)
+    page.goto(stack.url("/provider/register"))
+    page.select_option("#category", "delivery")
+    page.fill("#name", "Otso's Bike Post")
+    page.fill("#description", "Parcels across Tampere by cargo bike")
+    page.select_option("#region", "tampere")
+    page.fill("#price", "0.02")
+    # too large: said at once by the page, and the file is not sent
+    page.set_input_files("#picture_file", files=FilePayload(
+        name="huge.png", mimeType="image/png", buffer=picture + bytes(2 * 2**20)))
+    expect(page.locator("#picture-client-error")).to_contain_text("at most 2 MB")
+    assert page.input_value("#picture_file") == ""
+    # an SVG under a .png name: the server reads the bytes and refuses it next to the field
+    page.set_input_files("#picture_file", files=FilePayload(
+        name="logo.png", mimeType="image/png",
+        buffer=b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'))
+    page.click("#register-form button[type=submit]")
+    expect(page.locator("#picture-error")).to_contain_text("SVG pictures are not accepted")
+    expect(page.locator("#name")).to_have_value("Otso's Bike Post")
+    expect(page.locator("#price")).to_have_value("0.02")
+    shot(page, "16-register-picture-refused")
+
+    page.set_input_files("#picture_file", files=FilePayload(
+        name="bike.png", mimeType="image/png", buffer=picture))
+    page.click("#register-form button[type=submit]")
+    expect(page.get_by_test_id("review-facts")).to_contain_text("PNG, 360×240 pixels")
+    confirm_review(page)
+    page.wait_for_url(re.compile(r".*/providers/\d+$"), timeout=TIMEOUT)
+
+    hero = page.locator("img.pic-hero")
+    expect(hero).to_have_attribute("src", f"/media/{digest}")
+    expect(hero).to_have_attribute("alt", "Picture of Otso's Bike Post")
+    hero.scroll_into_view_if_needed()
+    page.wait_for_function("img => img.complete && img.naturalWidth === 360",
+                           arg=hero.element_handle())
+    page.set_viewport_size({"width": 390, "height": 844})
+    box = hero.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 390
+    assert abs(box["width"] / box["height"] - 1.5) < 0.02  # 3:2 whatever the viewport
+    assert int(page.evaluate("document.documentElement.scrollWidth")) <= 390
+    shot(page, "17-listing-with-picture")

@@ -33,9 +33,9 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SWEEP = ROOT / "reports" / "sweep"
 SIZES = {"phone": (390, 844), "desktop": (1280, 900)}
 
-# GET routes that are not pages for people: data, downloads, assets, and the JSON API.
-NOT_PAGES = re.compile(r"^/(api/|static/|audit/static/|favicon\.ico$|healthz$|auth/session$"
-                       r"|profile/export$)")
+# GET routes that are not pages for people: data, downloads, assets, pictures, the JSON API.
+NOT_PAGES = re.compile(r"^/(api/|static/|audit/static/|media/|favicon\.ico$|healthz$"
+                       r"|auth/session$|profile/export$)")
 
 # Raw machine values in text meant for people (issue 14: "Raw machine values for people").
 RAW_PATTERNS: dict[str, re.Pattern[str]] = {
