@@ -8,8 +8,9 @@ script. A picture is addressed by the SHA-256 of its bytes (`picture_digest`); t
 metadata document names that digest, so the metadata hash on-chain covers the picture too.
 
 `inspect` raises `PictureRefused` (a `FieldError` on the field `picture`) with a sentence a
-person can act on and an HTTP status for the API: 413 too large, 415 not one of the three
-formats, 422 damaged or with impossible dimensions.
+person can act on and an HTTP status for the API: 413 too large, else 422 (empty, not one of the
+three formats, damaged, impossible dimensions: the API's status for a request its schema accepts,
+a body of bytes, that breaks a rule no schema can state).
 """
 
 from __future__ import annotations
@@ -125,12 +126,12 @@ def too_large(size: int | None = None) -> PictureRefused:
 def inspect(data: bytes) -> Picture:
     """`data` as an accepted picture, or `PictureRefused` saying why not."""
     if not data:
-        raise PictureRefused("The picture file is empty; choose the file again.", status=400)
+        raise PictureRefused("The picture file is empty; choose the file again.")
     if len(data) > MAX_PICTURE_BYTES:
         raise too_large(len(data))
     kind = sniff(data)
     if kind is None:
-        raise PictureRefused(_not_a_picture(data), status=415, code="unsupported_media_type")
+        raise PictureRefused(_not_a_picture(data))
     width, height = {"png": _png_size, "jpeg": _jpeg_size, "webp": _webp_size}[kind](data)
     _check_dimensions(width, height)
     return Picture(data, kind, width, height)

@@ -137,13 +137,13 @@ def _refusal(data: bytes) -> PictureRefused:
 
 
 @pytest.mark.parametrize(("data", "status", "words"), [
-    (b"", 400, "empty"),
-    (SVG, 415, "SVG pictures are not accepted (they can carry scripts)"),
-    (b"\xef\xbb\xbf  <svg viewBox='0 0 1 1'/>", 415, "SVG"),
-    (b"<!doctype html><html><script>x</script>", 415, "web page"),
-    (b"GIF89a" + b"\x00" * 40, 415, "This file is a GIF"),
-    (b"%PDF-1.7 ...", 415, "a PDF"),
-    (b"hello, not a picture at all", 415, "not a PNG, JPEG or WebP picture"),
+    (b"", 422, "empty"),
+    (SVG, 422, "SVG pictures are not accepted (they can carry scripts)"),
+    (b"\xef\xbb\xbf  <svg viewBox='0 0 1 1'/>", 422, "SVG"),
+    (b"<!doctype html><html><script>x</script>", 422, "web page"),
+    (b"GIF89a" + b"\x00" * 40, 422, "This file is a GIF"),
+    (b"%PDF-1.7 ...", 422, "a PDF"),
+    (b"hello, not a picture at all", 422, "not a PNG, JPEG or WebP picture"),
 ], ids=["empty", "svg", "svg-bom", "html", "gif", "pdf", "text"])
 def test_what_is_not_a_picture_is_refused_by_what_it_is(
     data: bytes, status: int, words: str,

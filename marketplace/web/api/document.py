@@ -27,7 +27,7 @@ from marketplace.web.api.contract import (
     TxHash,
     schema_of,
 )
-from marketplace.web.pictures import CONTENT_TYPES, MAX_PICTURE_BYTES
+from marketplace.web.pictures import CONTENT_TYPES, MAX_PICTURE_BYTES, megabytes
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -385,11 +385,12 @@ ERROR_TEXTS = {
     "403": "A browser session's state-changing call without its X-CSRF-Token header",
     "404": "No such thing",
     "409": "The contract would revert; the message says why, `details` has the custom error",
-    "413": "The request body is too large (a picture: over 2 MB)",
-    "415": "The body is not JSON (send Content-Type: application/json); for /pictures, not a "
-           "PNG, JPEG or WebP picture",
+    "413": f"The request body is too large (a picture: over {megabytes(MAX_PICTURE_BYTES)})",
+    "415": "The body is not JSON (send Content-Type: application/json); for /pictures, a form "
+           "or JSON instead of the picture's bytes",
     "422": "The request matches the schema but breaks a rule it cannot state (a catalogue or "
-           "market rule, or two fields that conflict); `field` names the input",
+           "market rule, two fields that conflict, or bytes that are no acceptable picture); "
+           "`field` names the input",
     "503": "The chain node or the store does not answer",
 }
 
@@ -477,7 +478,7 @@ OPERATIONS: tuple[Op, ...] = (
        body=models.ResolveTxBody, errors=(*TX_ERRORS, "404")),
     Op("post", "/pictures",
        "Store a listing picture (the raw bytes as the body: PNG, JPEG or WebP, told from the "
-       f"bytes, at most {MAX_PICTURE_BYTES // (1024 * 1024)} MB; signed in); its SHA-256 goes "
+       f"bytes, at most {megabytes(MAX_PICTURE_BYTES)}; signed in); its SHA-256 goes "
        "in register or update as `picture`", _ref("PictureStored"),
        raw_body={kind: {"schema": {"type": "string", "format": "binary"}}
                  for kind in sorted(CONTENT_TYPES.values())},
