@@ -28,7 +28,7 @@ from marketplace.web.context import EXTENSION, Services
 from marketplace.web.db import create_web_schema
 from marketplace.web.errors import STATUS_CODES, WebError
 from marketplace.web.live_index import LiveIndex, read_checkpoint
-from marketplace.web.media import takes_pictures
+from marketplace.web.media import too_large_for_a_picture
 from marketplace.web.pictures import too_large
 from marketplace.web.security import (
     add_security_headers,
@@ -197,7 +197,7 @@ def _error_handlers(app: Flask) -> None:
             413: "The request is too large.",
         }.get(status, error.description or error.name)
         shown = WebError(str(message), None, status=status, code=code)
-        if status == 413 and takes_pictures():
+        if status == 413 and too_large_for_a_picture():
             shown = too_large()  # the body is mostly the picture: say so, next to its field
         response = error_response(shown)
         if isinstance(error, MethodNotAllowed) and error.valid_methods:

@@ -29,12 +29,22 @@ FORM_ALLOWANCE = 64 * 1024  # the form's other fields beside the file
 # field, the rest of the form kept. Beyond this the request itself is refused (413).
 FORM_PICTURE_REQUEST = 6 * MAX_PICTURE_BYTES + FORM_ALLOWANCE
 
-# Endpoints that take a picture -> their request size limit (the app's default is 64 KiB).
-UPLOAD_LIMITS: dict[str, int] = {
-    "provider.register_submit": FORM_PICTURE_REQUEST,
-    "provider.edit_submit": FORM_PICTURE_REQUEST,
-    "api.upload_picture": MAX_PICTURE_BYTES,
+# Endpoints that take a picture -> their request size limit (the app's default is 64 KiB) and
+# whether only a multipart form gets it (an urlencoded form is read whole into memory: it keeps
+# the default limit).
+UPLOAD_LIMITS: dict[str, tuple[int, bool]] = {
+    "provider.register_submit": (FORM_PICTURE_REQUEST, True),
+    "provider.edit_submit": (FORM_PICTURE_REQUEST, True),
+    "api.upload_picture": (MAX_PICTURE_BYTES, False),
 }
+
+
+def _picture_limit() -> int | None:
+    """The current request's own size limit, when it may carry a picture."""
+    limit, multipart_only = UPLOAD_LIMITS.get(request.endpoint or "", (0, False))
+    if not limit or (multipart_only and request.mimetype != "multipart/form-data"):
+        return None
+    return limit
 
 
 class Sha256Converter(BaseConverter):
@@ -54,14 +64,16 @@ bp.record_once(_install_converter)
 def allow_picture_uploads() -> None:
     """Raise this request's size limit when its endpoint takes a picture (a before-request
     hook that runs before anything reads the body, the CSRF check included)."""
-    limit = UPLOAD_LIMITS.get(request.endpoint or "")
+    limit = _picture_limit()
     if limit is not None:
         request.max_content_length = limit
 
 
-def takes_pictures() -> bool:
-    """Whether the current request's endpoint takes a picture (a 413 then names it)."""
-    return (request.endpoint or "") in UPLOAD_LIMITS
+def too_large_for_a_picture() -> bool:
+    """Whether a 413 of the current request is its body over its endpoint's picture limit (then
+    the refusal names the picture; a form field over the form-field limit is not that)."""
+    limit = _picture_limit()
+    return limit is not None and (request.content_length or 0) > limit
 
 
 @bp.get(f"{MEDIA_PATH}<sha256:digest>")

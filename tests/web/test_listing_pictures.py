@@ -282,3 +282,16 @@ def test_matches_and_the_dashboard_show_pictures_and_placeholders(market: World)
     listed = market.client().get(
         f"/api/v1/providers/{market.providers['Pictured Rides']}").get_json()
     assert listed["picture_url"] == f"/media/{pictured}"
+
+
+def test_a_form_over_the_request_limit_is_a_413_naming_the_picture_limit(market: World) -> None:
+    client = signed_in(market, NEWCOMER)
+    huge = demo_picture("rides") + bytes(13 * 2**20)  # over the form's 12 MB request limit
+
+    over = _post_multipart(client, "/provider/register", _form(picture_file=_file(huge)))
+    long_text = client.post("/provider/register", _form(description="x" * 70_000))
+
+    assert over.status_code == 413 and "at most 2 MB is accepted" in over.get_data(as_text=True)
+    # an urlencoded form (no file) keeps the app's 64 KiB limit, and is not told of pictures
+    assert long_text.status_code == 413
+    assert "at most 2 MB" not in long_text.get_data(as_text=True)
