@@ -322,7 +322,7 @@ class CraftedChain:
 
     def _eth_call(self, query: Mapping[str, Any], tag: Any) -> str | None:
         """A getter of a known token or of the contract (`execution reverted` for any other of
-        theirs); None for an address holding no code."""
+        theirs); None for any other address."""
         to, data = str(query.get("to")).lower(), str(query.get("data"))
         if to in self.token_meta:
             symbol, decimals = self.token_meta[to]
@@ -415,10 +415,10 @@ class Booking:
 class CraftedMarket:
     """Emits what contract v2 would, on a `CraftedChain`; `**overrides` replace event arguments.
 
-    Every method that emits takes the overrides of its (main) event's arguments, plus `extra`
-    (events to add to the transaction) and `value` (the ether it sends instead). The model's state
-    (listings, bookings, `credits` and `fees` per currency) follows the contract's rules, not the
-    overrides, unless a method says otherwise.
+    A method's `**overrides` replace arguments of its (main) event; among them `extra` adds
+    events to the transaction and `value` changes the ether it sends. The model's state (listings,
+    bookings, `credits` and `fees` per currency) follows the contract's rules, not the overrides,
+    unless a method says otherwise (`bond`, `slash`, `amount`, `arbiter`).
     """
 
     def __init__(
