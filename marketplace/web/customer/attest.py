@@ -97,5 +97,5 @@ def attest_submit() -> ResponseReturnValue:
              "You can revoke it later, but its history stays."],
             url_for("customer.attest", provider_id=provider_id))
         return submit(dataclasses.replace(intent, review=review))
-    except (FieldError, TxRefused, WebError) as exc:
+    except WebError as exc:
         return render_template("attest.html", errors=errors_of(exc), **context), exc.status

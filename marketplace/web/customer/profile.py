@@ -11,9 +11,10 @@ from marketplace.catalogue import label
 from marketplace.profile.proposals import Proposal
 from marketplace.web import actions, forms, queries
 from marketplace.web.auth import current_account, require_account
+from marketplace.web.customer.common import back_with_error
 from marketplace.web.context import services
 from marketplace.web.customer import bp
-from marketplace.web.errors import FieldError, NotFound
+from marketplace.web.errors import FieldError, NotFound, WebError
 from marketplace.web.forms import Inputs
 from marketplace.web.learning import rating_feed
 from marketplace.web.txflow import submit
@@ -81,16 +82,19 @@ def _find_proposal(account: str, key: str) -> Proposal:
 def proposal_accept() -> ResponseReturnValue:
     """Accept a suggested change: it becomes an on-chain setCriteria (or setBlocked)."""
     account = require_account()
-    key = forms.text(request.form.get("key"), "key", max_len=120)
-    proposal = _find_proposal(account, key)
-    if proposal.criteria is not None:
-        intent = actions.criteria_tuple_intent(proposal.criteria, proposal.title)
-    elif proposal.provider_id is not None:
-        intent = actions.block_intent(Inputs({"provider_id": proposal.provider_id,
-                                              "blocked": True}))
-    else:
-        raise NotFound("That suggestion has nothing to sign.", "key")
-    return submit(intent)
+    try:
+        key = forms.text(request.form.get("key"), "key", max_len=120)
+        proposal = _find_proposal(account, key)
+        if proposal.criteria is not None:
+            intent = actions.criteria_tuple_intent(proposal.criteria, proposal.title)
+        elif proposal.provider_id is not None:
+            intent = actions.block_intent(Inputs({"provider_id": proposal.provider_id,
+                                                  "blocked": True}))
+        else:
+            raise NotFound("That suggestion has nothing to sign.", "key")
+        return submit(intent)
+    except WebError as exc:  # a button: back to the profile page, the message on top
+        return back_with_error(exc, url_for("customer.profile"))
 
 
 @bp.post("/profile/proposals/dismiss")

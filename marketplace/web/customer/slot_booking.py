@@ -145,7 +145,7 @@ def submit_booking(provider_id: int) -> ResponseReturnValue:
             typed_url=url_for("customer.book_permit_data", provider_id=provider_id),
             build_url=url_for("customer.book_tx", provider_id=provider_id),
             build_body=json.dumps(body, separators=(",", ":")))
-    except (FieldError, TxRefused) as exc:
+    except WebError as exc:
         return page(q, errors_of(exc), values, exc.status)
 
 

@@ -1,0 +1,472 @@
+"""Every error code the API can return reaches the page that caused it (issue 14).
+
+The catalogue (`marketplace.web.errors.error_catalogue`: the web app's codes, the node's
+refusals, every custom error of the marketplace's ABI as decoded) is enumerated: each code is
+either driven here through the page that offers the action (Flask test client, the real forms,
+one live anvil shared by every case) or listed in `NO_PAGE` with the reason no page can cause it,
+or in `NOT_DRIVEN_YET` (a page could cause it; no driver written yet: the review list). A new
+code in none of them fails `test_every_code_is_driven_or_listed`.
+
+A driven case asserts that the error the server raised (recorded as it is made) is on the page:
+its sentence in plain words next to its field when the form shows that field, else at the top
+of the form (`data-error-for="_form"`), and that every value the user posted is still in the
+form. A form that is only a button (withdraw, deactivate, block) goes back to the page it was
+on, with the message at the top.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from markupsafe import escape
+
+from marketplace.chain.market import ListingInput
+from marketplace.web.errors import (
+    ANY_FIELD,
+    REVERT_FIELDS,
+    STATUS_CODES,
+    WEB_CODES,
+    TxRefused,
+    WebError,
+    error_catalogue,
+)
+from tests.support.world import (
+    CUSTOMERS,
+    HELSINKI,
+    OPERATOR,
+    PROVIDERS,
+    RIDES,
+    STRANGER,
+    World,
+    hidden_fields,
+    main_part,
+    signed_in,
+)
+
+WEB = Path(__file__).resolve().parents[2] / "marketplace" / "web"
+
+# ------------------------------------------------------------------ codes no page can cause
+
+_OPERATOR = "an operator function (timelock, fees, ownership): no page offers it"
+_VALIDATED = "the page's own check refuses the input first, as invalid_field on the same field"
+
+NO_PAGE: dict[str, str] = {
+    # the API's own
+    "invalid_json": "API only: pages post forms, never a JSON body",
+    "unsupported_media_type": "API only: a JSON endpoint sent something else than JSON",
+    "unprocessable": "API only (422): pages answer the same rules as invalid_field (400)",
+    "not_owner": "API only: the availability endpoint; the page refuses a stranger as forbidden",
+    "sign_in_failed": "SIWE JSON from wallet.js (/auth/verify), never a form post",
+    "bad_request": "werkzeug's 400 for an unreadable request; a browser's form never is one",
+    "method_not_allowed": "every page form posts to a POST route",
+    "too_large": "MAX_CONTENT_LENGTH is far above any form (tests/web/test_security.py)",
+    "too_many_requests": "nothing in the app limits rates: no code path answers 429",
+    "http_error": "werkzeug statuses without a code of their own; none is raised by a form",
+    "internal_error": "a bug, not an error a page offers; the error page says so",
+    "csrf_failed": "refused before any handler runs (a forged or expired form): the error page "
+                   "says to reload, there is no trusted form to fill in again",
+    "contract_revert": "the carrier of every custom error: each is its own entry below",
+    # the node: the server builds nonce, gas and fees itself, so only races or a broken node
+    # cause these; they take the same path as insufficient_funds (node_refused -> errors_of)
+    "nonce_conflict": "a race with another transaction of the same account (unit: test_node_"
+                      "errors.py); same path to the form as insufficient_funds",
+    "fee_too_low": "the server prices the transaction from the node; only a base-fee spike",
+    "gas_limit_too_high": "the server estimates gas; only a node with a tiny block gas limit",
+    "gas_too_low": "the server estimates gas; only a node that mis-estimates",
+    "wrong_chain": "the server signs with the node's own chain id; only a misconfigured node",
+    "chain_incompatible": "a chain without Cancun; /healthz and the pages' 503 report it",
+    # custom errors of operator functions
+    "MarketplaceFeeAboveCap": _OPERATOR,
+    "MarketplaceZeroAddress": _OPERATOR,
+    "MarketplaceInvalidWindow": _OPERATOR,
+    "MarketplaceRenounceDisabled": _OPERATOR,
+    "MarketplaceInsufficientFees": _OPERATOR,
+    "MarketplaceInvalidChange": _OPERATOR,
+    "MarketplaceChangeAlreadyScheduled": _OPERATOR,
+    "MarketplaceChangeNotScheduled": _OPERATOR,
+    "MarketplaceChangeNotReady": _OPERATOR,
+    "OwnableUnauthorizedAccount": _OPERATOR,
+    "OwnableInvalidOwner": _OPERATOR,
+    "MarketplaceNotConstructing": "only the constructor initialises the module",
+    "MarketplaceIdsExhausted": "2**32 listings or attestors: no test chain reaches it",
+    "ReentrancyGuardReentrantCall": "needs a contract caller re-entering; pages send from EOAs",
+    "SafeCastOverflowedUintDowncast": "amounts above uint96 are refused by forms.py first",
+    "MarketplaceTransferFailed": "a payout to a contract that refuses ether; page accounts are "
+                                 "EOAs",
+    "SafeERC20FailedOperation": "a token that returns false; the operator enables currencies",
+    "MarketplaceTokenShortfall": "a fee-on-transfer token; the operator enables currencies",
+    "MarketplaceInvalidRecipient": "pages withdraw to the signed-in account itself",
+    "MarketplaceBookingExists": "the booking page draws a random salt for every booking",
+    # refused first by the page with the same field (tests/web: each field's own test)
+    "MarketplaceZeroPrice": _VALIDATED + " (price)",
+    "MarketplaceStakeTooLarge": _VALIDATED + " (stake, uint96)",
+    "MarketplaceInvalidCategory": _VALIDATED + " (category)",
+    "MarketplaceInvalidCancelTerms": _VALIDATED + " (late_cancel_pct)",
+    "MarketplaceInvalidMinScore": _VALIDATED + " (min_stars)",
+    "MarketplaceInvalidMinReliability": _VALIDATED + " (min_reliability)",
+    "MarketplaceInvalidWeights": _VALIDATED + " (score_weight)",
+    "MarketplaceConflictingAttributes": _VALIDATED + " (refused)",
+    "MarketplaceVerifiedNotRequired": _VALIDATED + " (verified: a verified one is required)",
+    "MarketplaceTooManyAttestors": _VALIDATED + " (trusted_attestors)",
+    "MarketplaceInvalidStars": _VALIDATED + " (stars)",
+    "MarketplaceInvalidRefundBps": _VALIDATED + " (refund_percent)",
+    "MarketplaceSlotInPast": _VALIDATED + " (slot_date, in chain time)",
+    "MarketplaceSlotTooFar": _VALIDATED + " (slot_date)",
+    "MarketplaceInvalidDuration": _VALIDATED + " (duration)",
+    "MarketplaceZeroValue": _VALIDATED + " (amount, at least 1 wei)",
+    "MarketplaceSelfBooking": "the booking page refuses the owner first (_form)",
+    "MarketplaceNotCustomer": "the booking page's role check answers forbidden first",
+    "MarketplaceNotArbiter": "the booking page's role check answers forbidden first",
+    "MarketplaceNotProviderOwner": "the listing pages answer forbidden to a non-owner first",
+    "MarketplaceNotAttestor": "the attest page answers forbidden to a non-attestor first",
+    "MarketplaceProviderNotFound": "pages name listings from the store: an unknown id is a 404",
+    "MarketplaceBookingNotFound": "pages name bookings from the store: an unknown id is a 404",
+    "MarketplaceCriteriaNotSet": "the booking page asks for criteria before it shows the form",
+    "MarketplaceValueMismatch": "the page sends the offer's own price; a changed price is "
+                                "MarketplaceOfferChanged first",
+}
+
+# A page can cause these (mostly when the chain moved on since the page was read); no driver
+# yet. Listed so that the gap is reviewed, not silently skipped.
+NOT_DRIVEN_YET: dict[str, str] = {
+    "MarketplaceInsufficientStake": "needs the minimum stake raised through the timelock",
+    "MarketplacePriceBelowMinFee": "needs the minimum fee raised through the timelock",
+    "MarketplaceCurrencyDisabled": "needs a currency disabled through the timelock",
+    "MarketplaceStakeLocked": "the page checks the lock first (stake_locked); a stale store",
+    "MarketplaceIneligible": "a listing that changed on chain since the booking page was read",
+    "MarketplaceDeadlinePassed": "an action posted after its deadline passed",
+    "MarketplaceDeadlineNotReached": "expire/settle posted before the deadline",
+    "MarketplaceSlotStarted": "cancel/decline posted after the slot started",
+    "MarketplaceAlreadyRated": "a second rating posted before the first was indexed",
+    "MarketplaceOwnerBlockUnchanged": "an owner block posted twice",
+    "MarketplacePermitFailed": "a wallet's permit (wallet.js, /book/<id>/tx JSON)",
+    "ERC2612ExpiredSignature": "a wallet's permit (wallet.js, /book/<id>/tx JSON)",
+    "ERC2612InvalidSigner": "a wallet's permit (wallet.js, /book/<id>/tx JSON)",
+    "ERC20InsufficientAllowance": "a wallet booking a token listing without a permit",
+    "ERC20InsufficientBalance": "a token listing priced above the customer's balance",
+    "invalid_field": "driven for every field by the pages' own tests (tests/web); one case here",
+}
+
+
+# ------------------------------------------------------------------ what a driver returns
+
+
+@dataclass
+class Caused:
+    """The page a driver ended on and the values the user had posted."""
+
+    page: str
+    posted: dict[str, str] = field(default_factory=dict)
+
+
+Driver = Callable[[World], Caused]
+DRIVERS: dict[str, Driver] = {}
+
+
+def drives(code: str) -> Callable[[Driver], Driver]:
+    def register(driver: Driver) -> Driver:
+        DRIVERS[code] = driver
+        return driver
+    return register
+
+
+@pytest.fixture(scope="module")
+def market(world: World) -> World:
+    world.register("Err Taxi", RIDES, HELSINKI, 0, 4 * 10**16, owner=PROVIDERS[0])
+    world.register("Err Cab", RIDES, HELSINKI, 0, 3 * 10**16, owner=PROVIDERS[1])
+    world.set_criteria(CUSTOMERS[0], RIDES, max_price=10**17)
+    world.set_criteria(CUSTOMERS[1], RIDES, max_price=10**17)
+    world.sync()
+    return world
+
+
+def _post(client: Any, path: str, form: dict[str, str]) -> tuple[str, int]:
+    response = client.post(path, form)
+    if response.status_code in (302, 303) and not response.headers["Location"].startswith("/tx/"):
+        return client.get(response.headers["Location"]).get_data(as_text=True), 303
+    return response.get_data(as_text=True), response.status_code
+
+
+def _register_form(**changes: str) -> dict[str, str]:
+    form = {"category": "rides", "region": "helsinki", "price": "0.05", "stake": "0.002",
+            "name": "Errand Rides", "description": "Door to door", "currency": "0",
+            "free_cancel_hours": "6", "late_cancel_pct": "20"}
+    form.update(changes)
+    return form
+
+
+@drives("insufficient_funds")
+def _stake_above_the_balance(world: World) -> Caused:
+    form = _register_form(stake="9999999")
+    page, _ = _post(signed_in(world, STRANGER), "/provider/register", form)
+    return Caused(page, form)
+
+
+@drives("MarketplacePaused")
+def _register_while_paused(world: World) -> Caused:
+    form = _register_form(confirmed="1")
+    world.transact("setPaused", True, sender=OPERATOR)
+    try:
+        page, _ = _post(signed_in(world, STRANGER), "/provider/register", form)
+    finally:
+        world.transact("setPaused", False, sender=OPERATOR)
+    return Caused(page, {k: v for k, v in form.items() if k != "confirmed"})
+
+
+@drives("unavailable")
+def _register_with_the_node_down(world: World) -> Caused:
+    form = _register_form()
+    client = signed_in(world, STRANGER)
+    chain = world.services.chain
+    settings = chain.settings
+    chain.settings = dataclasses.replace(settings, rpc_url="http://127.0.0.1:9")
+    chain.reset()
+    try:
+        page, _ = _post(client, "/provider/register", form)
+    finally:
+        chain.settings = settings
+        chain.reset()
+    return Caused(page, form)
+
+
+@drives("sign_in_required")
+def _criteria_signed_out(world: World) -> Caused:
+    form = {"category": "rides", "region": "espoo", "min_stars": "3.5", "max_price": "0.07"}
+    page, _ = _post(world.client(), "/criteria", form)
+    return Caused(page, form)
+
+
+def _book_form(world: World, client: Any, provider_id: int) -> dict[str, str]:
+    page = client.get(f"/book/{provider_id}").get_data(as_text=True)
+    form = {**hidden_fields(page), "start": str(world.next_slot_start()), "duration": "60",
+            "tz": "UTC"}
+    assert "offer_version" in form, main_part(page)
+    return form
+
+
+@drives("MarketplaceOfferChanged")
+def _book_after_the_offer_changed(world: World) -> Caused:
+    provider_id = world.providers["Err Taxi"]
+    client = signed_in(world, CUSTOMERS[0])
+    form = _book_form(world, client, provider_id)
+    listing = world.market.listing(provider_id)
+    world.market.update_listing(provider_id, ListingInput(
+        RIDES, HELSINKI, 0, 0, 5 * 10**16, bytes(listing["metadataHash"])),
+        sender=world.address(PROVIDERS[0]))  # on chain, not yet indexed: the page is stale
+    page, _ = _post(client, f"/book/{provider_id}", form)
+    world.sync()
+    return Caused(page, form)
+
+
+@drives("MarketplaceCriteriaVersionMismatch")
+def _book_after_the_criteria_changed(world: World) -> Caused:
+    provider_id = world.providers["Err Cab"]
+    client = signed_in(world, CUSTOMERS[1])
+    form = _book_form(world, client, provider_id)
+    world.set_criteria(CUSTOMERS[1], RIDES, max_price=9 * 10**16)  # not yet indexed
+    page, _ = _post(client, f"/book/{provider_id}", form)
+    world.sync()
+    return Caused(page, form)
+
+
+@drives("MarketplaceInvalidStatus")
+def _accept_a_booking_accepted_meanwhile(world: World) -> Caused:
+    provider_id = world.providers["Err Cab"]
+    booking_id = world.book_direct(CUSTOMERS[2], provider_id,
+                                   start=world.next_slot_start())
+    world.sync()
+    world.transact("accept", booking_id, sender=PROVIDERS[1])  # not yet indexed
+    page, _ = _post(signed_in(world, PROVIDERS[1]), f"/bookings/{hex(booking_id)}/accept",
+                    {"confirmed": "1"})
+    world.sync()
+    return Caused(page)
+
+
+@drives("MarketplaceTooEarly")
+def _complete_before_the_start(world: World) -> Caused:
+    provider_id = world.providers["Err Cab"]
+    booking_id = world.book_direct(CUSTOMERS[3], provider_id,
+                                   start=world.next_slot_start())
+    world.transact("accept", booking_id, sender=PROVIDERS[1])
+    world.sync()
+    page, _ = _post(signed_in(world, PROVIDERS[1]), f"/bookings/{hex(booking_id)}/complete",
+                    {"confirmed": "1"})
+    return Caused(page)
+
+
+@drives("forbidden")
+def _a_stranger_cancels(world: World) -> Caused:
+    provider_id = world.providers["Err Cab"]
+    booking_id = world.book_direct(CUSTOMERS[2], provider_id, start=world.next_slot_start())
+    world.sync()
+    page, _ = _post(signed_in(world, STRANGER), f"/bookings/{hex(booking_id)}/cancel", {})
+    return Caused(page)
+
+
+@drives("conflict")
+def _suggest_tags_for_an_unrateable_booking(world: World) -> Caused:
+    provider_id = world.providers["Err Cab"]
+    booking_id = world.book_direct(CUSTOMERS[3], provider_id, start=world.next_slot_start())
+    world.sync()
+    form = {"feedback_text": "the car smelled of smoke"}
+    page, _ = _post(signed_in(world, CUSTOMERS[3]),
+                    f"/bookings/{hex(booking_id)}/rate/suggest", form)
+    return Caused(page, form)
+
+
+@drives("MarketplaceNothingToWithdraw")
+def _withdraw_without_credit(world: World) -> Caused:
+    page, _ = _post(signed_in(world, STRANGER), "/withdraw",
+                    {"currency": "0", "next": "/bookings", "confirmed": "1"})
+    return Caused(page)
+
+
+@drives("MarketplaceProviderStateUnchanged")
+def _deactivate_twice(world: World) -> Caused:
+    provider_id = world.register("Err Twice", RIDES, HELSINKI, 0, 10**16, owner=PROVIDERS[2])
+    world.sync()
+    world.market.deactivate(provider_id, sender=world.address(PROVIDERS[2]))  # not indexed
+    page, _ = _post(signed_in(world, PROVIDERS[2]),
+                    f"/provider/listings/{provider_id}/deactivate",
+                    {"next": "/provider/"})
+    world.sync()
+    return Caused(page)
+
+
+@drives("stake_locked")
+def _release_an_active_listings_stake(world: World) -> Caused:
+    provider_id = world.providers["Err Taxi"]
+    page, _ = _post(signed_in(world, PROVIDERS[0]),
+                    f"/provider/listings/{provider_id}/release_stake", {})
+    return Caused(page)
+
+
+@drives("MarketplaceBlockUnchanged")
+def _block_twice(world: World) -> Caused:
+    provider_id = world.providers["Err Taxi"]
+    world.market.set_blocked(provider_id, True, sender=world.address(CUSTOMERS[0]))
+    page, _ = _post(signed_in(world, CUSTOMERS[0]), "/blocks",
+                    {"provider_id": str(provider_id), "blocked": "1", "confirmed": "1"})
+    world.market.set_blocked(provider_id, False, sender=world.address(CUSTOMERS[0]))
+    world.sync()
+    return Caused(page)
+
+
+@drives("not_found")
+def _accept_a_suggestion_that_is_gone(world: World) -> Caused:
+    page, _ = _post(signed_in(world, CUSTOMERS[0]), "/profile/proposals/accept",
+                    {"key": "no-such-suggestion"})
+    return Caused(page)
+
+
+# ------------------------------------------------------------------ the catalogue itself
+
+
+def test_every_code_is_driven_or_listed() -> None:
+    catalogue = set(error_catalogue())
+    driven, excluded, pending = set(DRIVERS), set(NO_PAGE), set(NOT_DRIVEN_YET)
+    assert not (driven & excluded) and not (driven & pending) and not (excluded & pending)
+    assert catalogue - driven - excluded - pending == set(), "codes without a page mapping"
+    assert (driven | excluded | pending) - catalogue == set(), "listed codes that do not exist"
+
+
+_RAISED_CODE = re.compile(r'\bcode\s*=\s*"([a-z_]+)"')
+
+
+def test_every_code_the_web_app_raises_is_in_the_catalogue() -> None:
+    raised = {code for path in WEB.rglob("*.py")
+              for code in _RAISED_CODE.findall(path.read_text(encoding="utf-8"))}
+    raised |= set(STATUS_CODES.values())
+    assert raised - set(error_catalogue()) == set()
+    web = {entry.code: entry.status for entry in WEB_CODES}
+    assert all(web[code] == status for status, code in STATUS_CODES.items())
+
+
+def test_a_status_of_its_own_brings_the_status_code() -> None:
+    assert WebError("x", "f", status=404).code == "not_found"
+    assert WebError("x", status=409).code == "conflict"
+    assert WebError("x", status=422, code="unprocessable").code == "unprocessable"
+
+
+def test_every_field_a_revert_blames_is_an_error_of_the_abi() -> None:
+    contract = {c for c, e in error_catalogue().items() if e.source == "contract"}
+    assert set(REVERT_FIELDS) - contract == set()
+
+
+_RAW = re.compile(
+    r"\b(?:Marketplace[A-Z]\w+|ERC\d+\w*|Ownable\w+|SafeCast\w+|Panic|0x[0-9a-fA-F]{8}\b)"
+    r"|\d{10,}|\bwei\b|\de[+-]?\d", re.ASCII)
+
+
+@pytest.mark.parametrize("code", sorted(c for c, e in error_catalogue().items()
+                                        if e.source == "contract"))
+def test_every_custom_error_reads_in_plain_words(code: str) -> None:
+    message = error_catalogue()[code].message
+    assert not message.startswith("The contract refused this transaction"), message
+    assert not _RAW.search(message.replace("0x" + "ab" * 20, "the account")), message
+
+
+# ------------------------------------------------------------------ each code on its page
+
+
+@pytest.fixture
+def raised(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[WebError]]:
+    """Every WebError made while the test runs, in order."""
+    made: list[WebError] = []
+    original = WebError.__init__
+
+    def recording(self: WebError, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(WebError, "__init__", recording)
+    yield made
+
+
+def _code_of(error: WebError) -> str:
+    return error.revert.error if isinstance(error, TxRefused) else error.code
+
+
+_ALERT = re.compile(r'data-error-for="([^"]+)"[^>]*>([^<]*)<')
+
+
+def _kept(page: str, name: str, value: str) -> bool:
+    """Whether the form in `page` still holds `value` for input `name`."""
+    quoted, text = re.escape(str(escape(name))), str(escape(value))
+    for tag in re.findall(rf'<input[^>]*name="{quoted}"[^>]*>', page):
+        if f'value="{text}"' in tag and ('type="checkbox"' not in tag or "checked" in tag):
+            return True
+    select = re.search(rf'<select[^>]*name="{quoted}".*?</select>', page, re.S)
+    if select and re.search(rf'<option value="{re.escape(text)}"\s*selected', select.group(0)):
+        return True
+    area = re.search(rf'<textarea[^>]*name="{quoted}"[^>]*>(.*?)</textarea>', page, re.S)
+    return bool(area and area.group(1).strip() == text)
+
+
+@pytest.mark.parametrize("code", sorted(DRIVERS))
+def test_the_error_reaches_the_page_that_caused_it(market: World, raised: list[WebError],
+                                                   code: str) -> None:
+    caused = DRIVERS[code](market)
+    page = caused.page
+    mine = [e for e in raised if _code_of(e) == code]
+    assert mine, (f"{code} was not raised; raised: {[_code_of(e) for e in raised]}",
+                  main_part(page))
+    error = mine[-1]
+    entry = error_catalogue()[code]
+    if entry.field not in (None, ANY_FIELD):
+        assert error.field == entry.field, (error.field, entry.field)
+    shown = error.field if error.field and re.search(
+        rf'<(?:input|select|textarea)[^>]*name="{re.escape(error.field)}"', page) else "_form"
+    alerts = [(where, html.unescape(text).strip()) for where, text in _ALERT.findall(page)]
+    assert (shown, error.message) in alerts, (shown, error.message, alerts, main_part(page))
+    assert not _RAW.search(re.sub(r"0x[0-9a-fA-F]+", "ID", error.message)), error.message
+    lost = {n: v for n, v in caused.posted.items() if v and not _kept(page, n, v)}
+    assert not lost, (lost, main_part(page))
+
