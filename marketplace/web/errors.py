@@ -251,14 +251,12 @@ def error_catalogue() -> dict[str, ErrorCode]:
     node's refusals (`nodeerrors.KINDS`, their field from `NODE_ERROR_FIELDS`) and every custom
     error of the marketplace's ABI as decoded (`revert.describe`, its field from
     `REVERT_FIELDS`). Keyed by code; a revert's code is its error name."""
-    from marketplace.chain.scan import marketplace_abi
+    from marketplace.chain.scan import revert_abi
 
     entries = list(WEB_CODES)
     entries += [ErrorCode(kind.code, kind.status, kind.sentence,
                           NODE_ERROR_FIELDS.get(kind.code), "node") for kind in KINDS]
-    for item in marketplace_abi():
-        if item.get("type") != "error":
-            continue
+    for item in revert_abi():
         args = {i["name"]: _SAMPLE_ARGS.get(i["type"], 1) for i in item["inputs"]}
         entries.append(ErrorCode(item["name"], TxRefused.status, describe(item["name"], args),
                                  REVERT_FIELDS.get(item["name"]), "contract"))

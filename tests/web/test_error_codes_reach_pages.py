@@ -38,7 +38,11 @@ from marketplace.web.errors import (
     error_catalogue,
 )
 from tests.support.world import (
+    CLEANING,
     CUSTOMERS,
+    DUSD,
+    DUSD_UNIT,
+    HOUR,
     HELSINKI,
     OPERATOR,
     PROVIDERS,
@@ -139,19 +143,10 @@ NOT_DRIVEN_YET: dict[str, str] = {
     "MarketplaceInsufficientStake": "needs the minimum stake raised through the timelock",
     "MarketplacePriceBelowMinFee": "needs the minimum fee raised through the timelock",
     "MarketplaceCurrencyDisabled": "needs a currency disabled through the timelock",
-    "MarketplaceStakeLocked": "the page checks the lock first (stake_locked); a stale store",
-    "MarketplaceIneligible": "a listing that changed on chain since the booking page was read",
-    "MarketplaceDeadlinePassed": "an action posted after its deadline passed",
-    "MarketplaceDeadlineNotReached": "expire/settle posted before the deadline",
-    "MarketplaceSlotStarted": "cancel/decline posted after the slot started",
-    "MarketplaceAlreadyRated": "a second rating posted before the first was indexed",
-    "MarketplaceOwnerBlockUnchanged": "an owner block posted twice",
     "MarketplacePermitFailed": "a wallet's permit (wallet.js, /book/<id>/tx JSON)",
     "ERC2612ExpiredSignature": "a wallet's permit (wallet.js, /book/<id>/tx JSON)",
     "ERC2612InvalidSigner": "a wallet's permit (wallet.js, /book/<id>/tx JSON)",
     "ERC20InsufficientAllowance": "a wallet booking a token listing without a permit",
-    "ERC20InsufficientBalance": "a token listing priced above the customer's balance",
-    "invalid_field": "driven for every field by the pages' own tests (tests/web); one case here",
 }
 
 
@@ -183,8 +178,20 @@ def market(world: World) -> World:
     world.register("Err Cab", RIDES, HELSINKI, 0, 3 * 10**16, owner=PROVIDERS[1])
     world.set_criteria(CUSTOMERS[0], RIDES, max_price=10**17)
     world.set_criteria(CUSTOMERS[1], RIDES, max_price=10**17)
+    world.set_criteria(CUSTOMERS[2], RIDES, max_price=10**17)
+    world.set_criteria(CUSTOMERS[3], RIDES, max_price=10**17)
     world.sync()
     return world
+
+
+def _booked(world: World, customer: int, *, accept: bool = False) -> int:
+    """A booking of "Err Cab" (its own slot), accepted if asked, indexed."""
+    booking_id = world.book_direct(customer, world.providers["Err Cab"],
+                                   start=world.next_slot_start())
+    if accept:
+        world.transact("accept", booking_id, sender=PROVIDERS[1])
+    world.sync()
+    return booking_id
 
 
 def _post(client: Any, path: str, form: dict[str, str]) -> tuple[str, int]:
@@ -207,6 +214,12 @@ def _stake_above_the_balance(world: World) -> Caused:
     form = _register_form(stake="9999999")
     page, _ = _post(signed_in(world, STRANGER), "/provider/register", form)
     return Caused(page, form)
+
+
+@drives("invalid_field")
+def _erase_without_the_box(world: World) -> Caused:
+    page, _ = _post(signed_in(world, CUSTOMERS[0]), "/profile/erase", {})
+    return Caused(page)
 
 
 @drives("MarketplacePaused")
@@ -357,6 +370,98 @@ def _block_twice(world: World) -> Caused:
     world.market.set_blocked(provider_id, False, sender=world.address(CUSTOMERS[0]))
     world.sync()
     return Caused(page)
+
+
+@drives("MarketplaceDeadlineNotReached")
+def _expire_before_the_deadline(world: World) -> Caused:
+    booking_id = _booked(world, CUSTOMERS[2])
+    page, _ = _post(signed_in(world, STRANGER), f"/bookings/{hex(booking_id)}/expire",
+                    {"confirmed": "1"})
+    return Caused(page)
+
+
+@drives("MarketplaceSlotStarted")
+def _cancel_after_the_start(world: World) -> Caused:
+    booking_id = _booked(world, CUSTOMERS[2], accept=True)
+    world.reach_last_slot()
+    world.sync()
+    page, _ = _post(signed_in(world, CUSTOMERS[2]), f"/bookings/{hex(booking_id)}/cancel",
+                    {"confirmed": "1"})
+    return Caused(page)
+
+
+@drives("MarketplaceDeadlinePassed")
+def _accept_after_the_answer_deadline(world: World) -> Caused:
+    booking_id = _booked(world, CUSTOMERS[3])
+    world.mine(25 * HOUR)
+    world.sync()
+    page, _ = _post(signed_in(world, PROVIDERS[1]), f"/bookings/{hex(booking_id)}/accept",
+                    {"confirmed": "1"})
+    return Caused(page)
+
+
+@drives("MarketplaceAlreadyRated")
+def _rate_twice(world: World) -> Caused:
+    booking_id = _booked(world, CUSTOMERS[2], accept=True)
+    world.reach_last_slot()
+    world.transact("complete", booking_id, sender=PROVIDERS[1])
+    world.transact("confirm", booking_id, sender=CUSTOMERS[2])
+    world.sync()
+    world.transact("rate", booking_id, 5, 0, sender=CUSTOMERS[2])  # not yet indexed
+    form = {"stars": "4", "feedback_text": "fine ride"}
+    page, _ = _post(signed_in(world, CUSTOMERS[2]), f"/bookings/{hex(booking_id)}/rate",
+                    {**form, "confirmed": "1"})
+    world.sync()
+    return Caused(page, form)
+
+
+@drives("MarketplaceOwnerBlockUnchanged")
+def _block_an_owner_twice(world: World) -> Caused:
+    owner = world.checksum(PROVIDERS[0])
+    world.transact("setOwnerBlocked", owner, True, sender=CUSTOMERS[1])
+    page, _ = _post(signed_in(world, CUSTOMERS[1]), "/blocks",
+                    {"owner": owner.lower(), "blocked": "1", "confirmed": "1"})
+    world.transact("setOwnerBlocked", owner, False, sender=CUSTOMERS[1])
+    world.sync()
+    return Caused(page)
+
+
+@drives("MarketplaceIneligible")
+def _book_a_listing_deactivated_meanwhile(world: World) -> Caused:
+    provider_id = world.register("Err Gone", RIDES, HELSINKI, 0, 10**16, owner=PROVIDERS[2])
+    world.sync()
+    client = signed_in(world, CUSTOMERS[0])
+    form = _book_form(world, client, provider_id)
+    world.market.deactivate(provider_id, sender=world.address(PROVIDERS[2]))  # not indexed
+    page, _ = _post(client, f"/book/{provider_id}", form)
+    world.sync()
+    return Caused(page, form)
+
+
+@drives("MarketplaceStakeLocked")
+def _release_a_stake_reactivated_meanwhile(world: World) -> Caused:
+    provider_id = world.register("Err Locked", RIDES, HELSINKI, 0, 10**16, owner=PROVIDERS[2])
+    world.market.deactivate(provider_id, sender=world.address(PROVIDERS[2]))
+    world.mine(8 * 24 * HOUR)  # past the stake cooldown
+    world.sync()
+    world.transact("reactivate", provider_id, sender=PROVIDERS[2])  # not yet indexed
+    page, _ = _post(signed_in(world, PROVIDERS[2]),
+                    f"/provider/listings/{provider_id}/release_stake",
+                    {"next": "/provider/", "confirmed": "1"})
+    world.sync()
+    return Caused(page)
+
+
+@drives("ERC20InsufficientBalance")
+def _book_a_token_listing_above_the_balance(world: World) -> Caused:
+    provider_id = world.register("Err Pricey", CLEANING, HELSINKI, 0, 20_000 * DUSD_UNIT,
+                                 owner=PROVIDERS[2], currency=DUSD)
+    world.set_criteria(CUSTOMERS[3], CLEANING, currency=DUSD, max_price=100_000 * DUSD_UNIT)
+    world.sync()
+    client = signed_in(world, CUSTOMERS[3])
+    form = _book_form(world, client, provider_id)
+    page, _ = _post(client, f"/book/{provider_id}", {**form, "confirmed": "1"})
+    return Caused(page, form)
 
 
 @drives("not_found")

@@ -11,7 +11,7 @@ from marketplace.catalogue import label
 from marketplace.profile.proposals import Proposal
 from marketplace.web import actions, forms, queries
 from marketplace.web.auth import current_account, require_account
-from marketplace.web.customer.common import back_with_error
+from marketplace.web.customer.common import back_with_error, errors_of
 from marketplace.web.context import services
 from marketplace.web.customer import bp
 from marketplace.web.errors import FieldError, NotFound, WebError
@@ -41,6 +41,10 @@ def profile() -> ResponseReturnValue:
     account = current_account()
     if account is None:
         return redirect(url_for("auth.signin", next=request.path))
+    return _profile_page(account, {})
+
+
+def _profile_page(account: str, errors: dict[str, str], status: int = 200) -> ResponseReturnValue:
     svc = services()
     consent = svc.profiles.has_consent(account)
     learned = svc.profiles.profile(account)
@@ -51,8 +55,8 @@ def profile() -> ResponseReturnValue:
         feedback_texts=[
             {"booking": hex(t.booking_id), "text": t.text, "written_at": t.written_at}
             for t in svc.profiles.feedback_texts(account)
-        ] if consent else [],
-    )
+        ] if consent else [], errors=errors,
+    ), status
 
 
 @bp.post("/profile/consent")
@@ -123,7 +127,8 @@ def profile_erase() -> ResponseReturnValue:
     """Delete everything stored about me off-chain (consent history included)."""
     account = require_account()
     if request.form.get("confirm") != "erase":
-        raise FieldError("Tick the box to confirm you want everything erased.", "confirm")
+        error = FieldError("Tick the box to confirm you want everything erased.", "confirm")
+        return _profile_page(account, errors_of(error), error.status)
     services().profiles.erase(account)
     flash("Your profile is erased. On-chain records (criteria, bookings) stay on the chain.")
     return redirect(url_for("customer.profile"))
