@@ -242,7 +242,10 @@ WEB_CODES: tuple[ErrorCode, ...] = (
               "web"),
 )
 
-_SAMPLE_ARGS: dict[str, Any] = {"address": "0x" + "ab" * 20, "bool": True}
+# Sample arguments to render a revert's sentence: by name (times), else by type (an account,
+# 0.01 ether for amounts), else 1.
+_SAMPLE_ARGS: dict[str, Any] = {"deadline": 1_800_000_000, "address": "0x" + "ab" * 20,
+                                "bool": True, "uint256": 10**16}
 
 
 @cache
@@ -257,7 +260,8 @@ def error_catalogue() -> dict[str, ErrorCode]:
     entries += [ErrorCode(kind.code, kind.status, kind.sentence,
                           NODE_ERROR_FIELDS.get(kind.code), "node") for kind in KINDS]
     for item in revert_abi():
-        args = {i["name"]: _SAMPLE_ARGS.get(i["type"], 1) for i in item["inputs"]}
+        args = {i["name"]: _SAMPLE_ARGS.get(i["name"], _SAMPLE_ARGS.get(i["type"], 1))
+                for i in item["inputs"]}
         entries.append(ErrorCode(item["name"], TxRefused.status, describe(item["name"], args),
                                  REVERT_FIELDS.get(item["name"]), "contract"))
     return {entry.code: entry for entry in entries}

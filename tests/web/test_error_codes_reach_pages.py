@@ -20,14 +20,19 @@ import dataclasses
 import html
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from markupsafe import escape
 
+from marketplace.chain.deploy import DeployParams
 from marketplace.chain.market import ListingInput
+from marketplace.chain.revert import UNKNOWN_REFUSAL
+from marketplace.domain import ZERO_ADDRESS, ChangeKind
 from marketplace.web.errors import (
     ANY_FIELD,
     REVERT_FIELDS,
@@ -43,6 +48,7 @@ from tests.support.world import (
     DUSD,
     DUSD_UNIT,
     HOUR,
+    MIN_STAKE,
     HELSINKI,
     OPERATOR,
     PROVIDERS,
@@ -140,9 +146,6 @@ NO_PAGE: dict[str, str] = {
 # A page can cause these (mostly when the chain moved on since the page was read); no driver
 # yet. Listed so that the gap is reviewed, not silently skipped.
 NOT_DRIVEN_YET: dict[str, str] = {
-    "MarketplaceInsufficientStake": "needs the minimum stake raised through the timelock",
-    "MarketplacePriceBelowMinFee": "needs the minimum fee raised through the timelock",
-    "MarketplaceCurrencyDisabled": "needs a currency disabled through the timelock",
     "MarketplacePermitFailed": "a wallet's permit (wallet.js, /book/<id>/tx JSON)",
     "ERC2612ExpiredSignature": "a wallet's permit (wallet.js, /book/<id>/tx JSON)",
     "ERC2612InvalidSigner": "a wallet's permit (wallet.js, /book/<id>/tx JSON)",
@@ -162,14 +165,16 @@ class Caused:
 
 
 Driver = Callable[[World], Caused]
-DRIVERS: dict[str, Driver] = {}
+DRIVERS: dict[str, list[Driver]] = {}
+"""Code -> the drivers that cause it, each on one page (a code several pages cause: several)."""
 
 
 def drives(code: str) -> Callable[[Driver], Driver]:
     def register(driver: Driver) -> Driver:
-        DRIVERS[code] = driver
+        DRIVERS.setdefault(code, []).append(driver)
         return driver
     return register
+
 
 
 @pytest.fixture(scope="module")
@@ -233,19 +238,26 @@ def _register_while_paused(world: World) -> Caused:
     return Caused(page, {k: v for k, v in form.items() if k != "confirmed"})
 
 
-@drives("unavailable")
-def _register_with_the_node_down(world: World) -> Caused:
-    form = _register_form()
-    client = signed_in(world, STRANGER)
+@contextmanager
+def _node_down(world: World) -> Iterator[None]:
+    """The app's chain node stops answering (a closed port) for the block."""
     chain = world.services.chain
     settings = chain.settings
     chain.settings = dataclasses.replace(settings, rpc_url="http://127.0.0.1:9")
     chain.reset()
     try:
-        page, _ = _post(client, "/provider/register", form)
+        yield
     finally:
         chain.settings = settings
         chain.reset()
+
+
+@drives("unavailable")
+def _register_with_the_node_down(world: World) -> Caused:
+    form = _register_form()
+    client = signed_in(world, STRANGER)
+    with _node_down(world):
+        page, _ = _post(client, "/provider/register", form)
     return Caused(page, form)
 
 
@@ -258,8 +270,9 @@ def _criteria_signed_out(world: World) -> Caused:
 
 def _book_form(world: World, client: Any, provider_id: int) -> dict[str, str]:
     page = client.get(f"/book/{provider_id}").get_data(as_text=True)
-    form = {**hidden_fields(page), "start": str(world.next_slot_start()), "duration": "60",
-            "tz": "UTC"}
+    start = datetime.fromtimestamp(world.next_slot_start() // 300 * 300, tz=UTC)
+    form = {**hidden_fields(page), "slot_date": f"{start:%Y-%m-%d}",
+            "slot_time": f"{start:%H:%M}", "duration": "60", "tz": "UTC"}
     assert "offer_version" in form, main_part(page)
     return form
 
@@ -269,9 +282,8 @@ def _book_after_the_offer_changed(world: World) -> Caused:
     provider_id = world.providers["Err Taxi"]
     client = signed_in(world, CUSTOMERS[0])
     form = _book_form(world, client, provider_id)
-    listing = world.market.listing(provider_id)
     world.market.update_listing(provider_id, ListingInput(
-        RIDES, HELSINKI, 0, 0, 5 * 10**16, bytes(listing["metadataHash"])),
+        RIDES, HELSINKI, 0, 0, 5 * 10**16, bytes.fromhex("11" * 32)),
         sender=world.address(PROVIDERS[0]))  # on chain, not yet indexed: the page is stale
     page, _ = _post(client, f"/book/{provider_id}", form)
     world.sync()
@@ -328,10 +340,11 @@ def _suggest_tags_for_an_unrateable_booking(world: World) -> Caused:
     provider_id = world.providers["Err Cab"]
     booking_id = world.book_direct(CUSTOMERS[3], provider_id, start=world.next_slot_start())
     world.sync()
-    form = {"feedback_text": "the car smelled of smoke"}
     page, _ = _post(signed_in(world, CUSTOMERS[3]),
-                    f"/bookings/{hex(booking_id)}/rate/suggest", form)
-    return Caused(page, form)
+                    f"/bookings/{hex(booking_id)}/rate/suggest",
+                    {"feedback_text": "the car smelled of smoke"})
+    # Nothing to keep: a booking that cannot be rated shows no rating form to keep it in.
+    return Caused(page)
 
 
 @drives("MarketplaceNothingToWithdraw")
@@ -354,10 +367,12 @@ def _deactivate_twice(world: World) -> Caused:
 
 
 @drives("stake_locked")
-def _release_an_active_listings_stake(world: World) -> Caused:
-    provider_id = world.providers["Err Taxi"]
-    page, _ = _post(signed_in(world, PROVIDERS[0]),
-                    f"/provider/listings/{provider_id}/release_stake", {})
+def _release_in_the_cooldown(world: World) -> Caused:
+    provider_id = world.register("Err Cool", RIDES, HELSINKI, 0, 10**16, owner=PROVIDERS[2])
+    world.market.deactivate(provider_id, sender=world.address(PROVIDERS[2]))
+    world.sync()
+    page, _ = _post(signed_in(world, PROVIDERS[2]),
+                    f"/provider/listings/{provider_id}/release_stake", {"next": "/provider/"})
     return Caused(page)
 
 
@@ -439,16 +454,11 @@ def _book_a_listing_deactivated_meanwhile(world: World) -> Caused:
 
 
 @drives("MarketplaceStakeLocked")
-def _release_a_stake_reactivated_meanwhile(world: World) -> Caused:
-    provider_id = world.register("Err Locked", RIDES, HELSINKI, 0, 10**16, owner=PROVIDERS[2])
-    world.market.deactivate(provider_id, sender=world.address(PROVIDERS[2]))
-    world.mine(8 * 24 * HOUR)  # past the stake cooldown
-    world.sync()
-    world.transact("reactivate", provider_id, sender=PROVIDERS[2])  # not yet indexed
-    page, _ = _post(signed_in(world, PROVIDERS[2]),
+def _release_an_active_listings_stake(world: World) -> Caused:
+    provider_id = world.providers["Err Taxi"]
+    page, _ = _post(signed_in(world, PROVIDERS[0]),
                     f"/provider/listings/{provider_id}/release_stake",
                     {"next": "/provider/", "confirmed": "1"})
-    world.sync()
     return Caused(page)
 
 
@@ -461,6 +471,78 @@ def _book_a_token_listing_above_the_balance(world: World) -> Caused:
     client = signed_in(world, CUSTOMERS[3])
     form = _book_form(world, client, provider_id)
     page, _ = _post(client, f"/book/{provider_id}", {**form, "confirmed": "1"})
+    return Caused(page, form)
+
+
+@drives("insufficient_funds")
+def _top_up_above_the_balance(world: World) -> Caused:
+    provider_id = world.providers["Err Taxi"]
+    form = {"amount": "9999999"}
+    page, _ = _post(signed_in(world, PROVIDERS[0]),
+                    f"/provider/listings/{provider_id}/top_up", {**form, "confirmed": "1"})
+    return Caused(page, form)
+
+
+@drives("unavailable")
+def _criteria_with_the_node_down(world: World) -> Caused:
+    form = {"category": "rides", "region": "espoo", "min_stars": "3.5", "max_price": "0.07"}
+    client = signed_in(world, CUSTOMERS[1])
+    with _node_down(world):
+        page, _ = _post(client, "/criteria", form)
+    return Caused(page, form)
+
+
+@drives("unavailable")
+def _book_with_the_node_down(world: World) -> Caused:
+    provider_id = world.providers["Err Cab"]
+    client = signed_in(world, CUSTOMERS[0])
+    form = _book_form(world, client, provider_id)
+    with _node_down(world):
+        page, _ = _post(client, f"/book/{provider_id}", form)
+    return Caused(page, form)
+
+
+def _apply_change(world: World, kind: ChangeKind, account: str, value: int) -> None:
+    """An operator's timelocked change, scheduled, waited for and applied (not indexed)."""
+    world.transact("scheduleChange", int(kind), account, value, sender=OPERATOR)
+    world.mine(DeployParams.change_delay + 1)
+    world.transact("applyChange", int(kind), account, value, sender=OPERATOR)
+
+
+@drives("MarketplaceInsufficientStake")
+def _register_below_a_raised_minimum_stake(world: World) -> Caused:
+    form = _register_form(stake="0.002", confirmed="1")
+    _apply_change(world, ChangeKind.MIN_STAKE, ZERO_ADDRESS, 10**17)  # the store still says 0.001
+    try:
+        page, _ = _post(signed_in(world, STRANGER), "/provider/register", form)
+    finally:
+        _apply_change(world, ChangeKind.MIN_STAKE, ZERO_ADDRESS, MIN_STAKE)
+        world.sync()
+    return Caused(page, {k: v for k, v in form.items() if k != "confirmed"})
+
+
+@drives("MarketplacePriceBelowMinFee")
+def _register_below_the_minimum_fee(world: World) -> Caused:
+    form = _register_form(price="0.00005", confirmed="1")  # the ether minimum fee is 0.0001
+    page, _ = _post(signed_in(world, STRANGER), "/provider/register", form)
+    return Caused(page, {k: v for k, v in form.items() if k != "confirmed"})
+
+
+@drives("MarketplaceCurrencyDisabled")
+def _book_in_a_currency_disabled_meanwhile(world: World) -> Caused:
+    provider_id = world.register("Err Tidy", CLEANING, HELSINKI, 0, 20 * DUSD_UNIT,
+                                 owner=PROVIDERS[1], currency=DUSD)
+    world.set_criteria(CUSTOMERS[2], CLEANING, currency=DUSD, max_price=100 * DUSD_UNIT)
+    world.sync()
+    client = signed_in(world, CUSTOMERS[2])
+    form = _book_form(world, client, provider_id)
+    token = world.deployment.currency(DUSD).token or ""
+    _apply_change(world, ChangeKind.CURRENCY, token, 0)  # not yet indexed
+    try:
+        page, _ = _post(client, f"/book/{provider_id}", {**form, "confirmed": "1"})
+    finally:
+        _apply_change(world, ChangeKind.CURRENCY, token, 1)
+        world.sync()
     return Caused(page, form)
 
 
@@ -513,9 +595,12 @@ _RAW = re.compile(
 @pytest.mark.parametrize("code", sorted(c for c, e in error_catalogue().items()
                                         if e.source == "contract"))
 def test_every_custom_error_reads_in_plain_words(code: str) -> None:
+    """A sentence of its own, and (but for the operator's, read in the CLI where the exact
+    values are what an operator needs) no raw number, unit, selector or Solidity name."""
     message = error_catalogue()[code].message
-    assert not message.startswith("The contract refused this transaction"), message
-    assert not _RAW.search(message.replace("0x" + "ab" * 20, "the account")), message
+    assert message != UNKNOWN_REFUSAL and message.endswith((".", ")")), message
+    if NO_PAGE.get(code) != _OPERATOR:
+        assert not _RAW.search(message.replace("0x" + "ab" * 20, "the account")), message
 
 
 # ------------------------------------------------------------------ each code on its page
@@ -555,10 +640,14 @@ def _kept(page: str, name: str, value: str) -> bool:
     return bool(area and area.group(1).strip() == text)
 
 
-@pytest.mark.parametrize("code", sorted(DRIVERS))
+CASES = [pytest.param(code, driver, id=f"{code}-{driver.__name__.strip('_')}")
+         for code in sorted(DRIVERS) for driver in DRIVERS[code]]
+
+
+@pytest.mark.parametrize(("code", "driver"), CASES)
 def test_the_error_reaches_the_page_that_caused_it(market: World, raised: list[WebError],
-                                                   code: str) -> None:
-    caused = DRIVERS[code](market)
+                                                   code: str, driver: Driver) -> None:
+    caused = driver(market)
     page = caused.page
     mine = [e for e in raised if _code_of(e) == code]
     assert mine, (f"{code} was not raised; raised: {[_code_of(e) for e in raised]}",
