@@ -19,7 +19,7 @@ from marketplace.web.context import services
 from marketplace.web.customer.common import back_with_error, chain_time
 from marketplace.web.customer.slot_booking import zone
 from marketplace.web.db import get_metadata
-from marketplace.web.errors import FieldError, Forbidden, NotFound, TxRefused, WebError
+from marketplace.web.errors import Forbidden, NotFound, WebError
 from marketplace.web.forms import Inputs
 from marketplace.web.money import (
     amount_text,

@@ -21,7 +21,7 @@ from marketplace.web.auth import current_account, require_account
 from marketplace.web.context import services
 from marketplace.web.customer import bp
 from marketplace.web.customer.common import errors_of
-from marketplace.web.errors import FieldError, TxRefused, WebError
+from marketplace.web.errors import FieldError, WebError
 from marketplace.web.forms import Inputs
 from marketplace.web.present import providers_json
 from marketplace.web.review import simple_review

@@ -30,7 +30,6 @@ from marketplace.web.errors import (
     Forbidden,
     FormErrors,
     NotFound,
-    TxRefused,
     WebError,
 )
 from marketplace.web.forms import Inputs

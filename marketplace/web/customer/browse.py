@@ -27,7 +27,7 @@ from marketplace.web.customer.common import (
     form_values_from,
     safe_category,
 )
-from marketplace.web.errors import FieldError, NotFound, WebError
+from marketplace.web.errors import NotFound, WebError
 from marketplace.web.forms import Inputs
 from marketplace.web.money import amount_text, currencies, currency_or_default
 from marketplace.web.present import providers_json, score_path, verified_json, view_of_row

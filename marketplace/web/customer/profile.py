@@ -11,9 +11,9 @@ from marketplace.catalogue import label
 from marketplace.profile.proposals import Proposal
 from marketplace.web import actions, forms, queries
 from marketplace.web.auth import current_account, require_account
-from marketplace.web.customer.common import back_with_error, errors_of
 from marketplace.web.context import services
 from marketplace.web.customer import bp
+from marketplace.web.customer.common import back_with_error, errors_of
 from marketplace.web.errors import FieldError, NotFound, WebError
 from marketplace.web.forms import Inputs
 from marketplace.web.learning import rating_feed

@@ -34,7 +34,7 @@ from marketplace.web import actions, forms, queries
 from marketplace.web.auth import SIGNER_DEV, require_account, signer
 from marketplace.web.context import services
 from marketplace.web.customer.common import chain_time, errors_of
-from marketplace.web.errors import FieldError, FormErrors, NotFound, TxRefused, WebError
+from marketplace.web.errors import FieldError, FormErrors, NotFound, WebError
 from marketplace.web.forms import Inputs
 from marketplace.web.money import (
     TZ_COOKIE,
