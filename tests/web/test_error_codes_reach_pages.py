@@ -32,6 +32,7 @@ from marketplace.chain.deploy import DeployParams
 from marketplace.chain.market import ListingInput
 from marketplace.chain.revert import UNKNOWN_REFUSAL
 from marketplace.domain import ZERO_ADDRESS, ChangeKind
+from marketplace.web.customer.common import NOT_ON_FORMS
 from marketplace.web.errors import (
     ANY_FIELD,
     REVERT_FIELDS,
@@ -584,6 +585,19 @@ def test_a_status_of_its_own_brings_the_status_code() -> None:
 def test_every_field_a_revert_blames_is_an_error_of_the_abi() -> None:
     contract = {c for c, e in error_catalogue().items() if e.source == "contract"}
     assert set(REVERT_FIELDS) - contract == set()
+
+
+TEMPLATES = WEB / "templates"
+_SHOWN = re.compile(r"""(?:error_for\(errors, |checkboxes\()'([a-z_]+)'""")
+
+
+def test_every_field_a_code_blames_is_shown_by_a_form_or_goes_to_its_top() -> None:
+    """A field a revert or a node refusal names is either next to an input of some form, or
+    one no form shows (its message goes to the top of the form: NOT_ON_FORMS)."""
+    shown = {name for path in TEMPLATES.rglob("*.html")
+             for name in _SHOWN.findall(path.read_text(encoding="utf-8"))}
+    blamed = {e.field for e in error_catalogue().values() if e.field not in (None, ANY_FIELD)}
+    assert blamed - shown - NOT_ON_FORMS == set()
 
 
 _RAW = re.compile(
