@@ -546,6 +546,43 @@ def _book_in_a_currency_disabled_meanwhile(world: World) -> Caused:
     return Caused(page, form)
 
 
+@drives("unavailable")
+def _edit_with_the_node_down(world: World) -> Caused:
+    provider_id = world.providers["Err Cab"]
+    form = {"region": "espoo", "price": "0.035", "currency": "0", "name": "Err Cab Deluxe",
+            "description": "Now with leather seats", "free_cancel_hours": "2",
+            "late_cancel_pct": "10"}
+    client = signed_in(world, PROVIDERS[1])
+    with _node_down(world):
+        page, _ = _post(client, f"/provider/listings/{provider_id}/edit", form)
+    return Caused(page, form)
+
+
+POOR = 11  # a dev account nothing else uses: drained to less than a dispute bond
+
+
+@drives("insufficient_funds")
+def _dispute_without_the_bond(world: World) -> Caused:
+    world.set_criteria(POOR, RIDES, max_price=10**17)
+    booking_id = world.book_direct(POOR, world.providers["Err Cab"],
+                                   start=world.next_slot_start())
+    world.transact("accept", booking_id, sender=PROVIDERS[1])
+    world.reach_last_slot()
+    world.transact("complete", booking_id, sender=PROVIDERS[1])
+    world.sync()
+    w3 = world.market.w3
+    poor = world.checksum(POOR)
+    keep = DeployParams.dispute_bond // 5  # gas money, far below the bond
+    gas_cost = 21_000 * 2 * int(w3.eth.gas_price)
+    w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction({
+        "from": poor, "to": world.checksum(OPERATOR),
+        "value": int(w3.eth.get_balance(poor)) - keep - gas_cost, "gas": 21_000,
+        "gasPrice": 2 * int(w3.eth.gas_price)}))
+    page, _ = _post(signed_in(world, POOR), f"/bookings/{hex(booking_id)}/dispute",
+                    {"confirmed": "1"})
+    return Caused(page)
+
+
 @drives("not_found")
 def _accept_a_suggestion_that_is_gone(world: World) -> Caused:
     page, _ = _post(signed_in(world, CUSTOMERS[0]), "/profile/proposals/accept",
