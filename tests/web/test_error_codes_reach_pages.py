@@ -26,7 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eth_utils.address import to_checksum_address
 from markupsafe import escape
+from web3.types import Wei
 
 from marketplace.chain.deploy import DeployParams
 from marketplace.chain.market import ListingInput
@@ -571,13 +573,13 @@ def _dispute_without_the_bond(world: World) -> Caused:
     world.transact("complete", booking_id, sender=PROVIDERS[1])
     world.sync()
     w3 = world.market.w3
-    poor = world.checksum(POOR)
+    poor = to_checksum_address(world.address(POOR))
     keep = DeployParams.dispute_bond // 5  # gas money, far below the bond
-    gas_cost = 21_000 * 2 * int(w3.eth.gas_price)
+    price = 2 * int(w3.eth.gas_price)
     w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction({
         "from": poor, "to": world.checksum(OPERATOR),
-        "value": int(w3.eth.get_balance(poor)) - keep - gas_cost, "gas": 21_000,
-        "gasPrice": 2 * int(w3.eth.gas_price)}))
+        "value": Wei(int(w3.eth.get_balance(poor)) - keep - 21_000 * price), "gas": 21_000,
+        "gasPrice": Wei(price)}))
     page, _ = _post(signed_in(world, POOR), f"/bookings/{hex(booking_id)}/dispute",
                     {"confirmed": "1"})
     return Caused(page)
