@@ -19,7 +19,7 @@ Writes section `audit` of bench/results.json:
 Target: events_per_s >= 10,000 (the median of `--runs` audits); to_fetch_ratio >= 0.6.
 
 `--crafted` measures the replay alone, without a node: a contract v2 history of `--events` events
-(tests/support/audit_market.py: ether and token bookings through every state, disputes, no-shows,
+(tests/support/crafted_chain.py: ether and token bookings through every state, disputes, no-shows,
 ratings, withdrawals) on an in-memory chain; section `audit_crafted`, same target. It needs
 neither anvil nor the indexer benchmark's chain.
 
@@ -159,13 +159,12 @@ def _audit_in_child(rpc_url: str, meta: dict[str, Any], mode: str = "--child") -
 def crafted_history(events: int) -> Any:
     """An in-memory v2 chain with about `events` events of every booking outcome."""
     from marketplace.chain.scan import marketplace_abi
-    from tests.support.audit_market import DAY, TokenChain, V2Market
-    from tests.support.crafted_chain import LogCrafter
+    from tests.support.crafted_chain import DAY, CraftedChain, CraftedMarket, LogCrafter
 
-    chain = TokenChain(crafter=LogCrafter(marketplace_abi()))
+    chain = CraftedChain(crafter=LogCrafter(marketplace_abi()))
     accounts = ["0x" + format(i, "040x") for i in range(1, 1_000)]
     operator, arbiter, *people = accounts
-    m = V2Market(chain, operator, arbiter=arbiter)
+    m = CraftedMarket(chain, operator, arbiter=arbiter)
     providers, customers = people[:40], people[40:400]
     for i, owner in enumerate(providers):  # even: ether in category 1; odd: the token in 2
         m.register(owner, category=1 + i % 2, currency=i % 2,
@@ -216,7 +215,7 @@ def crafted_main(events: int, runs: int) -> int:
     best = sorted(results, key=lambda r: r["events_per_s"])[len(results) // 2]
     section = {
         **best,
-        "source": "crafted v2 history, in memory (tests/support/audit_market.py)",
+        "source": "crafted v2 history, in memory (tests/support/crafted_chain.py)",
         "runs_events_per_s": [r["events_per_s"] for r in results],
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "targets": {"events_per_s": f">= {TARGET_EVENTS_PER_S}", "violations": "== 0",

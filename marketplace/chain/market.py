@@ -32,7 +32,7 @@ from marketplace.chain.connection import is_local_chain
 from marketplace.chain.nodeerrors import NodeError, classify
 from marketplace.chain.nonces import send_with_nonce
 from marketplace.chain.revert import ContractRevert, RevertDecoder
-from marketplace.chain.scan import marketplace_abi
+from marketplace.chain.scan import marketplace_abi, revert_abi
 from marketplace.domain import ETHER, ZERO_ADDRESS, ChangeKind, CriteriaFields, booking_id
 from marketplace.errors import MarketplaceError
 
@@ -207,6 +207,10 @@ class Market(Binding):
 
     def __init__(self, w3: Web3, address: str, abi: list[dict[str, Any]] | None = None) -> None:
         super().__init__(w3, address, abi if abi is not None else marketplace_abi())
+        # A booking's token passes its own errors on: decode them too (never a raw selector).
+        own = {e["name"] for e in self.abi if e.get("type") == "error"}
+        self.decoder = RevertDecoder(
+            [*self.abi, *(e for e in revert_abi() if e["name"] not in own)])
 
     # ------------------------------------------------------------------ dev chains
 

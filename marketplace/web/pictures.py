@@ -50,12 +50,11 @@ _OTHER_FORMATS: tuple[tuple[bytes, str], ...] = (
 
 
 class PictureRefused(FieldError):
-    """An upload that is not an acceptable picture; the message says why in plain words."""
+    """An upload that is not an acceptable picture; the message says why in plain words. Its
+    code is its status's (`unprocessable`, `too_large`, `unsupported_media_type`)."""
 
-    code = "invalid_picture"
-
-    def __init__(self, message: str, status: int = 422, code: str | None = None) -> None:
-        super().__init__(message, FIELD, status=status, code=code or self.code)
+    def __init__(self, message: str, status: int = 422) -> None:
+        super().__init__(message, FIELD, status=status)
 
 
 @dataclass(frozen=True)
@@ -119,8 +118,7 @@ def too_large(size: int | None = None) -> PictureRefused:
     limit = megabytes(MAX_PICTURE_BYTES)
     said = f"The picture is {megabytes(size, up=True)}" if size else "The picture is too large"
     return PictureRefused(f"{said}; at most {limit} is accepted. Save it smaller (or as a "
-                          "JPEG or WebP) and choose it again.", status=413,
-                          code="payload_too_large")
+                          "JPEG or WebP) and choose it again.", status=413)
 
 
 def inspect(data: bytes) -> Picture:

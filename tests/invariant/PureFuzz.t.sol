@@ -5,7 +5,7 @@ import {IProviderRegistry} from "../../contracts/interfaces/IProviderRegistry.so
 import {ICriteriaRegistry} from "../../contracts/interfaces/ICriteriaRegistry.sol";
 import {IBookings} from "../../contracts/interfaces/IBookings.sol";
 import {IMarketplaceAdmin} from "../../contracts/interfaces/IMarketplaceAdmin.sol";
-import {MarketFixture} from "./base/MarketFixture.sol";
+import {V2Base} from "./V2Base.t.sol";
 import {Ref} from "./base/Reference.sol";
 
 /// @title Stateless fuzz: each pure rule of contract v2 equals the reference (base/Reference.sol,
@@ -13,25 +13,25 @@ import {Ref} from "./base/Reference.sol";
 /// @notice fee, rating weight, score, reliability, booking id packing, cancellation split, dispute
 ///         split, no-show slash, eligibility (view and `book`), and the farm property: splitting a
 ///         payment over many bookings never buys more weight than one booking of the same total.
-contract PureFuzz is MarketFixture {
+contract PureFuzz is V2Base {
     // ------------------------------------------------------------------ constants
 
     function test_constantsAreTheSpecs() public view {
-        assertEq(market.MAX_RATING_WEIGHT(), Ref.MAX_RATING_WEIGHT, "MAX_RATING_WEIGHT");
-        assertEq(market.PRIOR_WEIGHT(), Ref.PRIOR_WEIGHT, "PRIOR_WEIGHT");
-        assertEq(market.PRIOR_SCORE(), Ref.PRIOR_SCORE, "PRIOR_SCORE");
-        assertEq(market.SLASH_BPS(), Ref.SLASH_BPS, "SLASH_BPS");
-        assertEq(market.MAX_ADVANCE(), Ref.MAX_ADVANCE, "MAX_ADVANCE");
-        assertEq(market.minFee(0), MIN_FEE_ETH, "minFee(ether)");
-        assertEq(market.minFee(1), MIN_FEE_TOKEN, "minFee(token)");
+        assertEq(m.MAX_RATING_WEIGHT(), Ref.MAX_RATING_WEIGHT, "MAX_RATING_WEIGHT");
+        assertEq(m.PRIOR_WEIGHT(), Ref.PRIOR_WEIGHT, "PRIOR_WEIGHT");
+        assertEq(m.PRIOR_SCORE(), Ref.PRIOR_SCORE, "PRIOR_SCORE");
+        assertEq(m.SLASH_BPS(), Ref.SLASH_BPS, "SLASH_BPS");
+        assertEq(m.MAX_ADVANCE(), Ref.MAX_ADVANCE, "MAX_ADVANCE");
+        assertEq(m.minFee(0), MIN_FEE, "minFee(ether)");
+        assertEq(m.minFee(1), USD_MIN_FEE, "minFee(token)");
     }
 
     // ------------------------------------------------------------------ booking id
 
     function testFuzz_bookingIdPacking(address c, uint32 pid, uint40 start, uint16 dur, uint8 salt) public view {
         uint256 id = Ref.bookingId(c, pid, start, dur, salt);
-        assertEq(market.encodeBookingId(c, pid, start, dur, salt), id, "encodeBookingId != reference");
-        (address c2, uint32 p2, uint40 s2, uint16 d2, uint8 salt2) = market.decodeBookingId(id);
+        assertEq(m.encodeBookingId(c, pid, start, dur, salt), id, "encodeBookingId != reference");
+        (address c2, uint32 p2, uint40 s2, uint16 d2, uint8 salt2) = m.decodeBookingId(id);
         assertEq(c2, c, "decode: customer");
         assertEq(p2, pid, "decode: providerId");
         assertEq(s2, start, "decode: start");
@@ -40,66 +40,66 @@ contract PureFuzz is MarketFixture {
     }
 
     function testFuzz_bookReturnsThePackedId(uint256 startSeed, uint16 dur, uint8 salt) public {
-        uint32 pid = _register(providerOwner, 1 ether);
+        uint32 pid = _register(provider, 1 ether);
         _openCriteria(customer, 0);
         uint40 start = uint40(block.timestamp + bound(startSeed, 1, 365 days));
         dur = uint16(bound(dur, 1, type(uint16).max));
-        IBookings.BookingRequest memory req = _request(customer, pid, start, salt);
+        IBookings.BookingRequest memory req = _req(customer, pid, start, salt);
         req.durationMinutes = dur;
         vm.deal(customer, 1 ether);
         vm.prank(customer);
-        uint256 id = market.book{value: 1 ether}(req);
+        uint256 id = m.book{value: 1 ether}(req);
         assertEq(id, Ref.bookingId(customer, pid, start, dur, salt), "book: id");
         vm.deal(customer, 1 ether);
         vm.prank(customer);
         vm.expectRevert(abi.encodeWithSelector(IBookings.MarketplaceBookingExists.selector, id));
-        market.book{value: 1 ether}(req);
+        m.book{value: 1 ether}(req);
     }
 
     // ------------------------------------------------------------------ fee
 
     function testFuzz_feeMatchesReference(uint256 priceSeed, bool useToken) public {
         uint8 cur = useToken ? 1 : 0;
-        uint256 minFee = useToken ? MIN_FEE_TOKEN : MIN_FEE_ETH;
+        uint256 minFee = useToken ? USD_MIN_FEE : MIN_FEE;
         uint88 price = uint88(bound(priceSeed, 1, 1e24));
-        (uint256 fee, bool ok) = Ref.fee(price, 250, minFee);
+        (uint256 fee, bool ok) = Ref.fee(price, FEE_BPS, minFee);
         if (!ok) {
-            vm.deal(providerOwner, MIN_STAKE);
-            vm.prank(providerOwner);
+            vm.deal(provider, MIN_STAKE);
+            vm.prank(provider);
             vm.expectRevert(abi.encodeWithSelector(IProviderRegistry.MarketplacePriceBelowMinFee.selector, price, minFee));
-            market.register{value: MIN_STAKE}(_input(cur, price));
+            m.register{value: MIN_STAKE}(_input(cur, price));
             return;
         }
-        uint32 pid = _register(providerOwner, _input(cur, price));
+        uint32 pid = _register(provider, _input(cur, price));
         uint256 id = _book(customer, pid);
-        assertEq(market.getBooking(id).fee, fee, "fee != max(ceil(price x 250 / 10000), minFee)");
+        assertEq(m.getBooking(id).fee, fee, "fee != max(ceil(price x 250 / 10000), minFee)");
     }
 
     // ------------------------------------------------------------------ weight and score
 
     function testFuzz_weightAndScoreMatchReference(uint256[3] memory prices, uint8[3] memory stars) public {
-        uint32 pid = _register(providerOwner, uint88(MIN_FEE_ETH));
+        uint32 pid = _register(provider, uint88(MIN_FEE));
         uint256 weight;
         uint256 weighted;
         for (uint256 i = 0; i < 3; i++) {
             // fees fit uint80 (see test_doubt_feeAboveUint80MakesAListingUnbookable)
-            uint88 price = uint88(bound(prices[i], MIN_FEE_ETH, uint256(type(uint80).max) * 4));
+            uint88 price = uint88(bound(prices[i], MIN_FEE, uint256(type(uint80).max) * 4));
             IProviderRegistry.ListingInput memory in_ = _input(0, price);
-            vm.prank(providerOwner);
-            market.updateListing(pid, in_);
+            vm.prank(provider);
+            m.updateListing(pid, in_);
             uint256 id = _book(customer, pid, uint40(block.timestamp + 1 hours), uint8(i));
             _toCompleted(id);
             uint8 s = uint8(bound(stars[i], 1, 5));
             vm.prank(customer);
-            market.confirmAndRate(id, s, 0);
-            (uint256 fee,) = Ref.fee(price, 250, MIN_FEE_ETH);
-            uint256 w = Ref.weight(fee, MIN_FEE_ETH);
+            m.confirmAndRate(id, s, 0);
+            (uint256 fee,) = Ref.fee(price, FEE_BPS, MIN_FEE);
+            uint256 w = Ref.weight(fee, MIN_FEE);
             weight += w;
             weighted += w * s;
-            IProviderRegistry.Listing memory l = market.getListing(pid);
+            IProviderRegistry.Listing memory l = m.getListing(pid);
             assertEq(l.ratingWeight, weight, "ratingWeight");
             assertEq(l.weightedStars, weighted, "weightedStars");
-            assertEq(market.scoreOf(pid), Ref.score(weight, weighted), "scoreOf");
+            assertEq(m.scoreOf(pid), Ref.score(weight, weighted), "scoreOf");
         }
     }
 
@@ -110,22 +110,22 @@ contract PureFuzz is MarketFixture {
     ///      rate rise lowers the threshold for listings already registered.
     function test_doubt_feeAboveUint80MakesAListingUnbookable() public {
         uint88 price = uint88(uint256(type(uint80).max) * 41); // fee = ceil(price x 2.5 %) > 2^80
-        uint32 pid = _register(providerOwner, price);
+        uint32 pid = _register(provider, price);
         _openCriteria(customer, 0);
-        IBookings.BookingRequest memory req = _request(customer, pid, uint40(block.timestamp + 1 days), 0);
+        IBookings.BookingRequest memory req = _req(customer, pid, uint40(block.timestamp + 1 days), 0);
         vm.deal(customer, price);
         vm.prank(customer);
         vm.expectRevert(); // SafeCastOverflowedUintDowncast(80, fee)
-        market.book{value: price}(req);
+        m.book{value: price}(req);
     }
 
     function testFuzz_minimumFeeRatingWeighsOneThousand(uint8 stars) public {
-        uint32 pid = _register(providerOwner, uint88(MIN_FEE_ETH));
+        uint32 pid = _register(provider, uint88(MIN_FEE));
         uint256 id = _book(customer, pid);
         _toCompleted(id);
         vm.prank(customer);
-        market.confirmAndRate(id, uint8(bound(stars, 1, 5)), 0);
-        assertEq(market.getListing(pid).ratingWeight, 1_000, "a minimum-fee rating weighs 1,000");
+        m.confirmAndRate(id, uint8(bound(stars, 1, 5)), 0);
+        assertEq(m.getListing(pid).ratingWeight, 1_000, "a minimum-fee rating weighs 1,000");
     }
 
     /// @dev The farm property on the rule itself: n bookings of fee f never weigh more than one of n x f.
@@ -164,24 +164,24 @@ contract PureFuzz is MarketFixture {
     function testFuzz_reliabilityMatchesReference(uint8 completedSeed, uint8 failuresSeed) public {
         uint256 nc = bound(completedSeed, 0, 4);
         uint256 nf = bound(failuresSeed, 0, 4);
-        uint32 pid = _register(providerOwner, 1 ether);
+        uint32 pid = _register(provider, 1 ether);
         for (uint256 i = 0; i < nc; i++) {
             uint256 id = _book(customer, pid, uint40(block.timestamp + 1 hours), uint8(i));
             _toCompleted(id);
             vm.prank(customer);
-            market.confirm(id);
+            m.confirm(id);
         }
         for (uint256 i = 0; i < nf; i++) {
             uint256 id = _book(customer, pid, uint40(block.timestamp + 1 days), uint8(100 + i));
-            vm.prank(providerOwner);
-            market.accept(id);
-            vm.prank(providerOwner);
-            market.decline(id); // a cancellation by the provider after acceptance: a failure
+            vm.prank(provider);
+            m.accept(id);
+            vm.prank(provider);
+            m.decline(id); // a cancellation by the provider after acceptance: a failure
         }
-        IProviderRegistry.Listing memory l = market.getListing(pid);
+        IProviderRegistry.Listing memory l = m.getListing(pid);
         assertEq(l.completed, nc, "completed");
         assertEq(l.failures, nf, "failures");
-        assertEq(market.reliabilityOf(pid), Ref.reliability(nc, nf), "reliabilityOf != (c + 9) x 10000 / (c + f + 10)");
+        assertEq(m.reliabilityOf(pid), Ref.reliability(nc, nf), "reliabilityOf != (c + 9) x 10000 / (c + f + 10)");
     }
 
     function testFuzz_reliabilityFormulaBounds(uint16 c, uint16 f) public pure {
@@ -197,15 +197,15 @@ contract PureFuzz is MarketFixture {
     // ------------------------------------------------------------------ cancellation split
 
     function testFuzz_cancellationSplit(uint256 priceSeed, uint16 hoursSeed, uint8 pctSeed, uint256 whenSeed) public {
-        uint88 price = uint88(bound(priceSeed, MIN_FEE_ETH, 1e24));
+        uint88 price = uint88(bound(priceSeed, MIN_FEE, 1e24));
         IProviderRegistry.ListingInput memory in_ = _input(0, price);
         in_.freeCancelHours = uint16(bound(hoursSeed, 0, 96));
         in_.lateCancelPct = uint8(bound(pctSeed, 0, 100));
-        uint32 pid = _register(providerOwner, in_);
+        uint32 pid = _register(provider, in_);
         uint40 start = uint40(block.timestamp + 5 days);
         uint256 id = _book(customer, pid, start, 0);
-        vm.prank(providerOwner);
-        market.accept(id);
+        vm.prank(provider);
+        m.accept(id);
         uint256 t = bound(whenSeed, block.timestamp, uint256(start) - 1);
         // Land on the free-cancellation edge often.
         uint256 edge = uint256(start) - uint256(in_.freeCancelHours) * 3600;
@@ -213,71 +213,71 @@ contract PureFuzz is MarketFixture {
         if (t >= start) t = uint256(start) - 1;
         vm.warp(t);
         vm.prank(customer);
-        market.cancel(id);
+        m.cancel(id);
         (uint256 refund, uint256 comp) = Ref.cancelSplit(price, in_.freeCancelHours, in_.lateCancelPct, t, start);
-        assertEq(market.creditOf(customer, 0), refund, "refund");
-        assertEq(market.creditOf(providerOwner, 0), comp, "compensation");
-        assertEq(market.accruedFees(0), 0, "a cancellation took a fee");
+        assertEq(m.creditOf(customer, 0), refund, "refund");
+        assertEq(m.creditOf(provider, 0), comp, "compensation");
+        assertEq(m.accruedFees(0), 0, "a cancellation took a fee");
     }
 
     function test_cancelAtTheStartIsRefused() public {
-        uint32 pid = _register(providerOwner, 1 ether);
+        uint32 pid = _register(provider, 1 ether);
         uint40 start = uint40(block.timestamp + 5 days);
         uint256 id = _book(customer, pid, start, 0);
-        vm.prank(providerOwner);
-        market.accept(id);
+        vm.prank(provider);
+        m.accept(id);
         vm.warp(start);
         vm.prank(customer);
         vm.expectRevert(abi.encodeWithSelector(IBookings.MarketplaceSlotStarted.selector, start));
-        market.cancel(id);
+        m.cancel(id);
     }
 
     // ------------------------------------------------------------------ dispute split
 
     function testFuzz_disputeSplit(uint256 priceSeed, uint16 bpsSeed) public {
-        uint88 price = uint88(bound(priceSeed, MIN_FEE_ETH, 1e24));
+        uint88 price = uint88(bound(priceSeed, MIN_FEE, 1e24));
         uint16 bps = uint16(bound(bpsSeed, 0, 10_000));
-        uint32 pid = _register(providerOwner, price);
+        uint32 pid = _register(provider, price);
         uint256 id = _book(customer, pid);
         _toCompleted(id);
         vm.deal(customer, BOND);
         vm.prank(customer);
-        market.dispute{value: BOND}(id);
-        vm.prank(arbiter);
-        market.resolve(id, bps);
-        (uint256 fee,) = Ref.fee(price, 250, MIN_FEE_ETH);
+        m.dispute{value: BOND}(id);
+        vm.prank(arb);
+        m.resolve(id, bps);
+        (uint256 fee,) = Ref.fee(price, FEE_BPS, MIN_FEE);
         (uint256 refund, uint256 payout) = Ref.disputeSplit(price, fee, bps);
         bool lost = bps > 5_000;
-        assertEq(market.accruedFees(0), fee, "the fee does not depend on the ruling");
-        assertEq(market.creditOf(customer, 0), refund + (lost ? BOND : 0), "customer: refund (+ bond if won)");
-        assertEq(market.creditOf(providerOwner, 0), payout, "provider: payout");
+        assertEq(m.accruedFees(0), fee, "the fee does not depend on the ruling");
+        assertEq(m.creditOf(customer, 0), refund + (lost ? BOND : 0), "customer: refund (+ bond if won)");
+        assertEq(m.creditOf(provider, 0), payout, "provider: payout");
         uint256 cut = lost ? (BOND < MIN_STAKE ? BOND : MIN_STAKE) : 0;
-        assertEq(market.creditOf(arbiter, 0), lost ? cut : BOND, "arbiter: min(bond, stake) from the stake, or the bond");
-        IProviderRegistry.Listing memory l = market.getListing(pid);
+        assertEq(m.creditOf(arb, 0), lost ? cut : BOND, "arbiter: min(bond, stake) from the stake, or the bond");
+        IProviderRegistry.Listing memory l = m.getListing(pid);
         assertEq(l.stake, MIN_STAKE - cut, "stake");
-        uint256 w = lost ? Ref.weight(fee, MIN_FEE_ETH) : 0;
+        uint256 w = lost ? Ref.weight(fee, MIN_FEE) : 0;
         assertEq(l.ratingWeight, w, "a lost dispute is a one-star rating at the booking's weight");
         assertEq(l.weightedStars, w, "one star");
         assertEq(l.failures, lost ? 1 : 0, "a lost dispute is a failure");
     }
 
     function testFuzz_defaultResolutionSplitsHalf(uint256 priceSeed) public {
-        uint88 price = uint88(bound(priceSeed, MIN_FEE_ETH, 1e24));
-        uint32 pid = _register(providerOwner, price);
+        uint88 price = uint88(bound(priceSeed, MIN_FEE, 1e24));
+        uint32 pid = _register(provider, price);
         uint256 id = _book(customer, pid);
         _toCompleted(id);
         vm.deal(customer, BOND);
         vm.prank(customer);
-        market.dispute{value: BOND}(id);
-        vm.warp(market.getBooking(id).deadline + 1);
+        m.dispute{value: BOND}(id);
+        vm.warp(m.getBooking(id).deadline + 1);
         vm.prank(stranger);
-        market.resolveByDefault(id);
-        (uint256 fee,) = Ref.fee(price, 250, MIN_FEE_ETH);
+        m.resolveByDefault(id);
+        (uint256 fee,) = Ref.fee(price, FEE_BPS, MIN_FEE);
         (uint256 refund, uint256 payout) = Ref.disputeSplit(price, fee, 5_000);
-        assertEq(market.creditOf(customer, 0), refund + BOND, "customer: half + bond back");
-        assertEq(market.creditOf(providerOwner, 0), payout, "provider: the other half");
-        assertEq(market.creditOf(arbiter, 0), 0, "arbiter unpaid");
-        IProviderRegistry.Listing memory l = market.getListing(pid);
+        assertEq(m.creditOf(customer, 0), refund + BOND, "customer: half + bond back");
+        assertEq(m.creditOf(provider, 0), payout, "provider: the other half");
+        assertEq(m.creditOf(arb, 0), 0, "arbiter unpaid");
+        IProviderRegistry.Listing memory l = m.getListing(pid);
         assertEq(l.ratingWeight, 0, "no score effect");
         assertEq(l.failures, 0, "no reliability effect");
     }
@@ -286,23 +286,23 @@ contract PureFuzz is MarketFixture {
 
     function testFuzz_noShowSlashesTenPercent(uint256 topUp) public {
         topUp = bound(topUp, 0, 100 ether);
-        uint32 pid = _register(providerOwner, 1 ether);
+        uint32 pid = _register(provider, 1 ether);
         if (topUp != 0) {
             vm.deal(stranger, topUp);
             vm.prank(stranger);
-            market.topUpStake{value: topUp}(pid);
+            m.topUpStake{value: topUp}(pid);
         }
         uint256 id = _book(customer, pid);
-        vm.prank(providerOwner);
-        market.accept(id);
-        vm.warp(market.getBooking(id).deadline + 1);
+        vm.prank(provider);
+        m.accept(id);
+        vm.warp(m.getBooking(id).deadline + 1);
         vm.prank(stranger);
-        market.expire(id);
+        m.expire(id);
         uint256 stake = MIN_STAKE + topUp;
         uint256 cut = Ref.slash(stake);
-        assertEq(market.creditOf(customer, 0), 1 ether + cut, "refund + 10 % of the stake");
-        assertEq(market.getListing(pid).stake, stake - cut, "the rest of the stake stays");
-        assertEq(market.getListing(pid).failures, 1, "a no-show is a failure");
+        assertEq(m.creditOf(customer, 0), 1 ether + cut, "refund + 10 % of the stake");
+        assertEq(m.getListing(pid).stake, stake - cut, "the rest of the stake stays");
+        assertEq(m.getListing(pid).failures, 1, "a no-show is a failure");
     }
 
     // ------------------------------------------------------------------ eligibility
@@ -335,13 +335,13 @@ contract PureFuzz is MarketFixture {
         e.required %= 16;
         e.refused = (e.refused % 16) & ~e.required;
         e.minScore = uint16(bound(e.minScore, 0, 50_000));
-        e.price = uint88(bound(e.price, 1_000, 1e21));
+        e.price = uint88(bound(e.price, MIN_FEE, 1e21));
         e.minWeight = uint32(bound(e.minWeight, 0, 2_000));
         e.minReliability = uint16(bound(e.minReliability, 0, 10_000));
         IProviderRegistry.ListingInput memory in_ = _input(e.listingCurrency, e.price);
         in_.region = e.region;
         in_.attributes = e.attributes;
-        uint32 pid = _register(providerOwner, in_);
+        uint32 pid = _register(provider, in_);
         ICriteriaRegistry.CriteriaInput memory c;
         c.category = CATEGORY;
         c.currency = e.critCurrency;
@@ -355,18 +355,18 @@ contract PureFuzz is MarketFixture {
         c.minReliability = e.minReliability;
         c.scoreWeight = 1;
         vm.prank(customer);
-        market.setCriteria(c);
+        m.setCriteria(c);
         if (e.blockIt) {
             vm.prank(customer);
-            market.setBlocked(pid, true);
+            m.setBlocked(pid, true);
         }
         if (e.blockOwner) {
             vm.prank(customer);
-            market.setOwnerBlocked(providerOwner, true);
+            m.setOwnerBlocked(provider, true);
         }
         if (e.deactivate) {
-            vm.prank(providerOwner);
-            market.deactivate(pid);
+            vm.prank(provider);
+            m.deactivate(pid);
         }
         Ref.Cand memory p = Ref.Cand({
             active: !e.deactivate,
@@ -395,14 +395,14 @@ contract PureFuzz is MarketFixture {
             minReliability: e.minReliability
         });
         uint8 want = Ref.firstFailure(p, k);
-        assertEq(uint256(market.firstFailedCriterion(customer, pid)), want, "firstFailedCriterion != reference");
+        assertEq(uint256(m.firstFailedCriterion(customer, pid)), want, "firstFailedCriterion != reference");
         // book agrees with the view: succeeds exactly when None, else the exact custom error
-        IBookings.BookingRequest memory req = _request(customer, pid, uint40(block.timestamp + 1 days), 0);
+        IBookings.BookingRequest memory req = _req(customer, pid, uint40(block.timestamp + 1 days), 0);
         uint256 value = e.listingCurrency == 0 ? e.price : 0;
         if (e.listingCurrency == 1) {
-            token.mint(customer, e.price);
+            usd.mint(customer, e.price);
             vm.prank(customer);
-            token.approve(address(market), e.price);
+            usd.approve(address(m), e.price);
         }
         vm.deal(customer, value);
         if (want != 0) {
@@ -413,7 +413,7 @@ contract PureFuzz is MarketFixture {
             );
         }
         vm.prank(customer);
-        market.book{value: value}(req);
+        m.book{value: value}(req);
     }
 
     function testFuzz_verifiedAttributesNeedATrustedAttestor(uint64 attested, uint64 claimed, uint64 verified, bool trust)
@@ -424,11 +424,11 @@ contract PureFuzz is MarketFixture {
         verified = verified % 16;
         IProviderRegistry.ListingInput memory in_ = _input(0, 1 ether);
         in_.attributes = claimed;
-        uint32 pid = _register(providerOwner, in_);
-        vm.prank(attestor);
-        market.attest(pid, attested);
+        uint32 pid = _register(provider, in_);
+        vm.prank(att);
+        m.attest(pid, attested);
         uint32 mask = trust ? 1 : 0; // attestor id 1
-        assertEq(market.verifiedAttributesOf(pid, mask), trust ? attested & claimed : 0, "verifiedAttributesOf");
+        assertEq(m.verifiedAttributesOf(pid, mask), trust ? attested & claimed : 0, "verifiedAttributesOf");
         ICriteriaRegistry.CriteriaInput memory c;
         c.category = CATEGORY;
         c.maxPrice = type(uint88).max;
@@ -437,28 +437,28 @@ contract PureFuzz is MarketFixture {
         c.trustedAttestors = mask;
         c.scoreWeight = 1;
         vm.prank(customer);
-        market.setCriteria(c);
+        m.setCriteria(c);
         uint8 want = 0;
         if ((verified & ~claimed) != 0) want = uint8(ICriteriaRegistry.Criterion.RequiredAttributes);
         else if ((verified & ~(trust ? attested & claimed : 0)) != 0) {
             want = uint8(ICriteriaRegistry.Criterion.VerifiedAttributes);
         }
-        assertEq(uint256(market.firstFailedCriterion(customer, pid)), want, "verified attributes");
+        assertEq(uint256(m.firstFailedCriterion(customer, pid)), want, "verified attributes");
     }
 
     // ------------------------------------------------------------------ timelock
 
     function testFuzz_feeRateChangeWaitsForTheDelay(uint16 bps, uint256 early) public {
         bps = uint16(bound(bps, 0, 1_000));
-        vm.prank(owner);
-        uint32 eta = market.scheduleChange(IMarketplaceAdmin.ChangeKind.FeeRate, address(0), bps);
+        vm.prank(operator);
+        uint32 eta = m.scheduleChange(IMarketplaceAdmin.ChangeKind.FeeRate, address(0), bps);
         assertEq(eta, block.timestamp + 2 days, "eta");
         vm.warp(bound(early, block.timestamp, uint256(eta) - 1));
         vm.expectRevert(abi.encodeWithSelector(IMarketplaceAdmin.MarketplaceChangeNotReady.selector, eta));
-        market.applyChange(IMarketplaceAdmin.ChangeKind.FeeRate, address(0), bps);
+        m.applyChange(IMarketplaceAdmin.ChangeKind.FeeRate, address(0), bps);
         vm.warp(eta);
         vm.prank(stranger);
-        market.applyChange(IMarketplaceAdmin.ChangeKind.FeeRate, address(0), bps);
-        assertEq(market.feeRate(), bps, "feeRate");
+        m.applyChange(IMarketplaceAdmin.ChangeKind.FeeRate, address(0), bps);
+        assertEq(m.feeRate(), bps, "feeRate");
     }
 }

@@ -8,67 +8,12 @@ import {IMarketplaceAdmin} from "../../contracts/interfaces/IMarketplaceAdmin.so
 import {IProviderRegistry} from "../../contracts/interfaces/IProviderRegistry.sol";
 import {ICriteriaRegistry} from "../../contracts/interfaces/ICriteriaRegistry.sol";
 import {IBookings} from "../../contracts/interfaces/IBookings.sol";
+import {Helpers} from "./base/TestBase.sol";
 
-/// @notice The cheatcodes the v2 unit tests use (forge-std is not available offline).
-interface V2Vm {
-    struct Gas {
-        uint64 gasLimit;
-        uint64 gasTotalUsed;
-        uint64 gasMemoryUsed;
-        int64 gasRefunded;
-        uint64 gasRemaining;
-    }
-
-    function warp(uint256 newTimestamp) external;
-    function prank(address msgSender) external;
-    function startPrank(address msgSender) external;
-    function stopPrank() external;
-    function deal(address account, uint256 newBalance) external;
-    function expectRevert(bytes calldata revertData) external;
-    function expectRevert(bytes4 revertData) external;
-    function expectRevert() external;
-    function label(address account, string calldata newLabel) external;
-    function addr(uint256 privateKey) external pure returns (address);
-    function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
-    function store(address target, bytes32 slot, bytes32 value) external;
-    function load(address target, bytes32 slot) external view returns (bytes32);
-    function cool(address target) external;
-    function toString(uint256 value) external pure returns (string memory);
-}
-
-/// @notice A token that keeps 1 % of every transfer (fee-on-transfer): the marketplace must refuse it.
-contract V2ShortToken {
-    mapping(address => uint256) public balanceOf;
-    mapping(address => mapping(address => uint256)) public allowance;
-
-    function mint(address to, uint256 amount) external {
-        balanceOf[to] += amount;
-    }
-
-    function approve(address spender, uint256 amount) external returns (bool) {
-        allowance[msg.sender][spender] = amount;
-        return true;
-    }
-
-    function transfer(address to, uint256 amount) external returns (bool) {
-        return _move(msg.sender, to, amount);
-    }
-
-    function transferFrom(address from, address to, uint256 amount) external returns (bool) {
-        allowance[from][msg.sender] -= amount;
-        return _move(from, to, amount);
-    }
-
-    function _move(address from, address to, uint256 amount) private returns (bool) {
-        balanceOf[from] -= amount;
-        balanceOf[to] += amount - amount / 100;
-        return true;
-    }
-}
-
-/// @notice A deployed v2 marketplace with an arbiter, an attestor, DemoUSD as currency 1, and helpers.
-abstract contract V2Base {
-    V2Vm internal constant vm = V2Vm(0x7109709ECfa91a80626fF3989D68f67F5b1DD12D);
+/// @notice The forge tests' one fixture: a deployed v2 marketplace with an operator, an arbiter, an
+///         attestor (id 1), DemoUSD as currency 1, funded actors, and the steps of a booking's life.
+abstract contract V2Base is Helpers {
+    uint16 internal constant CATEGORY = 1;
 
     uint32 internal constant RESPOND = 1 days;
     uint32 internal constant GRACE = 2 hours;
@@ -138,8 +83,7 @@ abstract contract V2Base {
     }
 
     function _actor(string memory name) internal returns (address a) {
-        a = address(uint160(uint256(keccak256(bytes(name)))));
-        vm.label(a, name);
+        a = makeAddr(name);
         vm.deal(a, 1_000 ether);
     }
 
@@ -151,7 +95,7 @@ abstract contract V2Base {
         returns (IProviderRegistry.ListingInput memory)
     {
         return IProviderRegistry.ListingInput({
-            category: 1,
+            category: CATEGORY,
             region: 7,
             attributes: 0x5,
             currency: currency,
@@ -168,13 +112,27 @@ abstract contract V2Base {
         id = m.register{value: MIN_STAKE}(input);
     }
 
+    /// @dev A bare listing of CATEGORY: no region, attributes or cancellation terms.
+    function _input(uint8 currency, uint88 price) internal pure returns (IProviderRegistry.ListingInput memory in_) {
+        in_.category = CATEGORY;
+        in_.currency = currency;
+        in_.price = price;
+        in_.metadataHash = bytes32(uint256(1));
+    }
+
+    /// @dev Register a bare ether listing at `price` for `who` (funded for the stake).
+    function _register(address who, uint88 price) internal returns (uint32) {
+        vm.deal(who, who.balance + MIN_STAKE);
+        return _register(who, _input(0, price));
+    }
+
     function _listing() internal returns (uint32) {
         return _register(provider, _input(0, PRICE, false));
     }
 
     function _openCriteria(uint8 currency) internal pure returns (ICriteriaRegistry.CriteriaInput memory) {
         return ICriteriaRegistry.CriteriaInput({
-            category: 1,
+            category: CATEGORY,
             region: 0,
             currency: currency,
             minScore: 0,
@@ -189,6 +147,11 @@ abstract contract V2Base {
             scoreWeight: 5_000,
             priceWeight: 5_000
         });
+    }
+
+    /// @dev Criteria of `who` that accept any listing of CATEGORY in `currency`.
+    function _openCriteria(address who, uint8 currency) internal returns (uint32) {
+        return _setCriteria(who, _openCriteria(currency));
     }
 
     function _setCriteria(address who, ICriteriaRegistry.CriteriaInput memory c) internal returns (uint32 v) {
@@ -207,7 +170,7 @@ abstract contract V2Base {
             durationMinutes: 60,
             salt: salt,
             offerVersion: m.getListing(pid).offerVersion,
-            criteriaVersion: m.getCriteria(who, 1).version
+            criteriaVersion: m.getCriteria(who, CATEGORY).version
         });
     }
 
@@ -221,6 +184,27 @@ abstract contract V2Base {
         IBookings.BookingRequest memory r = _req(customer, pid, start, salt);
         vm.prank(customer);
         id = m.book{value: l.currency == 0 ? l.price : 0}(r);
+    }
+
+    /// @dev Book `pid` for `who` at `start` (open criteria set first if it has none), paying the
+    ///      price: ether dealt, or DemoUSD minted and approved.
+    function _book(address who, uint32 pid, uint40 start, uint8 salt) internal returns (uint256 id) {
+        IProviderRegistry.Listing memory l = m.getListing(pid);
+        if (m.getCriteria(who, CATEGORY).version == 0) _openCriteria(who, l.currency);
+        IBookings.BookingRequest memory r = _req(who, pid, start, salt);
+        if (l.currency == 0) {
+            vm.deal(who, who.balance + l.price);
+        } else {
+            usd.mint(who, l.price);
+            vm.prank(who);
+            usd.approve(address(m), l.price);
+        }
+        vm.prank(who);
+        id = m.book{value: l.currency == 0 ? l.price : 0}(r);
+    }
+
+    function _book(address who, uint32 pid) internal returns (uint256) {
+        return _book(who, pid, uint40(block.timestamp + 2 days), 0);
     }
 
     function _status(uint256 id) internal view returns (IBookings.Status) {
@@ -242,6 +226,19 @@ abstract contract V2Base {
     function _complete(uint256 id) internal {
         if (block.timestamp < _startOf(id)) vm.warp(_startOf(id));
         vm.prank(provider);
+        m.complete(id);
+    }
+
+    /// @dev Accept (unless already accepted) as the listing's owner, warp to the start and complete.
+    function _toCompleted(uint256 id) internal {
+        (, uint32 pid,,,) = m.decodeBookingId(id);
+        address owner_ = m.getListing(pid).owner;
+        if (_status(id) == IBookings.Status.Requested) {
+            vm.prank(owner_);
+            m.accept(id);
+        }
+        if (block.timestamp < _startOf(id)) vm.warp(_startOf(id));
+        vm.prank(owner_);
         m.complete(id);
     }
 
@@ -284,19 +281,5 @@ abstract contract V2Base {
         word &= ~(uint256(type(uint32).max) << 224);
         word |= (uint256(completed) << 224) | (uint256(failures) << 240);
         vm.store(address(m), slot, bytes32(word));
-    }
-
-    // ------------------------------------------------------------ assertions
-
-    function assertEq(uint256 a, uint256 b, string memory why) internal pure {
-        if (a != b) revert(string.concat(why, ": ", vm.toString(a), " != ", vm.toString(b)));
-    }
-
-    function assertTrue(bool c, string memory why) internal pure {
-        if (!c) revert(why);
-    }
-
-    function assertLe(uint256 a, uint256 b, string memory why) internal pure {
-        if (a > b) revert(string.concat(why, ": ", vm.toString(a), " > ", vm.toString(b)));
     }
 }

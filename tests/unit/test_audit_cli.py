@@ -19,8 +19,7 @@ from marketplace.chain.scan import marketplace_abi
 from marketplace.cli.audit import audit
 from marketplace.cli.exits import ExitCode
 from marketplace.domain import ChangeKind
-from tests.support.audit_market import TokenChain, V2Market
-from tests.support.crafted_chain import ZERO, LogCrafter, serve_chain
+from tests.support.crafted_chain import ZERO, CraftedChain, CraftedMarket, LogCrafter, serve_chain
 
 OPERATOR, P1, C1 = ("0x" + f"{i:02x}" * 20 for i in range(1, 4))
 
@@ -30,13 +29,13 @@ def crafter() -> LogCrafter:
     return LogCrafter(marketplace_abi())
 
 
-MARKETS: dict[int, V2Market] = {}
+MARKETS: dict[int, CraftedMarket] = {}
 
 
 @pytest.fixture
-def chain() -> TokenChain:
-    chain = TokenChain(crafter=crafter())
-    m = MARKETS[id(chain)] = V2Market(chain, OPERATOR)
+def chain() -> CraftedChain:
+    chain = CraftedChain(crafter=crafter())
+    m = MARKETS[id(chain)] = CraftedMarket(chain, OPERATOR)
     m.register(P1)
     m.set_criteria(C1)
     m.lifecycle(C1, 1)
@@ -44,13 +43,13 @@ def chain() -> TokenChain:
 
 
 @pytest.fixture
-def url(chain: TokenChain) -> Iterator[str]:
+def url(chain: CraftedChain) -> Iterator[str]:
     with serve_chain(chain) as served:
         yield served
 
 
 @pytest.fixture
-def record(chain: TokenChain, tmp_path: Path) -> Deployment:
+def record(chain: CraftedChain, tmp_path: Path) -> Deployment:
     deployment = Deployment(
         chain_id=chain.chain_id,
         address=chain.address,
@@ -89,7 +88,7 @@ def test_a_clean_history_exits_zero_with_a_text_report(url: str, record: Deploym
 
 
 def test_violations_exit_one_and_the_json_lists_them(
-    url: str, record: Deployment, chain: TokenChain
+    url: str, record: Deployment, chain: CraftedChain
 ) -> None:
     MARKETS[id(chain)].change(ChangeKind.FEE_RATE, ZERO, 1_200)
 
@@ -125,7 +124,7 @@ def test_the_environment_names_the_node_when_no_option_does(
     assert json.loads(out)["audit"]["rpc_url"] == url
 
 
-def test_block_options_limit_the_report(url: str, record: Deployment, chain: TokenChain) -> None:
+def test_block_options_limit_the_report(url: str, record: Deployment, chain: CraftedChain) -> None:
     status, out, _ = invoke("--rpc", url, "--format", "json", "--from-block", "5",
                             "--to-block", str(chain.head - 1))
 

@@ -23,8 +23,7 @@ from marketplace.audit.model import AuditError
 from marketplace.chain.scan import marketplace_abi
 from marketplace.domain import ChangeKind
 from marketplace.units import format_eth
-from tests.support.audit_market import TokenChain, V2Market
-from tests.support.crafted_chain import ZERO, LogCrafter
+from tests.support.crafted_chain import ZERO, CraftedChain, CraftedMarket, LogCrafter
 
 OPERATOR, P1, C1, C2, ARBITER = ("0x" + f"{i:02x}" * 20 for i in range(1, 6))
 PRICE = 10**16
@@ -36,11 +35,11 @@ def crafter() -> LogCrafter:
     return LogCrafter(marketplace_abi())
 
 
-def history() -> tuple[TokenChain, V2Market, int]:
+def history() -> tuple[CraftedChain, CraftedMarket, int]:
     """A settled booking, a cancelled one and a dispute the provider lost (60% refund); returns
     the disputed booking."""
-    chain = TokenChain(crafter=crafter())
-    m = V2Market(chain, OPERATOR, arbiter=ARBITER)
+    chain = CraftedChain(crafter=crafter())
+    m = CraftedMarket(chain, OPERATOR, arbiter=ARBITER)
     m.register(P1, price=PRICE)
     m.set_criteria(C1)
     m.set_criteria(C2)
@@ -55,7 +54,7 @@ def history() -> tuple[TokenChain, V2Market, int]:
     return chain, m, disputed
 
 
-def run(chain: TokenChain, **options: object) -> AuditReport:
+def run(chain: CraftedChain, **options: object) -> AuditReport:
     auditor = Auditor(chain, AuditTarget(chain.chain_id, chain.address, 1), **options)  # type: ignore[arg-type]
     auditor.run()
     return build_report(auditor)

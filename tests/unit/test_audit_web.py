@@ -16,8 +16,7 @@ from marketplace.audit.service import AuditService
 from marketplace.audit.web import bp, init_app
 from marketplace.chain.scan import marketplace_abi
 from marketplace.domain import ChangeKind, booking_id
-from tests.support.audit_market import DAY, TokenChain, V2Market
-from tests.support.crafted_chain import ZERO, CraftedChain, LogCrafter
+from tests.support.crafted_chain import DAY, ZERO, CraftedChain, CraftedMarket, LogCrafter
 
 OPERATOR, P1, P2, C1, C2, ARBITER = ("0x" + f"{i:02x}" * 20 for i in range(1, 7))
 BOOKINGS: dict[str, int] = {}
@@ -39,9 +38,9 @@ class Clock:
 
 
 @pytest.fixture
-def chain() -> TokenChain:
-    chain = TokenChain(crafter=crafter())
-    m = V2Market(chain, OPERATOR, arbiter=ARBITER)
+def chain() -> CraftedChain:
+    chain = CraftedChain(crafter=crafter())
+    m = CraftedMarket(chain, OPERATOR, arbiter=ARBITER)
     m.register(P1, price=10**16)
     m.register(P2, price=30_000_000, currency=1, instant=True)
     m.set_criteria(C1)
@@ -66,7 +65,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def app(chain: TokenChain, clock: Clock) -> Flask:
+def app(chain: CraftedChain, clock: Clock) -> Flask:
     app = Flask("audit-test")
     app.config["TESTING"] = True
     service = AuditService(
@@ -110,7 +109,7 @@ def test_the_overview_exports_the_whole_report_as_json_and_violations_as_csv(
 
 
 def test_the_event_explorer_filters_by_booking_customer_provider_type_and_blocks(
-    client: FlaskClient, chain: TokenChain
+    client: FlaskClient, chain: CraftedChain
 ) -> None:
     def rows(query: str) -> list[dict[str, object]]:
         body = client.get(f"/audit/events?format=json&{query}").get_json()
@@ -222,7 +221,7 @@ def test_chart_series_export_as_json_and_csv(client: FlaskClient) -> None:
 
 
 def test_the_pages_follow_the_chain_after_the_refresh_interval(
-    client: FlaskClient, chain: TokenChain, clock: Clock
+    client: FlaskClient, chain: CraftedChain, clock: Clock
 ) -> None:
     assert client.get("/audit/?format=json").get_json()["totals"]["bookings"] == 4
     chain.send([("ListingRegistered", {
@@ -240,7 +239,7 @@ def test_the_pages_follow_the_chain_after_the_refresh_interval(
 
 
 def test_a_reorganised_chain_is_audited_again_from_the_start(
-    client: FlaskClient, chain: TokenChain, clock: Clock
+    client: FlaskClient, chain: CraftedChain, clock: Clock
 ) -> None:
     client.get("/audit/")
     chain.reorganise(chain.head - 3)
@@ -278,7 +277,7 @@ def test_without_a_service_the_blueprint_builds_one_from_the_config() -> None:
 
 
 def test_a_warmed_up_service_serves_the_first_page_without_auditing_again(
-    chain: TokenChain,
+    chain: CraftedChain,
 ) -> None:
     service = AuditService(chain, AuditTarget(chain.chain_id, chain.address, 1))
     app = Flask("audit-warm")

@@ -8,7 +8,7 @@ import pytest
 from eth_abi.abi import encode
 from eth_utils.abi import function_signature_to_4byte_selector
 
-from marketplace.chain.revert import _MESSAGES, RevertDecoder, describe
+from marketplace.chain.revert import _MESSAGES, UNKNOWN_REFUSAL, RevertDecoder, describe
 
 ABI: list[dict[str, Any]] = [
     {
@@ -76,6 +76,22 @@ def test_unknown_selector_and_empty_data_do_not_crash() -> None:
     assert decoder.decode("0xdeadbeef").error == "Unknown"
     assert decoder.decode(None).error == "Unknown"
     assert decoder.decode("0x12").error == "Unknown"
+
+
+def test_an_unknown_refusal_shows_neither_selector_nor_solidity_name() -> None:
+    """People read a sentence; the selector and the name stay in the data and `error`."""
+    revert = RevertDecoder(ABI).decode("0xdeadbeef")
+    assert "deadbeef" not in revert.message and revert.data == "0xdeadbeef"
+    assert revert.message == UNKNOWN_REFUSAL
+    assert describe("MarketplaceNoSuchThing", {"x": 1}) == UNKNOWN_REFUSAL
+    assert describe("MarketplaceOfferChanged", {}) == UNKNOWN_REFUSAL  # arguments missing
+
+
+def test_amounts_and_attributes_read_in_words() -> None:
+    assert describe("MarketplaceInsufficientStake", {"sent": 10**15, "required": 10**16}) == (
+        "Stake 0.001 ETH is below the required 0.01 ETH.")
+    assert "electric" in describe("MarketplaceConflictingAttributes", {"overlap": 1}).lower()
+    assert "0x" not in describe("MarketplaceConflictingAttributes", {"overlap": 1})
 
 
 def test_truncated_arguments_keep_the_error_name() -> None:

@@ -339,7 +339,8 @@ def test_blocking_a_provider_is_a_new_criteria_version_that_excludes_it(market: 
         as_text=True)
     assert "Blocked providers" in client.get("/criteria?category=rides").get_data(as_text=True)
     bad = send(client, "/blocks", {"provider_id": "zero"})
-    assert bad.status_code == 400
+    assert bad.status_code == 303  # back to the page the button was on, the message on top
+    assert 'data-error-for="_form"' in client.get(bad.headers["Location"]).get_data(as_text=True)
 
 
 def test_the_pending_page_waits_for_the_indexer_and_rejects_a_bad_hash(market: World) -> None:

@@ -246,8 +246,8 @@ def test_the_api_uploads_a_picture_and_register_names_it_in_the_hashed_metadata(
         "name": "Api Parcels", "picture": "CD" * 32})
 
     for response, status, code in ((refused, 401, "sign_in_required"),
-                                   (svg, 422, "invalid_picture"),
-                                   (huge, 413, "payload_too_large"),
+                                   (svg, 422, "unprocessable"),
+                                   (huge, 413, "too_large"),
                                    (form, 415, "unsupported_media_type"),
                                    (unknown, 422, "unprocessable"),
                                    (malformed, 400, "invalid_field")):

@@ -83,10 +83,14 @@ def test_accepting_a_suggestion_signs_set_criteria_and_the_ranking_obeys_it(
     assert "Refuse &#39;compact car&#39;" not in client.get("/profile").get_data(as_text=True)
 
 
-def test_an_unknown_suggestion_is_a_404_and_a_dismissed_one_stays_away(market: World) -> None:
+def test_an_unknown_suggestion_is_said_on_the_profile_and_a_dismissed_one_stays_away(
+    market: World,
+) -> None:
     client = signed_in(market, CUSTOMERS[0])
 
-    assert client.post("/profile/proposals/accept", {"key": "nope"}).status_code == 404
+    gone = client.post("/profile/proposals/accept", {"key": "nope"})
+    assert gone.status_code == 303 and gone.headers["Location"] == "/profile"
+    assert "That suggestion no longer applies." in client.get("/profile").get_data(as_text=True)
     assert client.post("/profile/proposals/dismiss", {"key": "x"}).status_code == 302
 
 

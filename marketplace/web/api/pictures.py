@@ -21,8 +21,7 @@ def upload_picture() -> ResponseReturnValue:
     if request.mimetype.startswith("multipart/") or request.mimetype in (
             "application/x-www-form-urlencoded", "application/json"):
         raise PictureRefused("Send the picture's bytes as the request body (for example "
-                             "Content-Type: image/png), not a form or JSON.", status=415,
-                             code="unsupported_media_type")
+                             "Content-Type: image/png), not a form or JSON.", status=415)
     picture = inspect(request.get_data(cache=False))
     digest = put_picture(services().engine, picture, account)
     return jsonify({"picture": digest, "url": picture_url(digest),
