@@ -185,8 +185,8 @@ def register_tx() -> ResponseReturnValue:
 
 @bp.post(f"/providers/<pid:provider_id>/tx/<{LISTING_ACTION_PATH}:action>")
 def listing_tx(provider_id: int, action: str) -> ResponseReturnValue:
-    """update (region, attributes, currency, price, terms, name, description), top_up (the
-    amount as value), deactivate, reactivate, release_stake."""
+    """update (region, attributes, currency, price, terms, name, description, picture),
+    top_up (the amount as value), deactivate, reactivate, release_stake."""
     if action == "top_up":
         top_up = parse_body(TopUpTxBody)
         with semantic():
