@@ -83,3 +83,20 @@ def test_a_booking_lives_its_whole_life_and_teaches_the_profile_on_postgresql(
     body = customer.raw.get("/api/v1/providers?attributes=compact_car").get_json()
     assert body["total"] == 1
     assert customer.raw.get("/healthz").get_json()["status"] == "ok"
+
+
+def test_a_listing_picture_is_stored_and_served_byte_for_byte_on_postgresql(
+    pg_world: World,
+) -> None:
+    from marketplace.web.demo_pictures import demo_picture
+
+    data = demo_picture("cleaning", 2)
+    provider = signed_in(pg_world, PROVIDERS[1])
+
+    stored = provider.raw.post("/api/v1/pictures", data=data, headers={
+        "X-CSRF-Token": provider.csrf(), "Content-Type": "image/png"})
+    served = pg_world.client().raw.get(stored.get_json()["url"])
+
+    assert stored.status_code == 201, stored.get_json()
+    assert served.status_code == 200 and served.data == data
+    assert served.headers["Content-Type"] == "image/png"
