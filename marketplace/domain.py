@@ -12,7 +12,7 @@ Nothing here touches the chain, the store or the web.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from enum import IntEnum
 
 # ---------------------------------------------------------------- units and bounds
@@ -617,13 +617,8 @@ class ListingFacts:
 
 
 @dataclass(frozen=True)
-class CriteriaFields:
-    """The fields of `ICriteriaRegistry.CriteriaInput`, in the contract's order: the one list of
-    criteria fields (the chain binding, the validated input and the stored facts extend it).
-
-    `max_price` and `premium_per_star` are in the smallest unit of `currency` (0 = ether);
-    `verified_attributes` and `trusted_attestors` are bit masks; `min_rating_weight` in weight
-    units; `min_reliability`, `score_weight` and `price_weight` in basis points."""
+class CriteriaFacts:
+    """A customer's stored criteria for one category (version 0 = never set) and its blocks."""
 
     category: int
     region: int = 0
@@ -639,17 +634,6 @@ class CriteriaFields:
     min_reliability: int = 0
     score_weight: int = 5_000
     price_weight: int = 5_000
-
-    def as_tuple(self) -> tuple[int, ...]:
-        """The struct as the contract's `setCriteria` takes it (only the contract's fields, in
-        its order, whatever a subclass adds)."""
-        return tuple(getattr(self, f.name) for f in fields(CriteriaFields))
-
-
-@dataclass(frozen=True)
-class CriteriaFacts(CriteriaFields):
-    """A customer's stored criteria for one category (version 0 = never set) and its blocks."""
-
     version: int = 0
     blocked: frozenset[int] = frozenset()  # listing ids blocked in this category
     blocked_owners: frozenset[str] = frozenset()  # lower-case owner addresses

@@ -255,11 +255,7 @@ def change_applied(r: Replay, ev: DecodedEvent) -> None:
     kind, account, value = key
     scheduled = r.pending.pop(key, None)
     ts = ev.block_timestamp
-    consequence = (scheduled is None and key == (ChangeKind.DEFAULT_ARBITER, ZERO_ADDRESS, 0)
-                   and ev.tx_hash == r.default_arbiter_reset_tx)
-    if consequence:  # the contract's own reset after removing the default arbiter
-        r.default_arbiter_reset_tx = None
-    elif ev.tx_hash != r.constructor_tx:
+    if ev.tx_hash != r.constructor_tx:
         if scheduled is None:
             r.violate(Invariant.TIMELOCK, ev,
                       f"{_describe(key)} applied without being scheduled (or after it was "
@@ -300,9 +296,6 @@ def _apply(r: Replay, ev: DecodedEvent, kind: int, account: str, value: int) -> 
                       f"minimum fee of currency {currency} set to 0 (it must stay > 0)")
         r.currency(currency).min_fee = value
     elif kind == ChangeKind.DEFAULT_ARBITER:
-        if account == ZERO_ADDRESS:  # no default arbiter: disputes of new bookings end by default
-            r.default_arbiter = 0
-            return
         ids = [i for i, (who, allowed) in r.arbiters.items() if who == account and allowed]
         if not ids:
             r.violate(Invariant.ROLES, ev,
@@ -327,7 +320,6 @@ def arbiter_set(r: Replay, ev: DecodedEvent) -> None:
     r.arbiters[a["id"]] = (a["account"], a["allowed"])
     if not a["allowed"] and r.default_arbiter == a["id"]:
         r.default_arbiter = 0
-        r.default_arbiter_reset_tx = ev.tx_hash
 
 
 def attestor_set(r: Replay, ev: DecodedEvent) -> None:

@@ -67,9 +67,6 @@ class Replay:
         self.arbiters: dict[int, tuple[str, bool]] = {}  # id -> (account, allowed)
         self.attestors: dict[int, tuple[str, bool]] = {}
         self.default_arbiter = 0
-        # The transaction whose ArbiterSet removed the default arbiter: the contract then emits
-        # ChangeApplied(DefaultArbiter, 0x0, 0) itself, in the same transaction, unscheduled.
-        self.default_arbiter_reset_tx: str | None = None
         self.pending: dict[tuple[int, str, int], tuple[int, DecodedEvent]] = {}
         self.constructor_tx: str | None = None  # the deployment's: its changes apply at once
         self.windows: Windows | None = None  # the contract's timing windows (Setup), if known

@@ -32,8 +32,8 @@ from marketplace.chain.connection import is_local_chain
 from marketplace.chain.nodeerrors import NodeError, classify
 from marketplace.chain.nonces import send_with_nonce
 from marketplace.chain.revert import ContractRevert, RevertDecoder
-from marketplace.chain.scan import marketplace_abi, revert_abi
-from marketplace.domain import ETHER, ZERO_ADDRESS, ChangeKind, CriteriaFields, booking_id
+from marketplace.chain.scan import marketplace_abi
+from marketplace.domain import ETHER, ZERO_ADDRESS, ChangeKind, booking_id
 from marketplace.errors import MarketplaceError
 
 if TYPE_CHECKING:
@@ -100,8 +100,28 @@ class BookingRequest:
         return booking_id(customer, self.provider_id, self.start, self.duration_minutes, self.salt)
 
 
-CriteriaInput = CriteriaFields
-"""`ICriteriaRegistry.CriteriaInput`: the domain's one list of criteria fields."""
+@dataclass(frozen=True)
+class CriteriaInput:
+    """`ICriteriaRegistry.CriteriaInput`, in its field order."""
+
+    category: int
+    region: int = 0
+    currency: int = ETHER
+    min_score: int = 0
+    max_price: int = 0
+    premium_per_star: int = 0
+    required_attributes: int = 0
+    refused_attributes: int = 0
+    verified_attributes: int = 0
+    trusted_attestors: int = 0
+    min_rating_weight: int = 0
+    min_reliability: int = 0
+    score_weight: int = 5_000
+    price_weight: int = 5_000
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        """The ABI tuple."""
+        return astuple(self)
 
 
 def snake_to_camel(name: str) -> str:
@@ -207,10 +227,6 @@ class Market(Binding):
 
     def __init__(self, w3: Web3, address: str, abi: list[dict[str, Any]] | None = None) -> None:
         super().__init__(w3, address, abi if abi is not None else marketplace_abi())
-        # A booking's token passes its own errors on: decode them too (never a raw selector).
-        own = {e["name"] for e in self.abi if e.get("type") == "error"}
-        self.decoder = RevertDecoder(
-            [*self.abi, *(e for e in revert_abi() if e["name"] not in own)])
 
     # ------------------------------------------------------------------ dev chains
 

@@ -10,24 +10,20 @@ from typing import Any
 from eth_abi.abi import decode as abi_decode
 from eth_utils.abi import function_signature_to_4byte_selector
 
-from marketplace.catalogue import labels
 from marketplace.domain import ChangeKind, Criterion, Status
 from marketplace.errors import MarketplaceError
-from marketplace.units import format_wei
 
 STATUS_NAMES = tuple(status.name.capitalize() for status in Status)
 CHANGE_NAMES = tuple(kind.key for kind in ChangeKind)
 
 
 def _eth(wei: int) -> str:
-    """An ether amount as people read it (the exact wei stay in the error's `args`)."""
-    return format_wei(int(wei))
+    return f"{wei / 10**18:.6g} ETH ({wei} wei)"
 
 
-def _attributes(mask: int) -> str:
-    """Attribute bits by their catalogue labels, never as a bitmask."""
-    named = labels("attribute", int(mask))
-    return ", ".join(named) if named else "attributes this app has no name for"
+def _units(amount: int) -> str:
+    """An amount in a currency the error does not name: its smallest units."""
+    return f"{amount:,} (smallest units of the listing's currency)"
 
 
 def _stars(bps: int) -> str:
@@ -112,10 +108,9 @@ _MESSAGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     ),
     "MarketplaceStakeTooLarge": lambda a: f"A stake of {_eth(a['stake'])} is too large to store.",
     "MarketplaceZeroPrice": lambda a: "The price must be above zero.",
-    # The error does not name the currency, so no amount is shown in a unit it cannot name.
     "MarketplacePriceBelowMinFee": lambda a: (
-        "The price is below the minimum fee the marketplace takes in this currency: "
-        "raise the price."
+        f"The price {_units(a['price'])} is below the currency's minimum fee of "
+        f"{a['minFee']:,}: raise the price."
     ),
     "MarketplaceInvalidCategory": lambda a: (
         "Pick a category (0 is none); a listing's category cannot change."
@@ -151,10 +146,10 @@ _MESSAGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
         "and not both zero."
     ),
     "MarketplaceConflictingAttributes": lambda a: (
-        f"These attributes are both required and refused: {_attributes(a['overlap'])}."
+        f"Attributes {a['overlap']:#x} are both required and refused."
     ),
     "MarketplaceVerifiedNotRequired": lambda a: (
-        f"Require these attributes before requiring them verified: {_attributes(a['extra'])}."
+        f"Attributes {a['extra']:#x} must be required before they can be required verified."
     ),
     "MarketplaceTooManyAttestors": lambda a: (
         f"At most 4 trusted attestors; {bin(a['trustedAttestors']).count('1')} were named."
@@ -232,23 +227,18 @@ _MESSAGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "SafeERC20FailedOperation": lambda a: (
         f"The token {a['token']} refused the transfer (it returned false or reverted)."
     ),
-    # Token amounts in smallest units mean nothing to people and the error names no decimals.
     "ERC20InsufficientAllowance": lambda a: (
-        "The marketplace may not take enough of this token from your account: approve it for "
-        "the price first (or book with a permit)."
+        f"The token allowance for {a['spender']} is {a['allowance']:,}, below the {a['needed']:,} "
+        "needed: approve the marketplace for the price first (or book with a permit)."
     ),
     "ERC20InsufficientBalance": lambda a: (
-        f"{a['sender']} does not hold enough of this token to pay the price."
+        f"{a['sender']} holds {a['balance']:,} of the token, below the {a['needed']:,} needed."
     ),
     "ERC2612ExpiredSignature": lambda a: f"The permit expired at {_when(a['deadline'])}.",
     "ERC2612InvalidSigner": lambda a: (
         f"The permit was signed by {a['signer']}, not by {a['owner']}."
     ),
 }
-
-# What people read when a refusal has no sentence here: never a selector or a Solidity name.
-UNKNOWN_REFUSAL = ("The contract refused this transaction for a reason this app cannot put in "
-                   "words; nothing was sent.")
 
 _PANICS = {
     0x01: "assertion failed",
@@ -330,12 +320,17 @@ class RevertDecoder:
                 "Unknown", {}, "The transaction reverted without a reason.", hex_data
             )
         spec = self._specs.get(raw[:4])
-        if spec is None:  # the selector stays in `data` (the API's details), not in the words
-            return ContractRevert("Unknown", {}, UNKNOWN_REFUSAL, hex_data)
+        if spec is None:
+            return ContractRevert(
+                "Unknown",
+                {},
+                f"The transaction reverted with unknown error {raw[:4].hex()}.",
+                hex_data,
+            )
         try:
             values = abi_decode(list(spec.arg_types), raw[4:])
         except Exception:  # malformed payload: say so rather than crash
-            return ContractRevert(spec.name, {}, UNKNOWN_REFUSAL, hex_data)
+            return ContractRevert(spec.name, {}, f"The contract refused: {spec.name}.", hex_data)
         args = dict(zip(spec.arg_names, values, strict=True))
         return ContractRevert(spec.name, args, describe(spec.name, args), hex_data)
 
@@ -349,12 +344,12 @@ def describe(name: str, args: Mapping[str, Any]) -> str:
             f"The contract hit an internal error: {_PANICS.get(args['code'], hex(args['code']))}."
         )
     template = _MESSAGES.get(name)
-    if template is None:  # the name and arguments stay in the error's `error`/`args`
-        return UNKNOWN_REFUSAL
+    if template is None:
+        return f"The contract refused: {name}({', '.join(f'{k}={v}' for k, v in args.items())})."
     try:
         return template(args)
     except (KeyError, IndexError, TypeError, ValueError):
-        return UNKNOWN_REFUSAL
+        return f"The contract refused: {name}."
 
 
 def _to_bytes(data: str | bytes | None) -> bytes:

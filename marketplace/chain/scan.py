@@ -53,32 +53,6 @@ def marketplace_abi() -> list[dict[str, Any]]:
     return merged
 
 
-# OpenZeppelin's ERC-20 and EIP-2612 errors: a currency's token raises them inside a booking's
-# transferFrom (or a permit) and the marketplace passes them on unchanged, so a revert of the
-# marketplace address can carry them. Their ABI comes from the demo token (plain OpenZeppelin).
-TOKEN_ERRORS = ("ERC20InsufficientAllowance", "ERC20InsufficientBalance",
-                "ERC2612ExpiredSignature", "ERC2612InvalidSigner")
-TOKEN_ERROR_SOURCE = "DemoUSD"
-
-
-def revert_abi() -> list[dict[str, Any]]:
-    """Every custom error a call to the marketplace can revert with: its own (`marketplace_abi`)
-    and the token errors it passes on (`TOKEN_ERRORS`; none when the token artifact is
-    missing)."""
-    from marketplace.artifacts import load_artifact
-    from marketplace.errors import ArtifactNotFoundError
-
-    own = [e for e in marketplace_abi() if e.get("type") == "error"]
-    names = {e["name"] for e in own}
-    try:
-        token = load_artifact(TOKEN_ERROR_SOURCE)["abi"]
-    except ArtifactNotFoundError:
-        token = []
-    passed_on = [e for e in token if e.get("type") == "error" and e["name"] in TOKEN_ERRORS
-                 and e["name"] not in names]
-    return own + passed_on
-
-
 def _types(params: list[dict[str, Any]]) -> list[Any]:
     """Parameter types (structs by their components' types): names differ between the
     interface and an implementation (`currency` / `currency_`) for one and the same entry."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from marketplace import catalogue
@@ -29,6 +31,10 @@ def attest() -> None:
 def set_(
     provider_id: int,
     attributes: tuple[str, ...],
+    rpc_url: str | None,
+    deployment_path: Path | None,
+    key_env: str,
+    from_address: str | None,
 ) -> None:
     """Record the attributes you verified for a listing (replaces your previous record; only
     the ones the listing claims count)."""
@@ -36,7 +42,7 @@ def set_(
         bits = catalogue.mask("attribute", attributes)
     except catalogue.UnknownName as exc:
         raise click.BadParameter(str(exc), param_hint="--attribute") from None
-    with reported_as_exit_status(), session() as s:
+    with reported_as_exit_status(), session(rpc_url, deployment_path, key_env, from_address) as s:
         s.market.attest(provider_id, bits, sender=s.sender)
         claimed = int(s.market.listing(provider_id)["attributes"])
     unclaimed = catalogue.names("attribute", bits & ~claimed)
@@ -56,8 +62,12 @@ def set_(
 @signer_options
 def revoke(
     provider_id: int,
+    rpc_url: str | None,
+    deployment_path: Path | None,
+    key_env: str,
+    from_address: str | None,
 ) -> None:
     """Revoke everything you attested for a listing."""
-    with reported_as_exit_status(), session() as s:
+    with reported_as_exit_status(), session(rpc_url, deployment_path, key_env, from_address) as s:
         s.market.attest(provider_id, 0, sender=s.sender)
     click.echo(f"Revoked your attestation of listing #{provider_id}.")

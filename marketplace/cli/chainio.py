@@ -35,36 +35,23 @@ F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_KEY_ENV = "MARKETPLACE_KEY"
 
 
-_SIGNER = "marketplace.cli.signer"
-"""Where `signer_options` keep their values: the click context's meta, read by `session()`."""
-
-
-def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-    ctx.meta.setdefault(_SIGNER, {})[param.name] = value
-    return value
-
-
 def signer_options(function: F) -> F:
-    """--rpc, --deployment, --key-env and --from. They are not passed to the command: `session()`
-    reads them, so a command's signature holds only its own arguments."""
-    hidden: dict[str, Any] = {"expose_value": False, "callback": _remember}
+    """--key-env and --from, plus --rpc and --deployment."""
     function = click.option(
         "--from",
         "from_address",
         default=None,
         metavar="ADDRESS",
         help="Send as this unlocked node account (local dev chains only) instead of a key.",
-        **hidden,
     )(function)
     function = click.option(
         "--key-env",
         default=DEFAULT_KEY_ENV,
         show_default=True,
         help="Environment variable holding the sender's private key (never on the command line).",
-        **hidden,
     )(function)
-    function = deployment_option(function, **hidden)
-    return rpc_option(function, **hidden)
+    function = deployment_option(function)
+    return rpc_option(function)
 
 
 @dataclass
@@ -132,14 +119,13 @@ def address(text: str, option: str) -> str:
 
 
 @contextmanager
-def session() -> Iterator[Session]:
-    """Connect, load the deployment record and resolve the sender (see the module's doc), as the
-    current command's `signer_options` say."""
-    given = click.get_current_context().meta.get(_SIGNER, {})
-    rpc_url: str | None = given.get("rpc_url")
-    deployment_path: Path | None = given.get("deployment_path")
-    key_env: str = given.get("key_env") or DEFAULT_KEY_ENV
-    from_address: str | None = given.get("from_address")
+def session(
+    rpc_url: str | None,
+    deployment_path: Path | None,
+    key_env: str,
+    from_address: str | None,
+) -> Iterator[Session]:
+    """Connect, load the deployment record and resolve the sender (see the module's doc)."""
     key = os.environ.get(key_env) or None
     if from_address is not None:
         address(from_address, "--from")

@@ -9,7 +9,6 @@ import click
 
 from marketplace.cli.chainio import address, amount, session, signer_options
 from marketplace.cli.exits import ExitCode, epilog, reported_as_exit_status
-from marketplace.cli.options import deployment_option, rpc_option
 from marketplace.domain import ZERO_ADDRESS, ChangeKind, change_kind
 from marketplace.units import format_amount
 
@@ -47,12 +46,16 @@ def _change_command(name: str, verb: str) -> click.Command:
         kind: str,
         account: str,
         value: int,
+        rpc_url: str | None,
+        deployment_path: Path | None,
+        key_env: str,
+        from_address: str | None,
     ) -> None:
         change = _kind(kind)
         who = _account(account)
         with (
             reported_as_exit_status(),
-            session() as s,
+            session(rpc_url, deployment_path, key_env, from_address) as s,
         ):
             if name == "schedule":
                 eta = s.market.schedule_change(change, who, value, sender=s.sender)
@@ -77,9 +80,13 @@ operator.add_command(_change_command("cancel", "Cancel a scheduled"))
 @signer_options
 def pause(
     state: str,
+    rpc_url: str | None,
+    deployment_path: Path | None,
+    key_env: str,
+    from_address: str | None,
 ) -> None:
     """Pause (on) or resume (off) new listings and bookings, at once."""
-    with reported_as_exit_status(), session() as s:
+    with reported_as_exit_status(), session(rpc_url, deployment_path, key_env, from_address) as s:
         s.market.set_paused(state == "on", sender=s.sender)
     click.echo("Paused." if state == "on" else "Resumed.")
 
@@ -100,10 +107,14 @@ def collect_fees(
     currency_text: str,
     to: str,
     amount_text: str | None,
+    rpc_url: str | None,
+    deployment_path: Path | None,
+    key_env: str,
+    from_address: str | None,
 ) -> None:
     """Move accrued fees of one currency to a treasury's credit (it then withdraws them)."""
     treasury = address(to, "--to")
-    with reported_as_exit_status(), session() as s:
+    with reported_as_exit_status(), session(rpc_url, deployment_path, key_env, from_address) as s:
         currency = s.currency(currency_text)
         due = (
             s.market.accrued_fees(currency.id)
@@ -115,10 +126,15 @@ def collect_fees(
 
 
 @operator.command(epilog=_STATUSES)
-@rpc_option
-@deployment_option
-def show(rpc_url: str | None, deployment_path: Path | None) -> None:
+@signer_options
+def show(
+    rpc_url: str | None,
+    deployment_path: Path | None,
+    key_env: str,
+    from_address: str | None,
+) -> None:
     """The configuration now: fee rate, stakes, bond, currencies, windows, pause."""
+    del key_env, from_address
     from marketplace.chain.connection import connected
     from marketplace.chain.deployment import load_deployment
     from marketplace.chain.market import Market

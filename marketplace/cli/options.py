@@ -16,29 +16,20 @@ from marketplace.config import DEFAULT_RPC_URL
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+rpc_option: Callable[[F], F] = click.option(
+    "--rpc",
+    "rpc_url",
+    metavar="URL",
+    help=f"JSON-RPC endpoint of the node [env MARKETPLACE_RPC_URL; default {DEFAULT_RPC_URL}].",
+)
 
-def rpc_option(function: F, **extra: Any) -> F:
-    """--rpc (`extra`: further click.option settings, e.g. `expose_value=False`)."""
-    return click.option(
-        "--rpc",
-        "rpc_url",
-        metavar="URL",
-        help=f"JSON-RPC endpoint of the node [env MARKETPLACE_RPC_URL; default {DEFAULT_RPC_URL}].",
-        **extra,
-    )(function)
-
-
-def deployment_option(function: F, **extra: Any) -> F:
-    """--deployment (`extra` as for `rpc_option`)."""
-    return click.option(
-        "--deployment",
-        "deployment_path",
-        type=click.Path(exists=True, dir_okay=False, path_type=Path),
-        help="Deployment record [env MARKETPLACE_DEPLOYMENT; default deployments/<chainId>.json "
-        "of the node's chain].",
-        **extra,
-    )(function)
-
+deployment_option: Callable[[F], F] = click.option(
+    "--deployment",
+    "deployment_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Deployment record [env MARKETPLACE_DEPLOYMENT; default deployments/<chainId>.json "
+    "of the node's chain].",
+)
 
 database_option: Callable[[F], F] = click.option(
     "--database",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -156,10 +157,14 @@ def _offer(s: Session, base: dict[str, Any] | None, options: dict[str, Any]) -> 
 @signer_options
 def register(
     stake_text: str | None,
+    rpc_url: str | None,
+    deployment_path: Path | None,
+    key_env: str,
+    from_address: str | None,
     **options: Any,
 ) -> None:
     """Register a listing; prints its id."""
-    with reported_as_exit_status(), session() as s:
+    with reported_as_exit_status(), session(rpc_url, deployment_path, key_env, from_address) as s:
         listing = _offer(s, None, options)
         stake = (
             int(s.market.call("minStake")) if stake_text is None else ether(stake_text, "--stake")
@@ -178,10 +183,14 @@ def register(
 @signer_options
 def update(
     provider_id: int,
+    rpc_url: str | None,
+    deployment_path: Path | None,
+    key_env: str,
+    from_address: str | None,
     **options: Any,
 ) -> None:
     """Change a listing's offer (what is not given stays; the category cannot change)."""
-    with reported_as_exit_status(), session() as s:
+    with reported_as_exit_status(), session(rpc_url, deployment_path, key_env, from_address) as s:
         current = s.market.listing(provider_id)
         if int(current["category"]) == 0:
             raise click.BadParameter(
@@ -199,10 +208,14 @@ def update(
 def top_up(
     provider_id: int,
     amount_text: str,
+    rpc_url: str | None,
+    deployment_path: Path | None,
+    key_env: str,
+    from_address: str | None,
 ) -> None:
     """Add ether to a listing's stake."""
     value = ether(amount_text, "--amount")
-    with reported_as_exit_status(), session() as s:
+    with reported_as_exit_status(), session(rpc_url, deployment_path, key_env, from_address) as s:
         stake = s.market.top_up_stake(provider_id, sender=s.sender, amount=value)
     click.echo(f"Listing #{provider_id} now stakes {format_amount(stake, ETHER_CURRENCY)}.")
 
@@ -212,9 +225,13 @@ def top_up(
 @signer_options
 def deactivate(
     provider_id: int,
+    rpc_url: str | None,
+    deployment_path: Path | None,
+    key_env: str,
+    from_address: str | None,
 ) -> None:
     """Stop taking bookings (open ones continue); starts the stake's cooldown."""
-    with reported_as_exit_status(), session() as s:
+    with reported_as_exit_status(), session(rpc_url, deployment_path, key_env, from_address) as s:
         unlock = s.market.deactivate(provider_id, sender=s.sender)
     click.echo(f"Deactivated listing #{provider_id}; its stake can be released from {unlock}.")
 
@@ -224,9 +241,13 @@ def deactivate(
 @signer_options
 def reactivate(
     provider_id: int,
+    rpc_url: str | None,
+    deployment_path: Path | None,
+    key_env: str,
+    from_address: str | None,
 ) -> None:
     """Take bookings again."""
-    with reported_as_exit_status(), session() as s:
+    with reported_as_exit_status(), session(rpc_url, deployment_path, key_env, from_address) as s:
         s.market.reactivate(provider_id, sender=s.sender)
     click.echo(f"Reactivated listing #{provider_id}.")
 
@@ -236,9 +257,13 @@ def reactivate(
 @signer_options
 def release(
     provider_id: int,
+    rpc_url: str | None,
+    deployment_path: Path | None,
+    key_env: str,
+    from_address: str | None,
 ) -> None:
     """Move a deactivated listing's stake to your ether credit (then withdraw it)."""
-    with reported_as_exit_status(), session() as s:
+    with reported_as_exit_status(), session(rpc_url, deployment_path, key_env, from_address) as s:
         released = s.market.release_stake(provider_id, sender=s.sender)
     click.echo(f"Released {format_amount(released, ETHER_CURRENCY)} of listing #{provider_id}.")
 
@@ -252,10 +277,14 @@ def release(
 def withdraw(
     currency_text: str,
     to: str | None,
+    rpc_url: str | None,
+    deployment_path: Path | None,
+    key_env: str,
+    from_address: str | None,
 ) -> None:
     """Withdraw your whole credit in one currency."""
     recipient = None if to is None else address(to, "--to")
-    with reported_as_exit_status(), session() as s:
+    with reported_as_exit_status(), session(rpc_url, deployment_path, key_env, from_address) as s:
         currency = s.currency(currency_text)
         paid = s.market.withdraw(currency.id, sender=s.sender, to=recipient)
         who = recipient or s.address

@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from marketplace.catalogue import UnknownName, key_of, lookup
 from marketplace.domain import (
     BPS,
+    ETHER,
     MAX_ATTESTORS,
     MAX_PRICE,
     MAX_SCORE,
@@ -28,7 +29,6 @@ from marketplace.domain import (
     UINT32_MAX,
     UINT64_MAX,
     UINT88_MAX,
-    CriteriaFields,
     attestor_ids,
     attestor_mask,
 )
@@ -50,12 +50,28 @@ class InvalidCriteria(MarketplaceError):
 
 
 @dataclass(frozen=True)
-class CriteriaInput(CriteriaFields):
-    """`domain.CriteriaFields`, validated on construction: what a customer may write.
+class CriteriaInput:
+    """The fields of `ICriteriaRegistry.CriteriaInput`, in its order, validated on construction.
 
+    `max_price` and `premium_per_star` are in the smallest unit of `currency` (0 = ether);
     `verified_attributes` must be required too, each verified by one of the `trusted_attestors`
     (a mask, bit id - 1, at most four); `min_rating_weight` in weight units (1,000 = one
     minimum-fee rating); `min_reliability` in basis points."""
+
+    category: int
+    region: int = 0
+    currency: int = ETHER
+    min_score: int = 0
+    max_price: int = 0
+    premium_per_star: int = 0
+    required_attributes: int = 0
+    refused_attributes: int = 0
+    verified_attributes: int = 0
+    trusted_attestors: int = 0
+    min_rating_weight: int = 0
+    min_reliability: int = 0
+    score_weight: int = 5_000
+    price_weight: int = 5_000
 
     def __post_init__(self) -> None:
         limits = {
@@ -114,12 +130,16 @@ class CriteriaInput(CriteriaFields):
             raise InvalidCriteria("trusted_attestors",
                                   "name the attestors you trust to verify attributes")
 
+    def as_tuple(self) -> tuple[int, ...]:
+        """The struct as the contract's `setCriteria` takes it."""
+        return tuple(getattr(self, f.name) for f in fields(self))
+
     def to_view(self, version: int, blocked: Iterable[int] = (),
                 blocked_owners: Iterable[str] = ()) -> CriteriaView:
         """The stored criteria this input becomes at `version`, with the customer's blocks
         (listings of this category, and owners)."""
         return CriteriaView(
-            **{f.name: getattr(self, f.name) for f in fields(CriteriaFields)},
+            **{f.name: getattr(self, f.name) for f in fields(self)},
             version=version,
             blocked=frozenset(blocked),
             blocked_owners=frozenset(o.lower() for o in blocked_owners),
@@ -128,7 +148,7 @@ class CriteriaInput(CriteriaFields):
     @classmethod
     def from_view(cls, view: CriteriaView) -> CriteriaInput:
         """The input that would write `view` again (version and blocks are not part of it)."""
-        return cls(**{f.name: getattr(view, f.name) for f in fields(CriteriaFields)})
+        return cls(**{f.name: getattr(view, f.name) for f in fields(cls)})
 
     def changed(self, **changes: int) -> CriteriaInput:
         """A copy with `changes` applied and validated again."""

@@ -109,6 +109,37 @@ def block_intent(inputs: Inputs) -> TxIntent:
 # ------------------------------------------------------------------ bookings
 
 
+def book_intent(inputs: Inputs) -> TxIntent:
+    """book(providerId, expectedPrice, criteriaVersion), sending exactly the quoted price."""
+    errors: dict[str, str] = {}
+    values: dict[str, int] = {}
+    checks: tuple[tuple[str, Any], ...] = (
+        ("provider_id", lambda v: forms.integer(v, "provider_id", low=1, high=2**32 - 1)),
+        ("expected_price", lambda v: forms.amount(v, "expected_price", default_unit="wei",
+                                                  low=1)),
+        ("criteria_version", lambda v: forms.integer(v, "criteria_version", low=1,
+                                                     high=2**32 - 1)),
+    )
+    for name, parse in checks:
+        try:
+            values[name] = parse(inputs.get(name))
+        except FieldError as exc:
+            errors[name] = exc.message
+    if errors:
+        raise FormErrors(errors)
+    pid, price, version = values["provider_id"], values["expected_price"], values[
+        "criteria_version"]
+    return TxIntent(
+        function="book",
+        args=(pid, price, version),
+        value=price,
+        label=f"Book provider #{pid}",
+        api_path=url_for("api.book_tx"),
+        api_body={"provider_id": pid, "expected_price": str(price), "criteria_version": version},
+        next_url="/bookings/{booking}",
+    )
+
+
 def booking_action_intent(booking_id: int, action: str, inputs: Inputs) -> TxIntent:
     """One step of a booking's state machine (rate takes stars and complaint tags)."""
     if action not in BOOKING_ACTIONS:

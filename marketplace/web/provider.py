@@ -16,10 +16,10 @@ from marketplace.units import ether_text, format_amount, format_wei
 from marketplace.web import actions, queries
 from marketplace.web.auth import current_account, require_account
 from marketplace.web.context import services
-from marketplace.web.customer.common import back_with_error, chain_time
+from marketplace.web.customer.common import chain_time
 from marketplace.web.customer.slot_booking import zone
 from marketplace.web.db import get_metadata
-from marketplace.web.errors import Forbidden, NotFound, WebError
+from marketplace.web.errors import FieldError, Forbidden, NotFound, TxRefused, WebError
 from marketplace.web.forms import Inputs
 from marketplace.web.money import (
     amount_text,
@@ -163,7 +163,7 @@ def register_submit() -> ResponseReturnValue:
             "customer for each no-show.",
             "The category cannot be changed later."], url_for("provider.register"))
         return submit(dataclasses.replace(intent, review=review))
-    except WebError as exc:
+    except (FieldError, TxRefused, Forbidden, WebError) as exc:
         values: dict[str, Any] = {k: request.form.get(k, "") for k in request.form}
         values["attributes"] = request.form.getlist("attributes")
         return render_template("provider/register.html", values=values, errors=_errors_of(exc),
@@ -221,7 +221,7 @@ def edit_submit(provider_id: int) -> ResponseReturnValue:
     try:
         intent = actions.update_intent(provider_id, Inputs(request.form), _enabled())
         return submit(intent)
-    except WebError as exc:
+    except (FieldError, TxRefused) as exc:
         values: dict[str, Any] = {k: request.form.get(k, "") for k in request.form}
         values["attributes"] = request.form.getlist("attributes")
         info = providers_json(services().engine, [row])[0]
@@ -309,18 +309,17 @@ def top_up(provider_id: int) -> ResponseReturnValue:
     row = _owned_listing(provider_id)
     try:
         intent = actions.top_up_intent(provider_id, Inputs(request.form))
-        review = simple_review([
-            ("Listing", f"#{provider_id}"),
-            ("Added to the stake now", format_wei(intent.value)),
-            ("Stake after", format_wei(int(row["stake"]) + intent.value)),
-        ], ["The stake can be released only after the listing is deactivated, the cooldown has "
-            "passed and no accepted booking can still slash it."],
-            url_for("provider.edit", provider_id=provider_id))
-        return submit(dataclasses.replace(intent, review=review))
-    except WebError as exc:
+    except FieldError as exc:
         info = providers_json(services().engine, [row])[0]
-        values = {**_edit_values(row), "amount": request.form.get("amount", "")}
-        return _edit_page(provider_id, info, values, _errors_of(exc), exc.status)
+        return _edit_page(provider_id, info, _edit_values(row), _errors_of(exc), exc.status)
+    review = simple_review([
+        ("Listing", f"#{provider_id}"),
+        ("Added to the stake now", format_wei(intent.value)),
+        ("Stake after", format_wei(int(row["stake"]) + intent.value)),
+    ], ["The stake can be released only after the listing is deactivated, the cooldown has "
+        "passed and no accepted booking can still slash it."],
+        url_for("provider.edit", provider_id=provider_id))
+    return submit(dataclasses.replace(intent, review=review))
 
 
 @bp.post("/listings/<pid:provider_id>/<action>")
@@ -331,22 +330,19 @@ def listing_action(provider_id: int, action: str) -> ResponseReturnValue:
         raise NotFound("There is no such action.", None)
     row = _owned_listing(provider_id)
     intent = actions.listing_action_intent(provider_id, action)
-    try:
-        if action == "release_stake":
-            until = stake_locked_until(row)
-            if until > chain_time():
-                raise WebError(f"The stake is locked until {local_time(until, zone())}: "
-                               "an accepted booking could still slash it, or the cooldown after "
-                               "deactivation has not passed.", "stake", status=409,
-                               code="stake_locked")
-            intent = dataclasses.replace(intent, review=simple_review(
-                [("Listing", f"#{provider_id}"), ("Stake released to your credit",
-                                                   format_wei(int(row["stake"])))],
-                ["The listing can take no bookings without a stake; withdraw the credit after."],
-                url_for("provider.dashboard")))
-        return submit(intent)
-    except WebError as exc:  # a button: back to the page it was on, the message on top
-        return back_with_error(exc, url_for("provider.dashboard"))
+    if action == "release_stake":
+        until = stake_locked_until(row)
+        if until > chain_time():
+            raise WebError(f"The stake is locked until {local_time(until, zone())}: "
+                           "an accepted booking could still slash it, or the cooldown after "
+                           "deactivation has not passed.", "stake", status=409,
+                           code="stake_locked")
+        intent = dataclasses.replace(intent, review=simple_review(
+            [("Listing", f"#{provider_id}"), ("Stake released to your credit",
+                                               format_wei(int(row["stake"])))],
+            ["The listing can take no bookings without a stake; withdraw the credit after."],
+            url_for("provider.dashboard")))
+    return submit(intent)
 
 
 def stake_locked_until(row: dict[str, Any]) -> int:

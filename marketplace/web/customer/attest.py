@@ -21,7 +21,7 @@ from marketplace.web.auth import current_account, require_account
 from marketplace.web.context import services
 from marketplace.web.customer import bp
 from marketplace.web.customer.common import errors_of
-from marketplace.web.errors import FieldError, Forbidden, WebError
+from marketplace.web.errors import FieldError, TxRefused, WebError
 from marketplace.web.forms import Inputs
 from marketplace.web.present import providers_json
 from marketplace.web.review import simple_review
@@ -81,8 +81,8 @@ def attest_submit() -> ResponseReturnValue:
     context = _context(account, provider_id)
     try:
         if context["attestor"] is None:
-            raise Forbidden("Only an attestor the operator named can attest; this account is "
-                            "not one.", None)
+            raise WebError("Only an attestor the operator named can attest; this account is "
+                           "not one.", None, status=403, code="forbidden")
         if context["listing"] is None:
             raise FieldError("There is no such listing.", "provider_id")
         intent = actions.attest_intent(inputs)
@@ -97,5 +97,5 @@ def attest_submit() -> ResponseReturnValue:
              "You can revoke it later, but its history stays."],
             url_for("customer.attest", provider_id=provider_id))
         return submit(dataclasses.replace(intent, review=review))
-    except WebError as exc:
+    except (FieldError, TxRefused, WebError) as exc:
         return render_template("attest.html", errors=errors_of(exc), **context), exc.status

@@ -19,17 +19,13 @@ from marketplace.web import actions, forms, queries, ranking
 from marketplace.web.auth import current_account, require_account, safe_next
 from marketplace.web.context import services
 from marketplace.web.customer import bp, slot_booking
-from marketplace.web.customer.common import (
-    back_with_error,
-    booking_ref_id,
-    chain_time,
-    errors_of,
-)
+from marketplace.web.customer.common import booking_ref_id, chain_time, errors_of
 from marketplace.web.errors import (
     FieldError,
     Forbidden,
     FormErrors,
     NotFound,
+    TxRefused,
     WebError,
 )
 from marketplace.web.forms import Inputs
@@ -208,7 +204,7 @@ def booking_action(booking_ref: str, action: str) -> ResponseReturnValue:
         if words and confirmed():  # kept only with consent, and only once the rating is sent
             services().profiles.record_feedback_text(account, booking_id, words)
         return response
-    except WebError as exc:
+    except (FieldError, TxRefused, Forbidden) as exc:
         return render_template("booking.html", errors=errors_of(exc),
                                rating=_rating_form(context, inputs), **context), exc.status
 
@@ -268,8 +264,7 @@ def rate_suggest(booking_ref: str) -> ResponseReturnValue:
     try:
         _check_role("rate", context)
         if not {"rate", "confirm_and_rate"} & set(context["available"]):
-            raise WebError("This booking cannot be rated now.", None, status=409,
-                           code="conflict")
+            raise WebError("This booking cannot be rated now.", None, status=409)
         words = forms.feedback_text(inputs.get("feedback_text"), required=True)
         guesses = _understood(context["category"], words)
     except WebError as exc:
@@ -374,20 +369,17 @@ def withdraw() -> ResponseReturnValue:
     after the review."""
     account = require_account()
     inputs = Inputs(request.form)
+    with services().engine.connect() as conn:
+        known = currencies(conn)
+        ident = forms.currency_id(inputs.get("currency"), "currency", known)
+        credit = store_queries.credit_of(conn, account, ident)
+    currency = currency_or_default(known, ident)
+    intent = actions.withdraw_currency_intent(ident, currency.symbol)
     back = safe_next(request.form.get("next")) or url_for("customer.bookings")
-    try:
-        with services().engine.connect() as conn:
-            known = currencies(conn)
-            ident = forms.currency_id(inputs.get("currency"), "currency", known)
-            credit = store_queries.credit_of(conn, account, ident)
-        currency = currency_or_default(known, ident)
-        intent = actions.withdraw_currency_intent(ident, currency.symbol)
-        intent = dataclasses.replace(intent, next_url=back, review=simple_review(
-            [("Amount", format_amount(credit, currency)), ("To", account)],
-            ["The credit leaves the marketplace for your account."], back))
-        return submit(intent)
-    except WebError as exc:  # a button: back to the page it was on, the message on top
-        return back_with_error(exc, back)
+    intent = dataclasses.replace(intent, next_url=back, review=simple_review(
+        [("Amount", format_amount(credit, currency)), ("To", account)],
+        ["The credit leaves the marketplace for your account."], back))
+    return submit(intent)
 
 
 # ------------------------------------------------------------------ transactions

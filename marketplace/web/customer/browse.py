@@ -20,14 +20,13 @@ from marketplace.web.auth import current_account, require_account
 from marketplace.web.context import services
 from marketplace.web.customer import bp, criteria_sentence
 from marketplace.web.customer.common import (
-    back_with_error,
     category_arg,
     errors_of,
     form_page,
     form_values_from,
     safe_category,
 )
-from marketplace.web.errors import NotFound, WebError
+from marketplace.web.errors import FieldError, Forbidden, NotFound, TxRefused, Unauthorized
 from marketplace.web.forms import Inputs
 from marketplace.web.money import amount_text, currencies, currency_or_default
 from marketplace.web.present import providers_json, score_path, verified_json, view_of_row
@@ -158,7 +157,7 @@ def criteria_save() -> ResponseReturnValue:
         require_account()
         intent, _criteria = actions.criteria_intent(inputs)
         return submit(intent)
-    except WebError as exc:
+    except (FieldError, TxRefused, Unauthorized, Forbidden) as exc:
         values = form_values_from(request.form)
         return _criteria_page(category_code, values, errors_of(exc), exc.status)
 
@@ -176,7 +175,7 @@ def criteria_describe() -> ResponseReturnValue:
     chosen = request.form.get(criteria_sentence.CATEGORY_FIELD, "").strip()
     try:
         reading = criteria_sentence.read_sentence(sentence, chosen, _current_values)
-    except WebError as exc:
+    except FieldError as exc:
         return _criteria_page(page_category, None, errors_of(exc), exc.status,
                               sentence=sentence, sentence_category=chosen)
     return _criteria_page(reading.category, reading.values, {}, sentence=sentence,
@@ -283,25 +282,21 @@ def block() -> ResponseReturnValue:
     owns, present and future): a new criteria version, after the review."""
     require_account()
     inputs = Inputs(request.form)
-    try:
-        if inputs.get("owner"):
-            intent = actions.owner_block_intent(inputs)
-            owner, blocked = intent.args
-            facts = [("Owner", str(owner).lower()),
-                     ("Effect", "Every listing this owner has or registers later, in every "
-                      "category, is excluded for you" if blocked
-                      else "This owner's listings can match again")]
-            final = [] if not blocked else ["You can unblock later; bookings already made stay."]
-            return submit(dataclasses.replace(intent, review=simple_review(
-                facts, final, request.referrer or url_for("customer.criteria"))))
-        intent = actions.block_intent(inputs)
-        provider_id, blocked = intent.args
-        facts = [("Listing", f"#{provider_id}"),
-                 ("Effect", "Excluded from your matches and bookings in its category" if blocked
-                  else "Can match again if it meets your criteria")]
+    if inputs.get("owner"):
+        intent = actions.owner_block_intent(inputs)
+        owner, blocked = intent.args
+        facts = [("Owner", str(owner).lower()),
+                 ("Effect", "Every listing this owner has or registers later, in every category, "
+                  "is excluded for you" if blocked else "This owner's listings can match again")]
+        final = [] if not blocked else ["You can unblock later; bookings already made stay."]
         return submit(dataclasses.replace(intent, review=simple_review(
-            facts, [], url_for("customer.provider", provider_id=provider_id))))
-    except WebError as exc:  # a button: back to the page it was on, the message on top
-        return back_with_error(exc, url_for("customer.criteria"))
+            facts, final, request.referrer or url_for("customer.criteria"))))
+    intent = actions.block_intent(inputs)
+    provider_id, blocked = intent.args
+    facts = [("Listing", f"#{provider_id}"),
+             ("Effect", "Excluded from your matches and bookings in its category" if blocked
+              else "Can match again if it meets your criteria")]
+    return submit(dataclasses.replace(intent, review=simple_review(
+        facts, [], url_for("customer.provider", provider_id=provider_id))))
 
 

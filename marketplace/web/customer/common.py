@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, has_request_context, redirect, render_template, request
+from flask import has_request_context, render_template, request
 from flask.typing import ResponseReturnValue
 
 from marketplace.catalogue import CATEGORIES
@@ -76,30 +76,6 @@ def errors_of(error: WebError) -> dict[str, str]:
     return out
 
 
-# The flash category of an error said at the top of the page a button form was on.
-FLASH_ERROR = "error"
-
-
-def back_with_error(error: WebError, fallback: str) -> ResponseReturnValue:
-    """A form with no input of its own (a button: withdraw, deactivate, block, accept a
-    suggestion) that was refused: back to the page it was on (the `next` field or the referrer,
-    if on this site), with the message at the top of that page (`base.html`)."""
-    from marketplace.web.auth import safe_next
-
-    flash(error.message, FLASH_ERROR)
-    target = safe_next(request.form.get("next")) or safe_next(_referrer_path()) or fallback
-    return redirect(target, 303)
-
-
-def _referrer_path() -> str:
-    """The referrer's path and query when it is this site, else ''."""
-    from urllib.parse import urlsplit
-
-    referrer = request.referrer or ""
-    parts = urlsplit(referrer)
-    if not referrer or (parts.netloc and parts.netloc != request.host):
-        return ""
-    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def safe_category(raw: str | None) -> int:

@@ -13,8 +13,7 @@ from marketplace.web import actions, forms, queries
 from marketplace.web.auth import current_account, require_account
 from marketplace.web.context import services
 from marketplace.web.customer import bp
-from marketplace.web.customer.common import back_with_error, errors_of
-from marketplace.web.errors import FieldError, NotFound, WebError
+from marketplace.web.errors import FieldError, NotFound
 from marketplace.web.forms import Inputs
 from marketplace.web.learning import rating_feed
 from marketplace.web.txflow import submit
@@ -41,10 +40,6 @@ def profile() -> ResponseReturnValue:
     account = current_account()
     if account is None:
         return redirect(url_for("auth.signin", next=request.path))
-    return _profile_page(account, {})
-
-
-def _profile_page(account: str, errors: dict[str, str], status: int = 200) -> ResponseReturnValue:
     svc = services()
     consent = svc.profiles.has_consent(account)
     learned = svc.profiles.profile(account)
@@ -55,8 +50,8 @@ def _profile_page(account: str, errors: dict[str, str], status: int = 200) -> Re
         feedback_texts=[
             {"booking": hex(t.booking_id), "text": t.text, "written_at": t.written_at}
             for t in svc.profiles.feedback_texts(account)
-        ] if consent else [], errors=errors,
-    ), status
+        ] if consent else [],
+    )
 
 
 @bp.post("/profile/consent")
@@ -86,19 +81,16 @@ def _find_proposal(account: str, key: str) -> Proposal:
 def proposal_accept() -> ResponseReturnValue:
     """Accept a suggested change: it becomes an on-chain setCriteria (or setBlocked)."""
     account = require_account()
-    try:
-        key = forms.text(request.form.get("key"), "key", max_len=120)
-        proposal = _find_proposal(account, key)
-        if proposal.criteria is not None:
-            intent = actions.criteria_tuple_intent(proposal.criteria, proposal.title)
-        elif proposal.provider_id is not None:
-            intent = actions.block_intent(Inputs({"provider_id": proposal.provider_id,
-                                                  "blocked": True}))
-        else:
-            raise NotFound("That suggestion has nothing to sign.", "key")
-        return submit(intent)
-    except WebError as exc:  # a button: back to the profile page, the message on top
-        return back_with_error(exc, url_for("customer.profile"))
+    key = forms.text(request.form.get("key"), "key", max_len=120)
+    proposal = _find_proposal(account, key)
+    if proposal.criteria is not None:
+        intent = actions.criteria_tuple_intent(proposal.criteria, proposal.title)
+    elif proposal.provider_id is not None:
+        intent = actions.block_intent(Inputs({"provider_id": proposal.provider_id,
+                                              "blocked": True}))
+    else:
+        raise NotFound("That suggestion has nothing to sign.", "key")
+    return submit(intent)
 
 
 @bp.post("/profile/proposals/dismiss")
@@ -127,8 +119,7 @@ def profile_erase() -> ResponseReturnValue:
     """Delete everything stored about me off-chain (consent history included)."""
     account = require_account()
     if request.form.get("confirm") != "erase":
-        error = FieldError("Tick the box to confirm you want everything erased.", "confirm")
-        return _profile_page(account, errors_of(error), error.status)
+        raise FieldError("Tick the box to confirm you want everything erased.", "confirm")
     services().profiles.erase(account)
     flash("Your profile is erased. On-chain records (criteria, bookings) stay on the chain.")
     return redirect(url_for("customer.profile"))

@@ -34,7 +34,7 @@ from marketplace.web import actions, forms, queries
 from marketplace.web.auth import SIGNER_DEV, require_account, signer
 from marketplace.web.context import services
 from marketplace.web.customer.common import chain_time, errors_of
-from marketplace.web.errors import FieldError, FormErrors, NotFound, WebError
+from marketplace.web.errors import FieldError, FormErrors, NotFound, TxRefused, WebError
 from marketplace.web.forms import Inputs
 from marketplace.web.money import (
     TZ_COOKIE,
@@ -145,7 +145,7 @@ def submit_booking(provider_id: int) -> ResponseReturnValue:
             typed_url=url_for("customer.book_permit_data", provider_id=provider_id),
             build_url=url_for("customer.book_tx", provider_id=provider_id),
             build_body=json.dumps(body, separators=(",", ":")))
-    except WebError as exc:
+    except (FieldError, TxRefused) as exc:
         return page(q, errors_of(exc), values, exc.status)
 
 
