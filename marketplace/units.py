@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from functools import lru_cache
 
 WEI_PER_ETHER = 10**18
 WEI_PER_GWEI = 10**9
@@ -38,6 +39,7 @@ def ether_text(wei: int, places: int | None = None) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+@lru_cache(maxsize=16_384)  # pure; rankings and pages show the same prices again and again
 def format_wei(wei: int) -> str:
     """An amount for people: ether with up to 6 decimals, or gwei/wei when smaller.
 

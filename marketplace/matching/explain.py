@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from functools import partial
+from functools import lru_cache, partial
 
 from marketplace.catalogue import entry_of, label
 from marketplace.domain import RATING_WEIGHT_UNIT, STAR, Criterion, attestor_ids
@@ -17,6 +17,10 @@ from marketplace.matching.eligibility import (
     verified_bits,
 )
 from marketplace.units import Currency, format_amount, format_wei
+
+# The number formatters below are pure and called for every listing a ranking explains (the same
+# few values again and again): memoised, bounded. Decimal arithmetic is what costs.
+_MEMO = 16_384
 
 _WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
@@ -121,6 +125,7 @@ def amount_text(amount: int, currency: int, currencies: Mapping[int, Currency] |
     return format_amount(amount, known)
 
 
+@lru_cache(maxsize=_MEMO)
 def weight_text(rating_weight: int) -> str:
     """A rating weight in minimum-fee ratings, one decimal: 12,500 -> '12.5', 20,000 -> '20'
     (a minimum-fee booking's rating weighs 1,000)."""
@@ -128,18 +133,21 @@ def weight_text(rating_weight: int) -> str:
     return f"{value.normalize():f}"
 
 
+@lru_cache(maxsize=_MEMO)
 def percent_text(bps: int) -> str:
     """Basis points as a percentage: 9,650 -> '96.5%', 9,000 -> '90%'."""
     value = (Decimal(bps) / 100).quantize(Decimal("0.1"), ROUND_HALF_UP)
     return f"{value.normalize():f}%"
 
 
+@lru_cache(maxsize=_MEMO)
 def format_stars(score: int, decimals: int = 1) -> str:
     """A score in basis points of a star as stars, rounded half up: 45,500 -> '4.6'."""
     step = Decimal(1).scaleb(-decimals)
     return str((Decimal(score) / STAR).quantize(step, ROUND_HALF_UP))
 
 
+@lru_cache(maxsize=_MEMO)
 def distinct_stars(a: int, b: int) -> tuple[str, str]:
     """Both scores as stars, with just enough decimals that different scores read differently."""
     for decimals in (1, 2, 4):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,8 @@ from sqlalchemy import Connection, Engine, select
 from marketplace.matching.eligibility import ProviderView
 from marketplace.matching.index import PRICE_CAP, ProviderIndex
 from marketplace.store import schema
+from marketplace.units import ETHER_CURRENCY, Currency
+from marketplace.web.money import currencies as store_currencies
 
 _COLUMNS = (
     schema.providers.c.provider_id,  # 0
@@ -144,6 +147,7 @@ class LiveIndex:
         self._listings: dict[int, Listing] = {}
         self._checkpoint: Checkpoint | None = None
         self._recent: dict[int, set[int]] = {}  # block -> provider ids, provisional window
+        self._currencies: dict[int, Currency] = {ETHER_CURRENCY.id: ETHER_CURRENCY}
         self._checked_at = 0.0
         self.refreshes = 0
         self.rebuilds = 0
@@ -156,6 +160,12 @@ class LiveIndex:
     def listing(self, provider_id: int) -> Listing | None:
         """Owner and metadata hash of an indexed provider."""
         return self._listings.get(provider_id)
+
+    def currencies(self) -> Mapping[int, Currency]:
+        """Every currency the store knows (ether always), by id, as of the index's checkpoint
+        (refreshed with the index: only the indexer writes them)."""
+        self.current()
+        return self._currencies
 
     def current(self) -> ProviderIndex:
         """The index, refreshed first if the interval has passed."""
@@ -208,6 +218,7 @@ class LiveIndex:
             self._upsert(conn, sorted(ids))
             assert self._index is not None
             _name_attestors(conn, self._index)  # AttestorSet events name no listing
+            self._read_currencies(conn)  # CurrencySet events name no listing either
             horizon = checkpoint.last_block - checkpoint.confirmations
             self._recent = {b: s for b, s in recent.items() if b > horizon}
             self._checkpoint = checkpoint
@@ -215,6 +226,7 @@ class LiveIndex:
 
     def _load(self, conn: Connection, checkpoint: Checkpoint | None) -> None:
         self._index, self._listings = load_index(conn)
+        self._read_currencies(conn)
         self._checkpoint = checkpoint
         self._recent = {}
         if checkpoint is not None:
@@ -226,6 +238,13 @@ class LiveIndex:
             ).all():
                 self._recent.setdefault(int(block), set()).add(int(pid))
         self.rebuilds += 1
+
+    def _read_currencies(self, conn: Connection) -> None:
+        assert self._index is not None
+        known = store_currencies(conn)
+        for currency in known.values():
+            self._index.set_currency(currency)
+        self._currencies = known  # replaced whole: a reader keeps the mapping it was given
 
     def _upsert(self, conn: Connection, ids: list[int]) -> None:
         assert self._index is not None

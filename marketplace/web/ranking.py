@@ -7,14 +7,15 @@ rule would refuse (the index applies that rule exactly), and every match says wh
 
 from __future__ import annotations
 
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from marketplace.catalogue import CATEGORIES, key_of, labels
 from marketplace.domain import Criterion
 from marketplace.matching.eligibility import CriteriaView
 from marketplace.matching.explain import format_stars
 from marketplace.matching.ranking import Ranking, exclusion_counts, rank
-from marketplace.units import ETHER_CURRENCY, format_amount
+from marketplace.units import ETHER_CURRENCY, Currency, format_amount
 from marketplace.web.context import Services
 from marketplace.web.db import cached_metadata_many
 from marketplace.web.present import picture_json, reliability_label, weight_label
@@ -46,8 +47,15 @@ def match(
             listing = listings.get(m.provider_id)
             document = documents.get(listing.metadata_hash) if listing else None
             name = document.get("name") if document else None
-            region = int(columns.region[row]) if row is not None else 0
-            attributes = int(columns.attributes[row]) if row is not None else 0
+            weight, reliability, currency = 0, None, 0
+            if row is None:
+                shown = _listing_text(0, 0, m.score, None)
+            else:
+                weight, reliability = int(columns.rating_weight[row]), int(columns.reliability[row])
+                currency = int(columns.currency[row])
+                shown = _listing_text(int(columns.region[row]), int(columns.attributes[row]),
+                                      m.score, (weight, reliability, int(columns.completed[row]),
+                                                int(columns.failures[row])))
             out.append({
                 "rank": m.rank,
                 "provider_id": m.provider_id,
@@ -55,28 +63,55 @@ def match(
                 "owner": listing.owner if listing else None,
                 "category": key_of("category", int(columns.category[row]))
                 if row is not None else None,
-                "region": key_of("region", region),
-                "attributes": labels("attribute", attributes),
+                "region": shown.region,
+                "attributes": list(shown.attributes),
                 "score": m.score,
-                "stars": format_stars(m.score),
-                "rating_weight": int(columns.rating_weight[row]) if row is not None else 0,
-                "weight_label": weight_label(int(columns.rating_weight[row]))
-                if row is not None else "",
-                "reliability": int(columns.reliability[row]) if row is not None else None,
-                "reliability_label": reliability_label(
-                    int(columns.reliability[row]), int(columns.completed[row]),
-                    int(columns.failures[row])) if row is not None else "",
-                "currency_id": int(columns.currency[row]) if row is not None else 0,
+                "stars": shown.stars,
+                "rating_weight": weight,
+                "weight_label": shown.weight_label,
+                "reliability": reliability,
+                "reliability_label": shown.reliability_label,
+                "currency_id": currency,
                 "verified": _verified_labels(columns, row) if row is not None else [],
                 "price": str(m.price),
-                "price_label": format_amount(m.price, columns.currencies.get(
-                    int(columns.currency[row]) if row is not None else 0, ETHER_CURRENCY)),
+                "price_label": _amount_label(
+                    m.price, columns.currencies.get(currency, ETHER_CURRENCY)),
                 "ceiling": str(m.ceiling),
                 "utility": round(m.utility, 6),
                 "reasons": list(m.reasons),
                 **picture_json(document),
             })
     return ranking, out
+
+
+class _ListingText(NamedTuple):
+    """How a match shows its listing's facts (the same words for the same facts)."""
+
+    region: str | None
+    attributes: tuple[str, ...]
+    stars: str
+    weight_label: str
+    reliability_label: str
+
+
+# Pure functions of a listing's facts, memoised: a listing that ranks high for many customers is
+# worded once per worker. Bounded, and nothing to invalidate: new facts are new arguments.
+@lru_cache(maxsize=16_384)
+def _listing_text(region: int, attributes: int, score: int,
+                  outcomes: tuple[int, int, int, int] | None) -> _ListingText:
+    """`outcomes`: (rating weight, reliability, completed, failures), None when unindexed."""
+    return _ListingText(
+        region=key_of("region", region),
+        attributes=tuple(labels("attribute", attributes)),
+        stars=format_stars(score),
+        weight_label=weight_label(outcomes[0]) if outcomes is not None else "",
+        reliability_label=reliability_label(*outcomes[1:]) if outcomes is not None else "",
+    )
+
+
+@lru_cache(maxsize=16_384)
+def _amount_label(amount: int, currency: Currency) -> str:
+    return format_amount(amount, currency)
 
 
 def _verified_labels(columns: Any, row: int) -> list[str]:

@@ -795,6 +795,16 @@ def test_the_cancellation_preview_follows_the_locked_terms(chainless: Any) -> No
     error_shape(client.get("/api/v1/bookings/0x99/cancellation"), 404, "booking_id")
 
 
+def test_a_match_priced_in_a_token_reads_in_its_symbol(chainless: Any) -> None:
+    body = chainless.test_client().post("/api/v1/match", json={
+        "category": "rides", "currency": "DUSD", "max_price": 20_000_000}).get_json()
+
+    assert [m["provider_id"] for m in body["matches"]] == [2]
+    found = body["matches"][0]
+    assert found["price_label"] == "12.5 DUSD"
+    assert any(r.startswith("price 12.5 DUSD") for r in found["reasons"])
+
+
 def test_the_document_describes_every_v2_operation(chainless: Any) -> None:
     paths = chainless.test_client().get("/api/v1/openapi.json").get_json()["paths"]
     for path, method in [("/providers/{provider_id}/availability", "put"),

@@ -141,3 +141,20 @@ def test_an_empty_store_gives_an_empty_index(tmp_path: Path) -> None:
     init_db(engine)
 
     assert len(LiveIndex(engine).current()) == 0
+
+
+def test_currencies_follow_the_checkpoint_and_reach_the_index(engine: Engine,
+                                                              live: LiveIndex) -> None:
+    assert set(live.currencies()) == {0}
+    with engine.begin() as conn:
+        conn.execute(insert(schema.currencies).values(
+            currency=1, token="0x" + "01" * 20, enabled=True, min_fee=10_000, symbol="DUSD",
+            decimals=6, updated_block=11))
+    assert set(live.currencies()) == {0}  # the indexer has not moved the checkpoint yet
+    checkpoint(engine, 11, "0xf")
+
+    known = live.currencies()
+
+    assert known[1].symbol == "DUSD" and known[1].decimals == 6
+    with live.current().read() as columns:
+        assert columns.currencies[1] == known[1]  # amounts in reasons read in DUSD

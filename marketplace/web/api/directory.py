@@ -40,7 +40,6 @@ from marketplace.web.api.models import CriteriaBody, MatchBody, ProviderQuery, P
 from marketplace.web.auth import current_account
 from marketplace.web.context import services
 from marketplace.web.errors import FieldError, NotFound
-from marketplace.web.money import currencies
 from marketplace.web.present import providers_json, view_of_row
 
 # Path values of a category: its key or its code, as the document's enum says.
@@ -145,10 +144,8 @@ def criteria_view_of(body: CriteriaBody, customer: str | None
             float(body.score_weight) == 0 and float(body.price_weight) == 0):
         raise FieldError("Score and price weights cannot both be zero.", "score_weight",
                          status=422, code="unprocessable")
-    with services().engine.connect() as conn:
-        known = currencies(conn)
-    with semantic():
-        criteria = forms.parse_criteria_inputs(inputs_of(body), known)
+    with semantic():  # the currencies as the matching index knows them: no store read
+        criteria = forms.parse_criteria_inputs(inputs_of(body), services().index.currencies())
     blocked: list[int] = []
     owners: list[str] = []
     version: int | None = None
@@ -217,8 +214,10 @@ def match() -> ResponseReturnValue:
     result, matches = ranking.match(
         svc, view, customer=customer if customer and customer == current_account() else None,
         personalise=body.personalise, k=body.k)
-    with svc.index.current().read() as columns:
-        accounts = dict(columns.attestor_accounts)
+    accounts: Mapping[int, str] = {}
+    if any(found.verified for found in result.matches):  # whose accounts to show
+        with svc.index.current().read() as columns:
+            accounts = dict(columns.attestor_accounts)
     for found, out in zip(result.matches, matches, strict=True):
         out.update(signals_json(found, accounts))
     payload: dict[str, Any] = {
