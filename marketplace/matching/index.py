@@ -43,6 +43,7 @@ from marketplace.domain import (
 )
 from marketplace.errors import MarketplaceError
 from marketplace.matching.eligibility import ProviderView
+from marketplace.matching.partition import Partitions
 from marketplace.matching.rows import DENSE_IDS, RowMap
 from marketplace.units import ETHER_CURRENCY, Currency
 
@@ -107,6 +108,8 @@ class Columns:
     currencies: Mapping[int, Currency]  # id -> symbol and decimals (ether always)
     big_prices: Mapping[int, int]  # row -> exact price, for prices >= PRICE_CAP
     row_of: RowMap  # provider id -> row
+    # the active rows per (category, currency), as matching scans them; None: scan every row
+    partitions: Partitions | None = None
 
     def __len__(self) -> int:
         return int(self.provider_id.shape[0])
@@ -179,6 +182,7 @@ class ProviderIndex:
         self._attestor_accounts: dict[int, str] = {}
         self._currencies: dict[int, Currency] = {ETHER_CURRENCY.id: ETHER_CURRENCY}
         self._allocate(max(capacity, 1))
+        self._parts = Partitions(max(capacity, 1))
 
     # ------------------------------------------------------------------ building
 
@@ -251,6 +255,11 @@ class ProviderIndex:
         index._reliability[:n] = _reliabilities(index._completed[:n], index._failures[:n])
         index._n = n
         index._row_of = RowMap(ids)
+        index._parts.load(
+            (index._category[:n].astype(np.int64) << 8) | index._currency[:n],
+            index._active[:n],
+            (index._id, index._score, index._price, index._attributes, index._region,
+             index._weight, index._reliability, index._owner))
         return index
 
     # ------------------------------------------------------------------ reading
@@ -290,6 +299,7 @@ class ProviderIndex:
                 currencies=dict(self._currencies),
                 big_prices=self._big,
                 row_of=self._row_of,
+                partitions=self._parts,
             )
 
     def view(self, provider_id: int) -> ProviderView:
@@ -310,7 +320,8 @@ class ProviderIndex:
     def nbytes(self) -> int:
         """Bytes held by the columns (capacity included)."""
         return (sum(int(a.nbytes) for a in self._arrays())
-                + sum(int(c.nbytes) for c in self._attested.values()) + self._row_of.nbytes())
+                + sum(int(c.nbytes) for c in self._attested.values()) + self._row_of.nbytes()
+                + self._parts.nbytes())
 
     # ------------------------------------------------------------------ writing
 
@@ -340,6 +351,7 @@ class ProviderIndex:
                     column[row] = 0
             for attestor, bits in provider.attestations.items():
                 self._attest(row, attestor, bits)
+            self._sync(row)
 
     def update_listing(
         self,
@@ -366,13 +378,17 @@ class ProviderIndex:
     def set_active(self, provider_id: int, active: bool) -> None:
         """Record a deactivation or reactivation."""
         with self._lock:
-            self._active[self._row(provider_id)] = active
+            row = self._row(provider_id)
+            self._active[row] = active
+            self._sync(row)
 
     def set_rating(self, provider_id: int, rating_weight: int, weighted_stars: int) -> None:
         """Set the rating aggregate (sum of weights, sum of stars x weight; lost disputes too)."""
         _check_rating(provider_id, rating_weight, weighted_stars)
         with self._lock:
-            self._set_rating(self._row(provider_id), rating_weight, weighted_stars)
+            row = self._row(provider_id)
+            self._set_rating(row, rating_weight, weighted_stars)
+            self._sync(row)
 
     def add_rating(self, provider_id: int, stars: int, weight: int) -> None:
         """Add one rating (or, with 1 star, one lost dispute) of `weight` to the aggregate."""
@@ -387,7 +403,9 @@ class ProviderIndex:
     def set_outcomes(self, provider_id: int, completed: int, failures: int) -> None:
         """Set the reliability counters."""
         with self._lock:
-            self._set_outcomes(self._row(provider_id), completed, failures)
+            row = self._row(provider_id)
+            self._set_outcomes(row, completed, failures)
+            self._sync(row)
 
     def record_outcome(self, provider_id: int, *, failure: bool) -> None:
         """One more completed booking or failure (halving both counters as the contract does)."""
@@ -395,6 +413,7 @@ class ProviderIndex:
             row = self._row(provider_id)
             self._set_outcomes(row, *count_outcome(int(self._completed[row]),
                                                    int(self._failures[row]), failure=failure))
+            self._sync(row)
 
     def attest(self, provider_id: int, attestor_id: int, bits: int) -> None:
         """Record an attestor's latest attestation of a listing (0 revokes)."""
@@ -425,6 +444,15 @@ class ProviderIndex:
         if row is None:
             raise ProviderNotIndexed(f"provider {provider_id} is not in the index")
         return row
+
+    def _sync(self, row: int) -> None:
+        """Copy the row's matching fields into its partition (moving it if it changed)."""
+        key = ((int(self._category[row]), int(self._currency[row]))
+               if self._active[row] else None)
+        self._parts.sync(row, key, (
+            row, int(self._id[row]), int(self._score[row]), int(self._price[row]),
+            int(self._attributes[row]), int(self._region[row]), int(self._weight[row]),
+            int(self._reliability[row]), int(self._owner[row])))
 
     def _code_of(self, owner: str) -> int:
         key = owner.lower()
@@ -495,6 +523,7 @@ class ProviderIndex:
     def _grow(self, capacity: int) -> None:
         old = self._arrays()
         self._allocate(max(capacity, 1))
+        self._parts.grow(self._id.shape[0])
         for source, target in zip(old, self._arrays(), strict=True):
             target[: self._n] = source[: self._n]
         for attestor, column in list(self._attested.items()):
