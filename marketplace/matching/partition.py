@@ -147,8 +147,9 @@ class Partitions:
         keys = key[rows]
         order = np.argsort(keys, kind="stable")
         rows, keys = rows[order], keys[order]
-        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if rows.size else []
-        bounds = [*(int(s) for s in starts), int(rows.shape[0])]
+        starts: list[int] = (np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]).tolist()
+                             if rows.size else [])
+        bounds = [*starts, int(rows.shape[0])]
         for start, end in zip(bounds[:-1], bounds[1:], strict=True):
             members = rows[start:end]
             packed = int(keys[start])
@@ -167,9 +168,13 @@ class Partitions:
         if number is None:
             return None
         part = self._parts[number]
-        arrays = [array[: part.n] for array in part.arrays]
-        return PartColumns(*arrays, slot_of=self._slot_of, part_of=self._part_of,
-                           number=number)
+        n = part.n
+        row, pid, score, price, attributes, region, weight, reliability, owner = part.arrays
+        return PartColumns(
+            row=row[:n], provider_id=pid[:n], score=score[:n], price=price[:n],
+            attributes=attributes[:n], region=region[:n], rating_weight=weight[:n],
+            reliability=reliability[:n], owner=owner[:n], slot_of=self._slot_of,
+            part_of=self._part_of, number=number)
 
     def nbytes(self) -> int:
         """Bytes held (capacity included)."""

@@ -44,8 +44,10 @@ from marketplace.matching.vectorised import (
     partition_eligible,
 )
 
-# Below this many eligible listings every one is ranked; above, a sample of about this many
-# bounds the k-th best utility first (`_candidates`).
+# From this many eligible listings on, a sample of about PRUNE_SAMPLE of a partition's listings
+# bounds the k-th best utility first, and only the listings that can reach it are ranked
+# (`_candidates`); below, every eligible listing is.
+PRUNE_FROM = 4_096
 PRUNE_SAMPLE = 2_048
 
 
@@ -246,9 +248,9 @@ def _candidates(columns: Columns, part: PartColumns, ok: npt.NDArray[np.bool_], 
     the bound of all the others.
     """
     sort = affinity is not None and bool(affinity.providers)  # `_utilities` looks rows up
-    stride = part.row.shape[0] // PRUNE_SAMPLE
-    if eligible <= 2 * PRUNE_SAMPLE or stride < 2:
+    if eligible < PRUNE_FROM:
         return _rows(part, np.flatnonzero(ok), sort)
+    stride = max(1, part.row.shape[0] // PRUNE_SAMPLE)
     sample = _rows(part, np.flatnonzero(ok[::stride]) * stride, sort)
     if sample.shape[0] < k:
         return _rows(part, np.flatnonzero(ok), sort)
