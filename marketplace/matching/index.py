@@ -11,6 +11,9 @@ Prices are at most uint88 on-chain. Below `PRICE_CAP` (2**62) a price is held ex
 int64 column; a larger one is held exactly beside it (`Columns.big_prices`) and the column holds
 `PRICE_CAP`, so integer comparisons stay exact and the rare large price is checked in Python.
 Owners are held as codes (int32) into `Columns.owners`.
+
+Every write also refreshes the row's copy in `Partitions` (the active listings per category and
+currency, the only rows a matching query scans; see `partition`).
 """
 
 from __future__ import annotations
