@@ -262,7 +262,7 @@ class ProviderIndex:
             (index._category[:n].astype(np.int64) << 8) | index._currency[:n],
             index._active[:n],
             (index._id, index._score, index._price, index._attributes, index._region,
-             index._weight, index._reliability, index._owner))
+             index._weight, index._reliability, index._owner, np.zeros(n, np.uint32)))
         return index
 
     # ------------------------------------------------------------------ reading
@@ -421,7 +421,9 @@ class ProviderIndex:
     def attest(self, provider_id: int, attestor_id: int, bits: int) -> None:
         """Record an attestor's latest attestation of a listing (0 revokes)."""
         with self._lock:
-            self._attest(self._row(provider_id), attestor_id, bits)
+            row = self._row(provider_id)
+            self._attest(row, attestor_id, bits)
+            self._parts.set_attested(row, self._attestors_of(row))
 
     def set_attestor(self, attestor_id: int, account: str | None, named: bool) -> None:
         """Name (or remove) an attestor; its attestations count only while it is named."""
@@ -455,7 +457,13 @@ class ProviderIndex:
         self._parts.sync(row, key, (
             row, int(self._id[row]), int(self._score[row]), int(self._price[row]),
             int(self._attributes[row]), int(self._region[row]), int(self._weight[row]),
-            int(self._reliability[row]), int(self._owner[row])))
+            int(self._reliability[row]), int(self._owner[row]), self._attestors_of(row)))
+
+    def _attestors_of(self, row: int) -> int:
+        """The attestors (bit id - 1) that attested an attribute the row's listing claims."""
+        claimed = int(self._attributes[row])
+        return sum(1 << (attestor - 1) for attestor, column in self._attested.items()
+                   if int(column[row]) & claimed)
 
     def _code_of(self, owner: str) -> int:
         key = owner.lower()

@@ -4,15 +4,16 @@ Every search names one category and one currency, and only active listings can b
 (`domain.first_failed_criterion` checks these first), so a query never needs the other rows.
 `Partitions` keeps, per (category, currency), a contiguous copy of the fields the eligibility
 rule reads for the active listings in it (row, id, score, capped price, attributes, region,
-rating weight, reliability, owner code). A query scans those few arrays without gathering from
-the full columns; a 1M-listing index with 40% of the listings in one category scans a third of
-the rows, contiguously.
+rating weight, reliability, owner code, and which attestors attested an attribute it claims).
+A query scans those few arrays without gathering from the full columns; a 1M-listing index with
+40% of the listings in one category scans a third of the rows, contiguously.
 
 `ProviderIndex` calls `sync` after each write to a row: the row moves between partitions when its
 category, currency or activity changes (swap-remove, then append, O(1)) and its copy is
 rewritten otherwise. Order inside a partition is arbitrary (ranking breaks ties by provider id).
-Attestations stay in the index's own columns: few queries ask for verified attributes, and
-they read them for the rows that pass everything else.
+Attested bits stay in the index's own columns: a query that asks for verified attributes
+reads them only for the rows that pass everything else, among them only those that one of its
+trusted attestors attested at all.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ import numpy.typing as npt
 __all__ = ["PartColumns", "PartKey", "Partitions", "RowFields"]
 
 PartKey = tuple[int, int]  # (category, currency)
-# (row, provider id, score, capped price, attributes, region, rating weight, reliability, owner)
-RowFields = tuple[int, int, int, int, int, int, int, int, int]
+# (row, provider id, score, capped price, attributes, region, rating weight, reliability, owner,
+#  attestors mask: bit a - 1 when attestor a attested a bit of the listing's attributes)
+RowFields = tuple[int, int, int, int, int, int, int, int, int, int]
 
 _DTYPES: tuple[tuple[str, type[Any]], ...] = (
     ("row", np.int32),
@@ -39,7 +41,9 @@ _DTYPES: tuple[tuple[str, type[Any]], ...] = (
     ("rating_weight", np.uint64),
     ("reliability", np.int16),
     ("owner", np.int32),
+    ("attested", np.uint32),
 )
+_ATTESTED = len(_DTYPES) - 1
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class PartColumns:
     rating_weight: npt.NDArray[np.uint64]
     reliability: npt.NDArray[np.int16]
     owner: npt.NDArray[np.int32]
+    attested: npt.NDArray[np.uint32]  # attestors (bit id - 1) that attested a claimed attribute
     slot_of: npt.NDArray[np.int32]  # index row -> position in its partition
     part_of: npt.NDArray[np.int32]  # index row -> partition number (-1: none)
     number: int  # this partition's number
@@ -137,6 +142,12 @@ class Partitions:
             self._slot_of[row] = self._parts[number].append(fields)
             self._part_of[row] = number
 
+    def set_attested(self, row: int, attestors: int) -> None:
+        """Index row `row`'s attestors mask changed (an attestation), nothing else."""
+        number = int(self._part_of[row])
+        if number >= 0:
+            self._parts[number].arrays[_ATTESTED][int(self._slot_of[row])] = attestors
+
     def load(self, key: npt.NDArray[np.int64], active: npt.NDArray[np.bool_],
              columns: tuple[npt.NDArray[Any], ...]) -> None:
         """Fill from scratch (an empty store): rows 0..n-1 with partition `key` (an int64
@@ -169,11 +180,13 @@ class Partitions:
             return None
         part = self._parts[number]
         n = part.n
-        row, pid, score, price, attributes, region, weight, reliability, owner = part.arrays
+        row, pid, score, price, attributes, region, weight, reliability, owner, attested = (
+            part.arrays)
         return PartColumns(
             row=row[:n], provider_id=pid[:n], score=score[:n], price=price[:n],
             attributes=attributes[:n], region=region[:n], rating_weight=weight[:n],
-            reliability=reliability[:n], owner=owner[:n], slot_of=self._slot_of,
+            reliability=reliability[:n], owner=owner[:n], attested=attested[:n],
+            slot_of=self._slot_of,
             part_of=self._part_of, number=number)
 
     def nbytes(self) -> int:

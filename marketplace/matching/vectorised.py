@@ -141,6 +141,9 @@ def partition_eligible(columns: Columns, part: PartColumns, criteria: CriteriaVi
         for code in codes:
             ok &= part.owner != code
     if criteria.verified_attributes:
+        usable = sum(1 << (a - 1) for a in attestor_ids(criteria.trusted_attestors)
+                     if a in columns.named_attestors)
+        ok &= (part.attested & np.uint32(usable)) != 0  # none of them attested a claim: fails
         slots = np.flatnonzero(ok)
         ok[slots[~_verified_ok(columns, criteria, part.row[slots].astype(np.intp))]] = False
     return ok
