@@ -48,7 +48,7 @@ from marketplace.matching.vectorised import (
 # bounds the k-th best utility first, and only the listings that can reach it are ranked
 # (`_candidates`); below, every eligible listing is.
 PRUNE_FROM = 4_096
-PRUNE_SAMPLE = 2_048
+PRUNE_SAMPLE = 4_096
 
 
 @dataclass(frozen=True)
@@ -214,7 +214,7 @@ def rank(
 
 def _ranked_rows(columns: Columns, criteria: CriteriaView | None, affinity: Affinity | None,
                  k: int) -> tuple[npt.NDArray[np.intp], int]:
-    """(rows ascending that hold every top-`k` eligible listing, how many are eligible).
+    """(rows that hold every top-`k` eligible listing, how many are eligible).
 
     With the index's partitions, only the active listings of the criteria's category and
     currency are scanned, and only those that could still reach the top k are returned."""
@@ -235,7 +235,7 @@ def _ranked_rows(columns: Columns, criteria: CriteriaView | None, affinity: Affi
 def _candidates(columns: Columns, part: PartColumns, ok: npt.NDArray[np.bool_], eligible: int,
                 criteria: CriteriaView, affinity: Affinity | None, k: int
                 ) -> npt.NDArray[np.intp]:
-    """Rows (ascending) of the eligible positions `ok` of `part` that can be in the top `k`.
+    """Rows of the eligible positions `ok` of `part` that can be in the top `k`.
 
     The k-th best utility of an evenly strided sample of the eligible is a lower bound `low` of
     the true k-th best. A listing in the top k has a utility of at least `low`; its utility is
@@ -247,13 +247,12 @@ def _candidates(columns: Columns, part: PartColumns, ok: npt.NDArray[np.bool_], 
     positive provider affinity are kept whatever their terms, so that affinity does not loosen
     the bound of all the others.
     """
-    sort = affinity is not None and bool(affinity.providers)  # `_utilities` looks rows up
     if eligible < PRUNE_FROM:
-        return _rows(part, np.flatnonzero(ok), sort)
+        return _rows(part, np.flatnonzero(ok))
     stride = max(1, part.row.shape[0] // PRUNE_SAMPLE)
-    sample = _rows(part, np.flatnonzero(ok[::stride]) * stride, sort)
+    sample = _rows(part, np.flatnonzero(ok[::stride]) * stride)
     if sample.shape[0] < k:
-        return _rows(part, np.flatnonzero(ok), sort)
+        return _rows(part, np.flatnonzero(ok))
     values = _utilities(columns, sample, criteria, affinity)
     low = float(np.partition(values, values.shape[0] - k)[values.shape[0] - k])
     min_score, max_price = _necessary(low, criteria, affinity)
@@ -267,16 +266,12 @@ def _candidates(columns: Columns, part: PartColumns, ok: npt.NDArray[np.bool_], 
                     and (row := columns.row_of.get(p.provider_id)) is not None]
         slots = part.positions(favoured)
         selected[slots] = ok[slots]
-    return _rows(part, np.flatnonzero(selected), sort)
+    return _rows(part, np.flatnonzero(selected))
 
 
-def _rows(part: PartColumns, positions: npt.NDArray[np.intp], sort: bool
-          ) -> npt.NDArray[np.intp]:
-    """The index rows at `positions` of `part` (ascending if `sort`)."""
-    rows = part.row[positions].astype(np.intp)
-    if sort:
-        rows.sort()
-    return rows
+def _rows(part: PartColumns, positions: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+    """The index rows at `positions` of `part`."""
+    return part.row[positions].astype(np.intp)
 
 
 def _necessary(low: float, criteria: CriteriaView, affinity: Affinity | None
@@ -351,13 +346,12 @@ def _utilities(
         for trait in sorted(affinity.traits, key=lambda t: t.attribute):
             has = np.flatnonzero((attributes & np.uint64(1 << trait.attribute)) != 0)
             values[has] = values[has] + trait.weight
-        for personal in affinity.providers:
+        for personal in affinity.providers:  # `rows` in any order
             row = columns.row_of.get(personal.provider_id)
             if row is None:
                 continue
-            i = int(np.searchsorted(rows, row))
-            if i < rows.shape[0] and rows[i] == row:
-                values[i] = values[i] + personal.weight
+            at = np.flatnonzero(rows == row)
+            values[at] = values[at] + personal.weight
     return values
 
 
