@@ -11,6 +11,9 @@ Prices are at most uint88 on-chain. Below `PRICE_CAP` (2**62) a price is held ex
 int64 column; a larger one is held exactly beside it (`Columns.big_prices`) and the column holds
 `PRICE_CAP`, so integer comparisons stay exact and the rare large price is checked in Python.
 Owners are held as codes (int32) into `Columns.owners`.
+
+Every write also refreshes the row's copy in `Partitions` (the active listings per category and
+currency, the only rows a matching query scans; see `partition`).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from marketplace.domain import (
 )
 from marketplace.errors import MarketplaceError
 from marketplace.matching.eligibility import ProviderView
+from marketplace.matching.partition import Partitions
 from marketplace.matching.rows import DENSE_IDS, RowMap
 from marketplace.units import ETHER_CURRENCY, Currency
 
@@ -107,6 +111,8 @@ class Columns:
     currencies: Mapping[int, Currency]  # id -> symbol and decimals (ether always)
     big_prices: Mapping[int, int]  # row -> exact price, for prices >= PRICE_CAP
     row_of: RowMap  # provider id -> row
+    # the active rows per (category, currency), as matching scans them; None: scan every row
+    partitions: Partitions | None = None
 
     def __len__(self) -> int:
         return int(self.provider_id.shape[0])
@@ -179,6 +185,7 @@ class ProviderIndex:
         self._attestor_accounts: dict[int, str] = {}
         self._currencies: dict[int, Currency] = {ETHER_CURRENCY.id: ETHER_CURRENCY}
         self._allocate(max(capacity, 1))
+        self._parts = Partitions(max(capacity, 1))
 
     # ------------------------------------------------------------------ building
 
@@ -251,6 +258,11 @@ class ProviderIndex:
         index._reliability[:n] = _reliabilities(index._completed[:n], index._failures[:n])
         index._n = n
         index._row_of = RowMap(ids)
+        index._parts.load(
+            (index._category[:n].astype(np.int64) << 8) | index._currency[:n],
+            index._active[:n],
+            (index._id, index._score, index._price, index._attributes, index._region,
+             index._weight, index._reliability, index._owner, np.zeros(n, np.uint32)))
         return index
 
     # ------------------------------------------------------------------ reading
@@ -290,6 +302,7 @@ class ProviderIndex:
                 currencies=dict(self._currencies),
                 big_prices=self._big,
                 row_of=self._row_of,
+                partitions=self._parts,
             )
 
     def view(self, provider_id: int) -> ProviderView:
@@ -310,7 +323,8 @@ class ProviderIndex:
     def nbytes(self) -> int:
         """Bytes held by the columns (capacity included)."""
         return (sum(int(a.nbytes) for a in self._arrays())
-                + sum(int(c.nbytes) for c in self._attested.values()) + self._row_of.nbytes())
+                + sum(int(c.nbytes) for c in self._attested.values()) + self._row_of.nbytes()
+                + self._parts.nbytes())
 
     # ------------------------------------------------------------------ writing
 
@@ -340,6 +354,7 @@ class ProviderIndex:
                     column[row] = 0
             for attestor, bits in provider.attestations.items():
                 self._attest(row, attestor, bits)
+            self._sync(row)
 
     def update_listing(
         self,
@@ -366,13 +381,17 @@ class ProviderIndex:
     def set_active(self, provider_id: int, active: bool) -> None:
         """Record a deactivation or reactivation."""
         with self._lock:
-            self._active[self._row(provider_id)] = active
+            row = self._row(provider_id)
+            self._active[row] = active
+            self._sync(row)
 
     def set_rating(self, provider_id: int, rating_weight: int, weighted_stars: int) -> None:
         """Set the rating aggregate (sum of weights, sum of stars x weight; lost disputes too)."""
         _check_rating(provider_id, rating_weight, weighted_stars)
         with self._lock:
-            self._set_rating(self._row(provider_id), rating_weight, weighted_stars)
+            row = self._row(provider_id)
+            self._set_rating(row, rating_weight, weighted_stars)
+            self._sync(row)
 
     def add_rating(self, provider_id: int, stars: int, weight: int) -> None:
         """Add one rating (or, with 1 star, one lost dispute) of `weight` to the aggregate."""
@@ -387,7 +406,9 @@ class ProviderIndex:
     def set_outcomes(self, provider_id: int, completed: int, failures: int) -> None:
         """Set the reliability counters."""
         with self._lock:
-            self._set_outcomes(self._row(provider_id), completed, failures)
+            row = self._row(provider_id)
+            self._set_outcomes(row, completed, failures)
+            self._sync(row)
 
     def record_outcome(self, provider_id: int, *, failure: bool) -> None:
         """One more completed booking or failure (halving both counters as the contract does)."""
@@ -395,11 +416,14 @@ class ProviderIndex:
             row = self._row(provider_id)
             self._set_outcomes(row, *count_outcome(int(self._completed[row]),
                                                    int(self._failures[row]), failure=failure))
+            self._sync(row)
 
     def attest(self, provider_id: int, attestor_id: int, bits: int) -> None:
         """Record an attestor's latest attestation of a listing (0 revokes)."""
         with self._lock:
-            self._attest(self._row(provider_id), attestor_id, bits)
+            row = self._row(provider_id)
+            self._attest(row, attestor_id, bits)
+            self._parts.set_attested(row, self._attestors_of(row))
 
     def set_attestor(self, attestor_id: int, account: str | None, named: bool) -> None:
         """Name (or remove) an attestor; its attestations count only while it is named."""
@@ -425,6 +449,21 @@ class ProviderIndex:
         if row is None:
             raise ProviderNotIndexed(f"provider {provider_id} is not in the index")
         return row
+
+    def _sync(self, row: int) -> None:
+        """Copy the row's matching fields into its partition (moving it if it changed)."""
+        key = ((int(self._category[row]), int(self._currency[row]))
+               if self._active[row] else None)
+        self._parts.sync(row, key, (
+            row, int(self._id[row]), int(self._score[row]), int(self._price[row]),
+            int(self._attributes[row]), int(self._region[row]), int(self._weight[row]),
+            int(self._reliability[row]), int(self._owner[row]), self._attestors_of(row)))
+
+    def _attestors_of(self, row: int) -> int:
+        """The attestors (bit id - 1) that attested an attribute the row's listing claims."""
+        claimed = int(self._attributes[row])
+        return sum(1 << (attestor - 1) for attestor, column in self._attested.items()
+                   if int(column[row]) & claimed)
 
     def _code_of(self, owner: str) -> int:
         key = owner.lower()
@@ -495,6 +534,7 @@ class ProviderIndex:
     def _grow(self, capacity: int) -> None:
         old = self._arrays()
         self._allocate(max(capacity, 1))
+        self._parts.grow(self._id.shape[0])
         for source, target in zip(old, self._arrays(), strict=True):
             target[: self._n] = source[: self._n]
         for attestor, column in list(self._attested.items()):

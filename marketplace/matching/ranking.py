@@ -35,8 +35,20 @@ from marketplace.matching.explain import (
     percent_text,
     weight_text,
 )
-from marketplace.matching.index import Columns, OwnerHistory, ProviderIndex
-from marketplace.matching.vectorised import eligible_rows, first_failed_criteria
+from marketplace.matching.index import PRICE_CAP, Columns, OwnerHistory, ProviderIndex
+from marketplace.matching.partition import PartColumns
+from marketplace.matching.vectorised import (
+    check_ranges,
+    eligible_rows,
+    first_failed_criteria,
+    partition_eligible,
+)
+
+# From this many eligible listings on, a sample of about PRUNE_SAMPLE of a partition's listings
+# bounds the k-th best utility first, and only the listings that can reach it are ranked
+# (`_candidates`); below, every eligible listing is.
+PRUNE_FROM = 4_096
+PRUNE_SAMPLE = 4_096
 
 
 @dataclass(frozen=True)
@@ -186,10 +198,10 @@ def rank(
     if k < 0:
         raise ValueError("k must not be negative")
     with index.read() as columns:
-        rows = eligible_rows(columns, criteria)
-        if criteria is None or rows.shape[0] == 0 or k == 0:
+        rows, eligible = _ranked_rows(columns, criteria, affinity, k)
+        if criteria is None or eligible == 0 or k == 0:
             version = 0 if criteria is None else criteria.version
-            return Ranking((), int(rows.shape[0]), version, ())
+            return Ranking((), eligible, version, ())
         values = _utilities(columns, rows, criteria, affinity)
         top = _top_k(values, columns.provider_id[rows], k)
         matches = tuple(
@@ -197,7 +209,101 @@ def rank(
             for position, i in enumerate(top.tolist())
         )
         notes = (_weights_note(criteria, affinity),)
-        return Ranking(matches, int(rows.shape[0]), criteria.version, notes)
+        return Ranking(matches, eligible, criteria.version, notes)
+
+
+def _ranked_rows(columns: Columns, criteria: CriteriaView | None, affinity: Affinity | None,
+                 k: int) -> tuple[npt.NDArray[np.intp], int]:
+    """(rows that hold every top-`k` eligible listing, how many are eligible).
+
+    With the index's partitions, only the active listings of the criteria's category and
+    currency are scanned, and only those that could still reach the top k are returned."""
+    if columns.partitions is None or criteria is None or criteria.version == 0:
+        rows = eligible_rows(columns, criteria)
+        return rows, int(rows.shape[0])
+    part = columns.partitions.get((criteria.category, criteria.currency))
+    if part is None or len(part) == 0:
+        check_ranges(criteria)
+        return np.zeros(0, np.intp), 0
+    ok = partition_eligible(columns, part, criteria)
+    eligible = int(np.count_nonzero(ok))
+    if k == 0 or eligible == 0:
+        return np.zeros(0, np.intp), eligible
+    return _candidates(columns, part, ok, eligible, criteria, affinity, k), eligible
+
+
+def _candidates(columns: Columns, part: PartColumns, ok: npt.NDArray[np.bool_], eligible: int,
+                criteria: CriteriaView, affinity: Affinity | None, k: int
+                ) -> npt.NDArray[np.intp]:
+    """Rows of the eligible positions `ok` of `part` that can be in the top `k`.
+
+    The k-th best utility of an evenly strided sample of the eligible is a lower bound `low` of
+    the true k-th best. A listing in the top k has a utility of at least `low`; its utility is
+    at most its base value plus the largest sum of positive affinities, and the base value is
+    increasing in the score term and the price term, each at most 1. So it needs a score term
+    and a price term no lower than what the other term at 1 leaves, which gives a minimum
+    score and a maximum price (with a margin far above rounding error). These two column tests
+    are exact necessary conditions: nothing of the top k is dropped. The few listings with a
+    positive provider affinity are kept whatever their terms, so that affinity does not loosen
+    the bound of all the others.
+    """
+    if eligible < PRUNE_FROM:
+        return _rows(part, np.flatnonzero(ok))
+    stride = max(1, part.row.shape[0] // PRUNE_SAMPLE)
+    sample = _rows(part, np.flatnonzero(ok[::stride]) * stride)
+    if sample.shape[0] < k:
+        return _rows(part, np.flatnonzero(ok))
+    values = _utilities(columns, sample, criteria, affinity)
+    low = float(np.partition(values, values.shape[0] - k)[values.shape[0] - k])
+    min_score, max_price = _necessary(low, criteria, affinity)
+    selected = ok
+    if min_score > criteria.min_score:
+        selected = selected & (part.score >= min_score)
+    if max_price < PRICE_CAP:
+        selected = selected & (part.price <= max_price)
+    if selected is not ok and affinity is not None:
+        favoured = [row for p in affinity.providers if p.weight > 0
+                    and (row := columns.row_of.get(p.provider_id)) is not None]
+        slots = part.positions(favoured)
+        selected[slots] = ok[slots]
+    return _rows(part, np.flatnonzero(selected))
+
+
+def _rows(part: PartColumns, positions: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+    """The index rows at `positions` of `part`."""
+    return part.row[positions].astype(np.intp)
+
+
+def _necessary(low: float, criteria: CriteriaView, affinity: Affinity | None
+               ) -> tuple[int, int]:
+    """(minimum score, maximum price) every eligible listing with a utility >= `low` has, but
+    those with a positive provider affinity."""
+    bonus, magnitude = 0.0, 0.0
+    if affinity is not None:
+        bonus = sum(t.weight for t in affinity.traits if t.weight > 0)
+        magnitude = sum(abs(t.weight) for t in affinity.traits) + sum(
+            abs(p.weight) for p in affinity.providers)
+    # A base value below `base` cannot reach `low`, whatever rounding the sums add.
+    base = low - bonus - 1e-9 * (1.0 + abs(low) + magnitude)
+    score_weight, price_weight = ranking_weights(criteria, affinity)
+    sw, pw = float(score_weight), float(price_weight)
+    m = criteria.min_score
+    min_score = m
+    if sw > 0 and m < MAX_SCORE:
+        need = (base * (sw + pw) - pw) / sw  # the least score term
+        if need > 0:
+            min_score = max(m, min(MAX_SCORE + 1, m + math.floor(need * (MAX_SCORE - m)) - 1))
+    max_price = PRICE_CAP
+    if pw > 0:
+        need = (base * (sw + pw) - sw) / pw  # the least price term
+        if need > 0:
+            # price term = 1 - price / ceiling, and the ceiling is largest at five stars
+            top = float(criteria.max_price) + float(criteria.premium_per_star) * (
+                float(MAX_SCORE - m) / float(STAR))
+            bound = max(1.0 - need, 0.0) * top * (1.0 + 1e-9) + 1.0
+            if bound < PRICE_CAP:
+                max_price = math.ceil(bound)
+    return min_score, max_price
 
 
 def exclusion_counts(index: ProviderIndex, criteria: CriteriaView | None) -> dict[Criterion, int]:
@@ -240,13 +346,12 @@ def _utilities(
         for trait in sorted(affinity.traits, key=lambda t: t.attribute):
             has = np.flatnonzero((attributes & np.uint64(1 << trait.attribute)) != 0)
             values[has] = values[has] + trait.weight
-        for personal in affinity.providers:
+        for personal in affinity.providers:  # `rows` in any order
             row = columns.row_of.get(personal.provider_id)
             if row is None:
                 continue
-            i = int(np.searchsorted(rows, row))
-            if i < rows.shape[0] and rows[i] == row:
-                values[i] = values[i] + personal.weight
+            at = np.flatnonzero(rows == row)
+            values[at] = values[at] + personal.weight
     return values
 
 
@@ -307,9 +412,10 @@ def verified_attributes(p: ProviderView, named: frozenset[int], trusted_mask: in
         if attestor not in named:
             continue
         claimed = bits & p.attributes
-        for bit in range(64):
-            if claimed >> bit & 1:
-                by_bit.setdefault(bit, []).append(attestor)
+        while claimed:
+            low = claimed & -claimed
+            by_bit.setdefault(low.bit_length() - 1, []).append(attestor)
+            claimed ^= low
     trusted = set(attestor_ids(trusted_mask))
     return tuple(Verified(bit, tuple(ids), bool(trusted & set(ids)))
                  for bit, ids in sorted(by_bit.items()))

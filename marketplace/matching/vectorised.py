@@ -27,6 +27,7 @@ from marketplace.domain import (
 from marketplace.matching.criteria import InvalidCriteria
 from marketplace.matching.eligibility import CriteriaView, price_ceiling
 from marketplace.matching.index import PRICE_CAP, Columns
+from marketplace.matching.partition import PartColumns
 
 Rows = npt.NDArray[np.intp]
 Mask = npt.NDArray[np.bool_]
@@ -40,7 +41,7 @@ def first_failed_criteria(columns: Columns, criteria: CriteriaView | None) -> np
         code[:] = Criterion.CRITERIA_NOT_SET
         code[~columns.active] = Criterion.PROVIDER_INACTIVE
         return code
-    _check_ranges(criteria)
+    check_ranges(criteria)
     min_ok = columns.score >= criteria.min_score
     price_ok = np.ones(n, np.bool_)
     scored = np.flatnonzero(min_ok)
@@ -79,7 +80,7 @@ def eligible_rows(columns: Columns, criteria: CriteriaView | None) -> Rows:
     """
     if criteria is None or criteria.version == 0 or len(columns) == 0:
         return np.zeros(0, np.intp)
-    _check_ranges(criteria)
+    check_ranges(criteria)
     mask: Mask = columns.category == criteria.category
     mask &= columns.active
     mask &= columns.currency == criteria.currency
@@ -102,6 +103,63 @@ def eligible_rows(columns: Columns, criteria: CriteriaView | None) -> Rows:
     if criteria.verified_attributes:
         rows = rows[_verified_ok(columns, criteria, rows)]
     return rows[_within_ceiling(columns, rows, criteria)]
+
+
+def partition_eligible(columns: Columns, part: PartColumns, criteria: CriteriaView) -> Mask:
+    """Which positions of `part` (the active listings of the criteria's category and currency)
+    pass every other criterion: `eligible_rows` over one partition, without gathers.
+
+    The score minimum and the score-adjusted ceiling are one lookup: a table of the saturated
+    ceiling by score (-1 below the minimum, so no price passes), built once per query.
+    """
+    check_ranges(criteria)
+    ok: Mask = part.price <= np.take(ceiling_by_score(criteria), part.score)
+    if columns.big_prices:  # the exact rule for prices held above PRICE_CAP
+        slots = part.positions(list(columns.big_prices))
+        for slot in slots.tolist():
+            row = int(part.row[slot])
+            score = int(part.score[slot])
+            ok[slot] = score >= criteria.min_score and (
+                columns.big_prices[row] <= price_ceiling(criteria, score))
+    if criteria.region != 0:
+        ok &= part.region == criteria.region
+    if criteria.required_attributes:
+        required = np.uint64(criteria.required_attributes)
+        ok &= (part.attributes & required) == required
+    if criteria.refused_attributes:
+        ok &= (part.attributes & np.uint64(criteria.refused_attributes)) == 0
+    if criteria.min_rating_weight:
+        ok &= part.rating_weight >= np.uint64(criteria.min_rating_weight)
+    if criteria.min_reliability:
+        ok &= part.reliability >= criteria.min_reliability
+    if criteria.blocked:
+        found = (columns.row_of.get(pid) for pid in criteria.blocked)
+        ok[part.positions([row for row in found if row is not None])] = False
+    if criteria.blocked_owners:
+        codes = [c for o in criteria.blocked_owners
+                 if (c := columns.owner_code.get(o.lower())) is not None]
+        for code in codes:
+            ok &= part.owner != code
+    if criteria.verified_attributes:
+        usable = sum(1 << (a - 1) for a in attestor_ids(criteria.trusted_attestors)
+                     if a in columns.named_attestors)
+        ok &= (part.attested & np.uint32(usable)) != 0  # none of them attested a claim: fails
+        slots = np.flatnonzero(ok)
+        ok[slots[~_verified_ok(columns, criteria, part.row[slots].astype(np.intp))]] = False
+    return ok
+
+
+def ceiling_by_score(criteria: CriteriaView) -> npt.NDArray[np.int64]:
+    """For every score 0..5 stars: -1 below the criteria's minimum, else the saturated ceiling
+    (`saturated_ceiling`; PRICE_CAP when max_price is at least PRICE_CAP, above every column
+    price)."""
+    table = np.full(MAX_SCORE + 1, -1, np.int64)
+    m = criteria.min_score
+    if criteria.max_price >= PRICE_CAP:
+        table[m:] = PRICE_CAP
+    else:
+        table[m:] = saturated_ceiling(criteria, np.arange(MAX_SCORE + 1 - m, dtype=np.int64))
+    return table
 
 
 def _within_ceiling(columns: Columns, rows: Rows, criteria: CriteriaView) -> Mask:
@@ -170,7 +228,7 @@ def _verified_ok(columns: Columns, criteria: CriteriaView, rows: Rows | None = N
     return ok
 
 
-def _check_ranges(criteria: CriteriaView) -> None:
+def check_ranges(criteria: CriteriaView) -> None:
     """The vectorised rule assumes the contract's field widths; say which field breaks them."""
     limits = (
         ("category", criteria.category, UINT16_MAX),

@@ -8,17 +8,22 @@ edges the maths can get wrong.
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pytest import MonkeyPatch
 
 from marketplace.domain import MAX_SCORE, UINT64_MAX, UINT96_MAX
+from marketplace.matching import ranking
 from marketplace.matching.eligibility import (
     CriteriaView,
     ProviderView,
     first_failed_criterion,
+    is_eligible,
     price_ceiling,
 )
 from marketplace.matching.index import PRICE_CAP, ProviderIndex
@@ -128,3 +133,140 @@ def test_the_top_k_equals_the_brute_force_reference(
     ranking = rank(index, criteria, affinity=affinity, k=k)
     assert [(m.provider_id, m.utility) for m in ranking.matches] == rank_reference(
         listed, criteria, affinity, k, named)
+
+
+# ---------------------------------------------------------------- the partitioned fast path
+# Hypothesis draws a seed; the listings, the writes and the criteria come from it (drawing
+# dozens of listings field by field through strategies takes seconds an example).
+
+
+def _listing(rng: random.Random, pid: int) -> ProviderView:
+    weight = rng.choice([0, 1_000, 20_000, rng.randint(0, 300_000),
+                         rng.randint(0, UINT64_MAX // 5)])
+    return ProviderView(
+        provider_id=pid, owner=rng.choice(OWNERS), category=rng.choice([1, 1, 1, 2]),
+        region=rng.randint(0, 3), attributes=rng.choice([0, 1, 2, 3, rng.getrandbits(64)]),
+        currency=rng.choice([0, 0, 0, 1]),
+        price=rng.choice([rng.randint(0, 200) * 10**15, rng.choice(EDGES)]),
+        active=rng.random() < 0.85, rating_weight=weight,
+        weighted_stars=rng.randint(weight, 5 * weight),
+        completed=rng.choice([0, rng.randint(0, 300), 65_535]),
+        failures=rng.choice([0, rng.randint(0, 20), 65_535]),
+        attestations={a: rng.choice([1, 3, rng.getrandbits(64) | 1])
+                      for a in rng.sample(range(1, 5), rng.randint(0, 2))},
+    )
+
+
+def _criteria(rng: random.Random) -> CriteriaView:
+    """Criteria most listings pass (each filter mostly off), so that rankings are long."""
+    def rare(value: int) -> int:
+        return value if rng.random() < 0.25 else 0
+    return CriteriaView(
+        category=1, region=rare(1), currency=rng.choice([0, 0, 1]),
+        min_score=rng.choice([0, 20_000, 35_000, 45_000, MAX_SCORE, rng.randint(0, MAX_SCORE)]),
+        max_price=rng.choice([10**17, 10**18, PRICE_CAP, UINT96_MAX, rng.choice(EDGES)]),
+        premium_per_star=rng.choice([0, 10**16, rng.choice(EDGES)]),
+        required_attributes=rare(1), refused_attributes=rare(2), verified_attributes=rare(1),
+        trusted_attestors=rng.choice([0, 2, 6, 15]), min_rating_weight=rare(1_000),
+        min_reliability=rare(5_000),
+        blocked=frozenset(rng.sample(range(1, 40), rng.randint(0, 3))),
+        blocked_owners=frozenset(rng.sample(OWNERS, rng.randint(0, 1))),
+        score_weight=rng.randint(0, 10_000), price_weight=rng.randint(0, 10_000), version=1,
+    )
+
+
+def _affinity(rng: random.Random, count: int) -> Affinity | None:
+    if rng.random() < 0.4:
+        return None
+    traits = tuple(TraitAffinity(bit, rng.choice([-0.5, -0.25, 0.05, 0.125]), "t")
+                   for bit in sorted(rng.sample(range(4), rng.randint(0, 3))))
+    favoured = tuple(ProviderAffinity(pid, rng.choice([-0.25, 0.25, 0.5]), "p")
+                     for pid in rng.sample(range(1, count + 1), min(count, rng.randint(0, 3))))
+    return Affinity(traits, favoured)
+
+
+def _change(rng: random.Random, index: ProviderIndex, listed: list[ProviderView],
+            named: set[int]) -> None:
+    """One write from the chain, to the index and to the plain list the reference reads."""
+    i = rng.randrange(len(listed))
+    p = listed[i]
+    kind = rng.choice(["active", "listing", "rating", "outcomes", "category", "attest",
+                       "attestor", "new"])
+    if kind == "new":
+        new = _listing(rng, max(q.provider_id for q in listed) + 1)
+        index.upsert(new)
+        listed.append(new)
+    elif kind == "attestor":
+        attestor, on = rng.randint(1, 4), rng.random() < 0.5
+        index.set_attestor(attestor, None, on)
+        (named.add if on else named.discard)(attestor)
+    elif kind == "active":
+        listed[i] = replace(p, active=not p.active)
+        index.set_active(p.provider_id, listed[i].active)
+    elif kind == "listing":
+        listed[i] = replace(p, region=rng.randint(0, 3), currency=rng.choice([0, 1]),
+                            price=rng.randint(0, 200) * 10**15)
+        index.update_listing(p.provider_id, region=listed[i].region,
+                             currency=listed[i].currency, price=listed[i].price)
+    elif kind == "rating":
+        weight = rng.randint(0, 100_000)
+        listed[i] = replace(p, rating_weight=weight, weighted_stars=rng.randint(weight, 5 * weight))
+        index.set_rating(p.provider_id, weight, listed[i].weighted_stars)
+    elif kind == "outcomes":
+        listed[i] = replace(p, completed=rng.randint(0, 50), failures=rng.randint(0, 50))
+        index.set_outcomes(p.provider_id, listed[i].completed, listed[i].failures)
+    elif kind == "category":
+        listed[i] = replace(p, category=3 - p.category)
+        index.upsert(listed[i])
+    else:
+        attestor, bits = rng.randint(1, 4), rng.choice([0, 1, 3])
+        index.attest(p.provider_id, attestor, bits)
+        attested = {a: b for a, b in p.attestations.items() if a != attestor}
+        listed[i] = replace(p, attestations={**attested, **({attestor: bits} if bits else {})})
+
+
+def _bulk_index(listed: list[ProviderView], named: set[int]) -> ProviderIndex:
+    """`from_columns`' bulk load of `listed` (prices below PRICE_CAP), then its attestations."""
+    wide = {"attributes", "rating_weight", "weighted_stars"}  # beyond int64
+    index = ProviderIndex.from_columns(owner=[p.owner for p in listed], **{
+        field: np.asarray([getattr(p, field) for p in listed],
+                          np.uint64 if field in wide else np.int64)
+        for field in ("provider_id", "category", "region", "attributes", "currency", "price",
+                      "active", "rating_weight", "weighted_stars", "completed", "failures")})
+    for attestor in named:
+        index.set_attestor(attestor, None, True)
+    for p in listed:
+        for attestor, bits in p.attestations.items():
+            index.attest(p.provider_id, attestor, bits)
+    return index
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 2**32), st.sampled_from([1, 2, 3, 10_000]))
+def test_the_partitioned_pruned_ranking_equals_the_straightforward_rule(
+    seed: int, sample: int
+) -> None:
+    """The index keeps its per-(category, currency) partitions right through every kind of
+    write (and its bulk load), and ranking from them, with the sampled bound pruning even these
+    small sets (from every listing to every third as the sample), gives exactly the reference's
+    top k and eligible count."""
+    rng = random.Random(seed)
+    listed = [_listing(rng, pid) for pid in range(1, rng.randint(1, 80) + 1)]
+    named = {2, 3}
+    if rng.random() < 0.5:
+        listed = [replace(p, price=min(p.price, PRICE_CAP - 1)) for p in listed]
+        index = _bulk_index(listed, named)
+    else:
+        index = ProviderIndex.from_views(listed, named_attestors=named)
+    for _ in range(rng.randint(0, 30)):
+        _change(rng, index, listed, named)
+    frozen = frozenset(named)
+    with MonkeyPatch.context() as patch:
+        patch.setattr(ranking, "PRUNE_FROM", 0)  # prune even these few listings
+        patch.setattr(ranking, "PRUNE_SAMPLE", sample)
+        for _ in range(5):
+            criteria, affinity, k = _criteria(rng), _affinity(rng, len(listed)), rng.randint(1, 8)
+            found = rank(index, criteria, affinity=affinity, k=k)
+            assert [(m.provider_id, m.utility) for m in found.matches] == rank_reference(
+                listed, criteria, affinity, k, frozen)
+            assert found.eligible_count == sum(is_eligible(p, criteria, frozen) for p in listed)
