@@ -61,7 +61,17 @@ class SkippedLog:
 # ---------------------------------------------------------------- word decoders
 
 
+def _uint256(word: str) -> int:
+    return int(word, 16)  # a checked 64-digit hex word always fits
+
+
+def _hashed(word: str) -> str:
+    return "0x" + word.lower()  # an indexed dynamic value: only its keccak is in the topic
+
+
 def _uint_decoder(bits: int) -> WordDecoder:
+    if bits == 256:
+        return _uint256
     limit = 1 << bits
 
     def decode(word: str) -> int:
@@ -182,6 +192,9 @@ class EventSpec:
     data_names: tuple[str, ...]
     data_types: tuple[str, ...]
     data_words: int
+    # (name, decoder) per word of topics[1:] then data, when no data field is a struct: the
+    # fast path decodes those words in one loop (None: the nested path)
+    flat: tuple[tuple[str, WordDecoder], ...] | None = None
 
     @classmethod
     def from_abi(cls, entry: Mapping[str, Any]) -> EventSpec:
@@ -204,7 +217,19 @@ class EventSpec:
             data_names=tuple(str(i["name"]) for i in data_inputs),
             data_types=tuple(_canonical_type(i) for i in data_inputs),
             data_words=_count_words(data_fields) if data_fields is not None else -1,
+            flat=_flat_plan(indexed, data_fields),
         )
+
+
+def _flat_plan(
+    indexed: Sequence[tuple[str, WordDecoder | None]], data_fields: Sequence[Field] | None
+) -> tuple[tuple[str, WordDecoder], ...] | None:
+    """One (name, decoder) per word of an event whose data is static and has no struct."""
+    if data_fields is None or any(isinstance(sub, list) for _, sub in data_fields):
+        return None
+    plan = [(name, decoder or _hashed) for name, decoder in indexed]
+    plan.extend((name, sub) for name, sub in data_fields)
+    return tuple(plan)
 
 
 def _int_field(log: Mapping[str, Any], key: str) -> int:
@@ -219,6 +244,16 @@ def _int_field(log: Mapping[str, Any], key: str) -> int:
     elif isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
     raise MalformedLog(f"log has no valid {key}")
+
+
+def _quick_int(log: Mapping[str, Any], key: str) -> int:
+    """`_int_field` with a fast path for the usual short `0x` hex quantity."""
+    value = log.get(key)
+    if type(value) is str and value[:2] == "0x" and 2 < len(value) <= 18 and _HEX.fullmatch(
+        value, 2
+    ):
+        return int(value, 16)
+    return _int_field(log, key)
 
 
 def _optional_int(log: Mapping[str, Any], key: str) -> int | None:
@@ -267,6 +302,42 @@ class EventDecoder:
 
     def decode_args(self, topics: Sequence[str], data: str) -> tuple[EventSpec, dict[str, Any]]:
         """The event spec and arguments of a log's topics and data; raises MalformedLog."""
+        fast = self._decode_flat(topics, data)
+        if fast is not None:
+            return fast
+        return self._decode_checked(topics, data)
+
+    def _decode_flat(self, topics: Any, data: Any) -> tuple[EventSpec, dict[str, Any]] | None:
+        """The common case in one pass: a known event of one-word fields, every topic and the
+        data well-formed hex of the right lengths. None for anything else, which the checked
+        path decodes or refuses with its reason (the two agree on every log both accept)."""
+        if type(topics) is not list or not topics or type(data) is not str:
+            return None
+        spec = self.specs.get(topics[0])
+        if spec is None or spec.flat is None:
+            return None
+        plan = spec.flat
+        if len(topics) != 1 + len(spec.indexed) or len(data) != 2 + 64 * spec.data_words:
+            return None
+        for topic in topics:
+            if type(topic) is not str or len(topic) != 66 or topic[:2] != "0x":
+                return None
+        if data[:2] != "0x":
+            return None
+        words = "".join([t[2:] for t in topics[1:]]) + data[2:]
+        if not _HEX.fullmatch(words):
+            return None
+        try:
+            args = {name: decode(words[i : i + 64]) for (name, decode), i in zip(
+                plan, range(0, len(words), 64), strict=True
+            )}
+        except ValueError:
+            return None
+        return spec, args
+
+    def _decode_checked(
+        self, topics: Sequence[str], data: str
+    ) -> tuple[EventSpec, dict[str, Any]]:
         if not isinstance(topics, list | tuple) or not topics:
             raise MalformedLog("log without topics (anonymous or foreign event)")
         topic0 = topics[0]
@@ -343,8 +414,8 @@ class EventDecoder:
             block_hash=block[1],
             block_timestamp=block[2],
             tx_hash=tx_hash,
-            tx_index=_int_field(log, "transactionIndex"),
-            log_index=_int_field(log, "logIndex"),
+            tx_index=_quick_int(log, "transactionIndex"),
+            log_index=_quick_int(log, "logIndex"),
         )
 
     def decode_many(

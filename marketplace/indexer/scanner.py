@@ -28,9 +28,9 @@ from marketplace.chain.logs import DecodedEvent, EventDecoder, SkippedLog
 from marketplace.chain.rpc import NodeRefused, RpcClient, RpcError
 from marketplace.chain.scan import ChunkSizer, Target
 from marketplace.errors import MarketplaceError
-from marketplace.indexer.batch import apply_events, skipped_rows
+from marketplace.indexer.batch import ApplyStats, apply_events, skipped_rows
 from marketplace.indexer.retry import with_retry
-from marketplace.indexer.state import UnitOfWork, rollback_to, upsert
+from marketplace.indexer.state import RowCache, UnitOfWork, rollback_to, upsert
 from marketplace.store import schema
 from marketplace.store.engine import init_db
 
@@ -171,6 +171,9 @@ class Indexer:
         self.skipped_total = 0
         self.stopping = threading.Event()  # set it to stop after the chunk being committed
         self._opened = False
+        # projection rows as committed, read by the next chunks instead of the store (this
+        # indexer is the projections' one writer); cleared whenever the store changes otherwise
+        self._rows = RowCache()
 
     # ------------------------------------------------------------ setup
 
@@ -276,6 +279,7 @@ class Indexer:
                 "(`marketplace db init --reset`, then `marketplace index`) or raise "
                 "--confirmations if such reorgs are expected"
             )
+        self._rows.clear()
         with self.engine.begin() as conn:
             restored = rollback_to(conn, fork)
             conn.execute(
@@ -341,11 +345,36 @@ class Indexer:
         return out
 
     def _commit(self, chunk: _Chunk, stats: SyncStats) -> None:
+        try:
+            uow, applied = self._write_chunk(chunk)
+        except BaseException:
+            self._rows.clear()  # what the failed transaction read or changed is not known
+            raise
+        self._rows.remember(uow)
+        stats.events += applied.events
+        stats.gaps += applied.gaps
+        stats.skipped += len(chunk.skipped)
+        stats.chunks += 1
+        stats.blocks += chunk.end - chunk.start + 1
+        for name, count in applied.by_name.items():
+            stats.by_name[name] = stats.by_name.get(name, 0) + count
+        if chunk.skipped:
+            self.skipped_total += len(chunk.skipped)
+            for s in chunk.skipped[:5]:
+                log.warning(
+                    "skipped a log at block %s index %s (tx %s): %s",
+                    s.block_number, s.log_index, s.tx_hash, s.reason,
+                )
+        if self.on_commit is not None:
+            self.on_commit(chunk.end, time.time())
+
+    def _write_chunk(self, chunk: _Chunk) -> tuple[UnitOfWork, ApplyStats]:
+        """The chunk's events, projections, undo records and checkpoint in one transaction."""
         recent = schema.indexer_recent_blocks
         undo = schema.indexer_undo
         horizon = chunk.end - self.confirmations
         with self.engine.begin() as conn:
-            uow = UnitOfWork(conn, chunk.undo_from)
+            uow = UnitOfWork(conn, chunk.undo_from, self._rows)
             uow.tokens = chunk.tokens
             applied = apply_events(uow, chunk.events)
             for row in skipped_rows(chunk.skipped):
@@ -375,22 +404,7 @@ class Indexer:
                     updated_at=time.time(),
                 )
             )
-        stats.events += applied.events
-        stats.gaps += applied.gaps
-        stats.skipped += len(chunk.skipped)
-        stats.chunks += 1
-        stats.blocks += chunk.end - chunk.start + 1
-        for name, count in applied.by_name.items():
-            stats.by_name[name] = stats.by_name.get(name, 0) + count
-        if chunk.skipped:
-            self.skipped_total += len(chunk.skipped)
-            for s in chunk.skipped[:5]:
-                log.warning(
-                    "skipped a log at block %s index %s (tx %s): %s",
-                    s.block_number, s.log_index, s.tx_hash, s.reason,
-                )
-        if self.on_commit is not None:
-            self.on_commit(chunk.end, time.time())
+        return uow, applied
 
     # ------------------------------------------------------------ passes
 

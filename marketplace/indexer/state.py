@@ -195,9 +195,12 @@ class UnitOfWork:
     get an undo record holding their image before that block.
     """
 
-    def __init__(self, conn: Connection, undo_from: int | None) -> None:
+    def __init__(
+        self, conn: Connection, undo_from: int | None, known: RowCache | None = None
+    ) -> None:
         self.conn = conn
         self.undo_from = undo_from
+        self.known = known
         self.block = 0
         self._images: dict[str, dict[Key, Row | None]] = {name: {} for name in MUTABLE_TABLES}
         self._dirty: dict[str, set[Key]] = {name: set() for name in MUTABLE_TABLES}
@@ -213,6 +216,8 @@ class UnitOfWork:
         """Read the rows of `keys` not yet in memory (absent rows are remembered as None)."""
         images = self._images[table]
         missing = [k for k in set(keys) if k not in images]
+        if missing and self.known is not None:
+            missing = self.known.fill(table, missing, images)
         if not missing:
             return
         found = load_rows(self.conn, MUTABLE_TABLES[table], missing)
@@ -267,6 +272,11 @@ class UnitOfWork:
         images[key] = row
         self._dirty[table].add(key)
 
+    def images(self) -> dict[str, dict[Key, Row | None]]:
+        """Every row image read or written, by table (None: the row does not exist); tables
+        read whole (`load_all`) are left out: they are small and read once per chunk."""
+        return {name: rows for name, rows in self._images.items() if name not in self._whole}
+
     def append(self, table: str, row: Row) -> None:
         """Queue a row for an append-only table."""
         self._appends[table].append(row)
@@ -288,6 +298,54 @@ class UnitOfWork:
                 delete_keys(conn, table, removed)
         if self._undo:
             conn.execute(schema.indexer_undo.insert(), self._undo)
+
+
+class RowCache:
+    """Row images as the last committed chunks left them, so the next chunk reads them from
+    memory instead of the store (blocks are indexed in order, so the rows a chunk touches are
+    mostly the ones recent chunks touched).
+
+    Valid only while this indexer is the store's one writer of the projections (it is: see
+    `Indexer`) and only for what was committed: `remember` a UnitOfWork after its transaction
+    commits, `clear` after anything else changes the store (a reorg's rollback, a failed
+    chunk). Holds at most `limit` rows; past that it starts again from empty.
+    """
+
+    def __init__(self, limit: int = 200_000) -> None:
+        self.limit = limit
+        self._rows: dict[str, dict[Key, Row | None]] = {}
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def clear(self) -> None:
+        """Forget everything (the store changed behind the cache)."""
+        self._rows.clear()
+        self._size = 0
+
+    def fill(self, table: str, keys: list[Key], images: dict[Key, Row | None]) -> list[Key]:
+        """Copy the known images of `keys` into `images`; return the keys it does not know."""
+        known = self._rows.get(table)
+        if not known:
+            return keys
+        unknown = []
+        for key in keys:
+            if key in known:
+                images[key] = known[key]
+            else:
+                unknown.append(key)
+        return unknown
+
+    def remember(self, uow: UnitOfWork) -> None:
+        """Keep every row image of a chunk whose transaction has committed."""
+        for table, images in uow.images().items():
+            rows = self._rows.setdefault(table, {})
+            before = len(rows)
+            rows.update(images)
+            self._size += len(rows) - before
+        if self._size > self.limit:
+            self.clear()
 
 
 def rollback_to(conn: Connection, fork_block: int) -> int:

@@ -15,7 +15,7 @@ from marketplace import domain
 from marketplace.chain.logs import DecodedEvent
 from marketplace.indexer.batch import apply_events
 from marketplace.indexer.scanner import _abi_small_uint, _abi_string
-from marketplace.indexer.state import UnitOfWork, rollback_to
+from marketplace.indexer.state import RowCache, UnitOfWork, rollback_to
 from marketplace.store import queries, schema
 from marketplace.store.engine import open_engine
 from tests.support.indexing import BACKENDS, store_factory
@@ -73,12 +73,15 @@ class Chain:
 
 
 def fold(engine: Engine, events: list[DecodedEvent], undo_from: int | None = None,
-         tokens: dict[str, tuple[str | None, int | None]] | None = None) -> None:
+         tokens: dict[str, tuple[str | None, int | None]] | None = None,
+         known: RowCache | None = None) -> None:
     with engine.begin() as conn:
-        uow = UnitOfWork(conn, undo_from)
+        uow = UnitOfWork(conn, undo_from, known)
         uow.tokens = tokens or {}
         stats = apply_events(uow, events)
         uow.flush()
+    if known is not None:
+        known.remember(uow)
     assert stats.gaps == 0
 
 
@@ -349,6 +352,41 @@ def test_any_chunking_builds_the_same_store(tmp_path: Path) -> None:
             assert queries.dump(a) == queries.dump(b)
         one.dispose()
         per_block.dispose()
+
+
+@pytest.mark.parametrize("limit", [200_000, 5])
+def test_chunks_reading_the_row_cache_build_the_same_store(engine: Engine, tmp_path: Path,
+                                                           limit: int) -> None:
+    """Rows the last chunks committed, read from the cache instead of the store (also when the
+    cache overflows and starts again), give the store a single fold gives."""
+    events = scenario().events
+    known = RowCache(limit)
+    for block in sorted({e.block_number for e in events}):
+        fold(engine, [e for e in events if e.block_number == block], known=known)
+    assert len(known) <= limit
+    with store_factory("sqlite", tmp_path) as make:
+        expected = open_engine(make())
+        fold(expected, events)
+        with engine.connect() as a, expected.connect() as b:
+            assert queries.dump(a) == queries.dump(b)
+        expected.dispose()
+
+
+def test_the_row_cache_serves_committed_rows_and_forgets_them_on_clear(engine: Engine) -> None:
+    events = scenario().events
+    known = RowCache()
+    fold(engine, events, known=known)
+    assert len(known) > 0
+    provider = (1,)
+    with engine.begin() as conn:
+        conn.execute(update(schema.providers).values(price=12345))  # behind the cache's back
+        cached = UnitOfWork(conn, None, known).get("providers", provider)
+        known.clear()
+        fresh = UnitOfWork(conn, None, known).get("providers", provider)
+    assert cached is not None and fresh is not None
+    assert cached["price"] != 12345  # served from memory: the committed image
+    assert fresh["price"] == 12345  # after clear, read from the store
+    assert len(known) == 0
 
 
 @pytest.mark.parametrize("fork", [1, 3, 5])

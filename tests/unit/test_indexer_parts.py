@@ -129,3 +129,23 @@ def test_other_node_errors_are_plain_rpc_errors() -> None:
 def test_an_rpc_url_must_be_http() -> None:
     with pytest.raises(ValueError, match="not an http"):
         RpcClient("ws://127.0.0.1:8545")
+
+
+def test_the_journal_encodes_args_as_compact_json_does() -> None:
+    """The journal's `args` text is what json.dumps(args, separators=(",", ":")) gives, for
+    256-bit integers, nested structs, booleans, nulls, slashes and non-ASCII text alike."""
+    import json
+
+    from marketplace.indexer.batch import _encode_json
+
+    args = {
+        "bookingId": 2**256 - 1,
+        "customer": "0x" + "ab" * 20,
+        "fee": 10**18,
+        "negative": -(2**255),
+        "refunded": True,
+        "offer": {"price": 7, "region": "a/b", "note": "caf\u00e9 \u2603", "none": None},
+        "pair": (1, 2),
+    }
+    assert _encode_json(args) == json.dumps(args, separators=(",", ":"))
+    assert json.loads(_encode_json(args)) == {**args, "pair": [1, 2]}
