@@ -28,11 +28,14 @@ Corpus figures: texts per part, share of feedback texts using no word of any tag
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
 import time
+from collections import Counter
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -117,30 +120,38 @@ CV_DECISION_GRID: tuple[dict[str, Any], ...] = tuple(
 
 
 def feedback_scores(
-    interpreter: FeedbackInterpreter, examples: list[FeedbackExample]
+    interpreter: FeedbackInterpreter, examples: list[FeedbackExample],
+    confusions: Counter[tuple[str, str]] | None = None,
 ) -> dict[str, float]:
-    """Top-1 accuracy on complaint texts and no-tag accuracy on the others."""
+    """Top-1 accuracy on complaint texts and no-tag accuracy on the others (errors counted in
+    `confusions` when given)."""
     top1 = complaints = quiet = no_complaint = 0
     answers = interpreter.interpret_many([(e.category, e.text) for e in examples])
     for example, guesses in zip(examples, answers, strict=True):
         keys = [g.key for g in guesses]
         if example.tags:
             complaints += 1
-            top1 += bool(keys) and keys[0] in example.tags
+            right = bool(keys) and keys[0] in example.tags
+            top1 += right
         else:
             no_complaint += 1
             quiet += not keys
+            right = not keys
+        if confusions is not None and not right:
+            confusions[(example.tags[0] if example.tags else "-", keys[0] if keys else "-")] += 1
     return {"top1": top1 / max(complaints, 1), "no_complaint": quiet / max(no_complaint, 1)}
 
 
 def cross_validate(
-    embedder: Embedder, settings: Settings, decisions: tuple[Settings, ...] = ()
+    embedder: Embedder, settings: Settings, decisions: tuple[Settings, ...] = (),
+    confusions: Counter[tuple[str, str]] | None = None,
 ) -> list[dict[str, float]]:
     """`feedback_scores` by repeated stratified k-fold over the training part only (the test
     part is never touched): each fold trains on the other folds plus the tag phrases.
 
     One result for `settings`, then one per entry of `decisions` (the same training, other
-    decision thresholds)."""
+    decision thresholds). `confusions`, when given, counts the errors of `settings` as
+    (first stated tag or "-", top returned tag or "-")."""
     train = [e for e in feedback_examples() if e.split == "train"]
     strata = [e.tags[0] if e.tags else "-" for e in train]
     folds = RepeatedStratifiedKFold(n_splits=CV_FOLDS, n_repeats=CV_REPEATS, random_state=15)
@@ -151,7 +162,8 @@ def cross_validate(
         interpreter = FeedbackInterpreter(embedder, fit, settings)
         held = [train[i] for i in held_rows]
         for total, point in zip(totals, points, strict=True):
-            scores = feedback_scores(interpreter.with_decisions(point), held)
+            scores = feedback_scores(interpreter.with_decisions(point), held,
+                                     confusions if point is settings else None)
             for key in total:
                 total[key] += scores[key] / (CV_FOLDS * CV_REPEATS)
     return [{key: round(value, 3) for key, value in total.items()} for total in totals]
@@ -242,15 +254,35 @@ def measure() -> dict[str, Any]:
     }
 
 
+def cv_only() -> int:
+    """Print the shipped settings' cross-validated figures and confusions (training part only;
+    the held-out test part is not read): the figures to develop against."""
+    embedder = load_embedder()
+    confusions: Counter[tuple[str, str]] = Counter()
+    scores = cross_validate(embedder, SETTINGS, confusions=confusions)[0]
+    for key, value in scores.items():
+        print(f"feedback_cv_{key}_accuracy: {value}")
+    print("most frequent CV errors (stated tag or -, top tag returned or -), over all repeats:")
+    for (stated, returned), count in confusions.most_common(20):
+        print(f"  {stated:>22} -> {returned:<22} {count}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Measure, print the figures and write section `language`."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dry-run", action="store_true", help="print, do not write results")
+    parser.add_argument("--json", type=Path, metavar="PATH",
+                        help="write the section's figures to PATH instead of bench/results.json")
     parser.add_argument("--cv-grid", action="store_true",
                         help="print cross-validated scores (training part) for CV_GRID and exit")
+    parser.add_argument("--cv", action="store_true",
+                        help="print the shipped settings' CV figures (training part only) and exit")
     args = parser.parse_args(argv)
     if args.cv_grid:
         return cv_grid()
+    if args.cv:
+        return cv_only()
     data: dict[str, Any] = {"load_average_before": round(os.getloadavg()[0], 2)}
     data.update(measure())
     data["load_average_after"] = round(os.getloadavg()[0], 2)
@@ -259,7 +291,9 @@ def main(argv: list[str] | None = None) -> int:
     data["meets_targets"] = all(data[k] >= v for k, v in TARGETS_MIN.items()) and all(
         data[k] <= v for k, v in TARGETS_MAX.items()
     )
-    if not args.dry_run:
+    if args.json is not None:
+        args.json.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    elif not args.dry_run:
         write_section("language", data)
     for key, value in sorted(data.items()):
         print(f"{key}: {value}")
