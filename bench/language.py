@@ -19,10 +19,12 @@ into train and test parts. Only the test parts are measured here:
 - `feedback_cv_top1_accuracy`, `feedback_cv_no_complaint_accuracy`: the same two feedback
   figures by 5-fold cross-validation, repeated twice, within the training part (the shipped
   `SETTINGS`); the settings were chosen on these (`--cv-grid` prints the grid), never on the
-  test part;
+  test part. `--cv` prints only these, with the most frequent CV confusions, without
+  touching the test part: the figures to develop against;
 - `model_load_s`: loading the embedding model in this fresh process; `classifier_train_s`:
   training the feedback classifiers on the training part at first use.
 Corpus figures: texts per part, share of feedback texts using no word of any tag's name.
+`--json PATH` writes the section to PATH instead of bench/results.json.
 """
 
 from __future__ import annotations
@@ -169,18 +171,41 @@ def cross_validate(
     return [{key: round(value, 3) for key, value in total.items()} for total in totals]
 
 
+# The second grid (2026-12-03, after the eighth batch of training texts): the nearest-neighbour
+# vote and the negated-words embedding block, around the previous shipped point.
+_PREVIOUS = {"negation": True, "none_weight": 1.0, "tagger_c": 0.03,
+             "clause_complaint_threshold": 0.95, "contrast_threshold": 0.2}
+CV_NEIGHBOUR_MODEL_GRID: tuple[dict[str, Any], ...] = (
+    _PREVIOUS, {**_PREVIOUS, "negation_features": True},
+)
+CV_NEIGHBOUR_DECISION_GRID: tuple[dict[str, Any], ...] = tuple(
+    {"knn_weight": weight, "knn_k": k, "complaint_threshold": threshold}
+    for weight, k in ((0.0, 10), (0.2, 20), (0.3, 10), (0.3, 20), (0.4, 20))
+    for threshold in (0.55, 0.6, 0.65, 0.7)
+)
+
+
 def cv_grid() -> int:
     """Print the cross-validated scores of every point of the grids (training part only)."""
     embedder = load_embedder()
     base = Settings()
-    for model in CV_MODEL_GRID:
-        trained = replace(base, **model)
-        decisions = tuple(replace(trained, **point) for point in CV_DECISION_GRID)
-        for point, scores in zip(CV_DECISION_GRID, cross_validate(embedder, trained, decisions)[1:],
-                                 strict=True):
-            mean = (scores["top1"] + scores["no_complaint"]) / 2
-            print(model, point, scores, f"mean {mean:.4f}", flush=True)
+    for models, points in ((CV_MODEL_GRID, CV_DECISION_GRID),
+                           (CV_NEIGHBOUR_MODEL_GRID, CV_NEIGHBOUR_DECISION_GRID)):
+        for model in models:
+            _print_grid(embedder, replace(base, **model), model, points)
     return 0
+
+
+def _print_grid(
+    embedder: Embedder, trained: Settings, model: dict[str, Any],
+    points: tuple[dict[str, Any], ...],
+) -> None:
+    """One model point trained per fold, every decision point applied to it, printed."""
+    decisions = tuple(replace(trained, **point) for point in points)
+    for point, scores in zip(points, cross_validate(embedder, trained, decisions)[1:],
+                             strict=True):
+        mean = (scores["top1"] + scores["no_complaint"]) / 2
+        print(model, point, scores, f"mean {mean:.4f}", flush=True)
 
 
 def measure() -> dict[str, Any]:
