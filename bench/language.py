@@ -19,20 +19,25 @@ into train and test parts. Only the test parts are measured here:
 - `feedback_cv_top1_accuracy`, `feedback_cv_no_complaint_accuracy`: the same two feedback
   figures by 5-fold cross-validation, repeated twice, within the training part (the shipped
   `SETTINGS`); the settings were chosen on these (`--cv-grid` prints the grid), never on the
-  test part;
+  test part. `--cv` prints only these, with the most frequent CV confusions, without
+  touching the test part: the figures to develop against;
 - `model_load_s`: loading the embedding model in this fresh process; `classifier_train_s`:
   training the feedback classifiers on the training part at first use.
 Corpus figures: texts per part, share of feedback texts using no word of any tag's name.
+`--json PATH` writes the section to PATH instead of bench/results.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
 import time
+from collections import Counter
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -117,30 +122,38 @@ CV_DECISION_GRID: tuple[dict[str, Any], ...] = tuple(
 
 
 def feedback_scores(
-    interpreter: FeedbackInterpreter, examples: list[FeedbackExample]
+    interpreter: FeedbackInterpreter, examples: list[FeedbackExample],
+    confusions: Counter[tuple[str, str]] | None = None,
 ) -> dict[str, float]:
-    """Top-1 accuracy on complaint texts and no-tag accuracy on the others."""
+    """Top-1 accuracy on complaint texts and no-tag accuracy on the others (errors counted in
+    `confusions` when given)."""
     top1 = complaints = quiet = no_complaint = 0
     answers = interpreter.interpret_many([(e.category, e.text) for e in examples])
     for example, guesses in zip(examples, answers, strict=True):
         keys = [g.key for g in guesses]
         if example.tags:
             complaints += 1
-            top1 += bool(keys) and keys[0] in example.tags
+            right = bool(keys) and keys[0] in example.tags
+            top1 += right
         else:
             no_complaint += 1
             quiet += not keys
+            right = not keys
+        if confusions is not None and not right:
+            confusions[(example.tags[0] if example.tags else "-", keys[0] if keys else "-")] += 1
     return {"top1": top1 / max(complaints, 1), "no_complaint": quiet / max(no_complaint, 1)}
 
 
 def cross_validate(
-    embedder: Embedder, settings: Settings, decisions: tuple[Settings, ...] = ()
+    embedder: Embedder, settings: Settings, decisions: tuple[Settings, ...] = (),
+    confusions: Counter[tuple[str, str]] | None = None,
 ) -> list[dict[str, float]]:
     """`feedback_scores` by repeated stratified k-fold over the training part only (the test
     part is never touched): each fold trains on the other folds plus the tag phrases.
 
     One result for `settings`, then one per entry of `decisions` (the same training, other
-    decision thresholds)."""
+    decision thresholds). `confusions`, when given, counts the errors of `settings` as
+    (first stated tag or "-", top returned tag or "-")."""
     train = [e for e in feedback_examples() if e.split == "train"]
     strata = [e.tags[0] if e.tags else "-" for e in train]
     folds = RepeatedStratifiedKFold(n_splits=CV_FOLDS, n_repeats=CV_REPEATS, random_state=15)
@@ -151,24 +164,48 @@ def cross_validate(
         interpreter = FeedbackInterpreter(embedder, fit, settings)
         held = [train[i] for i in held_rows]
         for total, point in zip(totals, points, strict=True):
-            scores = feedback_scores(interpreter.with_decisions(point), held)
+            scores = feedback_scores(interpreter.with_decisions(point), held,
+                                     confusions if point is settings else None)
             for key in total:
                 total[key] += scores[key] / (CV_FOLDS * CV_REPEATS)
     return [{key: round(value, 3) for key, value in total.items()} for total in totals]
+
+
+# The second grid (2026-12-03, after the eighth batch of training texts): the nearest-neighbour
+# vote and the negated-words embedding block, around the previous shipped point.
+_PREVIOUS = {"negation": True, "none_weight": 1.0, "tagger_c": 0.03,
+             "clause_complaint_threshold": 0.95, "contrast_threshold": 0.2}
+CV_NEIGHBOUR_MODEL_GRID: tuple[dict[str, Any], ...] = (
+    _PREVIOUS, {**_PREVIOUS, "negation_features": True},
+)
+CV_NEIGHBOUR_DECISION_GRID: tuple[dict[str, Any], ...] = tuple(
+    {"knn_weight": weight, "knn_k": k, "complaint_threshold": threshold}
+    for weight, k in ((0.0, 10), (0.2, 20), (0.3, 10), (0.3, 20), (0.4, 20))
+    for threshold in (0.55, 0.6, 0.65, 0.7)
+)
 
 
 def cv_grid() -> int:
     """Print the cross-validated scores of every point of the grids (training part only)."""
     embedder = load_embedder()
     base = Settings()
-    for model in CV_MODEL_GRID:
-        trained = replace(base, **model)
-        decisions = tuple(replace(trained, **point) for point in CV_DECISION_GRID)
-        for point, scores in zip(CV_DECISION_GRID, cross_validate(embedder, trained, decisions)[1:],
-                                 strict=True):
-            mean = (scores["top1"] + scores["no_complaint"]) / 2
-            print(model, point, scores, f"mean {mean:.4f}", flush=True)
+    for models, points in ((CV_MODEL_GRID, CV_DECISION_GRID),
+                           (CV_NEIGHBOUR_MODEL_GRID, CV_NEIGHBOUR_DECISION_GRID)):
+        for model in models:
+            _print_grid(embedder, replace(base, **model), model, points)
     return 0
+
+
+def _print_grid(
+    embedder: Embedder, trained: Settings, model: dict[str, Any],
+    points: tuple[dict[str, Any], ...],
+) -> None:
+    """One model point trained per fold, every decision point applied to it, printed."""
+    decisions = tuple(replace(trained, **point) for point in points)
+    for point, scores in zip(points, cross_validate(embedder, trained, decisions)[1:],
+                             strict=True):
+        mean = (scores["top1"] + scores["no_complaint"]) / 2
+        print(model, point, scores, f"mean {mean:.4f}", flush=True)
 
 
 def measure() -> dict[str, Any]:
@@ -242,15 +279,35 @@ def measure() -> dict[str, Any]:
     }
 
 
+def cv_only() -> int:
+    """Print the shipped settings' cross-validated figures and confusions (training part only;
+    the held-out test part is not read): the figures to develop against."""
+    embedder = load_embedder()
+    confusions: Counter[tuple[str, str]] = Counter()
+    scores = cross_validate(embedder, SETTINGS, confusions=confusions)[0]
+    for key, value in scores.items():
+        print(f"feedback_cv_{key}_accuracy: {value}")
+    print("most frequent CV errors (stated tag or -, top tag returned or -), over all repeats:")
+    for (stated, returned), count in confusions.most_common(20):
+        print(f"  {stated:>22} -> {returned:<22} {count}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Measure, print the figures and write section `language`."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dry-run", action="store_true", help="print, do not write results")
+    parser.add_argument("--json", type=Path, metavar="PATH",
+                        help="write the section's figures to PATH instead of bench/results.json")
     parser.add_argument("--cv-grid", action="store_true",
                         help="print cross-validated scores (training part) for CV_GRID and exit")
+    parser.add_argument("--cv", action="store_true",
+                        help="print the shipped settings' CV figures (training part only) and exit")
     args = parser.parse_args(argv)
     if args.cv_grid:
         return cv_grid()
+    if args.cv:
+        return cv_only()
     data: dict[str, Any] = {"load_average_before": round(os.getloadavg()[0], 2)}
     data.update(measure())
     data["load_average_after"] = round(os.getloadavg()[0], 2)
@@ -259,7 +316,9 @@ def main(argv: list[str] | None = None) -> int:
     data["meets_targets"] = all(data[k] >= v for k, v in TARGETS_MIN.items()) and all(
         data[k] <= v for k, v in TARGETS_MAX.items()
     )
-    if not args.dry_run:
+    if args.json is not None:
+        args.json.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    elif not args.dry_run:
         write_section("language", data)
     for key, value in sorted(data.items()):
         print(f"{key}: {value}")

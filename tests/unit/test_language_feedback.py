@@ -125,3 +125,29 @@ def test_only_decision_thresholds_may_change_after_training(
     assert stricter.interpret("rides", "Lovely driver, spotless car.") == []
     with pytest.raises(ValueError):
         interpreter.with_decisions(replace(SETTINGS, tagger_c=1.0))
+
+
+def test_negated_words_are_pooled_apart_from_the_others() -> None:
+    from marketplace.language.feedback import _content_words_by_negation
+
+    plain, negated = _content_words_by_negation("No smell of smoke, but the seats were hard.")
+    assert negated == ["smell", "smoke"]
+    assert "seats" in plain and "hard" in plain and "smoke" not in plain
+    # everything negated: the plain words fall back to all content words, never empty
+    plain, negated = _content_words_by_negation("Not dirty")
+    assert negated == ["dirty"] and plain
+
+
+def test_the_neighbour_vote_is_a_distribution_led_by_a_known_texts_own_tag(
+    interpreter: FeedbackInterpreter,
+) -> None:
+    from marketplace.language.feedback import tag_phrases
+
+    text, tags = next((t, k) for t, k in tag_phrases() if k == ("smoke_smell",))
+    dense = interpreter.features([text, "Lovely driver, spotless car."])
+    votes = interpreter._neighbour_vote(dense, len(interpreter._column))
+    assert np.allclose(votes.sum(axis=1), 1.0) and (votes >= 0).all()
+    # the text itself is among the training rows, at similarity 1: its tag gets the most
+    from marketplace.catalogue import lookup
+
+    assert int(votes[0].argmax()) == interpreter._column[lookup("complaint tag", tags[0]).code]
