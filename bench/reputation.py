@@ -37,11 +37,11 @@ from web3 import Web3
 from bench.results import write_section
 from marketplace.chain.anvil import running_anvil
 from marketplace.chain.connection import connected
-from marketplace.chain.deploy import DeployParams, deploy_marketplace, fund_dev_accounts
+from marketplace.chain.deploy import DeployParams, deploy_marketplace
 from marketplace.chain.market import CriteriaInput, ListingInput, Market
 from marketplace.chain.revert import ContractRevert
 from marketplace.domain import ETHER, Criterion, booking_fee, decode_booking_id
-from marketplace.web.demo import seed_market
+from marketplace.web.demo import plan_listings
 
 TARGET_SCORE = 45_000  # 4.5 stars, in the contract's units
 CATEGORY = 1
@@ -51,7 +51,6 @@ MAX_BOOKINGS = 200  # a strategy that needs more is reported as not reaching the
 MAX_PRICE = 2**88 - 1  # criteria that refuse no price: only the score (and what it needs) counts
 HONEST_CUSTOMERS = 10
 SLOT_LEAD = 60  # seconds between booking and the slot's start
-DEMO_ACCOUNTS = 1 + 12 + 24  # seed_market's operator, owners and customers
 
 
 @dataclass
@@ -194,11 +193,10 @@ def minimum_price(params: DeployParams) -> int:
     return price
 
 
-def demo_median_price(market: Market, accounts: list[str]) -> int:
-    """The median ether price of the demo market's listings: the demo `make run` seeds, seeded
-    here for real on the same deployment (its listings, criteria and booking histories)."""
-    demo = seed_market(market, accounts, None)
-    prices = [p.price for p in demo.providers if p.currency == ETHER]
+def demo_median_price() -> int:
+    """The median ether price of the listings the demo `make run` seeds (`plan_listings` is
+    what `seed_market` registers, computed without a chain)."""
+    prices = [p.price for p in plan_listings() if p.currency == ETHER]
     if not prices:
         raise RuntimeError("the demo market has no ether listings")
     return int(statistics.median_low(prices))
@@ -304,18 +302,15 @@ def honest(arena: Arena, price: int) -> Outcome:
 
 def run() -> dict[str, Any]:
     bench_accounts = 3 + 2 + sum(count + 1 for count in SYBILS) + 2 * 4 + HONEST_CUSTOMERS + 1
-    with running_anvil(accounts=DEMO_ACCOUNTS + bench_accounts + 5) as node, connected(
+    median = demo_median_price()
+    with running_anvil(accounts=bench_accounts + 5) as node, connected(
         node.url
     ) as w3:
         accounts = [str(Web3.to_checksum_address(a)) for a in w3.eth.accounts]
-        demo_accounts, accounts = accounts[:DEMO_ACCOUNTS], accounts[DEMO_ACCOUNTS:]
         # The default deployment parameters, as `make run` deploys them (arbiter, attestor and
         # the demo stablecoin named in the Setup).
         setup = DeployParams(arbiter=accounts[1], attestor=accounts[2], demo_token=True)
-        market, deployment = deploy_marketplace(w3, setup, deployer=accounts[0], record=False)
-        token = str(deployment.currencies[0]["token"])
-        fund_dev_accounts(w3, token, demo_accounts, minter=accounts[0])
-        median = demo_median_price(market, demo_accounts)
+        market, _ = deploy_marketplace(w3, setup, deployer=accounts[0], record=False)
         arena = Arena(w3, market, accounts, setup)
         strategies: list[Outcome] = [self_booking(arena)]
         strategies += [sybils_minimum_price(arena, count) for count in SYBILS]

@@ -36,6 +36,7 @@ from marketplace.catalogue import (
     CATEGORY_ATTRIBUTES,
     COMPLAINT_TAGS,
     REGIONS,
+    Entry,
     lookup,
 )
 from marketplace.chain.market import BookingRequest, CriteriaInput, ListingInput, Market
@@ -197,8 +198,9 @@ def seed_market(
     say(f"registering {n_providers} listings")
     stake = int(market.call("minStake"))
     story_rides: list[SeededProvider] = []
-    for i in range(n_providers):
-        provider = _register(market, engine, owners[i % len(owners)], i, stake, rng, currencies)
+    for i in range(n_providers):  # the market's first random draws: see `plan_listings`
+        provider = _register(market, engine, owners[i % len(owners)], stake,
+                             _plan(i, rng, currencies))
         demo.providers.append(provider)
         if provider.category == "rides":
             story_rides.append(provider)
@@ -249,8 +251,35 @@ def _advance_to(market: Market, timestamp: int) -> None:
     market.dev_mine_at(timestamp)
 
 
-def _register(market: Market, engine: Engine | None, owner: str, i: int, stake: int,
-              rng: random.Random, currencies: Sequence[int]) -> SeededProvider:
+@dataclass(frozen=True)
+class ListingPlan:
+    """What the demo registers as its `index`-th listing, before it is on a chain."""
+
+    index: int
+    category: Entry
+    region: Entry
+    traits: list[str]
+    mask: int
+    currency: int
+    price: int  # in the smallest unit of `currency`
+    instant: bool
+    free_cancel_hours: int
+    late_cancel_pct: int
+    name: str
+    description: str
+    quality: float
+
+
+def plan_listings(n_providers: int = 320, seed: int = 7,
+                  currencies: Sequence[int] = (ETHER, DUSD)) -> list[ListingPlan]:
+    """The listings `seed_market(..., n_providers=n, seed=seed)` registers, computed without a
+    chain (its random draws start with them): what the reputation benchmark reads its median
+    price from. `currencies` is (ETHER,) for a deployment without the demo token."""
+    rng = random.Random(seed)
+    return [_plan(i, rng, currencies) for i in range(n_providers)]
+
+
+def _plan(i: int, rng: random.Random, currencies: Sequence[int]) -> ListingPlan:
     category = CATEGORIES[i % len(CATEGORIES)]
     region = REGIONS[rng.randrange(len(REGIONS))] if i % 7 else REGIONS[0]
     traits = rng.sample(CATEGORY_TRAITS[category.key], k=rng.randint(1, 3))
@@ -267,19 +296,28 @@ def _register(market: Market, engine: Engine | None, owner: str, i: int, stake: 
     name = f"{FIRST_NAMES[rng.randrange(len(FIRST_NAMES))]}'s {rng.choice(TRADES[category.key])}"
     labels = [a.label.lower() for a in ATTRIBUTES if a.key in traits]
     description = f"{category.label} in {region.label}: {', '.join(labels)}."
-    document = {"name": name, "description": description}
+    quality = rng.uniform(0.3, 1.0) * (0.7 if "smoker" in traits else 1.0)
+    return ListingPlan(i, category, region, traits, mask, currency, price, instant, hours, pct,
+                       name, description, quality)
+
+
+def _register(market: Market, engine: Engine | None, owner: str, stake: int,
+              plan: ListingPlan) -> SeededProvider:
+    i, category = plan.index, plan.category
+    document = {"name": plan.name, "description": plan.description}
     if engine is not None and i % PICTURELESS_EVERY != PICTURELESS_EVERY - 1:
         # Drawn here, deterministic; from the listing's index, so the rng sequence (and with
         # it the rest of the market) is what it was before listings had pictures.
         picture = inspect(demo_picture(category.key, i // len(CATEGORIES)))
         document["picture"] = put_picture(engine, picture)
     digest = put_metadata(engine, document) if engine is not None else "0x" + "00" * 32
-    listing = ListingInput(category.code, region.code, mask, currency, price,
-                           bytes.fromhex(digest[2:]), instant, hours, pct)
+    listing = ListingInput(category.code, plan.region.code, plan.mask, plan.currency, plan.price,
+                           bytes.fromhex(digest[2:]), plan.instant, plan.free_cancel_hours,
+                           plan.late_cancel_pct)
     provider_id = market.register(listing, sender=owner, stake=stake)
-    quality = rng.uniform(0.3, 1.0) * (0.7 if "smoker" in traits else 1.0)
-    return SeededProvider(provider_id, owner, name, category.key, region.key, traits, price,
-                          quality, currency, instant, hours, pct)
+    return SeededProvider(provider_id, owner, plan.name, category.key, plan.region.key,
+                          plan.traits, plan.price, plan.quality, plan.currency, plan.instant,
+                          plan.free_cancel_hours, plan.late_cancel_pct)
 
 
 def _attest(market: Market, attestor: str, providers: Sequence[SeededProvider],

@@ -7,7 +7,8 @@ import dataclasses
 
 import pytest
 
-from marketplace.web.demo import DemoMarket, seed_market
+from marketplace.domain import ETHER
+from marketplace.web.demo import DUSD, DemoMarket, plan_listings, seed_market
 from tests.support.world import World, signed_in
 
 
@@ -32,6 +33,16 @@ def test_the_demo_covers_every_category_with_named_providers_and_histories(
     assert body["total"] == 45 and all(p["metadata_known"] for p in body["items"])
     assert seeded.bookings >= 5 and seeded.complaints >= 2
     assert seeded.roles[:2] == ["operator", "provider"]
+
+
+def test_plan_listings_is_what_the_seed_registers(demo: tuple[World, DemoMarket]) -> None:
+    """The reputation benchmark reads the demo's median price from `plan_listings`."""
+    world, seeded = demo
+    has_token = int(str(world.market.currency(DUSD)["token"]), 16) != 0
+    plans = plan_listings(45, seed=3, currencies=(ETHER, DUSD) if has_token else (ETHER,))
+    assert [(p.name, p.category.key, p.currency, p.price, p.quality) for p in plans] == [
+        (s.name, s.category, s.currency, s.price, s.quality) for s in seeded.providers]
+    assert len({p.price for p in plans}) > 10
 
 
 def test_the_story_customers_complaints_push_compact_cars_down_and_say_why(
