@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from marketplace.domain import decode_booking_id
 from tests.support.browser import SCREENSHOTS, Stack
 
 pytestmark = pytest.mark.e2e
@@ -107,7 +108,10 @@ def test_a_customer_sets_criteria_books_and_the_provider_delivers_and_the_custom
     confirm_review(page)
     page.wait_for_url(re.compile(r".*/bookings/0x[0-9a-f]+$"), timeout=TIMEOUT)
     expect(page.get_by_test_id("booking-status")).to_have_attribute("data-status", "accepted")
-    stack.world.mine(3 * 86_400)  # the slot's start: a provider completes only from then
+    # To the slot's start (from the booking id), whatever the time of day: a provider
+    # completes only from then, and not after the end and grace.
+    start = decode_booking_id(int(booking_id, 16)).start
+    stack.world.mine(max(0, start - stack.world.now()))
     page.reload()
     booking_action(page, "complete")
     expect(page.get_by_test_id("booking-status")).to_have_attribute("data-status", "completed")
