@@ -84,25 +84,32 @@ def eligible_rows(columns: Columns, criteria: CriteriaView | None) -> Rows:
     mask: Mask = columns.category == criteria.category
     mask &= columns.active
     mask &= columns.currency == criteria.currency
-    if criteria.region != 0:
-        mask &= columns.region == criteria.region
-    if criteria.required_attributes:
-        required = np.uint64(criteria.required_attributes)
-        mask &= (columns.attributes & required) == required
-    if criteria.refused_attributes:
-        mask &= (columns.attributes & np.uint64(criteria.refused_attributes)) == 0
     if criteria.min_score > 0:
         mask &= columns.score >= criteria.min_score
-    if criteria.min_rating_weight:
-        mask &= columns.rating_weight >= np.uint64(criteria.min_rating_weight)
-    if criteria.min_reliability:
-        mask &= columns.reliability >= criteria.min_reliability
+    _match_listing_fields(columns, criteria, mask)
     mask[_blocked_rows(columns, criteria)] = False
     mask[_owner_blocked_rows(columns, criteria)] = False
     rows = np.flatnonzero(mask)
     if criteria.verified_attributes:
         rows = rows[_verified_ok(columns, criteria, rows)]
     return rows[_within_ceiling(columns, rows, criteria)]
+
+
+def _match_listing_fields(arrays: Columns | PartColumns, criteria: CriteriaView,
+                          mask: Mask) -> None:
+    """Clear in `mask` the listings of `arrays` (the whole index, or one partition) that fail
+    the region, attribute, rating-weight or reliability criteria."""
+    if criteria.region != 0:
+        mask &= arrays.region == criteria.region
+    if criteria.required_attributes:
+        required = np.uint64(criteria.required_attributes)
+        mask &= (arrays.attributes & required) == required
+    if criteria.refused_attributes:
+        mask &= (arrays.attributes & np.uint64(criteria.refused_attributes)) == 0
+    if criteria.min_rating_weight:
+        mask &= arrays.rating_weight >= np.uint64(criteria.min_rating_weight)
+    if criteria.min_reliability:
+        mask &= arrays.reliability >= criteria.min_reliability
 
 
 def partition_eligible(columns: Columns, part: PartColumns, criteria: CriteriaView) -> Mask:
@@ -121,17 +128,7 @@ def partition_eligible(columns: Columns, part: PartColumns, criteria: CriteriaVi
             score = int(part.score[slot])
             ok[slot] = score >= criteria.min_score and (
                 columns.big_prices[row] <= price_ceiling(criteria, score))
-    if criteria.region != 0:
-        ok &= part.region == criteria.region
-    if criteria.required_attributes:
-        required = np.uint64(criteria.required_attributes)
-        ok &= (part.attributes & required) == required
-    if criteria.refused_attributes:
-        ok &= (part.attributes & np.uint64(criteria.refused_attributes)) == 0
-    if criteria.min_rating_weight:
-        ok &= part.rating_weight >= np.uint64(criteria.min_rating_weight)
-    if criteria.min_reliability:
-        ok &= part.reliability >= criteria.min_reliability
+    _match_listing_fields(part, criteria, ok)
     if criteria.blocked:
         found = (columns.row_of.get(pid) for pid in criteria.blocked)
         ok[part.positions([row for row in found if row is not None])] = False
