@@ -72,3 +72,37 @@ def db_status(database_url: str | None) -> None:
     click.echo(f"last block   {state['last_block']} (final up to {state['final_block']})")
     click.echo(f"events       {state['events']} ({state['skipped_logs']} foreign logs skipped)")
     click.echo(f"balance      {totals['expected_balance']} wei expected in the contract")
+
+
+@db.command("prune-pictures", epilog=epilog(ExitCode.OK, ExitCode.USAGE, ExitCode.FAILED))
+@database_option
+@click.option("--grace-hours", type=click.FloatRange(min=0.0), default=24.0, show_default=True,
+              help="Keep an unnamed picture this long after its upload (its register or edit "
+                   "transaction may still be on its way).")
+@click.option("--dry-run", is_flag=True, help="List what would be removed; remove nothing.")
+def db_prune_pictures(database_url: str | None, grace_hours: float, dry_run: bool) -> None:
+    """Remove uploaded listing pictures that no metadata document names.
+
+    A picture stays while any stored metadata document (each one an on-chain metadataHash may
+    name) refers to it, so every picture a listing ever showed is kept.
+    """
+    from sqlalchemy import inspect
+
+    from marketplace.store.engine import describe_url, open_engine
+    from marketplace.web.db import pictures, prune_pictures
+
+    with reported_as_exit_status():
+        settings = load_settings(database_url=database_url)
+        engine = open_engine(settings.database_url)
+        try:
+            if not inspect(engine).has_table(pictures.name):
+                click.echo(f"no pictures are stored in {describe_url(settings.database_url)}")
+                return
+            pruned = prune_pictures(engine, grace_hours * 3600.0, dry_run=dry_run)
+        finally:
+            engine.dispose()
+    for digest in pruned.digests:
+        click.echo(f"{'would remove' if dry_run else 'removed'} {digest}")
+    verb = "would remove" if dry_run else "removed"
+    click.echo(f"{verb} {len(pruned.digests)} pictures ({pruned.size:,} bytes); "
+               f"kept {pruned.kept}")

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from eth_utils.crypto import keccak
 from sqlalchemy import (
     Column,
+    Connection,
     Engine,
     Float,
     Integer,
@@ -31,6 +32,7 @@ from sqlalchemy import (
     Table,
     Text,
     delete,
+    exists,
     insert,
     select,
     update,
@@ -226,8 +228,10 @@ def put_picture(engine: Engine, picture: Picture, stored_by: str | None = None) 
                 sha256=digest, content_type=picture.content_type, width=picture.width,
                 height=picture.height, size=len(picture.data), data=picture.data,
                 stored_at=time.time(), stored_by=stored_by))
-    except IntegrityError:  # stored before: same digest, same bytes
-        pass
+    except IntegrityError:  # stored before: same digest, same bytes; uploaded again now
+        with engine.begin() as conn:
+            conn.execute(update(pictures).where(pictures.c.sha256 == digest)
+                         .values(stored_at=time.time()))
     return digest
 
 
@@ -254,3 +258,57 @@ def get_picture(engine: Engine, digest: str) -> StoredPicture | None:
         log.error("picture %s: its stored bytes do not match its digest; not served", digest)
         return None
     return stored
+
+
+@dataclass(frozen=True)
+class PrunedPictures:
+    """What `prune_pictures` removed (or, on a dry run, would remove)."""
+
+    digests: tuple[str, ...]
+    size: int  # bytes of picture data
+    kept: int  # pictures left: named by a metadata document, or younger than the grace time
+
+
+def prune_pictures(engine: Engine, grace_s: float, now: float | None = None,
+                   dry_run: bool = False) -> PrunedPictures:
+    """Delete the pictures no stored metadata document names that were stored more than
+    `grace_s` seconds ago: uploads whose listing was never registered or was given another
+    picture. A document is kept for ever (an on-chain metadataHash may name it), so a picture
+    any listing ever showed is kept too. The grace time covers an upload whose register or
+    update transaction is still on its way; the DELETE repeats both conditions, so a picture
+    named or uploaded again meanwhile stays."""
+    now = time.time() if now is None else now
+    cutoff = now - grace_s
+    with engine.begin() as conn:
+        named = _named_pictures(conn)
+        rows = conn.execute(select(pictures.c.sha256, pictures.c.size, pictures.c.stored_at)).all()
+    doomed = {digest: size for digest, size, stored_at in rows
+              if digest not in named and stored_at < cutoff}
+    removed: list[str] = []
+    for digest in sorted(doomed):
+        if dry_run:
+            removed.append(digest)
+            continue
+        # One statement per picture with both conditions again: a document naming it, or an
+        # upload of it, that arrived after the scan above keeps it.
+        still_unnamed = ~exists().where(
+            provider_metadata.c.document.contains(f'"picture":"{digest}"'))
+        with engine.begin() as conn:
+            if conn.execute(delete(pictures).where(
+                    pictures.c.sha256 == digest, pictures.c.stored_at < cutoff,
+                    still_unnamed)).rowcount == 1:
+                removed.append(digest)
+    return PrunedPictures(tuple(removed), sum(doomed[d] for d in removed),
+                          len(rows) - len(removed))
+
+
+def _named_pictures(conn: Connection) -> set[str]:
+    """The picture digests the stored metadata documents name."""
+    named: set[str] = set()
+    documents = conn.execute(select(provider_metadata.c.document).where(
+        provider_metadata.c.document.contains('"picture":'))).scalars()
+    for document in documents:
+        picture = json.loads(document).get("picture")
+        if isinstance(picture, str):
+            named.add(picture.lower())
+    return named

@@ -222,6 +222,35 @@ def test_db_init_then_status_succeed_on_a_fresh_store(tmp_path: Path) -> None:
     assert "indexed      nothing yet" in status.output
 
 
+def test_prune_pictures_removes_only_unnamed_old_uploads_and_says_so(tmp_path: Path) -> None:
+    from sqlalchemy import create_engine, update
+
+    from marketplace.web.db import create_web_schema, pictures, put_metadata, put_picture
+    from marketplace.web.demo_pictures import demo_picture
+    from marketplace.web.pictures import inspect
+
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    assert "no pictures are stored" in run("db", "prune-pictures", "--database", url).output
+    engine = create_engine(url)
+    create_web_schema(engine)
+    named, abandoned = (put_picture(engine, inspect(demo_picture("repairs", v))) for v in (0, 1))
+    put_metadata(engine, {"name": "A", "description": "d", "picture": named})
+    with engine.begin() as conn:
+        conn.execute(update(pictures).values(stored_at=0.0))
+    engine.dispose()
+
+    dry = run("db", "prune-pictures", "--database", url, "--dry-run")
+    done = run("db", "prune-pictures", "--database", url)
+    again = run("db", "prune-pictures", "--database", url)
+    bad = run("db", "prune-pictures", "--database", url, "--grace-hours", "-1")
+
+    assert dry.exit_code == done.exit_code == again.exit_code == ExitCode.OK
+    assert f"would remove {abandoned}" in dry.output and named not in dry.output
+    assert f"removed {abandoned}" in done.output and "removed 1 pictures" in done.output
+    assert "removed 0 pictures" in again.output and "kept 1" in again.output
+    assert bad.exit_code == ExitCode.USAGE and "-1.0 is not in the range x>=0" in bad.output
+
+
 # ---------------------------------------------------------------- interrupted: status 130
 
 

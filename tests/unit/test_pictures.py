@@ -23,6 +23,8 @@ from marketplace.web.db import (
     metadata_hash,
     picture_info,
     pictures,
+    prune_pictures,
+    put_metadata,
     put_picture,
 )
 from marketplace.web.demo_pictures import demo_picture
@@ -256,6 +258,63 @@ def test_a_stored_picture_whose_bytes_were_altered_is_not_served(engine: Engine)
 
     assert get_picture(engine, digest) is None
     assert picture_info(engine, digest) is not None  # the row is there; its bytes are wrong
+
+
+# ------------------------------------------------------------------ pruning unnamed uploads
+
+DAY = 86_400.0
+
+
+def _age(engine: Engine, digest: str, stored_at: float) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(pictures).where(pictures.c.sha256 == digest)
+                     .values(stored_at=stored_at))
+
+
+def _stored(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(conn.execute(text("select sha256 from web_pictures")).scalars())
+
+
+def test_only_old_pictures_no_metadata_document_names_are_pruned(engine: Engine) -> None:
+    now = 10 * DAY
+    named, abandoned, young = (put_picture(engine, inspect(png(40 + i, 30))) for i in range(3))
+    put_metadata(engine, metadata_document({"name": "A", "description": "d", "picture": named}))
+    put_metadata(engine, metadata_document({"name": "B", "description": "no picture"}))
+    for digest, stored_at in ((named, 0.0), (abandoned, 0.0), (young, now - 3600)):
+        _age(engine, digest, stored_at)
+
+    dry = prune_pictures(engine, grace_s=DAY, now=now, dry_run=True)
+    assert dry.digests == (abandoned,) and _stored(engine) == {named, abandoned, young}
+
+    pruned = prune_pictures(engine, grace_s=DAY, now=now)
+    assert pruned.digests == (abandoned,) and pruned.kept == 2
+    assert pruned.size == len(png(41, 30))
+    assert _stored(engine) == {named, young}
+    assert prune_pictures(engine, grace_s=0.0, now=now).digests == (young,)
+
+
+def test_an_upload_again_restarts_the_grace_time(engine: Engine) -> None:
+    digest = put_picture(engine, inspect(png()))
+    _age(engine, digest, 0.0)
+
+    put_picture(engine, inspect(png()))  # the same bytes chosen again for a new listing
+
+    assert prune_pictures(engine, grace_s=DAY).digests == ()
+    assert _stored(engine) == {digest}
+
+
+def test_a_document_naming_the_picture_after_the_scan_still_keeps_it(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    digest = put_picture(engine, inspect(png()))
+    _age(engine, digest, 0.0)
+    put_metadata(engine, metadata_document({"name": "A", "description": "d", "picture": digest}))
+    # As if the document had been stored between the scan and the DELETE.
+    monkeypatch.setattr("marketplace.web.db._named_pictures", lambda conn: set())
+
+    assert prune_pictures(engine, grace_s=DAY, now=DAY * 2).digests == ()
+    assert _stored(engine) == {digest}
 
 
 # ------------------------------------------------------------------ metadata covers the picture
