@@ -9,6 +9,7 @@ rule.
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 import pytest
 
@@ -596,6 +597,29 @@ def test_verified_attributes_need_a_trusted_attestation_in_force(
     ready.book(C1, 1, salt=1)
     [violation] = only(audit(chain), Invariant.COMPLIANCE)
     assert violation.details["criterion"] == "VERIFIED_ATTRIBUTES"
+
+
+@pytest.mark.parametrize(("change", "criterion"), [
+    (lambda m: m.set_criteria(C1, requiredAttributes=0b10), "REQUIRED_ATTRIBUTES"),
+    (lambda m: m.set_blocked(C1, 1), "BLOCKED"),
+    (lambda m: m.set_owner_blocked(C1, P1), "OWNER_BLOCKED"),
+    (lambda m: m.change(ChangeKind.ATTESTOR, ATTESTOR, 0), "VERIFIED_ATTRIBUTES"),
+], ids=["criteria", "listing-block", "owner-block", "attestor-removed"])
+def test_each_booking_meets_the_criteria_as_they_stand_after_the_bookings_before_it(
+    chain: CraftedChain, ready: CraftedMarket, change: Any, criterion: str
+) -> None:
+    """The same customer books the same listing before and after a change of what eligibility
+    reads: the second booking is judged on the changed criteria, blocks and attestors, not on
+    what held for the first."""
+    ready.set_criteria(C1, requiredAttributes=0b100, verifiedAttributes=0b100,
+                       trustedAttestors=1 << 0)
+    ready.attest(1, 1, 0b100)
+    ready.book(C1, 1)
+    assert audit(chain).clean
+    change(ready)
+    ready.book(C1, 1, salt=1)
+    [violation] = only(audit(chain), Invariant.COMPLIANCE)
+    assert violation.details["criterion"] == criterion
 
 
 def test_a_track_record_below_the_minimum_weight_is_a_compliance_violation(
