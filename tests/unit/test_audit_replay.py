@@ -759,3 +759,40 @@ def test_violations_before_the_from_block_are_not_reported(chain: CraftedChain,
     start = chain.head + 1
     ready.lifecycle(C2, 2)
     assert audit(chain, from_block=start).clean
+
+
+# ---------------------------------------------------------------- the collector pause
+
+
+def test_an_audit_leaves_the_garbage_collector_as_it_found_it(chain: CraftedChain,
+                                                             ready: CraftedMarket) -> None:
+    """The replay runs with the cyclic collector paused; afterwards it runs again, and a
+    collector the program had turned off stays off."""
+    import gc
+
+    ready.book(C1, 1)
+    assert gc.isenabled()
+    assert audit(chain).clean
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert audit(chain).clean
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_overlapping_audits_share_one_collector_pause() -> None:
+    """Audits in two threads: the collector runs again only when the last one ends, whichever
+    order they end in."""
+    import gc
+
+    from marketplace.audit.auditor import _collector_paused
+
+    first, second = _collector_paused(), _collector_paused()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert not gc.isenabled()  # the second audit is still running
+    second.__exit__(None, None, None)
+    assert gc.isenabled()
