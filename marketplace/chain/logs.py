@@ -193,9 +193,9 @@ class EventSpec:
     data_names: tuple[str, ...]
     data_types: tuple[str, ...]
     data_words: int
-    # (name, decoder) per word of topics[1:] then data, when no data field is a struct: the
-    # fast path decodes those words in one loop (None: the nested path)
-    flat: tuple[tuple[str, WordDecoder], ...] | None = None
+    # (name, decoder, offset in the hex words) per word of topics[1:] then data, when no data
+    # field is a struct: the fast path decodes those words in one loop (None: the nested path)
+    flat: tuple[tuple[str, WordDecoder, int], ...] | None = None
 
     @classmethod
     def from_abi(cls, entry: Mapping[str, Any]) -> EventSpec:
@@ -224,13 +224,14 @@ class EventSpec:
 
 def _flat_plan(
     indexed: Sequence[tuple[str, WordDecoder | None]], data_fields: Sequence[Field] | None
-) -> tuple[tuple[str, WordDecoder], ...] | None:
-    """One (name, decoder) per word of an event whose data is static and has no struct."""
+) -> tuple[tuple[str, WordDecoder, int], ...] | None:
+    """One (name, decoder, offset) per word of an event whose data is static and has no
+    struct; the offset is the word's first hex digit in topics[1:] and data joined."""
     if data_fields is None or any(isinstance(sub, list) for _, sub in data_fields):
         return None
     plan = [(name, decoder or _hashed) for name, decoder in indexed]
     plan.extend((name, sub) for name, sub in data_fields)
-    return tuple(plan)
+    return tuple((name, decoder, 64 * i) for i, (name, decoder) in enumerate(plan))
 
 
 def _int_field(log: Mapping[str, Any], key: str) -> int:
@@ -332,9 +333,8 @@ class EventDecoder:
             # Hex digits only: fromhex refuses anything else but spaces, which shorten it.
             if 2 * len(bytes.fromhex(words)) != len(words):
                 return None
-            args = {name: decode(words[i : i + 64]) for (name, decode), i in zip(
-                plan, range(0, len(words), 64), strict=True
-            )}
+            # The lengths checked above: the plan's offsets cover exactly these words.
+            args = {name: decode(words[i : i + 64]) for name, decode, i in plan}
         except ValueError:
             return None
         return spec, args
