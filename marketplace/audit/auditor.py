@@ -11,11 +11,13 @@ checked blocks, a binary search over `eth_getBalance` finds the block where the 
 
 from __future__ import annotations
 
+import gc
 import queue
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -112,6 +114,35 @@ def _abi_string(data: Any) -> str | None:
 
 
 _DONE = object()
+
+_collector_lock = threading.Lock()
+_collector_pauses = 0  # audits running with the cyclic garbage collector paused
+_collector_was_enabled = False
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while logs are replayed.
+
+    A replay makes no reference cycles, but it keeps tens of thousands of records alive while
+    the fetch thread parses thousands of logs a chunk: the collector's passes over them found
+    nothing and took about a tenth of the audit's CPU. Reference counting still frees
+    everything else at once. Audits in several threads share one pause (counted), and the
+    collector runs again as it was when the last one ends.
+    """
+    global _collector_pauses, _collector_was_enabled
+    with _collector_lock:
+        if _collector_pauses == 0:
+            _collector_was_enabled = gc.isenabled()
+            gc.disable()
+        _collector_pauses += 1
+    try:
+        yield
+    finally:
+        with _collector_lock:
+            _collector_pauses -= 1
+            if _collector_pauses == 0 and _collector_was_enabled:
+                gc.enable()
 
 
 class Auditor:
@@ -262,35 +293,36 @@ class Auditor:
             mininterval=0.25,
             dynamic_ncols=True,
         )
-        worker.start()
-        try:
-            while True:
-                item = chunks.get()
-                if item is _DONE:
-                    break
-                if isinstance(item, BaseException):
-                    raise item
-                chunk: _Chunk = item
-                self.logs += len(chunk.logs)
-                events, skipped = self.decoder.decode_many(chunk.logs)
-                self.replay.skip(skipped)
-                checkpoints = self.replay.apply(events)
-                if events:
-                    newest = events[-1]
-                    self._last_event = (newest.block_number, newest.block_hash)
-                self._check_solvency(checkpoints, chunk.balances)
-                self.next_block = chunk.end + 1
-                bar.update(chunk.end - chunk.start + 1)
-                bar.set_postfix(events=f"{self.replay.events_seen:,}", refresh=False)
-        finally:
-            stop.set()
-            bar.close()
-            while worker.is_alive():  # unblock a producer waiting on the full queue
-                try:
-                    chunks.get(timeout=0.05)
-                except queue.Empty:
-                    pass
-            worker.join()
+        with _collector_paused():
+            worker.start()
+            try:
+                while True:
+                    item = chunks.get()
+                    if item is _DONE:
+                        break
+                    if isinstance(item, BaseException):
+                        raise item
+                    chunk: _Chunk = item
+                    self.logs += len(chunk.logs)
+                    events, skipped = self.decoder.decode_many(chunk.logs)
+                    self.replay.skip(skipped)
+                    checkpoints = self.replay.apply(events)
+                    if events:
+                        newest = events[-1]
+                        self._last_event = (newest.block_number, newest.block_hash)
+                    self._check_solvency(checkpoints, chunk.balances)
+                    self.next_block = chunk.end + 1
+                    bar.update(chunk.end - chunk.start + 1)
+                    bar.set_postfix(events=f"{self.replay.events_seen:,}", refresh=False)
+            finally:
+                stop.set()
+                bar.close()
+                while worker.is_alive():  # unblock a producer waiting on the full queue
+                    try:
+                        chunks.get(timeout=0.05)
+                    except queue.Empty:
+                        pass
+                worker.join()
         if self.replay.last_block != to_block:
             self._check_solvency(self.replay.checkpoint_at(to_block, None), {})
         self.anchor = (to_block, self._block_hash(to_block))

@@ -55,13 +55,13 @@ def requested(r: Replay, ev: DecodedEvent) -> None:
     b.criteria_version = a["criteriaVersion"]
     b.arbiter_id = a["arbiterId"]
     b.deadline = a["respondBy"]
-    decoded = decode_booking_id(booking_id)
-    b.start, b.duration = decoded.start, decoded.duration_minutes
+    key = decode_booking_id(booking_id)
+    b.start, b.duration = key.start, key.duration_minutes
     provider = r.providers.get(provider_id)
     offer = provider.offers.get(b.offer_version) if provider is not None else None
     if offer is not None:  # the terms the booking locked
         b.free_cancel_hours, b.late_cancel_pct = offer.free_cancel_hours, offer.late_cancel_pct
-    checks.check_request(r, ev, b, provider)
+    checks.check_request(r, ev, b, provider, key)
     compliance.check_booking(r, ev, b, provider)
     if offer is not None and offer.instant:  # accepted in the same transaction
         r.defer(partial(checks.check_instant, r, ev, b))

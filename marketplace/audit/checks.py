@@ -28,13 +28,13 @@ from marketplace.chain.logs import DecodedEvent
 from marketplace.domain import (
     DEFAULT_REFUND_BPS,
     MAX_FEE_BPS,
+    BookingKey,
     CancelTerms,
     Status,
     booking_fee,
     cancellation_split,
     count_outcome,
     customer_of,
-    decode_booking_id,
     free_cancellation,
     no_show_slash,
     provider_of,
@@ -181,22 +181,22 @@ def lock_after(r: Replay, service_deadline: int) -> int:
 
 
 def check_request(
-    r: Replay, ev: DecodedEvent, b: BookingState, provider: ProviderState | None
+    r: Replay, ev: DecodedEvent, b: BookingState, provider: ProviderState | None,
+    key: BookingKey,
 ) -> None:
     """A booking request: its id encodes its customer, listing and slot, the slot is in the
     future and within a year, the id is new, nothing is paused, the currency is enabled, the
     arbiter is the default one, and the fee is the rule's at the rate and minimum fee in force
-    (its compliance is `compliance.check_booking`)."""
+    (its compliance is `compliance.check_booking`). `key` is the booking id decoded."""
     a = ev.args
-    booking_id, sid = b.booking_id, short_id(b.booking_id)
     ts = ev.block_timestamp
 
     def flag(invariant: Invariant, message: str, **details: Any) -> None:
-        _booking_violation(r, b, invariant, ev, f"booking {sid} {message}", **details)
+        _booking_violation(r, b, invariant, ev, f"booking {short_id(b.booking_id)} {message}",
+                           **details)
 
-    if booking_id in r.bookings:
+    if b.booking_id in r.bookings:
         flag(Invariant.TRANSITIONS, "was requested twice (a booking id is unique)")
-    key = decode_booking_id(booking_id)
     if key.customer != b.customer or key.provider_id != b.provider_id:
         flag(Invariant.TRANSITIONS,
              f"names customer {b.customer} and listing {b.provider_id}, but its id encodes "

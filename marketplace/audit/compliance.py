@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from marketplace.audit.model import Invariant
+from marketplace.audit.model import Invariant, hex_id
 from marketplace.audit.state import BookingState, CriteriaState, CustomerState, ProviderState
 from marketplace.chain.logs import DecodedEvent
 from marketplace.domain import (
@@ -53,10 +53,25 @@ def criteria_facts(
 
 
 def _facts_of(r: Replay, customer: str, criteria: CriteriaState | None) -> CriteriaFacts | None:
+    """The domain's view of the customer's criteria as they stand. Built again only when they
+    changed since the last booking: new values (a CriteriaSet stores a new dict), version,
+    blocked listings or owner blocks."""
     if criteria is None or not criteria.values:
         return None
-    owners = frozenset(r.customer(customer).blocked_owners)
-    return criteria_facts(criteria.values, criteria.version, frozenset(criteria.blocked), owners)
+    owners = r.customer(customer).blocked_owners
+    facts = criteria.facts
+    if (
+        facts is None
+        or criteria.facts_of is not criteria.values
+        or facts.version != criteria.version
+        or facts.blocked != criteria.blocked
+        or facts.blocked_owners != owners
+    ):
+        facts = criteria.facts = criteria_facts(
+            criteria.values, criteria.version, frozenset(criteria.blocked), frozenset(owners)
+        )
+        criteria.facts_of = criteria.values
+    return facts
 
 
 def check_booking(
@@ -65,11 +80,10 @@ def check_booking(
     """The booking is not self-booking, names the offer and criteria versions in force, and the
     listing met the customer's criteria at that block."""
     booking_id, customer, provider_id = b.booking_id, b.customer, b.provider_id
-    sid = f"0x{booking_id:064x}"
     if provider is None:
         r.violate(
             Invariant.COMPLIANCE, ev,
-            f"booking {sid} is of listing {provider_id}, which was never registered",
+            f"booking {hex_id(booking_id)} is of listing {provider_id}, which was never registered",
             booking=booking_id, provider=provider_id, account=customer,
         )
         return
@@ -98,8 +112,7 @@ def check_booking(
         details["current_version"] = current
     facts = _facts_of(r, customer, criteria)
     listing = provider.facts()
-    named = frozenset(i for i, (_, allowed) in r.attestors.items() if allowed)
-    failed = first_failed_criterion(listing, facts, named)
+    failed = first_failed_criterion(listing, facts, r.named_attestors())
     if failed is not Criterion.NONE:
         reasons.append(f"fails {failed.name}: {failed.reason}")
         details["criterion"] = failed.name
@@ -112,7 +125,7 @@ def check_booking(
     if reasons:
         r.violate(
             Invariant.COMPLIANCE, ev,
-            f"booking {sid} of listing {provider_id}: " + "; ".join(reasons),
+            f"booking {hex_id(booking_id)} of listing {provider_id}: " + "; ".join(reasons),
             booking=booking_id, provider=provider_id, account=customer, **details,
         )
 

@@ -333,7 +333,7 @@ def arbiter_set(r: Replay, ev: DecodedEvent) -> None:
 def attestor_set(r: Replay, ev: DecodedEvent) -> None:
     """AttestorSet: an attestor id named or removed."""
     a = ev.args
-    r.attestors[a["id"]] = (a["account"], a["allowed"])
+    r.set_attestor(a["id"], a["account"], a["allowed"])
 
 
 def currency_set(r: Replay, ev: DecodedEvent) -> None:

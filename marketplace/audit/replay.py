@@ -65,7 +65,8 @@ class Replay:
         self.token_min_fees: dict[str, int] = {}  # set before the token was a currency
         self.credits: dict[tuple[str, int], int] = {}  # (account, currency) -> credit
         self.arbiters: dict[int, tuple[str, bool]] = {}  # id -> (account, allowed)
-        self.attestors: dict[int, tuple[str, bool]] = {}
+        self.attestors: dict[int, tuple[str, bool]] = {}  # changed by `set_attestor`
+        self._named_attestors: frozenset[int] | None = None
         self.default_arbiter = 0
         # The transaction whose ArbiterSet removed the default arbiter: the contract then emits
         # ChangeApplied(DefaultArbiter, 0x0, 0) itself, in the same transaction, unscheduled.
@@ -246,6 +247,20 @@ class Replay:
                 booking_id=booking, provider_id=provider, account=account, details=details,
             )
         )
+
+    def set_attestor(self, attestor_id: int, account: str, allowed: bool) -> None:
+        """An attestor id named (or removed) by the operator."""
+        self.attestors[attestor_id] = (account, allowed)
+        self._named_attestors = None
+
+    def named_attestors(self) -> frozenset[int]:
+        """The attestor ids the operator names now (kept until the next AttestorSet)."""
+        named = self._named_attestors
+        if named is None:
+            named = self._named_attestors = frozenset(
+                i for i, (_, allowed) in self.attestors.items() if allowed
+            )
+        return named
 
     def credit(self, account: str, amount: int, currency: int = ETHER) -> None:
         """Owe `account` `amount` more of `currency` (a withdrawable credit)."""

@@ -184,11 +184,11 @@ def totals_of(replay: Replay, money: Money) -> dict[str, Any]:
     """Totals over the audited range: bookings by final state, money per currency, disputes,
     ratings, slashes."""
     by_state = {s.name: 0 for s in Status if s is not Status.NONE}
-    bookings = 0
-    for b in replay.bookings.values():
-        if b.in_scope:
-            bookings += 1
-            by_state[status_name(b.status)] = by_state.get(status_name(b.status), 0) + 1
+    counts = Counter(b.status for b in replay.bookings.values() if b.in_scope)
+    bookings = counts.total()
+    for status, count in counts.items():  # named once per state, not once per booking
+        name = status_name(status)
+        by_state[name] = by_state.get(name, 0) + count
     t = replay.totals
     cur = replay.currencies
     return {

@@ -17,6 +17,7 @@ from marketplace.domain import (
     RATEABLE_STATUSES,
     STATUS_AFTER,
     TRANSITIONS,
+    CriteriaFacts,
     ListingFacts,
     Status,
     customer_of,
@@ -225,7 +226,7 @@ class CriteriaState:
     """A customer's criteria for one category, with its blocked listings."""
 
     __slots__ = (
-        "category", "version", "values", "blocked",
+        "category", "version", "values", "blocked", "facts", "facts_of",
     )
 
     def __init__(self, category: int) -> None:
@@ -233,6 +234,10 @@ class CriteriaState:
         self.version = 0
         self.values: dict[str, Any] = {}  # the CriteriaInput as the event stated it
         self.blocked: set[int] = set()
+        # The domain's view of them for eligibility (`compliance`), and the `values` it was
+        # built from: built again when anything in it changed.
+        self.facts: CriteriaFacts | None = None
+        self.facts_of: dict[str, Any] | None = None
 
 
 class BookingState:

@@ -9,6 +9,7 @@ rule.
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 import pytest
 
@@ -598,6 +599,29 @@ def test_verified_attributes_need_a_trusted_attestation_in_force(
     assert violation.details["criterion"] == "VERIFIED_ATTRIBUTES"
 
 
+@pytest.mark.parametrize(("change", "criterion"), [
+    (lambda m: m.set_criteria(C1, requiredAttributes=0b10), "REQUIRED_ATTRIBUTES"),
+    (lambda m: m.set_blocked(C1, 1), "BLOCKED"),
+    (lambda m: m.set_owner_blocked(C1, P1), "OWNER_BLOCKED"),
+    (lambda m: m.change(ChangeKind.ATTESTOR, ATTESTOR, 0), "VERIFIED_ATTRIBUTES"),
+], ids=["criteria", "listing-block", "owner-block", "attestor-removed"])
+def test_each_booking_meets_the_criteria_as_they_stand_after_the_bookings_before_it(
+    chain: CraftedChain, ready: CraftedMarket, change: Any, criterion: str
+) -> None:
+    """The same customer books the same listing before and after a change of what eligibility
+    reads: the second booking is judged on the changed criteria, blocks and attestors, not on
+    what held for the first."""
+    ready.set_criteria(C1, requiredAttributes=0b100, verifiedAttributes=0b100,
+                       trustedAttestors=1 << 0)
+    ready.attest(1, 1, 0b100)
+    ready.book(C1, 1)
+    assert audit(chain).clean
+    change(ready)
+    ready.book(C1, 1, salt=1)
+    [violation] = only(audit(chain), Invariant.COMPLIANCE)
+    assert violation.details["criterion"] == criterion
+
+
 def test_a_track_record_below_the_minimum_weight_is_a_compliance_violation(
     chain: CraftedChain, ready: CraftedMarket
 ) -> None:
@@ -735,3 +759,40 @@ def test_violations_before_the_from_block_are_not_reported(chain: CraftedChain,
     start = chain.head + 1
     ready.lifecycle(C2, 2)
     assert audit(chain, from_block=start).clean
+
+
+# ---------------------------------------------------------------- the collector pause
+
+
+def test_an_audit_leaves_the_garbage_collector_as_it_found_it(chain: CraftedChain,
+                                                             ready: CraftedMarket) -> None:
+    """The replay runs with the cyclic collector paused; afterwards it runs again, and a
+    collector the program had turned off stays off."""
+    import gc
+
+    ready.book(C1, 1)
+    assert gc.isenabled()
+    assert audit(chain).clean
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert audit(chain).clean
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_overlapping_audits_share_one_collector_pause() -> None:
+    """Audits in two threads: the collector runs again only when the last one ends, whichever
+    order they end in."""
+    import gc
+
+    from marketplace.audit.auditor import _collector_paused
+
+    first, second = _collector_paused(), _collector_paused()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert not gc.isenabled()  # the second audit is still running
+    second.__exit__(None, None, None)
+    assert gc.isenabled()

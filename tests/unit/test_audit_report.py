@@ -60,6 +60,17 @@ def run(chain: CraftedChain, **options: object) -> AuditReport:
     return build_report(auditor)
 
 
+def test_bookings_are_counted_by_their_final_state() -> None:
+    chain, market, _ = history()
+    market.lifecycle(C2, 1, stars=4)
+    market.lifecycle(C1, 1, stars=3)
+
+    by_state = run(chain).totals["bookings_by_state"]
+
+    assert (by_state["SETTLED"], by_state["CANCELLED"], by_state["RESOLVED"]) == (3, 1, 1)
+    assert sum(by_state.values()) == 5
+
+
 def test_the_json_report_has_a_top_level_violations_list_in_human_units() -> None:
     chain, market, disputed = history()
     market.rate(disputed, 1)  # twice: the lost dispute was already its rating

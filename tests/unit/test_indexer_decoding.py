@@ -123,6 +123,7 @@ def _word(value: int) -> str:
         ({"removed": True}, "removed"),
         ({"data": "0x" + "00" * 31}, "data is 31 bytes"),
         ({"data": "0x" + _word(1) * 3 + "zz" * 32}, "not hex strings"),
+        ({"data": "0x" + _word(1) * 2 + "0" * 24 + "44 " * 12 + "4444"}, "not hex strings"),
         ({"data": "deadbeef"}, "not a hex string"),
         ({"data": "0x" + _word(2**88) + _word(0) + _word(0)}, "does not fit uint88"),
         ({"data": "0x" + _word(1) + _word(1) + "ff" + "00" * 31}, "non-zero high bytes"),
