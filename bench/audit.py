@@ -36,13 +36,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bench.memory import peak_rss_mb
 from bench.results import write_section
 
 if TYPE_CHECKING:
@@ -84,7 +84,6 @@ def audit_once(rpc_url: str, meta: dict[str, Any]) -> dict[str, Any]:
         replay = auditor.run()
     report = build_report(auditor)
     seconds = time.monotonic() - started
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
         "events": replay.events_seen,
         "seconds": round(seconds, 3),
@@ -93,7 +92,7 @@ def audit_once(rpc_url: str, meta: dict[str, Any]) -> dict[str, Any]:
         "bookings": report.totals["bookings"],
         "blocks_checked": report.meta["blocks_checked"],
         "balance_reads": report.meta["balance_reads"],
-        "peak_rss_mb": round(peak_kb / 1024, 1),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
@@ -136,7 +135,7 @@ def web_once(rpc_url: str, meta: dict[str, Any]) -> dict[str, Any]:
     return {
         "web_first_view_s": round(first_s, 3),
         "web_events_page_ms": round(page_ms, 1),
-        "web_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "web_peak_rss_mb": peak_rss_mb(),
     }
 
 
@@ -217,7 +216,7 @@ def crafted_main(events: int, runs: int) -> int:
         **best,
         "source": "crafted v2 history, in memory (tests/support/crafted_chain.py)",
         "runs_events_per_s": [r["events_per_s"] for r in results],
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": peak_rss_mb(),
         "targets": {"events_per_s": f">= {TARGET_EVENTS_PER_S}", "violations": "== 0",
                     "to_fetch_ratio": f">= {TARGET_TO_FETCH_RATIO}"},
     }

@@ -34,7 +34,6 @@ import argparse
 import gc
 import os
 import random
-import resource
 import sys
 import time
 from collections.abc import Callable
@@ -43,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.memory import peak_rss_mb
 from bench.results import write_section
 from marketplace.domain import attestor_mask
 from marketplace.matching.eligibility import CriteriaView
@@ -316,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
         gc.collect()
         print(f"{label}: done after {time.perf_counter() - started:.0f} s", flush=True)
     data["load_average_after"] = round(os.getloadavg()[0], 2)
-    data["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    data["peak_rss_mb"] = peak_rss_mb()
     data["seconds"] = round(time.perf_counter() - started, 1)
     data["targets"] = {**TARGETS, **{k: f">= {v}" for k, v in PEER_TARGETS.items()}}
     data["meets_targets"] = all(
