@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from Crypto.Hash import keccak
@@ -247,13 +248,25 @@ def _int_field(log: Mapping[str, Any], key: str) -> int:
 
 
 def _quick_int(log: Mapping[str, Any], key: str) -> int:
-    """`_int_field` with a fast path for the usual short `0x` hex quantity."""
+    """`_int_field` with a fast path for the usual `0x` hex quantity (the same values: `int`
+    of a string that starts with `0x` is never negative)."""
     value = log.get(key)
-    if type(value) is str and value[:2] == "0x" and 2 < len(value) <= 18 and _HEX.fullmatch(
-        value, 2
-    ):
-        return int(value, 16)
+    if type(value) is str and value[:2] == "0x":
+        try:
+            return int(value, 16)
+        except ValueError:
+            pass
     return _int_field(log, key)
+
+
+def _is_hex(text: str) -> bool:
+    """Whether `text` (of even length: whole words) is only hex digits, as `_HEX.fullmatch`
+    says but a few times faster on the hundreds of digits of a log: `bytes.fromhex` refuses
+    anything else but skips whitespace between digit pairs, which the length check catches."""
+    try:
+        return 2 * len(bytes.fromhex(text)) == len(text)
+    except ValueError:
+        return False
 
 
 def _optional_int(log: Mapping[str, Any], key: str) -> int | None:
@@ -276,6 +289,7 @@ def _hash_field(log: Mapping[str, Any], key: str) -> str:
 
 
 _Block = tuple[int, str, int | None]
+_POSITION = attrgetter("block_number", "log_index")
 
 
 class EventDecoder:
@@ -325,7 +339,7 @@ class EventDecoder:
         if data[:2] != "0x":
             return None
         words = "".join([t[2:] for t in topics[1:]]) + data[2:]
-        if not _HEX.fullmatch(words):
+        if not _is_hex(words):
             return None
         try:
             args = {name: decode(words[i : i + 64]) for (name, decode), i in zip(
@@ -434,7 +448,7 @@ class EventDecoder:
                 skipped.append(_skipped(log, exc))
             except (TypeError, AttributeError) as exc:  # not even a mapping of the usual shapes
                 skipped.append(_skipped(log, MalformedLog(f"unreadable log: {exc}")))
-        decoded.sort(key=lambda e: (e.block_number, e.log_index))
+        decoded.sort(key=_POSITION)
         return decoded, skipped
 
 
