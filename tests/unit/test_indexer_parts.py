@@ -11,6 +11,7 @@ from marketplace.chain.rpc import NodeRefused, RpcClient, RpcError
 from marketplace.chain.scan import ChunkSizer
 from marketplace.config import ConfigError, Settings, default_database_url
 from marketplace.indexer.scanner import cyclic_gc_paused
+from marketplace.store.engine import open_engine
 
 
 def test_the_chunk_halves_on_each_refusal_down_to_one_block() -> None:
@@ -170,3 +171,15 @@ def test_a_scan_pauses_the_cyclic_collector_and_restores_it_as_it_was() -> None:
     with pytest.raises(RuntimeError), cyclic_gc_paused():
         raise RuntimeError("a failed scan")
     assert gc.isenabled()
+
+
+def test_an_sqlite_store_is_wal_with_normal_sync_and_large_checkpoints(tmp_path: Path) -> None:
+    engine = open_engine(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    try:
+        with engine.connect() as conn:
+            pragma = {name: conn.exec_driver_sql(f"PRAGMA {name}").scalar() for name in (
+                "journal_mode", "synchronous", "wal_autocheckpoint")}
+    finally:
+        engine.dispose()
+
+    assert pragma == {"journal_mode": "wal", "synchronous": 1, "wal_autocheckpoint": 10000}
