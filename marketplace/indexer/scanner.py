@@ -11,6 +11,7 @@ and reads again. A reorg deeper than the window stops the indexer (`DeepReorgErr
 from __future__ import annotations
 
 import dataclasses
+import gc
 import logging
 import threading
 import time
@@ -137,6 +138,28 @@ def _abi_small_uint(data: Any) -> int | None:
     except (ValueError, TypeError):
         return None
     return value if 0 <= value <= 77 else None
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector (the process's) for the block, then restore it.
+
+    A scan allocates a few container objects per event (decoded logs, row images, the row
+    cache), nearly all acyclic and freed by reference counting; with the collector on, its
+    automatic passes re-walk that growing heap again and again: about a sixth of a backfill's
+    CPU time (1.3 of 7.7 CPU seconds on the benchmark chain). Reference counting still frees
+    everything acyclic; the few cycles made meanwhile (about 2,000 objects over 121,000
+    events) wait for the collector's next pass once it is back on. Leaves a collector that was
+    already off (by the application or another scan) off.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 class Indexer:
@@ -423,7 +446,7 @@ class Indexer:
             start = last + 1
             if start > head:
                 break
-            with self._progress(head - start + 1, stats, started) as advance:
+            with self._progress(head - start + 1, stats, started) as advance, cyclic_gc_paused():
                 restart = self._scan(start, last_hash, head, stats, advance)
             if not restart and until is not None and head >= until:
                 break

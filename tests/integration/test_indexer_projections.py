@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from sqlalchemy import select
@@ -97,10 +98,14 @@ def test_small_chunks_and_one_big_chunk_build_the_same_store(
 ) -> None:
     chain.workload(pumps=2, rounds_per_tx=8).pump(48)
     one_chunk, small_chunks = new_store(), new_store()
+    collector_on: list[bool] = []  # at each commit: the scan pauses the cyclic collector
 
     make_indexer(chain, one_chunk, chunk_blocks=10_000).sync()
-    make_indexer(chain, small_chunks, chunk_blocks=1, max_chunk_blocks=2).sync()
+    make_indexer(chain, small_chunks, chunk_blocks=1, max_chunk_blocks=2,
+                 on_commit=lambda _block, _at: collector_on.append(gc.isenabled())).sync()
 
+    assert collector_on and not any(collector_on)
+    assert gc.isenabled()  # and turns it back on
     assert_same_store(dump_store(small_chunks), dump_store(one_chunk))
 
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from marketplace import domain
-from marketplace.chain.logs import EventDecoder, MalformedLog
+from marketplace.chain.logs import _HEX, EventDecoder, MalformedLog, _is_hex
 from marketplace.chain.scan import marketplace_abi
 from marketplace.indexer import marketplace_decoder
 from marketplace.indexer.projections import HANDLERS
@@ -124,6 +124,11 @@ def _word(value: int) -> str:
         ({"data": "0x" + "00" * 31}, "data is 31 bytes"),
         ({"data": "0x" + _word(1) * 3 + "zz" * 32}, "not hex strings"),
         ({"data": "0x" + _word(1) * 2 + "0" * 24 + "44 " * 12 + "4444"}, "not hex strings"),
+        # `bytes.fromhex` (the fast path's check) skips whitespace between digit pairs, and
+        # `int(word, 16)` takes a 0x prefix: neither is hex
+        ({"data": "0x" + _word(1) * 3 + "  " + "00" * 31}, "not hex strings"),
+        ({"data": "0x" + _word(1) * 3 + "0x" + "00" * 31}, "not hex strings"),
+        ({"data": "0x" + _word(1) * 3 + "\u0663" + "0" * 63}, "not hex strings"),
         ({"data": "deadbeef"}, "not a hex string"),
         ({"data": "0x" + _word(2**88) + _word(0) + _word(0)}, "does not fit uint88"),
         ({"data": "0x" + _word(1) + _word(1) + "ff" + "00" * 31}, "non-zero high bytes"),
@@ -204,3 +209,11 @@ def test_events_with_dynamic_data_are_decoded_by_the_slow_path() -> None:
     event = decoder.decode({**POSITION, "topics": [topic0, who], "data": data})
 
     assert event.args == {"who": "0x" + "77" * 20, "text": "hello", "amount": 42}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "00", "0a0B", "0a 0b", "  00", "0x00", "\u0663\u0663", "zz", "00\n0", "_0", "ab" * 99],
+)
+def test_the_fast_hex_check_agrees_with_the_pattern_on_whole_words(text: str) -> None:
+    assert _is_hex(text) == bool(_HEX.fullmatch(text))
