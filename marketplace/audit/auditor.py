@@ -11,13 +11,11 @@ checked blocks, a binary search over `eth_getBalance` finds the block where the 
 
 from __future__ import annotations
 
-import gc
 import queue
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -30,6 +28,7 @@ from marketplace.chain.evm import artifact_evm_version, probe_rpc
 from marketplace.chain.logs import EventDecoder
 from marketplace.chain.rpc import NodeRefused, NodeUnavailable, RpcError
 from marketplace.chain.scan import CONTRACT_NAME, ChunkSizer, Target, marketplace_decoder
+from marketplace.gc_pause import cyclic_gc_paused
 
 AuditTarget = Target  # the auditor's name for what it audits (one class: marketplace.chain.scan)
 
@@ -114,36 +113,6 @@ def _abi_string(data: Any) -> str | None:
 
 
 _DONE = object()
-
-_collector_lock = threading.Lock()
-_collector_pauses = 0  # audits running with the cyclic garbage collector paused
-_collector_was_enabled = False
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while logs are replayed.
-
-    A replay makes no reference cycles, but it keeps tens of thousands of records alive while
-    the fetch thread parses thousands of logs a chunk: the collector's passes over them found
-    nothing and took about a tenth of the audit's CPU. Reference counting still frees
-    everything else at once. Audits in several threads share one pause (counted), and the
-    collector runs again as it was when the last one ends.
-    """
-    global _collector_pauses, _collector_was_enabled
-    with _collector_lock:
-        if _collector_pauses == 0:
-            _collector_was_enabled = gc.isenabled()
-            gc.disable()
-        _collector_pauses += 1
-    try:
-        yield
-    finally:
-        with _collector_lock:
-            _collector_pauses -= 1
-            if _collector_pauses == 0 and _collector_was_enabled:
-                gc.enable()
-
 
 class Auditor:
     """Audits one deployment; `run()` once, or `advance()` again and again to follow the chain."""
@@ -293,7 +262,7 @@ class Auditor:
             mininterval=0.25,
             dynamic_ncols=True,
         )
-        with _collector_paused():
+        with cyclic_gc_paused():
             worker.start()
             try:
                 while True:

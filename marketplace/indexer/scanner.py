@@ -11,7 +11,6 @@ and reads again. A reorg deeper than the window stops the indexer (`DeepReorgErr
 from __future__ import annotations
 
 import dataclasses
-import gc
 import logging
 import threading
 import time
@@ -29,6 +28,7 @@ from marketplace.chain.logs import DecodedEvent, EventDecoder, SkippedLog
 from marketplace.chain.rpc import NodeRefused, RpcClient, RpcError
 from marketplace.chain.scan import ChunkSizer, Target
 from marketplace.errors import MarketplaceError
+from marketplace.gc_pause import cyclic_gc_paused
 from marketplace.indexer.batch import ApplyStats, apply_events, skipped_rows
 from marketplace.indexer.retry import with_retry
 from marketplace.indexer.state import RowCache, UnitOfWork, rollback_to, upsert
@@ -138,28 +138,6 @@ def _abi_small_uint(data: Any) -> int | None:
     except (ValueError, TypeError):
         return None
     return value if 0 <= value <= 77 else None
-
-
-@contextmanager
-def cyclic_gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector (the process's) for the block, then restore it.
-
-    A scan allocates a few container objects per event (decoded logs, row images, the row
-    cache), nearly all acyclic and freed by reference counting; with the collector on, its
-    automatic passes re-walk that growing heap again and again: about a sixth of a backfill's
-    CPU time (1.3 of 7.7 CPU seconds on the benchmark chain). Reference counting still frees
-    everything acyclic; the few cycles made meanwhile (about 2,000 objects over 121,000
-    events) wait for the collector's next pass once it is back on. Leaves a collector that was
-    already off (by the application or another scan) off.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 class Indexer:

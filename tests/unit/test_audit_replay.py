@@ -780,19 +780,3 @@ def test_an_audit_leaves_the_garbage_collector_as_it_found_it(chain: CraftedChai
         assert not gc.isenabled()
     finally:
         gc.enable()
-
-
-def test_overlapping_audits_share_one_collector_pause() -> None:
-    """Audits in two threads: the collector runs again only when the last one ends, whichever
-    order they end in."""
-    import gc
-
-    from marketplace.audit.auditor import _collector_paused
-
-    first, second = _collector_paused(), _collector_paused()
-    first.__enter__()
-    second.__enter__()
-    first.__exit__(None, None, None)
-    assert not gc.isenabled()  # the second audit is still running
-    second.__exit__(None, None, None)
-    assert gc.isenabled()

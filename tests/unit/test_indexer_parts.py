@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,6 @@ import pytest
 from marketplace.chain.rpc import NodeRefused, RpcClient, RpcError
 from marketplace.chain.scan import ChunkSizer
 from marketplace.config import ConfigError, Settings, default_database_url
-from marketplace.indexer.scanner import cyclic_gc_paused
 from marketplace.store.engine import open_engine
 
 
@@ -152,25 +150,6 @@ def test_the_journal_encodes_args_as_compact_json_does() -> None:
     }
     assert _encode_json(args) == json.dumps(args, separators=(",", ":"))
     assert json.loads(_encode_json(args)) == {**args, "pair": [1, 2]}
-
-
-def test_a_scan_pauses_the_cyclic_collector_and_restores_it_as_it_was() -> None:
-    assert gc.isenabled()
-    with cyclic_gc_paused():
-        assert not gc.isenabled()
-    assert gc.isenabled()
-
-    gc.disable()  # the application's own choice is kept
-    try:
-        with cyclic_gc_paused():
-            assert not gc.isenabled()
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
-
-    with pytest.raises(RuntimeError), cyclic_gc_paused():
-        raise RuntimeError("a failed scan")
-    assert gc.isenabled()
 
 
 def test_an_sqlite_store_is_wal_with_normal_sync(tmp_path: Path) -> None:
