@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import signal
 import statistics
 import subprocess
@@ -42,6 +41,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.memory import peak_rss_mb
 from bench.results import write_section
 from marketplace.chain.anvil import Anvil, start_anvil
 from marketplace.chain.connection import connect, disconnect
@@ -216,11 +216,10 @@ def backfill(rpc_url: str, meta: dict[str, Any], database_url: str) -> dict[str,
     cpu = time.process_time()
     stats = indexer.sync()
     cpu = time.process_time() - cpu
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     indexer.close()
     return {
         **stats.as_dict(),
-        "peak_rss_mb": round(peak_kb / 1024, 1),
+        "peak_rss_mb": peak_rss_mb(),
         # CPU seconds of the indexer's process (both threads): wall time on a busy machine
         # measures the other processes too
         "cpu_s": round(cpu, 3),
