@@ -10,7 +10,9 @@ rebuilt.
 Prices are at most uint88 on-chain. Below `PRICE_CAP` (2**62) a price is held exactly in the
 int64 column; a larger one is held exactly beside it (`Columns.big_prices`) and the column holds
 `PRICE_CAP`, so integer comparisons stay exact and the rare large price is checked in Python.
-Owners are held as codes (int32) into `Columns.owners`.
+Owners are held as codes (int32) into `Columns.owners`, and every write keeps each owner's sums
+(listings, rating weight, weighted stars, outcomes) in step, so an owner's record
+(`Columns.owner_history`) is a subtraction, not a scan of the owner's listings.
 
 Every write also refreshes the row's copy in `Partitions` (the active listings per category and
 currency, the only rows a matching query scans; see `partition`).
@@ -108,6 +110,9 @@ class Columns:
     attestor_accounts: Mapping[int, str]  # attestor id -> address
     owners: Sequence[str]  # owner code -> lower-case address
     owner_code: Mapping[str, int]
+    # owner code -> sums over its listings: [listings, rating weight, weighted stars, completed,
+    # failures] (exact Python integers)
+    owner_sums: Sequence[Sequence[int]]
     currencies: Mapping[int, Currency]  # id -> symbol and decimals (ether always)
     big_prices: Mapping[int, int]  # row -> exact price, for prices >= PRICE_CAP
     row_of: RowMap  # provider id -> row
@@ -154,15 +159,15 @@ class Columns:
         code = self.owner_code.get(owner.lower())
         if code is None:
             return OwnerHistory(owner.lower(), 0, 0, weighted_score(0, 0), 0, 0)
-        rows = np.flatnonzero(self.owner == code)
-        if excluding is not None:
-            rows = rows[self.provider_id[rows] != excluding]
-        weight = sum(int(w) for w in self.rating_weight[rows])
-        stars = sum(int(s) for s in self.weighted_stars[rows])
-        return OwnerHistory(owner.lower(), int(rows.shape[0]), weight,
-                            weighted_score(weight, stars),
-                            int(self.completed[rows].sum(dtype=np.int64)),
-                            int(self.failures[rows].sum(dtype=np.int64)))
+        listings, weight, stars, completed, failures = self.owner_sums[code]
+        row = None if excluding is None else self.row_of.get(excluding)
+        if row is not None and row < len(self) and int(self.owner[row]) == code:
+            listings, weight, stars, completed, failures = (
+                listings - 1, weight - int(self.rating_weight[row]),
+                stars - int(self.weighted_stars[row]), completed - int(self.completed[row]),
+                failures - int(self.failures[row]))
+        return OwnerHistory(owner.lower(), listings, weight, weighted_score(weight, stars),
+                            completed, failures)
 
 
 class ProviderIndex:
@@ -180,6 +185,7 @@ class ProviderIndex:
         self._big: dict[int, int] = {}
         self._owners: list[str] = []
         self._owner_code: dict[str, int] = {}
+        self._owner_sums: list[list[int]] = []  # see Columns.owner_sums
         self._attested: dict[int, npt.NDArray[np.uint64]] = {}
         self._named: set[int] = set()
         self._attestor_accounts: dict[int, str] = {}
@@ -241,6 +247,7 @@ class ProviderIndex:
         unique, codes = np.unique(addresses, return_inverse=True) if n else (np.array([]), [])
         index._owners = [str(u) for u in unique]
         index._owner_code = {o: i for i, o in enumerate(index._owners)}
+        index._owner_sums = [[0] * 5 for _ in index._owners]
         index._id[:n] = ids
         index._owner[:n] = np.asarray(codes, np.int32)
         index._category[:n] = _checked("category", category, np.uint16, UINT16_MAX)
@@ -258,6 +265,7 @@ class ProviderIndex:
         index._reliability[:n] = _reliabilities(index._completed[:n], index._failures[:n])
         index._n = n
         index._row_of = RowMap(ids)
+        index._sum_owners()
         index._parts.load(
             (index._category[:n].astype(np.int64) << 8) | index._currency[:n],
             index._active[:n],
@@ -299,6 +307,7 @@ class ProviderIndex:
                 attestor_accounts=dict(self._attestor_accounts),
                 owners=self._owners,
                 owner_code=self._owner_code,
+                owner_sums=self._owner_sums,
                 currencies=dict(self._currencies),
                 big_prices=self._big,
                 row_of=self._row_of,
@@ -340,6 +349,8 @@ class ProviderIndex:
                 self._id[row] = provider.provider_id
                 self._row_of.set(provider.provider_id, row)
                 self._n += 1
+            else:
+                self._count_owner(row, -1)
             self._owner[row] = self._code_of(provider.owner)
             self._category[row] = provider.category
             self._region[row] = provider.region
@@ -354,6 +365,7 @@ class ProviderIndex:
                     column[row] = 0
             for attestor, bits in provider.attestations.items():
                 self._attest(row, attestor, bits)
+            self._count_owner(row, 1)
             self._sync(row)
 
     def update_listing(
@@ -390,7 +402,8 @@ class ProviderIndex:
         _check_rating(provider_id, rating_weight, weighted_stars)
         with self._lock:
             row = self._row(provider_id)
-            self._set_rating(row, rating_weight, weighted_stars)
+            with self._owner_counted(row):
+                self._set_rating(row, rating_weight, weighted_stars)
             self._sync(row)
 
     def add_rating(self, provider_id: int, stars: int, weight: int) -> None:
@@ -407,15 +420,17 @@ class ProviderIndex:
         """Set the reliability counters."""
         with self._lock:
             row = self._row(provider_id)
-            self._set_outcomes(row, completed, failures)
+            with self._owner_counted(row):
+                self._set_outcomes(row, completed, failures)
             self._sync(row)
 
     def record_outcome(self, provider_id: int, *, failure: bool) -> None:
         """One more completed booking or failure (halving both counters as the contract does)."""
         with self._lock:
             row = self._row(provider_id)
-            self._set_outcomes(row, *count_outcome(int(self._completed[row]),
-                                                   int(self._failures[row]), failure=failure))
+            with self._owner_counted(row):
+                self._set_outcomes(row, *count_outcome(int(self._completed[row]),
+                                                       int(self._failures[row]), failure=failure))
             self._sync(row)
 
     def attest(self, provider_id: int, attestor_id: int, bits: int) -> None:
@@ -472,7 +487,46 @@ class ProviderIndex:
             code = len(self._owners)
             self._owners.append(key)
             self._owner_code[key] = code
+            self._owner_sums.append([0] * 5)
         return code
+
+    def _count_owner(self, row: int, sign: int) -> None:
+        """Add (1) or take away (-1) the row's listing from its owner's sums."""
+        sums = self._owner_sums[int(self._owner[row])]
+        for i, value in enumerate((1, int(self._weight[row]), int(self._stars[row]),
+                                   int(self._completed[row]), int(self._failures[row]))):
+            sums[i] += sign * value
+
+    @contextmanager
+    def _owner_counted(self, row: int) -> Iterator[None]:
+        """Keep the owner's sums in step while the row's counters are rewritten (also when
+        the rewrite is refused half-way)."""
+        self._count_owner(row, -1)
+        try:
+            yield
+        finally:
+            self._count_owner(row, 1)
+
+    def _sum_owners(self) -> None:
+        """Every owner's sums from the columns (a bulk load), exactly: the 64-bit columns are
+        summed as 32-bit halves in int64."""
+        n = self._n
+        if n == 0:
+            return
+        codes = self._owner[:n]
+        order = np.argsort(codes, kind="stable")
+        starts = np.flatnonzero(np.r_[True, codes[order][1:] != codes[order][:-1]])
+        present = codes[order][starts].tolist()
+        totals: list[list[int]] = [np.diff(np.r_[starts, n]).tolist()]
+        for column in (self._weight[:n], self._stars[:n]):
+            low = np.add.reduceat((column & np.uint64(0xFFFFFFFF)).astype(np.int64)[order], starts)
+            high = np.add.reduceat((column >> np.uint64(32)).astype(np.int64)[order], starts)
+            totals.append([(h << 32) + lo for h, lo in zip(high.tolist(), low.tolist(),
+                                                           strict=True)])
+        for column16 in (self._completed[:n], self._failures[:n]):
+            totals.append(np.add.reduceat(column16.astype(np.int64)[order], starts).tolist())
+        for i, code in enumerate(present):
+            self._owner_sums[code] = [total[i] for total in totals]
 
     def _attest(self, row: int, attestor_id: int, bits: int) -> None:
         if not 1 <= attestor_id <= MAX_ATTESTORS:

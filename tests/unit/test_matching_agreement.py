@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
+from typing import Any
 
-from marketplace.domain import MAX_SCORE, UINT96_MAX, count_outcome
+import numpy as np
+
+from marketplace.domain import MAX_SCORE, UINT64_MAX, UINT96_MAX, count_outcome, weighted_score
 from marketplace.matching.eligibility import (
     CriteriaView,
     ProviderView,
     first_failed_criterion,
     price_ceiling,
 )
-from marketplace.matching.index import PRICE_CAP, ProviderIndex
+from marketplace.matching.index import PRICE_CAP, OwnerHistory, ProviderIndex
 from marketplace.matching.ranking import Affinity, ProviderAffinity, TraitAffinity, rank
 from marketplace.matching.reference import rank_reference
 from marketplace.matching.vectorised import eligible_rows, first_failed_criteria
@@ -199,7 +202,7 @@ def test_an_index_updated_by_events_answers_like_one_built_from_scratch() -> Non
                 index.upsert(current[pid])
                 continue
             p = current[pid]
-            action = rng.randrange(7)
+            action = rng.randrange(8)
             if action == 0:
                 p = replace(p, price=random_provider(rng, pid, criteria).price)
                 index.update_listing(pid, price=p.price)
@@ -225,6 +228,9 @@ def test_an_index_updated_by_events_answers_like_one_built_from_scratch() -> Non
                 currency = rng.choice([0, 1])
                 p = replace(p, currency=currency)
                 index.update_listing(pid, currency=currency)
+            elif action == 6:  # a listing rewritten whole, perhaps under another owner
+                p = replace(random_provider(rng, pid, criteria), owner=rng.choice(OWNERS))
+                index.upsert(p)
             else:
                 p = replace(p, active=not p.active)
                 index.set_active(pid, p.active)
@@ -232,6 +238,44 @@ def test_an_index_updated_by_events_answers_like_one_built_from_scratch() -> Non
         fresh = ProviderIndex.from_views(current.values(), named_attestors=index.named_attestors())
         assert rank(index, criteria, k=50) == rank(fresh, criteria, k=50)
         assert [index.view(pid) for pid in current] == list(current.values())
+        assert_owner_histories(index, list(current.values()))
+
+
+def owner_history_by_scan(providers: list[ProviderView], owner: str, excluding: int | None
+                          ) -> OwnerHistory:
+    """The owner's listings (but `excluding`) summed one by one: what the index's running
+    sums must equal."""
+    mine = [p for p in providers if p.owner.lower() == owner.lower()
+            and p.provider_id != excluding]
+    weight, stars = sum(p.rating_weight for p in mine), sum(p.weighted_stars for p in mine)
+    return OwnerHistory(owner.lower(), len(mine), weight, weighted_score(weight, stars),
+                        sum(p.completed for p in mine), sum(p.failures for p in mine))
+
+
+def assert_owner_histories(index: ProviderIndex, providers: list[ProviderView]) -> None:
+    with index.read() as columns:
+        for owner in [*OWNERS, "0x" + "ee" * 20]:
+            for excluding in [None, 10**6, *(p.provider_id for p in providers)]:
+                assert columns.owner_history(owner, excluding) == owner_history_by_scan(
+                    providers, owner, excluding)
+
+
+def test_owner_histories_of_a_bulk_load_are_exact_sums() -> None:
+    rng = random.Random(8)
+    for _ in range(50):
+        providers, _criteria = random_dataset(rng)
+        providers = [p for p in providers if p.price < PRICE_CAP]
+        for p in rng.sample(providers, k=min(3, len(providers))):  # sums beyond 64 bits
+            providers[providers.index(p)] = replace(p, rating_weight=UINT64_MAX // 5,
+                                                    weighted_stars=UINT64_MAX // 5 * 5)
+        columns: dict[str, Any] = {
+            name: [getattr(p, name) for p in providers]
+            for name in ("provider_id", "owner", "category", "region", "currency", "price",
+                         "active", "completed", "failures")}
+        for name in ("attributes", "rating_weight", "weighted_stars"):  # as the store loads them
+            columns[name] = np.array([getattr(p, name) for p in providers], np.uint64)
+        index = ProviderIndex.from_columns(**columns)
+        assert_owner_histories(index, providers)
 
 
 def test_top_k_over_a_large_index_with_many_ties_equals_the_reference() -> None:
