@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, Response
 from flask.json.provider import DefaultJSONProvider
 
 from marketplace.web.json_provider import FastJSONProvider
@@ -35,26 +35,32 @@ VALUES: list[Any] = [
 
 def app_with(provider: type[DefaultJSONProvider]) -> Flask:
     app = Flask(__name__)
-    app.json = provider(app)
-    app.json.sort_keys = False
+    json_provider = provider(app)
+    json_provider.sort_keys = False
+    app.json = json_provider
     return app
+
+
+def body(app: Flask, value: Any) -> tuple[str | None, bytes]:
+    """(mimetype, bytes) of `jsonify(value)` in `app`."""
+    with app.app_context():
+        response = app.json.response(value)
+    assert isinstance(response, Response)
+    return response.mimetype, response.get_data()
 
 
 @pytest.mark.parametrize("value", VALUES)
 def test_a_response_is_the_same_json_as_flasks(value: Any) -> None:
-    fast, plain = app_with(FastJSONProvider), app_with(DefaultJSONProvider)
-    with fast.app_context():
-        ours = fast.json.response(value)
-    with plain.app_context():
-        theirs = plain.json.response(value)
-    assert ours.mimetype == theirs.mimetype == "application/json"
-    assert json.loads(ours.get_data()) == json.loads(theirs.get_data())
-    assert ours.get_data().endswith(b"\n")
+    (ours_type, ours), (theirs_type, theirs) = (body(app_with(FastJSONProvider), value),
+                                                body(app_with(DefaultJSONProvider), value))
+    assert ours_type == theirs_type == "application/json"
+    assert json.loads(ours) == json.loads(theirs)
+    assert ours.endswith(b"\n")
 
 
 def test_key_order_is_kept_and_sorting_still_works() -> None:
     app = app_with(FastJSONProvider)
-    with app.app_context():
-        assert app.json.response({"b": 1, "a": 2}).get_data() == b'{"b":1,"a":2}\n'
-        app.json.sort_keys = True
-        assert app.json.response({"b": 1, "a": 2}).get_data() == b'{"a":2,"b":1}\n'
+    assert body(app, {"b": 1, "a": 2})[1] == b'{"b":1,"a":2}\n'
+    assert isinstance(app.json, FastJSONProvider)
+    app.json.sort_keys = True
+    assert body(app, {"b": 1, "a": 2})[1] == b'{"a":2,"b":1}\n'
