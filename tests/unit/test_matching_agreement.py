@@ -15,7 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from marketplace.domain import MAX_SCORE, UINT64_MAX, UINT96_MAX, count_outcome, weighted_score
+from marketplace.domain import (
+    MAX_SCORE,
+    STAR,
+    UINT64_MAX,
+    UINT96_MAX,
+    count_outcome,
+    weighted_score,
+)
 from marketplace.matching.eligibility import (
     CriteriaView,
     ProviderView,
@@ -23,7 +30,22 @@ from marketplace.matching.eligibility import (
     price_ceiling,
 )
 from marketplace.matching.index import PRICE_CAP, OwnerHistory, ProviderIndex
-from marketplace.matching.ranking import Affinity, ProviderAffinity, TraitAffinity, rank
+from marketplace.matching.ranking import (
+    Affinity,
+    Match,
+    ProviderAffinity,
+    TraitAffinity,
+    _affinity_reasons,
+    owner_history_reason,
+    price_reason,
+    price_term,
+    rank,
+    reliability_reason,
+    score_reason,
+    score_term,
+    verified_attributes,
+    verified_reason,
+)
 from marketplace.matching.reference import rank_reference
 from marketplace.matching.vectorised import eligible_rows, first_failed_criteria
 
@@ -185,8 +207,38 @@ def test_fast_top_k_equals_the_brute_force_reference_on_500_random_datasets() ->
         ranking = rank(index_of(providers, named), criteria, affinity=affinity, k=k)
         expected = rank_reference(providers, criteria, affinity, k, named_of(providers, named))
         assert [(m.provider_id, m.utility) for m in ranking.matches] == expected
+        by_id = {p.provider_id: p for p in providers}
+        for position, match in enumerate(ranking.matches, 1):
+            assert criteria is not None and match.rank == position
+            assert match == match_of(match, by_id[match.provider_id], criteria, affinity,
+                                     providers, named_of(providers, named))
         nonempty += bool(expected)
     assert nonempty > DATASETS // 3  # v2 has six more ways to exclude everyone
+
+
+def match_of(ranked: Match, p: ProviderView, c: CriteriaView, affinity: Affinity | None,
+             providers: list[ProviderView], named: frozenset[int]) -> Match:
+    """The match a ranked listing must be, from its own record (not the index's columns): the
+    numbers a booking needs and every reason, in order."""
+    score, ceiling = p.score, price_ceiling(c, p.score)
+    verified = verified_attributes(p.attributes, p.attestations, named, c.trusted_attestors)
+    history = (owner_history_by_scan(providers, p.owner, p.provider_id)
+               if p.rating_weight == 0 else None)
+    reasons = [score_reason(p.rating_weight, score, c.min_score),
+               price_reason(p.price, ceiling, p.currency, None),
+               reliability_reason(p.reliability, p.completed, p.failures)]
+    if verified:
+        reasons.append(verified_reason(verified, {}))
+    if history is not None:
+        reasons.append(owner_history_reason(history))
+    if affinity is not None:
+        reasons += _affinity_reasons(p.provider_id, p.attributes, affinity)
+    return Match(ranked.rank, p.provider_id, ranked.utility, score, p.price, ceiling,
+                 score_term(score, c.min_score), price_term(p.price, score, c), tuple(reasons),
+                 currency=p.currency, rating_weight=p.rating_weight, reliability=p.reliability,
+                 completed=p.completed, failures=p.failures,
+                 adjusted_price=p.price - c.premium_per_star * (score - c.min_score) // STAR,
+                 verified=verified, owner=p.owner.lower(), owner_history=history)
 
 
 def test_an_index_updated_by_events_answers_like_one_built_from_scratch() -> None:
