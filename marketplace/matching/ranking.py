@@ -122,6 +122,9 @@ class Match:
     verified: tuple[Verified, ...] = ()  # claimed attributes verified by named attestors
     owner: str = ""
     owner_history: OwnerHistory | None = None  # for a listing without ratings yet
+    category: int = 0
+    region: int = 0
+    attributes: int = 0  # the bits the listing claims
 
 
 @dataclass(frozen=True)
@@ -391,10 +394,11 @@ def _matches(columns: Columns, rows: npt.NDArray[np.intp], values: npt.NDArray[n
         columns.currency[rows].tolist(), columns.rating_weight[rows].tolist(),
         columns.reliability[rows].tolist(), columns.completed[rows].tolist(),
         columns.failures[rows].tolist(), columns.attributes[rows].tolist(),
-        columns.owner[rows].tolist(), strict=True)
+        columns.owner[rows].tolist(), columns.category[rows].tolist(),
+        columns.region[rows].tolist(), strict=True)
     matches = []
     for position, (row, value, pid, score, price, currency, weight, reliability, completed,
-                   failures, attributes, owner_code) in enumerate(fields, 1):
+                   failures, attributes, owner_code, category, region) in enumerate(fields, 1):
         if price == PRICE_CAP:
             price = columns.exact_price(row)
         owner = columns.owners[owner_code]
@@ -421,7 +425,7 @@ def _matches(columns: Columns, rows: npt.NDArray[np.intp], values: npt.NDArray[n
             price_term(price, score, c), tuple(reasons), currency=currency,
             rating_weight=weight, reliability=reliability, completed=completed,
             failures=failures, adjusted_price=adjusted, verified=verified, owner=owner,
-            owner_history=history))
+            owner_history=history, category=category, region=region, attributes=attributes))
     return tuple(matches)
 
 

@@ -238,7 +238,8 @@ def match_of(ranked: Match, p: ProviderView, c: CriteriaView, affinity: Affinity
                  currency=p.currency, rating_weight=p.rating_weight, reliability=p.reliability,
                  completed=p.completed, failures=p.failures,
                  adjusted_price=p.price - c.premium_per_star * (score - c.min_score) // STAR,
-                 verified=verified, owner=p.owner.lower(), owner_history=history)
+                 verified=verified, owner=p.owner.lower(), owner_history=history,
+                 category=p.category, region=p.region, attributes=p.attributes)
 
 
 def test_an_index_updated_by_events_answers_like_one_built_from_scratch() -> None:
