@@ -47,7 +47,7 @@ from marketplace.matching.ranking import (
     verified_reason,
 )
 from marketplace.matching.reference import rank_reference
-from marketplace.matching.vectorised import eligible_rows, first_failed_criteria
+from marketplace.matching.vectorised import ceiling_by_score, eligible_rows, first_failed_criteria
 
 DATASETS = 500
 FINNEY = 10**15
@@ -351,3 +351,29 @@ def test_top_k_over_a_large_index_with_many_ties_equals_the_reference() -> None:
             ranking = rank(index, criteria, affinity=personal, k=k)
             assert [(m.provider_id, m.utility) for m in ranking.matches] == rank_reference(
                 providers, criteria, personal, k)
+
+
+def test_the_ceiling_table_is_the_contracts_ceiling_below_the_cap() -> None:
+    # Exact wherever the score-adjusted ceiling is below PRICE_CAP (every column price is), at
+    # least PRICE_CAP elsewhere, and -1 below the minimum score: no price passes there.
+    rng = random.Random(9)
+    for _ in range(500):
+        criteria = CriteriaView(
+            category=1,
+            min_score=rng.choice([0, 1, 30_000, MAX_SCORE - 1, MAX_SCORE, rng.randrange(50_001)]),
+            max_price=rng.choice([0, 1, 10**17, PRICE_CAP - 1, PRICE_CAP - rng.randrange(10**6),
+                                  PRICE_CAP, UINT96_MAX, rng.randrange(PRICE_CAP)]),
+            premium_per_star=rng.choice([0, 1, 9_999, 10_000, 5 * 10**15, rng.randrange(10**20),
+                                         rng.randrange(10**4), (PRICE_CAP // 10_000) * 3,
+                                         (PRICE_CAP - 1) * 10_000, PRICE_CAP * 10_000 + 5,
+                                         UINT96_MAX]))
+        table = ceiling_by_score(criteria)
+        m = criteria.min_score
+        assert table.shape == (MAX_SCORE + 1,) and bool(np.all(table[:m] == -1))
+        for score in {m, m + 1, MAX_SCORE, *(rng.randint(m, MAX_SCORE) for _ in range(50))}:
+            if score > MAX_SCORE:
+                continue
+            exact, held = price_ceiling(criteria, score), int(table[score])
+            assert held == exact if exact < PRICE_CAP else held >= PRICE_CAP
+        # never decreasing in the score: a better score never lowers the ceiling
+        assert bool(np.all(np.diff(table[m:]) >= 0))
