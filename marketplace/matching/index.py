@@ -173,13 +173,16 @@ class Columns:
 class ProviderIndex:
     """Listings as numpy columns, updated incrementally from events.
 
-    Writers and readers take one lock: a query sees every row in one consistent state. Queries
-    take milliseconds, so serialising them per process costs little; run one index per process.
+    Writers and readers take one lock: a query sees every row in one consistent state. A frozen
+    index (`freeze`) is read-only, so its readers take no lock at all: a process that serves
+    queries from several threads publishes frozen snapshots and applies updates to a `copy`
+    (see `marketplace.web.live_index`), read-copy-update style.
     """
 
     def __init__(self, capacity: int = 1024) -> None:
         """An empty index with room for `capacity` listings before its first growth."""
         self._lock = threading.RLock()
+        self._frozen: Columns | None = None  # the view every read yields, once frozen
         self._n = 0
         self._row_of = RowMap()
         self._big: dict[int, int] = {}
@@ -283,36 +286,90 @@ class ProviderIndex:
 
     @contextmanager
     def read(self) -> Iterator[Columns]:
-        """Hold the lock and yield a consistent view of every row."""
+        """Yield a consistent view of every row: under the lock, or, frozen, without one."""
+        if self._frozen is not None:
+            yield self._frozen
+            return
         with self._lock:
-            n = self._n
-            yield Columns(
-                provider_id=self._id[:n],
-                category=self._category[:n],
-                region=self._region[:n],
-                attributes=self._attributes[:n],
-                currency=self._currency[:n],
-                owner=self._owner[:n],
-                price=self._price[:n],
-                price_float=self._price_float[:n],
-                active=self._active[:n],
-                rating_weight=self._weight[:n],
-                weighted_stars=self._stars[:n],
-                completed=self._completed[:n],
-                failures=self._failures[:n],
-                score=self._score[:n],
-                reliability=self._reliability[:n],
-                attested={a: column[:n] for a, column in self._attested.items()},
-                named_attestors=frozenset(self._named),
-                attestor_accounts=dict(self._attestor_accounts),
-                owners=self._owners,
-                owner_code=self._owner_code,
-                owner_sums=self._owner_sums,
-                currencies=dict(self._currencies),
-                big_prices=self._big,
-                row_of=self._row_of,
-                partitions=self._parts,
-            )
+            yield self._columns()
+
+    def _columns(self) -> Columns:
+        n = self._n
+        return Columns(
+            provider_id=self._id[:n],
+            category=self._category[:n],
+            region=self._region[:n],
+            attributes=self._attributes[:n],
+            currency=self._currency[:n],
+            owner=self._owner[:n],
+            price=self._price[:n],
+            price_float=self._price_float[:n],
+            active=self._active[:n],
+            rating_weight=self._weight[:n],
+            weighted_stars=self._stars[:n],
+            completed=self._completed[:n],
+            failures=self._failures[:n],
+            score=self._score[:n],
+            reliability=self._reliability[:n],
+            attested={a: column[:n] for a, column in self._attested.items()},
+            named_attestors=frozenset(self._named),
+            attestor_accounts=dict(self._attestor_accounts),
+            owners=self._owners,
+            owner_code=self._owner_code,
+            owner_sums=self._owner_sums,
+            currencies=dict(self._currencies),
+            big_prices=self._big,
+            row_of=self._row_of,
+            partitions=self._parts,
+        )
+
+    @property
+    def frozen(self) -> bool:
+        """Whether the index is read-only (`freeze`)."""
+        return self._frozen is not None
+
+    def freeze(self) -> None:
+        """Make the index read-only: from now on every write raises, and reads take no lock."""
+        with self._lock:
+            self._frozen = self._columns()
+
+    def copy(self) -> ProviderIndex:
+        """A writable copy of every row and setting (a frozen index's next version)."""
+        with self._reading():
+            other = ProviderIndex.__new__(ProviderIndex)
+            other._lock = threading.RLock()
+            other._frozen = None
+            other._n = self._n
+            other._row_of = self._row_of.copy()
+            other._big = dict(self._big)
+            other._owners = list(self._owners)
+            other._owner_code = dict(self._owner_code)
+            other._owner_sums = [list(sums) for sums in self._owner_sums]
+            other._attested = {a: column.copy() for a, column in self._attested.items()}
+            other._named = set(self._named)
+            other._attestor_accounts = dict(self._attestor_accounts)
+            other._currencies = dict(self._currencies)
+            for name in _COLUMN_NAMES:
+                setattr(other, name, getattr(self, name).copy())
+            other._parts = self._parts.copy()
+            return other
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """The lock, unless the index is frozen (nothing writes it then)."""
+        if self._frozen is not None:
+            yield
+            return
+        with self._lock:
+            yield
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """The lock, for a write; a frozen index refuses every write."""
+        with self._lock:
+            if self._frozen is not None:
+                raise RuntimeError("this index is frozen (read-only): write to a copy")
+            yield
 
     def view(self, provider_id: int) -> ProviderView:
         """The listing's current state, as the scalar eligibility rule takes it."""
@@ -321,12 +378,12 @@ class ProviderIndex:
 
     def named_attestors(self) -> frozenset[int]:
         """The attestor ids the operator names now."""
-        with self._lock:
+        with self._reading():
             return frozenset(self._named)
 
     def provider_ids(self) -> list[int]:
         """Every indexed provider id, in row order."""
-        with self._lock:
+        with self._reading():
             return [int(pid) for pid in self._id[: self._n]]
 
     def nbytes(self) -> int:
@@ -340,7 +397,7 @@ class ProviderIndex:
     def upsert(self, provider: ProviderView) -> None:
         """Insert the listing or overwrite every field of its row (attestations included)."""
         _validate(provider)
-        with self._lock:
+        with self._writing():
             row = self._row_of.get(provider.provider_id)
             if row is None:
                 if self._n == self._id.shape[0]:
@@ -378,7 +435,7 @@ class ProviderIndex:
         price: int | None = None,
     ) -> None:
         """Change the fields a listing update may change; None keeps a field."""
-        with self._lock:
+        with self._writing():
             current = self.view(provider_id)
             self.upsert(ProviderView(
                 provider_id=provider_id, owner=current.owner, category=current.category,
@@ -392,7 +449,7 @@ class ProviderIndex:
 
     def set_active(self, provider_id: int, active: bool) -> None:
         """Record a deactivation or reactivation."""
-        with self._lock:
+        with self._writing():
             row = self._row(provider_id)
             self._active[row] = active
             self._sync(row)
@@ -400,7 +457,7 @@ class ProviderIndex:
     def set_rating(self, provider_id: int, rating_weight: int, weighted_stars: int) -> None:
         """Set the rating aggregate (sum of weights, sum of stars x weight; lost disputes too)."""
         _check_rating(provider_id, rating_weight, weighted_stars)
-        with self._lock:
+        with self._writing():
             row = self._row(provider_id)
             with self._owner_counted(row):
                 self._set_rating(row, rating_weight, weighted_stars)
@@ -410,7 +467,7 @@ class ProviderIndex:
         """Add one rating (or, with 1 star, one lost dispute) of `weight` to the aggregate."""
         if not 1 <= stars <= 5:
             raise InvalidProvider(f"a rating has 1 to 5 stars, not {stars}")
-        with self._lock:
+        with self._writing():
             row = self._row(provider_id)
             total, weighted = domain_add_rating(int(self._weight[row]), int(self._stars[row]),
                                                 stars, weight)
@@ -418,7 +475,7 @@ class ProviderIndex:
 
     def set_outcomes(self, provider_id: int, completed: int, failures: int) -> None:
         """Set the reliability counters."""
-        with self._lock:
+        with self._writing():
             row = self._row(provider_id)
             with self._owner_counted(row):
                 self._set_outcomes(row, completed, failures)
@@ -426,7 +483,7 @@ class ProviderIndex:
 
     def record_outcome(self, provider_id: int, *, failure: bool) -> None:
         """One more completed booking or failure (halving both counters as the contract does)."""
-        with self._lock:
+        with self._writing():
             row = self._row(provider_id)
             with self._owner_counted(row):
                 self._set_outcomes(row, *count_outcome(int(self._completed[row]),
@@ -435,7 +492,7 @@ class ProviderIndex:
 
     def attest(self, provider_id: int, attestor_id: int, bits: int) -> None:
         """Record an attestor's latest attestation of a listing (0 revokes)."""
-        with self._lock:
+        with self._writing():
             row = self._row(provider_id)
             self._attest(row, attestor_id, bits)
             self._parts.set_attested(row, self._attestors_of(row))
@@ -444,7 +501,7 @@ class ProviderIndex:
         """Name (or remove) an attestor; its attestations count only while it is named."""
         if not 1 <= attestor_id <= MAX_ATTESTORS:
             raise InvalidProvider(f"attestor id {attestor_id} is not in 1..{MAX_ATTESTORS}")
-        with self._lock:
+        with self._writing():
             if account is not None:
                 self._attestor_accounts[attestor_id] = account.lower()
             if named:
@@ -454,7 +511,7 @@ class ProviderIndex:
 
     def set_currency(self, currency: Currency) -> None:
         """Record a currency's symbol and decimals (for amounts in explanations)."""
-        with self._lock:
+        with self._writing():
             self._currencies[currency.id] = currency
 
     # ------------------------------------------------------------------ internals
@@ -581,9 +638,7 @@ class ProviderIndex:
         self._reliability = np.zeros(capacity, np.int16)
 
     def _arrays(self) -> tuple[npt.NDArray[Any], ...]:
-        return (self._id, self._owner, self._category, self._region, self._attributes,
-                self._currency, self._price, self._price_float, self._active, self._weight,
-                self._stars, self._completed, self._failures, self._score, self._reliability)
+        return tuple(getattr(self, name) for name in _COLUMN_NAMES)
 
     def _grow(self, capacity: int) -> None:
         old = self._arrays()
@@ -595,6 +650,11 @@ class ProviderIndex:
             grown = np.zeros(self._id.shape[0], np.uint64)
             grown[: self._n] = column[: self._n]
             self._attested[attestor] = grown
+
+
+_COLUMN_NAMES = ("_id", "_owner", "_category", "_region", "_attributes", "_currency", "_price",
+                 "_price_float", "_active", "_weight", "_stars", "_completed", "_failures",
+                 "_score", "_reliability")
 
 
 def _scores(weights: npt.NDArray[np.uint64], stars: npt.NDArray[np.uint64]
