@@ -52,7 +52,7 @@ from marketplace.matching.partition import Partitions
 from marketplace.matching.rows import DENSE_IDS, RowMap
 from marketplace.units import ETHER_CURRENCY, Currency
 
-__all__ = ["DENSE_IDS", "PRICE_CAP", "Columns", "InvalidProvider", "OwnerHistory",
+__all__ = ["DENSE_IDS", "PRICE_CAP", "Columns", "InvalidProvider", "OwnerHistory", "OwnerSums",
            "ProviderIndex", "ProviderNotIndexed", "RowMap"]
 
 PRICE_CAP = 1 << 62
@@ -86,6 +86,69 @@ class OwnerHistory:
         return reliability(self.completed, self.failures)
 
 
+_LOW = 2**32 - 1
+
+
+class OwnerSums:
+    """Per owner code: how many listings, their rating weight and weighted stars, completed
+    bookings and failures, summed exactly. numpy columns (a million listings have some 200,000
+    owners); each 64-bit sum is held as a high and a low 32-bit half in int64, so it never
+    overflows."""
+
+    def __init__(self) -> None:
+        """No owners yet."""
+        self._columns = [np.zeros(0, np.int64) for _ in range(7)]
+
+    def grow(self, owners: int) -> None:
+        """Room for owner codes below `owners` (new ones sum to zero)."""
+        size = self._columns[0].shape[0]
+        if owners > size:
+            capacity = max(owners, 2 * size, 16)
+            for i, column in enumerate(self._columns):
+                grown = np.zeros(capacity, np.int64)
+                grown[:size] = column
+                self._columns[i] = grown
+
+    def load(self, codes: npt.NDArray[Any], listings: npt.NDArray[Any],
+             *sums: npt.NDArray[Any]) -> None:
+        """Set the owners `codes` from bulk sums: listings, then the high and low halves of the
+        weights and of the weighted stars, then completed and failures (int64-safe sums)."""
+        weight_high, weight_low, stars_high, stars_low, completed, failures = (
+            np.asarray(s, np.int64) for s in sums)
+        for high, low, at in ((weight_high, weight_low, 1), (stars_high, stars_low, 3)):
+            self._columns[at][codes] = high + (low >> 32)  # carry the low halves' overflow
+            self._columns[at + 1][codes] = low & _LOW
+        self._columns[0][codes] = listings
+        self._columns[5][codes] = completed
+        self._columns[6][codes] = failures
+
+    def add(self, code: int, sign: int, weight: int, stars: int, completed: int,
+            failures: int) -> None:
+        """Add (`sign` 1) or take away (-1) one listing's values."""
+        columns = self._columns
+        columns[0][code] += sign
+        for at, value in ((1, weight), (3, stars)):
+            total = (int(columns[at][code]) << 32) + int(columns[at + 1][code]) + sign * value
+            columns[at][code], columns[at + 1][code] = total >> 32, total & _LOW
+        columns[5][code] += sign * completed
+        columns[6][code] += sign * failures
+
+    def get(self, code: int) -> tuple[int, int, int, int, int]:
+        """(listings, rating weight, weighted stars, completed, failures) of the owner."""
+        c = [int(column[code]) for column in self._columns]
+        return c[0], (c[1] << 32) + c[2], (c[3] << 32) + c[4], c[5], c[6]
+
+    def copy(self) -> OwnerSums:
+        """An independent copy."""
+        other = OwnerSums()
+        other._columns = [column.copy() for column in self._columns]
+        return other
+
+    def nbytes(self) -> int:
+        """Bytes held."""
+        return sum(int(column.nbytes) for column in self._columns)
+
+
 @dataclass(frozen=True)
 class Columns:
     """A read view of the index: equal-length arrays, row i describing one listing."""
@@ -110,9 +173,7 @@ class Columns:
     attestor_accounts: Mapping[int, str]  # attestor id -> address
     owners: Sequence[str]  # owner code -> lower-case address
     owner_code: Mapping[str, int]
-    # owner code -> sums over its listings: [listings, rating weight, weighted stars, completed,
-    # failures] (exact Python integers)
-    owner_sums: Sequence[Sequence[int]]
+    owner_sums: OwnerSums  # per owner code, sums over its listings
     currencies: Mapping[int, Currency]  # id -> symbol and decimals (ether always)
     big_prices: Mapping[int, int]  # row -> exact price, for prices >= PRICE_CAP
     row_of: RowMap  # provider id -> row
@@ -159,7 +220,7 @@ class Columns:
         code = self.owner_code.get(owner.lower())
         if code is None:
             return OwnerHistory(owner.lower(), 0, 0, weighted_score(0, 0), 0, 0)
-        listings, weight, stars, completed, failures = self.owner_sums[code]
+        listings, weight, stars, completed, failures = self.owner_sums.get(code)
         row = None if excluding is None else self.row_of.get(excluding)
         if row is not None and row < len(self) and int(self.owner[row]) == code:
             listings, weight, stars, completed, failures = (
@@ -188,7 +249,7 @@ class ProviderIndex:
         self._big: dict[int, int] = {}
         self._owners: list[str] = []
         self._owner_code: dict[str, int] = {}
-        self._owner_sums: list[list[int]] = []  # see Columns.owner_sums
+        self._owner_sums = OwnerSums()
         self._attested: dict[int, npt.NDArray[np.uint64]] = {}
         self._named: set[int] = set()
         self._attestor_accounts: dict[int, str] = {}
@@ -250,7 +311,6 @@ class ProviderIndex:
         unique, codes = np.unique(addresses, return_inverse=True) if n else (np.array([]), [])
         index._owners = [str(u) for u in unique]
         index._owner_code = {o: i for i, o in enumerate(index._owners)}
-        index._owner_sums = [[0] * 5 for _ in index._owners]
         index._id[:n] = ids
         index._owner[:n] = np.asarray(codes, np.int32)
         index._category[:n] = _checked("category", category, np.uint16, UINT16_MAX)
@@ -344,7 +404,7 @@ class ProviderIndex:
             other._big = dict(self._big)
             other._owners = list(self._owners)
             other._owner_code = dict(self._owner_code)
-            other._owner_sums = [list(sums) for sums in self._owner_sums]
+            other._owner_sums = self._owner_sums.copy()
             other._attested = {a: column.copy() for a, column in self._attested.items()}
             other._named = set(self._named)
             other._attestor_accounts = dict(self._attestor_accounts)
@@ -390,7 +450,7 @@ class ProviderIndex:
         """Bytes held by the columns (capacity included)."""
         return (sum(int(a.nbytes) for a in self._arrays())
                 + sum(int(c.nbytes) for c in self._attested.values()) + self._row_of.nbytes()
-                + self._parts.nbytes())
+                + self._parts.nbytes() + self._owner_sums.nbytes())
 
     # ------------------------------------------------------------------ writing
 
@@ -544,15 +604,14 @@ class ProviderIndex:
             code = len(self._owners)
             self._owners.append(key)
             self._owner_code[key] = code
-            self._owner_sums.append([0] * 5)
+            self._owner_sums.grow(code + 1)
         return code
 
     def _count_owner(self, row: int, sign: int) -> None:
         """Add (1) or take away (-1) the row's listing from its owner's sums."""
-        sums = self._owner_sums[int(self._owner[row])]
-        for i, value in enumerate((1, int(self._weight[row]), int(self._stars[row]),
-                                   int(self._completed[row]), int(self._failures[row]))):
-            sums[i] += sign * value
+        self._owner_sums.add(int(self._owner[row]), sign, int(self._weight[row]),
+                             int(self._stars[row]), int(self._completed[row]),
+                             int(self._failures[row]))
 
     @contextmanager
     def _owner_counted(self, row: int) -> Iterator[None]:
@@ -565,25 +624,22 @@ class ProviderIndex:
             self._count_owner(row, 1)
 
     def _sum_owners(self) -> None:
-        """Every owner's sums from the columns (a bulk load), exactly: the 64-bit columns are
-        summed as 32-bit halves in int64."""
+        """Every owner's sums from the columns (a bulk load)."""
         n = self._n
+        self._owner_sums.grow(len(self._owners))
         if n == 0:
             return
         codes = self._owner[:n]
         order = np.argsort(codes, kind="stable")
         starts = np.flatnonzero(np.r_[True, codes[order][1:] != codes[order][:-1]])
-        present = codes[order][starts].tolist()
-        totals: list[list[int]] = [np.diff(np.r_[starts, n]).tolist()]
-        for column in (self._weight[:n], self._stars[:n]):
-            low = np.add.reduceat((column & np.uint64(0xFFFFFFFF)).astype(np.int64)[order], starts)
-            high = np.add.reduceat((column >> np.uint64(32)).astype(np.int64)[order], starts)
-            totals.append([(h << 32) + lo for h, lo in zip(high.tolist(), low.tolist(),
-                                                           strict=True)])
-        for column16 in (self._completed[:n], self._failures[:n]):
-            totals.append(np.add.reduceat(column16.astype(np.int64)[order], starts).tolist())
-        for i, code in enumerate(present):
-            self._owner_sums[code] = [total[i] for total in totals]
+        self._owner_sums.load(codes[order][starts], np.diff(np.r_[starts, n]),
+                              *(np.add.reduceat(part[order], starts) for part in (
+                                  self._weight[:n] >> np.uint64(32),
+                                  self._weight[:n] & np.uint64(_LOW),
+                                  self._stars[:n] >> np.uint64(32),
+                                  self._stars[:n] & np.uint64(_LOW),
+                                  self._completed[:n].astype(np.int64),
+                                  self._failures[:n].astype(np.int64))))
 
     def _attest(self, row: int, attestor_id: int, bits: int) -> None:
         if not 1 <= attestor_id <= MAX_ATTESTORS:

@@ -313,7 +313,7 @@ def assert_owner_histories(index: ProviderIndex, providers: list[ProviderView]) 
                     providers, owner, excluding)
 
 
-def test_owner_histories_of_a_bulk_load_are_exact_sums() -> None:
+def test_owner_histories_are_exact_sums_also_beyond_64_bits() -> None:
     rng = random.Random(8)
     for _ in range(50):
         providers, _criteria = random_dataset(rng)
@@ -329,6 +329,19 @@ def test_owner_histories_of_a_bulk_load_are_exact_sums() -> None:
             columns[name] = np.array([getattr(p, name) for p in providers], np.uint64)
         index = ProviderIndex.from_columns(**columns)
         assert_owner_histories(index, providers)
+        for _ in range(5):  # then updates, some to sums beyond 64 bits, some back down
+            i = rng.randrange(len(providers))
+            p = providers[i]
+            weight = rng.choice([0, 1_000, UINT64_MAX // 5])
+            stars = rng.choice([weight, 5 * weight])
+            if rng.random() < 0.5:
+                providers[i] = replace(p, rating_weight=weight, weighted_stars=stars)
+                index.set_rating(p.provider_id, weight, stars)
+            else:
+                providers[i] = replace(p, rating_weight=weight, weighted_stars=stars,
+                                       owner=rng.choice(OWNERS))
+                index.upsert(providers[i])
+            assert_owner_histories(index, providers)
 
 
 def test_top_k_over_a_large_index_with_many_ties_equals_the_reference() -> None:
