@@ -420,12 +420,11 @@ def _matches(columns: Columns, rows: npt.NDArray[np.intp], values: npt.NDArray[n
         if affinity is not None:
             reasons.extend(_affinity_reasons(pid, attributes, affinity))
         adjusted = price - c.premium_per_star * (score - c.min_score) // STAR
-        matches.append(Match(
+        matches.append(Match(  # every field, in order: positional binding costs half
             position, pid, value, score, price, ceiling, score_term(score, c.min_score),
-            price_term(price, score, c), tuple(reasons), currency=currency,
-            rating_weight=weight, reliability=reliability, completed=completed,
-            failures=failures, adjusted_price=adjusted, verified=verified, owner=owner,
-            owner_history=history, category=category, region=region, attributes=attributes))
+            price_term(price, score, c), tuple(reasons), currency, weight, reliability,
+            completed, failures, adjusted, verified, owner, history, category, region,
+            attributes))
     return tuple(matches)
 
 
