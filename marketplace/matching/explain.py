@@ -20,7 +20,7 @@ from marketplace.units import Currency, format_amount, format_wei
 
 # The number formatters below are pure and called for every listing a ranking explains (the same
 # few values again and again): memoised, bounded. Decimal arithmetic is what costs.
-_MEMO = 16_384
+MEMO = 16_384
 
 _WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
@@ -117,15 +117,22 @@ def amount_text(amount: int, currency: int, currencies: Mapping[int, Currency] |
                 ) -> str:
     """An amount in its currency for people: '0.05 ETH', '12.5 DUSD'; a token whose symbol is
     unknown here in its smallest units ('1250 units of currency 2')."""
+    return amount_in(amount, currency, None if currency == 0 else (currencies or {}).get(
+        currency))
+
+
+@lru_cache(maxsize=MEMO)
+def amount_in(amount: int, currency: int, known: Currency | None) -> str:
+    """`amount_text` with the currency's record (`known`: None for ether, or when the currency
+    is unknown here), memoised: a ranking words the same few prices again and again."""
     if currency == 0:
         return format_wei(amount)
-    known = (currencies or {}).get(currency)
     if known is None:
         return f"{amount} units of currency {currency}"
     return format_amount(amount, known)
 
 
-@lru_cache(maxsize=_MEMO)
+@lru_cache(maxsize=MEMO)
 def weight_text(rating_weight: int) -> str:
     """A rating weight in minimum-fee ratings, one decimal: 12,500 -> '12.5', 20,000 -> '20'
     (a minimum-fee booking's rating weighs 1,000)."""
@@ -133,21 +140,21 @@ def weight_text(rating_weight: int) -> str:
     return f"{value.normalize():f}"
 
 
-@lru_cache(maxsize=_MEMO)
+@lru_cache(maxsize=MEMO)
 def percent_text(bps: int) -> str:
     """Basis points as a percentage: 9,650 -> '96.5%', 9,000 -> '90%'."""
     value = (Decimal(bps) / 100).quantize(Decimal("0.1"), ROUND_HALF_UP)
     return f"{value.normalize():f}%"
 
 
-@lru_cache(maxsize=_MEMO)
+@lru_cache(maxsize=MEMO)
 def format_stars(score: int, decimals: int = 1) -> str:
     """A score in basis points of a star as stars, rounded half up: 45,500 -> '4.6'."""
     step = Decimal(1).scaleb(-decimals)
     return str((Decimal(score) / STAR).quantize(step, ROUND_HALF_UP))
 
 
-@lru_cache(maxsize=_MEMO)
+@lru_cache(maxsize=MEMO)
 def distinct_stars(a: int, b: int) -> tuple[str, str]:
     """Both scores as stars, with just enough decimals that different scores read differently."""
     for decimals in (1, 2, 4):

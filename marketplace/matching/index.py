@@ -10,7 +10,9 @@ rebuilt.
 Prices are at most uint88 on-chain. Below `PRICE_CAP` (2**62) a price is held exactly in the
 int64 column; a larger one is held exactly beside it (`Columns.big_prices`) and the column holds
 `PRICE_CAP`, so integer comparisons stay exact and the rare large price is checked in Python.
-Owners are held as codes (int32) into `Columns.owners`.
+Owners are held as codes (int32) into `Columns.owners`, and every write keeps each owner's sums
+(listings, rating weight, weighted stars, outcomes) in step, so an owner's record
+(`Columns.owner_history`) is a subtraction, not a scan of the owner's listings.
 
 Every write also refreshes the row's copy in `Partitions` (the active listings per category and
 currency, the only rows a matching query scans; see `partition`).
@@ -50,7 +52,7 @@ from marketplace.matching.partition import Partitions
 from marketplace.matching.rows import DENSE_IDS, RowMap
 from marketplace.units import ETHER_CURRENCY, Currency
 
-__all__ = ["DENSE_IDS", "PRICE_CAP", "Columns", "InvalidProvider", "OwnerHistory",
+__all__ = ["DENSE_IDS", "PRICE_CAP", "Columns", "InvalidProvider", "OwnerHistory", "OwnerSums",
            "ProviderIndex", "ProviderNotIndexed", "RowMap"]
 
 PRICE_CAP = 1 << 62
@@ -84,6 +86,69 @@ class OwnerHistory:
         return reliability(self.completed, self.failures)
 
 
+_LOW = 2**32 - 1
+
+
+class OwnerSums:
+    """Per owner code: how many listings, their rating weight and weighted stars, completed
+    bookings and failures, summed exactly. numpy columns (a million listings have some 200,000
+    owners); each 64-bit sum is held as a high and a low 32-bit half in int64, so it never
+    overflows."""
+
+    def __init__(self) -> None:
+        """No owners yet."""
+        self._columns = [np.zeros(0, np.int64) for _ in range(7)]
+
+    def grow(self, owners: int) -> None:
+        """Room for owner codes below `owners` (new ones sum to zero)."""
+        size = self._columns[0].shape[0]
+        if owners > size:
+            capacity = max(owners, 2 * size, 16)
+            for i, column in enumerate(self._columns):
+                grown = np.zeros(capacity, np.int64)
+                grown[:size] = column
+                self._columns[i] = grown
+
+    def load(self, codes: npt.NDArray[Any], listings: npt.NDArray[Any],
+             *sums: npt.NDArray[Any]) -> None:
+        """Set the owners `codes` from bulk sums: listings, then the high and low halves of the
+        weights and of the weighted stars, then completed and failures (int64-safe sums)."""
+        weight_high, weight_low, stars_high, stars_low, completed, failures = (
+            np.asarray(s, np.int64) for s in sums)
+        for high, low, at in ((weight_high, weight_low, 1), (stars_high, stars_low, 3)):
+            self._columns[at][codes] = high + (low >> 32)  # carry the low halves' overflow
+            self._columns[at + 1][codes] = low & _LOW
+        self._columns[0][codes] = listings
+        self._columns[5][codes] = completed
+        self._columns[6][codes] = failures
+
+    def add(self, code: int, sign: int, weight: int, stars: int, completed: int,
+            failures: int) -> None:
+        """Add (`sign` 1) or take away (-1) one listing's values."""
+        columns = self._columns
+        columns[0][code] += sign
+        for at, value in ((1, weight), (3, stars)):
+            total = (int(columns[at][code]) << 32) + int(columns[at + 1][code]) + sign * value
+            columns[at][code], columns[at + 1][code] = total >> 32, total & _LOW
+        columns[5][code] += sign * completed
+        columns[6][code] += sign * failures
+
+    def get(self, code: int) -> tuple[int, int, int, int, int]:
+        """(listings, rating weight, weighted stars, completed, failures) of the owner."""
+        c = [int(column[code]) for column in self._columns]
+        return c[0], (c[1] << 32) + c[2], (c[3] << 32) + c[4], c[5], c[6]
+
+    def copy(self) -> OwnerSums:
+        """An independent copy."""
+        other = OwnerSums()
+        other._columns = [column.copy() for column in self._columns]
+        return other
+
+    def nbytes(self) -> int:
+        """Bytes held."""
+        return sum(int(column.nbytes) for column in self._columns)
+
+
 @dataclass(frozen=True)
 class Columns:
     """A read view of the index: equal-length arrays, row i describing one listing."""
@@ -108,6 +173,7 @@ class Columns:
     attestor_accounts: Mapping[int, str]  # attestor id -> address
     owners: Sequence[str]  # owner code -> lower-case address
     owner_code: Mapping[str, int]
+    owner_sums: OwnerSums  # per owner code, sums over its listings
     currencies: Mapping[int, Currency]  # id -> symbol and decimals (ether always)
     big_prices: Mapping[int, int]  # row -> exact price, for prices >= PRICE_CAP
     row_of: RowMap  # provider id -> row
@@ -154,32 +220,36 @@ class Columns:
         code = self.owner_code.get(owner.lower())
         if code is None:
             return OwnerHistory(owner.lower(), 0, 0, weighted_score(0, 0), 0, 0)
-        rows = np.flatnonzero(self.owner == code)
-        if excluding is not None:
-            rows = rows[self.provider_id[rows] != excluding]
-        weight = sum(int(w) for w in self.rating_weight[rows])
-        stars = sum(int(s) for s in self.weighted_stars[rows])
-        return OwnerHistory(owner.lower(), int(rows.shape[0]), weight,
-                            weighted_score(weight, stars),
-                            int(self.completed[rows].sum(dtype=np.int64)),
-                            int(self.failures[rows].sum(dtype=np.int64)))
+        listings, weight, stars, completed, failures = self.owner_sums.get(code)
+        row = None if excluding is None else self.row_of.get(excluding)
+        if row is not None and row < len(self) and int(self.owner[row]) == code:
+            listings, weight, stars, completed, failures = (
+                listings - 1, weight - int(self.rating_weight[row]),
+                stars - int(self.weighted_stars[row]), completed - int(self.completed[row]),
+                failures - int(self.failures[row]))
+        return OwnerHistory(owner.lower(), listings, weight, weighted_score(weight, stars),
+                            completed, failures)
 
 
 class ProviderIndex:
     """Listings as numpy columns, updated incrementally from events.
 
-    Writers and readers take one lock: a query sees every row in one consistent state. Queries
-    take milliseconds, so serialising them per process costs little; run one index per process.
+    Writers and readers take one lock: a query sees every row in one consistent state. A frozen
+    index (`freeze`) is read-only, so its readers take no lock at all: a process that serves
+    queries from several threads publishes frozen snapshots and applies updates to a `copy`
+    (see `marketplace.web.live_index`), read-copy-update style.
     """
 
     def __init__(self, capacity: int = 1024) -> None:
         """An empty index with room for `capacity` listings before its first growth."""
         self._lock = threading.RLock()
+        self._frozen: Columns | None = None  # the view every read yields, once frozen
         self._n = 0
         self._row_of = RowMap()
         self._big: dict[int, int] = {}
         self._owners: list[str] = []
         self._owner_code: dict[str, int] = {}
+        self._owner_sums = OwnerSums()
         self._attested: dict[int, npt.NDArray[np.uint64]] = {}
         self._named: set[int] = set()
         self._attestor_accounts: dict[int, str] = {}
@@ -258,6 +328,7 @@ class ProviderIndex:
         index._reliability[:n] = _reliabilities(index._completed[:n], index._failures[:n])
         index._n = n
         index._row_of = RowMap(ids)
+        index._sum_owners()
         index._parts.load(
             (index._category[:n].astype(np.int64) << 8) | index._currency[:n],
             index._active[:n],
@@ -275,35 +346,90 @@ class ProviderIndex:
 
     @contextmanager
     def read(self) -> Iterator[Columns]:
-        """Hold the lock and yield a consistent view of every row."""
+        """Yield a consistent view of every row: under the lock, or, frozen, without one."""
+        if self._frozen is not None:
+            yield self._frozen
+            return
         with self._lock:
-            n = self._n
-            yield Columns(
-                provider_id=self._id[:n],
-                category=self._category[:n],
-                region=self._region[:n],
-                attributes=self._attributes[:n],
-                currency=self._currency[:n],
-                owner=self._owner[:n],
-                price=self._price[:n],
-                price_float=self._price_float[:n],
-                active=self._active[:n],
-                rating_weight=self._weight[:n],
-                weighted_stars=self._stars[:n],
-                completed=self._completed[:n],
-                failures=self._failures[:n],
-                score=self._score[:n],
-                reliability=self._reliability[:n],
-                attested={a: column[:n] for a, column in self._attested.items()},
-                named_attestors=frozenset(self._named),
-                attestor_accounts=dict(self._attestor_accounts),
-                owners=self._owners,
-                owner_code=self._owner_code,
-                currencies=dict(self._currencies),
-                big_prices=self._big,
-                row_of=self._row_of,
-                partitions=self._parts,
-            )
+            yield self._columns()
+
+    def _columns(self) -> Columns:
+        n = self._n
+        return Columns(
+            provider_id=self._id[:n],
+            category=self._category[:n],
+            region=self._region[:n],
+            attributes=self._attributes[:n],
+            currency=self._currency[:n],
+            owner=self._owner[:n],
+            price=self._price[:n],
+            price_float=self._price_float[:n],
+            active=self._active[:n],
+            rating_weight=self._weight[:n],
+            weighted_stars=self._stars[:n],
+            completed=self._completed[:n],
+            failures=self._failures[:n],
+            score=self._score[:n],
+            reliability=self._reliability[:n],
+            attested={a: column[:n] for a, column in self._attested.items()},
+            named_attestors=frozenset(self._named),
+            attestor_accounts=dict(self._attestor_accounts),
+            owners=self._owners,
+            owner_code=self._owner_code,
+            owner_sums=self._owner_sums,
+            currencies=dict(self._currencies),
+            big_prices=self._big,
+            row_of=self._row_of,
+            partitions=self._parts,
+        )
+
+    @property
+    def frozen(self) -> bool:
+        """Whether the index is read-only (`freeze`)."""
+        return self._frozen is not None
+
+    def freeze(self) -> None:
+        """Make the index read-only: from now on every write raises, and reads take no lock."""
+        with self._lock:
+            self._frozen = self._columns()
+
+    def copy(self) -> ProviderIndex:
+        """A writable copy of every row and setting (a frozen index's next version)."""
+        with self._reading():
+            other = ProviderIndex.__new__(ProviderIndex)
+            other._lock = threading.RLock()
+            other._frozen = None
+            other._n = self._n
+            other._row_of = self._row_of.copy()
+            other._big = dict(self._big)
+            other._owners = list(self._owners)
+            other._owner_code = dict(self._owner_code)
+            other._owner_sums = self._owner_sums.copy()
+            other._attested = {a: column.copy() for a, column in self._attested.items()}
+            other._named = set(self._named)
+            other._attestor_accounts = dict(self._attestor_accounts)
+            other._currencies = dict(self._currencies)
+            for name in _COLUMN_NAMES:
+                setattr(other, name, getattr(self, name).copy())
+            other._parts = self._parts.copy()
+            return other
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """The lock, unless the index is frozen (nothing writes it then)."""
+        if self._frozen is not None:
+            yield
+            return
+        with self._lock:
+            yield
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """The lock, for a write; a frozen index refuses every write."""
+        with self._lock:
+            if self._frozen is not None:
+                raise RuntimeError("this index is frozen (read-only): write to a copy")
+            yield
 
     def view(self, provider_id: int) -> ProviderView:
         """The listing's current state, as the scalar eligibility rule takes it."""
@@ -312,26 +438,26 @@ class ProviderIndex:
 
     def named_attestors(self) -> frozenset[int]:
         """The attestor ids the operator names now."""
-        with self._lock:
+        with self._reading():
             return frozenset(self._named)
 
     def provider_ids(self) -> list[int]:
         """Every indexed provider id, in row order."""
-        with self._lock:
+        with self._reading():
             return [int(pid) for pid in self._id[: self._n]]
 
     def nbytes(self) -> int:
         """Bytes held by the columns (capacity included)."""
         return (sum(int(a.nbytes) for a in self._arrays())
                 + sum(int(c.nbytes) for c in self._attested.values()) + self._row_of.nbytes()
-                + self._parts.nbytes())
+                + self._parts.nbytes() + self._owner_sums.nbytes())
 
     # ------------------------------------------------------------------ writing
 
     def upsert(self, provider: ProviderView) -> None:
         """Insert the listing or overwrite every field of its row (attestations included)."""
         _validate(provider)
-        with self._lock:
+        with self._writing():
             row = self._row_of.get(provider.provider_id)
             if row is None:
                 if self._n == self._id.shape[0]:
@@ -340,6 +466,8 @@ class ProviderIndex:
                 self._id[row] = provider.provider_id
                 self._row_of.set(provider.provider_id, row)
                 self._n += 1
+            else:
+                self._count_owner(row, -1)
             self._owner[row] = self._code_of(provider.owner)
             self._category[row] = provider.category
             self._region[row] = provider.region
@@ -354,6 +482,7 @@ class ProviderIndex:
                     column[row] = 0
             for attestor, bits in provider.attestations.items():
                 self._attest(row, attestor, bits)
+            self._count_owner(row, 1)
             self._sync(row)
 
     def update_listing(
@@ -366,7 +495,7 @@ class ProviderIndex:
         price: int | None = None,
     ) -> None:
         """Change the fields a listing update may change; None keeps a field."""
-        with self._lock:
+        with self._writing():
             current = self.view(provider_id)
             self.upsert(ProviderView(
                 provider_id=provider_id, owner=current.owner, category=current.category,
@@ -380,7 +509,7 @@ class ProviderIndex:
 
     def set_active(self, provider_id: int, active: bool) -> None:
         """Record a deactivation or reactivation."""
-        with self._lock:
+        with self._writing():
             row = self._row(provider_id)
             self._active[row] = active
             self._sync(row)
@@ -388,16 +517,17 @@ class ProviderIndex:
     def set_rating(self, provider_id: int, rating_weight: int, weighted_stars: int) -> None:
         """Set the rating aggregate (sum of weights, sum of stars x weight; lost disputes too)."""
         _check_rating(provider_id, rating_weight, weighted_stars)
-        with self._lock:
+        with self._writing():
             row = self._row(provider_id)
-            self._set_rating(row, rating_weight, weighted_stars)
+            with self._owner_counted(row):
+                self._set_rating(row, rating_weight, weighted_stars)
             self._sync(row)
 
     def add_rating(self, provider_id: int, stars: int, weight: int) -> None:
         """Add one rating (or, with 1 star, one lost dispute) of `weight` to the aggregate."""
         if not 1 <= stars <= 5:
             raise InvalidProvider(f"a rating has 1 to 5 stars, not {stars}")
-        with self._lock:
+        with self._writing():
             row = self._row(provider_id)
             total, weighted = domain_add_rating(int(self._weight[row]), int(self._stars[row]),
                                                 stars, weight)
@@ -405,22 +535,24 @@ class ProviderIndex:
 
     def set_outcomes(self, provider_id: int, completed: int, failures: int) -> None:
         """Set the reliability counters."""
-        with self._lock:
+        with self._writing():
             row = self._row(provider_id)
-            self._set_outcomes(row, completed, failures)
+            with self._owner_counted(row):
+                self._set_outcomes(row, completed, failures)
             self._sync(row)
 
     def record_outcome(self, provider_id: int, *, failure: bool) -> None:
         """One more completed booking or failure (halving both counters as the contract does)."""
-        with self._lock:
+        with self._writing():
             row = self._row(provider_id)
-            self._set_outcomes(row, *count_outcome(int(self._completed[row]),
-                                                   int(self._failures[row]), failure=failure))
+            with self._owner_counted(row):
+                self._set_outcomes(row, *count_outcome(int(self._completed[row]),
+                                                       int(self._failures[row]), failure=failure))
             self._sync(row)
 
     def attest(self, provider_id: int, attestor_id: int, bits: int) -> None:
         """Record an attestor's latest attestation of a listing (0 revokes)."""
-        with self._lock:
+        with self._writing():
             row = self._row(provider_id)
             self._attest(row, attestor_id, bits)
             self._parts.set_attested(row, self._attestors_of(row))
@@ -429,7 +561,7 @@ class ProviderIndex:
         """Name (or remove) an attestor; its attestations count only while it is named."""
         if not 1 <= attestor_id <= MAX_ATTESTORS:
             raise InvalidProvider(f"attestor id {attestor_id} is not in 1..{MAX_ATTESTORS}")
-        with self._lock:
+        with self._writing():
             if account is not None:
                 self._attestor_accounts[attestor_id] = account.lower()
             if named:
@@ -439,7 +571,7 @@ class ProviderIndex:
 
     def set_currency(self, currency: Currency) -> None:
         """Record a currency's symbol and decimals (for amounts in explanations)."""
-        with self._lock:
+        with self._writing():
             self._currencies[currency.id] = currency
 
     # ------------------------------------------------------------------ internals
@@ -472,7 +604,42 @@ class ProviderIndex:
             code = len(self._owners)
             self._owners.append(key)
             self._owner_code[key] = code
+            self._owner_sums.grow(code + 1)
         return code
+
+    def _count_owner(self, row: int, sign: int) -> None:
+        """Add (1) or take away (-1) the row's listing from its owner's sums."""
+        self._owner_sums.add(int(self._owner[row]), sign, int(self._weight[row]),
+                             int(self._stars[row]), int(self._completed[row]),
+                             int(self._failures[row]))
+
+    @contextmanager
+    def _owner_counted(self, row: int) -> Iterator[None]:
+        """Keep the owner's sums in step while the row's counters are rewritten (also when
+        the rewrite is refused half-way)."""
+        self._count_owner(row, -1)
+        try:
+            yield
+        finally:
+            self._count_owner(row, 1)
+
+    def _sum_owners(self) -> None:
+        """Every owner's sums from the columns (a bulk load)."""
+        n = self._n
+        self._owner_sums.grow(len(self._owners))
+        if n == 0:
+            return
+        codes = self._owner[:n]
+        order = np.argsort(codes, kind="stable")
+        starts = np.flatnonzero(np.r_[True, codes[order][1:] != codes[order][:-1]])
+        self._owner_sums.load(codes[order][starts], np.diff(np.r_[starts, n]),
+                              *(np.add.reduceat(part[order], starts) for part in (
+                                  self._weight[:n] >> np.uint64(32),
+                                  self._weight[:n] & np.uint64(_LOW),
+                                  self._stars[:n] >> np.uint64(32),
+                                  self._stars[:n] & np.uint64(_LOW),
+                                  self._completed[:n].astype(np.int64),
+                                  self._failures[:n].astype(np.int64))))
 
     def _attest(self, row: int, attestor_id: int, bits: int) -> None:
         if not 1 <= attestor_id <= MAX_ATTESTORS:
@@ -527,9 +694,7 @@ class ProviderIndex:
         self._reliability = np.zeros(capacity, np.int16)
 
     def _arrays(self) -> tuple[npt.NDArray[Any], ...]:
-        return (self._id, self._owner, self._category, self._region, self._attributes,
-                self._currency, self._price, self._price_float, self._active, self._weight,
-                self._stars, self._completed, self._failures, self._score, self._reliability)
+        return tuple(getattr(self, name) for name in _COLUMN_NAMES)
 
     def _grow(self, capacity: int) -> None:
         old = self._arrays()
@@ -541,6 +706,11 @@ class ProviderIndex:
             grown = np.zeros(self._id.shape[0], np.uint64)
             grown[: self._n] = column[: self._n]
             self._attested[attestor] = grown
+
+
+_COLUMN_NAMES = ("_id", "_owner", "_category", "_region", "_attributes", "_currency", "_price",
+                 "_price_float", "_active", "_weight", "_stars", "_completed", "_failures",
+                 "_score", "_reliability")
 
 
 def _scores(weights: npt.NDArray[np.uint64], stars: npt.NDArray[np.uint64]

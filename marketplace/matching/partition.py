@@ -189,6 +189,17 @@ class Partitions:
             slot_of=self._slot_of,
             part_of=self._part_of, number=number)
 
+    def copy(self) -> Partitions:
+        """An independent copy."""
+        other = Partitions(0)
+        other._numbers = dict(self._numbers)
+        for part in self._parts:
+            twin = _Partition(0)
+            twin.n, twin.arrays = part.n, [array.copy() for array in part.arrays]
+            other._parts.append(twin)
+        other._part_of, other._slot_of = self._part_of.copy(), self._slot_of.copy()
+        return other
+
     def nbytes(self) -> int:
         """Bytes held (capacity included)."""
         return (int(self._part_of.nbytes) + int(self._slot_of.nbytes)

@@ -17,9 +17,9 @@ path performs exactly these IEEE operations, so it agrees with `reference.rank_r
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -27,7 +27,8 @@ import numpy.typing as npt
 from marketplace.domain import MAX_SCORE, STAR, Criterion, attestor_ids
 from marketplace.matching.eligibility import CriteriaView, ProviderView, price_ceiling
 from marketplace.matching.explain import (
-    amount_text,
+    MEMO,
+    amount_in,
     attribute_name,
     count_words,
     distinct_stars,
@@ -43,6 +44,7 @@ from marketplace.matching.vectorised import (
     first_failed_criteria,
     partition_eligible,
 )
+from marketplace.units import Currency
 
 # From this many eligible listings on, a sample of about PRUNE_SAMPLE of a partition's listings
 # bounds the k-th best utility first, and only the listings that can reach it are ranked
@@ -120,6 +122,9 @@ class Match:
     verified: tuple[Verified, ...] = ()  # claimed attributes verified by named attestors
     owner: str = ""
     owner_history: OwnerHistory | None = None  # for a listing without ratings yet
+    category: int = 0
+    region: int = 0
+    attributes: int = 0  # the bits the listing claims
 
 
 @dataclass(frozen=True)
@@ -204,10 +209,7 @@ def rank(
             return Ranking((), eligible, version, ())
         values = _utilities(columns, rows, criteria, affinity)
         top = _top_k(values, columns.provider_id[rows], k)
-        matches = tuple(
-            _match(position + 1, columns, int(rows[i]), float(values[i]), criteria, affinity)
-            for position, i in enumerate(top.tolist())
-        )
+        matches = _matches(columns, rows[top], values[top], criteria, affinity)
         notes = (_weights_note(criteria, affinity),)
         return Ranking(matches, eligible, criteria.version, notes)
 
@@ -379,39 +381,62 @@ def _top_k(
     return candidates[order]
 
 
-def _match(position: int, columns: Columns, row: int, value: float, c: CriteriaView,
-           affinity: Affinity | None) -> Match:
-    p = columns.view(row)
-    score = p.score
-    ceiling = price_ceiling(c, score)
-    verified = verified_attributes(p, columns.named_attestors, c.trusted_attestors)
-    history = (columns.owner_history(p.owner, excluding=p.provider_id)
-               if p.rating_weight == 0 else None)
-    amount = partial(amount_text, currency=p.currency, currencies=columns.currencies)
-    reasons = [_score_reason(p, c), _price_reason(p.price, ceiling, amount),
-               reliability_reason(p.reliability, p.completed, p.failures)]
-    if verified:
-        reasons.append(verified_reason(verified, columns.attestor_accounts))
-    if history is not None:
-        reasons.append(owner_history_reason(history))
-    if affinity is not None:
-        reasons.extend(_affinity_reasons(p, affinity))
-    adjusted = p.price - c.premium_per_star * (score - c.min_score) // STAR
-    return Match(position, p.provider_id, value, score, p.price, ceiling,
-                 score_term(score, c.min_score), price_term(p.price, score, c), tuple(reasons),
-                 currency=p.currency, rating_weight=p.rating_weight, reliability=p.reliability,
-                 completed=p.completed, failures=p.failures, adjusted_price=adjusted,
-                 verified=verified, owner=p.owner, owner_history=history)
+def _matches(columns: Columns, rows: npt.NDArray[np.intp], values: npt.NDArray[np.float64],
+             c: CriteriaView, affinity: Affinity | None) -> tuple[Match, ...]:
+    """The ranked `rows` (best first) as matches with their reasons.
+
+    The rows' fields are gathered column by column (one numpy call per field for all of them,
+    not one per field and row), and the reasons are worded by memoised pure functions of the
+    numbers they show."""
+    fields = zip(
+        rows.tolist(), values.tolist(), columns.provider_id[rows].tolist(),
+        columns.score[rows].tolist(), columns.price[rows].tolist(),
+        columns.currency[rows].tolist(), columns.rating_weight[rows].tolist(),
+        columns.reliability[rows].tolist(), columns.completed[rows].tolist(),
+        columns.failures[rows].tolist(), columns.attributes[rows].tolist(),
+        columns.owner[rows].tolist(), columns.category[rows].tolist(),
+        columns.region[rows].tolist(), strict=True)
+    matches = []
+    for position, (row, value, pid, score, price, currency, weight, reliability, completed,
+                   failures, attributes, owner_code, category, region) in enumerate(fields, 1):
+        if price == PRICE_CAP:
+            price = columns.exact_price(row)
+        owner = columns.owners[owner_code]
+        ceiling = price_ceiling(c, score)
+        known = None if currency == 0 else columns.currencies.get(currency)
+        reasons = [score_reason(weight, score, c.min_score),
+                   price_reason(price, ceiling, currency, known),
+                   reliability_reason(reliability, completed, failures)]
+        verified: tuple[Verified, ...] = ()
+        if columns.attested:
+            verified = verified_attributes(attributes, columns.attestations(row),
+                                           columns.named_attestors, c.trusted_attestors)
+            if verified:
+                reasons.append(verified_reason(verified, columns.attestor_accounts))
+        history = None
+        if weight == 0:
+            history = columns.owner_history(owner, excluding=pid)
+            reasons.append(owner_history_reason(history))
+        if affinity is not None:
+            reasons.extend(_affinity_reasons(pid, attributes, affinity))
+        adjusted = price - c.premium_per_star * (score - c.min_score) // STAR
+        matches.append(Match(  # every field, in order: positional binding costs half
+            position, pid, value, score, price, ceiling, score_term(score, c.min_score),
+            price_term(price, score, c), tuple(reasons), currency, weight, reliability,
+            completed, failures, adjusted, verified, owner, history, category, region,
+            attributes))
+    return tuple(matches)
 
 
-def verified_attributes(p: ProviderView, named: frozenset[int], trusted_mask: int = 0
-                        ) -> tuple[Verified, ...]:
-    """Each attribute the listing claims that a named attestor verified, with who did."""
+def verified_attributes(attributes: int, attestations: Mapping[int, int],
+                        named: frozenset[int], trusted_mask: int = 0) -> tuple[Verified, ...]:
+    """Each attribute a listing claims (`attributes`) that a named attestor verified, with who
+    did (`attestations`: attestor id -> attested bits)."""
     by_bit: dict[int, list[int]] = {}
-    for attestor, bits in sorted(p.attestations.items()):
+    for attestor, bits in sorted(attestations.items()):
         if attestor not in named:
             continue
-        claimed = bits & p.attributes
+        claimed = bits & attributes
         while claimed:
             low = claimed & -claimed
             by_bit.setdefault(low.bit_length() - 1, []).append(attestor)
@@ -438,6 +463,7 @@ def verified_reason(verified: tuple[Verified, ...], accounts: Mapping[int, str])
     return "verified: " + "; ".join(parts)
 
 
+@lru_cache(maxsize=MEMO)
 def reliability_reason(reliability: int, completed: int, failures: int) -> str:
     """'reliability 96.4% (48 completed, one failure)'; a listing without outcomes says so."""
     if completed == 0 and failures == 0:
@@ -447,6 +473,7 @@ def reliability_reason(reliability: int, completed: int, failures: int) -> str:
     return f"reliability {percent_text(reliability)} ({completed} completed, {failed})"
 
 
+@lru_cache(maxsize=MEMO)
 def owner_history_reason(history: OwnerHistory) -> str:
     """A new listing's owner's record on its other listings."""
     if history.listings == 0:
@@ -460,34 +487,39 @@ def owner_history_reason(history: OwnerHistory) -> str:
             f"{percent_text(history.reliability)}")
 
 
-def _score_reason(p: ProviderView, c: CriteriaView) -> str:
-    if p.rating_weight == 0:
+@lru_cache(maxsize=MEMO)
+def score_reason(rating_weight: int, score: int, min_score: int) -> str:
+    """'score 4.3 at rating weight 80, above your 4.0', and so on."""
+    if rating_weight == 0:
         track = " (new listing, no ratings yet)"
     else:
-        track = f" at rating weight {weight_text(p.rating_weight)}"
-    if c.min_score == 0:
-        return f"score {format_stars(p.score)}{track}"
-    score, minimum = distinct_stars(p.score, c.min_score)
-    if p.score == c.min_score:
-        return f"score {score}{track}, exactly your minimum"
-    return f"score {score}{track}, above your {minimum}"
+        track = f" at rating weight {weight_text(rating_weight)}"
+    if min_score == 0:
+        return f"score {format_stars(score)}{track}"
+    shown, minimum = distinct_stars(score, min_score)
+    if score == min_score:
+        return f"score {shown}{track}, exactly your minimum"
+    return f"score {shown}{track}, above your {minimum}"
 
 
-def _price_reason(price: int, ceiling: int, amount: Callable[[int], str]) -> str:
+def price_reason(price: int, ceiling: int, currency: int, known: Currency | None) -> str:
+    """'price 0.088 ETH, 12% under your ceiling', and so on (`known`: the currency's symbol
+    and decimals, None for ether or when unknown here)."""
+    amount = amount_in(price, currency, known)
     if price == ceiling:
-        return f"price {amount(price)}, at your ceiling"
+        return f"price {amount}, at your ceiling"
     under = (ceiling - price) * 100 // ceiling
     if under == 0:
-        return f"price {amount(price)}, just under your ceiling"
-    return f"price {amount(price)}, {under}% under your ceiling"
+        return f"price {amount}, just under your ceiling"
+    return f"price {amount}, {under}% under your ceiling"
 
 
-def _affinity_reasons(p: ProviderView, affinity: Affinity) -> list[str]:
+def _affinity_reasons(provider_id: int, attributes: int, affinity: Affinity) -> list[str]:
     reasons: list[str] = []
     for personal in affinity.providers:
-        if personal.provider_id == p.provider_id and personal.weight != 0:
+        if personal.provider_id == provider_id and personal.weight != 0:
             reasons.append(_signed(personal.weight, personal.reason))
-    shared = [t for t in affinity.traits if p.attributes >> t.attribute & 1 and t.weight != 0]
+    shared = [t for t in affinity.traits if attributes >> t.attribute & 1 and t.weight != 0]
     for trait in sorted((t for t in shared if t.weight < 0), key=lambda t: t.weight):
         reasons.append(_signed(trait.weight, trait.reason))
     liked = [t for t in shared if t.weight > 0]

@@ -42,6 +42,13 @@ class RowMap:
         self._grow(provider_id + 1)
         self._dense[provider_id] = row
 
+    def copy(self) -> RowMap:
+        """An independent copy."""
+        other = RowMap()
+        other._dense = self._dense.copy()
+        other._sparse = dict(self._sparse)
+        return other
+
     def nbytes(self) -> int:
         """Bytes held by the dense part."""
         return int(self._dense.nbytes)

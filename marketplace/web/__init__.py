@@ -27,6 +27,7 @@ from marketplace.web.config import WebConfig, resolve_secret_key
 from marketplace.web.context import EXTENSION, Services
 from marketplace.web.db import create_web_schema
 from marketplace.web.errors import STATUS_CODES, WebError
+from marketplace.web.json_provider import FastJSONProvider
 from marketplace.web.live_index import LiveIndex, read_checkpoint
 from marketplace.web.media import too_large_for_a_picture
 from marketplace.web.pictures import too_large
@@ -65,7 +66,8 @@ def create_app(config: Mapping[str, Any] | WebConfig | None = None) -> Flask:
         MAX_FORM_PARTS=200,
         TESTING=web_config.testing,
     )
-    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the documented order
+    app.json = FastJSONProvider(app)
+    app.json.sort_keys = False  # keep the documented order
     configure_session(app, secure=web_config.cookies_secure, hours=web_config.session_hours)
     app.extensions[EXTENSION] = _services(web_config)
 

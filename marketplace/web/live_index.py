@@ -7,6 +7,11 @@ in the blocks since (plus the provisional window, which a reorg may rewrite), an
 rows from the `providers` projection. Re-reading rows (instead of replaying events) makes a
 refresh idempotent and correct across reorg rollbacks; ids touched by events that a rollback
 deleted are remembered and re-read too. Nothing is shared between processes but the store.
+
+Within a process, the request threads read a published index that nothing writes (frozen, so
+its reads take no lock); a refresh that finds changes applies them to a copy and publishes the
+copy whole, so a query sees the index before or after a refresh, never half of one. A reader
+keeps the snapshot it was given until it is done with it.
 """
 
 from __future__ import annotations
@@ -178,6 +183,13 @@ class LiveIndex:
                 self._checked_at = time.monotonic()
             return self._loaded()
 
+    def refresh(self) -> ProviderIndex:
+        """The index after checking the store now, whatever the interval."""
+        with self._lock:
+            self._refresh()
+            self._checked_at = time.monotonic()
+            return self._loaded()
+
     def _loaded(self) -> ProviderIndex:
         if self._index is None:
             raise RuntimeError("the matching index failed to load")
@@ -215,18 +227,25 @@ class LiveIndex:
             for block, remembered in self._recent.items():
                 if block > low:
                     ids |= remembered  # touched by events a rollback may have deleted
-            self._upsert(conn, sorted(ids))
-            assert self._index is not None
-            _name_attestors(conn, self._index)  # AttestorSet events name no listing
-            self._read_currencies(conn)  # CurrencySet events name no listing either
+            staged = self._loaded().copy()
+            self._upsert(conn, staged, sorted(ids))
+            _name_attestors(conn, staged)  # AttestorSet events name no listing
+            self._read_currencies(conn, staged)  # CurrencySet events name no listing either
             horizon = checkpoint.last_block - checkpoint.confirmations
             self._recent = {b: s for b, s in recent.items() if b > horizon}
+            self._publish(staged)
             self._checkpoint = checkpoint
             self.refreshes += 1
 
+    def _publish(self, index: ProviderIndex) -> None:
+        """Freeze `index` and make it the one queries read (one reference swap)."""
+        index.freeze()
+        self._index = index
+
     def _load(self, conn: Connection, checkpoint: Checkpoint | None) -> None:
-        self._index, self._listings = load_index(conn)
-        self._read_currencies(conn)
+        index, self._listings = load_index(conn)
+        self._read_currencies(conn, index)
+        self._publish(index)
         self._checkpoint = checkpoint
         self._recent = {}
         if checkpoint is not None:
@@ -239,15 +258,13 @@ class LiveIndex:
                 self._recent.setdefault(int(block), set()).add(int(pid))
         self.rebuilds += 1
 
-    def _read_currencies(self, conn: Connection) -> None:
-        assert self._index is not None
+    def _read_currencies(self, conn: Connection, index: ProviderIndex) -> None:
         known = store_currencies(conn)
         for currency in known.values():
-            self._index.set_currency(currency)
+            index.set_currency(currency)
         self._currencies = known  # replaced whole: a reader keeps the mapping it was given
 
-    def _upsert(self, conn: Connection, ids: list[int]) -> None:
-        assert self._index is not None
+    def _upsert(self, conn: Connection, index: ProviderIndex, ids: list[int]) -> None:
         found: set[int] = set()
         table = schema.providers
         for start in range(0, len(ids), 500):
@@ -256,8 +273,8 @@ class LiveIndex:
             for row in conn.execute(select(*_COLUMNS).where(table.c.provider_id.in_(chunk))):
                 view = _view(row, attested.get(int(row[0])))
                 found.add(view.provider_id)
-                self._index.upsert(view)
+                index.upsert(view)
                 self._listings[view.provider_id] = Listing(str(row[8]), str(row[9]))
         for pid in ids:
-            if pid not in found and pid in self._index:
-                self._index.set_active(pid, False)  # its registration was rolled back
+            if pid not in found and pid in index:
+                index.set_active(pid, False)  # its registration was rolled back

@@ -43,39 +43,32 @@ def match(
     out = []
     with index.read() as columns:
         for m in ranking.matches:
-            row = columns.row_of.get(m.provider_id)
             listing = listings.get(m.provider_id)
             document = documents.get(listing.metadata_hash) if listing else None
             name = document.get("name") if document else None
-            weight, reliability, currency = 0, None, 0
-            if row is None:
-                shown = _listing_text(0, 0, m.score, None)
-            else:
-                weight, reliability = int(columns.rating_weight[row]), int(columns.reliability[row])
-                currency = int(columns.currency[row])
-                shown = _listing_text(int(columns.region[row]), int(columns.attributes[row]),
-                                      m.score, (weight, reliability, int(columns.completed[row]),
-                                                int(columns.failures[row])))
+            shown = _listing_text(m.region, m.attributes, m.score,
+                                  (m.rating_weight, m.reliability, m.completed, m.failures))
+            row = columns.row_of.get(m.provider_id) if m.verified else None
             out.append({
                 "rank": m.rank,
                 "provider_id": m.provider_id,
                 "name": name if isinstance(name, str) and name else f"Provider #{m.provider_id}",
                 "owner": listing.owner if listing else None,
-                "category": key_of("category", int(columns.category[row]))
-                if row is not None else None,
+                "category": key_of("category", m.category),
                 "region": shown.region,
                 "attributes": list(shown.attributes),
                 "score": m.score,
                 "stars": shown.stars,
-                "rating_weight": weight,
+                "rating_weight": m.rating_weight,
                 "weight_label": shown.weight_label,
-                "reliability": reliability,
+                "reliability": m.reliability,
                 "reliability_label": shown.reliability_label,
-                "currency_id": currency,
+                "currency_id": m.currency,
+                # only a listing a named attestor verified has labels to show
                 "verified": _verified_labels(columns, row) if row is not None else [],
                 "price": str(m.price),
                 "price_label": _amount_label(
-                    m.price, columns.currencies.get(currency, ETHER_CURRENCY)),
+                    m.price, columns.currencies.get(m.currency, ETHER_CURRENCY)),
                 "ceiling": str(m.ceiling),
                 "utility": round(m.utility, 6),
                 "reasons": list(m.reasons),
@@ -98,14 +91,14 @@ class _ListingText(NamedTuple):
 # worded once per worker. Bounded, and nothing to invalidate: new facts are new arguments.
 @lru_cache(maxsize=16_384)
 def _listing_text(region: int, attributes: int, score: int,
-                  outcomes: tuple[int, int, int, int] | None) -> _ListingText:
-    """`outcomes`: (rating weight, reliability, completed, failures), None when unindexed."""
+                  outcomes: tuple[int, int, int, int]) -> _ListingText:
+    """`outcomes`: (rating weight, reliability, completed, failures)."""
     return _ListingText(
         region=key_of("region", region),
         attributes=tuple(labels("attribute", attributes)),
         stars=format_stars(score),
-        weight_label=weight_label(outcomes[0]) if outcomes is not None else "",
-        reliability_label=reliability_label(*outcomes[1:]) if outcomes is not None else "",
+        weight_label=weight_label(outcomes[0]),
+        reliability_label=reliability_label(*outcomes[1:]),
     )
 
 

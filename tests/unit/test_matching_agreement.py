@@ -11,18 +11,43 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
+from typing import Any
 
-from marketplace.domain import MAX_SCORE, UINT96_MAX, count_outcome
+import numpy as np
+
+from marketplace.domain import (
+    MAX_SCORE,
+    STAR,
+    UINT64_MAX,
+    UINT96_MAX,
+    count_outcome,
+    weighted_score,
+)
 from marketplace.matching.eligibility import (
     CriteriaView,
     ProviderView,
     first_failed_criterion,
     price_ceiling,
 )
-from marketplace.matching.index import PRICE_CAP, ProviderIndex
-from marketplace.matching.ranking import Affinity, ProviderAffinity, TraitAffinity, rank
+from marketplace.matching.index import PRICE_CAP, OwnerHistory, ProviderIndex
+from marketplace.matching.ranking import (
+    Affinity,
+    Match,
+    ProviderAffinity,
+    TraitAffinity,
+    _affinity_reasons,
+    owner_history_reason,
+    price_reason,
+    price_term,
+    rank,
+    reliability_reason,
+    score_reason,
+    score_term,
+    verified_attributes,
+    verified_reason,
+)
 from marketplace.matching.reference import rank_reference
-from marketplace.matching.vectorised import eligible_rows, first_failed_criteria
+from marketplace.matching.vectorised import ceiling_by_score, eligible_rows, first_failed_criteria
 
 DATASETS = 500
 FINNEY = 10**15
@@ -182,8 +207,39 @@ def test_fast_top_k_equals_the_brute_force_reference_on_500_random_datasets() ->
         ranking = rank(index_of(providers, named), criteria, affinity=affinity, k=k)
         expected = rank_reference(providers, criteria, affinity, k, named_of(providers, named))
         assert [(m.provider_id, m.utility) for m in ranking.matches] == expected
+        by_id = {p.provider_id: p for p in providers}
+        for position, match in enumerate(ranking.matches, 1):
+            assert criteria is not None and match.rank == position
+            assert match == match_of(match, by_id[match.provider_id], criteria, affinity,
+                                     providers, named_of(providers, named))
         nonempty += bool(expected)
     assert nonempty > DATASETS // 3  # v2 has six more ways to exclude everyone
+
+
+def match_of(ranked: Match, p: ProviderView, c: CriteriaView, affinity: Affinity | None,
+             providers: list[ProviderView], named: frozenset[int]) -> Match:
+    """The match a ranked listing must be, from its own record (not the index's columns): the
+    numbers a booking needs and every reason, in order."""
+    score, ceiling = p.score, price_ceiling(c, p.score)
+    verified = verified_attributes(p.attributes, p.attestations, named, c.trusted_attestors)
+    history = (owner_history_by_scan(providers, p.owner, p.provider_id)
+               if p.rating_weight == 0 else None)
+    reasons = [score_reason(p.rating_weight, score, c.min_score),
+               price_reason(p.price, ceiling, p.currency, None),
+               reliability_reason(p.reliability, p.completed, p.failures)]
+    if verified:
+        reasons.append(verified_reason(verified, {}))
+    if history is not None:
+        reasons.append(owner_history_reason(history))
+    if affinity is not None:
+        reasons += _affinity_reasons(p.provider_id, p.attributes, affinity)
+    return Match(ranked.rank, p.provider_id, ranked.utility, score, p.price, ceiling,
+                 score_term(score, c.min_score), price_term(p.price, score, c), tuple(reasons),
+                 currency=p.currency, rating_weight=p.rating_weight, reliability=p.reliability,
+                 completed=p.completed, failures=p.failures,
+                 adjusted_price=p.price - c.premium_per_star * (score - c.min_score) // STAR,
+                 verified=verified, owner=p.owner.lower(), owner_history=history,
+                 category=p.category, region=p.region, attributes=p.attributes)
 
 
 def test_an_index_updated_by_events_answers_like_one_built_from_scratch() -> None:
@@ -199,7 +255,7 @@ def test_an_index_updated_by_events_answers_like_one_built_from_scratch() -> Non
                 index.upsert(current[pid])
                 continue
             p = current[pid]
-            action = rng.randrange(7)
+            action = rng.randrange(8)
             if action == 0:
                 p = replace(p, price=random_provider(rng, pid, criteria).price)
                 index.update_listing(pid, price=p.price)
@@ -225,6 +281,9 @@ def test_an_index_updated_by_events_answers_like_one_built_from_scratch() -> Non
                 currency = rng.choice([0, 1])
                 p = replace(p, currency=currency)
                 index.update_listing(pid, currency=currency)
+            elif action == 6:  # a listing rewritten whole, perhaps under another owner
+                p = replace(random_provider(rng, pid, criteria), owner=rng.choice(OWNERS))
+                index.upsert(p)
             else:
                 p = replace(p, active=not p.active)
                 index.set_active(pid, p.active)
@@ -232,6 +291,57 @@ def test_an_index_updated_by_events_answers_like_one_built_from_scratch() -> Non
         fresh = ProviderIndex.from_views(current.values(), named_attestors=index.named_attestors())
         assert rank(index, criteria, k=50) == rank(fresh, criteria, k=50)
         assert [index.view(pid) for pid in current] == list(current.values())
+        assert_owner_histories(index, list(current.values()))
+
+
+def owner_history_by_scan(providers: list[ProviderView], owner: str, excluding: int | None
+                          ) -> OwnerHistory:
+    """The owner's listings (but `excluding`) summed one by one: what the index's running
+    sums must equal."""
+    mine = [p for p in providers if p.owner.lower() == owner.lower()
+            and p.provider_id != excluding]
+    weight, stars = sum(p.rating_weight for p in mine), sum(p.weighted_stars for p in mine)
+    return OwnerHistory(owner.lower(), len(mine), weight, weighted_score(weight, stars),
+                        sum(p.completed for p in mine), sum(p.failures for p in mine))
+
+
+def assert_owner_histories(index: ProviderIndex, providers: list[ProviderView]) -> None:
+    with index.read() as columns:
+        for owner in [*OWNERS, "0x" + "ee" * 20]:
+            for excluding in [None, 10**6, *(p.provider_id for p in providers)]:
+                assert columns.owner_history(owner, excluding) == owner_history_by_scan(
+                    providers, owner, excluding)
+
+
+def test_owner_histories_are_exact_sums_also_beyond_64_bits() -> None:
+    rng = random.Random(8)
+    for _ in range(50):
+        providers, _criteria = random_dataset(rng)
+        providers = [p for p in providers if p.price < PRICE_CAP]
+        for p in rng.sample(providers, k=min(3, len(providers))):  # sums beyond 64 bits
+            providers[providers.index(p)] = replace(p, rating_weight=UINT64_MAX // 5,
+                                                    weighted_stars=UINT64_MAX // 5 * 5)
+        columns: dict[str, Any] = {
+            name: [getattr(p, name) for p in providers]
+            for name in ("provider_id", "owner", "category", "region", "currency", "price",
+                         "active", "completed", "failures")}
+        for name in ("attributes", "rating_weight", "weighted_stars"):  # as the store loads them
+            columns[name] = np.array([getattr(p, name) for p in providers], np.uint64)
+        index = ProviderIndex.from_columns(**columns)
+        assert_owner_histories(index, providers)
+        for _ in range(5):  # then updates, some to sums beyond 64 bits, some back down
+            i = rng.randrange(len(providers))
+            p = providers[i]
+            weight = rng.choice([0, 1_000, UINT64_MAX // 5])
+            stars = rng.choice([weight, 5 * weight])
+            if rng.random() < 0.5:
+                providers[i] = replace(p, rating_weight=weight, weighted_stars=stars)
+                index.set_rating(p.provider_id, weight, stars)
+            else:
+                providers[i] = replace(p, rating_weight=weight, weighted_stars=stars,
+                                       owner=rng.choice(OWNERS))
+                index.upsert(providers[i])
+            assert_owner_histories(index, providers)
 
 
 def test_top_k_over_a_large_index_with_many_ties_equals_the_reference() -> None:
@@ -254,3 +364,29 @@ def test_top_k_over_a_large_index_with_many_ties_equals_the_reference() -> None:
             ranking = rank(index, criteria, affinity=personal, k=k)
             assert [(m.provider_id, m.utility) for m in ranking.matches] == rank_reference(
                 providers, criteria, personal, k)
+
+
+def test_the_ceiling_table_is_the_contracts_ceiling_below_the_cap() -> None:
+    # Exact wherever the score-adjusted ceiling is below PRICE_CAP (every column price is), at
+    # least PRICE_CAP elsewhere, and -1 below the minimum score: no price passes there.
+    rng = random.Random(9)
+    for _ in range(500):
+        criteria = CriteriaView(
+            category=1,
+            min_score=rng.choice([0, 1, 30_000, MAX_SCORE - 1, MAX_SCORE, rng.randrange(50_001)]),
+            max_price=rng.choice([0, 1, 10**17, PRICE_CAP - 1, PRICE_CAP - rng.randrange(10**6),
+                                  PRICE_CAP, UINT96_MAX, rng.randrange(PRICE_CAP)]),
+            premium_per_star=rng.choice([0, 1, 9_999, 10_000, 5 * 10**15, rng.randrange(10**20),
+                                         rng.randrange(10**4), (PRICE_CAP // 10_000) * 3,
+                                         (PRICE_CAP - 1) * 10_000, PRICE_CAP * 10_000 + 5,
+                                         UINT96_MAX]))
+        table = ceiling_by_score(criteria)
+        m = criteria.min_score
+        assert table.shape == (MAX_SCORE + 1,) and bool(np.all(table[:m] == -1))
+        for score in {m, m + 1, MAX_SCORE, *(rng.randint(m, MAX_SCORE) for _ in range(50))}:
+            if score > MAX_SCORE:
+                continue
+            exact, held = price_ceiling(criteria, score), int(table[score])
+            assert held == exact if exact < PRICE_CAP else held >= PRICE_CAP
+        # never decreasing in the score: a better score never lowers the ceiling
+        assert bool(np.all(np.diff(table[m:]) >= 0))

@@ -202,3 +202,29 @@ def test_owner_history_sums_the_owners_other_listings() -> None:
         2, 10_000, 10, 1)
     assert history.score == (20_000 * 35_000 + 48_000 * 10_000) // 30_000
     assert history.reliability == 19 * 10_000 // 21
+
+
+def test_a_frozen_index_is_read_only_and_its_copy_is_independent() -> None:
+    other = replace(RIDE, provider_id=2, price=RIDE.price + 1)
+    index = ProviderIndex.from_views([RIDE, other])
+    index.freeze()
+    assert index.frozen
+    with pytest.raises(RuntimeError):
+        index.set_active(1, False)
+    with pytest.raises(RuntimeError):
+        index.upsert(replace(RIDE, provider_id=3))
+    staged = index.copy()
+    assert not staged.frozen and [staged.view(p) for p in (1, 2)] == [RIDE, other]
+    staged.add_rating(1, 5, 4_000)
+    staged.set_active(2, False)
+    staged.upsert(replace(RIDE, provider_id=3, owner="0x" + "0b" * 20))
+    assert [index.view(p) for p in (1, 2)] == [RIDE, other] and 3 not in index
+    with index.read() as before, staged.read() as after:
+        assert before.owner_history(RIDE.owner).listings == 2
+        assert after.owner_history(RIDE.owner).rating_weight == (
+            RIDE.rating_weight + other.rating_weight + 4_000)
+        assert before.partitions is not None and after.partitions is not None
+        key = (RIDE.category, RIDE.currency)
+        assert len(before.partitions.get(key) or ()) == 2
+        assert len(after.partitions.get(key) or ()) == 2  # 2 paused, 3 added
+    assert staged.view(1).rating_weight == RIDE.rating_weight + 4_000

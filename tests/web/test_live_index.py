@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Boolean, Engine, delete, insert, update
 
+from marketplace.matching.eligibility import CriteriaView
+from marketplace.matching.ranking import rank
 from marketplace.store import schema
 from marketplace.store.engine import init_db, open_engine
 from marketplace.web.live_index import LiveIndex
@@ -158,3 +162,65 @@ def test_currencies_follow_the_checkpoint_and_reach_the_index(engine: Engine,
     assert known[1].symbol == "DUSD" and known[1].decimals == 6
     with live.current().read() as columns:
         assert columns.currencies[1] == known[1]  # amounts in reasons read in DUSD
+
+
+def test_queries_during_refreshes_see_each_published_index_whole(engine: Engine) -> None:
+    # Every block moves value between listings' prices, keeping their total: a query that saw
+    # half of a refresh would see another total. Readers run while refreshes apply hundreds of
+    # row updates each (RCU: the refresh writes a copy and publishes it whole).
+    listings, total = 300, 300 * 10**16
+    with engine.begin() as conn:
+        conn.execute(insert(schema.providers), [provider_row(pid) for pid in
+                                                range(1, listings + 1)])
+    checkpoint(engine, 10, "0xa")
+    live = LiveIndex(engine, interval=3600.0)
+    criteria = CriteriaView(category=1, max_price=10**18, version=1)
+    assert rank(live.current(), criteria, k=5).eligible_count == listings
+    prices = dict.fromkeys(range(1, listings + 1), 10**16)
+    seen: list[int] = []
+    failures: list[BaseException] = []
+    done = threading.Event()
+
+    def reader() -> None:
+        try:
+            while not done.is_set():
+                index = live.current()
+                with index.read() as columns:
+                    seen.append(int(columns.price.sum()))
+                assert rank(index, criteria, k=5).eligible_count == listings
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            failures.append(exc)
+
+    old_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # switch threads often: mid-refresh reads, if any can happen
+    threads = [threading.Thread(target=reader) for _ in range(3)]
+    try:
+        for thread in threads:
+            thread.start()
+        for block in range(11, 19):
+            shift = (block % 3 + 1) * 10**15
+            with engine.begin() as conn:  # half the listings give `shift`, the others take it
+                for pid in range(1, listings + 1):
+                    prices[pid] += shift if (pid + block) % 2 else -shift
+                    conn.execute(update(schema.providers)
+                                 .where(schema.providers.c.provider_id == pid)
+                                 .values(price=prices[pid], updated_block=block))
+                conn.execute(insert(schema.events), [
+                    {"block_number": block, "log_index": pid, "tx_hash": f"0x{block:064x}",
+                     "tx_index": 0, "block_hash": f"0x{block:064x}", "event": "ListingUpdated",
+                     "booking_id": None, "provider_id": pid, "account": None, "args": "{}"}
+                    for pid in range(1, listings + 1)])
+            checkpoint(engine, block, f"0x{block:x}")
+            live.refresh()  # this thread refreshes now; the readers keep reading
+    finally:
+        done.set()
+        for thread in threads:
+            thread.join()
+        sys.setswitchinterval(old_interval)
+    assert not failures, failures
+    assert seen and set(seen) == {total}
+    assert live.refreshes == 8
+    with live.current().read() as columns:
+        assert int(columns.price[0]) != 10**16  # the refreshes did change prices
+    with pytest.raises(RuntimeError):
+        live.current().set_active(1, False)  # a published index is never written in place

@@ -171,7 +171,8 @@ def listing_signals(provider_id: int) -> dict[str, Any]:
         row = columns.row_of.get(provider_id)
         assert row is not None
         listing = columns.view(row)
-        verified = verified_attributes(listing, columns.named_attestors)
+        verified = verified_attributes(listing.attributes, listing.attestations,
+                                       columns.named_attestors)
         history = columns.owner_history(listing.owner, excluding=provider_id)
         accounts = dict(columns.attestor_accounts)
     return {"verified_by": _verified_json(verified, accounts),
