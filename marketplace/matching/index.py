@@ -347,11 +347,8 @@ class ProviderIndex:
     @contextmanager
     def read(self) -> Iterator[Columns]:
         """Yield a consistent view of every row: under the lock, or, frozen, without one."""
-        if self._frozen is not None:
-            yield self._frozen
-            return
-        with self._lock:
-            yield self._columns()
+        with self._reading():
+            yield self._columns() if self._frozen is None else self._frozen
 
     def _columns(self) -> Columns:
         n = self._n

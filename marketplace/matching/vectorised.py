@@ -3,8 +3,8 @@
 Integer maths only, as in the contract. The score-adjusted ceiling
 `maxPrice + premiumPerStar * (score - minScore) // STAR` can need ~100 bits; comparing it with a
 price below `PRICE_CAP` only needs it exactly while it is below `PRICE_CAP`, so it is computed
-in int64 saturating at `PRICE_CAP` (`saturated_ceiling`). Prices at or above `PRICE_CAP` are
-compared exactly in Python.
+in int64 saturating at `PRICE_CAP`, once per query for every score (`ceiling_by_score`), and
+read by score. Prices at or above `PRICE_CAP` are compared exactly in Python.
 """
 
 from __future__ import annotations
@@ -147,16 +147,17 @@ def partition_eligible(columns: Columns, part: PartColumns, criteria: CriteriaVi
 
 
 def ceiling_by_score(criteria: CriteriaView) -> npt.NDArray[np.int64]:
-    """For every score 0..5 stars: -1 below the criteria's minimum, else the saturated ceiling
-    (`saturated_ceiling`; PRICE_CAP when max_price is at least PRICE_CAP, above every column
-    price)."""
+    """For every score 0..5 stars: -1 below the criteria's minimum, else the ceiling saturated
+    at PRICE_CAP: exact wherever the true ceiling is below PRICE_CAP, and at least PRICE_CAP
+    elsewhere, so comparing it with a price below PRICE_CAP gives the contract's answer
+    (PRICE_CAP throughout when max_price is at least PRICE_CAP, above every column price)."""
     table = np.empty(MAX_SCORE + 1, np.int64)
     m = criteria.min_score
     table[:m] = -1
     if criteria.max_price >= PRICE_CAP:
         table[m:] = PRICE_CAP
         return table
-    # `saturated_ceiling` over d = 0, 1, 2, ... in two passes instead of ten: maxPrice + q * d
+    # Over d = score - minScore = 0, 1, 2, ... in two passes: maxPrice + q * d
     # is exact in int64 up to the first d where it reaches PRICE_CAP (PRICE_CAP from there
     # on), and the remainder's share, floor(r * d / STAR), is added after (rarely: a
     # premium is seldom not a multiple of STAR in the smallest unit).
@@ -178,12 +179,7 @@ _SCORES.flags.writeable = False
 
 def _within_ceiling(columns: Columns, rows: Rows, criteria: CriteriaView) -> Mask:
     """price <= score-adjusted ceiling for `rows`, whose scores are at least the minimum."""
-    if criteria.max_price >= PRICE_CAP:
-        ok = np.ones(rows.shape[0], np.bool_)  # every column price is below the ceiling
-    else:
-        d = (columns.score[rows] - np.int32(criteria.min_score)).astype(np.int64)
-        ceiling = saturated_ceiling(criteria, d)
-        ok = columns.price[rows] <= ceiling
+    ok: Mask = columns.price[rows] <= np.take(ceiling_by_score(criteria), columns.score[rows])
     if columns.big_prices:
         positions = {int(row): i for i, row in enumerate(rows.tolist())}
         for row, exact in columns.big_prices.items():
@@ -191,26 +187,6 @@ def _within_ceiling(columns: Columns, rows: Rows, criteria: CriteriaView) -> Mas
             if i is not None:
                 ok[i] = exact <= price_ceiling(criteria, int(columns.score[row]))
     return ok
-
-
-def saturated_ceiling(criteria: CriteriaView, d: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """min(ceiling, PRICE_CAP) for scores `d` (>= 0) above the minimum; max_price < PRICE_CAP.
-
-    Exact wherever the true ceiling is below PRICE_CAP, and at least PRICE_CAP elsewhere, so
-    comparing it with a price below PRICE_CAP gives the contract's answer.
-    """
-    q, r = divmod(criteria.premium_per_star, STAR)
-    # floor(P * d / STAR) = q * d + floor(r * d / STAR), and r * d < 10^4 * 5 * 10^4.
-    ceiling = np.full(d.shape[0], criteria.max_price, np.int64)
-    if q:
-        q = min(q, PRICE_CAP)
-        saturating_d = -(-PRICE_CAP // q)  # q * d >= PRICE_CAP from here on
-        # q * min(d, saturating_d) < PRICE_CAP + q <= 2**63, and max_price + PRICE_CAP < 2**63.
-        ceiling += np.minimum(q * np.minimum(d, saturating_d), PRICE_CAP)
-        np.minimum(ceiling, PRICE_CAP, out=ceiling)
-    if r:
-        ceiling += (r * d) // STAR
-    return ceiling
 
 
 def _blocked_rows(columns: Columns, criteria: CriteriaView) -> Rows:
