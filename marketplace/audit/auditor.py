@@ -114,6 +114,7 @@ def _abi_string(data: Any) -> str | None:
 
 _DONE = object()
 
+
 class Auditor:
     """Audits one deployment; `run()` once, or `advance()` again and again to follow the chain."""
 
