@@ -159,7 +159,7 @@ def index(
         raise CommandFailed(str(exc), ExitCode.DEEP_REORG) from exc
     except NodeUnavailable as exc:
         if follow and stop.is_set():
-            log.info("stopped while the node was unreachable")
+            log.info("stopped while waiting for the node or the store")
             return
         raise CommandFailed(str(exc), ExitCode.NODE_UNREACHABLE) from exc
     except MarketplaceError as exc:

@@ -15,6 +15,7 @@ from marketplace.chain.scan import Target, marketplace_decoder
 from marketplace.config import Settings
 from marketplace.indexer.retry import with_retry
 from marketplace.indexer.scanner import (
+    CheckpointMoved,
     DeepReorgError,
     DeploymentMismatch,
     Indexer,
@@ -24,6 +25,7 @@ from marketplace.indexer.scanner import (
 from marketplace.store.engine import open_engine
 
 __all__ = [
+    "CheckpointMoved",
     "DeepReorgError",
     "DeploymentMismatch",
     "Indexer",

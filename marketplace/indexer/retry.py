@@ -11,9 +11,12 @@ from typing import TypeVar
 from sqlalchemy.exc import OperationalError
 
 from marketplace.chain.rpc import NodeUnavailable
+from marketplace.store.engine import StoreUnreachable
 
 log = logging.getLogger("marketplace.indexer")
 T = TypeVar("T")
+FIRST_DELAY = 0.5  # seconds before the first retry; each next wait doubles, up to MAX_DELAY
+MAX_DELAY = 15.0
 
 
 def with_retry(
@@ -28,13 +31,13 @@ def with_retry(
     `stop` is set. Each failure is logged as an error naming what could not be done; a recovery
     is logged too.
     """
-    delay = 0.5
+    delay = FIRST_DELAY
     started = time.monotonic()
     failures = 0
     while True:
         try:
             result = action()
-        except (NodeUnavailable, OperationalError) as exc:
+        except (NodeUnavailable, OperationalError, StoreUnreachable) as exc:
             failures += 1
             waited = time.monotonic() - started
             if retry_for is not None and waited >= retry_for:
@@ -51,7 +54,7 @@ def with_retry(
                 ) from exc
             if stop is None:
                 time.sleep(delay)
-            delay = min(delay * 2, 15.0)
+            delay = min(delay * 2, MAX_DELAY)
             continue
         if failures:
             log.warning("recovered: could %s again after %d failed attempts", what, failures)

@@ -25,7 +25,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 from tqdm import tqdm  # type: ignore[import-untyped]
 
 from marketplace.chain.logs import DecodedEvent, EventDecoder, SkippedLog
-from marketplace.chain.rpc import NodeRefused, RpcClient, RpcError
+from marketplace.chain.rpc import NodeRefused, NodeUnavailable, RpcClient, RpcError
 from marketplace.chain.scan import ChunkSizer, Target
 from marketplace.errors import MarketplaceError
 from marketplace.gc_pause import cyclic_gc_paused
@@ -50,6 +50,10 @@ class DeepReorgError(IndexerError):
 
 class DeploymentMismatch(IndexerError):
     """The store already holds another deployment (chain id or contract address)."""
+
+
+class CheckpointMoved(IndexerError):
+    """Another writer moved the store's checkpoint while this indexer was writing a chunk."""
 
 
 class _ReorgDuringScan(IndexerError):
@@ -192,6 +196,11 @@ class Indexer:
                 f"the node at {self.rpc.url} serves chain {chain_id}, but the deployment is on "
                 f"chain {self.target.chain_id}: point --rpc and --deployment at the same chain"
             )
+        self._retry(self._record_deployment, "record the deployment in the store")
+        self._opened = True
+
+    def _record_deployment(self) -> None:
+        """The state row for this deployment: created, or checked and updated (idempotent)."""
         with self.engine.begin() as conn:
             row = conn.execute(
                 select(schema.indexer_state).where(schema.indexer_state.c.id == STATE_KEY)
@@ -221,7 +230,6 @@ class Indexer:
                     .where(schema.indexer_state.c.id == STATE_KEY)
                     .values(confirmations=self.confirmations)
                 )
-        self._opened = True
 
     def checkpoint(self) -> tuple[int, str | None]:
         """The last block committed and its hash."""
@@ -346,12 +354,23 @@ class Indexer:
         return out
 
     def _commit(self, chunk: _Chunk, stats: SyncStats) -> None:
+        """Write the chunk in one transaction; safe to retry after any failure, including a
+        commit whose outcome the store never reported (the lost reply of a COMMIT)."""
         try:
             uow, applied = self._write_chunk(chunk)
-        except BaseException:
+        except BaseException as exc:
             self._rows.clear()  # what the failed transaction read or changed is not known
-            raise
-        self._rows.remember(uow)
+            if isinstance(exc, CheckpointMoved) and self.checkpoint() == (
+                chunk.end, chunk.hashes[chunk.end]
+            ):
+                # An earlier attempt committed this very chunk but its reply was lost.
+                log.warning("blocks %d..%d were already committed; going on", chunk.start,
+                            chunk.end)
+                applied = ApplyStats(events=len(chunk.events))
+            else:
+                raise
+        else:
+            self._rows.remember(uow)
         stats.events += applied.events
         stats.gaps += applied.gaps
         stats.skipped += len(chunk.skipped)
@@ -375,6 +394,25 @@ class Indexer:
         undo = schema.indexer_undo
         horizon = chunk.end - self.confirmations
         with self.engine.begin() as conn:
+            # The checkpoint moves first, and only from the block before this chunk: a retry of
+            # a chunk already committed, or a second writer, changes nothing and is told so.
+            # On PostgreSQL the row lock this takes also queues a concurrent writer behind us.
+            state = schema.indexer_state.c
+            moved = conn.execute(
+                update(schema.indexer_state)
+                .where(state.id == STATE_KEY, state.last_block == chunk.start - 1)
+                .values(
+                    last_block=chunk.end,
+                    last_hash=chunk.hashes[chunk.end],
+                    updated_at=time.time(),
+                )
+            )
+            if moved.rowcount != 1:
+                raise CheckpointMoved(
+                    f"the store's checkpoint is no longer block {chunk.start - 1}, where blocks "
+                    f"{chunk.start}..{chunk.end} follow: another indexer writes to this store; "
+                    "run one indexer per store"
+                )
             uow = UnitOfWork(conn, chunk.undo_from, self._rows)
             uow.tokens = chunk.tokens
             applied = apply_events(uow, chunk.events)
@@ -396,15 +434,6 @@ class Indexer:
                 )
                 conn.execute(delete(recent).where(recent.c.number < horizon))
                 conn.execute(delete(undo).where(undo.c.block_number <= horizon))
-            conn.execute(
-                update(schema.indexer_state)
-                .where(schema.indexer_state.c.id == STATE_KEY)
-                .values(
-                    last_block=chunk.end,
-                    last_hash=chunk.hashes[chunk.end],
-                    updated_at=time.time(),
-                )
-            )
         return uow, applied
 
     # ------------------------------------------------------------ passes
@@ -420,7 +449,7 @@ class Indexer:
             if until is not None:
                 head = min(head, until)
             self._retry(lambda: self._check_reorg(stats), "check for reorgs")
-            last, last_hash = self.checkpoint()
+            last, last_hash = self._retry(self.checkpoint, "read the checkpoint")
             start = last + 1
             if start > head:
                 break
@@ -511,13 +540,19 @@ class Indexer:
         """Sync, then poll the head every `poll_interval` seconds until `stop` is set.
 
         `stop` becomes `self.stopping`: setting it also ends a long catch-up after the chunk
-        being committed.
+        being committed, or a wait for the node or the store to come back (the next run goes on
+        from the checkpoint).
         """
         if stop is not None:
             self.stopping = stop
-        if not self._opened:
-            self.open()
-        while not self.stopping.is_set():
-            stats = self.sync()
-            if stats.chunks == 0:
-                self.stopping.wait(self.poll_interval)
+        try:
+            if not self._opened:
+                self.open()
+            while not self.stopping.is_set():
+                stats = self.sync()
+                if stats.chunks == 0:
+                    self.stopping.wait(self.poll_interval)
+        except NodeUnavailable as exc:
+            if not self.stopping.is_set():
+                raise
+            log.info("stopped while waiting: %s", exc)

@@ -5,7 +5,22 @@ The indexer is its only writer; the web app and the matching engine read it, pre
 enforces it, pyproject.toml).
 """
 
-from marketplace.store.engine import StoreError, check_schema, describe_url, init_db, open_engine
+from marketplace.store.engine import (
+    StoreError,
+    StoreUnreachable,
+    check_schema,
+    describe_url,
+    init_db,
+    open_engine,
+)
 from marketplace.store.schema import metadata
 
-__all__ = ["StoreError", "check_schema", "describe_url", "init_db", "metadata", "open_engine"]
+__all__ = [
+    "StoreError",
+    "StoreUnreachable",
+    "check_schema",
+    "describe_url",
+    "init_db",
+    "metadata",
+    "open_engine",
+]

@@ -17,6 +17,10 @@ class StoreError(MarketplaceError):
     """The store cannot be opened, or does not have the expected schema."""
 
 
+class StoreUnreachable(StoreError):
+    """The store did not answer (down, restarting, refused the connection): worth retrying."""
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the web app read while the indexer writes; NORMAL sync is still crash-safe in WAL
     # (a killed process never corrupts or half-applies a transaction).
@@ -69,7 +73,7 @@ def init_db(engine: Engine, reset: bool = False) -> list[str]:
                 _refuse_old_layout(inspect(conn), describe_url(str(engine.url)))
             metadata.create_all(conn)
     except OperationalError as exc:
-        raise StoreError(
+        raise StoreUnreachable(
             f"cannot reach the store at {describe_url(str(engine.url))}: {exc}"
         ) from exc
     return sorted(metadata.tables)
@@ -103,7 +107,7 @@ def check_schema(engine: Engine) -> None:
         existing = set(inspector.get_table_names())
         _refuse_old_layout(inspector, where)
     except OperationalError as exc:
-        raise StoreError(f"cannot reach the store at {where}: {exc}") from exc
+        raise StoreUnreachable(f"cannot reach the store at {where}: {exc}") from exc
     missing = sorted(set(metadata.tables) - existing)
     if missing:
         raise StoreError(

@@ -1,22 +1,27 @@
-"""Faults: a node that goes away, a node that refuses big ranges, foreign logs at the address."""
+"""Faults: a node that goes away, a node that refuses big ranges, foreign logs at the address,
+a store whose statements fail and whose commits lose their replies."""
 
 from __future__ import annotations
 
 import http.client
 import json
 import logging
+import os
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import FrameType
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, event, select
 
 from marketplace.chain.anvil import free_port
 from marketplace.chain.rpc import NodeUnavailable
-from marketplace.indexer import marketplace_decoder
+from marketplace.indexer import CheckpointMoved, SyncStats, marketplace_decoder, retry
 from marketplace.store import queries, schema
+from marketplace.store.engine import open_engine
 from tests.support.indexing import (
     Chain,
     StoreFactory,
@@ -265,3 +270,156 @@ def test_marketplace_shaped_logs_from_another_address_are_ignored(
 
     assert stats.skipped == 0
     assert_projections_match_contract(chain, url)
+
+
+class StoreFaults:
+    """Store failures injected into one engine, the way a restarting database shows them: each
+    SQL statement fails the first time it runs from each place in the product's code, and every
+    other COMMIT is carried out by the server but reported as failed (its reply lost with the
+    connection)."""
+
+    def __init__(self, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.error: type[Exception] = engine.dialect.loaded_dbapi.OperationalError
+        self.seen: set[tuple[str, tuple[str, ...]]] = set()
+        self.failed_statements = 0
+        self.commits = 0
+        self.lost_commits = 0
+        event.listen(engine, "before_cursor_execute", self._statement)
+        commit = engine.dialect.do_commit
+
+        def do_commit(dbapi_connection: Any) -> None:
+            commit(dbapi_connection)
+            self.commits += 1
+            if self.commits % 2:
+                self.lost_commits += 1
+                raise self.error("injected: the connection dropped before COMMIT's reply")
+
+        monkeypatch.setattr(engine.dialect, "do_commit", do_commit)
+
+    def rearm(self) -> None:
+        """Make every statement fail once more."""
+        self.seen.clear()
+
+    def _statement(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        key = (statement, _call_site())
+        if key not in self.seen:
+            self.seen.add(key)
+            self.failed_statements += 1
+            raise self.error(f"injected: the store went away before {statement[:40]!r}")
+
+
+def _call_site() -> tuple[str, ...]:
+    """The product's frames on the stack (file:line, innermost first): where a statement runs."""
+    frame: FrameType | None = sys._getframe(1)
+    sites = []
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if f"{os.sep}marketplace{os.sep}" in name:
+            sites.append(f"{name}:{frame.f_lineno}")
+        frame = frame.f_back
+    return tuple(sites)
+
+
+def _checkpoint(url: str) -> int:
+    engine = open_engine(url)
+    try:
+        with engine.connect() as conn:
+            row = queries.status(conn)
+        return -1 if row is None else int(row["last_block"])
+    finally:
+        engine.dispose()
+
+
+def test_every_store_statement_failing_and_every_lost_commit_reply_are_ridden_out(
+    chain: Chain, new_store: StoreFactory, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(retry, "FIRST_DELAY", 0.01)  # the faults come in their hundreds
+    monkeypatch.setattr(retry, "MAX_DELAY", 0.01)
+    workload = chain.workload(pumps=2, rounds_per_tx=8)
+    workload.pump(12)
+    url = new_store()
+    indexer = make_indexer(chain, url, retry_for=None, poll_interval=0.05)
+    faults = StoreFaults(indexer.engine, monkeypatch)
+    stop = threading.Event()
+    died: list[BaseException] = []
+
+    def follow() -> None:
+        try:
+            indexer.follow(stop)
+        except BaseException as exc:
+            died.append(exc)
+
+    def caught_up() -> bool:
+        if died:
+            raise AssertionError("the following indexer died") from died[0]
+        return _checkpoint(url) == chain.head()
+
+    follower = threading.Thread(target=follow, daemon=True)
+    caplog.set_level(logging.WARNING, logger="marketplace.indexer")
+    follower.start()
+    try:
+        wait_for(caught_up, "the first catch-up")
+        first_round = faults.failed_statements
+        faults.rearm()  # now every statement of a following indexer fails once more
+        workload.pump(12)
+        wait_for(caught_up, "the catch-up while following")
+    finally:
+        stop.set()
+        follower.join(timeout=60)
+    assert not follower.is_alive() and not died
+    assert first_round >= 10 and faults.failed_statements > first_round
+    assert faults.lost_commits >= 2
+    assert any("already committed" in r.getMessage() for r in caplog.records)
+    assert_same_store(dump_store(url), fresh_index(chain, new_store))
+
+
+def test_a_second_writer_is_refused_instead_of_writing_over_the_first(
+    chain: Chain, new_store: StoreFactory
+) -> None:
+    workload = chain.workload(pumps=2, rounds_per_tx=8)
+    workload.pump(8)
+    url = new_store()
+    first = make_indexer(chain, url, confirmations=0)
+    second = make_indexer(chain, url, confirmations=0)
+    head = chain.head()
+    first.sync(until=head - 4)
+    second.open()
+    seen, seen_hash = second.checkpoint()
+    first.sync()  # the first moves on to the head while the second still sees block `seen`
+    late = second._fetch(seen + 1, head - 1, head, seen_hash)
+
+    with pytest.raises(CheckpointMoved, match="another indexer writes to this store"):
+        second._commit(late, SyncStats())
+    assert first.checkpoint()[0] == head
+    assert_same_store(dump_store(url), fresh_index(chain, new_store))
+
+
+def test_stopping_a_follower_that_waits_for_the_store_ends_it_quietly(
+    chain: Chain, new_store: StoreFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    indexer = make_indexer(chain, new_store(), retry_for=None, poll_interval=0.05)
+    error = indexer.engine.dialect.loaded_dbapi.OperationalError
+
+    def unreachable(*_: Any) -> None:
+        raise error("injected: the store is down")
+
+    event.listen(indexer.engine, "before_cursor_execute", unreachable)
+    stop = threading.Event()
+    died: list[BaseException] = []
+
+    def follow() -> None:
+        try:
+            indexer.follow(stop)
+        except BaseException as exc:
+            died.append(exc)
+
+    caplog.set_level(logging.INFO, logger="marketplace.indexer")
+    follower = threading.Thread(target=follow, daemon=True)
+    follower.start()
+    wait_for(lambda: any("retrying" in r.getMessage() for r in caplog.records), "a retry")
+    stop.set()
+    follower.join(timeout=60)
+
+    assert not follower.is_alive() and died == []
+    assert any("stopped while waiting" in r.getMessage() for r in caplog.records)
