@@ -19,7 +19,13 @@ from sqlalchemy import Engine, event, select
 
 from marketplace.chain.anvil import free_port
 from marketplace.chain.rpc import NodeUnavailable
-from marketplace.indexer import CheckpointMoved, SyncStats, marketplace_decoder, retry
+from marketplace.indexer import (
+    CheckpointMoved,
+    Indexer,
+    SyncStats,
+    marketplace_decoder,
+    retry,
+)
 from marketplace.store import queries, schema
 from marketplace.store.engine import open_engine
 from tests.support.indexing import (
@@ -320,6 +326,35 @@ def _call_site() -> tuple[str, ...]:
     return tuple(sites)
 
 
+class Follower:
+    """`indexer.follow()` on a daemon thread that keeps what it died of, if it died."""
+
+    def __init__(self, indexer: Indexer) -> None:
+        self.indexer = indexer
+        self.stop = threading.Event()
+        self.died: list[BaseException] = []
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.indexer.follow(self.stop)
+        except BaseException as exc:
+            self.died.append(exc)
+
+    def alive(self) -> bool:
+        """True while it follows; AssertionError (from what it died of) once it has died."""
+        if self.died:
+            raise AssertionError("the following indexer died") from self.died[0]
+        return self.thread.is_alive()
+
+    def end(self) -> None:
+        """Stop it and check that it ended by itself, without an error."""
+        self.stop.set()
+        self.thread.join(timeout=60)
+        assert not self.thread.is_alive() and self.died == []
+
+
 def _checkpoint(url: str) -> int:
     engine = open_engine(url)
     try:
@@ -341,23 +376,12 @@ def test_every_store_statement_failing_and_every_lost_commit_reply_are_ridden_ou
     url = new_store()
     indexer = make_indexer(chain, url, retry_for=None, poll_interval=0.05)
     faults = StoreFaults(indexer.engine, monkeypatch)
-    stop = threading.Event()
-    died: list[BaseException] = []
-
-    def follow() -> None:
-        try:
-            indexer.follow(stop)
-        except BaseException as exc:
-            died.append(exc)
+    caplog.set_level(logging.WARNING, logger="marketplace.indexer")
+    follower = Follower(indexer)
 
     def caught_up() -> bool:
-        if died:
-            raise AssertionError("the following indexer died") from died[0]
-        return _checkpoint(url) == chain.head()
+        return follower.alive() and _checkpoint(url) == chain.head()
 
-    follower = threading.Thread(target=follow, daemon=True)
-    caplog.set_level(logging.WARNING, logger="marketplace.indexer")
-    follower.start()
     try:
         wait_for(caught_up, "the first catch-up")
         first_round = faults.failed_statements
@@ -365,9 +389,7 @@ def test_every_store_statement_failing_and_every_lost_commit_reply_are_ridden_ou
         workload.pump(12)
         wait_for(caught_up, "the catch-up while following")
     finally:
-        stop.set()
-        follower.join(timeout=60)
-    assert not follower.is_alive() and not died
+        follower.end()
     assert first_round >= 10 and faults.failed_statements > first_round
     assert faults.lost_commits >= 2
     assert any("already committed" in r.getMessage() for r in caplog.records)
@@ -405,21 +427,9 @@ def test_stopping_a_follower_that_waits_for_the_store_ends_it_quietly(
         raise error("injected: the store is down")
 
     event.listen(indexer.engine, "before_cursor_execute", unreachable)
-    stop = threading.Event()
-    died: list[BaseException] = []
-
-    def follow() -> None:
-        try:
-            indexer.follow(stop)
-        except BaseException as exc:
-            died.append(exc)
-
     caplog.set_level(logging.INFO, logger="marketplace.indexer")
-    follower = threading.Thread(target=follow, daemon=True)
-    follower.start()
+    follower = Follower(indexer)
     wait_for(lambda: any("retrying" in r.getMessage() for r in caplog.records), "a retry")
-    stop.set()
-    follower.join(timeout=60)
+    follower.end()
 
-    assert not follower.is_alive() and died == []
     assert any("stopped while waiting" in r.getMessage() for r in caplog.records)
