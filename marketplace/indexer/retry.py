@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from marketplace.chain.rpc import NodeUnavailable
 from marketplace.store.engine import StoreUnreachable
@@ -37,7 +37,9 @@ def with_retry(
     while True:
         try:
             result = action()
-        except (NodeUnavailable, OperationalError, StoreUnreachable) as exc:
+        except (NodeUnavailable, DBAPIError, StoreUnreachable) as exc:
+            if not _worth_retrying(exc):
+                raise
             failures += 1
             waited = time.monotonic() - started
             if retry_for is not None and waited >= retry_for:
@@ -59,6 +61,14 @@ def with_retry(
         if failures:
             log.warning("recovered: could %s again after %d failed attempts", what, failures)
         return result
+
+
+def _worth_retrying(exc: BaseException) -> bool:
+    """An unreachable node or store: an OperationalError, or any database error that cost the
+    connection (a driver may report a connection dropped mid-statement as an InterfaceError)."""
+    if isinstance(exc, DBAPIError):
+        return isinstance(exc, OperationalError) or exc.connection_invalidated
+    return True
 
 
 def _first_line(exc: BaseException) -> str:
