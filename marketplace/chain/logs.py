@@ -21,6 +21,7 @@ from Crypto.Hash import keccak
 from marketplace.errors import MarketplaceError
 
 WordDecoder = Callable[[str], Any]
+FlatDecoder = Callable[[list[str], str], dict[str, Any] | None]
 _HEX = re.compile(r"[0-9a-fA-F]*")
 _ZERO_WORD = "0" * 64
 _EVENT_FIELDS = ("name", "args", "block_number", "block_hash", "block_timestamp", "tx_hash",
@@ -250,9 +251,9 @@ class EventSpec:
     data_names: tuple[str, ...]
     data_types: tuple[str, ...]
     data_words: int
-    # The arguments of topics[1:] then data joined as hex words, when the data is static: one
-    # compiled dict display (None: dynamic data, which eth_abi decodes)
-    flat: Callable[[str], dict[str, Any]] | None = None
+    # The arguments from the topics and data (of the right lengths), when the data is static:
+    # one compiled function (None: dynamic data, which eth_abi decodes)
+    flat: FlatDecoder | None = None
 
     @classmethod
     def from_abi(cls, entry: Mapping[str, Any]) -> EventSpec:
@@ -279,11 +280,12 @@ class EventSpec:
         )
 
 
-def _flat_decoder(inputs: Sequence[Mapping[str, Any]]) -> Callable[[str], dict[str, Any]] | None:
+def _flat_decoder(inputs: Sequence[Mapping[str, Any]]) -> FlatDecoder | None:
     """The arguments of an event whose data is static (one-word values and structs of them),
-    from the hex digits of topics[1:] and data joined (their lengths already checked): one
-    function built from a dict display, one expression per word and a nested display per struct,
-    that raises ValueError where a `_word_decoder` would.
+    from its topics and data (their lengths and `0x` prefixes already checked): one function
+    that joins their hex digits, returns None unless they are all hex, and builds a dict
+    display, one expression per word and a nested display per struct, that raises ValueError
+    where a `_word_decoder` would.
 
     Compiled once per event like `collections.namedtuple` builds its class: no call and no loop
     per word, for every log of the chain. None for an event with a dynamic value in its data
@@ -299,12 +301,18 @@ def _flat_decoder(inputs: Sequence[Mapping[str, Any]]) -> Callable[[str], dict[s
             value = _word_expression(kind if _word_decoder(kind) else None, at, namespace)
             items.append(f"{str(entry['name'])!r}: {value}")
             at += 64
+    hex_digits = [f"t[{i}][2:]" for i in range(1, 1 + at // 64)] + ["d[2:]"]
     for entry in data:
         value, at = _value_source(entry, at, namespace)
         items.append(f"{str(entry['name'])!r}: {value}")
-    source = f"def decode(w):\n    return {{{', '.join(items)}}}\n"
+    namespace["_is_hex"] = _is_hex
+    source = (
+        f"def decode(t, d):\n    w = {' + '.join(hex_digits)}\n"
+        "    if not _is_hex(w):\n        return None\n"
+        f"    return {{{', '.join(items)}}}\n"
+    )
     exec(source, namespace)  # the source holds only ABI types and names, as repr() wrote them
-    decode: Callable[[str], dict[str, Any]] = namespace["decode"]
+    decode: FlatDecoder = namespace["decode"]
     return decode
 
 
@@ -466,14 +474,12 @@ class EventDecoder:
                 return None
         if data[:2] != "0x":
             return None
-        words = "".join([t[2:] for t in topics[1:]]) + data[2:]
-        if not _is_hex(words):
-            return None
         try:
             # The lengths checked above: the compiled offsets cover exactly these words.
-            return spec, flat(words)
+            args = flat(topics, data)
         except ValueError:
             return None
+        return None if args is None else (spec, args)
 
     def _decode_checked(
         self, topics: Sequence[str], data: str
@@ -573,13 +579,12 @@ class EventDecoder:
             or log_index[:2] != "0x"
         ):
             return None
-        words = "".join([t[2:] for t in topics[1:]]) + data[2:]
-        if not _is_hex(words):
-            return None
         try:
-            args = spec.flat(words)
+            args = spec.flat(topics, data)
             position = int(tx_index, 16), int(log_index, 16)
         except ValueError:
+            return None
+        if args is None:
             return None
         block = blocks.get((block_hash, number, stamp)) or _block_of(log, blocks)
         return DecodedEvent(spec.name, args, block[0], block[1], block[2],
