@@ -118,7 +118,7 @@ class ProviderState:
         "stake_unlock_at", "locked_until", "rating_weight", "weighted_stars", "rating_count",
         "rating_sum", "disputes_lost", "completed", "failures", "attested", "registered_block",
         "score_ok", "bookings", "volume", "payouts", "fees", "refunds", "settled", "disputes",
-        "no_shows", "slashed", "arbiter_paid",
+        "no_shows", "slashed", "arbiter_paid", "_facts", "_facts_of",
     )
 
     def __init__(self, provider_id: int, owner: str, category: int, offer: Offer) -> None:
@@ -151,6 +151,8 @@ class ProviderState:
         self.no_shows = 0
         self.slashed = 0
         self.arbiter_paid = 0
+        self._facts: ListingFacts | None = None  # the last facts(), and what they were of
+        self._facts_of: tuple[Any, ...] = ()
 
     @property
     def score(self) -> int:
@@ -168,9 +170,19 @@ class ProviderState:
         self.weighted_stars += stars * weight
 
     def facts(self) -> ListingFacts:
-        """What the eligibility rule (`marketplace.domain.first_failed_criterion`) reads."""
+        """What the eligibility rule (`marketplace.domain.first_failed_criterion`) reads.
+
+        The last facts again while every value they hold is unchanged (four in five bookings
+        on the benchmark chain: consecutive bookings of a listing between its ratings and
+        outcomes); they are frozen, so the same object serves. Built anew otherwise."""
         o = self.offer
-        return ListingFacts(
+        values = (self.owner, self.category, o.region, o.attributes, o.currency, o.price,
+                  self.active, self.rating_weight, self.weighted_stars, self.completed,
+                  self.failures)
+        facts = self._facts
+        if facts is not None and values == self._facts_of and facts.attestations == self.attested:
+            return facts
+        facts = self._facts = ListingFacts(
             provider_id=self.provider_id,
             owner=self.owner,
             category=self.category,
@@ -185,6 +197,8 @@ class ProviderState:
             failures=self.failures,
             attestations=dict(self.attested),
         )
+        self._facts_of = values
+        return facts
 
     def figures(self) -> dict[str, Any]:
         """JSON-ready row for reports."""

@@ -10,7 +10,6 @@ and reads again. A reorg deeper than the window stops the indexer (`DeepReorgErr
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 import time
@@ -349,7 +348,7 @@ class Indexer:
                 header = headers[ev.block_number]
                 if header is not None and header["hash"] != ev.block_hash:
                     raise _ReorgDuringScan(f"block {ev.block_number} changed while it was read")
-                ev = dataclasses.replace(ev, block_timestamp=stamps[ev.block_number])
+                ev = ev.with_timestamp(stamps[ev.block_number])
             out.append(ev)
         return out
 

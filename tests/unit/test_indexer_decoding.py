@@ -217,3 +217,54 @@ def test_events_with_dynamic_data_are_decoded_by_the_slow_path() -> None:
 )
 def test_the_fast_hex_check_agrees_with_the_pattern_on_whole_words(text: str) -> None:
     assert _is_hex(text) == bool(_HEX.fullmatch(text))
+
+
+_EVERY_WORD_TYPE = EventDecoder([{
+    "type": "event", "name": "Every", "anonymous": False,
+    "inputs": [
+        {"name": "tag", "type": "string", "indexed": True},
+        {"name": "small", "type": "uint8", "indexed": True},
+        {"name": "who", "type": "address", "indexed": True},
+        {"name": "flag", "type": "bool", "indexed": False},
+        {"name": "signed", "type": "int16", "indexed": False},
+        {"name": "code", "type": "bytes4", "indexed": False},
+        {"name": "hash", "type": "bytes32", "indexed": False},
+        {"name": "wide", "type": "uint88", "indexed": False},
+        {"name": "big", "type": "uint256", "indexed": False},
+        {"name": "pair", "type": "tuple", "indexed": False, "components": [
+            {"name": "low", "type": "uint32"}, {"name": "owner", "type": "address"}]},
+    ],
+}])
+# Words at the edges of every type: zero, one, two, each type's largest value and one past it,
+# a negative int16, dirty padding or high digits, upper-case digits.
+_EDGE_WORDS = [
+    _word(0), _word(1), _word(2), _word(0xFF), _word(0x100), _word(2**88 - 1), _word(2**88),
+    _word(2**160 - 1), _word(2**160), _word(0x7FFF), _word(0x8000), _word(2**256 - 1),
+    _word(2**256 - 0x8000), _word(2**256 - 0x8001), "ABCDEF01" + "0" * 56,
+    "abcdef01" + "0" * 55 + "1", "0" * 24 + "AB" * 20, "F" * 64, "0" * 63 + "A",
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    position=st.integers(0, 10),
+    word=st.one_of(st.sampled_from(_EDGE_WORDS), st.integers(0, 2**256 - 1).map(_word)),
+)
+def test_the_compiled_fast_path_agrees_with_the_checked_path_on_every_word_type(
+    position: int, word: str,
+) -> None:
+    words = [_word(0)] * 11  # valid for every type: one word at a time decides
+    words[position] = word
+    spec = next(iter(_EVERY_WORD_TYPE.specs.values()))
+    topics = [spec.topic0, *("0x" + w for w in words[:3])]
+    data = "0x" + "".join(words[3:])
+
+    fast = _EVERY_WORD_TYPE._decode_flat(topics, data)
+    try:
+        checked = _EVERY_WORD_TYPE._decode_checked(topics, data)
+    except MalformedLog:
+        assert fast is None
+    else:
+        assert fast is not None and fast[1] == checked[1]
+        assert list(fast[1]) == list(checked[1])  # the same order of arguments
+        assert [type(v) for v in fast[1].values()] == [type(v) for v in checked[1].values()]
