@@ -49,6 +49,27 @@ class InvalidCriteria(MarketplaceError):
         self.message = message
 
 
+# Each field's largest value: the width of its on-chain field.
+_LIMITS: tuple[tuple[str, int], ...] = (
+    ("category", UINT16_MAX),
+    ("region", UINT16_MAX),
+    ("currency", UINT8_MAX),
+    ("min_score", UINT16_MAX),
+    ("max_price", UINT88_MAX),
+    ("premium_per_star", UINT88_MAX),
+    ("required_attributes", UINT64_MAX),
+    ("refused_attributes", UINT64_MAX),
+    ("verified_attributes", UINT64_MAX),
+    ("trusted_attestors", UINT32_MAX),
+    ("min_rating_weight", UINT32_MAX),
+    ("min_reliability", UINT16_MAX),
+    ("score_weight", UINT16_MAX),
+    ("price_weight", UINT16_MAX),
+)
+# The contract's criteria fields, in its order (`dataclasses.fields` is slow to ask each time).
+_FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(CriteriaFields))
+
+
 @dataclass(frozen=True)
 class CriteriaInput(CriteriaFields):
     """`domain.CriteriaFields`, validated on construction: what a customer may write.
@@ -58,23 +79,7 @@ class CriteriaInput(CriteriaFields):
     minimum-fee rating); `min_reliability` in basis points."""
 
     def __post_init__(self) -> None:
-        limits = {
-            "category": UINT16_MAX,
-            "region": UINT16_MAX,
-            "currency": UINT8_MAX,
-            "min_score": UINT16_MAX,
-            "max_price": UINT88_MAX,
-            "premium_per_star": UINT88_MAX,
-            "required_attributes": UINT64_MAX,
-            "refused_attributes": UINT64_MAX,
-            "verified_attributes": UINT64_MAX,
-            "trusted_attestors": UINT32_MAX,
-            "min_rating_weight": UINT32_MAX,
-            "min_reliability": UINT16_MAX,
-            "score_weight": UINT16_MAX,
-            "price_weight": UINT16_MAX,
-        }
-        for name, limit in limits.items():
+        for name, limit in _LIMITS:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):
                 raise InvalidCriteria(name, f"must be an integer, not {type(value).__name__}")
@@ -105,7 +110,7 @@ class CriteriaInput(CriteriaFields):
         if self.min_reliability > BPS:
             raise InvalidCriteria("min_reliability",
                                   f"{self.min_reliability} is above 100% ({BPS} basis points)")
-        trusted = attestor_ids(self.trusted_attestors)
+        trusted = attestor_ids(self.trusted_attestors) if self.trusted_attestors else []
         if len(trusted) > MAX_TRUSTED_ATTESTORS:
             raise InvalidCriteria("trusted_attestors",
                                   f"trust at most {MAX_TRUSTED_ATTESTORS} attestors, not "
@@ -119,7 +124,7 @@ class CriteriaInput(CriteriaFields):
         """The stored criteria this input becomes at `version`, with the customer's blocks
         (listings of this category, and owners)."""
         return CriteriaView(
-            **{f.name: getattr(self, f.name) for f in fields(CriteriaFields)},
+            **{name: getattr(self, name) for name in _FIELD_NAMES},
             version=version,
             blocked=frozenset(blocked),
             blocked_owners=frozenset(o.lower() for o in blocked_owners),
@@ -128,7 +133,7 @@ class CriteriaInput(CriteriaFields):
     @classmethod
     def from_view(cls, view: CriteriaView) -> CriteriaInput:
         """The input that would write `view` again (version and blocks are not part of it)."""
-        return cls(**{f.name: getattr(view, f.name) for f in fields(CriteriaFields)})
+        return cls(**{name: getattr(view, name) for name in _FIELD_NAMES})
 
     def changed(self, **changes: int) -> CriteriaInput:
         """A copy with `changes` applied and validated again."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import astuple, fields, replace
 from typing import Any
 
 import pytest
@@ -14,8 +14,10 @@ from marketplace.matching.explain import explain_exclusion, format_stars
 from marketplace.matching.index import ProviderIndex
 from marketplace.matching.ranking import (
     Affinity,
+    Match,
     ProviderAffinity,
     TraitAffinity,
+    _new_match,
     exclusion_counts,
     rank,
     utility,
@@ -178,6 +180,21 @@ def test_without_criteria_or_eligible_providers_the_ranking_is_empty() -> None:
     assert rank(index, CRITERIA, k=0).matches == ()
     with pytest.raises(ValueError):
         rank(index, CRITERIA, k=-1)
+
+
+def test_a_match_built_without_its_init_is_the_match_its_init_builds() -> None:
+    index = ProviderIndex.from_views([GOOD, CHEAP])
+    for found in rank(index, CRITERIA).matches:
+        values = tuple(getattr(found, f.name) for f in fields(Match))
+        built = _new_match(values)
+        assert type(built) is Match
+        assert built == Match(*values) == found
+        assert astuple(built) == astuple(found)
+        assert hash(built) == hash(found)
+        with pytest.raises(AttributeError):
+            built.rank = 2  # type: ignore[misc]
+    with pytest.raises(ValueError):  # every field, no fewer
+        _new_match(values[:-1])
 
 
 def test_affinity_must_be_well_formed() -> None:
