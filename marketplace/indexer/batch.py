@@ -135,9 +135,10 @@ def _preload(uow: UnitOfWork, events: Sequence[DecodedEvent]) -> None:
     uow.load("market_settings", [SETTINGS_KEY])
 
 
-def _journal_row(ev: DecodedEvent) -> Row:
-    """The event's journal row; a booking event's listing and customer (its `account`) are the
-    ones its id names, whether the event repeats them or not."""
+def _journal_row(ev: DecodedEvent) -> tuple[Any, ...]:
+    """The event's journal row, its values in the order of `schema.events`' columns; a booking
+    event's listing and customer (its `account`) are the ones its id names, whether the event
+    repeats them or not."""
     a = ev.args
     account = None
     booking = a.get("bookingId")
@@ -150,18 +151,18 @@ def _journal_row(ev: DecodedEvent) -> Row:
             if name in a:
                 account = a[name]
                 break
-    return {
-        "block_number": ev.block_number,
-        "log_index": ev.log_index,
-        "tx_hash": ev.tx_hash,
-        "tx_index": ev.tx_index,
-        "block_hash": ev.block_hash,
-        "event": ev.name,
-        "booking_id": booking,
-        "provider_id": provider,
-        "account": account,
-        "args": _encode_json(a),
-    }
+    return (
+        ev.block_number,
+        ev.log_index,
+        ev.tx_hash,
+        ev.tx_index,
+        ev.block_hash,
+        ev.name,
+        booking,
+        provider,
+        account,
+        _encode_json(a),
+    )
 
 
 def apply_events(uow: UnitOfWork, events: Sequence[DecodedEvent]) -> ApplyStats:
@@ -175,7 +176,7 @@ def apply_events(uow: UnitOfWork, events: Sequence[DecodedEvent]) -> ApplyStats:
     by_name = stats.by_name
     for ev in events:
         uow.block = ev.block_number
-        uow.append("events", _journal_row(ev))
+        uow.append_values("events", _journal_row(ev))
         block = block_rows.get(ev.block_number)
         if block is None:
             block_rows[ev.block_number] = {
