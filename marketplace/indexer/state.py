@@ -282,19 +282,22 @@ class UnitOfWork:
     def get(self, table: str, key: Key) -> Row | None:
         """The current image of a row (None: absent). Do not mutate it; `put` a changed copy."""
         images = self._images[table]
-        if key not in images:
+        try:
+            return images[key]
+        except KeyError:
             self.load(table, [key])
-        return images[key]
+            return images[key]
 
     def put(self, table: str, key: Key, row: Row | None) -> None:
-        """Replace a row's image (None deletes the row)."""
+        """Replace a row's image (None deletes the row). The image it replaces is read only for
+        an undo record: the row is written whole (or deleted) whatever it was."""
         images = self._images[table]
-        if key not in images:
-            self.load(table, [key])
         if self.undo_from is not None and self.block >= self.undo_from:
             marker = (table, key, self.block)
             if marker not in self._undo_seen:
                 self._undo_seen.add(marker)
+                if key not in images:
+                    self.load(table, [key])
                 before = images[key]
                 self._undo.append(
                     {
@@ -316,9 +319,10 @@ class UnitOfWork:
         """Queue a row for an append-only table."""
         self._appends[table].append(row)
 
-    def append_values(self, table: str, values: tuple[Any, ...]) -> None:
-        """Queue a row for an append-only table as every column's value in the table's order."""
-        self._values[table].append(values)
+    def append_values(self, table: str, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Queue rows for an append-only table, each as every column's value in the table's
+        order."""
+        self._values[table].extend(rows)
 
     def flush(self) -> None:
         """Write every changed row, every appended row and the undo records."""
