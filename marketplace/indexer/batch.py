@@ -8,9 +8,11 @@ records the chunk's blocks; the scanner then flushes the UnitOfWork in the chunk
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from operator import attrgetter
 from typing import Any
 
 import ujson
@@ -25,6 +27,7 @@ log = logging.getLogger("marketplace.indexer.projections")
 # The journal's `args`: the same text as json.dumps(args, separators=(",", ":")) (key order,
 # ASCII escapes, arbitrary-size integers), in one C call instead of json's per-call encoder set-up.
 _encode_json = partial(ujson.dumps, escape_forward_slashes=False)
+_NAME = attrgetter("name")
 _ACCOUNT_ARGS = (
     "customer", "owner", "account", "to", "attestor", "arbiter", "token", "newOwner", "by"
 )
@@ -51,24 +54,25 @@ class ApplyStats:
 
 def _preload(uow: UnitOfWork, events: Sequence[DecodedEvent]) -> None:
     """Read every row the batch will touch with one query per table (rows missed here are
-    still read on first use, one query each)."""
+    still read on first use, one query each). A booking requested in the batch is not read: its
+    request writes it whole, unless an undo record needs the row it replaces."""
     provider_ids: set[tuple[Any, ...]] = set()
-    booking_ids: set[tuple[Any, ...]] = set()
+    booking_ids: set[int] = set()
     criteria_keys: set[tuple[Any, ...]] = set()
     block_keys: set[tuple[Any, ...]] = set()
     owner_block_keys: set[tuple[Any, ...]] = set()
     attestation_keys: set[tuple[Any, ...]] = set()
     change_keys: set[tuple[Any, ...]] = set()
     accounts: set[tuple[Any, ...]] = set()  # (account, currency)
-    settling: list[tuple[int, str]] = []  # (booking id, customer) credited per currency
+    settling: list[int] = []  # booking ids credited per currency
     requested: dict[int, tuple[int, int]] = {}  # booking id -> (provider id, currency)
+    unread: set[int] = set()  # requested, with no undo record to write
+    undo_from = uow.undo_from
     registered: dict[int, str] = {}
     for ev in events:
         a = ev.args
         if "bookingId" in a:  # booking events after the request index only the id
-            booking = a["bookingId"]
-            booking_ids.add((booking,))
-            provider_ids.add((rules.provider_of(booking),))
+            booking_ids.add(a["bookingId"])
         elif "providerId" in a:
             provider_ids.add((a["providerId"],))
         name = ev.name
@@ -77,14 +81,17 @@ def _preload(uow: UnitOfWork, events: Sequence[DecodedEvent]) -> None:
             if name == "ProviderBlockChanged":
                 block_keys.add((a["customer"], a["providerId"]))
         elif name == "BookingRequested":
-            requested[a["bookingId"]] = (a["providerId"], a["currency"])
+            booking = a["bookingId"]
+            requested[booking] = (a["providerId"], a["currency"])
+            if undo_from is None or ev.block_number < undo_from:
+                unread.add(booking)
         elif name in _SETTLING:
-            settling.append((a["bookingId"], rules.customer_of(a["bookingId"])))
+            settling.append(a["bookingId"])
             if name == "DisputeResolved":
                 accounts.add((a["arbiter"], ETHER))  # a bond that pays the arbiter
         elif name == "StakeSlashed":
             accounts.add((a["to"], ETHER))
-        elif name == "ProviderRegistered":
+        elif name == "ListingRegistered":
             registered[a["providerId"]] = a["owner"]
         elif name == "StakeReleased":
             accounts.add((a["owner"], ETHER))
@@ -98,8 +105,9 @@ def _preload(uow: UnitOfWork, events: Sequence[DecodedEvent]) -> None:
             attestation_keys.add((a["providerId"], a["attestorId"]))
         elif name in ("ChangeScheduled", "ChangeApplied", "ChangeCancelled"):
             change_keys.add((a["kind"], a["account"], a["value"]))
+    provider_ids.update((rules.provider_of(booking),) for booking in booking_ids)
     uow.load("providers", provider_ids)
-    uow.load("bookings", booking_ids)
+    uow.load("bookings", [(booking,) for booking in booking_ids - unread])
     uow.load("criteria", criteria_keys)
     uow.load("criteria_blocks", block_keys)
     uow.load("owner_blocks", owner_block_keys)
@@ -118,15 +126,15 @@ def _preload(uow: UnitOfWork, events: Sequence[DecodedEvent]) -> None:
     owners = {(o,) for o in registered.values()}
     owners.update((row["owner"],) for key in provider_ids if (row := uow.get("providers", key)))
     uow.load("owners", owners)
-    for booking_id, customer in settling:
-        row = uow.get("bookings", (booking_id,))
-        if row is not None:
-            currency, owner = row["currency"], row["owner"]
-        elif booking_id in requested:
+    for booking_id in settling:
+        if booking_id in requested:
             provider_id, currency = requested[booking_id]
             owner = owner_of(provider_id)
+        elif (row := uow.get("bookings", (booking_id,))) is not None:
+            currency, owner = row["currency"], row["owner"]
         else:
             continue
+        customer = rules.customer_of(booking_id)
         accounts.add((customer, currency))
         accounts.add((customer, ETHER))  # slashes and bonds are ether
         if owner is not None:
@@ -135,33 +143,36 @@ def _preload(uow: UnitOfWork, events: Sequence[DecodedEvent]) -> None:
     uow.load("market_settings", [SETTINGS_KEY])
 
 
-def _journal_row(ev: DecodedEvent) -> Row:
-    """The event's journal row; a booking event's listing and customer (its `account`) are the
-    ones its id names, whether the event repeats them or not."""
+def _journal_row(ev: DecodedEvent, parties: dict[int, tuple[str, int]]) -> tuple[Any, ...]:
+    """The event's journal row, its values in the order of `schema.events`' columns; a booking
+    event's listing and customer (its `account`) are the ones its id names, whether the event
+    repeats them or not (`parties` keeps them by booking id for the batch's other events)."""
     a = ev.args
     account = None
     booking = a.get("bookingId")
     provider = a.get("providerId")
     if booking is not None:
-        account = rules.customer_of(booking)
-        provider = rules.provider_of(booking)
+        named = parties.get(booking)
+        if named is None:
+            named = parties[booking] = (rules.customer_of(booking), rules.provider_of(booking))
+        account, provider = named
     else:
         for name in _ACCOUNT_ARGS:
             if name in a:
                 account = a[name]
                 break
-    return {
-        "block_number": ev.block_number,
-        "log_index": ev.log_index,
-        "tx_hash": ev.tx_hash,
-        "tx_index": ev.tx_index,
-        "block_hash": ev.block_hash,
-        "event": ev.name,
-        "booking_id": booking,
-        "provider_id": provider,
-        "account": account,
-        "args": _encode_json(a),
-    }
+    return (
+        ev.block_number,
+        ev.log_index,
+        ev.tx_hash,
+        ev.tx_index,
+        ev.block_hash,
+        ev.name,
+        booking,
+        provider,
+        account,
+        _encode_json(a),
+    )
 
 
 def apply_events(uow: UnitOfWork, events: Sequence[DecodedEvent]) -> ApplyStats:
@@ -169,17 +180,17 @@ def apply_events(uow: UnitOfWork, events: Sequence[DecodedEvent]) -> ApplyStats:
 
     Every event must carry its block timestamp (the scanner fills it in when the node omits it).
     """
-    stats = ApplyStats()
+    stats = ApplyStats(events=len(events), by_name=dict(Counter(map(_NAME, events))))
     _preload(uow, events)
+    parties: dict[int, tuple[str, int]] = {}
+    uow.append_values("events", [_journal_row(ev, parties) for ev in events])
     block_rows: dict[int, Row] = {}
-    by_name = stats.by_name
     for ev in events:
-        uow.block = ev.block_number
-        uow.append("events", _journal_row(ev))
-        block = block_rows.get(ev.block_number)
+        number = ev.block_number
+        block = block_rows.get(number)
         if block is None:
-            block_rows[ev.block_number] = {
-                "number": ev.block_number,
+            block_rows[number] = {
+                "number": number,
                 "hash": ev.block_hash,
                 "timestamp": ev.block_timestamp or 0,
                 "event_count": 1,
@@ -188,15 +199,14 @@ def apply_events(uow: UnitOfWork, events: Sequence[DecodedEvent]) -> ApplyStats:
             block["event_count"] += 1
         handler = HANDLERS.get(ev.name)
         if handler is not None:
+            uow.block = number
             try:
                 handler(uow, ev)
             except ProjectionGap as exc:
                 stats.gaps += 1
-                log.warning("%s at block %s not projected: %s", ev.name, ev.block_number, exc)
-        by_name[ev.name] = by_name.get(ev.name, 0) + 1
+                log.warning("%s at block %s not projected: %s", ev.name, number, exc)
     for row in block_rows.values():
         uow.append("blocks", row)
-    stats.events = len(events)
     return stats
 
 

@@ -73,11 +73,17 @@ def _settings(uow: UnitOfWork) -> Row:
     return default_settings() if row is None else dict(row)
 
 
-def _require(uow: UnitOfWork, table: str, key: tuple[Any, ...], what: str) -> Row:
+def _existing(uow: UnitOfWork, table: str, key: tuple[Any, ...], what: str) -> Row:
+    """A row that must exist, to read (`put` a changed copy)."""
     row = uow.get(table, key)
     if row is None:
         raise ProjectionGap(f"{what} {key[0]} is not in the store")
-    return dict(row)
+    return row
+
+
+def _require(uow: UnitOfWork, table: str, key: tuple[Any, ...], what: str) -> Row:
+    """A copy of a row that must exist, to change and `put`."""
+    return dict(_existing(uow, table, key, what))
 
 
 def _credit(uow: UnitOfWork, ledger: Row, account: str, amount: int) -> None:
@@ -533,7 +539,7 @@ def _booking_requested(uow: UnitOfWork, ev: DecodedEvent) -> None:
     a = ev.args
     booking_id = a["bookingId"]
     slot = rules.decode_booking_id(booking_id)
-    provider = _require(uow, "providers", (a["providerId"],), "provider")
+    provider = _existing(uow, "providers", (a["providerId"],), "provider")
     if provider["offer_version"] != a["offerVersion"]:  # cannot happen: the contract checks it
         log.warning(
             "booking %s names offer %s of provider %s, whose offer is %s (block %s)",
@@ -606,8 +612,9 @@ def _booking_accepted(uow: UnitOfWork, ev: DecodedEvent) -> None:
     row.update(status=rules.status_after(ev.name), deadline=a["serviceBy"],
                service_by=a["serviceBy"])
     uow.put("bookings", (row["booking_id"],), row)
-    provider = _require(uow, "providers", (row["provider_id"],), "provider")
+    provider = _existing(uow, "providers", (row["provider_id"],), "provider")
     if a["stakeLockedUntil"] != provider["locked_until"]:
+        provider = dict(provider)
         provider["locked_until"] = a["stakeLockedUntil"]
         _put_provider(uow, ev, provider, history=False)
 

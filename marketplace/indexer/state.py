@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from operator import itemgetter
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Table, delete, select, tuple_
@@ -60,19 +60,50 @@ def primary_key(table: Table) -> tuple[str, ...]:
     return tuple(c.name for c in table.primary_key.columns)
 
 
-_Statement = tuple[str, tuple[str, ...], tuple[Callable[[Any], Any] | None, ...]]
-_statements: dict[tuple[str, str, bool], _Statement] = {}
+Encoder = Callable[[Sequence[Any]], list[tuple[Any, ...]]]
+Processor = Callable[[Any], Any]
 
 
-def _statement(conn: Connection, table: Table, replace: bool) -> _Statement:
-    """INSERT (or INSERT ... ON CONFLICT DO UPDATE) text for the driver, and value processors.
+@dataclass(frozen=True)
+class _Insert:
+    """An INSERT (or upsert) for the driver and the two ways rows become its parameters."""
+
+    sql: str
+    names: tuple[str, ...]
+    from_rows: Encoder  # dict rows
+    from_values: Encoder  # tuples of every column's value in the table's order
+
+
+_inserts: dict[tuple[str, str, bool], _Insert] = {}
+
+
+def _encoder(keys: Sequence[str | int], processors: Sequence[Processor | None]) -> Encoder:
+    """A function from rows to driver parameters: each row's values at `keys`, each through its
+    column's bind processor (None stays None). Generated as one list comprehension: the indexer
+    converts over a million values per backfill, and a loop over the columns of every row costs
+    more than the conversions."""
+    namespace: dict[str, Any] = {}
+    items = []
+    for i, (key, process) in enumerate(zip(keys, processors, strict=True)):
+        if process is None:
+            items.append(f"r[{key!r}]")
+        else:
+            namespace[f"p{i}"] = process
+            items.append(f"(None if (v := r[{key!r}]) is None else p{i}(v))")
+    exec(f"def encode(rows):\n    return [({', '.join(items)},) for r in rows]\n", namespace)
+    encode: Encoder = namespace["encode"]
+    return encode
+
+
+def _insert(conn: Connection, table: Table, replace: bool) -> _Insert:
+    """INSERT (or INSERT ... ON CONFLICT DO UPDATE) text for the driver, and its encoders.
 
     The hot path bypasses SQLAlchemy's per-row parameter handling: the same SQL works on SQLite
     and PostgreSQL, only the placeholder differs.
     """
     dialect = conn.dialect
     cache_key = (dialect.name, table.name, replace)
-    cached = _statements.get(cache_key)
+    cached = _inserts.get(cache_key)
     if cached is not None:
         return cached
     quote = dialect.identifier_preparer.quote
@@ -87,32 +118,35 @@ def _statement(conn: Connection, table: Table, replace: bool) -> _Statement:
         updates = ", ".join(f"{quote(n)} = excluded.{quote(n)}" for n in names if n not in keys)
         sql += f" ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO UPDATE SET {updates}"
     processors = tuple(c.type.bind_processor(dialect) for c in table.columns)
-    _statements[cache_key] = (sql, names, processors)
-    return sql, names, processors
+    insert = _Insert(
+        sql, names, _encoder(names, processors), _encoder(range(len(names)), processors)
+    )
+    _inserts[cache_key] = insert
+    return insert
 
 
 def write_rows(conn: Connection, table: Table, rows: Sequence[Row], replace: bool = False) -> None:
     """Insert `rows` (complete rows, every column) in one executemany; `replace` upserts by key."""
-    if not rows:
-        return
-    sql, names, processors = _statement(conn, table, replace)
-    getter = itemgetter(*names)
-    converted = [(i, p) for i, p in enumerate(processors) if p is not None]
-    params: list[tuple[Any, ...]]
-    if not converted:
-        params = [getter(row) for row in rows]
-    else:
-        params = []
-        for row in rows:
-            values = list(getter(row))
-            for i, process in converted:
-                if values[i] is not None:
-                    values[i] = process(values[i])
-            params.append(tuple(values))
+    if rows:
+        insert = _insert(conn, table, replace)
+        _execute(conn, table, insert, insert.from_rows(rows), replace)
+
+
+def write_values(conn: Connection, table: Table, values: Sequence[tuple[Any, ...]]) -> None:
+    """Insert rows given as tuples of every column's value in the table's column order (the
+    journal's rows, built without a dict each)."""
+    if values:
+        insert = _insert(conn, table, False)
+        _execute(conn, table, insert, insert.from_values(values), False)
+
+
+def _execute(
+    conn: Connection, table: Table, insert: _Insert, params: list[tuple[Any, ...]], replace: bool
+) -> None:
     if conn.dialect.name == "postgresql":
-        _write_postgres(conn, table, sql, names, params, replace)
+        _write_postgres(conn, table, insert.sql, insert.names, params, replace)
     else:
-        conn.exec_driver_sql(sql, params)
+        conn.exec_driver_sql(insert.sql, params)
 
 
 def _write_postgres(
@@ -207,6 +241,7 @@ class UnitOfWork:
         self._undo_seen: set[tuple[str, Key, int]] = set()
         self._undo: list[Row] = []
         self._appends: dict[str, list[Row]] = {name: [] for name in APPEND_ONLY}
+        self._values: dict[str, list[tuple[Any, ...]]] = {name: [] for name in APPEND_ONLY}
         self._whole: set[str] = set()
         # symbol and decimals of the tokens this chunk's CurrencySet events name (the scanner
         # asks the tokens; None where a token does not say)
@@ -247,19 +282,22 @@ class UnitOfWork:
     def get(self, table: str, key: Key) -> Row | None:
         """The current image of a row (None: absent). Do not mutate it; `put` a changed copy."""
         images = self._images[table]
-        if key not in images:
+        try:
+            return images[key]
+        except KeyError:
             self.load(table, [key])
-        return images[key]
+            return images[key]
 
     def put(self, table: str, key: Key, row: Row | None) -> None:
-        """Replace a row's image (None deletes the row)."""
+        """Replace a row's image (None deletes the row). The image it replaces is read only for
+        an undo record: the row is written whole (or deleted) whatever it was."""
         images = self._images[table]
-        if key not in images:
-            self.load(table, [key])
         if self.undo_from is not None and self.block >= self.undo_from:
             marker = (table, key, self.block)
             if marker not in self._undo_seen:
                 self._undo_seen.add(marker)
+                if key not in images:
+                    self.load(table, [key])
                 before = images[key]
                 self._undo.append(
                     {
@@ -281,11 +319,17 @@ class UnitOfWork:
         """Queue a row for an append-only table."""
         self._appends[table].append(row)
 
+    def append_values(self, table: str, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Queue rows for an append-only table, each as every column's value in the table's
+        order."""
+        self._values[table].extend(rows)
+
     def flush(self) -> None:
         """Write every changed row, every appended row and the undo records."""
         conn = self.conn
         for name, rows in self._appends.items():
             write_rows(conn, APPEND_ONLY[name][0], rows)
+            write_values(conn, APPEND_ONLY[name][0], self._values[name])
         for name, keys in self._dirty.items():
             if not keys:
                 continue

@@ -55,11 +55,11 @@ class Uint(TypeDecorator[int]):
         return f"{int(value):0{UINT_DIGITS}d}"
 
     def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
-        """`process_bind_param` as one plain function off PostgreSQL: the indexer binds a few
-        hundred thousand of these per chunk, and SQLAlchemy's generic wrapper costs more than
-        the formatting (the String impl has no processor of its own to chain)."""
+        """`process_bind_param` as one plain function: the indexer binds a few hundred thousand
+        of these per chunk, and SQLAlchemy's generic wrapper costs more than the conversion
+        (neither impl has a processor of its own to chain: psycopg adapts an int to NUMERIC)."""
         if dialect.name == "postgresql":
-            return super().bind_processor(dialect)
+            return _plain_int
         return _padded_decimal
 
     def process_result_value(self, value: Any, dialect: Dialect) -> int | None:
@@ -70,7 +70,16 @@ class Uint(TypeDecorator[int]):
 
 
 def _padded_decimal(value: Any) -> str | None:
-    return None if value is None else f"{int(value):0{UINT_DIGITS}d}"
+    """`process_bind_param` off PostgreSQL: the same text, `str(...).zfill` being about twice
+    as fast as the format mini-language for the usual plain int."""
+    if value is None:
+        return None
+    return str(value if type(value) is int else int(value)).zfill(UINT_DIGITS)
+
+
+def _plain_int(value: Any) -> int | None:
+    """`process_bind_param` on PostgreSQL."""
+    return None if value is None else int(value)
 
 
 metadata = MetaData()

@@ -4,12 +4,13 @@ restores exactly the store of the shorter chain, and any chunking builds the sam
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, update
 
 from marketplace import domain
 from marketplace.chain.logs import DecodedEvent
@@ -476,3 +477,33 @@ def test_an_owner_sums_its_listings_counters_through_the_contracts_halving(
     assert (listing["completed"], listing["failures"]) == halved == (32_768, 3)
     assert (owner["completed"], owner["failures"]) == (32_768 + 1, 3)
     assert owner["reliability"] == domain.reliability(32_769, 3)
+
+
+def test_the_journal_holds_every_event_with_its_position_parties_and_args(engine: Engine) -> None:
+    """Each journal column holds what it names (the journal's rows are built as tuples in the
+    table's column order, so a column out of place would show here)."""
+    events = scenario().events
+    fold(engine, events)
+    with engine.connect() as conn:
+        journal = {
+            (row["block_number"], row["log_index"]): row
+            for row in conn.execute(select(schema.events)).mappings()
+        }
+    assert len(journal) == len(events)
+    for ev in events:
+        row = journal[(ev.block_number, ev.log_index)]
+        booking = ev.args.get("bookingId")
+        if booking is not None:
+            parties = (booking, domain.provider_of(booking), domain.customer_of(booking))
+        elif ev.name == "ListingRegistered":
+            parties = (None, ev.args["providerId"], ev.args["owner"])
+        elif ev.name == "StakeToppedUp":
+            parties = (None, ev.args["providerId"], ev.args["by"])
+        elif ev.name == "ListingUpdated":
+            parties = (None, ev.args["providerId"], None)
+        else:
+            continue
+        assert (row["tx_hash"], row["tx_index"], row["block_hash"], row["event"]) == (
+            ev.tx_hash, ev.tx_index, ev.block_hash, ev.name)
+        assert (row["booking_id"], row["provider_id"], row["account"]) == parties
+        assert json.loads(row["args"]) == ev.args
