@@ -493,6 +493,7 @@ def test_the_journal_holds_every_event_with_its_position_parties_and_args(engine
     for ev in events:
         row = journal[(ev.block_number, ev.log_index)]
         booking = ev.args.get("bookingId")
+        parties: tuple[Any, Any, Any]
         if booking is not None:
             parties = (booking, domain.provider_of(booking), domain.customer_of(booking))
         elif ev.name == "ListingRegistered":
