@@ -15,7 +15,7 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -26,7 +26,8 @@ from marketplace.audit.replay import Replay
 from marketplace.chain.deployment import Deployment
 from marketplace.chain.evm import artifact_evm_version, probe_rpc
 from marketplace.chain.logs import EventDecoder
-from marketplace.chain.rpc import NodeRefused, NodeUnavailable, RpcError
+from marketplace.chain.logstream import LogChunk, LogStream, read_chunks
+from marketplace.chain.rpc import NodeRefused, NodeUnavailable, RpcClient, RpcError
 from marketplace.chain.scan import CONTRACT_NAME, ChunkSizer, Target, marketplace_decoder
 from marketplace.gc_pause import cyclic_gc_paused
 
@@ -65,9 +66,7 @@ def _int(value: Any) -> int:
 
 @dataclass
 class _Chunk:
-    start: int
-    end: int
-    logs: list[dict[str, Any]]
+    logs: LogChunk
     balances: dict[tuple[int, int], int | None]  # (block, currency) -> balance
 
 
@@ -131,6 +130,7 @@ class Auditor:
         max_chunk_blocks: int = 10_000,
         target_logs: int = 2_000,
         evm_version: str | None = None,
+        worker_after_logs: int | None = 5_000,
     ) -> None:
         self.rpc = rpc
         self.target = target
@@ -156,6 +156,9 @@ class Auditor:
         self._state_from = 0  # the node has no state before this block (not an archive node)
         self.unchecked: list[int] = []  # blocks whose balance the node could not give
         self.evm_version = evm_version  # None: the compiled artifact's
+        # Logs one `advance` reads in this process before a worker process (`LogStream`) reads
+        # the rest of its range; None: never. Only with an `RpcClient` (the worker needs a URL).
+        self.worker_after_logs = worker_after_logs
 
     # ------------------------------------------------------------ checks before scanning
 
@@ -247,9 +250,10 @@ class Auditor:
         before = self.replay.events_seen
         stop = threading.Event()
         chunks: queue.Queue[Any] = queue.Queue(maxsize=2)
+        streams: list[LogStream] = []  # the worker process reading, if one does
         worker = threading.Thread(
             target=self._produce,
-            args=(self.next_block, to_block, chunks, stop),
+            args=(self.next_block, to_block, chunks, stop, streams),
             name="audit-fetch",
             daemon=True,
         )
@@ -272,20 +276,22 @@ class Auditor:
                         break
                     if isinstance(item, BaseException):
                         raise item
-                    chunk: _Chunk = item
-                    self.logs += len(chunk.logs)
-                    events, skipped = self.decoder.decode_many(chunk.logs)
-                    self.replay.skip(skipped)
+                    chunk: LogChunk = item.logs
+                    self.logs += chunk.logs
+                    self.replay.skip(chunk.skipped)
+                    events = chunk.events
                     checkpoints = self.replay.apply(events)
                     if events:
                         newest = events[-1]
                         self._last_event = (newest.block_number, newest.block_hash)
-                    self._check_solvency(checkpoints, chunk.balances)
+                    self._check_solvency(checkpoints, item.balances)
                     self.next_block = chunk.end + 1
                     bar.update(chunk.end - chunk.start + 1)
                     bar.set_postfix(events=f"{self.replay.events_seen:,}", refresh=False)
             finally:
                 stop.set()
+                for stream in streams:  # its worker process, wherever it is: killed
+                    stream.cancel()
                 bar.close()
                 while worker.is_alive():  # unblock a producer waiting on the full queue
                     try:
@@ -303,7 +309,10 @@ class Auditor:
         self.seconds += time.monotonic() - started
         return self.replay.events_seen - before
 
-    def _produce(self, start: int, end: int, out: queue.Queue[Any], stop: threading.Event) -> None:
+    def _produce(
+        self, start: int, end: int, out: queue.Queue[Any], stop: threading.Event,
+        streams: list[LogStream],
+    ) -> None:
         def put(item: Any) -> None:
             while not stop.is_set():
                 try:
@@ -313,70 +322,44 @@ class Auditor:
                     continue
 
         try:
-            block = start
-            while block <= end and not stop.is_set():
-                last = min(end, block + self.sizer.size - 1)
-                try:
-                    logs = self.rpc.call(
-                        "eth_getLogs",
-                        [{"address": self.target.address, "fromBlock": hex(block),
-                          "toBlock": hex(last)}],
-                    )
-                except NodeRefused:
-                    if not self.sizer.shrink():
-                        raise
-                    continue
-                if not isinstance(logs, list):
-                    raise RpcError("eth_getLogs", -32603, f"expected a list, got {type(logs)}")
-                self.sizer.observe(last - block + 1, len(logs))
-                put(self._prepare(block, last, logs))
-                block = last + 1
+            for chunk in self._read(start, end, stop, streams):
+                checked = [n for n in chunk.blocks if n >= self.from_block]
+                put(_Chunk(chunk, self._balances(checked, self._tokens())))
+                if stop.is_set():
+                    return
             put(_DONE)
         except BaseException as exc:  # handed to the consuming thread, which raises it
             put(exc)
 
-    def _prepare(self, start: int, end: int, logs: list[dict[str, Any]]) -> _Chunk:
-        """A chunk's raw logs with block timestamps, and the balances to check them against.
-
-        Decoding happens on the consuming thread: this one mostly waits for the node.
-        """
-        blocks: set[int] = set()
-        missing: set[int] = set()
-        for log in logs:
-            try:
-                number = _int(log["blockNumber"])
-            except (TypeError, KeyError, ValueError):
-                continue  # the decoder reports it
-            blocks.add(number)
-            if log.get("blockTimestamp") is None:
-                missing.add(number)
-        if missing:
-            stamps = self._timestamps(sorted(missing))
-            for log in logs:
-                if isinstance(log, dict) and log.get("blockTimestamp") is None:
-                    try:
-                        stamp = stamps.get(_int(log["blockNumber"]))
-                    except (TypeError, KeyError, ValueError):
-                        continue
-                    if stamp is not None:
-                        log["blockTimestamp"] = stamp
-        checked = sorted(n for n in blocks if n >= self.from_block)
-        return _Chunk(start, end, logs, self._balances(checked, self._tokens()))
+    def _read(
+        self, start: int, end: int, stop: threading.Event, streams: list[LogStream]
+    ) -> Iterator[LogChunk]:
+        """The decoded logs of blocks `start..end`, chunk by chunk: read on this thread until
+        `worker_after_logs` logs have been, then, if blocks are left, by a worker process
+        (`LogStream`), which parses and decodes them outside this process's GIL. Which chunks
+        each reads depends on the logs only; the chunks are the same either way."""
+        address = self.target.address
+        limit = self.worker_after_logs if type(self.rpc) is RpcClient else None
+        block, read = start, 0
+        if limit is None or limit > 0:
+            for chunk in read_chunks(self.rpc, address, start, end, self.sizer, self.decoder,
+                                     stop.is_set):
+                yield chunk
+                block, read = chunk.end + 1, read + chunk.logs
+                if limit is not None and read >= limit:
+                    break
+        if block > end or stop.is_set():
+            return
+        assert isinstance(self.rpc, RpcClient)
+        with LogStream(self.rpc, address, block, end, self.sizer, self.decoder) as stream:
+            streams.append(stream)  # for the consuming thread to cancel
+            if not stop.is_set():
+                yield from stream
 
     def _tokens(self) -> dict[int, str]:
         """The token of every currency the replay knows so far (read from the other thread: a
         copy; a currency named later in the chunk is read when it is checked)."""
         return {cid: c.token for cid, c in list(self.replay.currencies.items()) if cid != 0}
-
-    def _timestamps(self, blocks: list[int]) -> dict[int, str]:
-        stamps: dict[int, str] = {}
-        for i in range(0, len(blocks), BALANCE_BATCH):
-            part = blocks[i : i + BALANCE_BATCH]
-            headers = self.rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n in part])
-            for number, header in zip(part, headers, strict=True):
-                if isinstance(header, dict) and header.get("timestamp") is not None:
-                    stamps[number] = header["timestamp"]
-        return stamps
 
     def _balances(
         self, blocks: list[int], tokens: dict[int, str] | None = None

@@ -433,10 +433,17 @@ class EventDecoder:
 
     def __init__(self, abi: Iterable[Mapping[str, Any]]) -> None:
         self.specs: dict[str, EventSpec] = {}
+        self._events: list[Mapping[str, Any]] = []  # the ABI entries it decodes
         for entry in abi:
             if entry.get("type") == "event" and not entry.get("anonymous"):
                 spec = EventSpec.from_abi(entry)
                 self.specs[spec.topic0] = spec
+                self._events.append(entry)
+
+    def __reduce__(self) -> tuple[type[EventDecoder], tuple[list[Mapping[str, Any]]]]:
+        # A pure function of its ABI events: pickled as them (a worker process builds its own;
+        # the compiled decoders themselves cannot be pickled).
+        return (EventDecoder, (self._events,))
 
     @property
     def event_names(self) -> list[str]:

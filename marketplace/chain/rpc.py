@@ -34,6 +34,11 @@ class RpcError(MarketplaceError):
         self.message = message
         self.data = data
 
+    def __reduce__(self) -> tuple[type[RpcError], tuple[str, int, str, Any]]:
+        # Pickled as its fields (a worker process hands its errors over a pipe): the default
+        # would call __init__ with the formatted message alone.
+        return (type(self), (self.method, self.code, self.message, self.data))
+
 
 class NodeRefused(RpcError):
     """The node refused a request as too large (range, result count or response size)."""
