@@ -3,10 +3,12 @@
 The auditor trusts nothing but the node it is pointed at and the compiled ABI: not the app's
 store, not the indexer. It checks the chain id against the deployment record and that there is
 code at the address, scans the logs in adaptive chunks (a second thread fetches, decodes and
-reads the balances of the next chunk while this one is replayed), feeds them to `Replay`, and
-compares the ledger rebuilt at the end of every block that has marketplace events (and at the
-last audited block) with `eth_getBalance` at that block. Where a difference appears between two
-checked blocks, a binary search over `eth_getBalance` finds the block where the balance moved.
+reads the balances of the next chunk while this one is replayed; past the first few thousand
+logs a worker process fetches and decodes, `marketplace.chain.logstream`), feeds them to
+`Replay`, and compares the ledger rebuilt at the end of every block that has marketplace events
+(and at the last audited block) with `eth_getBalance` at that block. Where a difference appears
+between two checked blocks, a binary search over `eth_getBalance` finds the block where the
+balance moved.
 """
 
 from __future__ import annotations
