@@ -338,25 +338,41 @@ class Auditor:
     ) -> Iterator[LogChunk]:
         """The decoded logs of blocks `start..end`, chunk by chunk: read on this thread until
         `worker_after_logs` logs have been, then, if blocks are left, by a worker process
-        (`LogStream`), which parses and decodes them outside this process's GIL. Which chunks
-        each reads depends on the logs only; the chunks are the same either way."""
+        (`LogStream`), which parses and decodes them outside this process's GIL. The worker is
+        started at half that many logs, to start up while this thread reads on. Which chunks
+        each reads depends on the logs only, and the chunks are the same either way."""
         address = self.target.address
         limit = self.worker_after_logs if type(self.rpc) is RpcClient else None
         block, read = start, 0
-        if limit is None or limit > 0:
-            for chunk in read_chunks(self.rpc, address, start, end, self.sizer, self.decoder,
-                                     stop.is_set):
-                yield chunk
-                block, read = chunk.end + 1, read + chunk.logs
-                if limit is not None and read >= limit:
-                    break
-        if block > end or stop.is_set():
-            return
-        assert isinstance(self.rpc, RpcClient)
-        with LogStream(self.rpc, address, block, end, self.sizer, self.decoder) as stream:
-            streams.append(stream)  # for the consuming thread to cancel
+        stream: LogStream | None = None
+
+        def start_worker() -> LogStream:
+            assert isinstance(self.rpc, RpcClient)
+            started = LogStream(self.rpc, address, self.decoder)
+            streams.append(started)  # for the consuming thread to cancel
+            return started
+
+        try:
+            if limit is None or limit > 0:
+                for chunk in read_chunks(self.rpc, address, start, end, self.sizer,
+                                         self.decoder, stop.is_set):
+                    yield chunk
+                    block, read = chunk.end + 1, read + chunk.logs
+                    if limit is None or block > end:
+                        continue
+                    if stream is None and 2 * read >= limit:
+                        stream = start_worker()
+                    if read >= limit:
+                        break
+            if block > end or stop.is_set():
+                return
+            if stream is None:
+                stream = start_worker()
             if not stop.is_set():
-                yield from stream
+                yield from stream.read(block, end, self.sizer)
+        finally:
+            if stream is not None:
+                stream.close()
 
     def _tokens(self) -> dict[int, str]:
         """The token of every currency the replay knows so far (read from the other thread: a

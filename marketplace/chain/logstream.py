@@ -5,7 +5,8 @@ block ranges (a `ChunkSizer`: a range the node refuses as too large is halved an
 and the range steers toward its target number of logs), block timestamps from headers for logs
 that come without one, and `EventDecoder.decode_many`. It yields one `LogChunk` per range.
 
-`LogStream` runs the same loop in a worker process and hands its chunks over a pipe, in order.
+`LogStream` runs the same loop in a worker process and hands its chunks over a pipe, in order:
+the process starts when the stream is made, and `read(start, end, sizer)` gives it its range.
 Parsing the node's JSON and decoding are about half the CPU time of a consumer as light as the
 audit's replay; in a process of their own they no longer share the consumer's GIL, and the node
 answers the next range meanwhile (the worker fetches one range ahead on a thread of its own).
@@ -14,12 +15,14 @@ have raised, with its type and message (`NodeRefused` once the range is one bloc
 `NodeUnavailable`, `RpcError`); its `ChunkSizer` ends as the worker's did. A log the decoder
 refuses is a `SkippedLog` of its chunk, as with `read_chunks`.
 
-The worker is started with the `spawn` method: forking a process that runs threads (a threaded
-web server, the caller's own fetch thread) can leave a lock held for ever in the child. It costs
-an interpreter start (about a tenth of a second), so it pays off on long ranges; a caller that
-follows the head a few blocks at a time keeps `read_chunks`. The worker exits when its consumer
-closes the stream (it is killed), when the consumer's process dies (it watches its parent), and
-after its last chunk; the stream is a context manager and `close()` reaps it.
+The worker is a fresh interpreter (`python -c`), not a fork: forking a process that runs
+threads (a threaded web server, the caller's own fetch thread) can leave a lock held for ever in
+the child, and multiprocessing's `spawn` would import the caller's main module again. It costs
+an interpreter start (about a tenth of a second of CPU), so it pays off on long ranges; a caller
+that follows the head a few blocks at a time keeps `read_chunks`. The worker is killed when its
+consumer closes (or cancels) the stream, exits when the consumer's process dies (its stdin, which
+the consumer holds open, ends), and after its last chunk; the stream is a context manager and
+`close()` reaps it.
 """
 
 from __future__ import annotations
@@ -206,26 +209,17 @@ _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the directory holdin
 
 
 class LogStream:
-    """`read_chunks` of an `RpcClient`'s node, run in a worker process; iterate it once.
+    """A worker process that runs `read_chunks` against an `RpcClient`'s node, for one range.
 
-    `sizer` is the caller's: the worker starts from a copy, and the caller's takes the worker's
-    state when the worker has read its last range or failed.
+    The process starts (an interpreter, the imports, the decoder) when the stream is made, so
+    a caller may make it while it still reads on its own; `read` then hands it the range.
     """
 
-    def __init__(
-        self,
-        rpc: RpcClient,
-        address: str,
-        start: int,
-        end: int,
-        sizer: ChunkSizer,
-        decoder: EventDecoder,
-    ) -> None:
-        self.sizer = sizer
+    def __init__(self, rpc: RpcClient, address: str, decoder: EventDecoder) -> None:
         self._lock = threading.Lock()
         self._cancelled = False
         self._reaped = False
-        request = pickle.dumps((rpc.url, rpc.timeout, address, start, end, sizer, decoder))
+        self._reading = False
         receiver, sender = os.pipe()
         try:
             env = dict(os.environ)
@@ -248,14 +242,19 @@ class LogStream:
         finally:
             os.close(sender)  # the worker holds the only write end: its exit is our end of file
         self._conn = Connection(receiver, writable=False)
+        self._request((rpc.url, rpc.timeout, address, decoder))
+
+    def _request(self, message: Any) -> None:
+        """A message on the worker's stdin, which stays open: the worker exits when it closes
+        (this process exited)."""
+        data = pickle.dumps(message)
         stdin = self._process.stdin
         assert stdin is not None
         try:
-            # The request; stdin then stays open: the worker exits when it closes (we exited).
-            stdin.write(struct.pack("!Q", len(request)) + request)
+            stdin.write(struct.pack("!Q", len(data)) + data)
             stdin.flush()
         except OSError:
-            pass  # the worker died at once: reading its chunks says so
+            pass  # the worker died: reading its chunks says so
 
     @property
     def pid(self) -> int:
@@ -268,10 +267,18 @@ class LogStream:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def __iter__(self) -> Iterator[LogChunk]:
+    def read(self, start: int, end: int, sizer: ChunkSizer) -> Iterator[LogChunk]:
+        """The chunks of blocks `start..end`, as `read_chunks` would yield them, then its error
+        if it would raise one. `sizer` is the caller's: the worker starts from a copy, and this
+        one takes the worker's state when the worker has read its last range or failed. Once
+        a stream."""
+        if self._reading:
+            raise RuntimeError("a LogStream reads one range")
+        self._reading = True
+        self._request((start, end, sizer))
         while True:
             try:
-                kind, payload, sizer = self._conn.recv()
+                kind, payload, state = self._conn.recv()
             except (EOFError, OSError) as exc:
                 if self._cancelled:
                     return
@@ -279,8 +286,8 @@ class LogStream:
                 raise LogStreamError(
                     f"the log reader process exited with code {code} before its last chunk"
                 ) from exc
-            if sizer is not None:
-                vars(self.sizer).update(vars(sizer))
+            if state is not None:
+                vars(sizer).update(vars(state))
             if kind == _CHUNK:
                 yield payload
             elif kind == _DONE:
@@ -289,8 +296,8 @@ class LogStream:
                 raise payload
 
     def cancel(self) -> None:
-        """Kill the worker now, wherever it is; the iteration (in any thread) then ends without
-        an error. The stream's owner still calls `close()`."""
+        """Kill the worker now, wherever it is; a `read` (in any thread) then ends without an
+        error. The stream's owner still calls `close()`."""
         with self._lock:
             self._cancelled = True
             if not self._reaped:
@@ -310,10 +317,19 @@ class LogStream:
 
 
 def _worker_main(fd: int) -> None:
-    """The worker process: read the request from stdin, send chunks, then done or the error."""
+    """The worker process: its setup and then its range from stdin; the chunks, then done or
+    the error, on `fd`."""
     stdin = sys.stdin.buffer
-    (size,) = struct.unpack("!Q", stdin.read(8))
-    url, timeout, address, start, end, sizer, decoder = pickle.loads(stdin.read(size))
+
+    def receive() -> Any:
+        header = stdin.read(8)
+        if len(header) < 8:
+            os._exit(1)  # the consumer is gone
+        (size,) = struct.unpack("!Q", header)
+        return pickle.loads(stdin.read(size))
+
+    url, timeout, address, decoder = receive()
+    start, end, sizer = receive()
 
     def exit_with_parent() -> None:  # stdin ends when the consumer's process does (killed too)
         stdin.read()

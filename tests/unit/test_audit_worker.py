@@ -59,10 +59,10 @@ def history() -> CraftedChain:
     return chain
 
 
-def audit(url: str, chain: CraftedChain, mode: str) -> tuple[Auditor, dict[str, Any]]:
+def audit(url: str, chain: CraftedChain, limit: int | None) -> tuple[Auditor, dict[str, Any]]:
     with RpcClient(url) as rpc:
         auditor = Auditor(rpc, AuditTarget(chain.chain_id, chain.address, 1),
-                          worker_after_logs=MODES[mode], chunk_blocks=2, max_chunk_blocks=16,
+                          worker_after_logs=limit, chunk_blocks=2, max_chunk_blocks=16,
                           target_logs=12)
         auditor.run()
     report = json.loads(build_report(auditor).to_json())
@@ -107,15 +107,17 @@ def alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-@pytest.mark.parametrize("mode", ["worker", "switch"])
+@pytest.mark.parametrize("mode", ["worker", "switch", "warmed-unused"])
 def test_an_audit_through_a_worker_is_the_audit_on_a_thread(
     served: tuple[CraftedChain, str], mode: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     chain, url = served
-    thread, thread_report = audit(url, chain, "thread")
+    thread, thread_report = audit(url, chain, None)
     streams = Streams(monkeypatch)
+    # "warmed-unused": the worker starts at half the logs, but the range ends before it reads
+    limit = thread.logs + 1 if mode == "warmed-unused" else MODES[mode]
 
-    worker, worker_report = audit(url, chain, mode)
+    worker, worker_report = audit(url, chain, limit)
 
     assert worker_report == thread_report
     assert figures(worker) == figures(thread)

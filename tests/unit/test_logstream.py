@@ -88,10 +88,9 @@ def in_thread(chain: CraftedChain, url: str, chunks: ChunkSizer) -> Outcome:
 
 def in_worker(chain: CraftedChain, url: str, chunks: ChunkSizer) -> Outcome:
     got: list[LogChunk] = []
-    with RpcClient(url) as rpc, LogStream(rpc, chain.address, 1, chain.head, chunks,
-                                          decoder()) as stream:
+    with RpcClient(url) as rpc, LogStream(rpc, chain.address, decoder()) as stream:
         try:
-            for chunk in stream:
+            for chunk in stream.read(1, chain.head, chunks):
                 got.append(chunk)
         except Exception as exc:  # noqa: BLE001 - compared below
             return got, exc, vars(chunks)
@@ -212,9 +211,9 @@ def test_closing_a_stream_after_one_chunk_ends_its_worker(
 ) -> None:
     chain, url = served
     with RpcClient(url) as rpc:
-        stream = LogStream(rpc, chain.address, 1, chain.head, sizer(), decoder())
+        stream = LogStream(rpc, chain.address, decoder())
         with stream:
-            first = next(iter(stream))
+            first = next(stream.read(1, chain.head, sizer()))
             assert alive(stream.pid)
 
     assert first.start == 1
@@ -230,11 +229,11 @@ def test_cancel_ends_an_iteration_that_waits_for_the_node(
     errors: list[BaseException] = []
     try:
         with RpcClient(gate.url) as rpc:
-            stream = LogStream(rpc, chain.address, 1, chain.head, sizer(), decoder())
+            stream = LogStream(rpc, chain.address, decoder())
 
             def consume() -> None:
                 try:
-                    got.extend(stream)
+                    got.extend(stream.read(1, chain.head, sizer()))
                 except BaseException as exc:  # noqa: BLE001 - asserted below
                     errors.append(exc)
 
@@ -262,10 +261,10 @@ def test_the_worker_ends_when_its_parent_process_is_killed(
         "from marketplace.chain.logstream import LogStream\n"
         "from marketplace.chain.rpc import RpcClient\n"
         "from marketplace.chain.scan import ChunkSizer, marketplace_decoder\n"
-        f"stream = LogStream(RpcClient({gate.url!r}), {chain.address!r}, 1, 100,\n"
-        "                   ChunkSizer(2, 8, 4), marketplace_decoder())\n"
+        f"stream = LogStream(RpcClient({gate.url!r}), {chain.address!r}, marketplace_decoder())\n"
         "print(stream.pid, flush=True)\n"
-        "time.sleep(600)\n"
+        "for chunk in stream.read(1, 100, ChunkSizer(2, 8, 4)):\n"
+        "    pass\n"
     )
     try:
         with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
@@ -286,13 +285,16 @@ def test_a_worker_that_dies_is_an_error(served: tuple[CraftedChain, str]) -> Non
     chain, url = served
     gate = RpcGate(url, frozenset({"eth_getLogs"})).start()
     try:
-        with RpcClient(gate.url) as rpc, LogStream(rpc, chain.address, 1, chain.head, sizer(),
-                                                   decoder()) as stream:
-            assert gate.wait_blocked(HANG)
-            os.kill(stream.pid, signal.SIGKILL)
+        with RpcClient(gate.url) as rpc, LogStream(rpc, chain.address, decoder()) as stream:
+            def kill_when_it_waits() -> None:
+                if gate.wait_blocked(HANG):  # the worker asks for its first range
+                    os.kill(stream.pid, signal.SIGKILL)
 
+            killer = threading.Thread(target=kill_when_it_waits)
+            killer.start()
             with pytest.raises(LogStreamError, match="exited with code -9"):
-                list(stream)
+                list(stream.read(1, chain.head, sizer()))
+            killer.join()
     finally:
         gate.close()
 
