@@ -342,9 +342,8 @@ class Auditor:
         started at half that many logs, to start up while this thread reads on. Which chunks
         each reads depends on the logs only, and the chunks are the same either way."""
         address = self.target.address
-        # A worker needs the node's URL (a plain RpcClient: a subclass may answer otherwise)
-        # and an interpreter to start (none where Python is embedded without one).
-        worker = type(self.rpc) is RpcClient and bool(sys.executable)
+        # A worker needs the node's URL (a plain RpcClient: a subclass may answer otherwise).
+        worker = type(self.rpc) is RpcClient and LogStream.available()
         limit = self.worker_after_logs if worker else None
         block, read = start, 0
         stream: LogStream | None = None

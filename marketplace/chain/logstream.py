@@ -245,6 +245,12 @@ class LogStream:
         self._conn = Connection(receiver, writable=False)
         self._request((rpc.url, rpc.timeout, address, decoder))
 
+    @staticmethod
+    def available() -> bool:
+        """Whether a worker can start here: a POSIX system (the pipe is handed over by file
+        descriptor) and an interpreter to start (none where Python is embedded without one)."""
+        return os.name == "posix" and bool(sys.executable)
+
     def _request(self, message: Any) -> None:
         """A message on the worker's stdin, which stays open: the worker exits when it closes
         (this process exited)."""

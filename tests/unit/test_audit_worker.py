@@ -154,6 +154,20 @@ def test_a_node_without_a_url_is_read_on_the_thread(monkeypatch: pytest.MonkeyPa
     assert auditor.replay.events_seen > 100
 
 
+def test_where_no_worker_can_start_the_thread_reads_everything(
+    served: tuple[CraftedChain, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chain, url = served
+    thread, thread_report = audit(url, chain, None)
+    streams = Streams(monkeypatch)
+    monkeypatch.setattr(LogStream, "available", staticmethod(lambda: False))
+
+    auditor, report = audit(url, chain, 0)
+
+    assert streams.started == []
+    assert report == thread_report
+
+
 def failing_from(chain: CraftedChain, block: int) -> None:
     answer = chain.call
 
