@@ -133,6 +133,7 @@ class Auditor:
         target_logs: int = 2_000,
         evm_version: str | None = None,
         worker_after_logs: int | None = 5_000,
+        worker_from_blocks: int = 100,
     ) -> None:
         self.rpc = rpc
         self.target = target
@@ -161,6 +162,9 @@ class Auditor:
         # Logs one `advance` reads in this process before a worker process (`LogStream`) reads
         # the rest of its range; None: never. Only with an `RpcClient` (the worker needs a URL).
         self.worker_after_logs = worker_after_logs
+        # An advance over this many blocks or more (a first audit, a long catch-up) is read by
+        # a worker from its first block.
+        self.worker_from_blocks = worker_from_blocks
 
     # ------------------------------------------------------------ checks before scanning
 
@@ -336,15 +340,19 @@ class Auditor:
     def _read(
         self, start: int, end: int, stop: threading.Event, streams: list[LogStream]
     ) -> Iterator[LogChunk]:
-        """The decoded logs of blocks `start..end`, chunk by chunk: read on this thread until
-        `worker_after_logs` logs have been, then, if blocks are left, by a worker process
-        (`LogStream`), which parses and decodes them outside this process's GIL. The worker is
-        started at half that many logs, to start up while this thread reads on. Which chunks
-        each reads depends on the logs only, and the chunks are the same either way."""
+        """The decoded logs of blocks `start..end`, chunk by chunk, read by a worker process
+        (`LogStream`, which parses and decodes them outside this process's GIL) from the first
+        block when the range spans `worker_from_blocks` blocks; else on this thread until
+        `worker_after_logs` logs have been read, then, if blocks are left, by the worker
+        (started at half that many logs, to start up while this thread reads on). Which chunks
+        each reads depends on the range and the logs only; the chunks are the same either way.
+        With `worker_after_logs` None, this thread reads everything."""
         address = self.target.address
         # A worker needs the node's URL (a plain RpcClient: a subclass may answer otherwise).
         worker = type(self.rpc) is RpcClient and LogStream.available()
         limit = self.worker_after_logs if worker else None
+        if limit is not None and end - start + 1 >= self.worker_from_blocks:
+            limit = 0
         block, read = start, 0
         stream: LogStream | None = None
 

@@ -24,6 +24,7 @@ OPERATOR, ARBITER, *PEOPLE = ("0x" + f"{i:040x}" for i in range(1, 40))
 UNKNOWN_TOPIC = "0x" + "cd" * 32
 VIOLATIONS = ["events", "solvency"]  # the unknown log, the ether moved
 MODES = {"thread": None, "worker": 0, "switch": 25}  # worker_after_logs
+NEVER = 10**9  # worker_from_blocks: no range is that long
 
 
 @cache
@@ -59,11 +60,13 @@ def history() -> CraftedChain:
     return chain
 
 
-def audit(url: str, chain: CraftedChain, limit: int | None) -> tuple[Auditor, dict[str, Any]]:
+def audit(
+    url: str, chain: CraftedChain, limit: int | None, from_blocks: int = NEVER
+) -> tuple[Auditor, dict[str, Any]]:
     with RpcClient(url) as rpc:
         auditor = Auditor(rpc, AuditTarget(chain.chain_id, chain.address, 1),
-                          worker_after_logs=limit, chunk_blocks=2, max_chunk_blocks=16,
-                          target_logs=12)
+                          worker_after_logs=limit, worker_from_blocks=from_blocks,
+                          chunk_blocks=2, max_chunk_blocks=16, target_logs=12)
         auditor.run()
     report = json.loads(build_report(auditor).to_json())
     for volatile in ("seconds", "events_per_s", "generated_at"):
@@ -107,17 +110,18 @@ def alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-@pytest.mark.parametrize("mode", ["worker", "switch", "warmed-unused"])
+@pytest.mark.parametrize("mode", ["worker", "switch", "warmed-unused", "long-range"])
 def test_an_audit_through_a_worker_is_the_audit_on_a_thread(
     served: tuple[CraftedChain, str], mode: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     chain, url = served
     thread, thread_report = audit(url, chain, None)
     streams = Streams(monkeypatch)
-    # "warmed-unused": the worker starts at half the logs, but the range ends before it reads
-    limit = thread.logs + 1 if mode == "warmed-unused" else MODES[mode]
+    # "warmed-unused": the worker starts at half the logs, but the range ends before it reads;
+    # "long-range": the range spans worker_from_blocks, the worker reads from its first block
+    limit = {"warmed-unused": thread.logs + 1, "long-range": NEVER}.get(mode) or MODES[mode]
 
-    worker, worker_report = audit(url, chain, limit)
+    worker, worker_report = audit(url, chain, limit, chain.head if mode == "long-range" else NEVER)
 
     assert worker_report == thread_report
     assert figures(worker) == figures(thread)
@@ -133,13 +137,13 @@ def test_a_follow_up_below_the_threshold_stays_on_the_thread(
     streams = Streams(monkeypatch)
     with serve_chain(chain) as url, RpcClient(url) as rpc:
         auditor = Auditor(rpc, AuditTarget(chain.chain_id, chain.address, 1),
-                          worker_after_logs=10_000)
-        auditor.run()
+                          worker_from_blocks=chain.head)
+        auditor.run()  # a long range: through a worker
         for _ in range(3):
             chain.mine()
-        auditor.advance(chain.head)
+        auditor.advance(chain.head)  # three blocks, few logs: on the thread
 
-    assert streams.started == []
+    assert len(streams.started) == 1
     assert auditor.next_block == chain.head + 1
 
 
@@ -187,8 +191,8 @@ def test_a_node_error_mid_way_is_the_same_error_after_the_same_blocks(mode: str)
         failing_from(chain, chain.head - 20)
         with serve_chain(chain) as url, RpcClient(url) as rpc:
             auditor = Auditor(rpc, AuditTarget(chain.chain_id, chain.address, 1),
-                              worker_after_logs=MODES[each], chunk_blocks=2,
-                              max_chunk_blocks=16, target_logs=12)
+                              worker_after_logs=MODES[each], worker_from_blocks=NEVER,
+                              chunk_blocks=2, max_chunk_blocks=16, target_logs=12)
             with pytest.raises(RpcError) as raised:
                 auditor.run()
         outcomes.append((type(raised.value), str(raised.value), figures(auditor),
