@@ -130,6 +130,18 @@ def test_an_audit_through_a_worker_is_the_audit_on_a_thread(
     assert not alive(streams.started[0].pid)
 
 
+def test_a_node_refusing_wide_ranges_gets_the_same_halved_ranges_from_the_worker() -> None:
+    chain = history()
+    chain.max_log_range = 3
+    with serve_chain(chain) as url:
+        thread, thread_report = audit(url, chain, None)
+        worker, worker_report = audit(url, chain, 0)
+
+    assert worker_report == thread_report
+    assert figures(worker) == figures(thread)
+    assert thread.sizer.ceiling == 2  # 4 refused, halved to 2, and capped there
+
+
 def test_a_follow_up_below_the_threshold_stays_on_the_thread(
     monkeypatch: pytest.MonkeyPatch
 ) -> None:
