@@ -3,8 +3,8 @@
 The auditor trusts nothing but the node it is pointed at and the compiled ABI: not the app's
 store, not the indexer. It checks the chain id against the deployment record and that there is
 code at the address, scans the logs in adaptive chunks (a second thread fetches, decodes and
-reads the balances of the next chunk while this one is replayed; past the first few thousand
-logs a worker process fetches and decodes, `marketplace.chain.logstream`), feeds them to
+reads the balances of the next chunk while this one is replayed; over a long range a worker
+process fetches and decodes, `marketplace.chain.logstream`), feeds them to
 `Replay`, and compares the ledger rebuilt at the end of every block that has marketplace events
 (and at the last audited block) with `eth_getBalance` at that block. Where a difference appears
 between two checked blocks, a binary search over `eth_getBalance` finds the block where the
@@ -68,7 +68,7 @@ def _int(value: Any) -> int:
 
 @dataclass
 class _Chunk:
-    logs: LogChunk
+    read: LogChunk
     balances: dict[tuple[int, int], int | None]  # (block, currency) -> balance
 
 
@@ -282,7 +282,7 @@ class Auditor:
                         break
                     if isinstance(item, BaseException):
                         raise item
-                    chunk: LogChunk = item.logs
+                    chunk: LogChunk = item.read
                     self.logs += chunk.logs
                     self.replay.skip(chunk.skipped)
                     events = chunk.events
