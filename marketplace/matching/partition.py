@@ -17,6 +17,16 @@ O(1)) and its copy is rewritten otherwise; a write that leaves the row out of sc
 its partition for sorting, which the next `get` (or `order`, when an index is frozen) does once,
 so a burst of writes costs one sort, on nearly sorted data. Order among equal scores is arbitrary
 (ranking breaks ties by provider id).
+
+Each partition also keeps its `front`: the positions of the listings that fewer than
+`FRONT_DEPTH` others beat on both score and price (a higher or equal score at a lower or equal
+price), a few hundred of tens of thousands. Any ranking that prefers a higher score and a lower
+price finds its best among them, so the k-th best utility among the eligible listings of the
+front is, for k up to `FRONT_DEPTH`, a close lower bound of the true k-th best: the ranking's
+pruning starts from it. It is only ever that, a subset of the listings whose utilities bound
+the k-th best from below, so it may lag behind writes (it is recomputed when the partition is
+sorted, and for every partition a write touched when the index is frozen) without changing any
+answer.
 Attested bits stay in the index's own columns: a query that asks for verified attributes
 reads them only for the rows that pass everything else, among them only those that one of its
 trusted attestors attested at all.
@@ -52,7 +62,10 @@ _DTYPES: tuple[tuple[str, type[Any]], ...] = (
     ("attested", np.uint32),
 )
 _SCORE = 2
+_PRICE = 3
 _ATTESTED = len(_DTYPES) - 1
+FRONT_DEPTH = 32  # a front listing is beaten on both score and price by fewer than this many
+_FRONT_BLOCK = 64  # listings compared with the front's threshold at a time
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,7 @@ class PartColumns:
     slot_of: npt.NDArray[np.int32]  # index row -> position in its partition
     part_of: npt.NDArray[np.int32]  # index row -> partition number (-1: none)
     number: int  # this partition's number
+    front: npt.NDArray[np.intp]  # ascending positions, see the module's docstring
 
     def __len__(self) -> int:
         return int(self.row.shape[0])
@@ -96,6 +110,8 @@ class _Partition:
         self.n = 0
         self.arrays = [np.zeros(capacity, dtype) for _, dtype in _DTYPES]
         self.ordered = True
+        self.front = np.zeros(0, np.intp)
+        self.fresh = True  # `front` was computed after the last write
 
     def append(self, fields: RowFields) -> int:
         if self.n == self.arrays[0].shape[0]:
@@ -112,10 +128,12 @@ class _Partition:
         for array, value in zip(self.arrays, fields, strict=True):
             array[slot] = value
         self._check_order(slot)
+        self.fresh = False
 
     def remove(self, slot: int) -> int | None:
         """Drop `slot` by moving the last entry into it; the moved entry's index row, if any."""
         self.n -= 1
+        self.fresh = False
         last = self.n
         if slot == last:
             return None
@@ -141,6 +159,30 @@ class _Partition:
         self.arrays = [array[:n][order] for array in self.arrays]
         slot_of[self.arrays[0]] = np.arange(n, dtype=np.int32)
         self.ordered = True
+        self.find_front()
+
+    def find_front(self) -> None:
+        """Compute `front` (the module's docstring says what it is) from the current rows.
+
+        Over the listings by ascending price (descending score among equal prices), a listing
+        is in the front unless FRONT_DEPTH listings before it (no dearer) have a strictly
+        higher score; the threshold is the FRONT_DEPTH-th best score seen, updated a block of
+        listings at a time (which keeps a few more listings than necessary, never fewer)."""
+        n = self.n
+        score = self.arrays[_SCORE][:n]
+        order = np.lexsort((-score, self.arrays[_PRICE][:n]))
+        ranked = score[order]
+        keep = np.ones(n, np.bool_)
+        best = ranked[:0]  # the FRONT_DEPTH best scores so far, ascending
+        for start in range(0, n, _FRONT_BLOCK):
+            block = ranked[start:start + _FRONT_BLOCK]
+            if best.shape[0] == FRONT_DEPTH:
+                keep[start:start + _FRONT_BLOCK] = block >= best[0]
+            best = np.concatenate((best, block))
+            if best.shape[0] > FRONT_DEPTH:
+                best = np.sort(np.partition(best, -FRONT_DEPTH)[-FRONT_DEPTH:])
+        self.front = np.sort(order[keep]).astype(np.intp)
+        self.fresh = True
 
 
 class Partitions:
@@ -208,6 +250,7 @@ class Partitions:
                 for column, (_, dtype) in zip(columns, _DTYPES[1:], strict=True)]
             part.n = int(members.shape[0])
             part.ordered = True
+            part.find_front()
             self._part_of[members] = number
             self._slot_of[members] = np.arange(part.n, dtype=np.int32)
 
@@ -222,6 +265,7 @@ class Partitions:
         if not part.ordered:
             part.sort(self._slot_of)
         n = part.n
+        front = part.front if part.fresh else part.front[part.front < n]
         (row, pid, score, price, price_float, attributes, region, weight, reliability, owner,
          attested) = part.arrays
         return PartColumns(
@@ -229,14 +273,17 @@ class Partitions:
             price_float=price_float[:n], attributes=attributes[:n], region=region[:n],
             rating_weight=weight[:n], reliability=reliability[:n], owner=owner[:n],
             attested=attested[:n], slot_of=self._slot_of, part_of=self._part_of,
-            number=number)
+            number=number, front=front)
 
     def order(self) -> None:
-        """Sort every partition a write disordered (before an index is frozen: its readers,
-        which take no lock, must find nothing left to sort)."""
+        """Sort every partition a write disordered and find the front of every one a write
+        touched (before an index is frozen: its readers, which take no lock, must find nothing
+        left to sort)."""
         for part in self._parts:
             if not part.ordered:
                 part.sort(self._slot_of)
+            elif not part.fresh:
+                part.find_front()
 
     def copy(self) -> Partitions:
         """An independent copy."""
@@ -245,7 +292,7 @@ class Partitions:
         for part in self._parts:
             twin = _Partition(0)
             twin.n, twin.arrays = part.n, [array.copy() for array in part.arrays]
-            twin.ordered = part.ordered
+            twin.ordered, twin.front, twin.fresh = part.ordered, part.front, part.fresh
             other._parts.append(twin)
         other._part_of, other._slot_of = self._part_of.copy(), self._slot_of.copy()
         return other

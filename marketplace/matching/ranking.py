@@ -38,7 +38,7 @@ from marketplace.matching.explain import (
     weight_text,
 )
 from marketplace.matching.index import PRICE_CAP, Columns, OwnerHistory, ProviderIndex
-from marketplace.matching.partition import PartColumns
+from marketplace.matching.partition import FRONT_DEPTH, PartColumns
 from marketplace.matching.vectorised import (
     check_ranges,
     eligible_rows,
@@ -47,9 +47,9 @@ from marketplace.matching.vectorised import (
 )
 from marketplace.units import Currency
 
-# From this many eligible listings on, a sample of about PRUNE_SAMPLE of a partition's listings
-# bounds the k-th best utility first, and only the listings that can reach it are ranked
-# (`_candidates`); below, every eligible listing is.
+# From this many eligible listings on, a sample (the partition's front, or about PRUNE_SAMPLE of
+# its listings) bounds the k-th best utility first, and only the listings that can reach it are
+# ranked (`_candidates`); below, every eligible listing is.
 PRUNE_FROM = 4_096
 PRUNE_SAMPLE = 4_096
 
@@ -250,20 +250,26 @@ def _candidates(columns: Columns, part: PartColumns, start: int, ok: npt.NDArray
     """Positions of `part` among the eligible ones (`ok[i]` for position `start + i`) that can
     be in the top `k`.
 
-    The k-th best utility of an evenly strided sample of the eligible is a lower bound `low` of
-    the true k-th best. A listing in the top k has a utility of at least `low`; its utility is
-    at most its base value plus the largest sum of positive affinities, and the base value is
-    increasing in the score term and the price term, each at most 1. So it needs a score term
-    and a price term no lower than what the other term at 1 leaves, which gives a minimum
-    score (a later start in the score-ordered partition) and a maximum price (with a margin far
-    above rounding error). These two tests are exact necessary conditions: nothing of the top k
-    is dropped. The few listings with a positive provider affinity are kept whatever their
-    terms, so that affinity does not loosen the bound of all the others.
+    The k-th best utility of some of the eligible is a lower bound `low` of the true k-th best:
+    those of the partition's front (see `partition`), where the best of a ranking that prefers
+    higher scores and lower prices lie, so `low` is close to the true k-th best; or, for a
+    large k or a front with fewer than k eligible, an evenly strided sample of the eligible.
+    A listing in the top k has a utility of at least `low`; its utility is at most its base
+    value plus the largest sum of positive affinities, and the base value is increasing in the
+    score term and the price term, each at most 1. So it needs a score term and a price term no
+    lower than what the other term at 1 leaves, which gives a minimum score (a later start in
+    the score-ordered partition) and a maximum price (with a margin far above rounding error).
+    These two tests are exact necessary conditions: nothing of the top k is dropped. The few
+    listings with a positive provider affinity are kept whatever their terms, so that affinity
+    does not loosen the bound of all the others.
     """
     if eligible < PRUNE_FROM:
         return start + np.flatnonzero(ok)
-    stride = max(1, ok.shape[0] // PRUNE_SAMPLE)
-    sample = start + np.flatnonzero(ok[::stride]) * stride
+    sample = part.front[part.front >= start]
+    sample = sample[ok[sample - start]]
+    if k > FRONT_DEPTH or sample.shape[0] < k:  # the front's bound would be loose, or none
+        stride = max(1, ok.shape[0] // PRUNE_SAMPLE)
+        sample = start + np.flatnonzero(ok[::stride]) * stride
     if sample.shape[0] < k:
         return start + np.flatnonzero(ok)
     values = _utilities(part, sample, criteria, affinity)
