@@ -204,12 +204,12 @@ def rank(
     if k < 0:
         raise ValueError("k must not be negative")
     with index.read() as columns:
-        source, at, eligible = _ranked_rows(columns, criteria, affinity, k)
+        source, at, eligible, low = _ranked_rows(columns, criteria, affinity, k)
         if criteria is None or eligible == 0 or k == 0:
             version = 0 if criteria is None else criteria.version
             return Ranking((), eligible, version, ())
         values = _utilities(source, at, criteria, affinity)
-        top = _top_k(values, source.provider_id[at], k)
+        top = _top_k(values, source.provider_id[at], k, low)
         at = at[top]
         rows = source.row[at].astype(np.intp) if isinstance(source, PartColumns) else at
         matches = _matches(columns, rows, values[top], criteria, affinity)
@@ -223,32 +223,33 @@ Source = Columns | PartColumns
 
 
 def _ranked_rows(columns: Columns, criteria: CriteriaView | None, affinity: Affinity | None,
-                 k: int) -> tuple[Source, npt.NDArray[np.intp], int]:
+                 k: int) -> tuple[Source, npt.NDArray[np.intp], int, float]:
     """(source, positions in it that hold every top-`k` eligible listing, how many are
-    eligible).
+    eligible, a lower bound of the k-th best utility: -inf when none was needed).
 
     With the index's partitions, only the active listings of the criteria's category and
     currency from the criteria's minimum score on are scanned, and only those that could still
     reach the top k are returned."""
     if columns.partitions is None or criteria is None or criteria.version == 0:
         rows = eligible_rows(columns, criteria)
-        return columns, rows, int(rows.shape[0])
+        return columns, rows, int(rows.shape[0]), -math.inf
     part = columns.partitions.get((criteria.category, criteria.currency))
     if part is None or len(part) == 0:
         check_ranges(criteria)
-        return columns, np.zeros(0, np.intp), 0
+        return columns, np.zeros(0, np.intp), 0, -math.inf
     start, ok = partition_eligible(columns, part, criteria)
     eligible = int(np.count_nonzero(ok))
     if k == 0 or eligible == 0:
-        return part, np.zeros(0, np.intp), eligible
-    return part, _candidates(columns, part, start, ok, eligible, criteria, affinity, k), eligible
+        return part, np.zeros(0, np.intp), eligible, -math.inf
+    found, low = _candidates(columns, part, start, ok, eligible, criteria, affinity, k)
+    return part, found, eligible, low
 
 
 def _candidates(columns: Columns, part: PartColumns, start: int, ok: npt.NDArray[np.bool_],
                 eligible: int, criteria: CriteriaView, affinity: Affinity | None, k: int
-                ) -> npt.NDArray[np.intp]:
-    """Positions of `part` among the eligible ones (`ok[i]` for position `start + i`) that can
-    be in the top `k`.
+                ) -> tuple[npt.NDArray[np.intp], float]:
+    """(positions of `part` among the eligible ones (`ok[i]` for position `start + i`) that can
+    be in the top `k`, a lower bound `low` of the k-th best utility or -inf).
 
     The k-th best utility of some of the eligible is a lower bound `low` of the true k-th best:
     those of the partition's front (see `partition`), where the best of a ranking that prefers
@@ -264,14 +265,14 @@ def _candidates(columns: Columns, part: PartColumns, start: int, ok: npt.NDArray
     does not loosen the bound of all the others.
     """
     if eligible < PRUNE_FROM:
-        return start + np.flatnonzero(ok)
+        return start + np.flatnonzero(ok), -math.inf
     sample = part.front[part.front >= start]
     sample = sample[ok[sample - start]]
     if k > FRONT_DEPTH or sample.shape[0] < k:  # the front's bound would be loose, or none
         stride = max(1, ok.shape[0] // PRUNE_SAMPLE)
         sample = start + np.flatnonzero(ok[::stride]) * stride
     if sample.shape[0] < k:
-        return start + np.flatnonzero(ok)
+        return start + np.flatnonzero(ok), -math.inf
     values = _utilities(part, sample, criteria, affinity)
     low = float(np.partition(values, values.shape[0] - k)[values.shape[0] - k])
     min_score, max_price = _necessary(low, criteria, affinity)
@@ -290,7 +291,7 @@ def _candidates(columns: Columns, part: PartColumns, start: int, ok: npt.NDArray
                  and not (slot >= first and int(part.price[slot]) <= max_price)]
         if extra:
             found = np.concatenate((found, np.asarray(extra, np.intp)))
-    return found
+    return found, low
 
 
 def _necessary(low: float, criteria: CriteriaView, affinity: Affinity | None
@@ -376,18 +377,22 @@ def _utilities(
 
 
 def _top_k(
-    values: npt.NDArray[np.float64], ids: npt.NDArray[np.uint32], k: int
+    values: npt.NDArray[np.float64], ids: npt.NDArray[np.uint32], k: int,
+    at_least: float = -math.inf,
 ) -> npt.NDArray[np.intp]:
-    """Positions of the k largest values, ties by ascending id, in rank order.
+    """Positions of the k largest values, ties by ascending id, in rank order; `at_least`: a
+    lower bound of the k-th largest, if known (the pruning's).
 
-    On many values, the k-th largest of an evenly strided sample is a lower bound of the true
-    k-th largest, so every top-k value is at least it: filtering by it first is exact and leaves
-    about k * stride candidates.
+    Every top-k value is at least such a bound, so filtering by it first is exact. Without
+    one, on many values, the k-th largest of an evenly strided sample is a lower bound, which
+    leaves about k * stride candidates.
     """
     n = values.shape[0]
     candidates = np.arange(n)
     stride = int((n / k) ** 0.5) if k else 0
-    if stride >= 8:
+    if at_least > -math.inf:
+        candidates = np.flatnonzero(values >= at_least)
+    elif stride >= 8:
         sample = values[::stride]
         bound = np.partition(sample, sample.shape[0] - k)[sample.shape[0] - k]
         candidates = np.flatnonzero(values >= bound)
