@@ -332,8 +332,9 @@ class ProviderIndex:
         index._parts.load(
             (index._category[:n].astype(np.int64) << 8) | index._currency[:n],
             index._active[:n],
-            (index._id, index._score, index._price, index._attributes, index._region,
-             index._weight, index._reliability, index._owner, np.zeros(n, np.uint32)))
+            (index._id, index._score, index._price, index._price_float, index._attributes,
+             index._region, index._weight, index._reliability, index._owner,
+             np.zeros(n, np.uint32)))
         return index
 
     # ------------------------------------------------------------------ reading
@@ -388,6 +389,7 @@ class ProviderIndex:
     def freeze(self) -> None:
         """Make the index read-only: from now on every write raises, and reads take no lock."""
         with self._lock:
+            self._parts.order()  # its lock-free readers must find every partition sorted
             self._frozen = self._columns()
 
     def copy(self) -> ProviderIndex:
@@ -585,8 +587,9 @@ class ProviderIndex:
                if self._active[row] else None)
         self._parts.sync(row, key, (
             row, int(self._id[row]), int(self._score[row]), int(self._price[row]),
-            int(self._attributes[row]), int(self._region[row]), int(self._weight[row]),
-            int(self._reliability[row]), int(self._owner[row]), self._attestors_of(row)))
+            float(self._price_float[row]), int(self._attributes[row]), int(self._region[row]),
+            int(self._weight[row]), int(self._reliability[row]), int(self._owner[row]),
+            self._attestors_of(row)))
 
     def _attestors_of(self, row: int) -> int:
         """The attestors (bit id - 1) that attested an attribute the row's listing claims."""

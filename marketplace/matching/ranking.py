@@ -38,7 +38,7 @@ from marketplace.matching.explain import (
     weight_text,
 )
 from marketplace.matching.index import PRICE_CAP, Columns, OwnerHistory, ProviderIndex
-from marketplace.matching.partition import PartColumns
+from marketplace.matching.partition import FRONT_DEPTH, PartColumns
 from marketplace.matching.vectorised import (
     check_ranges,
     eligible_rows,
@@ -47,9 +47,9 @@ from marketplace.matching.vectorised import (
 )
 from marketplace.units import Currency
 
-# From this many eligible listings on, a sample of about PRUNE_SAMPLE of a partition's listings
-# bounds the k-th best utility first, and only the listings that can reach it are ranked
-# (`_candidates`); below, every eligible listing is.
+# From this many eligible listings on, a sample (the partition's front, or about PRUNE_SAMPLE of
+# its listings) bounds the k-th best utility first, and only the listings that can reach it are
+# ranked (`_candidates`); below, every eligible listing is.
 PRUNE_FROM = 4_096
 PRUNE_SAMPLE = 4_096
 
@@ -204,77 +204,94 @@ def rank(
     if k < 0:
         raise ValueError("k must not be negative")
     with index.read() as columns:
-        rows, eligible = _ranked_rows(columns, criteria, affinity, k)
+        source, at, eligible, low = _ranked_rows(columns, criteria, affinity, k)
         if criteria is None or eligible == 0 or k == 0:
             version = 0 if criteria is None else criteria.version
             return Ranking((), eligible, version, ())
-        values = _utilities(columns, rows, criteria, affinity)
-        top = _top_k(values, columns.provider_id[rows], k)
-        matches = _matches(columns, rows[top], values[top], criteria, affinity)
+        values = _utilities(source, at, criteria, affinity)
+        top = _top_k(values, source.provider_id[at], k, low)
+        at = at[top]
+        rows = source.row[at].astype(np.intp) if isinstance(source, PartColumns) else at
+        matches = _matches(columns, rows, values[top], criteria, affinity)
         notes = (_weights_note(criteria, affinity),)
         return Ranking(matches, eligible, criteria.version, notes)
 
 
+# Where the listings to rank are read from: the index's columns (positions are rows) or one
+# partition (positions are its positions; `PartColumns.row` gives the rows).
+Source = Columns | PartColumns
+
+
 def _ranked_rows(columns: Columns, criteria: CriteriaView | None, affinity: Affinity | None,
-                 k: int) -> tuple[npt.NDArray[np.intp], int]:
-    """(rows that hold every top-`k` eligible listing, how many are eligible).
+                 k: int) -> tuple[Source, npt.NDArray[np.intp], int, float]:
+    """(source, positions in it that hold every top-`k` eligible listing, how many are
+    eligible, a lower bound of the k-th best utility: -inf when none was needed).
 
     With the index's partitions, only the active listings of the criteria's category and
-    currency are scanned, and only those that could still reach the top k are returned."""
+    currency from the criteria's minimum score on are scanned, and only those that could still
+    reach the top k are returned."""
     if columns.partitions is None or criteria is None or criteria.version == 0:
         rows = eligible_rows(columns, criteria)
-        return rows, int(rows.shape[0])
+        return columns, rows, int(rows.shape[0]), -math.inf
     part = columns.partitions.get((criteria.category, criteria.currency))
     if part is None or len(part) == 0:
         check_ranges(criteria)
-        return np.zeros(0, np.intp), 0
-    ok = partition_eligible(columns, part, criteria)
+        return columns, np.zeros(0, np.intp), 0, -math.inf
+    start, ok = partition_eligible(columns, part, criteria)
     eligible = int(np.count_nonzero(ok))
     if k == 0 or eligible == 0:
-        return np.zeros(0, np.intp), eligible
-    return _candidates(columns, part, ok, eligible, criteria, affinity, k), eligible
+        return part, np.zeros(0, np.intp), eligible, -math.inf
+    found, low = _candidates(columns, part, start, ok, eligible, criteria, affinity, k)
+    return part, found, eligible, low
 
 
-def _candidates(columns: Columns, part: PartColumns, ok: npt.NDArray[np.bool_], eligible: int,
-                criteria: CriteriaView, affinity: Affinity | None, k: int
-                ) -> npt.NDArray[np.intp]:
-    """Rows of the eligible positions `ok` of `part` that can be in the top `k`.
+def _candidates(columns: Columns, part: PartColumns, start: int, ok: npt.NDArray[np.bool_],
+                eligible: int, criteria: CriteriaView, affinity: Affinity | None, k: int
+                ) -> tuple[npt.NDArray[np.intp], float]:
+    """(positions of `part` among the eligible ones (`ok[i]` for position `start + i`) that can
+    be in the top `k`, a lower bound `low` of the k-th best utility or -inf).
 
-    The k-th best utility of an evenly strided sample of the eligible is a lower bound `low` of
-    the true k-th best. A listing in the top k has a utility of at least `low`; its utility is
-    at most its base value plus the largest sum of positive affinities, and the base value is
-    increasing in the score term and the price term, each at most 1. So it needs a score term
-    and a price term no lower than what the other term at 1 leaves, which gives a minimum
-    score and a maximum price (with a margin far above rounding error). These two column tests
-    are exact necessary conditions: nothing of the top k is dropped. The few listings with a
-    positive provider affinity are kept whatever their terms, so that affinity does not loosen
-    the bound of all the others.
+    The k-th best utility of some of the eligible is a lower bound `low` of the true k-th best:
+    those of the partition's front (see `partition`), where the best of a ranking that prefers
+    higher scores and lower prices lie, so `low` is close to the true k-th best; or, for a
+    large k or a front with fewer than k eligible, an evenly strided sample of the eligible.
+    A listing in the top k has a utility of at least `low`; its utility is at most its base
+    value plus the largest sum of positive affinities, and the base value is increasing in the
+    score term and the price term, each at most 1. So it needs a score term and a price term no
+    lower than what the other term at 1 leaves, which gives a minimum score (a later start in
+    the score-ordered partition) and a maximum price (with a margin far above rounding error).
+    These two tests are exact necessary conditions: nothing of the top k is dropped. The few
+    listings with a positive provider affinity are kept whatever their terms, so that affinity
+    does not loosen the bound of all the others.
     """
     if eligible < PRUNE_FROM:
-        return _rows(part, np.flatnonzero(ok))
-    stride = max(1, part.row.shape[0] // PRUNE_SAMPLE)
-    sample = _rows(part, np.flatnonzero(ok[::stride]) * stride)
+        return start + np.flatnonzero(ok), -math.inf
+    sample = part.front[part.front >= start]
+    sample = sample[ok[sample - start]]
+    if k > FRONT_DEPTH or sample.shape[0] < k:  # the front's bound would be loose, or none
+        stride = max(1, ok.shape[0] // PRUNE_SAMPLE)
+        sample = start + np.flatnonzero(ok[::stride]) * stride
     if sample.shape[0] < k:
-        return _rows(part, np.flatnonzero(ok))
-    values = _utilities(columns, sample, criteria, affinity)
+        return start + np.flatnonzero(ok), -math.inf
+    values = _utilities(part, sample, criteria, affinity)
     low = float(np.partition(values, values.shape[0] - k)[values.shape[0] - k])
     min_score, max_price = _necessary(low, criteria, affinity)
-    selected = ok
+    first = start
     if min_score > criteria.min_score:
-        selected = selected & (part.score >= min_score)
+        first = max(start, part.first_with_score(min_score))
+    selected = ok[first - start:]
     if max_price < PRICE_CAP:
-        selected = selected & (part.price <= max_price)
-    if selected is not ok and affinity is not None:
-        favoured = [row for p in affinity.providers if p.weight > 0
-                    and (row := columns.row_of.get(p.provider_id)) is not None]
-        slots = part.positions(favoured)
-        selected[slots] = ok[slots]
-    return _rows(part, np.flatnonzero(selected))
-
-
-def _rows(part: PartColumns, positions: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
-    """The index rows at `positions` of `part`."""
-    return part.row[positions].astype(np.intp)
+        selected = selected & (part.price[first:] <= max_price)
+    found = first + np.flatnonzero(selected)
+    if affinity is not None and (first > start or max_price < PRICE_CAP):
+        kept = [row for p in affinity.providers if p.weight > 0
+                and (row := columns.row_of.get(p.provider_id)) is not None]
+        extra = [slot for slot in part.positions(kept).tolist()
+                 if slot >= start and ok[slot - start]
+                 and not (slot >= first and int(part.price[slot]) <= max_price)]
+        if extra:
+            found = np.concatenate((found, np.asarray(extra, np.intp)))
+    return found, low
 
 
 def _necessary(low: float, criteria: CriteriaView, affinity: Affinity | None
@@ -317,23 +334,26 @@ def exclusion_counts(index: ProviderIndex, criteria: CriteriaView | None) -> dic
 
 
 def _utilities(
-    columns: Columns, rows: npt.NDArray[np.intp], criteria: CriteriaView, affinity: Affinity | None
+    source: Source, at: npt.NDArray[np.intp], criteria: CriteriaView, affinity: Affinity | None
 ) -> npt.NDArray[np.float64]:
-    """`utility` for `rows`: the same IEEE operations on the same operands (commuted at most),
-    computed in place to spare allocations."""
+    """`utility` for the listings at positions `at` of `source`: the same IEEE operations on
+    the same operands (commuted at most), computed in place to spare allocations."""
     m = criteria.min_score
-    d = (columns.score[rows] - np.int32(m)).astype(np.float64)
+    d = np.subtract(source.score[at], m, dtype=np.float64)  # exact: both are small integers
     if m < MAX_SCORE:
         values = d / float(MAX_SCORE - m)  # the score term
     else:
-        values = np.ones(rows.shape[0])
+        values = np.ones(at.shape[0])
     ceiling = d  # d is not needed after this: reuse it for the float ceiling
     ceiling /= float(STAR)
     ceiling *= float(criteria.premium_per_star)
     ceiling += float(criteria.max_price)
     positive = ceiling > 0.0
-    p_term = columns.price_float[rows]
-    np.divide(p_term, ceiling, out=p_term, where=positive)
+    p_term = source.price_float[at]
+    if positive.all():
+        np.divide(p_term, ceiling, out=p_term)
+    else:
+        np.divide(p_term, ceiling, out=p_term, where=positive)
     np.subtract(1.0, p_term, out=p_term)
     np.maximum(p_term, 0.0, out=p_term)
     if not positive.all():
@@ -345,32 +365,34 @@ def _utilities(
     values += p_term
     values /= sw + pw
     if affinity is not None:
-        attributes = columns.attributes[rows]
+        attributes = source.attributes[at]
         for trait in sorted(affinity.traits, key=lambda t: t.attribute):
             has = np.flatnonzero((attributes & np.uint64(1 << trait.attribute)) != 0)
             values[has] = values[has] + trait.weight
-        for personal in affinity.providers:  # `rows` in any order
-            row = columns.row_of.get(personal.provider_id)
-            if row is None:
-                continue
-            at = np.flatnonzero(rows == row)
-            values[at] = values[at] + personal.weight
+        ids = source.provider_id[at]
+        for personal in affinity.providers:  # `at` in any order
+            found = np.flatnonzero(ids == personal.provider_id)
+            values[found] = values[found] + personal.weight
     return values
 
 
 def _top_k(
-    values: npt.NDArray[np.float64], ids: npt.NDArray[np.uint32], k: int
+    values: npt.NDArray[np.float64], ids: npt.NDArray[np.uint32], k: int,
+    at_least: float = -math.inf,
 ) -> npt.NDArray[np.intp]:
-    """Positions of the k largest values, ties by ascending id, in rank order.
+    """Positions of the k largest values, ties by ascending id, in rank order; `at_least`: a
+    lower bound of the k-th largest, if known (the pruning's).
 
-    On many values, the k-th largest of an evenly strided sample is a lower bound of the true
-    k-th largest, so every top-k value is at least it: filtering by it first is exact and leaves
-    about k * stride candidates.
+    Every top-k value is at least such a bound, so filtering by it first is exact. Without
+    one, on many values, the k-th largest of an evenly strided sample is a lower bound, which
+    leaves about k * stride candidates.
     """
     n = values.shape[0]
     candidates = np.arange(n)
     stride = int((n / k) ** 0.5) if k else 0
-    if stride >= 8:
+    if at_least > -math.inf:
+        candidates = np.flatnonzero(values >= at_least)
+    elif stride >= 8:
         sample = values[::stride]
         bound = np.partition(sample, sample.shape[0] - k)[sample.shape[0] - k]
         candidates = np.flatnonzero(values >= bound)

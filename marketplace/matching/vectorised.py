@@ -4,7 +4,10 @@ Integer maths only, as in the contract. The score-adjusted ceiling
 `maxPrice + premiumPerStar * (score - minScore) // STAR` can need ~100 bits; comparing it with a
 price below `PRICE_CAP` only needs it exactly while it is below `PRICE_CAP`, so it is computed
 in int64 saturating at `PRICE_CAP`, once per query for every score (`ceiling_by_score`), and
-read by score. Prices at or above `PRICE_CAP` are compared exactly in Python.
+read by score. Over a partition (whose scores ascend) the common case needs no table: when the
+premium is a whole number of units per ten-thousandth of a star and the ceiling at the
+partition's top score is below `PRICE_CAP`, it is `maxPrice + q * (score - minScore)` exactly,
+computed straight from the scores. Prices at or above `PRICE_CAP` are compared exactly in Python.
 """
 
 from __future__ import annotations
@@ -96,54 +99,76 @@ def eligible_rows(columns: Columns, criteria: CriteriaView | None) -> Rows:
 
 
 def _match_listing_fields(arrays: Columns | PartColumns, criteria: CriteriaView,
-                          mask: Mask) -> None:
-    """Clear in `mask` the listings of `arrays` (the whole index, or one partition) that fail
-    the region, attribute, rating-weight or reliability criteria."""
+                          mask: Mask, start: int = 0) -> None:
+    """Clear in `mask` the listings of `arrays` (the whole index, or one partition) from
+    position `start` on that fail the region, attribute, rating-weight or reliability
+    criteria."""
     if criteria.region != 0:
-        mask &= arrays.region == criteria.region
+        mask &= arrays.region[start:] == criteria.region
     if criteria.required_attributes:
         required = np.uint64(criteria.required_attributes)
-        mask &= (arrays.attributes & required) == required
+        mask &= (arrays.attributes[start:] & required) == required
     if criteria.refused_attributes:
-        mask &= (arrays.attributes & np.uint64(criteria.refused_attributes)) == 0
+        mask &= (arrays.attributes[start:] & np.uint64(criteria.refused_attributes)) == 0
     if criteria.min_rating_weight:
-        mask &= arrays.rating_weight >= np.uint64(criteria.min_rating_weight)
+        mask &= arrays.rating_weight[start:] >= np.uint64(criteria.min_rating_weight)
     if criteria.min_reliability:
-        mask &= arrays.reliability >= criteria.min_reliability
+        mask &= arrays.reliability[start:] >= criteria.min_reliability
 
 
-def partition_eligible(columns: Columns, part: PartColumns, criteria: CriteriaView) -> Mask:
+def partition_eligible(columns: Columns, part: PartColumns, criteria: CriteriaView
+                       ) -> tuple[int, Mask]:
     """Which positions of `part` (the active listings of the criteria's category and currency)
     pass every other criterion: `eligible_rows` over one partition, without gathers.
 
-    The score minimum and the score-adjusted ceiling are one lookup: a table of the saturated
-    ceiling by score (-1 below the minimum, so no price passes), built once per query.
+    `(start, ok)`: the positions below `start` have a score below the minimum (the partition
+    is in score order) and `ok[i]` says whether position `start + i` is eligible.
     """
     check_ranges(criteria)
-    ok: Mask = part.price <= np.take(ceiling_by_score(criteria), part.score)
+    start = part.first_with_score(criteria.min_score)
+    ok = _within_sorted_ceiling(part.price[start:], part.score[start:], criteria)
     if columns.big_prices:  # the exact rule for prices held above PRICE_CAP
         slots = part.positions(list(columns.big_prices))
-        for slot in slots.tolist():
-            row = int(part.row[slot])
-            score = int(part.score[slot])
-            ok[slot] = score >= criteria.min_score and (
-                columns.big_prices[row] <= price_ceiling(criteria, score))
-    _match_listing_fields(part, criteria, ok)
+        for slot in slots[slots >= start].tolist():
+            ok[slot - start] = columns.big_prices[int(part.row[slot])] <= price_ceiling(
+                criteria, int(part.score[slot]))
+    _match_listing_fields(part, criteria, ok, start)
     if criteria.blocked:
         found = (columns.row_of.get(pid) for pid in criteria.blocked)
-        ok[part.positions([row for row in found if row is not None])] = False
+        slots = part.positions([row for row in found if row is not None])
+        ok[slots[slots >= start] - start] = False
     if criteria.blocked_owners:
         codes = [c for o in criteria.blocked_owners
                  if (c := columns.owner_code.get(o.lower())) is not None]
         for code in codes:
-            ok &= part.owner != code
+            ok &= part.owner[start:] != code
     if criteria.verified_attributes:
         usable = sum(1 << (a - 1) for a in attestor_ids(criteria.trusted_attestors)
                      if a in columns.named_attestors)
-        ok &= (part.attested & np.uint32(usable)) != 0  # none of them attested a claim: fails
+        ok &= (part.attested[start:] & np.uint32(usable)) != 0  # none attested a claim: fails
         slots = np.flatnonzero(ok)
-        ok[slots[~_verified_ok(columns, criteria, part.row[slots].astype(np.intp))]] = False
-    return ok
+        rows = part.row[start + slots].astype(np.intp)
+        ok[slots[~_verified_ok(columns, criteria, rows)]] = False
+    return start, ok
+
+
+def _within_sorted_ceiling(price: npt.NDArray[np.int64], score: npt.NDArray[np.int64],
+                           criteria: CriteriaView) -> Mask:
+    """price <= the score-adjusted ceiling, for capped prices and ascending scores at least
+    the minimum: `ceiling_by_score`'s answers, straight from the scores where that is exact in
+    int64, that is where the premium is a whole multiple of STAR and the ceiling at the largest
+    score stays below PRICE_CAP (the ceiling is then maxPrice + q * (score - minScore))."""
+    if score.shape[0] == 0 or criteria.max_price >= PRICE_CAP:
+        return np.ones(score.shape[0], np.bool_)  # every capped price is within
+    q, r = divmod(criteria.premium_per_star, STAR)
+    m, top = criteria.min_score, int(score[-1])
+    if r or criteria.max_price + q * (top - m) >= PRICE_CAP or q * top >= PRICE_CAP:
+        within: Mask = price <= np.take(ceiling_by_score(criteria), score)
+        return within
+    ceiling = score * q  # below PRICE_CAP (< 2**63) at the largest score
+    ceiling += criteria.max_price - q * m
+    within = price <= ceiling
+    return within
 
 
 def ceiling_by_score(criteria: CriteriaView) -> npt.NDArray[np.int64]:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from pytest import MonkeyPatch
 
 from marketplace.domain import MAX_SCORE, UINT64_MAX, UINT96_MAX
-from marketplace.matching import ranking
+from marketplace.matching import partition, ranking
 from marketplace.matching.eligibility import (
     CriteriaView,
     ProviderView,
@@ -242,28 +242,40 @@ def _bulk_index(listed: list[ProviderView], named: set[int]) -> ProviderIndex:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.integers(0, 2**32), st.sampled_from([1, 2, 3, 10_000]))
+@given(st.integers(0, 2**32), st.sampled_from([1, 2, 3, 10_000]),
+       st.sampled_from([(32, 64), (1, 1), (2, 3), (4, 8)]))
 def test_the_partitioned_pruned_ranking_equals_the_straightforward_rule(
-    seed: int, sample: int
+    seed: int, sample: int, front: tuple[int, int]
 ) -> None:
     """The index keeps its per-(category, currency) partitions right through every kind of
-    write (and its bulk load), and ranking from them, with the sampled bound pruning even these
-    small sets (from every listing to every third as the sample), gives exactly the reference's
-    top k and eligible count."""
+    write (and its bulk load), in score order when read or frozen, and ranking from them, with
+    the bound pruning even these small sets (from the partition's front, also one that writes
+    since left behind, shallow enough to leave listings out, or from every listing to every
+    third as the sample), gives exactly the reference's top k and eligible count."""
     rng = random.Random(seed)
-    listed = [_listing(rng, pid) for pid in range(1, rng.randint(1, 80) + 1)]
-    named = {2, 3}
-    if rng.random() < 0.5:
-        listed = [replace(p, price=min(p.price, PRICE_CAP - 1)) for p in listed]
-        index = _bulk_index(listed, named)
-    else:
-        index = ProviderIndex.from_views(listed, named_attestors=named)
-    for _ in range(rng.randint(0, 30)):
-        _change(rng, index, listed, named)
-    frozen = frozenset(named)
+    depth, block = front
     with MonkeyPatch.context() as patch:
         patch.setattr(ranking, "PRUNE_FROM", 0)  # prune even these few listings
         patch.setattr(ranking, "PRUNE_SAMPLE", sample)
+        patch.setattr(ranking, "FRONT_DEPTH", depth)
+        patch.setattr(partition, "FRONT_DEPTH", depth)
+        patch.setattr(partition, "_FRONT_BLOCK", block)
+        listed = [_listing(rng, pid) for pid in range(1, rng.randint(1, 80) + 1)]
+        named = {2, 3}
+        if rng.random() < 0.5:
+            listed = [replace(p, price=min(p.price, PRICE_CAP - 1)) for p in listed]
+            index = _bulk_index(listed, named)
+        else:
+            index = ProviderIndex.from_views(listed, named_attestors=named)
+        for _ in range(rng.randint(0, 30)):
+            _change(rng, index, listed, named)
+        if rng.random() < 0.5:  # a frozen index sorted at freezing, or a copy written since
+            index.freeze()
+            if rng.random() < 0.5:
+                index = index.copy()
+                for _ in range(rng.randint(1, 10)):
+                    _change(rng, index, listed, named)
+        frozen = frozenset(named)
         for _ in range(5):
             criteria, affinity, k = _criteria(rng), _affinity(rng, len(listed)), rng.randint(1, 8)
             found = rank(index, criteria, affinity=affinity, k=k)

@@ -16,6 +16,7 @@ from marketplace.matching.index import (
     ProviderIndex,
     ProviderNotIndexed,
 )
+from marketplace.matching.partition import FRONT_DEPTH
 from marketplace.matching.vectorised import eligible_rows, first_failed_criteria
 
 OWNER = "0x" + "0a" * 20
@@ -228,3 +229,38 @@ def test_a_frozen_index_is_read_only_and_its_copy_is_independent() -> None:
         assert len(before.partitions.get(key) or ()) == 2
         assert len(after.partitions.get(key) or ()) == 2  # 2 paused, 3 added
     assert staged.view(1).rating_weight == RIDE.rating_weight + 4_000
+
+
+def test_a_partition_reads_in_score_order_and_its_front_holds_every_listing_few_beat() -> None:
+    """Read (or frozen), a partition is in ascending score order with its positions recorded;
+    every listing outside its front has FRONT_DEPTH others with a higher score at no higher
+    price, also after writes disordered it."""
+    rng = np.random.default_rng(7)
+    n = 3_000
+    index = ProviderIndex.from_columns(
+        provider_id=np.arange(1, n + 1), owner=[OWNER] * n, category=np.ones(n, np.int64),
+        region=np.ones(n, np.int64), attributes=np.zeros(n, np.uint64),
+        currency=np.zeros(n, np.int64), price=rng.integers(20, 60, n) * 10**15,
+        active=np.ones(n, np.bool_), rating_weight=np.full(n, 40_000, np.uint64),
+        weighted_stars=rng.integers(40_000, 200_001, n).astype(np.uint64),
+        completed=np.zeros(n, np.int64), failures=np.zeros(n, np.int64))
+    for pid in rng.choice(np.arange(1, n + 1), 200, replace=False).tolist():
+        index.update_listing(pid, price=int(rng.integers(10, 70)) * 10**15)
+        index.add_rating(pid, int(rng.integers(1, 6)), 4_000)
+    for freeze in (False, True):
+        if freeze:
+            index.freeze()
+        with index.read() as columns:
+            assert columns.partitions is not None
+            part = columns.partitions.get((1, 0))
+            assert part is not None and len(part) == n
+            assert np.all(np.diff(part.score) >= 0)
+            assert np.array_equal(part.slot_of[part.row], np.arange(n))
+            assert np.array_equal(part.score, columns.score[part.row])
+            assert np.array_equal(part.price, columns.price[part.row])
+            outside = np.setdiff1d(np.arange(n), part.front)
+            assert 0 < part.front.shape[0] < n // 4 and outside.shape[0]
+            for position in outside.tolist():
+                beaten = (part.price <= part.price[position]) & (
+                    part.score > part.score[position])
+                assert np.count_nonzero(beaten) >= FRONT_DEPTH
