@@ -7,15 +7,15 @@ records the chunk's blocks; the scanner then flushes the UnitOfWork in the chunk
 
 from __future__ import annotations
 
-import json
-import json.encoder
 import logging
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from operator import attrgetter
 from typing import Any
+
+import ujson
 
 from marketplace.chain.logs import DecodedEvent, SkippedLog
 from marketplace.indexer import rules
@@ -24,31 +24,9 @@ from marketplace.indexer.state import Row, UnitOfWork
 
 log = logging.getLogger("marketplace.indexer.projections")
 
-
-def _refuse(value: Any) -> Any:
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-
-def _json_encoder() -> Callable[[Any], str]:
-    """The journal's `args` as json.dumps(args, separators=(",", ":")) writes them (key order,
-    ASCII escapes, arbitrary-size integers): the standard library's own C encoder, built once
-    with those settings instead of once per call, and without the circular-reference check
-    (decoded arguments are plain trees). ujson took twice as long on a 256-bit booking id."""
-    make: Any = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:  # no C accelerator: the pure-Python json, same text
-        return partial(json.dumps, separators=(",", ":"))
-    encode = make(
-        None, _refuse, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, True
-    )
-    join = "".join
-
-    def dumps(args: Any) -> str:
-        return join(encode(args, 0))
-
-    return dumps
-
-
-_encode_json = _json_encoder()
+# The journal's `args`: the same text as json.dumps(args, separators=(",", ":")) (key order,
+# ASCII escapes, arbitrary-size integers), in one C call instead of json's per-call encoder set-up.
+_encode_json = partial(ujson.dumps, escape_forward_slashes=False)
 _NAME = attrgetter("name")
 _ACCOUNT_ARGS = (
     "customer", "owner", "account", "to", "attestor", "arbiter", "token", "newOwner", "by"
