@@ -11,10 +11,10 @@ and reads again. A reorg deeper than the window stops the indexer (`DeepReorgErr
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -66,7 +66,8 @@ class SyncStats:
     events: int = 0
     skipped: int = 0
     gaps: int = 0
-    chunks: int = 0
+    chunks: int = 0  # ranges read with eth_getLogs
+    commits: int = 0  # transactions (a transaction takes the chunks fetched by then)
     blocks: int = 0
     reorgs: int = 0
     refusals: int = 0
@@ -85,6 +86,7 @@ class SyncStats:
             "skipped": self.skipped,
             "gaps": self.gaps,
             "chunks": self.chunks,
+            "commits": self.commits,
             "blocks": self.blocks,
             "reorgs": self.reorgs,
             "refusals": self.refusals,
@@ -102,6 +104,41 @@ class _Chunk:
     events: list[DecodedEvent]
     skipped: list[SkippedLog]
     tokens: dict[str, tuple[str | None, int | None]] = field(default_factory=dict)
+    pieces: int = 1  # the fetched ranges it holds (several when merged)
+
+
+_AHEAD = 2  # chunks fetched ahead of the one being committed
+_MERGE_LOGS = 4  # a transaction takes fetched chunks up to this many times the target log count
+
+
+def _mergeable(batch: list[_Chunk], more: _Chunk) -> bool:
+    """Whether `more` may join the chunks of `batch` in one transaction: it follows them and
+    names no token they name (each chunk asks a token's symbol at its own CurrencySet block)."""
+    return more.start == batch[-1].end + 1 and not any(
+        token in chunk.tokens for chunk in batch for token in more.tokens
+    )
+
+
+def _merge(chunks: list[_Chunk]) -> _Chunk:
+    """Consecutive chunks as one, for one transaction: its events in chain order, every block
+    hash read, undo records from the first provisional block. The store after it is the store
+    after committing them one by one."""
+    if len(chunks) == 1:
+        return chunks[0]
+    hashes: dict[int, str] = {}
+    tokens: dict[str, tuple[str | None, int | None]] = {}
+    events: list[DecodedEvent] = []
+    skipped: list[SkippedLog] = []
+    for chunk in chunks:
+        hashes.update(chunk.hashes)
+        tokens.update(chunk.tokens)
+        events.extend(chunk.events)
+        skipped.extend(chunk.skipped)
+    undo_from = next((c.undo_from for c in chunks if c.undo_from is not None), None)
+    return _Chunk(
+        chunks[0].start, chunks[-1].end, undo_from, hashes, events, skipped, tokens,
+        pieces=sum(c.pieces for c in chunks),
+    )
 
 
 _SYMBOL = "0x95d89b41"  # symbol()
@@ -373,7 +410,8 @@ class Indexer:
         stats.events += applied.events
         stats.gaps += applied.gaps
         stats.skipped += len(chunk.skipped)
-        stats.chunks += 1
+        stats.chunks += chunk.pieces
+        stats.commits += 1
         stats.blocks += chunk.end - chunk.start + 1
         for name, count in applied.by_name.items():
             stats.by_name[name] = stats.by_name.get(name, 0) + count
@@ -459,19 +497,50 @@ class Indexer:
         stats.seconds = time.monotonic() - started
         return stats
 
-    def _fetch_soon(self, start: int, end: int, head: int, previous: str | None) -> Future[_Chunk]:
-        """Fetch a chunk on a daemon thread, so the node works while the last chunk commits."""
-        future: Future[_Chunk] = Future()
+    def _produce(
+        self,
+        start: int,
+        last_hash: str | None,
+        head: int,
+        stats: SyncStats,
+        out: queue.Queue[_Chunk | BaseException | None],
+        done: threading.Event,
+    ) -> None:
+        """Fetch the chunks from `start` to `head` in order into `out` (a thread of its own, so
+        the node works while the scanner commits); then None, or the error that ended it.
 
-        def run() -> None:
-            try:
-                fetch = partial(self._fetch, start, end, head, previous)
-                future.set_result(self._retry(fetch, "read logs"))
-            except BaseException as exc:  # handed to the scanning thread
-                future.set_exception(exc)
+        Each range is sized after the previous one's log count, as a lone fetcher would size
+        it; a range the node refuses is halved and read again. Ends early once `done` is set.
+        """
 
-        threading.Thread(target=run, name=f"fetch-{start}", daemon=True).start()
-        return future
+        def put(item: _Chunk | BaseException | None) -> None:
+            while not done.is_set():
+                try:
+                    out.put(item, timeout=0.1)
+                    return
+                except queue.Full:
+                    continue
+
+        try:
+            while start <= head and not done.is_set() and not self.stopping.is_set():
+                end = min(head, start + self.sizer.size - 1)
+                fetch = partial(self._fetch, start, end, head, last_hash)
+                try:
+                    chunk = self._retry(fetch, "read logs")
+                except NodeRefused as exc:
+                    stats.refusals += 1
+                    if not self.sizer.shrink():
+                        raise
+                    log.info("node refused %d blocks (%s); trying %d", end - start + 1,
+                             exc.message, self.sizer.size)
+                    continue
+                self.sizer.observe(end - start + 1, len(chunk.events) + len(chunk.skipped))
+                put(chunk)
+                start, last_hash = end + 1, chunk.hashes[end]
+        except BaseException as exc:  # handed to the scanning thread
+            put(exc)
+        else:
+            put(None)
 
     def _scan(
         self,
@@ -483,37 +552,49 @@ class Indexer:
     ) -> bool:
         """Commit chunks from `start` to `head`; True if a reorg interrupted the scan.
 
-        While a chunk is being committed, the next one is already being fetched.
+        While chunks are being committed, the next ones are already being fetched; the chunks
+        fetched by then (at most `_AHEAD`, and `_MERGE_LOGS` times the target log count) are
+        committed together in one transaction (`_merge`): fewer, larger transactions, and never
+        a wait for a chunk that has not arrived.
         """
-        ahead: tuple[int, int, Future[_Chunk]] | None = None
-        while start <= head and not self.stopping.is_set():
-            if ahead is not None and ahead[0] == start:
-                _, end, future = ahead
-            else:
-                end = min(head, start + self.sizer.size - 1)
-                future = self._fetch_soon(start, end, head, last_hash)
-            ahead = None
-            try:
-                chunk = future.result()
-            except NodeRefused as exc:
-                stats.refusals += 1
-                if not self.sizer.shrink():
-                    raise
-                log.info("node refused %d blocks (%s); trying %d", end - start + 1,
-                         exc.message, self.sizer.size)
-                continue
-            except _ReorgDuringScan as exc:
-                log.warning("the chain moved while reading: %s; checking for a reorg", exc)
-                return True
-            self.sizer.observe(end - start + 1, len(chunk.events) + len(chunk.skipped))
-            if end < head:
-                next_end = min(head, end + self.sizer.size)
-                ahead = (end + 1, next_end,
-                         self._fetch_soon(end + 1, next_end, head, chunk.hashes[end]))
-            self._retry(partial(self._commit, chunk, stats), "write to the store")
-            advance(end - start + 1)
-            start, last_hash = end + 1, chunk.hashes[end]
-        return False
+        fetched: queue.Queue[_Chunk | BaseException | None] = queue.Queue(maxsize=_AHEAD)
+        done = threading.Event()
+        threading.Thread(
+            target=self._produce,
+            args=(start, last_hash, head, stats, fetched, done),
+            name=f"fetch-{start}",
+            daemon=True,
+        ).start()
+        limit = _MERGE_LOGS * self.sizer.target_logs
+        held: list[_Chunk | BaseException | None] = []  # taken from `fetched`, not merged
+        try:
+            while not self.stopping.is_set():
+                item = held.pop() if held else fetched.get()
+                if item is None:
+                    return False
+                if isinstance(item, _ReorgDuringScan):
+                    log.warning("the chain moved while reading: %s; checking for a reorg", item)
+                    return True
+                if isinstance(item, BaseException):
+                    raise item
+                batch = [item]
+                size = len(item.events)
+                while size < limit:
+                    try:
+                        more = fetched.get_nowait()
+                    except queue.Empty:
+                        break
+                    if not isinstance(more, _Chunk) or not _mergeable(batch, more):
+                        held.append(more)
+                        break
+                    batch.append(more)
+                    size += len(more.events)
+                chunk = _merge(batch)
+                self._retry(partial(self._commit, chunk, stats), "write to the store")
+                advance(chunk.end - chunk.start + 1)
+            return False
+        finally:
+            done.set()
 
     @contextmanager
     def _progress(

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, select, tuple_
+from sqlalchemy import Boolean, Connection, Table, delete, select, tuple_
 
 from marketplace.store import schema
 
@@ -77,16 +77,28 @@ class _Insert:
 _inserts: dict[tuple[str, str, bool], _Insert] = {}
 
 
-def _encoder(keys: Sequence[str | int], processors: Sequence[Processor | None]) -> Encoder:
+def _encoder(
+    keys: Sequence[str | int],
+    processors: Sequence[Processor | None],
+    booleans: Sequence[bool],
+) -> Encoder:
     """A function from rows to driver parameters: each row's values at `keys`, each through its
     column's bind processor (None stays None). Generated as one list comprehension: the indexer
     converts over a million values per backfill, and a loop over the columns of every row costs
-    more than the conversions."""
+    more than the conversions. A boolean column's processor is called once per encoder for True
+    and for False, whose results a dict then gives (the same for anything equal to them, which
+    the processor turns into the same value); anything else still goes through the processor."""
     namespace: dict[str, Any] = {}
     items = []
-    for i, (key, process) in enumerate(zip(keys, processors, strict=True)):
+    for i, (key, process, boolean) in enumerate(zip(keys, processors, booleans, strict=True)):
         if process is None:
             items.append(f"r[{key!r}]")
+        elif boolean:
+            namespace[f"p{i}"] = process
+            namespace[f"t{i}"] = {True: process(True), False: process(False)}
+            items.append(
+                f"(None if (v := r[{key!r}]) is None else t{i}[v] if v in t{i} else p{i}(v))"
+            )
         else:
             namespace[f"p{i}"] = process
             items.append(f"(None if (v := r[{key!r}]) is None else p{i}(v))")
@@ -118,8 +130,12 @@ def _insert(conn: Connection, table: Table, replace: bool) -> _Insert:
         updates = ", ".join(f"{quote(n)} = excluded.{quote(n)}" for n in names if n not in keys)
         sql += f" ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO UPDATE SET {updates}"
     processors = tuple(c.type.bind_processor(dialect) for c in table.columns)
+    booleans = tuple(isinstance(c.type, Boolean) for c in table.columns)
     insert = _Insert(
-        sql, names, _encoder(names, processors), _encoder(range(len(names)), processors)
+        sql,
+        names,
+        _encoder(names, processors, booleans),
+        _encoder(range(len(names)), processors, booleans),
     )
     _inserts[cache_key] = insert
     return insert

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from marketplace.artifacts import load_artifact
 from marketplace.chain.deploy import DeployParams
+from marketplace.indexer.scanner import SyncStats, _merge
 from marketplace.store import queries, schema
 from marketplace.store.engine import open_engine
 from tests.support.indexing import (
@@ -107,6 +108,58 @@ def test_small_chunks_and_one_big_chunk_build_the_same_store(
     assert collector_on and not any(collector_on)
     assert gc.isenabled()  # and turns it back on
     assert_same_store(dump_store(small_chunks), dump_store(one_chunk))
+
+
+def _bookkeeping(url: str) -> tuple[list[Any], list[Any], Any]:
+    """Undo records (in order, without their ids), recent block hashes and the checkpoint."""
+    engine = open_engine(url)
+    try:
+        with engine.connect() as conn:
+            undo = schema.indexer_undo.c
+            state = schema.indexer_state.c
+            return (
+                [tuple(r) for r in conn.execute(
+                    select(undo.block_number, undo.table_name, undo.key, undo.image)
+                    .order_by(undo.id)
+                )],
+                [tuple(r) for r in conn.execute(
+                    select(schema.indexer_recent_blocks).order_by(
+                        schema.indexer_recent_blocks.c.number)
+                )],
+                tuple(conn.execute(select(state.last_block, state.last_hash)).one()),
+            )
+    finally:
+        engine.dispose()
+
+
+def test_chunks_merged_into_one_transaction_leave_the_store_committing_them_apart_leaves(
+    chain: Chain, new_store: StoreFactory
+) -> None:
+    chain.workload(pumps=2, rounds_per_tx=8).pump(48)
+    apart, merged = new_store(), new_store()
+    head = chain.head()
+    one_by_one = make_indexer(chain, apart, confirmations=6)
+    together = make_indexer(chain, merged, confirmations=6)
+    one_by_one.open()
+    together.open()
+    start = one_by_one.target.start_block
+    cuts = [start, start + (head - start) // 3, head - 8, head - 3, head + 1]
+    chunks, previous = [], None
+    for first, after in zip(cuts, cuts[1:], strict=False):
+        chunk = one_by_one._fetch(first, after - 1, head, previous)
+        chunks.append(chunk)
+        previous = chunk.hashes[after - 1]
+    assert [c.undo_from is None for c in chunks] == [True, True, False, False]
+
+    for chunk in chunks:
+        one_by_one._commit(chunk, SyncStats())
+    stats = SyncStats()
+    together._commit(_merge(chunks[:1]), stats)
+    together._commit(_merge(chunks[1:]), stats)  # final and provisional blocks together
+
+    assert stats.chunks == 4 and stats.commits == 2
+    assert_same_store(dump_store(merged), dump_store(apart))
+    assert _bookkeeping(merged) == _bookkeeping(apart)
 
 
 def test_provider_history_ends_at_each_provider_and_holds_every_score_change(
