@@ -175,12 +175,17 @@ def _journal_row(ev: DecodedEvent, parties: dict[int, tuple[str, int]]) -> tuple
     )
 
 
+def event_counts(events: Sequence[DecodedEvent]) -> ApplyStats:
+    """The counts `apply_events` reports for `events` before it finds any gap."""
+    return ApplyStats(events=len(events), by_name=dict(Counter(map(_NAME, events))))
+
+
 def apply_events(uow: UnitOfWork, events: Sequence[DecodedEvent]) -> ApplyStats:
     """Journal every event, update the projections and the blocks table; events in chain order.
 
     Every event must carry its block timestamp (the scanner fills it in when the node omits it).
     """
-    stats = ApplyStats(events=len(events), by_name=dict(Counter(map(_NAME, events))))
+    stats = event_counts(events)
     _preload(uow, events)
     parties: dict[int, tuple[str, int]] = {}
     uow.append_values("events", [_journal_row(ev, parties) for ev in events])

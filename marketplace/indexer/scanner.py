@@ -28,7 +28,7 @@ from marketplace.chain.rpc import NodeRefused, NodeUnavailable, RpcClient, RpcEr
 from marketplace.chain.scan import ChunkSizer, Target
 from marketplace.errors import MarketplaceError
 from marketplace.gc_pause import cyclic_gc_paused
-from marketplace.indexer.batch import ApplyStats, apply_events, skipped_rows
+from marketplace.indexer.batch import ApplyStats, apply_events, event_counts, skipped_rows
 from marketplace.indexer.retry import with_retry
 from marketplace.indexer.state import RowCache, UnitOfWork, rollback_to, upsert
 from marketplace.store import schema
@@ -394,17 +394,18 @@ class Indexer:
         commit whose outcome the store never reported (the lost reply of a COMMIT)."""
         try:
             uow, applied = self._write_chunk(chunk)
-        except BaseException as exc:
+        except CheckpointMoved:
             self._rows.clear()  # what the failed transaction read or changed is not known
-            if isinstance(exc, CheckpointMoved) and self.checkpoint() == (
-                chunk.end, chunk.hashes[chunk.end]
-            ):
-                # An earlier attempt committed this very chunk but its reply was lost.
-                log.warning("blocks %d..%d were already committed; going on", chunk.start,
-                            chunk.end)
-                applied = ApplyStats(events=len(chunk.events))
-            else:
+            if self.checkpoint() != (chunk.end, chunk.hashes[chunk.end]):
                 raise
+            # An earlier attempt committed this very chunk but its reply was lost: count its
+            # events as that attempt did (its gaps are not known here).
+            log.warning("blocks %d..%d were already committed; going on", chunk.start,
+                        chunk.end)
+            applied = event_counts(chunk.events)
+        except BaseException:
+            self._rows.clear()  # what the failed transaction read or changed is not known
+            raise
         else:
             self._rows.remember(uow)
         stats.events += applied.events
