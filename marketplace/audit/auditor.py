@@ -32,6 +32,7 @@ from marketplace.chain.logstream import LogChunk, LogStream, read_chunks
 from marketplace.chain.rpc import NodeRefused, NodeUnavailable, RpcClient, RpcError
 from marketplace.chain.scan import CONTRACT_NAME, ChunkSizer, Target, marketplace_decoder
 from marketplace.gc_pause import cyclic_gc_paused
+from marketplace.handoff import put_unless_stopped
 
 AuditTarget = Target  # the auditor's name for what it audits (one class: marketplace.chain.scan)
 
@@ -319,23 +320,16 @@ class Auditor:
         self, start: int, end: int, out: queue.Queue[Any], stop: threading.Event,
         streams: list[LogStream],
     ) -> None:
-        def put(item: Any) -> None:
-            while not stop.is_set():
-                try:
-                    out.put(item, timeout=0.1)
-                    return
-                except queue.Full:
-                    continue
-
         try:
             for chunk in self._read(start, end, stop, streams):
                 checked = [n for n in chunk.blocks if n >= self.from_block]
-                put(_Chunk(chunk, self._balances(checked, self._tokens())))
+                put_unless_stopped(
+                    out, _Chunk(chunk, self._balances(checked, self._tokens())), stop)
                 if stop.is_set():
                     return
-            put(_DONE)
+            put_unless_stopped(out, _DONE, stop)
         except BaseException as exc:  # handed to the consuming thread, which raises it
-            put(exc)
+            put_unless_stopped(out, exc, stop)
 
     def _read(
         self, start: int, end: int, stop: threading.Event, streams: list[LogStream]

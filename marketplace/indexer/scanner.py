@@ -28,6 +28,7 @@ from marketplace.chain.rpc import NodeRefused, NodeUnavailable, RpcClient, RpcEr
 from marketplace.chain.scan import ChunkSizer, Target
 from marketplace.errors import MarketplaceError
 from marketplace.gc_pause import cyclic_gc_paused
+from marketplace.handoff import put_unless_stopped
 from marketplace.indexer.batch import ApplyStats, apply_events, event_counts, skipped_rows
 from marketplace.indexer.retry import with_retry
 from marketplace.indexer.state import RowCache, UnitOfWork, rollback_to, upsert
@@ -513,15 +514,6 @@ class Indexer:
         Each range is sized after the previous one's log count, as a lone fetcher would size
         it; a range the node refuses is halved and read again. Ends early once `done` is set.
         """
-
-        def put(item: _Chunk | BaseException | None) -> None:
-            while not done.is_set():
-                try:
-                    out.put(item, timeout=0.1)
-                    return
-                except queue.Full:
-                    continue
-
         try:
             while start <= head and not done.is_set() and not self.stopping.is_set():
                 end = min(head, start + self.sizer.size - 1)
@@ -536,12 +528,12 @@ class Indexer:
                              exc.message, self.sizer.size)
                     continue
                 self.sizer.observe(end - start + 1, len(chunk.events) + len(chunk.skipped))
-                put(chunk)
+                put_unless_stopped(out, chunk, done)
                 start, last_hash = end + 1, chunk.hashes[end]
         except BaseException as exc:  # handed to the scanning thread
-            put(exc)
+            put_unless_stopped(out, exc, done)
         else:
-            put(None)
+            put_unless_stopped(out, None, done)
 
     def _scan(
         self,
